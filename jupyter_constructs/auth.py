@@ -1,0 +1,171 @@
+"""How users sign in to the hub: the ``auth=`` argument of ``JupyterHub``.
+
+Every option is a ``HubAuth``. It renders trait settings for the hub config, the
+secrets the hub needs as environment variables, and any Python module the hub must
+import. There is deliberately no dummy or open authenticator: a hub built with this
+library always checks who is signing in.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from constructs import Construct
+
+from .errors import invalid
+from .secrets import SecretRef
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """What an authenticator contributes to the hub.
+
+    - ``authenticator_class``: value of ``JupyterHub.authenticator_class``.
+    - ``traits``: trait settings by class name, merged into the hub config.
+    - ``secret_env``: environment variables of the hub container read from Secrets.
+    - ``files``: Python modules placed beside ``jupyterhub_config.py`` (importable).
+    - ``needs_internet_egress``: the hub must reach an identity provider over HTTPS.
+    """
+
+    authenticator_class: str
+    traits: dict[str, dict[str, Any]]
+    secret_env: dict[str, SecretRef] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    needs_internet_egress: bool = True
+
+
+class HubAuth(abc.ABC):
+    """Base class of the sign-in options (``OidcAuth``, ``CloudflareAccessAuth``)."""
+
+    @abc.abstractmethod
+    def settings(self, scope: Construct, *, domain: str) -> AuthSettings:
+        """Render this option for the hub served at ``https://<domain>``.
+
+        ``scope`` is the hub construct; errors name its path.
+        """
+
+
+def _check_https_url(scope: Construct, what: str, value: str) -> str:
+    parsed = urlparse(value) if isinstance(value, str) else None
+    if parsed is None or parsed.scheme != "https" or not parsed.netloc:
+        raise invalid(
+            scope,
+            what,
+            value,
+            allowed="an absolute https:// URL",
+            fix="copy the endpoint from your identity provider's OpenID configuration "
+            "(/.well-known/openid-configuration)",
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class OidcAuth(HubAuth):
+    """Sign-in through any OpenID Connect provider (oauthenticator's GenericOAuthenticator).
+
+    Endpoints come from the provider's ``/.well-known/openid-configuration``. The client
+    secret is a ``SecretRef`` and reaches the hub as the ``OAUTH_CLIENT_SECRET`` env var.
+
+    Who may sign in must be said explicitly: ``allowed_users``, ``allowed_groups``
+    (read from ``groups_claim``), or ``allow_all=True`` when the provider itself already
+    restricts who can authenticate (for example a Cloudflare Access policy).
+    Defaults: username from the ``email`` claim, scopes ``openid email profile``,
+    groups from the ``groups`` claim, no admins.
+
+    For Cloudflare Access for SaaS use ``OidcAuth.cloudflare_access_saas(...)``.
+    """
+
+    client_id: str
+    client_secret: SecretRef
+    authorize_url: str
+    token_url: str
+    userdata_url: str
+    username_claim: str = "email"
+    scopes: Sequence[str] = ("openid", "email", "profile")
+    allowed_users: Sequence[str] = ()
+    allowed_groups: Sequence[str] = ()
+    admin_users: Sequence[str] = ()
+    admin_groups: Sequence[str] = ()
+    groups_claim: str = "groups"
+    allow_all: bool = False
+    login_service: str = "single sign-on"
+
+    @classmethod
+    def cloudflare_access_saas(
+        cls,
+        *,
+        team_domain: str,
+        client_id: str,
+        client_secret: SecretRef,
+        **options: Any,
+    ) -> OidcAuth:
+        """Cloudflare Access for SaaS as the OIDC provider.
+
+        ``team_domain`` is ``<team>.cloudflareaccess.com``; endpoints follow Cloudflare's
+        layout ``https://<team>/cdn-cgi/access/sso/oidc/<client-id>/{authorization,token,userinfo}``.
+        Other keyword options are those of ``OidcAuth``.
+        """
+        base = f"https://{team_domain}/cdn-cgi/access/sso/oidc/{client_id}"
+        return cls(
+            client_id=client_id,
+            client_secret=client_secret,
+            authorize_url=f"{base}/authorization",
+            token_url=f"{base}/token",
+            userdata_url=f"{base}/userinfo",
+            login_service=options.pop("login_service", "Cloudflare Access"),
+            **options,
+        )
+
+    def settings(self, scope: Construct, *, domain: str) -> AuthSettings:
+        for what in ("authorize_url", "token_url", "userdata_url"):
+            _check_https_url(scope, f"OidcAuth.{what}", getattr(self, what))
+        if not self.client_id:
+            raise invalid(
+                scope,
+                "OidcAuth.client_id",
+                self.client_id,
+                allowed="the non-empty client id registered with the provider",
+                fix="copy the client id from the provider's application page",
+            )
+        if not (self.allowed_users or self.allowed_groups or self.allow_all):
+            raise invalid(
+                scope,
+                "OidcAuth allow rule",
+                "nobody",
+                allowed="allowed_users, allowed_groups, or allow_all=True",
+                fix="say who may sign in; allow_all=True only when the identity provider "
+                "already restricts who can authenticate",
+            )
+        traits: dict[str, Any] = {
+            "client_id": self.client_id,
+            "authorize_url": self.authorize_url,
+            "token_url": self.token_url,
+            "userdata_url": self.userdata_url,
+            "oauth_callback_url": f"https://{domain}/hub/oauth_callback",
+            "scope": list(self.scopes),
+            "username_claim": self.username_claim,
+            "login_service": self.login_service,
+            "allow_all": self.allow_all,
+        }
+        if self.allowed_users:
+            traits["allowed_users"] = sorted(self.allowed_users)
+        if self.admin_users:
+            traits["admin_users"] = sorted(self.admin_users)
+        if self.allowed_groups or self.admin_groups:
+            # oauthenticator 17 reads groups from the auth state; the userinfo response
+            # is stored under "oauth_user".
+            traits["auth_state_groups_key"] = f"oauth_user.{self.groups_claim}"
+            traits["manage_groups"] = True
+        if self.allowed_groups:
+            traits["allowed_groups"] = sorted(self.allowed_groups)
+        if self.admin_groups:
+            traits["admin_groups"] = sorted(self.admin_groups)
+        return AuthSettings(
+            authenticator_class="generic-oauth",
+            traits={"GenericOAuthenticator": traits},
+            secret_env={"OAUTH_CLIENT_SECRET": self.client_secret},
+        )

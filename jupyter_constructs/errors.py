@@ -1,0 +1,32 @@
+"""The one error type every construct raises for bad input, and its message format."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+
+class ConfigurationError(ValueError):
+    """Bad input found at synth time.
+
+    The message always names where (the construct path), what was received, what is
+    allowed and how to fix it, so the user never has to read our source to act on it.
+    """
+
+
+def invalid(
+    where: Construct | str,
+    what: str,
+    value: object,
+    *,
+    allowed: str,
+    fix: str,
+) -> ConfigurationError:
+    """Build a ConfigurationError in the house format.
+
+    ``where`` is a construct (its path is used) or a plain label for value objects
+    that are not constructs (for example ``"SecretRef"``).
+    """
+    path = where.node.path if isinstance(where, Construct) else where
+    return ConfigurationError(
+        f"{path}: invalid {what} {value!r}. Allowed: {allowed}. Fix: {fix}"
+    )
