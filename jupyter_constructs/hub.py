@@ -1,0 +1,564 @@
+"""``JupyterHub``: hub, proxy, ingress, RBAC, secrets bootstrap and the generated hub config."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import cdk8s
+import jsii
+from cdk8s_plus_27 import k8s
+from constructs import Construct, IValidation
+
+from . import security
+from ._utils import LateApiObject, check_dns_label, check_domain, check_image, sha256_of
+from .auth import AuthSettings, HubAuth
+from .bootstrap import (
+    COOKIE_SECRET_KEY,
+    CRYPT_KEY_KEY,
+    METRICS_TOKEN_KEY,
+    PROXY_TOKEN_KEY,
+    HubSecretBootstrap,
+)
+from .database import HUB_DATA_DIR, HubDatabase
+from .errors import ConfigurationError, invalid
+from .hub_config import CONFIG_FILE, SETTINGS_FILE, HubConfig, static_config_source
+from .images import DEFAULT_NOTEBOOK_IMAGE, HUB_IMAGE, HUB_UID, NOTEBOOK_FS_GID, NOTEBOOK_UID
+from .images import PROXY_IMAGE
+from .ingress import HubIngress, IngressOptions
+from .proxy import API_PORT, API_SERVICE, METRICS_PORT, PUBLIC_SERVICE, HubProxy, kube_resources
+from .quantities import Resources
+from .secrets import SecretRef
+
+if TYPE_CHECKING:
+    from .bindings import PlatformServiceBinding
+    from .profiles import NotebookProfile
+
+HUB_PORT = 8081
+HUB_SERVICE = "hub"
+HUB_SERVICE_ACCOUNT = "hub"
+USER_SERVICE_ACCOUNT = "user-server"
+CONFIG_DIR = "/usr/local/etc/jupyterhub"
+DEFAULT_HUB_RESOURCES = Resources("500m", "2", "1Gi", "4Gi")
+APP_NAME = "jupyterhub"
+
+
+class JupyterHub(Construct):
+    """A production JupyterHub in the chart's namespace.
+
+    Renders: Namespace (restricted Pod Security), hub Deployment (exactly one replica,
+    ``Recreate``), hub Service (8081), the proxy and its ``proxy-api``/``proxy-public``
+    Services, an Ingress with TLS, ServiceAccounts, a namespaced Role for KubeSpawner,
+    the hub ConfigMap with the generated config, the hub database volume, and the Job
+    that creates the hub's secrets in the cluster.
+
+    Required: ``domain`` (host name users open) and ``auth`` (``OidcAuth``,
+    ``CloudflareAccessAuth``). The chart must have a namespace. Defaults:
+
+    - ``database``: ``HubDatabase.sqlite_pvc()`` (1Gi PVC).
+    - ``replicas``: 1, the only allowed value (the hub owns its database and its
+      in-memory state; two hubs corrupt sqlite and race on spawns).
+    - ``hub_image``/``proxy_image``: the pinned upstream images in ``images.py``.
+    - ``hub_resources``: 500m/2 CPU, 1Gi/4Gi memory (request/limit).
+    - ``ingress``: ``IngressOptions()`` (nginx, TLS Secret ``jupyterhub-tls``).
+    - ``existing_secret``: ``None``: the bootstrap Job creates Secret ``hub-secrets``. When
+      given, that Secret must hold keys cookie-secret, crypt-key, proxy-token and
+      (for metrics) metrics-api-token, and no Job is rendered.
+    - ``create_namespace``: True, with Pod Security Admission ``enforce: restricted``.
+    - ``notebook_image``: image of user servers when a profile names none.
+    - ``start_timeout``: 300 s for a user server to start.
+
+    One hub per namespace: object names (``hub``, ``proxy-api``, ``proxy-public``) are
+    fixed and documented, because other systems (tunnels, dashboards, runbooks) use them.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        domain: str,
+        auth: HubAuth,
+        database: HubDatabase | None = None,
+        replicas: int = 1,
+        hub_image: str = HUB_IMAGE,
+        proxy_image: str = PROXY_IMAGE,
+        notebook_image: str = DEFAULT_NOTEBOOK_IMAGE,
+        hub_resources: Resources = DEFAULT_HUB_RESOURCES,
+        ingress: IngressOptions | None = None,
+        existing_secret: str | None = None,
+        create_namespace: bool = True,
+        start_timeout: int = 300,
+        admin_users: Sequence[str] = (),
+    ) -> None:
+        super().__init__(scope, id)
+        chart = cdk8s.Chart.of(self)
+        namespace = chart.namespace
+        if not namespace:
+            raise invalid(
+                self,
+                "chart namespace",
+                namespace,
+                allowed="a Chart created with namespace=...",
+                fix='create the chart as Chart(app, "jupyterhub", namespace="jupyter")',
+            )
+        self.namespace: str = check_dns_label(self, "namespace", namespace)
+        self.domain: str = check_domain(self, domain)
+        if replicas != 1:
+            raise invalid(
+                self,
+                "replicas",
+                replicas,
+                allowed="1",
+                fix="remove replicas=: JupyterHub keeps state in its database and in memory "
+                "and must own its database; two hubs corrupt sqlite and race on spawns. "
+                "For availability use HubDatabase.postgres(...); user servers keep running "
+                "while the hub restarts",
+            )
+        if not isinstance(auth, HubAuth):
+            raise invalid(
+                self,
+                "auth",
+                type(auth).__name__,
+                allowed="an OidcAuth or CloudflareAccessAuth (a HubAuth)",
+                fix="pass auth=OidcAuth(...) or auth=CloudflareAccessAuth(...); there is "
+                "deliberately no open or dummy authenticator",
+            )
+        for what, image in (
+            ("hub_image", hub_image),
+            ("proxy_image", proxy_image),
+            ("notebook_image", notebook_image),
+        ):
+            check_image(self, what, image)
+        if existing_secret is not None:
+            check_dns_label(self, "existing_secret", existing_secret)
+        if start_timeout <= 0:
+            raise invalid(
+                self, "start_timeout", start_timeout, allowed="seconds > 0", fix="e.g. 300"
+            )
+        self._check_one_hub_per_namespace(chart)
+
+        self.database = database or HubDatabase.sqlite_pvc()
+        self.database.check(self)
+        self.hub_resources = hub_resources.checked(self, "hub_resources")
+        self.auth_settings: AuthSettings = auth.settings(self, domain=self.domain)
+        self.secret_name: str = existing_secret or "hub-secrets"
+        self.hub_service_name = HUB_SERVICE
+        self.hub_port = HUB_PORT
+        self.proxy_api_service_name = API_SERVICE
+        self.proxy_public_service_name = PUBLIC_SERVICE
+        self.proxy_public_port = 80
+        self.proxy_metrics_port = METRICS_PORT
+        self.user_service_account_name = USER_SERVICE_ACCOUNT
+        self.notebook_image = notebook_image
+        self.hub_image = hub_image
+        self.config = HubConfig()
+        self._profiles: list[NotebookProfile] = []
+        self._bindings: list[PlatformServiceBinding] = []
+
+        if create_namespace:
+            self.namespace_object: k8s.KubeNamespace | None = k8s.KubeNamespace(
+                self,
+                "Namespace",
+                metadata=k8s.ObjectMeta(
+                    name=self.namespace,
+                    labels={**security.RESTRICTED_NAMESPACE_LABELS},
+                    annotations={"argocd.argoproj.io/sync-wave": "-3"},
+                ),
+            )
+            # A Namespace is cluster-scoped; the chart would otherwise stamp its own namespace.
+            self.namespace_object.add_json_patch(cdk8s.JsonPatch.remove("/metadata/namespace"))
+        else:
+            self.namespace_object = None
+
+        self.secret_bootstrap: HubSecretBootstrap | None = None
+        if existing_secret is None:
+            self.secret_bootstrap = HubSecretBootstrap(
+                self,
+                "SecretBootstrap",
+                secret_name=self.secret_name,
+                image=hub_image,
+                labels=self.labels("secret-bootstrap"),
+            )
+
+        self._hub_rbac()
+        self._user_service_account()
+        self._configure(start_timeout=start_timeout, admin_users=admin_users)
+        self.config_map = LateApiObject(
+            self,
+            "Config",
+            api_version="v1",
+            kind="ConfigMap",
+            name="hub-config",
+            labels=self.labels("hub"),
+            render=lambda: {"data": self.config_files()},
+        )
+        self.config_map.metadata.add_annotation("argocd.argoproj.io/sync-wave", "-2")
+        self.pvc: k8s.KubePersistentVolumeClaim | None = None
+        if self.database.uses_volume:
+            self.pvc = k8s.KubePersistentVolumeClaim(
+                self,
+                "DatabaseVolume",
+                metadata=k8s.ObjectMeta(name="hub-db-dir", labels=self.labels("hub")),
+                spec=k8s.PersistentVolumeClaimSpec(
+                    access_modes=["ReadWriteOnce"],
+                    storage_class_name=self.database.storage_class,
+                    resources=k8s.ResourceRequirements(
+                        requests={"storage": k8s.Quantity.from_string(self.database.size)}
+                    ),
+                ),
+            )
+        self.deployment = LateApiObject(
+            self,
+            "Deployment",
+            api_version="apps/v1",
+            kind="Deployment",
+            name="hub",
+            labels=self.labels("hub"),
+            render=self._render_deployment,
+        )
+        self.service = k8s.KubeService(
+            self,
+            "Service",
+            metadata=k8s.ObjectMeta(name=HUB_SERVICE, labels=self.labels("hub")),
+            spec=k8s.ServiceSpec(
+                selector=self.selector_labels("hub"),
+                ports=[
+                    k8s.ServicePort(
+                        name="http", port=HUB_PORT, target_port=k8s.IntOrString.from_string("http")
+                    )
+                ],
+            ),
+        )
+        self.proxy = HubProxy(
+            self,
+            "Proxy",
+            image=proxy_image,
+            hub_url=f"http://{HUB_SERVICE}:{HUB_PORT}",
+            auth_token=SecretRef(self.secret_name, PROXY_TOKEN_KEY),
+            labels=self.labels("proxy"),
+            selector=self.selector_labels("proxy"),
+        )
+        self.proxy_deployment = self.proxy.deployment
+        self.proxy_service = self.proxy.public_service
+        self.proxy_api_service = self.proxy.api_service
+        ingress_options = ingress or IngressOptions()
+        self.ingress: HubIngress | None = None
+        if ingress_options.enabled:
+            self.ingress = HubIngress(
+                self, "Ingress", domain=self.domain, options=ingress_options,
+                labels=self.labels("proxy"),
+            )
+        self.node.add_validation(_HubValidation(self))
+
+    # -- labels -------------------------------------------------------------------------
+
+    def selector_labels(self, component: str) -> dict[str, str]:
+        """Labels that select the pods of ``component`` (hub, proxy, singleuser-server, ...)."""
+        return {
+            "app.kubernetes.io/name": APP_NAME,
+            "app.kubernetes.io/instance": self.namespace,
+            "app.kubernetes.io/component": component,
+        }
+
+    def labels(self, component: str) -> dict[str, str]:
+        """Selector labels plus the informational ones."""
+        return {
+            **self.selector_labels(component),
+            "app.kubernetes.io/part-of": APP_NAME,
+            "app.kubernetes.io/managed-by": "jupyter-constructs",
+        }
+
+    # -- profiles and bindings ----------------------------------------------------------
+
+    @property
+    def profiles(self) -> list[NotebookProfile]:
+        """The notebook profiles, in the order users see them."""
+        return list(self._profiles)
+
+    @property
+    def bindings(self) -> list[PlatformServiceBinding]:
+        """Bindings given to every profile (``add_binding``)."""
+        return list(self._bindings)
+
+    # -- hub services (metrics scrapers, culler, ...) ------------------------------------
+
+    def add_hub_service(
+        self,
+        name: str,
+        *,
+        scopes: Sequence[str],
+        api_token_secret_key: str | None = None,
+        command: Sequence[str] | None = None,
+    ) -> None:
+        """Declare a JupyterHub service with a role granting exactly ``scopes``.
+
+        ``api_token_secret_key``: the key of the hub Secret holding the service's token
+        (external services such as Prometheus). ``command``: a hub-managed service the hub
+        starts itself (its token is generated by the hub).
+        """
+        check_dns_label(self, "hub service name", name)
+        service: dict[str, Any] = {"name": name}
+        if api_token_secret_key is not None:
+            env_var = "JUPYTERHUB_SERVICE_TOKEN_" + name.upper().replace("-", "_")
+            service["api_token_env"] = env_var
+            self._service_token_env[env_var] = SecretRef(self.secret_name, api_token_secret_key)
+        if command is not None:
+            service["command"] = list(command)
+        try:
+            self.config.add_service(service)
+            self.config.add_role(
+                {"name": f"{name}-service", "scopes": list(scopes), "services": [name]}
+            )
+        except ValueError as err:
+            raise invalid(
+                self, "hub service", name, allowed="a name not used yet",
+                fix="give each hub service its own name",
+            ) from err
+
+    # -- rendering ----------------------------------------------------------------------
+
+    def config_files(self) -> dict[str, str]:
+        """The hub ConfigMap's files: static config, rendered settings, auth modules."""
+        files = {CONFIG_FILE: static_config_source(), SETTINGS_FILE: self.rendered_config()}
+        files.update(self.auth_settings.files)
+        return dict(sorted(files.items()))
+
+    def rendered_config(self) -> str:
+        """``hub_config.json`` with every profile and binding added so far."""
+        self._apply_profiles()
+        return self.config.render()
+
+    def _apply_profiles(self) -> None:
+        # Profiles render their KubeSpawner profile_list entries; done late so that
+        # add_profile/add_binding calls made after construction are included.
+        entries = [profile.to_profile_entry() for profile in self._profiles]
+        self.config._traits.setdefault("KubeSpawner", {})["profile_list"] = entries
+
+    def _check_one_hub_per_namespace(self, chart: cdk8s.Chart) -> None:
+        for other in chart.node.find_all():
+            if other is not self and isinstance(other, JupyterHub):
+                raise invalid(
+                    self,
+                    "second JupyterHub in namespace",
+                    self.namespace,
+                    allowed="one JupyterHub per namespace (object names such as 'hub' and "
+                    "'proxy-public' are fixed)",
+                    fix="put each hub in its own Chart with its own namespace",
+                )
+
+    def _hub_rbac(self) -> None:
+        labels = self.labels("hub")
+        self.service_account = k8s.KubeServiceAccount(
+            self,
+            "ServiceAccount",
+            metadata=k8s.ObjectMeta(
+                name=HUB_SERVICE_ACCOUNT, labels=labels,
+                annotations={"argocd.argoproj.io/sync-wave": "-2"},
+            ),
+            automount_service_account_token=False,
+        )
+        # Exactly what KubeSpawner uses: it creates, watches and deletes user pods and
+        # their home PVCs, and reads events to report spawn progress. No secrets, no
+        # services (KubeSpawner needs those only with internal_ssl / services_enabled).
+        self.role = k8s.KubeRole(
+            self,
+            "Role",
+            metadata=k8s.ObjectMeta(
+                name="hub", labels=labels, annotations={"argocd.argoproj.io/sync-wave": "-2"}
+            ),
+            rules=[
+                k8s.PolicyRule(
+                    api_groups=[""],
+                    resources=["pods", "persistentvolumeclaims"],
+                    verbs=["get", "list", "watch", "create", "delete"],
+                ),
+                k8s.PolicyRule(api_groups=[""], resources=["events"], verbs=["get", "list", "watch"]),
+            ],
+        )
+        self.role_binding = k8s.KubeRoleBinding(
+            self,
+            "RoleBinding",
+            metadata=k8s.ObjectMeta(
+                name="hub", labels=labels, annotations={"argocd.argoproj.io/sync-wave": "-2"}
+            ),
+            role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name="hub"),
+            subjects=[k8s.Subject(kind="ServiceAccount", name=HUB_SERVICE_ACCOUNT)],
+        )
+
+    def _user_service_account(self) -> None:
+        self.user_service_account = k8s.KubeServiceAccount(
+            self,
+            "UserServiceAccount",
+            metadata=k8s.ObjectMeta(
+                name=USER_SERVICE_ACCOUNT, labels=self.labels("singleuser-server"),
+                annotations={"argocd.argoproj.io/sync-wave": "-2"},
+            ),
+            automount_service_account_token=False,
+        )
+
+    def _configure(self, *, start_timeout: int, admin_users: Sequence[str]) -> None:
+        self._service_token_env: dict[str, SecretRef] = {}
+        cfg = self.config
+        cfg.update(
+            "JupyterHub",
+            {
+                "authenticator_class": self.auth_settings.authenticator_class,
+                "spawner_class": "kubespawner.KubeSpawner",
+                "db_url": self.database.db_url(),
+                "upgrade_db": True,
+                "hub_bind_url": f"http://:{HUB_PORT}",
+                "hub_connect_url": f"http://{HUB_SERVICE}:{HUB_PORT}",
+                # User servers outlive hub restarts: the hub must not stop them.
+                "cleanup_servers": False,
+                "last_activity_interval": 60,
+                "authenticate_prometheus": True,
+                # Report slow spawns through the progress page instead of a timeout error.
+                "tornado_settings": {"slow_spawn_timeout": 0},
+            },
+        )
+        cfg.update(
+            "ConfigurableHTTPProxy",
+            {"api_url": f"http://{API_SERVICE}:{API_PORT}", "should_start": False},
+        )
+        for class_name, traits in self.auth_settings.traits.items():
+            cfg.update(class_name, traits)
+        if admin_users:
+            cfg.set("Authenticator", "admin_users", sorted(admin_users))
+        cfg.update(
+            "KubeSpawner",
+            {
+                "namespace": self.namespace,
+                "image": self.notebook_image,
+                "uid": NOTEBOOK_UID,
+                "fs_gid": NOTEBOOK_FS_GID,
+                "service_account": USER_SERVICE_ACCOUNT,
+                "automount_service_account_token": False,
+                "allow_privilege_escalation": False,
+                "container_security_context": security.user_container_security_context(),
+                "pod_security_context": security.user_pod_security_context(),
+                "start_timeout": start_timeout,
+                "http_timeout": 120,
+                "extra_labels": {
+                    "app.kubernetes.io/instance": self.namespace,
+                    "app.kubernetes.io/part-of": APP_NAME,
+                },
+                "profile_list": [],
+            },
+        )
+
+    def _hub_env(self) -> list[k8s.EnvVar]:
+        def from_secret(name: str, ref: SecretRef, optional: bool = False) -> k8s.EnvVar:
+            return k8s.EnvVar(
+                name=name,
+                value_from=k8s.EnvVarSource(
+                    secret_key_ref=k8s.SecretKeySelector(
+                        name=ref.name, key=ref.key, optional=optional or None
+                    )
+                ),
+            )
+
+        hub_secret = self.secret_name
+        env = [
+            k8s.EnvVar(
+                name="POD_NAMESPACE",
+                value_from=k8s.EnvVarSource(
+                    field_ref=k8s.ObjectFieldSelector(field_path="metadata.namespace")
+                ),
+            ),
+            from_secret("JPY_COOKIE_SECRET", SecretRef(hub_secret, COOKIE_SECRET_KEY)),
+            from_secret("JUPYTERHUB_CRYPT_KEY", SecretRef(hub_secret, CRYPT_KEY_KEY)),
+            from_secret("CONFIGPROXY_AUTH_TOKEN", SecretRef(hub_secret, PROXY_TOKEN_KEY)),
+        ]
+        secret_env = {
+            **self.database.secret_env(),
+            **self.auth_settings.secret_env,
+            **self._service_token_env,
+        }
+        env += [from_secret(name, ref) for name, ref in sorted(secret_env.items())]
+        return env
+
+    def _render_deployment(self) -> dict[str, Any]:
+        checksum = sha256_of(self.config_files())
+        data_volume: k8s.Volume
+        if self.pvc is not None:
+            data_volume = k8s.Volume(
+                name="hub-data",
+                persistent_volume_claim=k8s.PersistentVolumeClaimVolumeSource(
+                    claim_name="hub-db-dir"
+                ),
+            )
+        else:
+            data_volume = k8s.Volume(name="hub-data", empty_dir=k8s.EmptyDirVolumeSource())
+        health = k8s.HttpGetAction(path="/hub/health", port=k8s.IntOrString.from_string("http"))
+        container = k8s.Container(
+            name="hub",
+            image=self.hub_image,
+            command=["jupyterhub", "--config", f"{CONFIG_DIR}/{CONFIG_FILE}"],
+            env=self._hub_env(),
+            ports=[k8s.ContainerPort(name="http", container_port=HUB_PORT)],
+            resources=kube_resources(self.hub_resources),
+            security_context=security.container_security_context(HUB_UID, HUB_UID),
+            # A database upgrade on start can take minutes: the startup probe allows 5.
+            startup_probe=k8s.Probe(
+                http_get=health, period_seconds=5, failure_threshold=60, timeout_seconds=3
+            ),
+            liveness_probe=k8s.Probe(
+                http_get=health, period_seconds=10, failure_threshold=6, timeout_seconds=3
+            ),
+            readiness_probe=k8s.Probe(
+                http_get=health, period_seconds=5, failure_threshold=2, timeout_seconds=3
+            ),
+            volume_mounts=[
+                k8s.VolumeMount(name="config", mount_path=CONFIG_DIR, read_only=True),
+                k8s.VolumeMount(name="hub-data", mount_path=HUB_DATA_DIR),
+                k8s.VolumeMount(name="tmp", mount_path="/tmp"),
+            ],
+        )
+        spec = k8s.DeploymentSpec(
+            # Exactly one: see the class docstring. Recreate, so the old hub has released
+            # its database and its volume before the new one starts.
+            replicas=1,
+            strategy=k8s.DeploymentStrategy(type="Recreate"),
+            selector=k8s.LabelSelector(match_labels=self.selector_labels("hub")),
+            template=k8s.PodTemplateSpec(
+                metadata=k8s.ObjectMeta(
+                    labels=self.labels("hub"),
+                    annotations={"checksum/config": checksum},
+                ),
+                spec=k8s.PodSpec(
+                    service_account_name=HUB_SERVICE_ACCOUNT,
+                    # The hub talks to the Kubernetes API (KubeSpawner): it needs its token.
+                    automount_service_account_token=True,
+                    enable_service_links=False,
+                    security_context=security.pod_security_context(fs_group=HUB_UID),
+                    containers=[container],
+                    volumes=[
+                        k8s.Volume(
+                            name="config",
+                            config_map=k8s.ConfigMapVolumeSource(name="hub-config"),
+                        ),
+                        data_volume,
+                        k8s.Volume(name="tmp", empty_dir=k8s.EmptyDirVolumeSource()),
+                    ],
+                ),
+            ),
+        )
+        return {"spec": k8s.KubeDeployment.manifest(spec=spec)["spec"]}
+
+
+
+@jsii.implements(IValidation)
+class _HubValidation:
+    """Checks that need the whole picture; run by cdk8s at synth."""
+
+    def __init__(self, hub: JupyterHub) -> None:
+        self.hub = hub
+
+    def validate(self) -> list[str]:
+        try:
+            self.hub.rendered_config()
+        except ConfigurationError as err:
+            return [str(err)]
+        return []
+

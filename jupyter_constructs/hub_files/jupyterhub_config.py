@@ -1,0 +1,51 @@
+"""JupyterHub configuration for hubs built with jupyter-constructs.
+
+This file is static: everything specific to one hub was rendered at synth time into
+``hub_config.json`` beside it (same ConfigMap), as trait settings by class name.
+Secrets never appear in that JSON; they arrive as environment variables of the hub
+container (from Kubernetes Secrets) and are wired in below by name.
+
+hub_config.json keys:
+- ``traits``: ``{"ClassName": {"trait_name": value}}``, applied as-is.
+- ``traits_from_env``: ``{"ClassName.trait_name": "ENV_VAR"}``, values read from env.
+- in ``JupyterHub.services``, an entry's ``api_token_env`` names the env var that
+  holds its token.
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+c = get_config()  # type: ignore[name-defined]  # noqa: F821 -- injected by traitlets
+
+CONFIG_DIR = Path(__file__).resolve().parent
+# Authenticator modules shipped in the same ConfigMap are importable by name.
+sys.path.insert(0, str(CONFIG_DIR))
+
+
+def require_env(name: str) -> str:
+    """The value of env var ``name``; a clear error instead of a half-configured hub."""
+    value = os.environ.get(name, "")
+    if not value:
+        raise RuntimeError(
+            f"jupyterhub_config.py: environment variable {name} is empty or missing; "
+            "it is set from a Kubernetes Secret by the hub Deployment"
+        )
+    return value
+
+
+settings = json.loads((CONFIG_DIR / "hub_config.json").read_text(encoding="utf-8"))
+
+for class_name, traits in settings["traits"].items():
+    for trait_name, value in traits.items():
+        c[class_name][trait_name] = value
+
+for target, env_name in settings.get("traits_from_env", {}).items():
+    class_name, trait_name = target.split(".", 1)
+    c[class_name][trait_name] = require_env(env_name)
+
+for service in settings["traits"].get("JupyterHub", {}).get("services", []):
+    token_env = service.pop("api_token_env", None)
+    if token_env:
+        service["api_token"] = require_env(token_env)

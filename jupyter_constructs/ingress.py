@@ -1,0 +1,92 @@
+"""The Ingress in front of ``proxy-public``: host, TLS and websocket-safe timeouts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from cdk8s_plus_27 import k8s
+from constructs import Construct
+
+from ._utils import check_dns_label
+from .proxy import PUBLIC_SERVICE
+
+# Notebook kernels talk over long-lived websockets and users upload data files.
+NGINX_DEFAULT_ANNOTATIONS = {
+    "nginx.ingress.kubernetes.io/proxy-read-timeout": "3600",
+    "nginx.ingress.kubernetes.io/proxy-send-timeout": "3600",
+    "nginx.ingress.kubernetes.io/proxy-body-size": "64m",
+}
+
+
+@dataclass(frozen=True)
+class IngressOptions:
+    """How the hub is exposed. Default: an nginx Ingress with TLS from Secret ``jupyterhub-tls``.
+
+    - ``class_name``: IngressClass (default ``nginx``; the nginx timeouts are added only then).
+    - ``tls_secret_name``: Secret holding the certificate; ``None`` serves plain HTTP (only
+      when TLS ends before the Ingress, e.g. at Cloudflare).
+    - ``cert_manager_cluster_issuer``: adds ``cert-manager.io/cluster-issuer`` so cert-manager
+      issues the certificate into ``tls_secret_name``.
+    - ``annotations``: extra annotations, applied last.
+    - ``enabled=False`` creates no Ingress (for example behind a Cloudflare Tunnel only).
+    """
+
+    enabled: bool = True
+    class_name: str = "nginx"
+    tls_secret_name: str | None = "jupyterhub-tls"
+    cert_manager_cluster_issuer: str | None = None
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+
+class HubIngress(Construct):
+    """An Ingress routing ``domain`` to the proxy's public Service."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        domain: str,
+        options: IngressOptions,
+        labels: dict[str, str],
+    ) -> None:
+        super().__init__(scope, id)
+        check_dns_label(self, "IngressOptions.class_name", options.class_name)
+        annotations: dict[str, str] = {}
+        if options.class_name == "nginx":
+            annotations.update(NGINX_DEFAULT_ANNOTATIONS)
+        if options.cert_manager_cluster_issuer:
+            annotations["cert-manager.io/cluster-issuer"] = options.cert_manager_cluster_issuer
+        annotations.update(options.annotations)
+        tls = None
+        if options.tls_secret_name is not None:
+            tls = [k8s.IngressTls(hosts=[domain], secret_name=options.tls_secret_name)]
+        self.ingress = k8s.KubeIngress(
+            self,
+            "Resource",
+            metadata=k8s.ObjectMeta(name="jupyterhub", labels=labels, annotations=annotations),
+            spec=k8s.IngressSpec(
+                ingress_class_name=options.class_name,
+                tls=tls,
+                rules=[
+                    k8s.IngressRule(
+                        host=domain,
+                        http=k8s.HttpIngressRuleValue(
+                            paths=[
+                                k8s.HttpIngressPath(
+                                    path="/",
+                                    path_type="Prefix",
+                                    backend=k8s.IngressBackend(
+                                        service=k8s.IngressServiceBackend(
+                                            name=PUBLIC_SERVICE,
+                                            port=k8s.ServiceBackendPort(name="http"),
+                                        )
+                                    ),
+                                )
+                            ]
+                        ),
+                    )
+                ],
+            ),
+        )

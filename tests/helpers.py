@@ -1,0 +1,91 @@
+"""Test helpers: build a hub, synthesize it, find objects, load its config in the real classes."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import cdk8s
+import yaml
+
+from jupyter_constructs import JupyterHub, OidcAuth, SecretRef
+
+NAMESPACE = "jupyter"
+DOMAIN = "jupyter.example.com"
+
+
+def oidc_auth(**overrides: Any) -> OidcAuth:
+    """A valid OidcAuth for tests."""
+    options: dict[str, Any] = {
+        "client_id": "hub-client",
+        "client_secret": SecretRef("oidc", "client-secret"),
+        "authorize_url": "https://idp.example.com/authorize",
+        "token_url": "https://idp.example.com/token",
+        "userdata_url": "https://idp.example.com/userinfo",
+        "allowed_groups": ["data-science"],
+        "admin_users": ["admin@example.com"],
+    }
+    options.update(overrides)
+    return OidcAuth(**options)
+
+
+def new_chart(namespace: str | None = NAMESPACE) -> cdk8s.Chart:
+    """A fresh chart in a fresh test app (names without hashes, as in main.py)."""
+    app = cdk8s.Testing.app()
+    return cdk8s.Chart(app, "test", namespace=namespace, disable_resource_name_hashes=True)
+
+
+def make_hub(**overrides: Any) -> tuple[cdk8s.Chart, JupyterHub]:
+    """A hub with test defaults; keyword arguments override them."""
+    chart = new_chart()
+    options: dict[str, Any] = {"domain": DOMAIN, "auth": oidc_auth()}
+    options.update(overrides)
+    return chart, JupyterHub(chart, "hub", **options)
+
+
+def synth(chart: cdk8s.Chart) -> list[dict[str, Any]]:
+    """The chart's objects as plain dicts (validations run first, as in ``cdk8s synth``)."""
+    errors = chart.node.validate()
+    if errors:
+        raise AssertionError(errors)
+    return [json.loads(json.dumps(obj)) for obj in cdk8s.Testing.synth(chart)]
+
+
+def synth_app(build: Callable[[cdk8s.App], None]) -> list[dict[str, Any]]:
+    """Run ``build`` in an app that synthesizes to a temp dir, return every object."""
+    with tempfile.TemporaryDirectory() as out:
+        app = cdk8s.App(outdir=out)
+        build(app)
+        app.synth()
+        return load_manifests(Path(out))
+
+
+def load_manifests(directory: Path) -> list[dict[str, Any]]:
+    """Every YAML document under ``directory``, in file order."""
+    docs: list[dict[str, Any]] = []
+    for path in sorted(directory.rglob("*.yaml")):
+        docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return docs
+
+
+def find(objects: Iterable[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    """The one object of ``kind`` named ``name``."""
+    matches = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert len(matches) == 1, f"expected one {kind}/{name}, found {len(matches)}"
+    return matches[0]
+
+
+def pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
+    """The pod spec of a Deployment, DaemonSet, StatefulSet or Job."""
+    return obj["spec"]["template"]["spec"]
+
+
+def write_config_dir(objects: Iterable[dict[str, Any]], directory: Path) -> Path:
+    """Write the hub ConfigMap's files into ``directory`` as the hub pod would see them."""
+    config_map = find(objects, "ConfigMap", "hub-config")
+    for name, text in config_map["data"].items():
+        (directory / name).write_text(text)
+    return directory / "jupyterhub_config.py"
