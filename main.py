@@ -9,9 +9,9 @@ import os
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-import cdk8s  # noqa: E402
+import cdk8s
 
-from jupyter_constructs import (  # noqa: E402
+from jupyter_constructs import (
     IngressOptions,
     JupyterHub,
     OidcAuth,

@@ -27,6 +27,7 @@ class AuthSettings:
     - ``authenticator_class``: value of ``JupyterHub.authenticator_class``.
     - ``traits``: trait settings by class name, merged into the hub config.
     - ``secret_env``: environment variables of the hub container read from Secrets.
+    - ``traits_from_env``: ``{"Class.trait": "ENV_VAR"}`` set from those variables in the hub.
     - ``files``: Python modules placed beside ``jupyterhub_config.py`` (importable).
     - ``needs_internet_egress``: the hub must reach an identity provider over HTTPS.
     """
@@ -34,6 +35,7 @@ class AuthSettings:
     authenticator_class: str
     traits: dict[str, dict[str, Any]]
     secret_env: dict[str, SecretRef] = field(default_factory=dict)
+    traits_from_env: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     needs_internet_egress: bool = True
 
@@ -168,4 +170,5 @@ class OidcAuth(HubAuth):
             authenticator_class="generic-oauth",
             traits={"GenericOAuthenticator": traits},
             secret_env={"OAUTH_CLIENT_SECRET": self.client_secret},
+            traits_from_env={"GenericOAuthenticator.client_secret": "OAUTH_CLIENT_SECRET"},
         )

@@ -55,17 +55,20 @@ class HubSecretBootstrap(Construct):
     ) -> None:
         super().__init__(scope, id)
         name = f"{secret_name}-bootstrap"
-        meta = {"labels": labels, "annotations": _wave(-2)}
+
+        def meta() -> k8s.ObjectMeta:
+            return k8s.ObjectMeta(name=name, labels=labels, annotations=_wave(-2))
+
         self.service_account = k8s.KubeServiceAccount(
             self,
             "ServiceAccount",
-            metadata=k8s.ObjectMeta(name=name, **meta),
+            metadata=meta(),
             automount_service_account_token=False,
         )
         self.role = k8s.KubeRole(
             self,
             "Role",
-            metadata=k8s.ObjectMeta(name=name, **meta),
+            metadata=meta(),
             rules=[
                 # Limited to the one Secret.
                 k8s.PolicyRule(
@@ -81,14 +84,14 @@ class HubSecretBootstrap(Construct):
         self.role_binding = k8s.KubeRoleBinding(
             self,
             "RoleBinding",
-            metadata=k8s.ObjectMeta(name=name, **meta),
+            metadata=meta(),
             role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=name),
             subjects=[k8s.Subject(kind="ServiceAccount", name=name)],
         )
         self.config_map = k8s.KubeConfigMap(
             self,
             "Script",
-            metadata=k8s.ObjectMeta(name=name, **meta),
+            metadata=meta(),
             data={SCRIPT_FILE: bootstrap_script()},
         )
         self.job = k8s.KubeJob(

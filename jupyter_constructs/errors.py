@@ -27,6 +27,4 @@ def invalid(
     that are not constructs (for example ``"SecretRef"``).
     """
     path = where.node.path if isinstance(where, Construct) else where
-    return ConfigurationError(
-        f"{path}: invalid {what} {value!r}. Allowed: {allowed}. Fix: {fix}"
-    )
+    return ConfigurationError(f"{path}: invalid {what} {value!r}. Allowed: {allowed}. Fix: {fix}")

@@ -16,15 +16,20 @@ from .auth import AuthSettings, HubAuth
 from .bootstrap import (
     COOKIE_SECRET_KEY,
     CRYPT_KEY_KEY,
-    METRICS_TOKEN_KEY,
     PROXY_TOKEN_KEY,
     HubSecretBootstrap,
 )
 from .database import HUB_DATA_DIR, HubDatabase
 from .errors import ConfigurationError, invalid
 from .hub_config import CONFIG_FILE, SETTINGS_FILE, HubConfig, static_config_source
-from .images import DEFAULT_NOTEBOOK_IMAGE, HUB_IMAGE, HUB_UID, NOTEBOOK_FS_GID, NOTEBOOK_UID
-from .images import PROXY_IMAGE
+from .images import (
+    DEFAULT_NOTEBOOK_IMAGE,
+    HUB_IMAGE,
+    HUB_UID,
+    NOTEBOOK_FS_GID,
+    NOTEBOOK_UID,
+    PROXY_IMAGE,
+)
 from .ingress import HubIngress, IngressOptions
 from .proxy import API_PORT, API_SERVICE, METRICS_PORT, PUBLIC_SERVICE, HubProxy, kube_resources
 from .quantities import Resources
@@ -246,7 +251,10 @@ class JupyterHub(Construct):
         self.ingress: HubIngress | None = None
         if ingress_options.enabled:
             self.ingress = HubIngress(
-                self, "Ingress", domain=self.domain, options=ingress_options,
+                self,
+                "Ingress",
+                domain=self.domain,
+                options=ingress_options,
                 labels=self.labels("proxy"),
             )
         self.node.add_validation(_HubValidation(self))
@@ -312,7 +320,10 @@ class JupyterHub(Construct):
             )
         except ValueError as err:
             raise invalid(
-                self, "hub service", name, allowed="a name not used yet",
+                self,
+                "hub service",
+                name,
+                allowed="a name not used yet",
                 fix="give each hub service its own name",
             ) from err
 
@@ -353,7 +364,8 @@ class JupyterHub(Construct):
             self,
             "ServiceAccount",
             metadata=k8s.ObjectMeta(
-                name=HUB_SERVICE_ACCOUNT, labels=labels,
+                name=HUB_SERVICE_ACCOUNT,
+                labels=labels,
                 annotations={"argocd.argoproj.io/sync-wave": "-2"},
             ),
             automount_service_account_token=False,
@@ -373,7 +385,9 @@ class JupyterHub(Construct):
                     resources=["pods", "persistentvolumeclaims"],
                     verbs=["get", "list", "watch", "create", "delete"],
                 ),
-                k8s.PolicyRule(api_groups=[""], resources=["events"], verbs=["get", "list", "watch"]),
+                k8s.PolicyRule(
+                    api_groups=[""], resources=["events"], verbs=["get", "list", "watch"]
+                ),
             ],
         )
         self.role_binding = k8s.KubeRoleBinding(
@@ -391,7 +405,8 @@ class JupyterHub(Construct):
             self,
             "UserServiceAccount",
             metadata=k8s.ObjectMeta(
-                name=USER_SERVICE_ACCOUNT, labels=self.labels("singleuser-server"),
+                name=USER_SERVICE_ACCOUNT,
+                labels=self.labels("singleuser-server"),
                 annotations={"argocd.argoproj.io/sync-wave": "-2"},
             ),
             automount_service_account_token=False,
@@ -423,6 +438,9 @@ class JupyterHub(Construct):
         )
         for class_name, traits in self.auth_settings.traits.items():
             cfg.update(class_name, traits)
+        for target, env_var in self.auth_settings.traits_from_env.items():
+            class_name, trait = target.split(".", 1)
+            cfg.set_from_env(class_name, trait, env_var)
         if admin_users:
             cfg.set("Authenticator", "admin_users", sorted(admin_users))
         cfg.update(
@@ -547,7 +565,6 @@ class JupyterHub(Construct):
         return {"spec": k8s.KubeDeployment.manifest(spec=spec)["spec"]}
 
 
-
 @jsii.implements(IValidation)
 class _HubValidation:
     """Checks that need the whole picture; run by cdk8s at synth."""
@@ -561,4 +578,3 @@ class _HubValidation:
         except ConfigurationError as err:
             return [str(err)]
         return []
-

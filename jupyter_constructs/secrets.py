@@ -33,7 +33,8 @@ class SecretRef:
                 self.name,
                 allowed="a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', "
                 "starting and ending with a letter or digit, at most 253 characters",
-                fix='name the Kubernetes Secret that holds the value, e.g. SecretRef("trino", "password")',
+                fix="name the Kubernetes Secret that holds the value, "
+                'e.g. SecretRef("trino", "password")',
             )
         if not isinstance(self.key, str) or not _SECRET_KEY.match(self.key):
             raise invalid(

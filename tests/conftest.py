@@ -18,8 +18,7 @@ sys.path.insert(0, str(ROOT))
 @pytest.fixture(scope="session")
 def reference_manifests() -> list[dict]:
     """Every object of the reference platform (main.py), synthesized in memory once."""
-    from tests.helpers import synth_app
-
     import main
+    from tests.helpers import synth_app
 
     return synth_app(main.build)

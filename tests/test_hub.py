@@ -71,7 +71,9 @@ def test_defaults():
     assert spawner["start_timeout"] == 300
     assert spawner["image"] == "quay.io/jupyterhub/k8s-singleuser-sample:4.4.0"
     assert spawner["uid"] == 1000 and spawner["fs_gid"] == 100
-    assert settings["traits"]["JupyterHub"]["db_url"] == "sqlite:////srv/jupyterhub/jupyterhub.sqlite"
+    assert (
+        settings["traits"]["JupyterHub"]["db_url"] == "sqlite:////srv/jupyterhub/jupyterhub.sqlite"
+    )
 
 
 def test_hub_runs_one_replica_recreated():
@@ -178,9 +180,9 @@ def test_bootstrap_job_is_a_recreated_sync_hook_before_the_hub():
     assert annotations["argocd.argoproj.io/hook"] == "Sync"
     assert annotations["argocd.argoproj.io/hook-delete-policy"] == "BeforeHookCreation"
     hub_wave = int(
-        find(objects, "Deployment", "hub")["metadata"].get("annotations", {}).get(
-            "argocd.argoproj.io/sync-wave", "0"
-        )
+        find(objects, "Deployment", "hub")["metadata"]
+        .get("annotations", {})
+        .get("argocd.argoproj.io/sync-wave", "0")
     )
     assert int(annotations["argocd.argoproj.io/sync-wave"]) < hub_wave
     env = {e["name"]: e.get("value") for e in pod_spec(job)["containers"][0]["env"]}
@@ -189,7 +191,7 @@ def test_bootstrap_job_is_a_recreated_sync_hook_before_the_hub():
 
 
 def test_existing_secret_replaces_the_bootstrap_job():
-    chart, hub = make_hub(existing_secret="my-hub-secret")
+    chart, _ = make_hub(existing_secret="my-hub-secret")
     objects = synth(chart)
     assert not [o for o in objects if o["kind"] == "Job"]
     env = pod_spec(find(objects, "Deployment", "hub"))["containers"][0]["env"]
@@ -275,7 +277,7 @@ def test_ingress_can_be_disabled():
 
 
 def test_exposed_attributes_are_the_rendered_objects():
-    chart, hub = make_hub()
+    _, hub = make_hub()
     assert hub.deployment.name == "hub"
     assert hub.service.name == "hub"
     assert hub.config_map.name == "hub-config"
@@ -319,7 +321,16 @@ def test_fails_when_replicas_is_more_than_one():
     )
 
 
-@pytest.mark.parametrize("domain", ["https://jupyter.example.com", "Jupyter.Example.com", "jupyter", "a..b.com", "jupyter.example.com/hub"])
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "https://jupyter.example.com",
+        "Jupyter.Example.com",
+        "jupyter",
+        "a..b.com",
+        "jupyter.example.com/hub",
+    ],
+)
 def test_fails_when_domain_is_not_a_dns_name(domain):
     assert _error(domain=domain) == (
         f"test/hub: invalid domain {domain!r}. Allowed: a lowercase fully qualified host "
@@ -402,7 +413,10 @@ def test_fails_when_oidc_endpoint_is_not_https():
 
 def test_fails_when_postgres_password_is_not_a_secret_ref():
     database = HubDatabase.postgres(
-        host="pg", database="hub", user="hub", password="hunter2"  # type: ignore[arg-type]
+        host="pg",
+        database="hub",
+        user="hub",
+        password="hunter2",  # type: ignore[arg-type]
     )
     assert _error(database=database) == (
         "test/hub: invalid HubDatabase.postgres password 'hunter2'. Allowed: a "
