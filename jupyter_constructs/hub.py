@@ -30,14 +30,19 @@ from .images import (
     NOTEBOOK_UID,
     PROXY_IMAGE,
 )
+from .culler import SERVICE_NAME as CULLER_SERVICE
+from .culler import IdleCuller
 from .ingress import HubIngress, IngressOptions
+from .prepuller import ImagePuller, placement_key
+from .profiles import NotebookProfile
+from .quota import ContainerLimits, NamespaceQuota, Usage, capacity, limit_range_excess, shortfall
 from .proxy import API_PORT, API_SERVICE, METRICS_PORT, PUBLIC_SERVICE, HubProxy, kube_resources
 from .quantities import Resources
 from .secrets import SecretRef
+from .storage import HOME_MOUNT_PATH, SharedData, UserStorage
 
 if TYPE_CHECKING:
     from .bindings import PlatformServiceBinding
-    from .profiles import NotebookProfile
 
 HUB_PORT = 8081
 HUB_SERVICE = "hub"
@@ -72,6 +77,15 @@ class JupyterHub(Construct):
     - ``create_namespace``: True, with Pod Security Admission ``enforce: restricted``.
     - ``notebook_image``: image of user servers when a profile names none.
     - ``start_timeout``: 300 s for a user server to start.
+    - ``user_storage``: ``UserStorage()``: a 10Gi home PVC ``claim-{username}`` per user.
+    - ``shared_data``: ``None``; ``SharedData()`` adds a 50Gi ReadWriteMany volume that
+      every user pod mounts at /home/jovyan/shared.
+    - ``idle_culler``: ``IdleCuller()``: stop servers idle for an hour.
+    - ``quota``/``container_limits``: a ResourceQuota and a LimitRange for the namespace,
+      checked against every profile at synth; ``None`` renders neither.
+    - ``image_puller``: True: DaemonSets keep every profile image pulled on its nodes.
+
+    Profiles: at least one, exactly one of them the default (``add_profile``).
 
     One hub per namespace: object names (``hub``, ``proxy-api``, ``proxy-public``) are
     fixed and documented, because other systems (tunnels, dashboards, runbooks) use them.
@@ -95,6 +109,12 @@ class JupyterHub(Construct):
         create_namespace: bool = True,
         start_timeout: int = 300,
         admin_users: Sequence[str] = (),
+        user_storage: UserStorage | None = None,
+        shared_data: SharedData | None = None,
+        idle_culler: IdleCuller | None = IdleCuller(),
+        quota: NamespaceQuota | None = NamespaceQuota(),
+        container_limits: ContainerLimits | None = ContainerLimits(),
+        image_puller: bool = True,
     ) -> None:
         super().__init__(scope, id)
         chart = cdk8s.Chart.of(self)
@@ -160,6 +180,13 @@ class JupyterHub(Construct):
         self.config = HubConfig()
         self._profiles: list[NotebookProfile] = []
         self._bindings: list[PlatformServiceBinding] = []
+        self._pullers: list[ImagePuller] = []
+        self.image_puller_enabled = image_puller
+        self.user_storage = (user_storage or UserStorage()).check(self)
+        self.shared_data = shared_data.check(self) if shared_data else None
+        self.idle_culler = idle_culler.check(self) if idle_culler else None
+        self.quota = quota.check(self) if quota else None
+        self.container_limits = container_limits.check(self) if container_limits else None
 
         if create_namespace:
             self.namespace_object: k8s.KubeNamespace | None = k8s.KubeNamespace(
@@ -189,6 +216,13 @@ class JupyterHub(Construct):
         self._hub_rbac()
         self._user_service_account()
         self._configure(start_timeout=start_timeout, admin_users=admin_users)
+        if self.idle_culler is not None:
+            self.add_hub_service(
+                CULLER_SERVICE, scopes=self.idle_culler.scopes(),
+                command=self.idle_culler.command(),
+            )
+        self._storage_objects()
+        self._quota_objects()
         self.config_map = LateApiObject(
             self,
             "Config",
@@ -279,6 +313,97 @@ class JupyterHub(Construct):
 
     # -- profiles and bindings ----------------------------------------------------------
 
+    def add_profile(self, slug: str, *, display_name: str, **options: Any) -> NotebookProfile:
+        """Create a ``NotebookProfile`` (its options are documented there) and attach it."""
+        profile = NotebookProfile(
+            self, f"Profile-{slug}", slug=slug, display_name=display_name, **options
+        )
+        self.attach_profile(profile)
+        return profile
+
+    def attach_profile(self, profile: NotebookProfile) -> None:
+        """Attach a profile built elsewhere. Slugs must be unique."""
+        if any(p.slug == profile.slug for p in self._profiles):
+            raise invalid(
+                self, "profile slug", profile.slug, allowed="a slug not used by another profile",
+                fix="give each profile its own slug",
+            )
+        profile._hub = self
+        self._profiles.append(profile)
+        if self.image_puller_enabled:
+            self._pull_images_of(profile)
+
+    def add_binding(self, binding: PlatformServiceBinding) -> None:
+        """Give every profile's servers access to ``binding``'s service."""
+        if binding in self._bindings:
+            raise invalid(self, "binding", binding.node.path, allowed="each binding once",
+                          fix="remove the second add_binding call")
+        self._bindings.append(binding)
+        binding.bind(self)
+
+    def user_volumes(self, *, shared_read_only: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """KubeSpawner ``volumes`` and ``volume_mounts`` of user pods: home, shared data."""
+        volumes: list[dict[str, Any]] = [
+            {"name": "home", "persistentVolumeClaim": {"claimName": "{pvc_name}"}}
+        ]
+        mounts: list[dict[str, Any]] = [{"name": "home", "mountPath": HOME_MOUNT_PATH}]
+        if self.shared_data is not None:
+            volumes.append(
+                {"name": "shared-data",
+                 "persistentVolumeClaim": {"claimName": self.shared_data.claim_name}}
+            )
+            mounts.append(
+                {"name": "shared-data", "mountPath": self.shared_data.mount_path,
+                 "readOnly": shared_read_only}
+            )
+        return volumes, mounts
+
+    def reserved_usage(self) -> Usage:
+        """What the hub and proxy pods take from the quota before any user server."""
+        from .proxy import DEFAULT_RESOURCES as proxy
+        from .quantities import parse_cpu, parse_memory
+
+        hub = self.hub_resources
+        return Usage(
+            parse_cpu(self, "", hub.cpu_request) + parse_cpu(self, "", proxy.cpu_request),
+            parse_cpu(self, "", hub.cpu_limit) + parse_cpu(self, "", proxy.cpu_limit),
+            parse_memory(self, "", hub.memory_request) + parse_memory(self, "", proxy.memory_request),
+            parse_memory(self, "", hub.memory_limit) + parse_memory(self, "", proxy.memory_limit),
+        )
+
+    def capacity_summary(self) -> dict[str, tuple[int, str]]:
+        """For each profile: how many servers of only that profile the quota admits at once,
+        and the quota item that limits it. Empty without a quota.
+        """
+        if self.quota is None:
+            return {}
+        reserved = self.reserved_usage()
+        return {p.slug: capacity(self.quota, reserved, p.usage()) for p in self._profiles}
+
+    def format_capacity(self) -> str:
+        """``capacity_summary`` as lines a person reads after synth."""
+        lines = [f"capacity of namespace {self.namespace} (servers of one profile at once):"]
+        for slug, (count, limit) in self.capacity_summary().items():
+            lines.append(f"  {slug}: {count} (limited by {limit})")
+        return "\n".join(lines)
+
+    def _pull_images_of(self, profile: NotebookProfile) -> None:
+        key = placement_key(profile)
+        for puller in self._pullers:
+            if puller.key == key:
+                puller.add(profile)
+                return
+        name = "image-puller" if not self._pullers else f"image-puller-{profile.slug}"
+        self._pullers.append(
+            ImagePuller(
+                self, f"ImagePuller-{profile.slug}", name=name,
+                labels={**self.labels("image-puller"), "hub.jupyter.org/image-puller": name},
+                selector={**self.selector_labels("image-puller"),
+                          "hub.jupyter.org/image-puller": name},
+                first_profile=profile,
+            )
+        )
+
     @property
     def profiles(self) -> list[NotebookProfile]:
         """The notebook profiles, in the order users see them."""
@@ -343,8 +468,94 @@ class JupyterHub(Construct):
     def _apply_profiles(self) -> None:
         # Profiles render their KubeSpawner profile_list entries; done late so that
         # add_profile/add_binding calls made after construction are included.
-        entries = [profile.to_profile_entry() for profile in self._profiles]
-        self.config._traits.setdefault("KubeSpawner", {})["profile_list"] = entries
+        self.config.replace(
+            "KubeSpawner", "profile_list", [p.to_profile_entry() for p in self._profiles]
+        )
+
+    def validation_errors(self) -> list[str]:
+        """Checks that need every profile: one default, quota and LimitRange fit."""
+        if not self._profiles:
+            return [str(invalid(self, "profiles", [], allowed="at least one NotebookProfile",
+                                fix='call hub.add_profile("small", display_name="Small", '
+                                'default=True, ...)'))]
+        defaults = [p.slug for p in self._profiles if p.default]
+        if len(defaults) != 1:
+            return [str(invalid(self, "default profiles", defaults,
+                                allowed="exactly one profile with default=True",
+                                fix="mark the profile most users need as default=True, "
+                                "and only that one"))]
+        errors = []
+        for profile in self._profiles:
+            if self.container_limits is not None:
+                excess = limit_range_excess(self.container_limits, profile)
+                if excess:
+                    errors.append(str(invalid(
+                        profile, "profile for the LimitRange", profile.slug,
+                        allowed=f"containers within ContainerLimits ({excess})",
+                        fix="lower the profile's limits or raise ContainerLimits")))
+            if self.quota is not None:
+                missing = shortfall(self.quota, self.reserved_usage(), profile)
+                if missing:
+                    errors.append(str(invalid(
+                        profile, "profile for the namespace quota", profile.slug,
+                        allowed=f"one server must fit in NamespaceQuota ({missing})",
+                        fix="lower the profile's requests/limits or raise NamespaceQuota")))
+        return errors
+
+    def _storage_objects(self) -> None:
+        storage = self.user_storage
+        traits: dict[str, Any] = {
+            "storage_pvc_ensure": True,
+            "pvc_name_template": "claim-{username}",
+            "storage_capacity": storage.size,
+            "storage_access_modes": [storage.access_mode],
+        }
+        if storage.storage_class is not None:
+            traits["storage_class"] = storage.storage_class
+        self.config.update("KubeSpawner", traits)
+        self.shared_data_pvc: k8s.KubePersistentVolumeClaim | None = None
+        if self.shared_data is not None:
+            self.shared_data_pvc = k8s.KubePersistentVolumeClaim(
+                self, "SharedData",
+                metadata=k8s.ObjectMeta(name=self.shared_data.claim_name,
+                                        labels=self.labels("shared-data")),
+                spec=k8s.PersistentVolumeClaimSpec(
+                    access_modes=[self.shared_data.access_mode],
+                    storage_class_name=self.shared_data.storage_class,
+                    resources=k8s.ResourceRequirements(
+                        requests={"storage": k8s.Quantity.from_string(self.shared_data.size)}
+                    ),
+                ),
+            )
+
+    def _quota_objects(self) -> None:
+        self.resource_quota: k8s.KubeResourceQuota | None = None
+        self.limit_range: k8s.KubeLimitRange | None = None
+        if self.quota is not None:
+            self.resource_quota = k8s.KubeResourceQuota(
+                self, "ResourceQuota",
+                metadata=k8s.ObjectMeta(name="jupyterhub", labels=self.labels("quota")),
+                spec=k8s.ResourceQuotaSpec(
+                    hard={k: k8s.Quantity.from_string(v) for k, v in self.quota.hard().items()}
+                ),
+            )
+        if self.container_limits is not None:
+            limits = self.container_limits
+            q = k8s.Quantity.from_string
+            self.limit_range = k8s.KubeLimitRange(
+                self, "LimitRange",
+                metadata=k8s.ObjectMeta(name="jupyterhub", labels=self.labels("quota")),
+                spec=k8s.LimitRangeSpec(
+                    limits=[
+                        k8s.LimitRangeItem(
+                            type="Container",
+                            max={"cpu": q(limits.max_cpu), "memory": q(limits.max_memory)},
+                            default_request={k: q(v) for k, v in limits.default_request.items()},
+                            default={k: q(v) for k, v in limits.default_limit.items()},
+                        )
+                    ]
+                ),
+            )
 
     def _check_one_hub_per_namespace(self, chart: cdk8s.Chart) -> None:
         for other in chart.node.find_all():
@@ -573,6 +784,9 @@ class _HubValidation:
         self.hub = hub
 
     def validate(self) -> list[str]:
+        errors = self.hub.validation_errors()
+        if errors:
+            return errors
         try:
             self.hub.rendered_config()
         except ConfigurationError as err:

@@ -50,6 +50,10 @@ class HubConfig:
         for trait, value in traits.items():
             self.set(class_name, trait, value)
 
+    def replace(self, class_name: str, trait: str, value: Any) -> None:
+        """Set ``class_name.trait`` even if set before (for values re-rendered at synth)."""
+        self._traits.setdefault(class_name, {})[trait] = value
+
     def set_from_env(self, class_name: str, trait: str, env_var: str) -> None:
         """In the hub, ``class_name.trait`` takes the value of env var ``env_var``."""
         self._from_env[f"{class_name}.{trait}"] = env_var

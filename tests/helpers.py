@@ -38,12 +38,15 @@ def new_chart(namespace: str | None = NAMESPACE) -> cdk8s.Chart:
     return cdk8s.Chart(app, "test", namespace=namespace, disable_resource_name_hashes=True)
 
 
-def make_hub(**overrides: Any) -> tuple[cdk8s.Chart, JupyterHub]:
-    """A hub with test defaults; keyword arguments override them."""
+def make_hub(*, with_profile: bool = True, **overrides: Any) -> tuple[cdk8s.Chart, JupyterHub]:
+    """A hub with test defaults and one default profile; keyword arguments override them."""
     chart = new_chart()
     options: dict[str, Any] = {"domain": DOMAIN, "auth": oidc_auth()}
     options.update(overrides)
-    return chart, JupyterHub(chart, "hub", **options)
+    hub = JupyterHub(chart, "hub", **options)
+    if with_profile:
+        hub.add_profile("small", display_name="Small", default=True)
+    return chart, hub
 
 
 def synth(chart: cdk8s.Chart) -> list[dict[str, Any]]:

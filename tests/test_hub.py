@@ -49,6 +49,9 @@ def test_defaults():
             "Service/proxy-api",
             "Service/proxy-public",
             "Ingress/jupyterhub",
+            "ResourceQuota/jupyterhub",
+            "LimitRange/jupyterhub",
+            "DaemonSet/image-puller",
         ]
     )
     assert hub.secret_name == "hub-secrets"
@@ -71,6 +74,19 @@ def test_defaults():
     assert spawner["start_timeout"] == 300
     assert spawner["image"] == "quay.io/jupyterhub/k8s-singleuser-sample:4.4.0"
     assert spawner["uid"] == 1000 and spawner["fs_gid"] == 100
+    assert spawner["pvc_name_template"] == "claim-{username}"
+    assert spawner["storage_capacity"] == "10Gi"
+    assert spawner["storage_access_modes"] == ["ReadWriteOnce"]
+    culler = next(s for s in settings["traits"]["JupyterHub"]["services"] if s["name"] == "idle-culler")
+    assert culler["command"] == [
+        "python3", "-m", "jupyterhub_idle_culler", "--timeout=3600", "--cull-every=600",
+        "--concurrency=10",
+    ]
+    quota = find(objects, "ResourceQuota", "jupyterhub")["spec"]["hard"]
+    assert quota["requests.cpu"] == "200" and quota["requests.nvidia.com/gpu"] == "8"
+    limits = find(objects, "LimitRange", "jupyterhub")["spec"]["limits"][0]
+    assert limits["max"] == {"cpu": "16", "memory": "64Gi"}
+    assert not [o for o in objects if o["metadata"]["name"] == "shared-data"]
     assert (
         settings["traits"]["JupyterHub"]["db_url"] == "sqlite:////srv/jupyterhub/jupyterhub.sqlite"
     )

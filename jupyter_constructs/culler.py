@@ -1,0 +1,58 @@
+"""The idle culler: stops servers nobody uses, as a hub-managed service with a scoped role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from .errors import invalid
+
+SERVICE_NAME = "idle-culler"
+
+
+@dataclass(frozen=True)
+class IdleCuller:
+    """Settings of ``jupyterhub-idle-culler`` (shipped in the hub image), run by the hub.
+
+    Defaults: stop servers idle for 1 hour (``timeout``), check every 10 minutes
+    (``interval``), no maximum age (``max_age=0``), keep users (``cull_users=False``),
+    at most 10 concurrent API requests.
+    """
+
+    timeout: int = 3600
+    interval: int = 600
+    max_age: int = 0
+    cull_users: bool = False
+    concurrency: int = 10
+
+    def check(self, scope: Construct) -> IdleCuller:
+        for what in ("timeout", "interval", "concurrency"):
+            if getattr(self, what) <= 0:
+                raise invalid(scope, f"IdleCuller.{what}", getattr(self, what),
+                              allowed="a positive number", fix="e.g. IdleCuller(timeout=3600)")
+        if self.max_age < 0:
+            raise invalid(scope, "IdleCuller.max_age", self.max_age,
+                          allowed="0 (no maximum) or seconds > 0", fix="e.g. max_age=86400")
+        return self
+
+    def command(self) -> list[str]:
+        """The command line the hub runs the culler with."""
+        cmd = [
+            "python3", "-m", "jupyterhub_idle_culler",
+            f"--timeout={self.timeout}",
+            f"--cull-every={self.interval}",
+            f"--concurrency={self.concurrency}",
+        ]
+        if self.max_age:
+            cmd.append(f"--max-age={self.max_age}")
+        if self.cull_users:
+            cmd.append("--cull-users")
+        return cmd
+
+    def scopes(self) -> list[str]:
+        """Exactly the JupyterHub scopes the culler needs (its README lists them)."""
+        scopes = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
+        if self.cull_users:
+            scopes.append("admin:users")
+        return scopes

@@ -1,0 +1,292 @@
+"""``NotebookProfile``: one typed entry of KubeSpawner's ``profile_list``.
+
+z2jh passes ``profileList`` through untyped, so a misspelled key inside
+``kubespawner_override`` fails silently in production. Here every field is typed and
+checked when the profile is built, and the escape hatch ``extra_overrides`` is checked
+against KubeSpawner's real trait names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from constructs import Construct
+
+from ._utils import DNS_LABEL, check_image
+from .errors import invalid
+from .kubespawner_traits import KUBESPAWNER_TRAITS
+from .quantities import parse_cpu, parse_memory
+from .quota import Usage
+from .storage import HOME_MOUNT_PATH
+
+if TYPE_CHECKING:
+    from .bindings import PlatformServiceBinding
+    from .hub import JupyterHub
+
+_PULL_POLICIES = ("IfNotPresent", "Always", "Never")
+_TOLERATION_OPERATORS = ("Equal", "Exists")
+_TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+# Keys that typed parameters own; extra_overrides may not set them.
+_TYPED_KEYS = frozenset(
+    {
+        "image", "image_pull_policy", "image_pull_secrets", "cpu_guarantee", "cpu_limit",
+        "mem_guarantee", "mem_limit", "extra_resource_guarantees", "extra_resource_limits",
+        "node_selector", "tolerations", "environment", "start_timeout", "lifecycle_hooks",
+        "volumes", "volume_mounts",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Toleration:
+    """A pod toleration. Default operator ``Exists`` (any value of ``key``)."""
+
+    key: str
+    operator: str = "Exists"
+    value: str | None = None
+    effect: str | None = None
+
+    def to_kube(self) -> dict[str, str]:
+        kube = {"key": self.key, "operator": self.operator}
+        if self.value is not None:
+            kube["value"] = self.value
+        if self.effect is not None:
+            kube["effect"] = self.effect
+        return kube
+
+
+@dataclass(frozen=True)
+class Gpu:
+    """GPUs for a profile. Defaults fit the NVIDIA device plugin and GPU operator:
+    resource ``nvidia.com/gpu``, tolerate the ``nvidia.com/gpu`` taint, and schedule on
+    nodes labelled ``nvidia.com/gpu.present=true``.
+    """
+
+    count: int = 1
+    resource_name: str = "nvidia.com/gpu"
+    node_selector: Mapping[str, str] = field(
+        default_factory=lambda: {"nvidia.com/gpu.present": "true"}
+    )
+    tolerations: Sequence[Toleration] = (Toleration("nvidia.com/gpu", effect="NoSchedule"),)
+
+
+class NotebookProfile(Construct):
+    """One choice on the spawn page: image, CPU, memory, GPUs, env and bindings.
+
+    Build it with ``hub.add_profile(slug, display_name=..., ...)``. Defaults: the hub's
+    notebook image, CPU 1 requested / 2 limit, memory 2Gi requested / 4Gi limit, no GPU,
+    pull policy IfNotPresent, the hub's start timeout, shared data mounted read-write.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        slug: str,
+        display_name: str,
+        description: str = "",
+        default: bool = False,
+        image: str | None = None,
+        image_pull_policy: str = "IfNotPresent",
+        image_pull_secrets: Sequence[str] = (),
+        cpu_request: str = "1",
+        cpu_limit: str = "2",
+        memory_request: str = "2Gi",
+        memory_limit: str = "4Gi",
+        gpu: Gpu | None = None,
+        env: Mapping[str, str] | None = None,
+        node_selector: Mapping[str, str] | None = None,
+        tolerations: Sequence[Toleration] = (),
+        start_timeout: int | None = None,
+        post_start_command: Sequence[str] | None = None,
+        shared_data_read_only: bool = False,
+        internet_access: bool = False,
+        extra_overrides: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        if not isinstance(slug, str) or not DNS_LABEL.match(slug):
+            raise invalid(
+                self, "profile slug", slug,
+                allowed="a DNS-1123 label: 1-63 lowercase letters, digits and '-'",
+                fix="use a short name like 'small' or 'gpu-a100'",
+            )
+        if not display_name:
+            raise invalid(self, "display_name", display_name, allowed="a non-empty string",
+                          fix="give the name users see on the spawn page")
+        self.slug = slug
+        self.display_name = display_name
+        self.description = description
+        self.default = default
+        self.image = check_image(self, "image", image) if image is not None else None
+        if image_pull_policy not in _PULL_POLICIES:
+            raise invalid(self, "image_pull_policy", image_pull_policy,
+                          allowed=", ".join(_PULL_POLICIES), fix="usually 'IfNotPresent'")
+        self.image_pull_policy = image_pull_policy
+        self.image_pull_secrets = list(image_pull_secrets)
+        self._cpu = (parse_cpu(self, "cpu_request", cpu_request),
+                     parse_cpu(self, "cpu_limit", cpu_limit))
+        self._memory = (parse_memory(self, "memory_request", memory_request),
+                        parse_memory(self, "memory_limit", memory_limit))
+        if self._cpu[1] < self._cpu[0]:
+            raise invalid(self, "cpu_limit", cpu_limit,
+                          allowed=f"at least the CPU request {cpu_request!r}",
+                          fix="raise the limit or lower the request")
+        if self._memory[1] < self._memory[0]:
+            raise invalid(self, "memory_limit", memory_limit,
+                          allowed=f"at least the memory request {memory_request!r}",
+                          fix="raise the limit or lower the request")
+        self.cpu_request, self.cpu_limit = cpu_request, cpu_limit
+        self.memory_request, self.memory_limit = memory_request, memory_limit
+        if gpu is not None:
+            self._check_gpu(gpu)
+        self.gpu = gpu
+        self.env = dict(env or {})
+        self.node_selector = dict(node_selector or {})
+        self.tolerations = list(tolerations)
+        for toleration in self.tolerations:
+            self._check_toleration(toleration)
+        if start_timeout is not None and start_timeout <= 0:
+            raise invalid(self, "start_timeout", start_timeout, allowed="seconds > 0",
+                          fix="e.g. 600 for large images")
+        self.start_timeout = start_timeout
+        self.post_start_command = list(post_start_command) if post_start_command else None
+        self.shared_data_read_only = shared_data_read_only
+        self.internet_access = internet_access
+        self.extra_overrides = dict(extra_overrides or {})
+        for key in sorted(self.extra_overrides):
+            self._check_override_key(key)
+        self._bindings: list[PlatformServiceBinding] = []
+        self._hub: JupyterHub | None = None
+
+    # -- checks -------------------------------------------------------------------------
+
+    def _check_gpu(self, gpu: Gpu) -> None:
+        if not isinstance(gpu.count, int) or isinstance(gpu.count, bool) or gpu.count < 1:
+            raise invalid(self, "gpu.count", gpu.count, allowed="a whole number of GPUs, 1 or more",
+                          fix="GPUs cannot be shared by fractions here; use Gpu(count=1)")
+        for toleration in gpu.tolerations:
+            self._check_toleration(toleration)
+
+    def _check_toleration(self, toleration: Toleration) -> None:
+        if toleration.operator not in _TOLERATION_OPERATORS:
+            raise invalid(self, "toleration operator", toleration.operator,
+                          allowed=", ".join(_TOLERATION_OPERATORS), fix="use 'Exists' or 'Equal'")
+        if toleration.effect is not None and toleration.effect not in _TAINT_EFFECTS:
+            raise invalid(self, "toleration effect", toleration.effect,
+                          allowed=", ".join(_TAINT_EFFECTS), fix="use 'NoSchedule'")
+
+    def _check_override_key(self, key: str) -> None:
+        if key in _TYPED_KEYS:
+            raise invalid(self, "extra_overrides key", key,
+                          allowed="KubeSpawner options without a typed parameter",
+                          fix=f"use the typed NotebookProfile parameter for {key!r}")
+        if key not in KUBESPAWNER_TRAITS:
+            raise invalid(self, "extra_overrides key", key,
+                          allowed="a configurable trait of KubeSpawner (see its docs)",
+                          fix="check the spelling against KubeSpawner's configuration reference")
+
+    # -- bindings -----------------------------------------------------------------------
+
+    def add_binding(self, binding: PlatformServiceBinding) -> None:
+        """Give only this profile's servers access to ``binding``'s service."""
+        if binding in self._bindings:
+            raise invalid(self, "binding", binding.node.path, allowed="each binding once",
+                          fix="remove the second add_binding call")
+        self._bindings.append(binding)
+        binding.bind(self)
+
+    @property
+    def bindings(self) -> list[PlatformServiceBinding]:
+        """Bindings of this profile only (hub-wide ones are on the hub)."""
+        return list(self._bindings)
+
+    # -- rendering ----------------------------------------------------------------------
+
+    @property
+    def hub(self) -> JupyterHub:
+        if self._hub is None:
+            raise invalid(self, "profile", self.slug, allowed="a profile added to a hub",
+                          fix="use hub.add_profile(...) or hub.attach_profile(profile)")
+        return self._hub
+
+    def effective_image(self) -> str:
+        """This profile's image, or the hub's notebook image."""
+        return self.image or self.hub.notebook_image
+
+    def usage(self) -> Usage:
+        """The requests and limits of one server of this profile."""
+        return Usage(self._cpu[0], self._cpu[1], self._memory[0], self._memory[1],
+                     self.gpu.count if self.gpu else 0)
+
+    def all_bindings(self) -> list[PlatformServiceBinding]:
+        """Hub-wide bindings then this profile's, without duplicates."""
+        seen: list[PlatformServiceBinding] = []
+        for binding in [*self.hub.bindings, *self._bindings]:
+            if binding not in seen:
+                seen.append(binding)
+        return seen
+
+    def environment(self) -> dict[str, Any]:
+        """KubeSpawner ``environment``: bindings' variables, then the profile's own."""
+        env: dict[str, Any] = {}
+        for binding in self.all_bindings():
+            env.update(binding.environment())
+        for name, value in self.env.items():
+            if name in env:
+                raise invalid(self, "env", name, allowed="a name no binding sets",
+                              fix="rename the variable or drop it from env=")
+            env[name] = value
+        return dict(sorted(env.items()))
+
+    def to_profile_entry(self) -> dict[str, Any]:
+        """The ``profile_list`` entry."""
+        override: dict[str, Any] = {
+            "image": self.effective_image(),
+            "image_pull_policy": self.image_pull_policy,
+            "cpu_guarantee": float(self._cpu[0]),
+            "cpu_limit": float(self._cpu[1]),
+            "mem_guarantee": self._memory[0],
+            "mem_limit": self._memory[1],
+        }
+        if self.image_pull_secrets:
+            override["image_pull_secrets"] = self.image_pull_secrets
+        node_selector = dict(self.node_selector)
+        tolerations = [t.to_kube() for t in self.tolerations]
+        if self.gpu is not None:
+            count = str(self.gpu.count)
+            override["extra_resource_guarantees"] = {self.gpu.resource_name: count}
+            override["extra_resource_limits"] = {self.gpu.resource_name: count}
+            node_selector.update(self.gpu.node_selector)
+            tolerations += [t.to_kube() for t in self.gpu.tolerations]
+        if node_selector:
+            override["node_selector"] = dict(sorted(node_selector.items()))
+        if tolerations:
+            override["tolerations"] = tolerations
+        environment = self.environment()
+        if environment:
+            override["environment"] = environment
+        if self.start_timeout is not None:
+            override["start_timeout"] = self.start_timeout
+        if self.post_start_command:
+            override["lifecycle_hooks"] = {
+                "postStart": {"exec": {"command": self.post_start_command}}
+            }
+        volumes, mounts = self.hub.user_volumes(shared_read_only=self.shared_data_read_only)
+        override["volumes"] = volumes
+        override["volume_mounts"] = mounts
+        override.update(self.extra_overrides)
+        entry: dict[str, Any] = {
+            "display_name": self.display_name,
+            "slug": self.slug,
+            "description": self.description,
+            "kubespawner_override": override,
+        }
+        if self.default:
+            entry["default"] = True
+        return entry
+
+
+__all__ = ["HOME_MOUNT_PATH", "Gpu", "NotebookProfile", "Toleration"]

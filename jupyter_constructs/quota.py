@@ -1,0 +1,173 @@
+"""Namespace ResourceQuota and LimitRange, checked against the profiles at synth time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from constructs import Construct
+
+from .errors import invalid
+from .quantities import parse_cpu, parse_memory
+
+if TYPE_CHECKING:
+    from .profiles import NotebookProfile
+
+
+def format_memory(size: int) -> str:
+    """Bytes as the largest binary unit that keeps it readable: 4294967296 -> '4Gi'."""
+    for unit, factor in (("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
+        if size >= factor:
+            value = Decimal(size) / factor
+            text = f"{value:.2f}".rstrip("0").rstrip(".")
+            return f"{text}{unit}"
+    return str(size)
+
+
+def format_cpu(cores: Decimal) -> str:
+    """Cores as Kubernetes writes them: 0.5 -> '500m', 2 -> '2'."""
+    if cores == cores.to_integral_value():
+        return str(int(cores))
+    return f"{int(cores * 1000)}m"
+
+
+@dataclass(frozen=True)
+class NamespaceQuota:
+    """A ResourceQuota for the namespace. Defaults size a platform of about 100 users.
+
+    Defaults: requests 200 CPU / 800Gi, limits 400 CPU / 1600Gi, 8 GPUs
+    (``gpu_resource``), 250 pods, 300 PVCs, 20Ti of requested storage.
+    """
+
+    requests_cpu: str = "200"
+    requests_memory: str = "800Gi"
+    limits_cpu: str = "400"
+    limits_memory: str = "1600Gi"
+    gpus: int = 8
+    gpu_resource: str = "nvidia.com/gpu"
+    pods: int = 250
+    persistent_volume_claims: int = 300
+    requests_storage: str = "20Ti"
+
+    def hard(self) -> dict[str, str]:
+        """The ResourceQuota ``spec.hard``."""
+        return {
+            "requests.cpu": self.requests_cpu,
+            "requests.memory": self.requests_memory,
+            "limits.cpu": self.limits_cpu,
+            "limits.memory": self.limits_memory,
+            f"requests.{self.gpu_resource}": str(self.gpus),
+            "pods": str(self.pods),
+            "persistentvolumeclaims": str(self.persistent_volume_claims),
+            "requests.storage": self.requests_storage,
+        }
+
+    def check(self, scope: Construct) -> NamespaceQuota:
+        parse_cpu(scope, "NamespaceQuota.requests_cpu", self.requests_cpu)
+        parse_cpu(scope, "NamespaceQuota.limits_cpu", self.limits_cpu)
+        parse_memory(scope, "NamespaceQuota.requests_memory", self.requests_memory)
+        parse_memory(scope, "NamespaceQuota.limits_memory", self.limits_memory)
+        parse_memory(scope, "NamespaceQuota.requests_storage", self.requests_storage)
+        for what in ("gpus", "pods", "persistent_volume_claims"):
+            if getattr(self, what) < 0:
+                raise invalid(scope, f"NamespaceQuota.{what}", getattr(self, what),
+                              allowed="0 or more", fix="give a count")
+        return self
+
+
+@dataclass(frozen=True)
+class ContainerLimits:
+    """A LimitRange for containers. Defaults: each container may use at most 16 CPU and 64Gi;
+    containers that say nothing get 100m/128Mi requested and 1 CPU/1Gi as limits.
+    """
+
+    max_cpu: str = "16"
+    max_memory: str = "64Gi"
+    default_request: Mapping[str, str] = field(
+        default_factory=lambda: {"cpu": "100m", "memory": "128Mi"}
+    )
+    default_limit: Mapping[str, str] = field(default_factory=lambda: {"cpu": "1", "memory": "1Gi"})
+
+    def check(self, scope: Construct) -> ContainerLimits:
+        parse_cpu(scope, "ContainerLimits.max_cpu", self.max_cpu)
+        parse_memory(scope, "ContainerLimits.max_memory", self.max_memory)
+        return self
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Requests and limits of one pod, in comparable units."""
+
+    requests_cpu: Decimal
+    limits_cpu: Decimal
+    requests_memory: int
+    limits_memory: int
+    gpus: int = 0
+
+
+def capacity(
+    quota: NamespaceQuota, reserved: Usage, profile_usage: Usage
+) -> tuple[int, str]:
+    """How many servers of one profile fit in ``quota`` after ``reserved``; and the binding limit."""
+    scope = "NamespaceQuota"
+    room = {
+        "requests.cpu": (parse_cpu(scope, "", quota.requests_cpu) - reserved.requests_cpu,
+                         profile_usage.requests_cpu),
+        "limits.cpu": (parse_cpu(scope, "", quota.limits_cpu) - reserved.limits_cpu,
+                       profile_usage.limits_cpu),
+        "requests.memory": (Decimal(parse_memory(scope, "", quota.requests_memory)
+                                    - reserved.requests_memory),
+                            Decimal(profile_usage.requests_memory)),
+        "limits.memory": (Decimal(parse_memory(scope, "", quota.limits_memory)
+                                  - reserved.limits_memory),
+                          Decimal(profile_usage.limits_memory)),
+        "pods": (Decimal(quota.pods - 2), Decimal(1)),
+    }
+    if profile_usage.gpus:
+        room[f"requests.{quota.gpu_resource}"] = (Decimal(quota.gpus), Decimal(profile_usage.gpus))
+    counts = {key: int(free // need) if free > 0 else 0 for key, (free, need) in room.items()}
+    limiting = min(counts, key=lambda key: (counts[key], key))
+    return counts[limiting], limiting
+
+
+def shortfall(quota: NamespaceQuota, reserved: Usage, profile: NotebookProfile) -> str | None:
+    """Why one server of ``profile`` does not fit in ``quota``, with the amount; None if it fits."""
+    usage = profile.usage()
+    scope = "NamespaceQuota"
+    cpu_free = parse_cpu(scope, "", quota.requests_cpu) - reserved.requests_cpu
+    if usage.requests_cpu > cpu_free:
+        return (f"its CPU request {format_cpu(usage.requests_cpu)} exceeds what the quota "
+                f"leaves ({format_cpu(cpu_free)}) by {format_cpu(usage.requests_cpu - cpu_free)}")
+    cpu_lim_free = parse_cpu(scope, "", quota.limits_cpu) - reserved.limits_cpu
+    if usage.limits_cpu > cpu_lim_free:
+        return (f"its CPU limit {format_cpu(usage.limits_cpu)} exceeds what the quota leaves "
+                f"({format_cpu(cpu_lim_free)}) by {format_cpu(usage.limits_cpu - cpu_lim_free)}")
+    mem_free = parse_memory(scope, "", quota.requests_memory) - reserved.requests_memory
+    if usage.requests_memory > mem_free:
+        return (f"its memory request {format_memory(usage.requests_memory)} exceeds what the "
+                f"quota leaves ({format_memory(mem_free)}) by "
+                f"{format_memory(usage.requests_memory - mem_free)}")
+    mem_lim_free = parse_memory(scope, "", quota.limits_memory) - reserved.limits_memory
+    if usage.limits_memory > mem_lim_free:
+        return (f"its memory limit {format_memory(usage.limits_memory)} exceeds what the quota "
+                f"leaves ({format_memory(mem_lim_free)}) by "
+                f"{format_memory(usage.limits_memory - mem_lim_free)}")
+    if usage.gpus > quota.gpus:
+        return f"it asks for {usage.gpus} GPUs, {usage.gpus - quota.gpus} more than the quota's {quota.gpus}"
+    return None
+
+
+def limit_range_excess(limits: ContainerLimits, profile: NotebookProfile) -> str | None:
+    """Why ``profile``'s container breaks the LimitRange maximum, with the amount; None if not."""
+    usage = profile.usage()
+    max_cpu = parse_cpu("ContainerLimits", "", limits.max_cpu)
+    if usage.limits_cpu > max_cpu:
+        return (f"its CPU limit {format_cpu(usage.limits_cpu)} exceeds the LimitRange maximum "
+                f"{limits.max_cpu} by {format_cpu(usage.limits_cpu - max_cpu)}")
+    max_memory = parse_memory("ContainerLimits", "", limits.max_memory)
+    if usage.limits_memory > max_memory:
+        return (f"its memory limit {format_memory(usage.limits_memory)} exceeds the LimitRange "
+                f"maximum {limits.max_memory} by {format_memory(usage.limits_memory - max_memory)}")
+    return None

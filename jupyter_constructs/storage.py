@@ -1,0 +1,70 @@
+"""User storage: a home volume per user, and an optional data volume shared by all users."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from ._utils import check_dns_label
+from .errors import invalid
+from .quantities import parse_memory
+
+HOME_MOUNT_PATH = "/home/jovyan"
+_ACCESS_MODES = ("ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany")
+
+
+def _check_common(scope: Construct, what: str, size: str, storage_class: str | None,
+                  access_mode: str) -> None:
+    parse_memory(scope, f"{what}.size", size)
+    if storage_class is not None:
+        check_dns_label(scope, f"{what}.storage_class", storage_class)
+    if access_mode not in _ACCESS_MODES:
+        raise invalid(
+            scope,
+            f"{what}.access_mode",
+            access_mode,
+            allowed=", ".join(_ACCESS_MODES),
+            fix="use ReadWriteOnce for a home volume, ReadWriteMany for shared data",
+        )
+
+
+@dataclass(frozen=True)
+class UserStorage:
+    """Each user's home: PVC ``claim-{username}`` mounted at /home/jovyan, kept across servers.
+
+    Default: 10Gi, ReadWriteOnce, the cluster's default StorageClass. KubeSpawner
+    creates the claim on first spawn; it outlives the server (and the hub).
+    """
+
+    size: str = "10Gi"
+    storage_class: str | None = None
+    access_mode: str = "ReadWriteOnce"
+
+    def check(self, scope: Construct) -> UserStorage:
+        _check_common(scope, "UserStorage", self.size, self.storage_class, self.access_mode)
+        return self
+
+
+@dataclass(frozen=True)
+class SharedData:
+    """A data volume every user pod mounts (PVC ``shared-data``), read-write unless a profile
+    says ``shared_data_read_only=True``.
+
+    Default: 50Gi, ReadWriteMany (needs an RWX-capable StorageClass such as NFS or CephFS),
+    mounted at /home/jovyan/shared.
+    """
+
+    size: str = "50Gi"
+    storage_class: str | None = None
+    access_mode: str = "ReadWriteMany"
+    mount_path: str = f"{HOME_MOUNT_PATH}/shared"
+    claim_name: str = "shared-data"
+
+    def check(self, scope: Construct) -> SharedData:
+        _check_common(scope, "SharedData", self.size, self.storage_class, self.access_mode)
+        check_dns_label(scope, "SharedData.claim_name", self.claim_name)
+        if not self.mount_path.startswith("/"):
+            raise invalid(scope, "SharedData.mount_path", self.mount_path,
+                          allowed="an absolute path", fix="e.g. '/home/jovyan/shared'")
+        return self
