@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 import yaml
 from cdk8s_plus_27 import k8s
+from jupyter_constructs.crds.com.coreos.monitoring import ServiceMonitor
 
 from jupyter_constructs.argocd import ArgoCdApplication
-from jupyter_constructs.crds.com.coreos.monitoring import ServiceMonitor
 from jupyter_constructs.errors import ConfigurationError
 from jupyter_constructs.gitops import SyncWave, add_sync_option, sync_wave
 
