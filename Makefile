@@ -51,3 +51,12 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+
+# Regenerate imports/ (shipped as jupyter_constructs.crds) from local copies of the CRDs
+# pinned in cdk8s.yaml: `make imports CRDS=<dir>`. One `cdk8s import` per API group.
+CRDS ?=
+imports: setup
+	@if [ -z "$(CRDS)" ]; then \
+	  echo "usage: make imports CRDS=<dir with the CustomResourceDefinition YAML files>" >&2; \
+	  echo "       (upstream URLs: cdk8s.yaml, imports:)" >&2; exit 2; fi
+	PYTHON=$(PY) CDK8S="$(CDK8S)" scripts/import_crds.sh "$(CRDS)" imports
