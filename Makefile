@@ -29,8 +29,12 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.dev node_modules/.installed
 
+# The cdk8s CLI empties its output folder before running the app, so it writes into a
+# scratch folder; dist/ is replaced only when the whole synth succeeded.
 synth: $(VENV)/.runtime node_modules/.installed
-	$(CDK8S) synth --no-check-upgrade
+	rm -rf .dist-cdk8s
+	$(CDK8S) synth --no-check-upgrade --output .dist-cdk8s
+	rm -rf .dist-old && { [ ! -d dist ] || mv dist .dist-old; } && mv .dist-cdk8s dist && rm -rf .dist-old
 
 # pytest exits 5 when it collected no test: that is a failure here, never a silent pass.
 test: setup

@@ -1,45 +1,152 @@
-"""The reference platform: JupyterHub for jupyter.254carbon.com in namespace ``jupyter``.
+"""The reference platform: JupyterHub at jupyter.254carbon.com, namespace ``jupyter``.
 
-``make synth`` runs this file (through ``cdk8s synth``) and writes ``dist/``.
+``make synth`` runs this file and writes ``dist/``:
+
+- ``dist/prod/``: the hub and everything around it (what ArgoCD deploys);
+- ``dist/argocd/``: the ArgoCD Application that deploys ``dist/prod`` (apply it once,
+  or let an app-of-apps pick it up; it is not inside the folder it syncs).
+
+It also writes ``catalog/jupyterhub.json``, the portal's service card.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import cdk8s
 
 from jupyter_constructs import (
+    Gpu,
     IngressOptions,
     JupyterHub,
     OidcAuth,
     SecretRef,
+    SharedData,
+    UserStorage,
+)
+from jupyter_constructs.portal import ServiceCatalogEntry, write_service_catalog
+from jupyter_constructs.synth import ARGOCD_FOLDER, Environment, synthesize
+
+ROOT = Path(__file__).resolve().parent
+NAMESPACE = "jupyter"
+REPO_URL = "https://github.com/254carbon/jupyter-constructs.git"
+NOTEBOOK_IMAGE = "ghcr.io/254carbon/jupyter-notebook:1.0.0"
+GPU_NOTEBOOK_IMAGE = "quay.io/jupyter/pytorch-notebook:cuda12-2025-01-13"
+
+ENVIRONMENTS = (
+    Environment("prod", cluster="in-cluster", values={"domain": "jupyter.254carbon.com"}),
 )
 
-NAMESPACE = "jupyter"
-DOMAIN = "jupyter.254carbon.com"
 
-
-def build(app: cdk8s.App) -> None:
-    """Add the reference platform's charts to ``app``."""
-    chart = cdk8s.Chart(app, "jupyterhub", namespace=NAMESPACE, disable_resource_name_hashes=True)
-    JupyterHub(
+def build_platform(chart: cdk8s.Chart, *, domain: str) -> JupyterHub:
+    """The hub of one environment, with the product brief's sizes."""
+    hub = JupyterHub(
         chart,
         "hub",
-        domain=DOMAIN,
+        domain=domain,
         auth=OidcAuth.cloudflare_access_saas(
             team_domain="254carbon.cloudflareaccess.com",
             client_id="jupyterhub",
             client_secret=SecretRef("jupyterhub-oidc", "client-secret"),
+            # The Cloudflare Access policy in front of the hub decides who gets in.
             allow_all=True,
+            admin_users=["platform-admin@254carbon.com"],
         ),
-        ingress=IngressOptions(cert_manager_cluster_issuer="letsencrypt-prod"),
+        ingress=IngressOptions(
+            cert_manager_cluster_issuer="letsencrypt-prod",
+            annotations=catalog_entry(domain).ingress_annotations(),
+        ),
+        notebook_image=NOTEBOOK_IMAGE,
+        user_storage=UserStorage(size="10Gi"),
+        shared_data=SharedData(size="50Gi"),
+    )
+    hub.add_profile(
+        "small",
+        display_name="Small (1 CPU, 4 GiB)",
+        description="Exploration and light queries.",
+        default=True,
+        cpu_request="1",
+        cpu_limit="2",
+        memory_request="4Gi",
+        memory_limit="8Gi",
+    )
+    hub.add_profile(
+        "medium",
+        display_name="Medium (2 CPU, 8 GiB)",
+        description="Everyday analysis with pandas and Trino.",
+        cpu_request="2",
+        cpu_limit="4",
+        memory_request="8Gi",
+        memory_limit="16Gi",
+    )
+    hub.add_profile(
+        "large",
+        display_name="Large (4 CPU, 16 GiB)",
+        description="Model training on CPU and large in-memory data.",
+        cpu_request="4",
+        cpu_limit="8",
+        memory_request="16Gi",
+        memory_limit="32Gi",
+        start_timeout=600,
+    )
+    hub.add_profile(
+        "gpu",
+        display_name="GPU (1 NVIDIA GPU, 4 CPU, 32 GiB)",
+        description="Deep learning with PyTorch and CUDA.",
+        image=GPU_NOTEBOOK_IMAGE,
+        cpu_request="4",
+        cpu_limit="8",
+        memory_request="32Gi",
+        memory_limit="48Gi",
+        gpu=Gpu(count=1),
+        start_timeout=900,
+        shared_data_read_only=True,
+    )
+    return hub
+
+
+def catalog_entry(domain: str) -> ServiceCatalogEntry:
+    """The portal card (Compute & Query) for the hub at ``domain``."""
+    return ServiceCatalogEntry.jupyterhub(
+        domain,
+        docs_url="https://github.com/254carbon/jupyter-constructs/blob/main/docs/QUICKSTART.md",
+        dashboard_url="https://grafana.254carbon.com/d/jupyterhub",
     )
 
 
+def build(app: cdk8s.App) -> None:
+    """Every environment's chart, and the Applications that deploy them."""
+    argocd = cdk8s.Chart(app, ARGOCD_FOLDER)
+    for env in ENVIRONMENTS:
+        chart = env.chart(app, namespace=NAMESPACE, disable_resource_name_hashes=True)
+        hub = build_platform(chart, domain=env.values["domain"])
+        print(hub.format_capacity())
+        env.add_application(
+            argocd,
+            repo_url=REPO_URL,
+            destination_namespace=NAMESPACE,
+            project="production",
+        )
+
+
+def main() -> int:
+    outdir = Path(os.environ.get("CDK8S_OUTDIR") or ROOT / "dist")
+    try:
+        synthesize(build, outdir=outdir)
+    except Exception as exc:  # one readable line; dist/ is left as it was
+        message = " ".join(str(exc).split())
+        print(f"synth failed, {outdir} left unchanged: {message}", file=sys.stderr)
+        return 1
+    domains = [env.values["domain"] for env in ENVIRONMENTS]
+    # Beside dist/, never inside it: ArgoCD would try to apply it.
+    catalog = outdir.resolve().parent / "catalog" / "jupyterhub.json"
+    write_service_catalog([catalog_entry(d) for d in domains], catalog, dist=outdir)
+    return 0
+
+
 if __name__ == "__main__":
-    app = cdk8s.App(outdir=os.environ.get("CDK8S_OUTDIR", "dist"))
-    build(app)
-    app.synth()
+    sys.exit(main())

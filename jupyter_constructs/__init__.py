@@ -3,22 +3,39 @@
 This module only re-exports; each concept lives in its own module.
 """
 
+from .argocd import ArgoCdApplication
 from .auth import AuthSettings, HubAuth, OidcAuth
+from .culler import IdleCuller
 from .database import HubDatabase
 from .errors import ConfigurationError
 from .hub import JupyterHub
 from .ingress import IngressOptions
+from .profiles import Gpu, NotebookProfile, Toleration
 from .quantities import Resources
+from .quota import ContainerLimits, NamespaceQuota
 from .secrets import SecretRef
+from .storage import SharedData, UserStorage
+from .synth import Environment, synthesize
 
 __all__ = [
+    "ArgoCdApplication",
     "AuthSettings",
     "ConfigurationError",
+    "ContainerLimits",
+    "Environment",
+    "Gpu",
     "HubAuth",
     "HubDatabase",
+    "IdleCuller",
     "IngressOptions",
     "JupyterHub",
+    "NamespaceQuota",
+    "NotebookProfile",
     "OidcAuth",
     "Resources",
     "SecretRef",
+    "SharedData",
+    "Toleration",
+    "UserStorage",
+    "synthesize",
 ]

@@ -19,6 +19,7 @@ from cdk8s_plus_27 import k8s
 from constructs import Construct
 
 from . import security
+from .gitops import SYNC_WAVE_ANNOTATION, SyncWave
 from .images import HUB_UID
 
 SCRIPT_FILE = "secret_bootstrap.py"
@@ -37,10 +38,6 @@ def bootstrap_script() -> str:
     return resources.files("jupyter_constructs.hub_files").joinpath(SCRIPT_FILE).read_text("utf-8")
 
 
-def _wave(wave: int) -> dict[str, str]:
-    return {"argocd.argoproj.io/sync-wave": str(wave)}
-
-
 class HubSecretBootstrap(Construct):
     """ServiceAccount, Role, RoleBinding, script ConfigMap and Job creating ``secret_name``."""
 
@@ -57,7 +54,7 @@ class HubSecretBootstrap(Construct):
         name = f"{secret_name}-bootstrap"
 
         def meta() -> k8s.ObjectMeta:
-            return k8s.ObjectMeta(name=name, labels=labels, annotations=_wave(-2))
+            return k8s.ObjectMeta(name=name, labels=labels)
 
         self.service_account = k8s.KubeServiceAccount(
             self,
@@ -101,7 +98,7 @@ class HubSecretBootstrap(Construct):
                 name=name,
                 labels=labels,
                 annotations={
-                    **_wave(-1),
+                    SYNC_WAVE_ANNOTATION: str(int(SyncWave.SECRET_BOOTSTRAP)),
                     "argocd.argoproj.io/hook": "Sync",
                     "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
                 },

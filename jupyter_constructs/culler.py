@@ -29,17 +29,29 @@ class IdleCuller:
     def check(self, scope: Construct) -> IdleCuller:
         for what in ("timeout", "interval", "concurrency"):
             if getattr(self, what) <= 0:
-                raise invalid(scope, f"IdleCuller.{what}", getattr(self, what),
-                              allowed="a positive number", fix="e.g. IdleCuller(timeout=3600)")
+                raise invalid(
+                    scope,
+                    f"IdleCuller.{what}",
+                    getattr(self, what),
+                    allowed="a positive number",
+                    fix="e.g. IdleCuller(timeout=3600)",
+                )
         if self.max_age < 0:
-            raise invalid(scope, "IdleCuller.max_age", self.max_age,
-                          allowed="0 (no maximum) or seconds > 0", fix="e.g. max_age=86400")
+            raise invalid(
+                scope,
+                "IdleCuller.max_age",
+                self.max_age,
+                allowed="0 (no maximum) or seconds > 0",
+                fix="e.g. max_age=86400",
+            )
         return self
 
     def command(self) -> list[str]:
         """The command line the hub runs the culler with."""
         cmd = [
-            "python3", "-m", "jupyterhub_idle_culler",
+            "python3",
+            "-m",
+            "jupyterhub_idle_culler",
             f"--timeout={self.timeout}",
             f"--cull-every={self.interval}",
             f"--concurrency={self.concurrency}",

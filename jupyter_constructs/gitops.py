@@ -148,3 +148,48 @@ def sync_wave(target: object, wave: SyncWave | int) -> None:
     metadata.add_annotation(SYNC_WAVE_ANNOTATION, str(int(wave)))
     if wave == SyncWave.CUSTOM_RESOURCES:
         add_sync_option(metadata, SKIP_DRY_RUN_ON_MISSING_RESOURCE)
+
+
+# The wave of each kind our constructs create; kinds not listed stay in wave 0.
+WAVE_BY_KIND: dict[str, SyncWave] = {
+    "Namespace": SyncWave.NAMESPACE,
+    "ServiceAccount": SyncWave.CONFIGURATION,
+    "Role": SyncWave.CONFIGURATION,
+    "RoleBinding": SyncWave.CONFIGURATION,
+    "ConfigMap": SyncWave.CONFIGURATION,
+    "NetworkPolicy": SyncWave.CONFIGURATION,
+    "ResourceQuota": SyncWave.CONFIGURATION,
+    "LimitRange": SyncWave.CONFIGURATION,
+    "PersistentVolumeClaim": SyncWave.CONFIGURATION,
+    "Job": SyncWave.SECRET_BOOTSTRAP,
+}
+# API groups whose kinds come from CRDs (imported in imports/).
+CRD_GROUPS = ("monitoring.coreos.com/", "external-secrets.io/")
+
+
+def apply_sync_waves(scope: object) -> None:
+    """Give every API object under ``scope`` without a wave the wave of its kind.
+
+    Objects that already carry a wave keep it, so an explicit ``sync_wave`` call wins.
+    Our constructs call this for what they create; ``synthesize`` calls it on the whole
+    app before synth, for objects added later (bindings, observability, your own).
+    """
+    from constructs import Construct
+
+    if not isinstance(scope, Construct):
+        raise invalid(
+            "apply_sync_waves",
+            "scope",
+            type(scope).__name__,
+            allowed="a construct (App, Chart or any construct)",
+            fix="pass the app or the chart",
+        )
+    for child in scope.node.find_all():
+        if not isinstance(child, cdk8s.ApiObject):
+            continue
+        if SYNC_WAVE_ANNOTATION in _annotations(child.metadata):
+            continue
+        if child.api_version.startswith(CRD_GROUPS):
+            sync_wave(child, SyncWave.CUSTOM_RESOURCES)
+        elif child.kind in WAVE_BY_KIND:
+            sync_wave(child, WAVE_BY_KIND[child.kind])

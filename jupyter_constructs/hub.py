@@ -19,8 +19,11 @@ from .bootstrap import (
     PROXY_TOKEN_KEY,
     HubSecretBootstrap,
 )
+from .culler import SERVICE_NAME as CULLER_SERVICE
+from .culler import IdleCuller
 from .database import HUB_DATA_DIR, HubDatabase
 from .errors import ConfigurationError, invalid
+from .gitops import apply_sync_waves
 from .hub_config import CONFIG_FILE, SETTINGS_FILE, HubConfig, static_config_source
 from .images import (
     DEFAULT_NOTEBOOK_IMAGE,
@@ -30,14 +33,12 @@ from .images import (
     NOTEBOOK_UID,
     PROXY_IMAGE,
 )
-from .culler import SERVICE_NAME as CULLER_SERVICE
-from .culler import IdleCuller
 from .ingress import HubIngress, IngressOptions
 from .prepuller import ImagePuller, placement_key
 from .profiles import NotebookProfile
-from .quota import ContainerLimits, NamespaceQuota, Usage, capacity, limit_range_excess, shortfall
 from .proxy import API_PORT, API_SERVICE, METRICS_PORT, PUBLIC_SERVICE, HubProxy, kube_resources
 from .quantities import Resources
+from .quota import ContainerLimits, NamespaceQuota, Usage, capacity, limit_range_excess, shortfall
 from .secrets import SecretRef
 from .storage import HOME_MOUNT_PATH, SharedData, UserStorage
 
@@ -51,6 +52,10 @@ USER_SERVICE_ACCOUNT = "user-server"
 CONFIG_DIR = "/usr/local/etc/jupyterhub"
 DEFAULT_HUB_RESOURCES = Resources("500m", "2", "1Gi", "4Gi")
 APP_NAME = "jupyterhub"
+# Frozen value objects, so sharing one default instance is safe.
+DEFAULT_IDLE_CULLER = IdleCuller()
+DEFAULT_QUOTA = NamespaceQuota()
+DEFAULT_CONTAINER_LIMITS = ContainerLimits()
 
 
 class JupyterHub(Construct):
@@ -111,9 +116,9 @@ class JupyterHub(Construct):
         admin_users: Sequence[str] = (),
         user_storage: UserStorage | None = None,
         shared_data: SharedData | None = None,
-        idle_culler: IdleCuller | None = IdleCuller(),
-        quota: NamespaceQuota | None = NamespaceQuota(),
-        container_limits: ContainerLimits | None = ContainerLimits(),
+        idle_culler: IdleCuller | None = DEFAULT_IDLE_CULLER,
+        quota: NamespaceQuota | None = DEFAULT_QUOTA,
+        container_limits: ContainerLimits | None = DEFAULT_CONTAINER_LIMITS,
         image_puller: bool = True,
     ) -> None:
         super().__init__(scope, id)
@@ -195,7 +200,6 @@ class JupyterHub(Construct):
                 metadata=k8s.ObjectMeta(
                     name=self.namespace,
                     labels={**security.RESTRICTED_NAMESPACE_LABELS},
-                    annotations={"argocd.argoproj.io/sync-wave": "-3"},
                 ),
             )
             # A Namespace is cluster-scoped; the chart would otherwise stamp its own namespace.
@@ -218,7 +222,8 @@ class JupyterHub(Construct):
         self._configure(start_timeout=start_timeout, admin_users=admin_users)
         if self.idle_culler is not None:
             self.add_hub_service(
-                CULLER_SERVICE, scopes=self.idle_culler.scopes(),
+                CULLER_SERVICE,
+                scopes=self.idle_culler.scopes(),
                 command=self.idle_culler.command(),
             )
         self._storage_objects()
@@ -232,7 +237,6 @@ class JupyterHub(Construct):
             labels=self.labels("hub"),
             render=lambda: {"data": self.config_files()},
         )
-        self.config_map.metadata.add_annotation("argocd.argoproj.io/sync-wave", "-2")
         self.pvc: k8s.KubePersistentVolumeClaim | None = None
         if self.database.uses_volume:
             self.pvc = k8s.KubePersistentVolumeClaim(
@@ -292,6 +296,7 @@ class JupyterHub(Construct):
                 labels=self.labels("proxy"),
             )
         self.node.add_validation(_HubValidation(self))
+        apply_sync_waves(self)
 
     # -- labels -------------------------------------------------------------------------
 
@@ -325,7 +330,10 @@ class JupyterHub(Construct):
         """Attach a profile built elsewhere. Slugs must be unique."""
         if any(p.slug == profile.slug for p in self._profiles):
             raise invalid(
-                self, "profile slug", profile.slug, allowed="a slug not used by another profile",
+                self,
+                "profile slug",
+                profile.slug,
+                allowed="a slug not used by another profile",
                 fix="give each profile its own slug",
             )
         profile._hub = self
@@ -336,12 +344,19 @@ class JupyterHub(Construct):
     def add_binding(self, binding: PlatformServiceBinding) -> None:
         """Give every profile's servers access to ``binding``'s service."""
         if binding in self._bindings:
-            raise invalid(self, "binding", binding.node.path, allowed="each binding once",
-                          fix="remove the second add_binding call")
+            raise invalid(
+                self,
+                "binding",
+                binding.node.path,
+                allowed="each binding once",
+                fix="remove the second add_binding call",
+            )
         self._bindings.append(binding)
         binding.bind(self)
 
-    def user_volumes(self, *, shared_read_only: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def user_volumes(
+        self, *, shared_read_only: bool
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """KubeSpawner ``volumes`` and ``volume_mounts`` of user pods: home, shared data."""
         volumes: list[dict[str, Any]] = [
             {"name": "home", "persistentVolumeClaim": {"claimName": "{pvc_name}"}}
@@ -349,12 +364,17 @@ class JupyterHub(Construct):
         mounts: list[dict[str, Any]] = [{"name": "home", "mountPath": HOME_MOUNT_PATH}]
         if self.shared_data is not None:
             volumes.append(
-                {"name": "shared-data",
-                 "persistentVolumeClaim": {"claimName": self.shared_data.claim_name}}
+                {
+                    "name": "shared-data",
+                    "persistentVolumeClaim": {"claimName": self.shared_data.claim_name},
+                }
             )
             mounts.append(
-                {"name": "shared-data", "mountPath": self.shared_data.mount_path,
-                 "readOnly": shared_read_only}
+                {
+                    "name": "shared-data",
+                    "mountPath": self.shared_data.mount_path,
+                    "readOnly": shared_read_only,
+                }
             )
         return volumes, mounts
 
@@ -367,7 +387,8 @@ class JupyterHub(Construct):
         return Usage(
             parse_cpu(self, "", hub.cpu_request) + parse_cpu(self, "", proxy.cpu_request),
             parse_cpu(self, "", hub.cpu_limit) + parse_cpu(self, "", proxy.cpu_limit),
-            parse_memory(self, "", hub.memory_request) + parse_memory(self, "", proxy.memory_request),
+            parse_memory(self, "", hub.memory_request)
+            + parse_memory(self, "", proxy.memory_request),
             parse_memory(self, "", hub.memory_limit) + parse_memory(self, "", proxy.memory_limit),
         )
 
@@ -396,10 +417,14 @@ class JupyterHub(Construct):
         name = "image-puller" if not self._pullers else f"image-puller-{profile.slug}"
         self._pullers.append(
             ImagePuller(
-                self, f"ImagePuller-{profile.slug}", name=name,
+                self,
+                f"ImagePuller-{profile.slug}",
+                name=name,
                 labels={**self.labels("image-puller"), "hub.jupyter.org/image-puller": name},
-                selector={**self.selector_labels("image-puller"),
-                          "hub.jupyter.org/image-puller": name},
+                selector={
+                    **self.selector_labels("image-puller"),
+                    "hub.jupyter.org/image-puller": name,
+                },
                 first_profile=profile,
             )
         )
@@ -475,31 +500,61 @@ class JupyterHub(Construct):
     def validation_errors(self) -> list[str]:
         """Checks that need every profile: one default, quota and LimitRange fit."""
         if not self._profiles:
-            return [str(invalid(self, "profiles", [], allowed="at least one NotebookProfile",
-                                fix='call hub.add_profile("small", display_name="Small", '
-                                'default=True, ...)'))]
+            return [
+                str(
+                    invalid(
+                        self,
+                        "profiles",
+                        [],
+                        allowed="at least one NotebookProfile",
+                        fix='call hub.add_profile("small", display_name="Small", '
+                        "default=True, ...)",
+                    )
+                )
+            ]
         defaults = [p.slug for p in self._profiles if p.default]
         if len(defaults) != 1:
-            return [str(invalid(self, "default profiles", defaults,
-                                allowed="exactly one profile with default=True",
-                                fix="mark the profile most users need as default=True, "
-                                "and only that one"))]
+            return [
+                str(
+                    invalid(
+                        self,
+                        "default profiles",
+                        defaults,
+                        allowed="exactly one profile with default=True",
+                        fix="mark the profile most users need as default=True, and only that one",
+                    )
+                )
+            ]
         errors = []
         for profile in self._profiles:
             if self.container_limits is not None:
                 excess = limit_range_excess(self.container_limits, profile)
                 if excess:
-                    errors.append(str(invalid(
-                        profile, "profile for the LimitRange", profile.slug,
-                        allowed=f"containers within ContainerLimits ({excess})",
-                        fix="lower the profile's limits or raise ContainerLimits")))
+                    errors.append(
+                        str(
+                            invalid(
+                                profile,
+                                "profile for the LimitRange",
+                                profile.slug,
+                                allowed=f"containers within ContainerLimits ({excess})",
+                                fix="lower the profile's limits or raise ContainerLimits",
+                            )
+                        )
+                    )
             if self.quota is not None:
                 missing = shortfall(self.quota, self.reserved_usage(), profile)
                 if missing:
-                    errors.append(str(invalid(
-                        profile, "profile for the namespace quota", profile.slug,
-                        allowed=f"one server must fit in NamespaceQuota ({missing})",
-                        fix="lower the profile's requests/limits or raise NamespaceQuota")))
+                    errors.append(
+                        str(
+                            invalid(
+                                profile,
+                                "profile for the namespace quota",
+                                profile.slug,
+                                allowed=f"one server must fit in NamespaceQuota ({missing})",
+                                fix="lower the profile's requests/limits or raise NamespaceQuota",
+                            )
+                        )
+                    )
         return errors
 
     def _storage_objects(self) -> None:
@@ -516,9 +571,11 @@ class JupyterHub(Construct):
         self.shared_data_pvc: k8s.KubePersistentVolumeClaim | None = None
         if self.shared_data is not None:
             self.shared_data_pvc = k8s.KubePersistentVolumeClaim(
-                self, "SharedData",
-                metadata=k8s.ObjectMeta(name=self.shared_data.claim_name,
-                                        labels=self.labels("shared-data")),
+                self,
+                "SharedData",
+                metadata=k8s.ObjectMeta(
+                    name=self.shared_data.claim_name, labels=self.labels("shared-data")
+                ),
                 spec=k8s.PersistentVolumeClaimSpec(
                     access_modes=[self.shared_data.access_mode],
                     storage_class_name=self.shared_data.storage_class,
@@ -533,7 +590,8 @@ class JupyterHub(Construct):
         self.limit_range: k8s.KubeLimitRange | None = None
         if self.quota is not None:
             self.resource_quota = k8s.KubeResourceQuota(
-                self, "ResourceQuota",
+                self,
+                "ResourceQuota",
                 metadata=k8s.ObjectMeta(name="jupyterhub", labels=self.labels("quota")),
                 spec=k8s.ResourceQuotaSpec(
                     hard={k: k8s.Quantity.from_string(v) for k, v in self.quota.hard().items()}
@@ -543,7 +601,8 @@ class JupyterHub(Construct):
             limits = self.container_limits
             q = k8s.Quantity.from_string
             self.limit_range = k8s.KubeLimitRange(
-                self, "LimitRange",
+                self,
+                "LimitRange",
                 metadata=k8s.ObjectMeta(name="jupyterhub", labels=self.labels("quota")),
                 spec=k8s.LimitRangeSpec(
                     limits=[
@@ -577,7 +636,6 @@ class JupyterHub(Construct):
             metadata=k8s.ObjectMeta(
                 name=HUB_SERVICE_ACCOUNT,
                 labels=labels,
-                annotations={"argocd.argoproj.io/sync-wave": "-2"},
             ),
             automount_service_account_token=False,
         )
@@ -587,9 +645,7 @@ class JupyterHub(Construct):
         self.role = k8s.KubeRole(
             self,
             "Role",
-            metadata=k8s.ObjectMeta(
-                name="hub", labels=labels, annotations={"argocd.argoproj.io/sync-wave": "-2"}
-            ),
+            metadata=k8s.ObjectMeta(name="hub", labels=labels),
             rules=[
                 k8s.PolicyRule(
                     api_groups=[""],
@@ -604,9 +660,7 @@ class JupyterHub(Construct):
         self.role_binding = k8s.KubeRoleBinding(
             self,
             "RoleBinding",
-            metadata=k8s.ObjectMeta(
-                name="hub", labels=labels, annotations={"argocd.argoproj.io/sync-wave": "-2"}
-            ),
+            metadata=k8s.ObjectMeta(name="hub", labels=labels),
             role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name="hub"),
             subjects=[k8s.Subject(kind="ServiceAccount", name=HUB_SERVICE_ACCOUNT)],
         )
@@ -618,7 +672,6 @@ class JupyterHub(Construct):
             metadata=k8s.ObjectMeta(
                 name=USER_SERVICE_ACCOUNT,
                 labels=self.labels("singleuser-server"),
-                annotations={"argocd.argoproj.io/sync-wave": "-2"},
             ),
             automount_service_account_token=False,
         )

@@ -45,8 +45,14 @@ class ImagePuller(Construct):
     """One DaemonSet pulling the images of every profile that shares a placement."""
 
     def __init__(
-        self, scope: Construct, id: str, *, name: str, labels: dict[str, str],
-        selector: dict[str, str], first_profile: NotebookProfile,
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        labels: dict[str, str],
+        selector: dict[str, str],
+        first_profile: NotebookProfile,
     ) -> None:
         super().__init__(scope, id)
         self.name = name
@@ -55,8 +61,13 @@ class ImagePuller(Construct):
         self._labels = labels
         self._selector = selector
         self.daemon_set = LateApiObject(
-            self, "DaemonSet", api_version="apps/v1", kind="DaemonSet", name=name,
-            labels=labels, render=self._render,
+            self,
+            "DaemonSet",
+            api_version="apps/v1",
+            kind="DaemonSet",
+            name=name,
+            labels=labels,
+            render=self._render,
         )
 
     def add(self, profile: NotebookProfile) -> None:
@@ -105,18 +116,21 @@ class ImagePuller(Construct):
                     termination_grace_period_seconds=0,
                     security_context=security.pod_security_context(),
                     node_selector=where["nodeSelector"] or None,
-                    tolerations=[k8s.Toleration(**t) for t in where["tolerations"]]
-                    or None,
+                    tolerations=[k8s.Toleration(**t) for t in where["tolerations"]] or None,
                     init_containers=init_containers,
                     containers=[
                         k8s.Container(
                             name="pause",
                             image=PAUSE_IMAGE,
                             resources=k8s.ResourceRequirements(
-                                requests={k: k8s.Quantity.from_string(v)
-                                          for k, v in _TINY["requests"].items()},
-                                limits={k: k8s.Quantity.from_string(v)
-                                        for k, v in _TINY["limits"].items()},
+                                requests={
+                                    k: k8s.Quantity.from_string(v)
+                                    for k, v in _TINY["requests"].items()
+                                },
+                                limits={
+                                    k: k8s.Quantity.from_string(v)
+                                    for k, v in _TINY["limits"].items()
+                                },
                             ),
                             security_context=container_security,
                         )
@@ -125,4 +139,3 @@ class ImagePuller(Construct):
             ),
         )
         return {"spec": k8s.KubeDaemonSet.manifest(spec=spec)["spec"]}
-

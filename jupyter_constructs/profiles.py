@@ -31,10 +31,22 @@ _TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 # Keys that typed parameters own; extra_overrides may not set them.
 _TYPED_KEYS = frozenset(
     {
-        "image", "image_pull_policy", "image_pull_secrets", "cpu_guarantee", "cpu_limit",
-        "mem_guarantee", "mem_limit", "extra_resource_guarantees", "extra_resource_limits",
-        "node_selector", "tolerations", "environment", "start_timeout", "lifecycle_hooks",
-        "volumes", "volume_mounts",
+        "image",
+        "image_pull_policy",
+        "image_pull_secrets",
+        "cpu_guarantee",
+        "cpu_limit",
+        "mem_guarantee",
+        "mem_limit",
+        "extra_resource_guarantees",
+        "extra_resource_limits",
+        "node_selector",
+        "tolerations",
+        "environment",
+        "start_timeout",
+        "lifecycle_hooks",
+        "volumes",
+        "volume_mounts",
     }
 )
 
@@ -109,35 +121,59 @@ class NotebookProfile(Construct):
         super().__init__(scope, id)
         if not isinstance(slug, str) or not DNS_LABEL.match(slug):
             raise invalid(
-                self, "profile slug", slug,
+                self,
+                "profile slug",
+                slug,
                 allowed="a DNS-1123 label: 1-63 lowercase letters, digits and '-'",
                 fix="use a short name like 'small' or 'gpu-a100'",
             )
         if not display_name:
-            raise invalid(self, "display_name", display_name, allowed="a non-empty string",
-                          fix="give the name users see on the spawn page")
+            raise invalid(
+                self,
+                "display_name",
+                display_name,
+                allowed="a non-empty string",
+                fix="give the name users see on the spawn page",
+            )
         self.slug = slug
         self.display_name = display_name
         self.description = description
         self.default = default
         self.image = check_image(self, "image", image) if image is not None else None
         if image_pull_policy not in _PULL_POLICIES:
-            raise invalid(self, "image_pull_policy", image_pull_policy,
-                          allowed=", ".join(_PULL_POLICIES), fix="usually 'IfNotPresent'")
+            raise invalid(
+                self,
+                "image_pull_policy",
+                image_pull_policy,
+                allowed=", ".join(_PULL_POLICIES),
+                fix="usually 'IfNotPresent'",
+            )
         self.image_pull_policy = image_pull_policy
         self.image_pull_secrets = list(image_pull_secrets)
-        self._cpu = (parse_cpu(self, "cpu_request", cpu_request),
-                     parse_cpu(self, "cpu_limit", cpu_limit))
-        self._memory = (parse_memory(self, "memory_request", memory_request),
-                        parse_memory(self, "memory_limit", memory_limit))
+        self._cpu = (
+            parse_cpu(self, "cpu_request", cpu_request),
+            parse_cpu(self, "cpu_limit", cpu_limit),
+        )
+        self._memory = (
+            parse_memory(self, "memory_request", memory_request),
+            parse_memory(self, "memory_limit", memory_limit),
+        )
         if self._cpu[1] < self._cpu[0]:
-            raise invalid(self, "cpu_limit", cpu_limit,
-                          allowed=f"at least the CPU request {cpu_request!r}",
-                          fix="raise the limit or lower the request")
+            raise invalid(
+                self,
+                "cpu_limit",
+                cpu_limit,
+                allowed=f"at least the CPU request {cpu_request!r}",
+                fix="raise the limit or lower the request",
+            )
         if self._memory[1] < self._memory[0]:
-            raise invalid(self, "memory_limit", memory_limit,
-                          allowed=f"at least the memory request {memory_request!r}",
-                          fix="raise the limit or lower the request")
+            raise invalid(
+                self,
+                "memory_limit",
+                memory_limit,
+                allowed=f"at least the memory request {memory_request!r}",
+                fix="raise the limit or lower the request",
+            )
         self.cpu_request, self.cpu_limit = cpu_request, cpu_limit
         self.memory_request, self.memory_limit = memory_request, memory_limit
         if gpu is not None:
@@ -149,8 +185,13 @@ class NotebookProfile(Construct):
         for toleration in self.tolerations:
             self._check_toleration(toleration)
         if start_timeout is not None and start_timeout <= 0:
-            raise invalid(self, "start_timeout", start_timeout, allowed="seconds > 0",
-                          fix="e.g. 600 for large images")
+            raise invalid(
+                self,
+                "start_timeout",
+                start_timeout,
+                allowed="seconds > 0",
+                fix="e.g. 600 for large images",
+            )
         self.start_timeout = start_timeout
         self.post_start_command = list(post_start_command) if post_start_command else None
         self.shared_data_read_only = shared_data_read_only
@@ -165,36 +206,64 @@ class NotebookProfile(Construct):
 
     def _check_gpu(self, gpu: Gpu) -> None:
         if not isinstance(gpu.count, int) or isinstance(gpu.count, bool) or gpu.count < 1:
-            raise invalid(self, "gpu.count", gpu.count, allowed="a whole number of GPUs, 1 or more",
-                          fix="GPUs cannot be shared by fractions here; use Gpu(count=1)")
+            raise invalid(
+                self,
+                "gpu.count",
+                gpu.count,
+                allowed="a whole number of GPUs, 1 or more",
+                fix="GPUs cannot be shared by fractions here; use Gpu(count=1)",
+            )
         for toleration in gpu.tolerations:
             self._check_toleration(toleration)
 
     def _check_toleration(self, toleration: Toleration) -> None:
         if toleration.operator not in _TOLERATION_OPERATORS:
-            raise invalid(self, "toleration operator", toleration.operator,
-                          allowed=", ".join(_TOLERATION_OPERATORS), fix="use 'Exists' or 'Equal'")
+            raise invalid(
+                self,
+                "toleration operator",
+                toleration.operator,
+                allowed=", ".join(_TOLERATION_OPERATORS),
+                fix="use 'Exists' or 'Equal'",
+            )
         if toleration.effect is not None and toleration.effect not in _TAINT_EFFECTS:
-            raise invalid(self, "toleration effect", toleration.effect,
-                          allowed=", ".join(_TAINT_EFFECTS), fix="use 'NoSchedule'")
+            raise invalid(
+                self,
+                "toleration effect",
+                toleration.effect,
+                allowed=", ".join(_TAINT_EFFECTS),
+                fix="use 'NoSchedule'",
+            )
 
     def _check_override_key(self, key: str) -> None:
         if key in _TYPED_KEYS:
-            raise invalid(self, "extra_overrides key", key,
-                          allowed="KubeSpawner options without a typed parameter",
-                          fix=f"use the typed NotebookProfile parameter for {key!r}")
+            raise invalid(
+                self,
+                "extra_overrides key",
+                key,
+                allowed="KubeSpawner options without a typed parameter",
+                fix=f"use the typed NotebookProfile parameter for {key!r}",
+            )
         if key not in KUBESPAWNER_TRAITS:
-            raise invalid(self, "extra_overrides key", key,
-                          allowed="a configurable trait of KubeSpawner (see its docs)",
-                          fix="check the spelling against KubeSpawner's configuration reference")
+            raise invalid(
+                self,
+                "extra_overrides key",
+                key,
+                allowed="a configurable trait of KubeSpawner (see its docs)",
+                fix="check the spelling against KubeSpawner's configuration reference",
+            )
 
     # -- bindings -----------------------------------------------------------------------
 
     def add_binding(self, binding: PlatformServiceBinding) -> None:
         """Give only this profile's servers access to ``binding``'s service."""
         if binding in self._bindings:
-            raise invalid(self, "binding", binding.node.path, allowed="each binding once",
-                          fix="remove the second add_binding call")
+            raise invalid(
+                self,
+                "binding",
+                binding.node.path,
+                allowed="each binding once",
+                fix="remove the second add_binding call",
+            )
         self._bindings.append(binding)
         binding.bind(self)
 
@@ -208,8 +277,13 @@ class NotebookProfile(Construct):
     @property
     def hub(self) -> JupyterHub:
         if self._hub is None:
-            raise invalid(self, "profile", self.slug, allowed="a profile added to a hub",
-                          fix="use hub.add_profile(...) or hub.attach_profile(profile)")
+            raise invalid(
+                self,
+                "profile",
+                self.slug,
+                allowed="a profile added to a hub",
+                fix="use hub.add_profile(...) or hub.attach_profile(profile)",
+            )
         return self._hub
 
     def effective_image(self) -> str:
@@ -218,8 +292,13 @@ class NotebookProfile(Construct):
 
     def usage(self) -> Usage:
         """The requests and limits of one server of this profile."""
-        return Usage(self._cpu[0], self._cpu[1], self._memory[0], self._memory[1],
-                     self.gpu.count if self.gpu else 0)
+        return Usage(
+            self._cpu[0],
+            self._cpu[1],
+            self._memory[0],
+            self._memory[1],
+            self.gpu.count if self.gpu else 0,
+        )
 
     def all_bindings(self) -> list[PlatformServiceBinding]:
         """Hub-wide bindings then this profile's, without duplicates."""
@@ -236,8 +315,13 @@ class NotebookProfile(Construct):
             env.update(binding.environment())
         for name, value in self.env.items():
             if name in env:
-                raise invalid(self, "env", name, allowed="a name no binding sets",
-                              fix="rename the variable or drop it from env=")
+                raise invalid(
+                    self,
+                    "env",
+                    name,
+                    allowed="a name no binding sets",
+                    fix="rename the variable or drop it from env=",
+                )
             env[name] = value
         return dict(sorted(env.items()))
 

@@ -72,8 +72,13 @@ class NamespaceQuota:
         parse_memory(scope, "NamespaceQuota.requests_storage", self.requests_storage)
         for what in ("gpus", "pods", "persistent_volume_claims"):
             if getattr(self, what) < 0:
-                raise invalid(scope, f"NamespaceQuota.{what}", getattr(self, what),
-                              allowed="0 or more", fix="give a count")
+                raise invalid(
+                    scope,
+                    f"NamespaceQuota.{what}",
+                    getattr(self, what),
+                    allowed="0 or more",
+                    fix="give a count",
+                )
         return self
 
 
@@ -107,22 +112,26 @@ class Usage:
     gpus: int = 0
 
 
-def capacity(
-    quota: NamespaceQuota, reserved: Usage, profile_usage: Usage
-) -> tuple[int, str]:
-    """How many servers of one profile fit in ``quota`` after ``reserved``; and the binding limit."""
+def capacity(quota: NamespaceQuota, reserved: Usage, profile_usage: Usage) -> tuple[int, str]:
+    """How many servers of one profile fit in ``quota`` after ``reserved``, and what limits it."""
     scope = "NamespaceQuota"
     room = {
-        "requests.cpu": (parse_cpu(scope, "", quota.requests_cpu) - reserved.requests_cpu,
-                         profile_usage.requests_cpu),
-        "limits.cpu": (parse_cpu(scope, "", quota.limits_cpu) - reserved.limits_cpu,
-                       profile_usage.limits_cpu),
-        "requests.memory": (Decimal(parse_memory(scope, "", quota.requests_memory)
-                                    - reserved.requests_memory),
-                            Decimal(profile_usage.requests_memory)),
-        "limits.memory": (Decimal(parse_memory(scope, "", quota.limits_memory)
-                                  - reserved.limits_memory),
-                          Decimal(profile_usage.limits_memory)),
+        "requests.cpu": (
+            parse_cpu(scope, "", quota.requests_cpu) - reserved.requests_cpu,
+            profile_usage.requests_cpu,
+        ),
+        "limits.cpu": (
+            parse_cpu(scope, "", quota.limits_cpu) - reserved.limits_cpu,
+            profile_usage.limits_cpu,
+        ),
+        "requests.memory": (
+            Decimal(parse_memory(scope, "", quota.requests_memory) - reserved.requests_memory),
+            Decimal(profile_usage.requests_memory),
+        ),
+        "limits.memory": (
+            Decimal(parse_memory(scope, "", quota.limits_memory) - reserved.limits_memory),
+            Decimal(profile_usage.limits_memory),
+        ),
         "pods": (Decimal(quota.pods - 2), Decimal(1)),
     }
     if profile_usage.gpus:
@@ -138,24 +147,35 @@ def shortfall(quota: NamespaceQuota, reserved: Usage, profile: NotebookProfile) 
     scope = "NamespaceQuota"
     cpu_free = parse_cpu(scope, "", quota.requests_cpu) - reserved.requests_cpu
     if usage.requests_cpu > cpu_free:
-        return (f"its CPU request {format_cpu(usage.requests_cpu)} exceeds what the quota "
-                f"leaves ({format_cpu(cpu_free)}) by {format_cpu(usage.requests_cpu - cpu_free)}")
+        return (
+            f"its CPU request {format_cpu(usage.requests_cpu)} exceeds what the quota "
+            f"leaves ({format_cpu(cpu_free)}) by {format_cpu(usage.requests_cpu - cpu_free)}"
+        )
     cpu_lim_free = parse_cpu(scope, "", quota.limits_cpu) - reserved.limits_cpu
     if usage.limits_cpu > cpu_lim_free:
-        return (f"its CPU limit {format_cpu(usage.limits_cpu)} exceeds what the quota leaves "
-                f"({format_cpu(cpu_lim_free)}) by {format_cpu(usage.limits_cpu - cpu_lim_free)}")
+        return (
+            f"its CPU limit {format_cpu(usage.limits_cpu)} exceeds what the quota leaves "
+            f"({format_cpu(cpu_lim_free)}) by {format_cpu(usage.limits_cpu - cpu_lim_free)}"
+        )
     mem_free = parse_memory(scope, "", quota.requests_memory) - reserved.requests_memory
     if usage.requests_memory > mem_free:
-        return (f"its memory request {format_memory(usage.requests_memory)} exceeds what the "
-                f"quota leaves ({format_memory(mem_free)}) by "
-                f"{format_memory(usage.requests_memory - mem_free)}")
+        return (
+            f"its memory request {format_memory(usage.requests_memory)} exceeds what the "
+            f"quota leaves ({format_memory(mem_free)}) by "
+            f"{format_memory(usage.requests_memory - mem_free)}"
+        )
     mem_lim_free = parse_memory(scope, "", quota.limits_memory) - reserved.limits_memory
     if usage.limits_memory > mem_lim_free:
-        return (f"its memory limit {format_memory(usage.limits_memory)} exceeds what the quota "
-                f"leaves ({format_memory(mem_lim_free)}) by "
-                f"{format_memory(usage.limits_memory - mem_lim_free)}")
+        return (
+            f"its memory limit {format_memory(usage.limits_memory)} exceeds what the quota "
+            f"leaves ({format_memory(mem_lim_free)}) by "
+            f"{format_memory(usage.limits_memory - mem_lim_free)}"
+        )
     if usage.gpus > quota.gpus:
-        return f"it asks for {usage.gpus} GPUs, {usage.gpus - quota.gpus} more than the quota's {quota.gpus}"
+        return (
+            f"it asks for {usage.gpus} GPUs, {usage.gpus - quota.gpus} more than the "
+            f"quota's {quota.gpus}"
+        )
     return None
 
 
@@ -164,10 +184,14 @@ def limit_range_excess(limits: ContainerLimits, profile: NotebookProfile) -> str
     usage = profile.usage()
     max_cpu = parse_cpu("ContainerLimits", "", limits.max_cpu)
     if usage.limits_cpu > max_cpu:
-        return (f"its CPU limit {format_cpu(usage.limits_cpu)} exceeds the LimitRange maximum "
-                f"{limits.max_cpu} by {format_cpu(usage.limits_cpu - max_cpu)}")
+        return (
+            f"its CPU limit {format_cpu(usage.limits_cpu)} exceeds the LimitRange maximum "
+            f"{limits.max_cpu} by {format_cpu(usage.limits_cpu - max_cpu)}"
+        )
     max_memory = parse_memory("ContainerLimits", "", limits.max_memory)
     if usage.limits_memory > max_memory:
-        return (f"its memory limit {format_memory(usage.limits_memory)} exceeds the LimitRange "
-                f"maximum {limits.max_memory} by {format_memory(usage.limits_memory - max_memory)}")
+        return (
+            f"its memory limit {format_memory(usage.limits_memory)} exceeds the LimitRange "
+            f"maximum {limits.max_memory} by {format_memory(usage.limits_memory - max_memory)}"
+        )
     return None

@@ -14,8 +14,9 @@ HOME_MOUNT_PATH = "/home/jovyan"
 _ACCESS_MODES = ("ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany")
 
 
-def _check_common(scope: Construct, what: str, size: str, storage_class: str | None,
-                  access_mode: str) -> None:
+def _check_common(
+    scope: Construct, what: str, size: str, storage_class: str | None, access_mode: str
+) -> None:
     parse_memory(scope, f"{what}.size", size)
     if storage_class is not None:
         check_dns_label(scope, f"{what}.storage_class", storage_class)
@@ -65,6 +66,11 @@ class SharedData:
         _check_common(scope, "SharedData", self.size, self.storage_class, self.access_mode)
         check_dns_label(scope, "SharedData.claim_name", self.claim_name)
         if not self.mount_path.startswith("/"):
-            raise invalid(scope, "SharedData.mount_path", self.mount_path,
-                          allowed="an absolute path", fix="e.g. '/home/jovyan/shared'")
+            raise invalid(
+                scope,
+                "SharedData.mount_path",
+                self.mount_path,
+                allowed="an absolute path",
+                fix="e.g. '/home/jovyan/shared'",
+            )
         return self

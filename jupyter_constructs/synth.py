@@ -79,6 +79,7 @@ from constructs import Construct
 from ._utils import DNS_LABEL
 from .argocd import ArgoCdApplication
 from .errors import invalid
+from .gitops import apply_sync_waves
 
 ARGOCD_FOLDER = "argocd"
 """Chart id, hence output folder, of the Applications (``dist/argocd/``)."""
@@ -231,6 +232,7 @@ def synthesize(build: Callable[[cdk8s.App], None], *, outdir: str | Path = "dist
     try:
         app = cdk8s.App(outdir=str(new), yaml_output_type=OUTPUT_TYPE)
         build(app)
+        apply_sync_waves(app)
         app.synth()
         _check_folders(app, new)
         # mkdtemp creates 0700; the output is meant to be read (and committed) by others.

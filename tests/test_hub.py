@@ -77,9 +77,15 @@ def test_defaults():
     assert spawner["pvc_name_template"] == "claim-{username}"
     assert spawner["storage_capacity"] == "10Gi"
     assert spawner["storage_access_modes"] == ["ReadWriteOnce"]
-    culler = next(s for s in settings["traits"]["JupyterHub"]["services"] if s["name"] == "idle-culler")
+    culler = next(
+        s for s in settings["traits"]["JupyterHub"]["services"] if s["name"] == "idle-culler"
+    )
     assert culler["command"] == [
-        "python3", "-m", "jupyterhub_idle_culler", "--timeout=3600", "--cull-every=600",
+        "python3",
+        "-m",
+        "jupyterhub_idle_culler",
+        "--timeout=3600",
+        "--cull-every=600",
         "--concurrency=10",
     ]
     quota = find(objects, "ResourceQuota", "jupyterhub")["spec"]["hard"]
