@@ -49,9 +49,14 @@ def make_hub(*, with_profile: bool = True, **overrides: Any) -> tuple[cdk8s.Char
     return chart, hub
 
 
+def validate(chart: cdk8s.Chart) -> list[str]:
+    """Every validation error under ``chart``, as ``cdk8s synth`` collects them."""
+    return [error for node in chart.node.find_all() for error in node.node.validate()]
+
+
 def synth(chart: cdk8s.Chart) -> list[dict[str, Any]]:
     """The chart's objects as plain dicts (validations run first, as in ``cdk8s synth``)."""
-    errors = chart.node.validate()
+    errors = validate(chart)
     if errors:
         raise AssertionError(errors)
     return [json.loads(json.dumps(obj)) for obj in cdk8s.Testing.synth(chart)]

@@ -189,13 +189,19 @@ c.KubeSpawner.namespace = "jupyter"
 
 
 @contextlib.contextmanager
-def hub_with_proxy(config_dir: Path, *, db_url: str, env: dict[str, str]) -> Iterator[HubProcess]:
-    """The real hub from ``config_dir`` plus the real configurable-http-proxy, on loopback."""
+def hub_with_proxy(
+    config_dir: Path, *, db_url: str, env: dict[str, str], extra_overrides: str = ""
+) -> Iterator[HubProcess]:
+    """The real hub from ``config_dir`` plus the real configurable-http-proxy, on loopback.
+
+    ``extra_overrides`` is Python appended to the test overrides (each test lists its own).
+    """
     public_port, api_port, hub_port = free_port(), free_port(), free_port()
     (config_dir / "test_overrides.py").write_text(
         OVERRIDES.format(
             hub_port=hub_port, api_port=api_port, public_port=public_port, db_url=db_url
         )
+        + extra_overrides
     )
     token = env["CONFIGPROXY_AUTH_TOKEN"]
     proxy_cmd = [

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
@@ -81,11 +82,8 @@ def mock_kubespawner(config: Config, user_name: str = "alice@example.com") -> It
         mock.patch("kubespawner.spawner.load_config"),
         mock.patch("kubespawner.spawner.shared_client"),
     ):
-        spawner = KubeSpawner(config=config, _mock=True)
-        spawner.user.name = user_name
-        spawner.user.escaped_name = user_name
-        spawner.user.id = 7
-        yield spawner
+        user = SimpleNamespace(name=user_name, id=7, url=f"/user/{user_name}/")
+        yield KubeSpawner(config=config, _mock=True, user=user)
 
 
 def pod_manifest(spawner: KubeSpawner, profile_slug: str | None = None) -> dict[str, Any]:
