@@ -265,10 +265,15 @@ def start_proxy(workdir: Path, *, auth_token: str) -> tuple[ManagedProcess, dict
 
 
 def start_hub(
-    workdir: Path, *, config_file: Path, proxy_auth_token: str, hub_port: int
+    workdir: Path,
+    *,
+    config_file: Path,
+    proxy_auth_token: str,
+    hub_port: int,
+    extra_env: Mapping[str, str] | None = None,
 ) -> ManagedProcess:
     """Start a real JupyterHub process from the virtualenv with ``config_file``."""
-    env = {**os.environ, "CONFIGPROXY_AUTH_TOKEN": proxy_auth_token}
+    env = {**os.environ, **(extra_env or {}), "CONFIGPROXY_AUTH_TOKEN": proxy_auth_token}
     process = ManagedProcess(
         "jupyterhub",
         [sys.executable, "-m", "jupyterhub", "-f", str(config_file)],
@@ -279,3 +284,35 @@ def start_hub(
     process.start()
     wait_http_ok(process, f"http://127.0.0.1:{hub_port}/hub/api/", timeout=60)
     return process
+
+
+def hub_login(base_url: str, username: str, password: str) -> tuple[int, str]:
+    """Log in through the hub's real login form (xsrf cookie + form field).
+
+    Returns the status of the POST and its Location header; redirects are not followed,
+    so no server is spawned.
+    """
+    import html
+    import http.cookiejar
+    import re
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+    with opener.open(f"{base_url}/hub/login", timeout=10) as resp:
+        page = resp.read().decode()
+    match = re.search(r'name="_xsrf"\s+value="([^"]+)"', page)
+    if match is None:
+        raise AssertionError("the hub login page has no _xsrf field")
+    form = urllib.parse.urlencode(
+        {"_xsrf": html.unescape(match.group(1)), "username": username, "password": password}
+    ).encode()
+    request = urllib.request.Request(f"{base_url}/hub/login", data=form, method="POST")
+    try:
+        with opener.open(request, timeout=10) as resp:
+            return resp.status, resp.headers.get("Location", "")
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get("Location", "")
