@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import promql_parser
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -179,6 +180,41 @@ def run_tool(argv: Sequence[str], *, cwd: Path | None = None, timeout: float = 6
     if result.returncode != 0:
         pytest.fail(f"{' '.join(argv)} exited with {result.returncode}:\n{output}")
     return output
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names of every selector in a PromQL expression, from the parsed AST."""
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, promql_parser.VectorSelector):
+            if node.name:
+                names.add(node.name)
+            return
+        if isinstance(node, promql_parser.MatrixSelector):
+            walk(node.vector_selector)
+            return
+        if isinstance(node, promql_parser.Call):
+            for arg in node.args:
+                walk(arg)
+            return
+        if isinstance(node, promql_parser.BinaryExpr):
+            walk(node.lhs)
+            walk(node.rhs)
+            return
+        if isinstance(node, promql_parser.AggregateExpr):
+            walk(node.expr)
+            if node.param is not None:
+                walk(node.param)
+            return
+        if isinstance(node, promql_parser.ParenExpr | promql_parser.UnaryExpr):
+            walk(node.expr)
+            return
+        if isinstance(node, promql_parser.SubqueryExpr):
+            walk(node.expr)
+
+    walk(promql_parser.parse(expr))
+    return names
 
 
 # --- Prometheus -------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import yaml
-from processes_observability import REPO_ROOT, require_executable, run_tool
 
 from jupyter_constructs.alerts import (
     AlertRule,
@@ -19,6 +18,7 @@ from jupyter_constructs.alerts import (
     jupyterhub_alert_rules,
     rules_spec,
 )
+from tests.processes_observability import REPO_ROOT, require_executable, run_tool
 
 PROMTOOL_TESTS = REPO_ROOT / "tests" / "promtool" / "jupyterhub_alerts_test.yaml"
 RUNBOOK = REPO_ROOT / "docs" / "runbook.md"

@@ -10,44 +10,9 @@ from typing import Any
 
 import promql_parser
 import pytest
-from processes_observability import REPO_ROOT
 
 from jupyter_constructs.dashboard import dashboard_queries, jupyterhub_dashboard
-
-
-def metric_names(expr: str) -> set[str]:
-    """Metric names of every selector in a PromQL expression, from the parsed AST."""
-    names: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, promql_parser.VectorSelector):
-            if node.name:
-                names.add(node.name)
-            return
-        if isinstance(node, promql_parser.MatrixSelector):
-            walk(node.vector_selector)
-            return
-        if isinstance(node, promql_parser.Call):
-            for arg in node.args:
-                walk(arg)
-            return
-        if isinstance(node, promql_parser.BinaryExpr):
-            walk(node.lhs)
-            walk(node.rhs)
-            return
-        if isinstance(node, promql_parser.AggregateExpr):
-            walk(node.expr)
-            if node.param is not None:
-                walk(node.param)
-            return
-        if isinstance(node, promql_parser.ParenExpr | promql_parser.UnaryExpr):
-            walk(node.expr)
-            return
-        if isinstance(node, promql_parser.SubqueryExpr):
-            walk(node.expr)
-
-    walk(promql_parser.parse(expr))
-    return names
+from tests.processes_observability import REPO_ROOT, metric_names
 
 
 def all_panels(model: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,11 +1,16 @@
-"""The alert rules and the dashboard against a real hub, a real proxy and real Prometheus.
+"""The ObservabilityBundle's output against a real hub, a real proxy and real Prometheus.
 
-One stack per module: JupyterHub 5.5 (the pinned version) with token-guarded metrics,
-configurable-http-proxy (npm) started externally with its metrics port, and a Prometheus
-server whose scrape configuration mirrors the ServiceMonitors of the ObservabilityBundle:
-the hub job scrapes ``/hub/metrics`` with a bearer token read from a file, the proxy job
-scrapes the metrics port; both targets carry the ``namespace`` label the operator adds.
-The rule file of ``jupyterhub_alert_rules`` is loaded into that Prometheus.
+The bundle is synthesized (cdk8s) for a stand-in hub that implements the interface the
+bundle needs (``MonitoredHub``), and everything the live stack runs comes from that
+output, not from a second hand-written copy:
+
+- JupyterHub 5.5 (the pinned version) gets the hub service and role the bundle
+  registered (``add_hub_service``), with ``authenticate_prometheus`` on;
+- configurable-http-proxy (npm) runs externally with its metrics port, as in Kubernetes;
+- Prometheus scrapes with the job names, paths and bearer authorization of the
+  ServiceMonitor and PodMonitor (the operator's job labels: Service name, and
+  ``<namespace>/<PodMonitor name>``), plus the ``namespace`` label the operator adds;
+- the rule file is the PrometheusRule's spec; the dashboard is the ConfigMap's JSON.
 
 DummyAuthenticator is used here only, to produce a real login.
 """
@@ -15,33 +20,29 @@ from __future__ import annotations
 import json
 import secrets
 import textwrap
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import yaml
-from processes_observability import (
+
+from jupyter_constructs.dashboard import dashboard_queries
+from tests.processes_observability import (
     ManagedProcess,
     Prometheus,
     free_port,
     http,
     hub_login,
+    metric_names,
     start_hub,
     start_proxy,
     wait_for,
 )
-from test_dashboard import metric_names
-
-from jupyter_constructs.alerts import jupyterhub_alert_rules, rules_spec
-from jupyter_constructs.dashboard import dashboard_queries, jupyterhub_dashboard
 
 pytestmark = pytest.mark.integration
 
 NAMESPACE = "jupyter"
-HUB_JOB = "hub"
-PROXY_JOB = "proxy"
 SCRAPE_INTERVAL = "1s"
 # Proxy metric names as configurable-http-proxy 5.3 exports them (prom-client, no
 # `_total` suffix); the dashboard queries them, so they must exist in the scrape too.
@@ -49,6 +50,7 @@ PROXY_METRICS = {"requests_web", "requests_ws", "requests_proxy", "requests_api"
 
 HUB_CONFIG = textwrap.dedent(
     """\
+    import json
     import os
 
     c = get_config()  # noqa: F821
@@ -67,20 +69,89 @@ HUB_CONFIG = textwrap.dedent(
     c.DummyAuthenticator.password = os.environ["TEST_USER_PASSWORD"]
     c.Authenticator.allow_all = True
     c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
-    # What the ObservabilityBundle configures: metrics need a token with read:metrics.
     c.JupyterHub.authenticate_prometheus = True
+    # The services the ObservabilityBundle registered through hub.add_hub_service,
+    # each with a role granting exactly its scopes and a token from the hub Secret.
+    services = json.loads(os.environ["TEST_HUB_SERVICES"])
     c.JupyterHub.services = [
-        {"name": "prometheus", "api_token": os.environ["TEST_METRICS_TOKEN"]},
+        {"name": s["name"], "api_token": s["token"]} for s in services
     ]
     c.JupyterHub.load_roles = [
-        {"name": "prometheus-metrics", "scopes": ["read:metrics"], "services": ["prometheus"]},
+        {"name": s["name"] + "-service", "scopes": s["scopes"], "services": [s["name"]]}
+        for s in services
     ]
     """
 )
 
 
 @dataclass
+class StandInHub:
+    """The part of the JupyterHub construct ObservabilityBundle uses (``MonitoredHub``)."""
+
+    namespace: str = NAMESPACE
+    hub_service_name: str = "hub"
+    secret_name: str = "hub-secrets"
+    proxy_metrics_port: int = 8002
+    services: list[dict[str, Any]] = field(default_factory=list)
+
+    def selector_labels(self, component: str) -> dict[str, str]:
+        return {
+            "app.kubernetes.io/name": "jupyterhub",
+            "app.kubernetes.io/instance": self.namespace,
+            "app.kubernetes.io/component": component,
+        }
+
+    def add_hub_service(self, name: str, *, scopes: list[str], api_token_secret_key: str) -> None:
+        self.services.append({"name": name, "scopes": list(scopes), "key": api_token_secret_key})
+
+
+@dataclass
+class Bundle:
+    hub: StandInHub
+    hub_job: str
+    proxy_job: str
+    rule_names: list[str]
+    alert_exprs: dict[str, str]
+    manifests: dict[str, dict[str, Any]]
+
+    @property
+    def dashboard(self) -> dict[str, Any]:
+        data = self.manifests["ConfigMap"]["data"]
+        (document,) = data.values()
+        model: dict[str, Any] = json.loads(document)
+        return model
+
+
+@pytest.fixture(scope="module")
+def bundle() -> Bundle:
+    import cdk8s
+
+    from jupyter_constructs.observability import ObservabilityBundle
+
+    chart = cdk8s.Testing.chart()
+    hub = StandInHub()
+    observability = ObservabilityBundle(chart, "observability", hub=hub, server_capacity=10)
+    manifests: dict[str, dict[str, Any]] = {}
+    for manifest in cdk8s.Testing.synth(chart):
+        kind = manifest["kind"]
+        if kind == "NetworkPolicy":
+            continue
+        assert kind not in manifests, f"two {kind} objects"
+        manifests[kind] = manifest
+    rules = [r for g in manifests["PrometheusRule"]["spec"]["groups"] for r in g["rules"]]
+    return Bundle(
+        hub=hub,
+        hub_job=observability.hub_job,
+        proxy_job=observability.proxy_job,
+        rule_names=[r["alert"] for r in rules],
+        alert_exprs={r["alert"]: r["expr"] for r in rules},
+        manifests=manifests,
+    )
+
+
+@dataclass
 class Stack:
+    bundle: Bundle
     prometheus: Prometheus
     proxy: ManagedProcess
     hub: ManagedProcess
@@ -88,37 +159,64 @@ class Stack:
     public_url: str
     token: str
     password: str
-    startup_seconds: float
+
+
+def scrape_config(
+    bundle: Bundle, *, hub_target: str, proxy_target: str, token_file: str
+) -> list[dict[str, Any]]:
+    """Prometheus scrape jobs equivalent to the bundle's ServiceMonitor and PodMonitor."""
+    (hub_endpoint,) = bundle.manifests["ServiceMonitor"]["spec"]["endpoints"]
+    (proxy_endpoint,) = bundle.manifests["PodMonitor"]["spec"]["podMetricsEndpoints"]
+    credentials = hub_endpoint["authorization"]["credentials"]
+    (service,) = bundle.hub.services
+    # The ServiceMonitor reads the very Secret key the hub takes the service token from.
+    assert (credentials["name"], credentials["key"]) == (bundle.hub.secret_name, service["key"])
+    labels = {"namespace": NAMESPACE}
+    return [
+        {
+            "job_name": bundle.hub_job,
+            "metrics_path": hub_endpoint["path"],
+            "authorization": {
+                "type": hub_endpoint["authorization"]["type"],
+                "credentials_file": token_file,
+            },
+            "static_configs": [{"targets": [hub_target], "labels": labels}],
+        },
+        {
+            "job_name": bundle.proxy_job,
+            "metrics_path": proxy_endpoint["path"],
+            "static_configs": [{"targets": [proxy_target], "labels": labels}],
+        },
+    ]
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    started = time.monotonic()
+def stack(bundle: Bundle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("observability-live")
+    # The value the in-cluster bootstrap Job would put under the Secret key.
     token = secrets.token_hex(32)
     proxy_token = secrets.token_hex(32)
     password = secrets.token_urlsafe(16)
     hub_port = free_port()
     processes: list[ManagedProcess] = []
-    prometheus: Prometheus | None = None
     try:
         proxy, proxy_ports = start_proxy(workdir, auth_token=proxy_token)
         processes.append(proxy)
 
         (workdir / "jupyterhub_config.py").write_text(HUB_CONFIG)
-        hub_env = {
-            "TEST_PROXY_PUBLIC_PORT": str(proxy_ports["public"]),
-            "TEST_HUB_PORT": str(hub_port),
-            "TEST_PROXY_API_URL": f"http://127.0.0.1:{proxy_ports['api']}",
-            "TEST_USER_PASSWORD": password,
-            "TEST_METRICS_TOKEN": token,
-        }
+        services = [{**s, "token": token} for s in bundle.hub.services]
         hub = start_hub(
             workdir,
             config_file=workdir / "jupyterhub_config.py",
             proxy_auth_token=proxy_token,
             hub_port=hub_port,
-            extra_env=hub_env,
+            extra_env={
+                "TEST_PROXY_PUBLIC_PORT": str(proxy_ports["public"]),
+                "TEST_HUB_PORT": str(hub_port),
+                "TEST_PROXY_API_URL": f"http://127.0.0.1:{proxy_ports['api']}",
+                "TEST_USER_PASSWORD": password,
+                "TEST_HUB_SERVICES": json.dumps(services),
+            },
         )
         processes.append(hub)
 
@@ -127,9 +225,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         token_file.chmod(0o600)
         rule_file = workdir / "rules.yaml"
         rule_file.write_text(
-            yaml.safe_dump(rules_spec(alert_groups()), sort_keys=False), encoding="utf-8"
+            yaml.safe_dump(bundle.manifests["PrometheusRule"]["spec"], sort_keys=False)
         )
-        target_labels = {"namespace": NAMESPACE}
         prometheus = Prometheus(
             workdir,
             {
@@ -139,33 +236,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                     "evaluation_interval": SCRAPE_INTERVAL,
                 },
                 "rule_files": [str(rule_file)],
-                "scrape_configs": [
-                    {
-                        "job_name": HUB_JOB,
-                        "metrics_path": "/hub/metrics",
-                        "authorization": {
-                            "type": "Bearer",
-                            "credentials_file": str(token_file),
-                        },
-                        "static_configs": [
-                            {"targets": [f"127.0.0.1:{hub_port}"], "labels": target_labels}
-                        ],
-                    },
-                    {
-                        "job_name": PROXY_JOB,
-                        "static_configs": [
-                            {
-                                "targets": [f"127.0.0.1:{proxy_ports['metrics']}"],
-                                "labels": target_labels,
-                            }
-                        ],
-                    },
-                ],
+                "scrape_configs": scrape_config(
+                    bundle,
+                    hub_target=f"127.0.0.1:{hub_port}",
+                    proxy_target=f"127.0.0.1:{proxy_ports['metrics']}",
+                    token_file=str(token_file),
+                ),
             },
         )
-        prometheus.start()
         processes.append(prometheus.process)
+        prometheus.start()
         yield Stack(
+            bundle=bundle,
             prometheus=prometheus,
             proxy=proxy,
             hub=hub,
@@ -173,21 +255,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             public_url=f"http://127.0.0.1:{proxy_ports['public']}",
             token=token,
             password=password,
-            startup_seconds=time.monotonic() - started,
         )
     finally:
         for process in reversed(processes):
             process.stop()
-
-
-def alert_groups() -> list[Any]:
-    return jupyterhub_alert_rules(
-        namespace=NAMESPACE, hub_job=HUB_JOB, proxy_job=PROXY_JOB, server_capacity=10
-    )
-
-
-def alert_exprs() -> list[str]:
-    return [rule.expr for group in alert_groups() for rule in group.rules]
 
 
 def wait_until_scraped(stack: Stack, names: set[str], timeout: float = 30) -> set[str]:
@@ -232,6 +303,20 @@ def traffic(stack: Stack) -> set[str]:
     )
 
 
+def test_bundle_registers_a_read_metrics_only_service(bundle: Bundle) -> None:
+    assert bundle.hub.services == [
+        {"name": "prometheus", "scopes": ["read:metrics"], "key": "metrics-api-token"}
+    ]
+    (endpoint,) = bundle.manifests["ServiceMonitor"]["spec"]["endpoints"]
+    assert endpoint["port"] == "http"
+    assert endpoint["path"] == "/hub/metrics"
+    assert endpoint["authorization"]["type"] == "Bearer"
+    assert bundle.hub_job == "hub"
+    assert bundle.proxy_job.startswith(f"{NAMESPACE}/")
+    (proxy_endpoint,) = bundle.manifests["PodMonitor"]["spec"]["podMetricsEndpoints"]
+    assert proxy_endpoint["portNumber"] == bundle.hub.proxy_metrics_port
+
+
 def test_hub_metrics_refuse_a_scrape_without_token(stack: Stack) -> None:
     assert http("GET", f"{stack.hub_url}/hub/metrics").status == 403
     wrong = {"Authorization": f"Bearer {secrets.token_hex(32)}"}
@@ -249,15 +334,16 @@ def test_prometheus_scrapes_hub_with_token_and_proxy(stack: Stack) -> None:
         return targets if len(healthy) == 2 else None
 
     targets = wait_for("both targets up", both_up, timeout=30)
-    assert {t["labels"]["job"] for t in targets} == {HUB_JOB, PROXY_JOB}
-    for expr in (f'up{{job="{HUB_JOB}"}}', f'up{{job="{PROXY_JOB}"}}'):
+    jobs = (stack.bundle.hub_job, stack.bundle.proxy_job)
+    assert {t["labels"]["job"] for t in targets} == set(jobs)
+    for expr in (f'up{{job="{job}"}}' for job in jobs):
         (sample,) = stack.prometheus.query(expr)
         assert sample["value"][1] == "1"
         assert sample["metric"]["namespace"] == NAMESPACE
 
 
 def test_every_dashboard_query_runs_on_real_metrics(stack: Stack, traffic: set[str]) -> None:
-    queries = dashboard_queries(jupyterhub_dashboard(namespace=NAMESPACE))
+    queries = dashboard_queries(stack.bundle.dashboard)
     referenced: set[str] = set()
     for expr in queries:
         stack.prometheus.query(expr)  # raises on a Prometheus error
@@ -270,7 +356,7 @@ def test_every_dashboard_query_runs_on_real_metrics(stack: Stack, traffic: set[s
 
 def test_dashboard_queries_return_the_traffic(stack: Stack, traffic: set[str]) -> None:
     """Not just valid PromQL: the panels show what happened (one user logged in)."""
-    queries = dashboard_queries(jupyterhub_dashboard(namespace=NAMESPACE))
+    queries = dashboard_queries(stack.bundle.dashboard)
     (total_users,) = [q for q in queries if "jupyterhub_total_users" in q]
 
     def one_user() -> bool:
@@ -303,7 +389,7 @@ def test_dashboard_queries_return_the_traffic(stack: Stack, traffic: set[str]) -
 
 def test_every_alert_expression_runs_on_real_metrics(stack: Stack, traffic: set[str]) -> None:
     referenced: set[str] = set()
-    for expr in alert_exprs():
+    for expr in stack.bundle.alert_exprs.values():
         stack.prometheus.query(expr)
         referenced |= metric_names(expr)
     hub_metrics = {n for n in referenced if n.startswith("jupyterhub_")}
@@ -312,7 +398,8 @@ def test_every_alert_expression_runs_on_real_metrics(stack: Stack, traffic: set[
 
 
 def test_rules_load_and_evaluate_in_prometheus(stack: Stack, traffic: set[str]) -> None:
-    expected = {rule.name for group in alert_groups() for rule in group.rules}
+    expected = set(stack.bundle.rule_names)
+    assert len(expected) == len(stack.bundle.rule_names) == 8
 
     def evaluated() -> list[dict[str, Any]] | None:
         rules = [r for g in stack.prometheus.api("rules")["groups"] for r in g["rules"]]
@@ -328,7 +415,7 @@ def test_rules_load_and_evaluate_in_prometheus(stack: Stack, traffic: set[str]) 
 
 def test_proxy_down_expression_detects_a_dead_proxy(stack: Stack, traffic: set[str]) -> None:
     """Last test of the module: it stops the proxy."""
-    (expr,) = [r.expr for g in alert_groups() for r in g.rules if r.name == "JupyterHubProxyDown"]
+    expr = stack.bundle.alert_exprs["JupyterHubProxyDown"]
     assert stack.prometheus.query(expr) == []
     stack.proxy.stop()
 
@@ -336,7 +423,6 @@ def test_proxy_down_expression_detects_a_dead_proxy(stack: Stack, traffic: set[s
         return stack.prometheus.query(expr) or None
 
     (sample,) = wait_for("the proxy-down expression to return a series", fired, timeout=20)
-    assert sample["metric"] == {"namespace": NAMESPACE, "job": PROXY_JOB}
+    assert sample["metric"] == {"namespace": NAMESPACE, "job": stack.bundle.proxy_job}
     assert sample["value"][1] == "0"
-    (hub_down,) = [r.expr for g in alert_groups() for r in g.rules if r.name == "JupyterHubDown"]
-    assert stack.prometheus.query(hub_down) == []
+    assert stack.prometheus.query(stack.bundle.alert_exprs["JupyterHubDown"]) == []
