@@ -17,18 +17,23 @@ DummyAuthenticator is used here only, to produce a real login.
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import secrets
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
 from jupyter_constructs.dashboard import dashboard_queries
 from tests.processes_observability import (
+    REPO_ROOT,
     ManagedProcess,
     Prometheus,
     free_port,
@@ -113,6 +118,7 @@ class Bundle:
     rule_names: list[str]
     alert_exprs: dict[str, str]
     manifests: dict[str, dict[str, Any]]
+    network_policies: list[dict[str, Any]]
 
     @property
     def dashboard(self) -> dict[str, Any]:
@@ -132,9 +138,11 @@ def bundle() -> Bundle:
     hub = StandInHub()
     observability = ObservabilityBundle(chart, "observability", hub=hub, server_capacity=10)
     manifests: dict[str, dict[str, Any]] = {}
+    network_policies: list[dict[str, Any]] = []
     for manifest in cdk8s.Testing.synth(chart):
         kind = manifest["kind"]
         if kind == "NetworkPolicy":
+            network_policies.append(manifest)
             continue
         assert kind not in manifests, f"two {kind} objects"
         manifests[kind] = manifest
@@ -146,6 +154,7 @@ def bundle() -> Bundle:
         rule_names=[r["alert"] for r in rules],
         alert_exprs={r["alert"]: r["expr"] for r in rules},
         manifests=manifests,
+        network_policies=network_policies,
     )
 
 
@@ -315,6 +324,63 @@ def test_bundle_registers_a_read_metrics_only_service(bundle: Bundle) -> None:
     assert bundle.proxy_job.startswith(f"{NAMESPACE}/")
     (proxy_endpoint,) = bundle.manifests["PodMonitor"]["spec"]["podMetricsEndpoints"]
     assert proxy_endpoint["portNumber"] == bundle.hub.proxy_metrics_port
+
+
+# CI has a copy of shared/ beside the repository; JC_CRDS_DIR points elsewhere.
+CRDS_DIR = Path(os.environ.get("JC_CRDS_DIR", REPO_ROOT.parent / "shared" / "crds"))
+CRD_FILES = {
+    "ServiceMonitor": "monitoring.coreos.com_servicemonitors.yaml",
+    "PodMonitor": "monitoring.coreos.com_podmonitors.yaml",
+    "PrometheusRule": "monitoring.coreos.com_prometheusrules.yaml",
+}
+
+
+def crd_schema(kind: str) -> dict[str, Any]:
+    """The CRD's v1 schema, with unknown fields forbidden (the API server would prune them)."""
+    path = CRDS_DIR / CRD_FILES[kind]
+    if not path.is_file():
+        pytest.skip(f"{path.name} not found in {CRDS_DIR}: set JC_CRDS_DIR to the CRD folder")
+    crd = yaml.safe_load(path.read_text(encoding="utf-8"))
+    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
+    schema: dict[str, Any] = version["schema"]["openAPIV3Schema"]
+    schema["properties"]["metadata"] = {"type": "object"}  # checked by the API server
+
+    def forbid_unknown(node: Any) -> None:
+        if isinstance(node, dict):
+            if "properties" in node and not node.get("x-kubernetes-preserve-unknown-fields"):
+                node.setdefault("additionalProperties", False)
+            for child in node.values():
+                forbid_unknown(child)
+        elif isinstance(node, list):
+            for child in node:
+                forbid_unknown(child)
+
+    forbid_unknown(schema)
+    return schema
+
+
+@pytest.mark.parametrize("kind", sorted(CRD_FILES))
+def test_bundle_custom_resources_match_their_crd_schemas(bundle: Bundle, kind: str) -> None:
+    # Not jsonschema.validate: it checks the schema first, and the CRDs use Go regex
+    # syntax ("^(?i)...") that Python's re rejects (in a field we do not set).
+    jsonschema.Draft7Validator(crd_schema(kind)).validate(bundle.manifests[kind])
+
+
+def test_crd_schema_check_catches_an_unknown_field(bundle: Bundle) -> None:
+    service_monitor = copy.deepcopy(bundle.manifests["ServiceMonitor"])
+    service_monitor["spec"]["endpoints"][0]["bearerTokenSecretKey"] = "x"
+    with pytest.raises(jsonschema.ValidationError, match="'bearerTokenSecretKey' was unexpected"):
+        jsonschema.Draft7Validator(crd_schema("ServiceMonitor")).validate(service_monitor)
+
+
+@pytest.mark.parametrize("version", ["1.27", "1.37"])
+def test_bundle_core_objects_validate_strictly(bundle: Bundle, version: str) -> None:
+    import kubernetes_validate
+
+    core = [bundle.manifests["ConfigMap"], *bundle.network_policies]
+    assert len(core) == 3
+    for manifest in core:
+        kubernetes_validate.validate(manifest, version, strict=True)
 
 
 def test_hub_metrics_refuse_a_scrape_without_token(stack: Stack) -> None:
