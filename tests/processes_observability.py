@@ -7,7 +7,6 @@ conftest.py on purpose: only the observability tests use them.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -147,15 +146,6 @@ class ManagedProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=timeout)
-
-
-@contextlib.contextmanager
-def running(process: ManagedProcess) -> Iterator[ManagedProcess]:
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 def wait_http_ok(process: ManagedProcess, url: str, *, timeout: float) -> None:
@@ -296,7 +286,11 @@ def start_proxy(workdir: Path, *, auth_token: str) -> tuple[ManagedProcess, dict
         env=env,
     )
     process.start()
-    wait_http_ok(process, f"http://127.0.0.1:{ports['metrics']}/metrics", timeout=30)
+    try:
+        wait_http_ok(process, f"http://127.0.0.1:{ports['metrics']}/metrics", timeout=30)
+    except BaseException:
+        process.stop()
+        raise
     return process, ports
 
 
@@ -318,7 +312,11 @@ def start_hub(
         cwd=workdir,
     )
     process.start()
-    wait_http_ok(process, f"http://127.0.0.1:{hub_port}/hub/api/", timeout=60)
+    try:
+        wait_http_ok(process, f"http://127.0.0.1:{hub_port}/hub/api/", timeout=60)
+    except BaseException:
+        process.stop()
+        raise
     return process
 
 
