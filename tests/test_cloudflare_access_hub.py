@@ -278,3 +278,34 @@ def test_a_flood_of_unknown_kids_fetches_the_jwks_once_per_interval(
     elapsed = time.monotonic() - started
     assert elapsed < REFETCH_INTERVAL, f"flood took {elapsed:.1f} s; the check needs it shorter"
     assert jwks.fetch_count() == fetches + 1
+
+
+def test_a_hub_session_ends_when_the_access_identity_changes(
+    hub: Hub, keys: dict[str, SigningKey]
+) -> None:
+    first = login(hub, keys["main"].sign(claims_for("first@example.org")))
+    assert first.status_code == 302, hub.log_tail()
+    cookies = first.cookies
+    time.sleep(1.1)  # past auth_refresh_age, so the hub re-checks the header
+
+    def whoami(token: str | None) -> requests.Response:
+        headers = {HEADER: token} if token is not None else {}
+        return requests.get(f"{hub.url}/hub/api/user", cookies=cookies, headers=headers, timeout=10)
+
+    same = whoami(keys["main"].sign(claims_for("first@example.org")))
+    assert same.status_code == 200 and same.json()["name"] == "first@example.org"
+    # Someone else signed in to Access in the same browser: the old session is not theirs.
+    time.sleep(1.1)
+    other = whoami(keys["main"].sign(claims_for("second@example.org")))
+    assert other.status_code == 403, other.text
+    # The next sign-in with the cookie still present follows the header, not the cookie.
+    relogin = requests.get(
+        f"{hub.url}/hub/login",
+        cookies=cookies,
+        headers={HEADER: keys["main"].sign(claims_for("second@example.org"))},
+        allow_redirects=False,
+        timeout=15,
+    )
+    assert relogin.status_code == 302
+    me = requests.get(f"{hub.url}/hub/api/user", cookies=relogin.cookies, timeout=10)
+    assert me.json()["name"] == "second@example.org"

@@ -16,7 +16,9 @@ checking it completely:
 Who may sign in: ``allow_all``, ``allowed_users`` (e-mail addresses), ``admin_users``,
 ``allowed_email_domains`` or ``allowed_groups`` (from a ``groups`` claim, when Access
 includes one). There is no login form: ``GET /hub/login`` authenticates from the header
-(``auto_login``), and a refusal is a 403 that creates no user.
+(``auto_login``), and a refusal is a 403 that creates no user. While signed in, each hub
+request carrying the header is checked again (``refresh_user``): a different or no longer
+valid Access identity ends the hub session.
 
 This module is copied into the hub image's config directory by jupyter-constructs and
 imports only what that image ships (jupyterhub, tornado, traitlets, pyjwt, cryptography).
@@ -107,6 +109,12 @@ class CloudflareAccessAuthenticator(Authenticator):  # type: ignore[misc]
     # Access sits in front of the hub: there is nothing for the user to type.
     auto_login = Bool(True).tag(config=True)
 
+    @default("auth_refresh_age")
+    def _default_auth_refresh_age(self) -> int:
+        # Re-check the header on (almost) every hub request: it costs one signature check
+        # with a cached key, and ends a hub session as soon as the Access identity changes.
+        return 1
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._keys: dict[str, Any] = {}
@@ -145,6 +153,18 @@ class CloudflareAccessAuthenticator(Authenticator):  # type: ignore[misc]
             # Used by check_allowed, and synced to hub groups when manage_groups is on.
             "groups": [str(g) for g in groups] if isinstance(groups, list) else [],
         }
+
+    async def refresh_user(self, user: Any, handler: web.RequestHandler | None = None) -> bool:
+        """Keep a hub session only while Access vouches for the same, still allowed, user.
+
+        Someone who signs out of Access and back in as another person in the same
+        browser must not inherit the previous hub session. Requests without the header
+        (API tokens from inside the cluster) are left alone.
+        """
+        if handler is None or HEADER not in handler.request.headers:
+            return True
+        authenticated = await self.get_authenticated_user(handler, None)
+        return bool(authenticated) and authenticated["name"] == user.name
 
     def check_allowed(self, username: str, authentication: Any = None) -> bool:
         if self.allow_all or username in self.allowed_users or username in self.admin_users:
