@@ -146,6 +146,9 @@ def test_hub_module_defaults() -> None:
     assert authenticator.allow_service_tokens is False
     assert authenticator.allow_all is False
     assert authenticator.jwks_refetch_interval == 60.0
+    assert authenticator.jwks_max_age == 3600.0
+    assert authenticator.auth_refresh_age == 1
+    assert authenticator.auto_login is True
     assert all(
         cls.class_traits()[name].metadata.get("config")
         for name in (

@@ -8,11 +8,13 @@ that leaves the hub's user list unchanged.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import time
+import types
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -309,3 +311,36 @@ def test_a_hub_session_ends_when_the_access_identity_changes(
     assert relogin.status_code == 302
     me = requests.get(f"{hub.url}/hub/api/user", cookies=relogin.cookies, timeout=10)
     assert me.json()["name"] == "second@example.org"
+
+
+def test_service_tokens_sign_in_by_client_id_when_allowed(
+    jwks: JwksServer, keys: dict[str, SigningKey]
+) -> None:
+    # The same module the hub loads, driven directly with a real tornado request object.
+    from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
+
+    settings = CloudflareAccessAuth(
+        team_domain=TEAM,
+        audience=AUD,
+        allowed_emails=["svc-1234.access"],
+        allow_service_tokens=True,
+        jwks_url=jwks.url,
+    ).settings(cdk8s.Testing.chart(), domain="jupyter.example.org")
+    namespace: dict[str, Any] = {}
+    exec(compile(settings.files["cloudflare_access.py"], "cloudflare_access.py", "exec"), namespace)
+    from traitlets.config import Config
+
+    authenticator = namespace["CloudflareAccessAuthenticator"](config=Config(settings.traits))
+
+    def attempt(claims: dict[str, Any]) -> Any:
+        request = HTTPServerRequest(
+            start_line=RequestStartLine("GET", "/hub/login", "HTTP/1.1"),
+            headers=HTTPHeaders({"Host": "jupyter.example.org", HEADER: keys["main"].sign(claims)}),
+        )
+        handler = types.SimpleNamespace(request=request)
+        return asyncio.run(authenticator.get_authenticated_user(handler, None))
+
+    accepted = attempt(claims_for(None, common_name="SVC-1234.access"))
+    assert accepted is not None and accepted["name"] == "svc-1234.access"
+    # Allow rules still apply to service tokens.
+    assert attempt(claims_for(None, common_name="other.access")) is None
