@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
+import inspect
 import re
 import types
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import cdk8s
@@ -449,3 +452,22 @@ def test_fails_when_the_proxy_port_is_out_of_range() -> None:
         "test/tunnel: invalid proxy public port 0. Allowed: an integer from 1 to 65535. Fix: "
         "pass the port of the hub's proxy-public Service (80)"
     )
+
+
+# --- Docs -------------------------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def test_docs_describe_every_option() -> None:
+    authentication = (DOCS / "authentication.md").read_text(encoding="utf-8")
+    for field in dataclasses.fields(CloudflareAccessAuth):
+        assert f"| `{field.name}` |" in authentication, field.name
+    tunnel = (DOCS / "cloudflare-tunnel-config.md").read_text(encoding="utf-8")
+    parameters = inspect.signature(CloudflareTunnel.__init__).parameters
+    for name, parameter in parameters.items():
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY:
+            default = parameter.default
+            documented = "required" if default is inspect.Parameter.empty else f"`{default}`"
+            assert f"| `{name}` | {documented} |" in tunnel, name
+    assert CLOUDFLARED_IMAGE in tunnel
