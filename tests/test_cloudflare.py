@@ -162,6 +162,29 @@ def test_hub_module_defaults() -> None:
     )  # fmt: skip
 
 
+def test_hub_module_refuses_to_start_without_team_domain_or_audience() -> None:
+    pytest.importorskip("jupyterhub")
+    namespace: dict[str, Any] = {}
+    exec(compile(_hub_module_source(), "cloudflare_access.py", "exec"), namespace)
+    cls = namespace["CloudflareAccessAuthenticator"]
+    message = (
+        "CloudflareAccessAuthenticator needs team_domain (<team>.cloudflareaccess.com) "
+        "and audience (the Access application's AUD tag)"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        cls(team_domain=TEAM)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        cls(audience=AUD)
+
+
+def _hub_module_source() -> str:
+    return (
+        resources.files("jupyter_constructs.hub_files")
+        .joinpath("cloudflare_access.py")
+        .read_text(encoding="utf-8")
+    )
+
+
 def test_jwks_url_and_service_tokens_are_passed_through() -> None:
     traits = render(
         CloudflareAccessAuth(

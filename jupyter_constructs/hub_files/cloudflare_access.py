@@ -117,6 +117,12 @@ class CloudflareAccessAuthenticator(Authenticator):  # type: ignore[misc]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # Without these every sign-in would fail with a confusing token error: stop the hub.
+        if not self.team_domain or not self.audience:
+            raise ValueError(
+                "CloudflareAccessAuthenticator needs team_domain (<team>.cloudflareaccess.com) "
+                "and audience (the Access application's AUD tag)"
+            )
         self._keys: dict[str, Any] = {}
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
