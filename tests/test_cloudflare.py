@@ -46,6 +46,14 @@ def render(auth: CloudflareAccessAuth) -> Any:
     return auth.settings(cdk8s.Testing.chart(), domain="jupyter.example.com")
 
 
+def _hub_module_source() -> str:
+    return (
+        resources.files("jupyter_constructs.hub_files")
+        .joinpath("cloudflare_access.py")
+        .read_text(encoding="utf-8")
+    )
+
+
 # --- CloudflareAccessAuth ---------------------------------------------------------------
 
 
@@ -80,12 +88,7 @@ def test_settings_render_the_authenticator_traits_and_module() -> None:
 
 def test_settings_ship_the_hub_module_verbatim_and_it_defines_the_class() -> None:
     settings = render(CloudflareAccessAuth(team_domain=TEAM, audience=AUD, allow_all=True))
-    source = (
-        resources.files("jupyter_constructs.hub_files")
-        .joinpath("cloudflare_access.py")
-        .read_text(encoding="utf-8")
-    )
-    assert settings.files == {"cloudflare_access.py": source}
+    assert settings.files == {"cloudflare_access.py": _hub_module_source()}
     module_name, class_name = settings.authenticator_class.split(".")
     assert f"{module_name}.py" in settings.files
     tree = ast.parse(settings.files[f"{module_name}.py"])
@@ -136,12 +139,7 @@ def test_settings_load_into_the_real_authenticator_class() -> None:
 def test_hub_module_defaults() -> None:
     pytest.importorskip("jupyterhub")
     namespace: dict[str, Any] = {}
-    source = (
-        resources.files("jupyter_constructs.hub_files")
-        .joinpath("cloudflare_access.py")
-        .read_text(encoding="utf-8")
-    )
-    exec(compile(source, "cloudflare_access.py", "exec"), namespace)
+    exec(compile(_hub_module_source(), "cloudflare_access.py", "exec"), namespace)
     cls = namespace["CloudflareAccessAuthenticator"]
     authenticator = cls(team_domain=TEAM, audience=AUD)
     assert authenticator.jwks_url == f"https://{TEAM}/cdn-cgi/access/certs"
@@ -175,14 +173,6 @@ def test_hub_module_refuses_to_start_without_team_domain_or_audience() -> None:
         cls(team_domain=TEAM)
     with pytest.raises(ValueError, match=re.escape(message)):
         cls(audience=AUD)
-
-
-def _hub_module_source() -> str:
-    return (
-        resources.files("jupyter_constructs.hub_files")
-        .joinpath("cloudflare_access.py")
-        .read_text(encoding="utf-8")
-    )
 
 
 def test_jwks_url_and_service_tokens_are_passed_through() -> None:
