@@ -1,0 +1,435 @@
+"""Cloudflare in front of the hub: Access sign-in and the cloudflared tunnel.
+
+- ``CloudflareAccessAuth``: users sign in through Cloudflare Access; the hub verifies the
+  ``Cf-Access-Jwt-Assertion`` JWT Access adds to every request it lets through.
+  (The other route, Access for SaaS as an OIDC provider, is
+  ``OidcAuth.cloudflare_access_saas``.)
+- ``CloudflareTunnel``: a cloudflared Deployment that carries traffic from Cloudflare to
+  the hub's ``proxy-public`` Service without any public load balancer or Ingress.
+
+See docs/authentication.md and docs/cloudflare-tunnel-config.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+import cdk8s
+from cdk8s_plus_27 import k8s
+from constructs import Construct
+
+from ._utils import DNS_NAME, check_dns_label, check_domain, check_image, sha256_of
+from .auth import AuthSettings, HubAuth
+from .errors import invalid
+from .secrets import SecretRef
+
+_TEAM_DOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.cloudflareaccess\.com$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+#: Module (in ``jupyter_constructs/hub_files``) holding the hub-side authenticator.
+AUTHENTICATOR_MODULE = "cloudflare_access.py"
+
+
+def _authenticator_source() -> str:
+    return (
+        resources.files("jupyter_constructs.hub_files")
+        .joinpath(AUTHENTICATOR_MODULE)
+        .read_text(encoding="utf-8")
+    )
+
+
+@dataclass(frozen=True)
+class CloudflareAccessAuth(HubAuth):
+    """Sign-in through Cloudflare Access (self-hosted application in front of the hub).
+
+    Cloudflare Access authenticates the user, then adds a signed JWT to every request in
+    the ``Cf-Access-Jwt-Assertion`` header. The hub runs ``CloudflareAccessAuthenticator``
+    (shipped with this library) that accepts a request only when that JWT is valid:
+    RS256 signature by the team's keys, ``aud`` containing ``audience``, ``iss`` equal to
+    ``https://<team_domain>``, not expired. The username is the ``email`` claim,
+    lowercased.
+
+    - ``team_domain``: ``<team>.cloudflareaccess.com`` (Zero Trust > Settings > Custom
+      pages shows it).
+    - ``audience``: the Application Audience (AUD) tag of the Access application
+      (Access > Applications > your app > Overview).
+    - Who may sign in must be said explicitly: ``allowed_emails``,
+      ``allowed_email_domains`` (exact domains, no subdomains), ``allowed_groups`` (from
+      the token's ``groups`` claim, present when the identity provider sends groups),
+      or ``allow_all=True`` when the Access policy alone decides. ``admin_users`` can
+      always sign in and are hub admins. Users present in the hub database but no longer
+      allowed by this configuration are refused (``allow_existing_users`` is off), so
+      the configuration stays the one source of truth.
+    - ``allow_service_tokens``: default False, Access service tokens (no ``email``) are
+      refused. When True their username is the token's client id (``common_name``) and
+      allow rules still apply (list it in ``allowed_emails``).
+    - ``jwks_url``: default ``https://<team_domain>/cdn-cgi/access/certs``; override only
+      for tests.
+
+    The hub fetches the signing keys from Cloudflare, so it needs egress to the internet.
+    """
+
+    team_domain: str
+    audience: str
+    allowed_emails: Sequence[str] = ()
+    allowed_email_domains: Sequence[str] = ()
+    allowed_groups: Sequence[str] = ()
+    admin_users: Sequence[str] = ()
+    allow_service_tokens: bool = False
+    allow_all: bool = False
+    jwks_url: str | None = None
+
+    def settings(self, scope: Construct, *, domain: str) -> AuthSettings:
+        if not isinstance(self.team_domain, str) or not _TEAM_DOMAIN.match(self.team_domain):
+            raise invalid(
+                scope,
+                "CloudflareAccessAuth.team_domain",
+                self.team_domain,
+                allowed="'<team>.cloudflareaccess.com', lowercase, no scheme or path",
+                fix="copy the team domain from Cloudflare Zero Trust > Settings > Custom pages",
+            )
+        if not isinstance(self.audience, str) or not self.audience.strip():
+            raise invalid(
+                scope,
+                "CloudflareAccessAuth.audience",
+                self.audience,
+                allowed="the non-empty Application Audience (AUD) tag of the Access application",
+                fix="copy the AUD tag from Zero Trust > Access > Applications > "
+                "(your application) > Overview",
+            )
+        if self.jwks_url is not None:
+            parsed = urlparse(self.jwks_url) if isinstance(self.jwks_url, str) else None
+            if parsed is None or parsed.scheme not in ("https", "http") or not parsed.netloc:
+                raise invalid(
+                    scope,
+                    "CloudflareAccessAuth.jwks_url",
+                    self.jwks_url,
+                    allowed="an absolute http(s):// URL, or None for "
+                    "https://<team_domain>/cdn-cgi/access/certs",
+                    fix="leave jwks_url unset outside tests",
+                )
+        emails = [_email(scope, "allowed_emails", e) for e in self.allowed_emails]
+        admins = [_email(scope, "admin_users", e) for e in self.admin_users]
+        domains = [_email_domain(scope, d) for d in self.allowed_email_domains]
+        groups = [str(g) for g in self.allowed_groups]
+        if not (emails or domains or groups or admins or self.allow_all):
+            raise invalid(
+                scope,
+                "CloudflareAccessAuth allow rule",
+                "nobody",
+                allowed="allowed_emails, allowed_email_domains, allowed_groups, "
+                "admin_users, or allow_all=True",
+                fix="say who may sign in; allow_all=True only when the Cloudflare Access "
+                "policy alone should decide",
+            )
+        traits: dict[str, Any] = {
+            "team_domain": self.team_domain,
+            "audience": self.audience.strip(),
+            "allow_all": self.allow_all,
+            "allow_existing_users": False,
+            "allow_service_tokens": self.allow_service_tokens,
+        }
+        if self.jwks_url is not None:
+            traits["jwks_url"] = self.jwks_url
+        if emails:
+            traits["allowed_users"] = sorted(set(emails))
+        if domains:
+            traits["allowed_email_domains"] = sorted(set(domains))
+        if groups:
+            traits["allowed_groups"] = sorted(set(groups))
+        if admins:
+            traits["admin_users"] = sorted(set(admins))
+        return AuthSettings(
+            authenticator_class="cloudflare_access.CloudflareAccessAuthenticator",
+            traits={"CloudflareAccessAuthenticator": traits},
+            files={AUTHENTICATOR_MODULE: _authenticator_source()},
+            needs_internet_egress=True,
+        )
+
+
+def _email(scope: Construct, what: str, value: str) -> str:
+    normalised = value.strip().lower() if isinstance(value, str) else ""
+    # Service-token client ids ("<id>.access") are also valid usernames.
+    if not (_EMAIL.match(normalised) or DNS_NAME.match(normalised)):
+        raise invalid(
+            scope,
+            f"CloudflareAccessAuth.{what} entry",
+            value,
+            allowed="an e-mail address (or a service token's client id)",
+            fix="list the addresses exactly as Cloudflare Access reports them",
+        )
+    return normalised
+
+
+def _email_domain(scope: Construct, value: str) -> str:
+    normalised = value.strip().lower().lstrip("@") if isinstance(value, str) else ""
+    if not DNS_NAME.match(normalised):
+        raise invalid(
+            scope,
+            "CloudflareAccessAuth.allowed_email_domains entry",
+            value,
+            allowed="a domain name such as 'example.com' (exact match, no wildcards)",
+            fix="list each e-mail domain separately, subdomains included",
+        )
+    return normalised
+
+
+class TunnelOrigin(Protocol):
+    """What ``CloudflareTunnel`` needs from the hub: where its public proxy listens."""
+
+    @property
+    def domain(self) -> str: ...
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def proxy_public_service_name(self) -> str: ...
+    @property
+    def proxy_public_port(self) -> int: ...
+
+
+#: cloudflared release pinned by default (the image runs as the distroless nonroot user).
+CLOUDFLARED_IMAGE = "cloudflare/cloudflared:2025.8.0"
+_METRICS_PORT = 2000
+_CONFIG_DIR = "/etc/cloudflared"
+_NONROOT_UID = 65532
+
+
+class CloudflareTunnel(Construct):
+    """cloudflared connectors carrying ``https://<hub.domain>`` to the hub's proxy.
+
+    Creates:
+
+    - ``deployment``: ``replicas`` cloudflared pods (default 2, spread across nodes and
+      zones), pinned image, ``TUNNEL_TOKEN`` from ``tunnel_token``, liveness and
+      readiness on ``/ready`` (metrics port 2000), restricted security context (non-root
+      uid 65532, read-only root filesystem, no privilege escalation, all capabilities
+      dropped, RuntimeDefault seccomp, no service account token), requests and limits.
+      Rolling updates add a pod before removing one, and the pods roll when the
+      configuration changes.
+    - ``config_map``: cloudflared's ``config.yaml``: ``hub.domain`` goes to
+      ``http://<proxy-public>.<namespace>.svc.cluster.local:<port>``, anything else gets
+      a 404.
+    - ``pdb``: a PodDisruptionBudget keeping at least one connector during node drains.
+
+    ``tunnel_token`` is the token of a tunnel created in Zero Trust > Networks > Tunnels;
+    with a token the tunnel is remotely managed, so give its public hostname the same
+    service URL there (see docs/cloudflare-tunnel-config.md).
+
+    Defaults: requests 50m CPU / 64Mi memory, limits 500m CPU / 256Mi memory.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        hub: TunnelOrigin,
+        tunnel_token: SecretRef,
+        replicas: int = 2,
+        image: str = CLOUDFLARED_IMAGE,
+        cpu_request: str = "50m",
+        memory_request: str = "64Mi",
+        cpu_limit: str = "500m",
+        memory_limit: str = "256Mi",
+    ) -> None:
+        super().__init__(scope, id)
+        domain = check_domain(self, hub.domain)
+        namespace = check_dns_label(self, "namespace", hub.namespace)
+        service = check_dns_label(self, "proxy public service name", hub.proxy_public_service_name)
+        port = hub.proxy_public_port
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise invalid(
+                self,
+                "proxy public port",
+                port,
+                allowed="an integer from 1 to 65535",
+                fix="pass the port of the hub's proxy-public Service (80)",
+            )
+        check_image(self, "cloudflared image", image)
+        if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
+            raise invalid(
+                self,
+                "replicas",
+                replicas,
+                allowed="an integer of at least 1 (2 or more for availability)",
+                fix="use the default of 2 unless you know why not",
+            )
+        if not isinstance(tunnel_token, SecretRef):
+            raise invalid(
+                self,
+                "tunnel_token",
+                tunnel_token,
+                allowed="a SecretRef to the Secret key holding the tunnel token",
+                fix='pass SecretRef("cloudflared", "token") and create that Secret in the cluster',
+            )
+
+        #: The URL cloudflared forwards the hub's hostname to.
+        self.origin_url = f"http://{service}.{namespace}.svc.cluster.local:{port}"
+        labels = {
+            "app.kubernetes.io/name": "cloudflared",
+            "app.kubernetes.io/component": "tunnel",
+            "app.kubernetes.io/part-of": "jupyterhub",
+            "app.kubernetes.io/instance": cdk8s.Names.to_label_value(self),
+        }
+        config_yaml = _config_yaml(domain, self.origin_url)
+
+        self.config_map = k8s.KubeConfigMap(
+            self,
+            "config",
+            metadata=k8s.ObjectMeta(labels=labels),
+            data={"config.yaml": config_yaml},
+        )
+        self.deployment = k8s.KubeDeployment(
+            self,
+            "deployment",
+            metadata=k8s.ObjectMeta(labels=labels),
+            spec=k8s.DeploymentSpec(
+                replicas=replicas,
+                selector=k8s.LabelSelector(match_labels=labels),
+                strategy=k8s.DeploymentStrategy(
+                    type="RollingUpdate",
+                    rolling_update=k8s.RollingUpdateDeployment(
+                        max_surge=k8s.IntOrString.from_number(1),
+                        max_unavailable=k8s.IntOrString.from_number(0),
+                    ),
+                ),
+                template=k8s.PodTemplateSpec(
+                    metadata=k8s.ObjectMeta(
+                        labels=labels,
+                        annotations={
+                            "checksum/config": sha256_of({"config.yaml": config_yaml}),
+                        },
+                    ),
+                    spec=self._pod_spec(
+                        labels=labels,
+                        image=image,
+                        tunnel_token=tunnel_token,
+                        requests={"cpu": cpu_request, "memory": memory_request},
+                        limits={"cpu": cpu_limit, "memory": memory_limit},
+                    ),
+                ),
+            ),
+        )
+        self.pdb = k8s.KubePodDisruptionBudget(
+            self,
+            "pdb",
+            metadata=k8s.ObjectMeta(labels=labels),
+            spec=k8s.PodDisruptionBudgetSpec(
+                min_available=k8s.IntOrString.from_number(1),
+                selector=k8s.LabelSelector(match_labels=labels),
+            ),
+        )
+
+    def _pod_spec(
+        self,
+        *,
+        labels: dict[str, str],
+        image: str,
+        tunnel_token: SecretRef,
+        requests: dict[str, str],
+        limits: dict[str, str],
+    ) -> k8s.PodSpec:
+        probe = k8s.Probe(
+            http_get=k8s.HttpGetAction(
+                path="/ready", port=k8s.IntOrString.from_number(_METRICS_PORT)
+            ),
+            initial_delay_seconds=10,
+            period_seconds=10,
+            timeout_seconds=3,
+            failure_threshold=3,
+        )
+        # ScheduleAnyway: spread when the cluster allows it, still run on a one-node cluster.
+        spread = [
+            k8s.TopologySpreadConstraint(
+                max_skew=1,
+                topology_key=key,
+                when_unsatisfiable="ScheduleAnyway",
+                label_selector=k8s.LabelSelector(match_labels=labels),
+            )
+            for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
+        ]
+        return k8s.PodSpec(
+            automount_service_account_token=False,
+            security_context=k8s.PodSecurityContext(
+                run_as_non_root=True,
+                run_as_user=_NONROOT_UID,
+                run_as_group=_NONROOT_UID,
+                seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault"),
+            ),
+            topology_spread_constraints=spread,
+            containers=[
+                k8s.Container(
+                    name="cloudflared",
+                    image=image,
+                    args=[
+                        "tunnel",
+                        "--no-autoupdate",
+                        "--metrics",
+                        f"0.0.0.0:{_METRICS_PORT}",
+                        "--config",
+                        f"{_CONFIG_DIR}/config.yaml",
+                        "run",
+                    ],
+                    env=[
+                        k8s.EnvVar(
+                            name="TUNNEL_TOKEN",
+                            value_from=k8s.EnvVarSource(
+                                secret_key_ref=k8s.SecretKeySelector(
+                                    name=tunnel_token.name, key=tunnel_token.key
+                                )
+                            ),
+                        )
+                    ],
+                    ports=[
+                        k8s.ContainerPort(
+                            name="metrics", container_port=_METRICS_PORT, protocol="TCP"
+                        )
+                    ],
+                    liveness_probe=probe,
+                    readiness_probe=probe,
+                    resources=k8s.ResourceRequirements(
+                        requests={k: k8s.Quantity.from_string(v) for k, v in requests.items()},
+                        limits={k: k8s.Quantity.from_string(v) for k, v in limits.items()},
+                    ),
+                    security_context=k8s.SecurityContext(
+                        run_as_non_root=True,
+                        run_as_user=_NONROOT_UID,
+                        run_as_group=_NONROOT_UID,
+                        allow_privilege_escalation=False,
+                        read_only_root_filesystem=True,
+                        capabilities=k8s.Capabilities(drop=["ALL"]),
+                        seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault"),
+                    ),
+                    volume_mounts=[
+                        k8s.VolumeMount(name="config", mount_path=_CONFIG_DIR, read_only=True)
+                    ],
+                )
+            ],
+            volumes=[
+                k8s.Volume(
+                    name="config",
+                    config_map=k8s.ConfigMapVolumeSource(name=self.config_map.name),
+                )
+            ],
+        )
+
+
+def _config_yaml(domain: str, origin_url: str) -> str:
+    # JSON strings are valid YAML scalars: exact quoting without a YAML dependency.
+    return "\n".join(
+        [
+            "# cloudflared configuration, generated by jupyter-constructs (CloudflareTunnel).",
+            "# The hub's hostname goes to its proxy; every other request gets a 404.",
+            "ingress:",
+            f"  - hostname: {json.dumps(domain)}",
+            f"    service: {json.dumps(origin_url)}",
+            f"  - service: {json.dumps('http_status:404')}",
+            "",
+        ]
+    )
