@@ -20,9 +20,11 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 import cdk8s
 
 from jupyter_constructs import (
+    CloudflareTunnel,
     Gpu,
     IngressOptions,
     JupyterHub,
+    ObservabilityBundle,
     OidcAuth,
     SecretRef,
     SharedData,
@@ -125,6 +127,16 @@ def build(app: cdk8s.App) -> None:
         chart = env.chart(app, namespace=NAMESPACE, disable_resource_name_hashes=True)
         hub = build_platform(chart, domain=env.values["domain"])
         print(hub.format_capacity())
+        CloudflareTunnel(
+            chart, "tunnel", hub=hub, tunnel_token=SecretRef("cloudflared-tunnel", "token")
+        )
+        default_profile = next(p.slug for p in hub.profiles if p.default)
+        ObservabilityBundle(
+            chart,
+            "observability",
+            hub=hub,
+            server_capacity=hub.capacity_summary()[default_profile][0],
+        )
         env.add_application(
             argocd,
             repo_url=REPO_URL,

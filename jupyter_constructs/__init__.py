@@ -5,11 +5,13 @@ This module only re-exports; each concept lives in its own module.
 
 from .argocd import ArgoCdApplication
 from .auth import AuthSettings, HubAuth, OidcAuth
+from .cloudflare import CloudflareAccessAuth, CloudflareTunnel
 from .culler import IdleCuller
 from .database import HubDatabase
 from .errors import ConfigurationError
 from .hub import JupyterHub
 from .ingress import IngressOptions
+from .observability import ObservabilityBundle
 from .profiles import Gpu, NotebookProfile, Toleration
 from .quantities import Resources
 from .quota import ContainerLimits, NamespaceQuota
@@ -20,6 +22,8 @@ from .synth import Environment, synthesize
 __all__ = [
     "ArgoCdApplication",
     "AuthSettings",
+    "CloudflareAccessAuth",
+    "CloudflareTunnel",
     "ConfigurationError",
     "ContainerLimits",
     "Environment",
@@ -31,6 +35,7 @@ __all__ = [
     "JupyterHub",
     "NamespaceQuota",
     "NotebookProfile",
+    "ObservabilityBundle",
     "OidcAuth",
     "Resources",
     "SecretRef",

@@ -316,6 +316,10 @@ class JupyterHub(Construct):
             "app.kubernetes.io/managed-by": "jupyter-constructs",
         }
 
+    def user_pod_labels(self) -> dict[str, str]:
+        """Labels KubeSpawner adds to every user pod (besides its own component label)."""
+        return {"app.kubernetes.io/instance": self.namespace, "app.kubernetes.io/part-of": APP_NAME}
+
     # -- profiles and bindings ----------------------------------------------------------
 
     def add_profile(self, slug: str, *, display_name: str, **options: Any) -> NotebookProfile:
@@ -721,10 +725,7 @@ class JupyterHub(Construct):
                 "pod_security_context": security.user_pod_security_context(),
                 "start_timeout": start_timeout,
                 "http_timeout": 120,
-                "extra_labels": {
-                    "app.kubernetes.io/instance": self.namespace,
-                    "app.kubernetes.io/part-of": APP_NAME,
-                },
+                "extra_labels": self.user_pod_labels(),
                 "profile_list": [],
             },
         )

@@ -35,7 +35,7 @@ from jupyter_constructs.alerts import (
 
 # The CRD bindings live in imports/ and are installed as jupyter_constructs.crds (see
 # pyproject's package-dir); mypy reads the source tree, where that path does not exist.
-from jupyter_constructs.crds.com.coreos.monitoring import (  # type: ignore[import-not-found]
+from jupyter_constructs.crds.com.coreos.monitoring import (
     PodMonitor,
     PodMonitorSpec,
     PodMonitorSpecPodMetricsEndpoints,

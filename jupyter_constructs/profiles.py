@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .bindings import PlatformServiceBinding
     from .hub import JupyterHub
 
+PROFILE_LABEL = "jupyter-constructs.io/profile"
 _PULL_POLICIES = ("IfNotPresent", "Always", "Never")
 _TOLERATION_OPERATORS = ("Equal", "Exists")
 _TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -358,6 +359,8 @@ class NotebookProfile(Construct):
             override["lifecycle_hooks"] = {
                 "postStart": {"exec": {"command": self.post_start_command}}
             }
+        # The profile label lets NetworkPolicies select one profile's servers.
+        override["extra_labels"] = {**self.hub.user_pod_labels(), PROFILE_LABEL: self.slug}
         volumes, mounts = self.hub.user_volumes(shared_read_only=self.shared_data_read_only)
         override["volumes"] = volumes
         override["volume_mounts"] = mounts

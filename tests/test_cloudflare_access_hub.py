@@ -26,9 +26,9 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from processes_cloudflare import Hub, JwksServer
 
 from jupyter_constructs.cloudflare import CloudflareAccessAuth
+from tests.processes_cloudflare import Hub, JwksServer
 
 pytestmark = pytest.mark.integration
 

@@ -123,6 +123,7 @@ def test_real_kubespawner_builds_the_profile_pod(tmp_path, slug):
     mounts = {m["name"]: m for m in container["volumeMounts"]}
     assert mounts["home"]["mountPath"] == "/home/jovyan"
     assert mounts["shared-data"]["readOnly"] is (slug == "gpu")
+    assert pod["metadata"]["labels"]["jupyter-constructs.io/profile"] == slug
     ctx = container["securityContext"]
     assert ctx["runAsUser"] == 1000 and ctx["runAsNonRoot"] is True
     assert ctx["allowPrivilegeEscalation"] is False and ctx["capabilities"] == {"drop": ["ALL"]}
