@@ -11,6 +11,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -249,3 +250,54 @@ def mlflow_server() -> Iterator[Mlflow]:
             except (RuntimeError, TimeoutError) as exc:
                 raise RuntimeError(f"{exc}\n{(Path(tmp) / 'log').read_text()[-3000:]}") from exc
             yield Mlflow(uri)
+
+
+@contextlib.contextmanager
+def ray_head() -> Iterator[str]:
+    """A one-CPU Ray head (``ray start --head --block``) with its Ray Client server on
+    loopback; yields the ``ray://`` address. Stops the whole process group it started."""
+    port = free_port()
+    # Short path: Ray's unix sockets live under the temp dir (107-byte socket path limit).
+    tmp = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))
+    ray_bin = Path(sys.executable).with_name("ray")
+    env = {**_clean_env(), "RAY_USAGE_STATS_ENABLED": "0"}
+    args = [
+        str(ray_bin),
+        "start",
+        "--head",
+        "--block",
+        "--node-ip-address",
+        LOOPBACK,
+        "--port",
+        "0",
+        "--ray-client-server-port",
+        str(port),
+        "--num-cpus",
+        "1",
+        "--include-dashboard",
+        "false",
+        "--disable-usage-stats",
+        "--temp-dir",
+        str(tmp),
+    ]
+    log = (tmp / "head.log").open("wb")
+    proc = subprocess.Popen(
+        args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
+    try:
+        wait_until(lambda: port_open(port), 120, "ray head", proc)
+        yield f"ray://{LOOPBACK}:{port}"
+    finally:
+        for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=grace)
+                if sig == signal.SIGTERM:
+                    # The head is gone; its children may still be draining.
+                    time.sleep(1)
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    break
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
