@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from . import _env
 
 if TYPE_CHECKING:
-    from ray.client_builder import ClientContext
+    from ray._private.worker import BaseContext
 
 SERVICE = "ray"
 
@@ -27,8 +27,9 @@ def address() -> tuple[str, int]:
     return parts.hostname, port
 
 
-def init(*, check_timeout: float = 5.0, **overrides: Any) -> ClientContext:
-    """``ray.init(address=RAY_ADDRESS)``, after checking the head accepts connections.
+def init(*, check_timeout: float = 5.0, **overrides: Any) -> BaseContext:
+    """``ray.init(address=RAY_ADDRESS)`` (a Ray Client context), after checking the head
+    accepts connections.
 
     Ray Client retries for a long time against an address nobody listens on; this fails
     in ``check_timeout`` seconds (default 5) with `ServiceUnreachableError` instead.

@@ -8,7 +8,7 @@ from . import _contract, _env
 
 if TYPE_CHECKING:
     import s3fs
-    from mypy_boto3_s3 import S3Client
+    from botocore.client import BaseClient
 
 SERVICE = "s3"
 
@@ -25,8 +25,8 @@ def _settings() -> tuple[dict[str, str], bool]:
 def filesystem(**overrides: Any) -> s3fs.S3FileSystem:
     """An ``s3fs.S3FileSystem`` on the bound endpoint (path-style addressing).
 
-    ``overrides`` go to ``S3FileSystem``. Default: no caching of listings between
-    calls is changed; s3fs' own defaults apply.
+    TLS certificates are verified when ``S3_VERIFY_TLS`` is ``true``. ``overrides`` go to
+    ``S3FileSystem``; everything else keeps s3fs' defaults.
     """
     import s3fs
 
@@ -42,7 +42,7 @@ def filesystem(**overrides: Any) -> s3fs.S3FileSystem:
     return s3fs.S3FileSystem(**kwargs)
 
 
-def client(**overrides: Any) -> S3Client:
+def client(**overrides: Any) -> BaseClient:
     """A boto3 S3 client on the bound endpoint (path-style addressing).
 
     ``overrides`` go to ``boto3.client``.
@@ -57,7 +57,7 @@ def client(**overrides: Any) -> S3Client:
         "aws_secret_access_key": values["AWS_SECRET_ACCESS_KEY"],
         "region_name": values["AWS_DEFAULT_REGION"],
         "verify": verify,
-        "config": Config(**_ADDRESSING),  # type: ignore[arg-type]
+        "config": Config(**_ADDRESSING),
     }
     kwargs.update(overrides)
     return boto3.client("s3", **kwargs)

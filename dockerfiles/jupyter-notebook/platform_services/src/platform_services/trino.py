@@ -39,7 +39,7 @@ def connect(**overrides: Any) -> Connection:
             values["TRINO_USER"], values["TRINO_PASSWORD"]
         )
     kwargs.update(overrides)
-    return trino.dbapi.connect(**kwargs)
+    return trino.dbapi.Connection(**kwargs)
 
 
 def sqlalchemy_url() -> str:
