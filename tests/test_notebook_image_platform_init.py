@@ -119,6 +119,15 @@ def test_all_services_bound(home: Path) -> None:
             assert path.stat().st_mode & 0o077 == 0, f"{path} readable by others"
 
 
+def test_files_belong_to_the_notebook_user(home: Path) -> None:
+    """As root (docker-stacks' root mode runs hooks before dropping privileges) the
+    files and the directories created for them are handed to NB_UID:NB_GID."""
+    _run(home, **ALL_BOUND, NB_UID="1000", NB_GID="100")
+    expected = (1000, 100) if os.geteuid() == 0 else (os.geteuid(), os.getegid())
+    owners = {str(p.relative_to(home)): (p.stat().st_uid, p.stat().st_gid) for p in home.rglob("*")}
+    assert owners and all(owner == expected for owner in owners.values()), owners
+
+
 def test_never_prints_or_writes_a_secret(home: Path) -> None:
     result = _run(home, **ALL_BOUND)
     everything = result.stdout + result.stderr + "".join(_written(home).values())

@@ -67,7 +67,7 @@ def test_contract_is_consistent() -> None:
     assert len(every) == len(set(every)), "a variable belongs to two services"
 
 
-def test_docs_table_lists_every_variable_once() -> None:
+def test_docs_table_lists_every_variable_and_marks_secrets() -> None:
     text = DOC.read_text()
     for spec in binding_contract.SERVICE_ENV.values():
         assert f"`{spec.factory}(...)`" in text

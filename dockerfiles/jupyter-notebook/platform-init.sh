@@ -31,6 +31,17 @@ all_set() {
   done
 }
 
+# own PATH: in docker-stacks' root mode hooks run as root before it drops to NB_USER;
+# hand PATH and its parent directories below HOME to that user.
+own() {
+  local path="$1"
+  [[ "$(id -u)" == 0 ]] || return 0
+  while [[ "${path}" == "${HOME}"/* ]]; do
+    chown "${NB_UID:-1000}:${NB_GID:-100}" "${path}"
+    path="$(dirname "${path}")"
+  done
+}
+
 # write_managed PATH: replace PATH with stdin unless the user owns that file (no marker).
 write_managed() {
   local path="$1" tmp
@@ -43,6 +54,7 @@ write_managed() {
   tmp="$(mktemp "${path}.XXXXXX")"
   { echo "${MARK}"; cat; } >"${tmp}"
   mv -f "${tmp}" "${path}"
+  own "${path}"
   echo "platform-init:   wrote ${path}"
 }
 
