@@ -12,6 +12,7 @@ import platform_services
 import pytest
 from platform_services import _contract as helper_contract
 
+import jupyter_constructs
 from jupyter_constructs import binding_contract
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,8 +79,13 @@ def test_docs_table_lists_every_variable_and_marks_secrets() -> None:
 
 
 def test_contract_module_does_not_import_cdk8s() -> None:
+    # Loaded as a standalone file: the module's own imports, not the package's __init__.
+    path = Path(jupyter_constructs.__file__).parent / "binding_contract.py"
     code = (
-        "import sys, jupyter_constructs.binding_contract;"
+        "import sys, importlib.util;"
+        f"spec = importlib.util.spec_from_file_location('binding_contract', {str(path)!r});"
+        "module = importlib.util.module_from_spec(spec); sys.modules['binding_contract'] = module;"
+        "spec.loader.exec_module(module);"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('cdk8s', 'cdk8s_plus_27',"
         " 'constructs', 'jsii')))"
     )
