@@ -58,7 +58,7 @@ def test_service_monitor_selects_the_hub_service_and_scrapes_with_the_hub_secret
 
 
 def test_pod_monitor_scrapes_the_proxy_metrics_port():
-    hub, objects = _bundle()
+    _, objects = _bundle()
     monitor = _only(objects, "PodMonitor")
     proxy = find(objects, "Deployment", "proxy")
     assert monitor["spec"]["selector"]["matchLabels"].items() <= (
