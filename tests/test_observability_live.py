@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import secrets
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -34,9 +32,9 @@ import yaml
 from jupyter_constructs import JupyterHub
 from jupyter_constructs.bootstrap import METRICS_TOKEN_KEY
 from jupyter_constructs.dashboard import dashboard_queries
+from tests.crd_schemas import validate_custom_resource
 from tests.helpers import find, make_hub, pod_spec, synth, write_config_dir
 from tests.processes_observability import (
-    REPO_ROOT,
     ManagedProcess,
     Prometheus,
     free_port,
@@ -312,51 +310,19 @@ def test_bundle_registers_a_read_metrics_only_service(bundle: Bundle) -> None:
     assert proxy_endpoint["portNumber"] == bundle.hub.proxy_metrics_port
 
 
-# CI has a copy of shared/ beside the repository; JC_CRDS_DIR points elsewhere.
-CRDS_DIR = Path(os.environ.get("JC_CRDS_DIR", REPO_ROOT.parent / "shared" / "crds"))
-CRD_FILES = {
-    "ServiceMonitor": "monitoring.coreos.com_servicemonitors.yaml",
-    "PodMonitor": "monitoring.coreos.com_podmonitors.yaml",
-    "PrometheusRule": "monitoring.coreos.com_prometheusrules.yaml",
-}
+CUSTOM_KINDS = ("PodMonitor", "PrometheusRule", "ServiceMonitor")
 
 
-def crd_schema(kind: str) -> dict[str, Any]:
-    """The CRD's v1 schema, with unknown fields forbidden (the API server would prune them)."""
-    path = CRDS_DIR / CRD_FILES[kind]
-    if not path.is_file():
-        pytest.skip(f"{path.name} not found in {CRDS_DIR}: set JC_CRDS_DIR to the CRD folder")
-    crd = yaml.safe_load(path.read_text(encoding="utf-8"))
-    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
-    schema: dict[str, Any] = version["schema"]["openAPIV3Schema"]
-    schema["properties"]["metadata"] = {"type": "object"}  # checked by the API server
-
-    def forbid_unknown(node: Any) -> None:
-        if isinstance(node, dict):
-            if "properties" in node and not node.get("x-kubernetes-preserve-unknown-fields"):
-                node.setdefault("additionalProperties", False)
-            for child in node.values():
-                forbid_unknown(child)
-        elif isinstance(node, list):
-            for child in node:
-                forbid_unknown(child)
-
-    forbid_unknown(schema)
-    return schema
-
-
-@pytest.mark.parametrize("kind", sorted(CRD_FILES))
+@pytest.mark.parametrize("kind", CUSTOM_KINDS)
 def test_bundle_custom_resources_match_their_crd_schemas(bundle: Bundle, kind: str) -> None:
-    # Not jsonschema.validate: it checks the schema first, and the CRDs use Go regex
-    # syntax ("^(?i)...") that Python's re rejects (in a field we do not set).
-    jsonschema.Draft7Validator(crd_schema(kind)).validate(bundle.manifests[kind])
+    validate_custom_resource(bundle.manifests[kind])
 
 
 def test_crd_schema_check_catches_an_unknown_field(bundle: Bundle) -> None:
     service_monitor = copy.deepcopy(bundle.manifests["ServiceMonitor"])
     service_monitor["spec"]["endpoints"][0]["bearerTokenSecretKey"] = "x"
     with pytest.raises(jsonschema.ValidationError, match="'bearerTokenSecretKey' was unexpected"):
-        jsonschema.Draft7Validator(crd_schema("ServiceMonitor")).validate(service_monitor)
+        validate_custom_resource(service_monitor)
 
 
 @pytest.mark.parametrize("version", ["1.27", "1.37"])
