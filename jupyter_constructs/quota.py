@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from constructs import Construct
 
 from .errors import invalid
-from .quantities import parse_cpu, parse_memory
+from .quantities import Usage, parse_cpu, parse_memory
 
 if TYPE_CHECKING:
     from .profiles import NotebookProfile
@@ -99,17 +99,6 @@ class ContainerLimits:
         parse_cpu(scope, "ContainerLimits.max_cpu", self.max_cpu)
         parse_memory(scope, "ContainerLimits.max_memory", self.max_memory)
         return self
-
-
-@dataclass(frozen=True)
-class Usage:
-    """Requests and limits of one pod, in comparable units."""
-
-    requests_cpu: Decimal
-    limits_cpu: Decimal
-    requests_memory: int
-    limits_memory: int
-    gpus: int = 0
 
 
 def capacity(quota: NamespaceQuota, reserved: Usage, profile_usage: Usage) -> tuple[int, str]:
