@@ -82,6 +82,15 @@ class Usage:
             self.gpus + other.gpus,
         )
 
+    def __sub__(self, other: Usage) -> Usage:
+        return Usage(
+            self.requests_cpu - other.requests_cpu,
+            self.limits_cpu - other.limits_cpu,
+            self.requests_memory - other.requests_memory,
+            self.limits_memory - other.limits_memory,
+            self.gpus - other.gpus,
+        )
+
 
 @dataclass(frozen=True)
 class Resources:
