@@ -64,3 +64,9 @@ imports: setup
 	  echo "usage: make imports CRDS=<dir with the CustomResourceDefinition YAML files>" >&2; \
 	  echo "       (upstream URLs: cdk8s.yaml, imports:)" >&2; exit 2; fi
 	PYTHON=$(PY) CDK8S="$(CDK8S)" scripts/import_crds.sh "$(CRDS)" imports
+
+# Regenerate docs/api-reference.md from the docstrings; tests/test_docs.py fails when the
+# committed file is out of date.
+.PHONY: docs
+docs: $(VENV)/.runtime
+	$(PY) scripts/gen_api_reference.py
