@@ -156,9 +156,11 @@ def main() -> int:
     reference = bench_reference(runs)
     print(f"  reference synth (main.py)                {reference:6.2f} s")
     hub_walls: dict[int, float] = {}
+    hub_inside: dict[int, float] = {}
     for count in counts:
         wall, inner = bench_hubs(runs, count)
         hub_walls[count] = wall
+        hub_inside[count] = inner["build"] + inner["synth"]
         print(
             f"  {count:3d} hub(s) in one app                    {wall:6.2f} s"
             f"   (inside: import {inner['import']:.2f} s, build {inner['build']:.2f} s,"
@@ -177,6 +179,8 @@ def main() -> int:
             f"(goal < {PER_HUB_GOAL_MS:.0f} ms: "
             f"{'met' if per_hub_ms < PER_HUB_GOAL_MS else 'MISSED'})"
         )
+        inside_ms = (hub_inside[hi] - hub_inside[lo]) / (hi - lo) * 1000
+        print(f"per extra hub, inside the process (build + synth only): {inside_ms:.0f} ms")
     if args.profile:
         profile(10)
     return 0
