@@ -202,3 +202,35 @@ def test_api_reference_is_deterministic() -> None:
     assert first == generator.render()
     assert str(ROOT) not in first
     assert os.path.expanduser("~") not in first
+
+
+# Written on other branches at the same time; links to them are checked once they exist.
+EXPECTED_FROM_OTHER_BRANCHES = {"docs/security.md", "docs/platform-services.md"}
+LINK = re.compile(r"\]\((?!https?://|mailto:)(?P<target>[^)#\s]*)(?:#(?P<anchor>[^)\s]+))?\)")
+
+
+def _anchors(path: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to '-'."""
+    anchors = set()
+    for heading in re.findall(r"^#+\s+(.+)$", path.read_text(encoding="utf-8"), re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        anchors.add(slug)
+    return anchors
+
+
+@pytest.mark.parametrize(
+    "doc", [p for p in DOC_FILES if p.exists()], ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_relative_links_resolve(doc: Path) -> None:
+    text = re.sub(r"```.*?```", "", doc.read_text(encoding="utf-8"), flags=re.S)
+    broken = []
+    for match in LINK.finditer(text):
+        target = (doc.parent / match["target"]).resolve() if match["target"] else doc
+        relative = target.relative_to(ROOT).as_posix() if target.is_relative_to(ROOT) else ""
+        if not target.exists():
+            if relative not in EXPECTED_FROM_OTHER_BRANCHES:
+                broken.append(match.group(0))
+            continue
+        if match["anchor"] and target.suffix == ".md" and match["anchor"] not in _anchors(target):
+            broken.append(match.group(0))
+    assert not broken, f"{doc.relative_to(ROOT)}: broken links {broken}"
