@@ -7,11 +7,13 @@ counted honestly:
 - floor: ``python -c "import cdk8s_plus_27"``, the least any cdk8s-plus app pays;
 - reference: ``python main.py`` (the reference platform) into a temporary ``CDK8S_OUTDIR``;
 - 1, 10 and 50 hubs in one app, each hub in its own Chart and namespace with one profile,
-  synthesized into a temporary folder.
+  written by ``jupyter_constructs.synthesize`` (the library's layout: a folder per chart,
+  a file per object) into a temporary folder.
 
 Every figure is the wall time of the whole process (start to exit), measured by this
 script around ``subprocess.run``. For the hub runs the child also reports the time spent
-inside it on building the constructs and on ``app.synth()``, printed in parentheses.
+inside it on imports, on building the constructs and on synthesizing (``synthesize``
+minus the build: sync waves, validation, rendering, writing), printed in parentheses.
 
 Goals (issue 2): reference synth within 1.5x the floor; each extra hub adds < 100 ms.
 ``--profile`` prints where the time of a 10-hub build and synth goes (cProfile).
@@ -60,20 +62,31 @@ def build_hubs(app: object, count: int) -> None:
 
 
 def child(count: int, outdir: str) -> None:
-    """Child process: build ``count`` hubs and synthesize; print the inner timings."""
+    """Child process: ``synthesize`` ``count`` hubs; print the inner timings."""
     start = time.perf_counter()
-    import cdk8s
+    import cdk8s  # noqa: F401
 
-    import jupyter_constructs  # noqa: F401
+    from jupyter_constructs import synthesize
 
     imported = time.perf_counter()
-    app = cdk8s.App(outdir=outdir, yaml_output_type=cdk8s.YamlOutputType.FILE_PER_RESOURCE)
-    build_hubs(app, count)
-    built = time.perf_counter()
-    app.synth()
+    build_seconds: list[float] = []
+
+    def build(app: object) -> None:
+        begin = time.perf_counter()
+        build_hubs(app, count)
+        build_seconds.append(time.perf_counter() - begin)
+
+    synthesize(build, outdir=outdir)
     done = time.perf_counter()
+    build_time = build_seconds[0]
     print(
-        json.dumps({"import": imported - start, "build": built - imported, "synth": done - built})
+        json.dumps(
+            {
+                "import": imported - start,
+                "build": build_time,
+                "synth": done - imported - build_time,
+            }
+        )
     )
 
 
@@ -119,21 +132,17 @@ def profile(count: int) -> None:
     import cProfile
     import pstats
 
-    import cdk8s
-
-    import jupyter_constructs  # noqa: F401
+    from jupyter_constructs import synthesize
 
     with tempfile.TemporaryDirectory(prefix="bench-prof-") as tmp:
-        app = cdk8s.App(outdir=tmp)
         profiler = cProfile.Profile()
         profiler.enable()
-        build_hubs(app, count)
-        app.synth()
+        synthesize(lambda app: build_hubs(app, count), outdir=Path(tmp) / "dist")
         profiler.disable()
     stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
-    print(f"\ncProfile, {count} hubs, build + synth (cumulative time, top 25):")
+    print(f"\ncProfile, {count} hubs, build + synthesize (cumulative time, top 25):")
     stats.print_stats(25)
-    print("jsii kernel round-trips by call (tottime, top 10):")
+    print("where the time is spent itself (tottime, top 10; readline = waiting for jsii):")
     stats.sort_stats("tottime").print_stats(10)
 
 
