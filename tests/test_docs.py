@@ -201,7 +201,9 @@ def test_api_reference_is_deterministic() -> None:
     first = generator.render()
     assert first == generator.render()
     assert str(ROOT) not in first
-    assert os.path.expanduser("~") not in first
+    home = os.path.expanduser("~")
+    if len(home) > 1:  # HOME=/ in some containers
+        assert home not in first
 
 
 # Written on other branches at the same time; links to them are checked once they exist.
