@@ -84,3 +84,9 @@ image-deps-check: $(VENV)/.runtime
 	  echo "image-deps-check: requirements do NOT resolve for Python $(IMAGE_PYTHON) ($$(( $$(date +%s) - start )) s)" >&2; \
 	  exit 1; \
 	fi
+
+# Regenerate docs/api-reference.md from the docstrings; tests/test_docs.py fails when the
+# committed file is out of date.
+.PHONY: docs
+docs: $(VENV)/.runtime
+	$(PY) scripts/gen_api_reference.py
