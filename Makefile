@@ -56,7 +56,6 @@ bench: setup
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build *.egg-info
 
-<<<<<<< HEAD
 # Regenerate imports/ (shipped as jupyter_constructs.crds) from local copies of the CRDs
 # pinned in cdk8s.yaml: `make imports CRDS=<dir>`. One `cdk8s import` per API group.
 CRDS ?=
@@ -65,7 +64,7 @@ imports: setup
 	  echo "usage: make imports CRDS=<dir with the CustomResourceDefinition YAML files>" >&2; \
 	  echo "       (upstream URLs: cdk8s.yaml, imports:)" >&2; exit 2; fi
 	PYTHON=$(PY) CDK8S="$(CDK8S)" scripts/import_crds.sh "$(CRDS)" imports
-=======
+
 # Notebook image (issue 5). Slow and needs the package index, so not part of `make test`:
 # proves that the pinned requirements.txt resolves as one set for the base image's Python
 # (wheels only, nothing installed), and prints how long that took.
@@ -85,4 +84,3 @@ image-deps-check: $(VENV)/.runtime
 	  echo "image-deps-check: requirements do NOT resolve for Python $(IMAGE_PYTHON) ($$(( $$(date +%s) - start )) s)" >&2; \
 	  exit 1; \
 	fi
->>>>>>> image
