@@ -201,6 +201,11 @@ class PlatformServiceBinding(Construct):
     - ``name``: the binding's name (DNS label, unique per hub); the config files are
       mounted at ``/etc/platform-services/<name>/``. Default: the construct id.
 
+    The constructor is the generic form the factories call: ``service`` (a key of
+    ``binding_contract.SERVICE_ENV``), ``env`` (only that service's contract variables,
+    all required ones, credentials as ``SecretRef``) and ``files`` (config file name ->
+    content, never a credential). Prefer the factories.
+
     Attributes: ``network_policy`` (the egress NetworkPolicy), ``config_map`` (the
     client config files, or None for services without any).
     """
@@ -860,11 +865,11 @@ class PlatformServiceBinding(Construct):
                 allowed=f"the hub it is bound to already ({self._hub.node.path})",
                 fix="create one binding per hub",
             )
-        if self.namespace_of_chart() != hub.namespace:
+        if self._chart_namespace() != hub.namespace:
             raise invalid(
                 self,
                 "chart namespace",
-                self.namespace_of_chart(),
+                self._chart_namespace(),
                 allowed=f"{hub.namespace!r}, the hub's namespace (the ConfigMap and the "
                 "NetworkPolicy must live beside the user pods)",
                 fix="create the binding in the hub's chart",
@@ -926,7 +931,7 @@ class PlatformServiceBinding(Construct):
                 )
         return ""
 
-    def namespace_of_chart(self) -> str | None:
+    def _chart_namespace(self) -> str | None:
         """The namespace this binding's objects are synthesized into."""
         return cdk8s.Chart.of(self).namespace
 
