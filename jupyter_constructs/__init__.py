@@ -11,6 +11,7 @@ from .database import HubDatabase
 from .errors import ConfigurationError
 from .hub import JupyterHub
 from .ingress import IngressOptions
+from .network import HubNetworkPolicies, NetworkOptions
 from .observability import ObservabilityBundle
 from .profiles import Gpu, NotebookProfile, Toleration
 from .quantities import Resources
@@ -30,10 +31,12 @@ __all__ = [
     "Gpu",
     "HubAuth",
     "HubDatabase",
+    "HubNetworkPolicies",
     "IdleCuller",
     "IngressOptions",
     "JupyterHub",
     "NamespaceQuota",
+    "NetworkOptions",
     "NotebookProfile",
     "ObservabilityBundle",
     "OidcAuth",
