@@ -555,3 +555,19 @@ def test_evaluator_adds_policies_up() -> None:
     evaluator = Evaluator([one, two])
     assert evaluator.allows(WEB, DB, 5432) and evaluator.allows(WEB, DB, 9187)
     assert not evaluator.allows(WEB, DB, 22)
+
+
+def markdown_matrix() -> str:
+    """EXPECTED as the Markdown table docs/security.md shows."""
+    header = ["from \\ to"] + [
+        f"{name}:{port}{'/udp' if p == 'UDP' else ''}" for name, port, p in COLUMNS
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    symbol = {"Y": "✅", ".": "·", "-": " "}
+    for source, row in EXPECTED.items():
+        lines.append("| " + " | ".join([source] + [symbol[c] for c in row.split()]) + " |")
+    return "\n".join(lines)
+
+
+def test_docs_show_the_tested_matrix() -> None:
+    assert markdown_matrix() in (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
