@@ -66,6 +66,26 @@ imports: setup
 	  echo "       (upstream URLs: cdk8s.yaml, imports:)" >&2; exit 2; fi
 	PYTHON=$(PY) CDK8S="$(CDK8S)" scripts/import_crds.sh "$(CRDS)" imports
 
+# Notebook image (issue 5). Slow and needs the package index, so not part of `make test`:
+# proves that the pinned requirements.txt resolves as one set for the base image's Python
+# (wheels only, nothing installed), and prints how long that took.
+IMAGE_DIR := dockerfiles/jupyter-notebook
+IMAGE_PYTHON ?= $(shell sed -n 's/^ARG PYTHON_VERSION=//p' $(IMAGE_DIR)/Dockerfile)
+.PHONY: image-deps-check
+image-deps-check: $(VENV)/.runtime
+	@test -n "$(IMAGE_PYTHON)" || { echo "image-deps-check: no ARG PYTHON_VERSION in $(IMAGE_DIR)/Dockerfile" >&2; exit 1; }
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; start=$$(date +%s); \
+	if $(PY) -m pip install --dry-run --quiet --ignore-installed --only-binary=:all: \
+	    --python-version $(IMAGE_PYTHON) -r $(IMAGE_DIR)/requirements.txt \
+	    --report $$tmp/report.json >$$tmp/pip.log 2>&1; then \
+	  n=$$($(PY) -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["install"]))' $$tmp/report.json); \
+	  echo "image-deps-check: resolved $$n distributions for Python $(IMAGE_PYTHON) in $$(( $$(date +%s) - start )) s"; \
+	else \
+	  grep -v 'is ignored' $$tmp/pip.log >&2; \
+	  echo "image-deps-check: requirements do NOT resolve for Python $(IMAGE_PYTHON) ($$(( $$(date +%s) - start )) s)" >&2; \
+	  exit 1; \
+	fi
+
 # checkov lives in its own virtualenv: installed beside our tools it downgrades `packaging`.
 # Zero failed checks on dist/; the few skipped ones are listed, with reasons, in .checkov.yaml.
 CHECKOV_VERSION := 3.3.30

@@ -9,6 +9,7 @@ from .cloudflare import CloudflareAccessAuth, CloudflareTunnel
 from .culler import IdleCuller
 from .database import HubDatabase
 from .errors import ConfigurationError
+from .external_secrets import ExternalSecretSource
 from .hub import JupyterHub
 from .ingress import IngressOptions
 from .network import HubNetworkPolicies, NetworkOptions
@@ -28,6 +29,7 @@ __all__ = [
     "ConfigurationError",
     "ContainerLimits",
     "Environment",
+    "ExternalSecretSource",
     "Gpu",
     "HubAuth",
     "HubDatabase",

@@ -46,8 +46,9 @@ from .proxy import (
     HubProxy,
     kube_resources,
 )
-from .quantities import Resources
-from .quota import ContainerLimits, NamespaceQuota, Usage, capacity, limit_range_excess, shortfall
+from .proxy import DEFAULT_RESOURCES as PROXY_RESOURCES
+from .quantities import Resources, Usage
+from .quota import ContainerLimits, NamespaceQuota, capacity, limit_range_excess, shortfall
 from .secrets import SecretRef
 from .storage import HOME_MOUNT_PATH, SharedData, UserStorage
 
@@ -411,17 +412,7 @@ class JupyterHub(Construct):
 
     def reserved_usage(self) -> Usage:
         """What the hub and proxy pods take from the quota before any user server."""
-        from .proxy import DEFAULT_RESOURCES as proxy
-        from .quantities import parse_cpu, parse_memory
-
-        hub = self.hub_resources
-        return Usage(
-            parse_cpu(self, "", hub.cpu_request) + parse_cpu(self, "", proxy.cpu_request),
-            parse_cpu(self, "", hub.cpu_limit) + parse_cpu(self, "", proxy.cpu_limit),
-            parse_memory(self, "", hub.memory_request)
-            + parse_memory(self, "", proxy.memory_request),
-            parse_memory(self, "", hub.memory_limit) + parse_memory(self, "", proxy.memory_limit),
-        )
+        return self.hub_resources.usage() + PROXY_RESOURCES.usage()
 
     def capacity_summary(self) -> dict[str, tuple[int, str]]:
         """For each profile: how many servers of only that profile the quota admits at once,

@@ -107,6 +107,9 @@ class ObservabilityBundle(Construct):
         scrape_interval: how often both targets are scraped. Default: ``"30s"``.
         dashboard_label: label (key, value) Grafana's sidecar looks for. Default:
             ``("grafana_dashboard", "1")``.
+        dashboard_folder: Grafana folder, as the sidecar's folder annotation
+            (``grafana_folder``, kube-prometheus-stack's ``folderAnnotation``). Default:
+            ``"JupyterHub"``; ``None`` leaves the dashboard in the sidecar's default folder.
         dashboard_namespace: namespace of the dashboard ConfigMap. Default: the hub's
             namespace (the sidecar must search it, e.g. ``searchNamespace: ALL``).
         datasource_uid: Prometheus datasource uid of the dashboard. Default:
@@ -132,6 +135,7 @@ class ObservabilityBundle(Construct):
         monitor_labels: Mapping[str, str] | None = None,
         scrape_interval: str = "30s",
         dashboard_label: tuple[str, str] = ("grafana_dashboard", "1"),
+        dashboard_folder: str | None = "JupyterHub",
         dashboard_namespace: str | None = None,
         datasource_uid: str = "prometheus",
         server_capacity: int | None = None,
@@ -251,7 +255,9 @@ class ObservabilityBundle(Construct):
             self,
             "dashboard",
             metadata=k8s.ObjectMeta(
-                namespace=dashboard_namespace or namespace, labels={label_key: label_value}
+                namespace=dashboard_namespace or namespace,
+                labels={label_key: label_value},
+                annotations={"grafana_folder": dashboard_folder} if dashboard_folder else None,
             ),
             data={"jupyterhub.json": json.dumps(dashboard, sort_keys=True, indent=1)},
         )

@@ -17,8 +17,7 @@ from constructs import Construct
 from ._utils import DNS_LABEL, check_image
 from .errors import invalid
 from .kubespawner_traits import KUBESPAWNER_TRAITS
-from .quantities import parse_cpu, parse_memory
-from .quota import Usage
+from .quantities import Usage, parse_cpu, parse_memory
 from .storage import HOME_MOUNT_PATH
 
 if TYPE_CHECKING:

@@ -64,6 +64,35 @@ def parse_memory(scope: Construct | str, what: str, value: str) -> int:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """Requests and limits of one pod, in comparable units (cores, bytes, GPUs)."""
+
+    requests_cpu: Decimal
+    limits_cpu: Decimal
+    requests_memory: int
+    limits_memory: int
+    gpus: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.requests_cpu + other.requests_cpu,
+            self.limits_cpu + other.limits_cpu,
+            self.requests_memory + other.requests_memory,
+            self.limits_memory + other.limits_memory,
+            self.gpus + other.gpus,
+        )
+
+    def __sub__(self, other: Usage) -> Usage:
+        return Usage(
+            self.requests_cpu - other.requests_cpu,
+            self.limits_cpu - other.limits_cpu,
+            self.requests_memory - other.requests_memory,
+            self.limits_memory - other.limits_memory,
+            self.gpus - other.gpus,
+        )
+
+
+@dataclass(frozen=True)
 class Resources:
     """CPU and memory requests and limits of one container, as Kubernetes quantities.
 
@@ -98,6 +127,16 @@ class Resources:
                 fix="raise the limit or lower the request",
             )
         return self
+
+    def usage(self) -> Usage:
+        """These quantities in comparable units (checked values assumed)."""
+        where = "Resources"
+        return Usage(
+            parse_cpu(where, "cpu_request", self.cpu_request),
+            parse_cpu(where, "cpu_limit", self.cpu_limit),
+            parse_memory(where, "memory_request", self.memory_request),
+            parse_memory(where, "memory_limit", self.memory_limit),
+        )
 
     def to_kube(self) -> dict[str, Any]:
         """The container ``resources`` block."""

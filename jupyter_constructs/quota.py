@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 from constructs import Construct
 
 from .errors import invalid
-from .quantities import parse_cpu, parse_memory
+from .quantities import Usage, parse_cpu, parse_memory
 
 if TYPE_CHECKING:
     from .profiles import NotebookProfile
 
 
-def format_memory(size: int) -> str:
+def format_memory(size: int | Decimal) -> str:
     """Bytes as the largest binary unit that keeps it readable: 4294967296 -> '4Gi'."""
     for unit, factor in (("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
         if size >= factor:
@@ -26,8 +26,9 @@ def format_memory(size: int) -> str:
     return str(size)
 
 
-def format_cpu(cores: Decimal) -> str:
+def format_cpu(cores: int | Decimal) -> str:
     """Cores as Kubernetes writes them: 0.5 -> '500m', 2 -> '2'."""
+    cores = Decimal(cores)
     if cores == cores.to_integral_value():
         return str(int(cores))
     return f"{int(cores * 1000)}m"
@@ -63,6 +64,17 @@ class NamespaceQuota:
             "persistentvolumeclaims": str(self.persistent_volume_claims),
             "requests.storage": self.requests_storage,
         }
+
+    def usage(self) -> Usage:
+        """The quota's CPU, memory and GPU amounts as comparable units."""
+        where = "NamespaceQuota"
+        return Usage(
+            parse_cpu(where, "requests_cpu", self.requests_cpu),
+            parse_cpu(where, "limits_cpu", self.limits_cpu),
+            parse_memory(where, "requests_memory", self.requests_memory),
+            parse_memory(where, "limits_memory", self.limits_memory),
+            self.gpus,
+        )
 
     def check(self, scope: Construct) -> NamespaceQuota:
         parse_cpu(scope, "NamespaceQuota.requests_cpu", self.requests_cpu)
@@ -101,42 +113,22 @@ class ContainerLimits:
         return self
 
 
-@dataclass(frozen=True)
-class Usage:
-    """Requests and limits of one pod, in comparable units."""
-
-    requests_cpu: Decimal
-    limits_cpu: Decimal
-    requests_memory: int
-    limits_memory: int
-    gpus: int = 0
-
-
 def capacity(quota: NamespaceQuota, reserved: Usage, profile_usage: Usage) -> tuple[int, str]:
-    """How many servers of one profile fit in ``quota`` after ``reserved``, and what limits it."""
-    scope = "NamespaceQuota"
-    room = {
-        "requests.cpu": (
-            parse_cpu(scope, "", quota.requests_cpu) - reserved.requests_cpu,
-            profile_usage.requests_cpu,
-        ),
-        "limits.cpu": (
-            parse_cpu(scope, "", quota.limits_cpu) - reserved.limits_cpu,
-            profile_usage.limits_cpu,
-        ),
-        "requests.memory": (
-            Decimal(parse_memory(scope, "", quota.requests_memory) - reserved.requests_memory),
-            Decimal(profile_usage.requests_memory),
-        ),
-        "limits.memory": (
-            Decimal(parse_memory(scope, "", quota.limits_memory) - reserved.limits_memory),
-            Decimal(profile_usage.limits_memory),
-        ),
+    """How many servers of one profile fit in ``quota`` after ``reserved``, and what limits it.
+
+    ``reserved`` is what the hub and proxy take; they are also two of the quota's pods.
+    """
+    free = quota.usage() - reserved
+    room: dict[str, tuple[Decimal, Decimal]] = {
+        "requests.cpu": (free.requests_cpu, profile_usage.requests_cpu),
+        "limits.cpu": (free.limits_cpu, profile_usage.limits_cpu),
+        "requests.memory": (Decimal(free.requests_memory), Decimal(profile_usage.requests_memory)),
+        "limits.memory": (Decimal(free.limits_memory), Decimal(profile_usage.limits_memory)),
         "pods": (Decimal(quota.pods - 2), Decimal(1)),
     }
     if profile_usage.gpus:
         room[f"requests.{quota.gpu_resource}"] = (Decimal(quota.gpus), Decimal(profile_usage.gpus))
-    counts = {key: int(free // need) if free > 0 else 0 for key, (free, need) in room.items()}
+    counts = {key: int(have // need) if have > 0 else 0 for key, (have, need) in room.items()}
     limiting = min(counts, key=lambda key: (counts[key], key))
     return counts[limiting], limiting
 
@@ -144,33 +136,18 @@ def capacity(quota: NamespaceQuota, reserved: Usage, profile_usage: Usage) -> tu
 def shortfall(quota: NamespaceQuota, reserved: Usage, profile: NotebookProfile) -> str | None:
     """Why one server of ``profile`` does not fit in ``quota``, with the amount; None if it fits."""
     usage = profile.usage()
-    scope = "NamespaceQuota"
-    cpu_free = parse_cpu(scope, "", quota.requests_cpu) - reserved.requests_cpu
-    if usage.requests_cpu > cpu_free:
-        return (
-            f"its CPU request {format_cpu(usage.requests_cpu)} exceeds what the quota "
-            f"leaves ({format_cpu(cpu_free)}) by {format_cpu(usage.requests_cpu - cpu_free)}"
-        )
-    cpu_lim_free = parse_cpu(scope, "", quota.limits_cpu) - reserved.limits_cpu
-    if usage.limits_cpu > cpu_lim_free:
-        return (
-            f"its CPU limit {format_cpu(usage.limits_cpu)} exceeds what the quota leaves "
-            f"({format_cpu(cpu_lim_free)}) by {format_cpu(usage.limits_cpu - cpu_lim_free)}"
-        )
-    mem_free = parse_memory(scope, "", quota.requests_memory) - reserved.requests_memory
-    if usage.requests_memory > mem_free:
-        return (
-            f"its memory request {format_memory(usage.requests_memory)} exceeds what the "
-            f"quota leaves ({format_memory(mem_free)}) by "
-            f"{format_memory(usage.requests_memory - mem_free)}"
-        )
-    mem_lim_free = parse_memory(scope, "", quota.limits_memory) - reserved.limits_memory
-    if usage.limits_memory > mem_lim_free:
-        return (
-            f"its memory limit {format_memory(usage.limits_memory)} exceeds what the quota "
-            f"leaves ({format_memory(mem_lim_free)}) by "
-            f"{format_memory(usage.limits_memory - mem_lim_free)}"
-        )
+    free = quota.usage() - reserved
+    for what, need, room, show in (
+        ("CPU request", usage.requests_cpu, free.requests_cpu, format_cpu),
+        ("CPU limit", usage.limits_cpu, free.limits_cpu, format_cpu),
+        ("memory request", usage.requests_memory, free.requests_memory, format_memory),
+        ("memory limit", usage.limits_memory, free.limits_memory, format_memory),
+    ):
+        if need > room:
+            return (
+                f"its {what} {show(need)} exceeds what the quota leaves ({show(room)}) "
+                f"by {show(need - room)}"
+            )
     if usage.gpus > quota.gpus:
         return (
             f"it asks for {usage.gpus} GPUs, {usage.gpus - quota.gpus} more than the "

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pwd
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -71,101 +68,6 @@ def running(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
-
-
-def _postgres_bin() -> Path:
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not candidates:
-        raise RuntimeError("PostgreSQL server binaries not found: apt-get install postgresql")
-    return candidates[-1].parent
-
-
-@dataclass(frozen=True)
-class Postgres:
-    host: str
-    port: int
-    user: str
-    password: str
-    database: str
-
-
-@contextlib.contextmanager
-def postgres_server() -> Iterator[Postgres]:
-    """A throwaway PostgreSQL server on loopback with a password-protected database."""
-    bindir = _postgres_bin()
-    run_as = "postgres" if os.geteuid() == 0 else None
-    workdir = Path(tempfile.mkdtemp(prefix="pg-"))
-    data = workdir / "data"
-    password = "hub-test-password"
-    pwfile = workdir / "pw"
-    pwfile.write_text(password)
-    if run_as:
-        entry = pwd.getpwnam(run_as)
-        for path in (workdir, pwfile):
-            os.chown(path, entry.pw_uid, entry.pw_gid)
-    prefix = ["runuser", "-u", run_as, "--"] if run_as else []
-    subprocess.run(
-        [
-            *prefix,
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "hub",
-            "-A",
-            "scram-sha-256",
-            f"--pwfile={pwfile}",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    log = workdir / "postgres.log"
-    try:
-        with running(
-            [
-                str(bindir / "postgres"),
-                "-D",
-                str(data),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-k",
-                str(workdir),
-            ],
-            log=log,
-            user=run_as,
-        ):
-            deadline = time.monotonic() + 30
-            while (
-                subprocess.run(
-                    [str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
-                    capture_output=True,
-                ).returncode
-                != 0
-            ):
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"PostgreSQL did not start: {log.read_text()}")
-                time.sleep(0.2)
-            subprocess.run(
-                [
-                    str(bindir / "createdb") if (bindir / "createdb").exists() else "createdb",
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "-U",
-                    "hub",
-                    "jupyterhub",
-                ],
-                check=True,
-                capture_output=True,
-                env={**os.environ, "PGPASSWORD": password},
-            )
-            yield Postgres("127.0.0.1", port, "hub", password, "jupyterhub")
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @dataclass(frozen=True)

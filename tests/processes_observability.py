@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,8 @@ from typing import Any, TypeVar
 
 import promql_parser
 import pytest
+
+from tests.processes import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHP_BIN = REPO_ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -40,13 +41,6 @@ def require_executable(name: str) -> str:
             "(apt-get install prometheus), as .ci/run does."
         )
     return path
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import copy
-import os
 from pathlib import Path
 from typing import Any
 
 import cdk8s
 import jsonschema
 import pytest
-import yaml
 from cdk8s_plus_27 import k8s
 from jupyter_constructs.crds.com.coreos.monitoring import ServiceMonitor
 
 from jupyter_constructs.argocd import ArgoCdApplication
 from jupyter_constructs.errors import ConfigurationError
 from jupyter_constructs.gitops import SyncWave, add_sync_option, sync_wave
+from tests.crd_schemas import crd_schema
 
 REPO = "https://github.com/example/platform.git"
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# CI has a copy of shared/ beside the repository; JC_CRDS_DIR points elsewhere.
-CRDS_DIR = Path(os.environ.get("JC_CRDS_DIR", REPO_ROOT.parent / "shared" / "crds"))
-APPLICATION_CRD = CRDS_DIR / "argoproj.io_applications.yaml"
 
 
 def _app(chart: cdk8s.Chart | None = None, **options: Any) -> dict[str, Any]:
@@ -148,41 +143,9 @@ def test_attributes() -> None:
 # --- validation against the CRD's own schema -------------------------------------------
 
 
-def _strict(schema: dict[str, Any]) -> dict[str, Any]:
-    """Forbid unknown fields like the API server's pruning would silently drop them."""
-    schema = copy.deepcopy(schema)
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if (
-                "properties" in node
-                and "additionalProperties" not in node
-                and not node.get("x-kubernetes-preserve-unknown-fields")
-            ):
-                node["additionalProperties"] = False
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(schema)
-    return schema
-
-
 @pytest.fixture(scope="module")
 def application_schema() -> dict[str, Any]:
-    if not APPLICATION_CRD.is_file():
-        pytest.skip(
-            f"Application CRD not found at {APPLICATION_CRD}: set JC_CRDS_DIR to the folder "
-            "holding argoproj.io_applications.yaml"
-        )
-    crd = yaml.safe_load(APPLICATION_CRD.read_text(encoding="utf-8"))
-    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
-    schema = version["schema"]["openAPIV3Schema"]
-    # The API server checks metadata itself; the CRD declares it only as an object.
-    schema["properties"]["metadata"] = {"type": "object"}
-    return _strict(schema)
+    return crd_schema("argoproj.io/v1alpha1", "Application")
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ def _synth(outdir: Path) -> None:
         [sys.executable, "main.py"],
         cwd=ROOT,
         check=True,
-        env={**__import__("os").environ, "CDK8S_OUTDIR": str(outdir)},
+        env={**os.environ, "CDK8S_OUTDIR": str(outdir)},
         capture_output=True,
     )
 
@@ -41,3 +42,31 @@ def test_two_synths_are_byte_identical(tmp_path):
     _synth(tmp_path / "b")
     comparison = filecmp.dircmp(tmp_path / "a", tmp_path / "b")
     assert _tree(tmp_path / "a") == _tree(tmp_path / "b"), comparison.report()
+
+
+def test_catalog_matches_a_fresh_synth(tmp_path):
+    _synth(tmp_path / "dist")
+    fresh = (tmp_path / "catalog" / "jupyterhub.json").read_bytes()
+    assert fresh == (ROOT / "catalog" / "jupyterhub.json").read_bytes()
+
+
+def test_bad_input_fails_with_a_clear_error_and_leaves_dist_intact(tmp_path):
+    """main.py with one wrong value: exit 1, the message names path and value, dist/ kept."""
+    _synth(tmp_path / "dist")
+    before = _tree(tmp_path / "dist")
+    broken = tmp_path / "main.py"
+    source = (ROOT / "main.py").read_text()
+    assert 'memory_request="16Gi"' in source
+    broken.write_text(source.replace('memory_request="16Gi"', 'memory_request="16 GB"', 1))
+    result = subprocess.run(
+        [sys.executable, str(broken)],
+        cwd=tmp_path,
+        env={**os.environ, "CDK8S_OUTDIR": str(tmp_path / "dist"), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "invalid memory_request '16 GB'" in result.stderr
+    assert "prod/hub/Profile-large" in result.stderr
+    assert _tree(tmp_path / "dist") == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".dist-")]

@@ -9,8 +9,9 @@ import pytest
 
 from jupyter_constructs import HubDatabase, SecretRef
 from tests.helpers import make_hub, synth, write_config_dir
-from tests.processes import hub_with_proxy, postgres_server
+from tests.processes import hub_with_proxy
 from tests.real_hub import FAKE_SECRET_ENV
+from tests.servers import postgres_server
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +53,7 @@ def test_hub_with_postgres_runs_on_a_real_postgresql(tmp_path):
         write_config_dir(objects, tmp_path)
         settings = json.loads((tmp_path / "hub_config.json").read_text())
         db_url = settings["traits"]["JupyterHub"]["db_url"]
-        assert "hub-test-password" not in db_url
+        assert pg.password not in db_url
         # The password reaches libpq only through PGPASSWORD, as in the pod.
         env = {**FAKE_SECRET_ENV, "PGPASSWORD": pg.password}
         with hub_with_proxy(tmp_path, db_url=db_url, env=env) as hub:

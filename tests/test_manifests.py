@@ -70,3 +70,18 @@ def test_strict_validation_catches_an_unknown_field():
     deployment = next(o for o in objects if o["kind"] == "Deployment")
     deployment["spec"]["replica"] = 1
     assert _validate([deployment], "1.27") != []
+
+
+def test_every_custom_resource_in_dist_matches_its_crd():
+    from tests.crd_schemas import is_custom_resource, validate_custom_resource
+
+    custom = [o for o in load_manifests(ROOT / "dist") if is_custom_resource(o)]
+    assert {o["kind"] for o in custom} >= {"Application", "ServiceMonitor", "PrometheusRule"}
+    for obj in custom:
+        validate_custom_resource(obj)
+    unknown = [
+        o["kind"]
+        for o in load_manifests(ROOT / "dist")
+        if o["apiVersion"] not in CORE_GROUPS and not is_custom_resource(o)
+    ]
+    assert unknown == [], "objects of kinds no schema checks"

@@ -19,21 +19,22 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import secrets
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
 import pytest
 import yaml
 
+from jupyter_constructs import JupyterHub
+from jupyter_constructs.bootstrap import METRICS_TOKEN_KEY
 from jupyter_constructs.dashboard import dashboard_queries
+from tests.crd_schemas import validate_custom_resource
+from tests.helpers import find, make_hub, pod_spec, synth, write_config_dir
 from tests.processes_observability import (
-    REPO_ROOT,
     ManagedProcess,
     Prometheus,
     free_port,
@@ -44,6 +45,7 @@ from tests.processes_observability import (
     start_proxy,
     wait_for,
 )
+from tests.real_hub import FAKE_SECRET_ENV
 
 pytestmark = pytest.mark.integration
 
@@ -53,66 +55,32 @@ SCRAPE_INTERVAL = "1s"
 # `_total` suffix); the dashboard queries them, so they must exist in the scrape too.
 PROXY_METRICS = {"requests_web", "requests_ws", "requests_proxy", "requests_api"}
 
-HUB_CONFIG = textwrap.dedent(
+# Test-only overrides loaded after the hub's generated config. Each replaces something that
+# needs a cluster, or produces login traffic without an identity provider:
+HUB_OVERRIDES = textwrap.dedent(
     """\
-    import json
     import os
 
+    load_subconfig("jupyterhub_config.py")  # noqa: F821 -- the generated config, unchanged
     c = get_config()  # noqa: F821
-    c.JupyterHub.ip = "127.0.0.1"
-    c.JupyterHub.port = int(os.environ["TEST_PROXY_PUBLIC_PORT"])
-    c.JupyterHub.hub_ip = "127.0.0.1"
-    c.JupyterHub.hub_port = int(os.environ["TEST_HUB_PORT"])
+    c.JupyterHub.bind_url = "http://127.0.0.1:" + os.environ["TEST_PROXY_PUBLIC_PORT"]
+    c.JupyterHub.hub_bind_url = "http://127.0.0.1:" + os.environ["TEST_HUB_PORT"]
+    c.JupyterHub.hub_connect_url = "http://127.0.0.1:" + os.environ["TEST_HUB_PORT"]
     c.JupyterHub.db_url = "sqlite:///jupyterhub.sqlite"
-    c.JupyterHub.cookie_secret_file = "jupyterhub_cookie_secret"
-    # The proxy runs on its own, as in Kubernetes; the token comes from
-    # CONFIGPROXY_AUTH_TOKEN in the environment.
-    c.ConfigurableHTTPProxy.should_start = False
     c.ConfigurableHTTPProxy.api_url = os.environ["TEST_PROXY_API_URL"]
-    # Test only: a password shared by every user.
+    # Test only: a password shared by every user, to produce real logins.
     c.JupyterHub.authenticator_class = "dummy"
     c.DummyAuthenticator.password = os.environ["TEST_USER_PASSWORD"]
     c.Authenticator.allow_all = True
     c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
-    c.JupyterHub.authenticate_prometheus = True
-    # The services the ObservabilityBundle registered through hub.add_hub_service,
-    # each with a role granting exactly its scopes and a token from the hub Secret.
-    services = json.loads(os.environ["TEST_HUB_SERVICES"])
-    c.JupyterHub.services = [
-        {"name": s["name"], "api_token": s["token"]} for s in services
-    ]
-    c.JupyterHub.load_roles = [
-        {"name": s["name"] + "-service", "scopes": s["scopes"], "services": [s["name"]]}
-        for s in services
-    ]
     """
 )
 
 
 @dataclass
-class StandInHub:
-    """The part of the JupyterHub construct ObservabilityBundle uses (``MonitoredHub``)."""
-
-    namespace: str = NAMESPACE
-    hub_service_name: str = "hub"
-    secret_name: str = "hub-secrets"
-    proxy_metrics_port: int = 8002
-    services: list[dict[str, Any]] = field(default_factory=list)
-
-    def selector_labels(self, component: str) -> dict[str, str]:
-        return {
-            "app.kubernetes.io/name": "jupyterhub",
-            "app.kubernetes.io/instance": self.namespace,
-            "app.kubernetes.io/component": component,
-        }
-
-    def add_hub_service(self, name: str, *, scopes: list[str], api_token_secret_key: str) -> None:
-        self.services.append({"name": name, "scopes": list(scopes), "key": api_token_secret_key})
-
-
-@dataclass
 class Bundle:
-    hub: StandInHub
+    hub: JupyterHub
+    hub_objects: list[dict[str, Any]]
     hub_job: str
     proxy_job: str
     rule_names: list[str]
@@ -134,8 +102,10 @@ def bundle() -> Bundle:
 
     from jupyter_constructs.observability import ObservabilityBundle
 
-    chart = cdk8s.Testing.chart()
-    hub = StandInHub()
+    # The real hub construct; the bundle goes in its own chart so that its objects can be
+    # told apart from the hub's.
+    hub_chart, hub = make_hub()
+    chart = cdk8s.Chart(cdk8s.Chart.of(hub).node.scope, "monitoring", namespace=NAMESPACE)
     observability = ObservabilityBundle(chart, "observability", hub=hub, server_capacity=10)
     manifests: dict[str, dict[str, Any]] = {}
     network_policies: list[dict[str, Any]] = []
@@ -149,6 +119,7 @@ def bundle() -> Bundle:
     rules = [r for g in manifests["PrometheusRule"]["spec"]["groups"] for r in g["rules"]]
     return Bundle(
         hub=hub,
+        hub_objects=synth(hub_chart),
         hub_job=observability.hub_job,
         proxy_job=observability.proxy_job,
         rule_names=[r["alert"] for r in rules],
@@ -177,9 +148,8 @@ def scrape_config(
     (hub_endpoint,) = bundle.manifests["ServiceMonitor"]["spec"]["endpoints"]
     (proxy_endpoint,) = bundle.manifests["PodMonitor"]["spec"]["podMetricsEndpoints"]
     credentials = hub_endpoint["authorization"]["credentials"]
-    (service,) = bundle.hub.services
     # The ServiceMonitor reads the very Secret key the hub takes the service token from.
-    assert (credentials["name"], credentials["key"]) == (bundle.hub.secret_name, service["key"])
+    assert (credentials["name"], credentials["key"]) == (bundle.hub.secret_name, METRICS_TOKEN_KEY)
     labels = {"namespace": NAMESPACE}
     return [
         {
@@ -212,11 +182,11 @@ def stack(bundle: Bundle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         proxy, proxy_ports = start_proxy(workdir, auth_token=proxy_token)
         processes.append(proxy)
 
-        (workdir / "jupyterhub_config.py").write_text(HUB_CONFIG)
-        services = [{**s, "token": token} for s in bundle.hub.services]
+        write_config_dir(bundle.hub_objects, workdir)
+        (workdir / "test_overrides.py").write_text(HUB_OVERRIDES)
         hub = start_hub(
             workdir,
-            config_file=workdir / "jupyterhub_config.py",
+            config_file=workdir / "test_overrides.py",
             proxy_auth_token=proxy_token,
             hub_port=hub_port,
             extra_env={
@@ -224,7 +194,9 @@ def stack(bundle: Bundle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                 "TEST_HUB_PORT": str(hub_port),
                 "TEST_PROXY_API_URL": f"http://127.0.0.1:{proxy_ports['api']}",
                 "TEST_USER_PASSWORD": password,
-                "TEST_HUB_SERVICES": json.dumps(services),
+                **FAKE_SECRET_ENV,
+                # What the hub Deployment maps from the hub Secret's metrics-api-token key.
+                "JUPYTERHUB_SERVICE_TOKEN_PROMETHEUS": token,
             },
         )
         processes.append(hub)
@@ -313,9 +285,21 @@ def traffic(stack: Stack) -> set[str]:
 
 
 def test_bundle_registers_a_read_metrics_only_service(bundle: Bundle) -> None:
-    assert bundle.hub.services == [
-        {"name": "prometheus", "scopes": ["read:metrics"], "key": "metrics-api-token"}
-    ]
+    config_map = find(bundle.hub_objects, "ConfigMap", "hub-config")
+    traits = json.loads(config_map["data"]["hub_config.json"])["traits"]["JupyterHub"]
+    assert {"name": "prometheus", "api_token_env": "JUPYTERHUB_SERVICE_TOKEN_PROMETHEUS"} in (
+        traits["services"]
+    )
+    assert {
+        "name": "prometheus-service",
+        "scopes": ["read:metrics"],
+        "services": ["prometheus"],
+    } in traits["load_roles"]
+    env = pod_spec(find(bundle.hub_objects, "Deployment", "hub"))["containers"][0]["env"]
+    assert {
+        "name": "JUPYTERHUB_SERVICE_TOKEN_PROMETHEUS",
+        "valueFrom": {"secretKeyRef": {"name": "hub-secrets", "key": METRICS_TOKEN_KEY}},
+    } in env
     (endpoint,) = bundle.manifests["ServiceMonitor"]["spec"]["endpoints"]
     assert endpoint["port"] == "http"
     assert endpoint["path"] == "/hub/metrics"
@@ -326,51 +310,19 @@ def test_bundle_registers_a_read_metrics_only_service(bundle: Bundle) -> None:
     assert proxy_endpoint["portNumber"] == bundle.hub.proxy_metrics_port
 
 
-# CI has a copy of shared/ beside the repository; JC_CRDS_DIR points elsewhere.
-CRDS_DIR = Path(os.environ.get("JC_CRDS_DIR", REPO_ROOT.parent / "shared" / "crds"))
-CRD_FILES = {
-    "ServiceMonitor": "monitoring.coreos.com_servicemonitors.yaml",
-    "PodMonitor": "monitoring.coreos.com_podmonitors.yaml",
-    "PrometheusRule": "monitoring.coreos.com_prometheusrules.yaml",
-}
+CUSTOM_KINDS = ("PodMonitor", "PrometheusRule", "ServiceMonitor")
 
 
-def crd_schema(kind: str) -> dict[str, Any]:
-    """The CRD's v1 schema, with unknown fields forbidden (the API server would prune them)."""
-    path = CRDS_DIR / CRD_FILES[kind]
-    if not path.is_file():
-        pytest.skip(f"{path.name} not found in {CRDS_DIR}: set JC_CRDS_DIR to the CRD folder")
-    crd = yaml.safe_load(path.read_text(encoding="utf-8"))
-    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
-    schema: dict[str, Any] = version["schema"]["openAPIV3Schema"]
-    schema["properties"]["metadata"] = {"type": "object"}  # checked by the API server
-
-    def forbid_unknown(node: Any) -> None:
-        if isinstance(node, dict):
-            if "properties" in node and not node.get("x-kubernetes-preserve-unknown-fields"):
-                node.setdefault("additionalProperties", False)
-            for child in node.values():
-                forbid_unknown(child)
-        elif isinstance(node, list):
-            for child in node:
-                forbid_unknown(child)
-
-    forbid_unknown(schema)
-    return schema
-
-
-@pytest.mark.parametrize("kind", sorted(CRD_FILES))
+@pytest.mark.parametrize("kind", CUSTOM_KINDS)
 def test_bundle_custom_resources_match_their_crd_schemas(bundle: Bundle, kind: str) -> None:
-    # Not jsonschema.validate: it checks the schema first, and the CRDs use Go regex
-    # syntax ("^(?i)...") that Python's re rejects (in a field we do not set).
-    jsonschema.Draft7Validator(crd_schema(kind)).validate(bundle.manifests[kind])
+    validate_custom_resource(bundle.manifests[kind])
 
 
 def test_crd_schema_check_catches_an_unknown_field(bundle: Bundle) -> None:
     service_monitor = copy.deepcopy(bundle.manifests["ServiceMonitor"])
     service_monitor["spec"]["endpoints"][0]["bearerTokenSecretKey"] = "x"
     with pytest.raises(jsonschema.ValidationError, match="'bearerTokenSecretKey' was unexpected"):
-        jsonschema.Draft7Validator(crd_schema("ServiceMonitor")).validate(service_monitor)
+        validate_custom_resource(service_monitor)
 
 
 @pytest.mark.parametrize("version", ["1.27", "1.37"])

@@ -62,14 +62,21 @@ def build(app: cdk8s.App) -> None:
         ),
     )
     sync_wave(monitor, SyncWave.CUSTOM_RESOURCES)
-    # TODO(integrator): add the hub, a profile, a binding and the observability bundle
-    # here once JupyterHub, NotebookProfile, PlatformServiceBinding and
-    # ObservabilityBundle exist, e.g.
-    #   hub = JupyterHub(chart, "hub", domain="jupyter.example.com", auth=...)
-    #   small = hub.add_profile("small", ...)
-    #   hub.add_binding(PlatformServiceBinding.trino(chart, "trino", ...))
-    #   ObservabilityBundle(chart, "observability", hub=hub)
-    # and assert their objects in test_consumer_project_synthesizes_with_its_own_imports.
+    hub = jupyter_constructs.JupyterHub(
+        chart,
+        "hub",
+        domain="jupyter.example.com",
+        auth=jupyter_constructs.OidcAuth(
+            client_id="hub",
+            client_secret=jupyter_constructs.SecretRef("oidc", "client-secret"),
+            authorize_url="https://idp.example.com/authorize",
+            token_url="https://idp.example.com/token",
+            userdata_url="https://idp.example.com/userinfo",
+            allowed_groups=["data"],
+        ),
+    )
+    hub.add_profile("small", display_name="Small", default=True)
+    jupyter_constructs.ObservabilityBundle(chart, "observability", hub=hub)
     PROD.add_application(
         cdk8s.Chart(app, ARGOCD_FOLDER),
         repo_url="https://github.com/example/consumer.git",
@@ -164,11 +171,24 @@ def test_consumer_project_synthesizes_with_its_own_imports(
     files = sorted(
         str(p.relative_to(consumer / "dist")) for p in (consumer / "dist").rglob("*.yaml")
     )
-    assert files == [
-        "argocd/Application.jupyterhub-prod.k8s.yaml",
+    assert files[0] == "argocd/Application.jupyterhub-prod.k8s.yaml"
+    for expected in (
         "prod/ServiceMonitor.hub.k8s.yaml",
-    ]
-    monitor = yaml.safe_load((consumer / "dist" / files[1]).read_text())
+        "prod/Deployment.hub.k8s.yaml",
+        "prod/ConfigMap.hub-config.k8s.yaml",
+        "prod/Job.hub-secrets-bootstrap.k8s.yaml",
+        "prod/DaemonSet.image-puller.k8s.yaml",
+    ):
+        assert expected in files, files
+    assert any(f.startswith("prod/PrometheusRule.") for f in files), files
+    assert any(f.startswith("prod/ServiceMonitor.") and "observability" in f for f in files)
+    # The hub's static config file and the bootstrap script come from the wheel.
+    hub_config = yaml.safe_load((consumer / "dist/prod/ConfigMap.hub-config.k8s.yaml").read_text())
+    assert (
+        'settings = json.loads((CONFIG_DIR / "hub_config.json")'
+        in (hub_config["data"]["jupyterhub_config.py"])
+    )
+    monitor = yaml.safe_load((consumer / "dist/prod/ServiceMonitor.hub.k8s.yaml").read_text())
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     assert monitor["metadata"]["namespace"] == "jupyter"
     assert monitor["metadata"]["annotations"] == {
@@ -180,6 +200,10 @@ def test_consumer_project_synthesizes_with_its_own_imports(
         "selector": {"matchLabels": {"component": "hub"}},
     }
     application = yaml.safe_load((consumer / "dist" / files[0]).read_text())
+    assert (
+        "jupyter_constructs/hub_files/jupyterhub_config.py"
+        in zipfile.ZipFile(installed[0]).namelist()
+    )
     assert application["kind"] == "Application"
     assert application["spec"]["source"]["path"] == "dist/prod"
     assert application["spec"]["source"]["repoURL"] == "https://github.com/example/consumer.git"

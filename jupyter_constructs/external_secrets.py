@@ -1,0 +1,137 @@
+"""Credentials from a secret store (Vault, AWS Secrets Manager, ...) through External Secrets.
+
+Every credential in this library is a ``SecretRef``: a key of a Kubernetes Secret. That
+Secret can be created by hand, or by the External Secrets operator from a store, so that
+nobody runs ``kubectl create secret`` and no value is ever in git. This construct renders
+the ``ExternalSecret`` (external-secrets.io/v1) and hands out the ``SecretRef``s::
+
+    oidc = ExternalSecretSource(chart, "oidc", secret_name="jupyterhub-oidc",
+                                store="vault", keys={"client-secret": "jupyterhub/oidc#secret"})
+    OidcAuth(..., client_secret=oidc.ref("client-secret"))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from constructs import Construct
+
+from ._utils import check_dns_label
+from .crds.io.external_secrets import (
+    ExternalSecret,
+    ExternalSecretSpec,
+    ExternalSecretSpecData,
+    ExternalSecretSpecDataRemoteRef,
+    ExternalSecretSpecSecretStoreRef,
+    ExternalSecretSpecSecretStoreRefKind,
+    ExternalSecretSpecTarget,
+    ExternalSecretSpecTargetCreationPolicy,
+)
+from .errors import invalid
+from .secrets import SecretRef
+
+_DURATION = re.compile(r"^([0-9]+(ns|us|µs|ms|s|m|h))+$")
+_STORE_KINDS = {
+    "ClusterSecretStore": ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE,
+    "SecretStore": ExternalSecretSpecSecretStoreRefKind.SECRET_STORE,
+}
+
+
+class ExternalSecretSource(Construct):
+    """A Kubernetes Secret kept in sync from a secret store by the External Secrets operator.
+
+    - ``secret_name``: the Secret it creates (and owns) in the chart's namespace.
+    - ``store``: name of the (Cluster)SecretStore; ``store_kind`` default ``ClusterSecretStore``.
+    - ``keys``: Secret key -> remote key in the store, ``"path"`` or ``"path#property"``.
+    - ``refresh_interval``: how often values are re-read. Default ``"1h"``.
+
+    ``ref(key)`` gives the ``SecretRef`` to pass to other constructs.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        secret_name: str,
+        store: str,
+        keys: Mapping[str, str],
+        store_kind: str = "ClusterSecretStore",
+        refresh_interval: str = "1h",
+    ) -> None:
+        super().__init__(scope, id)
+        check_dns_label(self, "secret_name", secret_name)
+        check_dns_label(self, "store", store)
+        if store_kind not in _STORE_KINDS:
+            raise invalid(
+                self,
+                "store_kind",
+                store_kind,
+                allowed=", ".join(_STORE_KINDS),
+                fix="use 'ClusterSecretStore' for a store shared by namespaces",
+            )
+        if not isinstance(refresh_interval, str) or not _DURATION.match(refresh_interval):
+            raise invalid(
+                self,
+                "refresh_interval",
+                refresh_interval,
+                allowed="a Go duration such as '1h' or '30m'",
+                fix="e.g. '1h'",
+            )
+        if not keys:
+            raise invalid(
+                self,
+                "keys",
+                dict(keys),
+                allowed="at least one Secret key",
+                fix='map each Secret key to a remote key, e.g. {"password": "db#password"}',
+            )
+        data = []
+        for key, remote in sorted(keys.items()):
+            SecretRef(secret_name, key)  # same key rules as every reference to it
+            path, _, prop = remote.partition("#")
+            if not path:
+                raise invalid(
+                    self,
+                    f"remote key for {key!r}",
+                    remote,
+                    allowed="'path' or 'path#property'",
+                    fix="name the entry in the store",
+                )
+            data.append(
+                ExternalSecretSpecData(
+                    secret_key=key,
+                    remote_ref=ExternalSecretSpecDataRemoteRef(key=path, property=prop or None),
+                )
+            )
+        self.secret_name = secret_name
+        self.keys = frozenset(keys)
+        self.external_secret = ExternalSecret(
+            self,
+            "Resource",
+            metadata={"name": secret_name},
+            spec=ExternalSecretSpec(
+                refresh_interval=refresh_interval,
+                secret_store_ref=ExternalSecretSpecSecretStoreRef(
+                    name=store, kind=_STORE_KINDS[store_kind]
+                ),
+                target=ExternalSecretSpecTarget(
+                    name=secret_name,
+                    creation_policy=ExternalSecretSpecTargetCreationPolicy.OWNER,
+                ),
+                data=data,
+            ),
+        )
+
+    def ref(self, key: str) -> SecretRef:
+        """The ``SecretRef`` for ``key`` of the Secret this source creates."""
+        if key not in self.keys:
+            raise invalid(
+                self,
+                "key",
+                key,
+                allowed=", ".join(sorted(self.keys)),
+                fix="add the key to keys= or use one of those",
+            )
+        return SecretRef(self.secret_name, key)
