@@ -24,8 +24,11 @@ from jupyter_constructs import (
     Gpu,
     IngressOptions,
     JupyterHub,
+    KafkaSaslMechanism,
+    KafkaSecurityProtocol,
     ObservabilityBundle,
     OidcAuth,
+    PlatformServiceBinding,
     SecretRef,
     SharedData,
     UserStorage,
@@ -111,7 +114,70 @@ def build_platform(chart: cdk8s.Chart, *, domain: str) -> JupyterHub:
         # ranges and cloud metadata stay unreachable (see docs/security.md).
         internet_access=True,
     )
+    bind_platform_services(chart, hub)
     return hub
+
+
+def bind_platform_services(chart: cdk8s.Chart, hub: JupyterHub) -> None:
+    """The seven services of the data platform, at the product brief's endpoints.
+
+    Every profile gets the common ones (``hub.add_binding``); Ray only the profiles that
+    run distributed training (``profile.add_binding``). Credentials are SecretRefs: the
+    Secrets live in the hub's namespace, created by the platform team.
+    """
+    for binding in (
+        PlatformServiceBinding.trino(
+            chart,
+            "trino",
+            host="trino.data-platform",
+            port=8080,
+            catalog="iceberg",
+            schema="default",
+            # Each notebook user queries Trino as themselves (KubeSpawner expands it).
+            user="{unescaped_username}",
+        ),
+        PlatformServiceBinding.minio(
+            chart,
+            "minio",
+            host="minio.data-platform",
+            port=9000,
+            access_key_id=SecretRef("minio-notebooks", "access-key-id"),
+            secret_access_key=SecretRef("minio-notebooks", "secret-access-key"),
+            bucket="notebooks",
+        ),
+        PlatformServiceBinding.mlflow(chart, "mlflow", host="mlflow.ml-platform", port=5000),
+        PlatformServiceBinding.postgres(
+            chart,
+            "postgres",
+            host="postgres.data-platform",
+            port=5432,
+            database="analytics",
+            user="jupyter",
+            password=SecretRef("postgres-jupyter", "password"),
+        ),
+        PlatformServiceBinding.datahub(
+            chart,
+            "datahub",
+            host="datahub-gms.data-platform",
+            port=8080,
+            token=SecretRef("datahub-jupyter", "token"),
+        ),
+        PlatformServiceBinding.kafka(
+            chart,
+            "kafka",
+            host="kafka.data-platform",
+            port=9092,
+            security_protocol=KafkaSecurityProtocol.SASL_PLAINTEXT,
+            sasl_mechanism=KafkaSaslMechanism.SCRAM_SHA_512,
+            sasl_username="jupyter",
+            sasl_password=SecretRef("kafka-jupyter", "password"),
+        ),
+    ):
+        hub.add_binding(binding)
+    ray = PlatformServiceBinding.ray(chart, "ray", host="ray-head.ray", port=10001)
+    for profile in hub.profiles:
+        if profile.slug in ("large", "gpu"):
+            profile.add_binding(ray)
 
 
 def catalog_entry(domain: str) -> ServiceCatalogEntry:

@@ -108,6 +108,8 @@ class LateApiObject(cdk8s.ApiObject):
         )
         self._render = render
         self._late_patches: list[cdk8s.JsonPatch] = []
+        # The kind, readable without a round trip to the jsii runtime.
+        self.late_kind = kind
 
     def add_json_patch(self, *ops: cdk8s.JsonPatch) -> None:
         """Queue JSON patches; they apply after the late body is rendered."""

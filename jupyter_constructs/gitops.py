@@ -36,6 +36,7 @@ Reference: https://argo-cd.readthedocs.io/en/stable/user-guide/sync-waves/
 from __future__ import annotations
 
 import enum
+import weakref
 from typing import Any, Protocol, runtime_checkable
 
 import cdk8s
@@ -146,6 +147,8 @@ def sync_wave(target: object, wave: SyncWave | int) -> None:
             fix="use SyncWave.WORKLOADS or another SyncWave member",
         )
     metadata.add_annotation(SYNC_WAVE_ANNOTATION, str(int(wave)))
+    if isinstance(target, cdk8s.ApiObject):
+        _WAVED.add(target)
     if wave == SyncWave.CUSTOM_RESOURCES:
         add_sync_option(metadata, SKIP_DRY_RUN_ON_MISSING_RESOURCE)
 
@@ -165,14 +168,44 @@ WAVE_BY_KIND: dict[str, SyncWave] = {
 }
 # API groups whose kinds come from CRDs (imported in imports/).
 CRD_GROUPS = ("monitoring.coreos.com/", "external-secrets.io/")
+_OUR_CRD_PACKAGE = f"{__package__}.crds."
+_CRD_MODULES = (
+    f"{_OUR_CRD_PACKAGE}com.coreos.monitoring",
+    f"{_OUR_CRD_PACKAGE}io.external_secrets",
+)
+# API objects whose wave is settled (set by sync_wave or apply_sync_waves).
+_WAVED: weakref.WeakSet[cdk8s.ApiObject] = weakref.WeakSet()
+
+
+def _wave_of(obj: cdk8s.ApiObject) -> SyncWave | None:
+    """The wave of ``obj``'s kind, found from its Python class where possible.
+
+    Asking the object for its kind is a round trip to the jsii runtime, and this runs for
+    every object of every hub; our own classes answer in Python.
+    """
+    cls = type(obj)
+    module = cls.__module__
+    if module.startswith(_CRD_MODULES):
+        return SyncWave.CUSTOM_RESOURCES
+    if module.startswith(_OUR_CRD_PACKAGE):
+        return None  # e.g. an ArgoCD Application: its wave belongs to the parent app
+    kind = getattr(obj, "late_kind", None)
+    if kind is None and module == "cdk8s_plus_27.k8s" and cls.__name__.startswith("Kube"):
+        kind = cls.__name__.removeprefix("Kube")
+    if kind is None:
+        if obj.api_version.startswith(CRD_GROUPS):
+            return SyncWave.CUSTOM_RESOURCES
+        kind = obj.kind
+    return WAVE_BY_KIND.get(kind)
 
 
 def apply_sync_waves(scope: object) -> None:
-    """Give every API object under ``scope`` without a wave the wave of its kind.
+    """Give every API object under ``scope`` the wave of its kind, unless it has one.
 
-    Objects that already carry a wave keep it, so an explicit ``sync_wave`` call wins.
-    Our constructs call this for what they create; ``synthesize`` calls it on the whole
-    app before synth, for objects added later (bindings, observability, your own).
+    An object keeps the wave given by ``sync_wave`` (or by an earlier call of this
+    function); set a different wave with ``sync_wave``, not with a raw annotation.
+    ``synthesize`` calls this on the whole app before synth; call it yourself before
+    ``app.synth()`` if you synthesize without ``synthesize``.
     """
     from constructs import Construct
 
@@ -185,11 +218,10 @@ def apply_sync_waves(scope: object) -> None:
             fix="pass the app or the chart",
         )
     for child in scope.node.find_all():
-        if not isinstance(child, cdk8s.ApiObject):
+        if not isinstance(child, cdk8s.ApiObject) or child in _WAVED:
             continue
-        if SYNC_WAVE_ANNOTATION in _annotations(child.metadata):
-            continue
-        if child.api_version.startswith(CRD_GROUPS):
-            sync_wave(child, SyncWave.CUSTOM_RESOURCES)
-        elif child.kind in WAVE_BY_KIND:
-            sync_wave(child, WAVE_BY_KIND[child.kind])
+        wave = _wave_of(child)
+        if wave is None:
+            _WAVED.add(child)  # nothing to do; do not look at it again
+        else:
+            sync_wave(child, wave)

@@ -23,7 +23,6 @@ from .culler import SERVICE_NAME as CULLER_SERVICE
 from .culler import IdleCuller
 from .database import HUB_DATA_DIR, HubDatabase
 from .errors import ConfigurationError, invalid
-from .gitops import apply_sync_waves
 from .hub_config import CONFIG_FILE, SETTINGS_FILE, HubConfig, static_config_source
 from .images import (
     DEFAULT_NOTEBOOK_IMAGE,
@@ -317,7 +316,6 @@ class JupyterHub(Construct):
         if network is not None:
             self.network = HubNetworkPolicies(self, "NetworkPolicies", hub=self, options=network)
         self.node.add_validation(_HubValidation(self))
-        apply_sync_waves(self)
 
     # -- labels -------------------------------------------------------------------------
 

@@ -363,6 +363,11 @@ class NotebookProfile(Construct):
         # The profile label lets NetworkPolicies select one profile's servers.
         override["extra_labels"] = {**self.hub.user_pod_labels(), PROFILE_LABEL: self.slug}
         volumes, mounts = self.hub.user_volumes(shared_read_only=self.shared_data_read_only)
+        # Bindings' client config files, read-only under /etc/platform-services/<name>/.
+        for binding in self.all_bindings():
+            binding_volumes, binding_mounts = binding.user_volumes()
+            volumes += binding_volumes
+            mounts += binding_mounts
         override["volumes"] = volumes
         override["volume_mounts"] = mounts
         override.update(self.extra_overrides)

@@ -12,6 +12,7 @@ import cdk8s
 import yaml
 
 from jupyter_constructs import JupyterHub, OidcAuth, SecretRef
+from jupyter_constructs.gitops import apply_sync_waves
 
 NAMESPACE = "jupyter"
 DOMAIN = "jupyter.example.com"
@@ -55,10 +56,13 @@ def validate(chart: cdk8s.Chart) -> list[str]:
 
 
 def synth(chart: cdk8s.Chart) -> list[dict[str, Any]]:
-    """The chart's objects as plain dicts (validations run first, as in ``cdk8s synth``)."""
+    """The chart's objects as plain dicts, as ``synthesize`` writes them: validations first,
+    then sync waves by kind.
+    """
     errors = validate(chart)
     if errors:
         raise AssertionError(errors)
+    apply_sync_waves(chart)
     return [json.loads(json.dumps(obj)) for obj in cdk8s.Testing.synth(chart)]
 
 

@@ -91,6 +91,21 @@ def endpoints(objects: list[dict[str, Any]], config_dir: Path) -> dict[str, Endp
             {"k8s-app": "kube-dns", "pod-template-hash": "5d78c9869d"},
             {"dns": (53, "UDP"), "dns-tcp": (53, "TCP"), "metrics": (9153, "TCP")},
         ),
+        # Platform services that bindings open to user pods (all profiles / large and gpu).
+        "trino": pod(
+            "trino",
+            "10.244.5.1",
+            "data-platform",
+            {"app.kubernetes.io/name": "trino", "app.kubernetes.io/component": "coordinator"},
+            {"http": (8080, "TCP")},
+        ),
+        "ray-head": pod(
+            "ray-head",
+            "10.244.6.1",
+            "ray",
+            {"ray.io/node-type": "head"},
+            {"client": (10001, "TCP"), "gcs": (6379, "TCP")},
+        ),
         # The control plane: a private address outside the pod network.
         "api-server": address("api-server", "172.20.0.10"),
         "metadata": address("metadata", "169.254.169.254"),
@@ -113,6 +128,8 @@ COLUMNS: list[tuple[str, int, str]] = [
     ("kube-dns", 53, "TCP"),
     ("prometheus", 9090, "TCP"),
     ("ingress-nginx", 80, "TCP"),
+    ("trino", 8080, "TCP"),
+    ("ray-head", 10001, "TCP"),
     ("api-server", 6443, "TCP"),
     ("api-server", 443, "TCP"),
     ("metadata", 80, "TCP"),
@@ -125,23 +142,25 @@ COLUMNS: list[tuple[str, int, str]] = [
 ]
 
 # Y: allowed, .: denied, -: not judged here (from outside the cluster to outside it).
-# Pods outside the hub's namespace (ingress-nginx, prometheus, kube-dns) have no policy,
+# Pods outside the hub's namespace (ingress-nginx, prometheus, kube-dns, trino, ray) have no policy,
 # so what they send is limited only by the receiving side.
 #
-#     hub    proxy     user pods  cf   dns      prm ngx  api-srv  md  10.0.0.5  8.8.8.8
-#     8081 8000 8001 8002  a a2 b  2000 53u 53t  9090 80  6443 443  80  5432 443  443 80 7844t 7844u
+# Columns (COLUMNS, in order): hub 8081 | proxy 8000 8001 8002 | user-a user-a2 user-b 8888 |
+# cloudflared 2000 | dns 53/udp 53/tcp | prometheus 9090 | ingress-nginx 80 | trino 8080 |
+# ray-head 10001 | api-server 6443 443 | metadata 80 | 10.0.0.5 5432 443 | 8.8.8.8 443 80 7844
+# 7844/udp
 EXPECTED: dict[str, str] = {
-    "hub":           ". . Y . Y Y Y . Y Y . . Y Y . . Y Y . . .",
-    "proxy":         "Y . . . Y Y Y . Y Y . . . . . . . . . . .",
-    "user-a":        "Y Y . . . . . . Y Y . . . . . . . . . . .",
-    "user-a2":       "Y Y . . . . . . Y Y . . . . . . . . . . .",
-    "user-b":        "Y Y . . . . . . Y Y . . . . . . . Y Y Y Y",
-    "bootstrap":     ". . . . . . . . . . . . Y Y . . Y Y . . .",
-    "puller":        ". . . . . . . . . . . . . . . . . . . . .",
-    "cloudflared":   ". Y . . . . . . Y Y . . . . . . . Y . Y Y",
-    "ingress-nginx": ". Y . . . . . . Y Y Y Y Y Y Y Y Y Y Y Y Y",
-    "prometheus":    "Y . . Y . . . . Y Y Y Y Y Y Y Y Y Y Y Y Y",
-    "internet":      ". . . . . . . . Y Y Y Y - - - - - - - - -",
+    "hub":           ". . Y . Y Y Y . Y Y . . . . Y Y . . Y Y . . .",
+    "proxy":         "Y . . . Y Y Y . Y Y . . . . . . . . . . . . .",
+    "user-a":        "Y Y . . . . . . Y Y . . Y . . . . . . . . . .",
+    "user-a2":       "Y Y . . . . . . Y Y . . Y . . . . . . . . . .",
+    "user-b":        "Y Y . . . . . . Y Y . . Y Y . . . . . Y Y Y Y",
+    "bootstrap":     ". . . . . . . . . . . . . . Y Y . . Y Y . . .",
+    "puller":        ". . . . . . . . . . . . . . . . . . . . . . .",
+    "cloudflared":   ". Y . . . . . . Y Y . . . . . . . . . Y . Y Y",
+    "ingress-nginx": ". Y . . . . . . Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y",
+    "prometheus":    "Y . . Y . . . . Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y",
+    "internet":      ". . . . . . . . Y Y Y Y Y Y - - - - - - - - -",
 }  # fmt: skip
 
 
@@ -180,6 +199,10 @@ def test_the_headline_rules(reference: Any) -> None:
         for port in (80, 443):
             assert not evaluator.allows(eps[user], eps["metadata"], port)
     assert evaluator.allows(eps["hub"], eps["user-a"], 8888)
+    # Bindings (their own policies) open exactly their service: Ray only for gpu/large.
+    assert evaluator.allows(eps["user-a"], eps["trino"], 8080)
+    assert not evaluator.allows(eps["user-a"], eps["ray-head"], 10001)
+    assert evaluator.allows(eps["user-b"], eps["ray-head"], 10001)
 
 
 def test_every_pod_of_the_namespace_is_isolated_both_ways(reference: Any) -> None:
@@ -199,8 +222,15 @@ def test_reference_platform_policies(reference_manifests: list[dict[str, Any]]) 
         "default-deny",
         "hub",
         "image-puller",
+        "prod-datahub-egress",
+        "prod-kafka-egress",
+        "prod-minio-egress",
+        "prod-mlflow-egress",
         "prod-observability-allow-prometheus-hub",
         "prod-observability-allow-prometheus-proxy",
+        "prod-postgres-egress",
+        "prod-ray-egress",
+        "prod-trino-egress",
         "prod-tunnel-allow-to-proxy",
         "prod-tunnel-network-policy",
         "proxy",

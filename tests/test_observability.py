@@ -74,7 +74,7 @@ def test_dashboard_config_map_has_the_sidecar_label_and_folder():
     (dashboard,) = [
         o for o in objects if o["metadata"].get("labels", {}).get("grafana_dashboard") == "1"
     ]
-    assert dashboard["metadata"]["annotations"] == {"grafana_folder": "Platform"}
+    assert dashboard["metadata"]["annotations"]["grafana_folder"] == "Platform"
     model = json.loads(dashboard["data"]["jupyterhub.json"])
     assert model["title"]
 

@@ -36,9 +36,16 @@ KNOWN_NAMES = {
     ("jupyter_constructs/external_secrets.py", "jupyterhub-oidc"): "a Secret name (docstring)",
     ("jupyter_constructs/external_secrets.py", "jupyterhub/oidc#secret"): "a remote key path",
     ("jupyter_constructs/external_secrets.py", "db#password"): "a remote key path",
+    ("jupyter_constructs/__init__.py", "external_secrets"): "a module name",
+    ("jupyter_constructs/__init__.py", "secrets"): "a module name",
+    ("docs/DEPLOYMENT_GUIDE.md", "my-hub-secrets"): "a Secret name in an example",
+    ("docs/DEPLOYMENT_GUIDE.md", "client-secret"): "a Secret key name in an example",
+    ("docs/comparison-z2jh.md", "my-hub-secrets"): "a Secret name in an example",
+    ("docs/comparison-z2jh.md", "jupyterhub-tls"): "the TLS Secret's name",
     (
         "docs/platform-services.md",
-        "PGSSLMODE` | `postgres.engine()`, `postgres.url()",
+        "PGSSLMODE` (default `require`) | `password` → `PGPASSWORD` | `pg_service.conf` "
+        "(service `platform",
     ): "a table of environment variable names",
 }
 
@@ -132,7 +139,7 @@ def test_detect_secrets_finds_nothing_in_the_package() -> None:
     assert any(p.name == "hub.py" for p in paths)
     findings = scan(paths, ROOT)
     left = [(f, line, d, v) for f, line, d, v in findings if (f, v) not in KNOWN_NAMES]
-    assert left == []
+    assert left == [], "read each finding; if it is a name, not a secret, add it to KNOWN_NAMES"
     assert sorted({(f, v) for f, _, _, v in findings}) == sorted(KNOWN_NAMES)
 
 
