@@ -255,7 +255,13 @@ def ray_head() -> Iterator[str]:
     # Short path: Ray's unix sockets live under the temp dir (107-byte socket path limit).
     tmp = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))
     ray_bin = Path(sys.executable).with_name("ray")
-    env = {**_clean_env(), "RAY_USAGE_STATS_ENABLED": "0"}
+    # Under load (2 cores, a busy test run) the per-client server Ray starts can take longer
+    # than the proxier's default 30 s wait for its channel.
+    env = {
+        **_clean_env(),
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S": "120",
+    }
     args = [
         str(ray_bin),
         "start",

@@ -175,7 +175,17 @@ def test_ray_init_connects_to_a_real_head(monkeypatch: pytest.MonkeyPatch) -> No
 
     with ray_head() as address:
         monkeypatch.setenv("RAY_ADDRESS", address)
-        context = ray.init()
+        # The head's client server can still be starting its per-client worker when the
+        # port opens; a connection refused that early is retried, twice at most.
+        for attempt in range(3):
+            try:
+                context = ray.init()
+                break
+            except ConnectionError:
+                if attempt == 2:
+                    raise
+                ray_lib.shutdown()
+                time.sleep(5)
         try:
             assert isinstance(context, ClientContext)
 
