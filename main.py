@@ -110,6 +110,9 @@ def build_platform(chart: cdk8s.Chart, *, domain: str) -> JupyterHub:
         gpu=Gpu(count=1),
         start_timeout=900,
         shared_data_read_only=True,
+        # Deep learning pulls pretrained weights and packages from the internet; private
+        # ranges and cloud metadata stay unreachable (see docs/security.md).
+        internet_access=True,
     )
     bind_platform_services(chart, hub)
     return hub

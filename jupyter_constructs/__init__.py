@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .external_secrets import ExternalSecretSource
     from .hub import JupyterHub
     from .ingress import IngressOptions
+    from .network import HubNetworkPolicies, NetworkOptions
     from .observability import ObservabilityBundle
     from .profiles import Gpu, NotebookProfile, Toleration
     from .quantities import Resources
@@ -47,12 +48,14 @@ _EXPORTS: dict[str, str] = {
     "Gpu": "profiles",
     "HubAuth": "auth",
     "HubDatabase": "database",
+    "HubNetworkPolicies": "network",
     "IdleCuller": "culler",
     "IngressOptions": "ingress",
     "JupyterHub": "hub",
     "KafkaSaslMechanism": "bindings",
     "KafkaSecurityProtocol": "bindings",
     "NamespaceQuota": "quota",
+    "NetworkOptions": "network",
     "NotebookProfile": "profiles",
     "ObservabilityBundle": "observability",
     "OidcAuth": "auth",
@@ -92,12 +95,14 @@ __all__ = [
     "Gpu",
     "HubAuth",
     "HubDatabase",
+    "HubNetworkPolicies",
     "IdleCuller",
     "IngressOptions",
     "JupyterHub",
     "KafkaSaslMechanism",
     "KafkaSecurityProtocol",
     "NamespaceQuota",
+    "NetworkOptions",
     "NotebookProfile",
     "ObservabilityBundle",
     "OidcAuth",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Protocol
@@ -27,6 +27,7 @@ from constructs import Construct
 from ._utils import DNS_NAME, check_dns_label, check_domain, check_image, sha256_of
 from .auth import AuthSettings, HubAuth
 from .errors import invalid
+from .network import NetworkOptions, dns_egress, egress, ingress, internet, pods, tcp, udp
 from .secrets import SecretRef
 
 _TEAM_DOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.cloudflareaccess\.com$")
@@ -191,6 +192,12 @@ class TunnelOrigin(Protocol):
     def proxy_public_service_name(self) -> str: ...
     @property
     def proxy_public_port(self) -> int: ...
+    @property
+    def proxy_pod_labels(self) -> Mapping[str, str]: ...
+    @property
+    def proxy_http_port(self) -> int: ...
+    @property
+    def network_options(self) -> NetworkOptions | None: ...
 
 
 #: cloudflared release pinned by default (the image runs as the distroless nonroot user).
@@ -198,6 +205,9 @@ CLOUDFLARED_IMAGE = "cloudflare/cloudflared:2025.8.0"
 _METRICS_PORT = 2000
 _CONFIG_DIR = "/etc/cloudflared"
 _NONROOT_UID = 65532
+#: Cloudflare's edge: tunnels connect on 7844 (QUIC over UDP, or HTTP/2 over TCP);
+#: cloudflared also calls Cloudflare's APIs on 443 (updates are off, registration).
+_EDGE_PORTS = (("TCP", 7844), ("UDP", 7844), ("TCP", 443))
 
 
 class CloudflareTunnel(Construct):
@@ -216,6 +226,10 @@ class CloudflareTunnel(Construct):
       ``http://<proxy-public>.<namespace>.svc.cluster.local:<port>``, anything else gets
       a 404.
     - ``pdb``: a PodDisruptionBudget keeping at least one connector during node drains.
+    - ``network_policies``: when the hub has NetworkPolicies (``hub.network_options``),
+      one for the cloudflared pods (no ingress; egress only to DNS, the proxy pods'
+      HTTP port and Cloudflare's edge: 7844 TCP/UDP and 443 on public addresses,
+      private ranges and cloud metadata excluded) and one letting them into the proxy.
 
     ``tunnel_token`` is the token of a tunnel created in Zero Trust > Networks > Tunnels;
     with a token the tunnel is remotely managed, so give its public hostname the same
@@ -325,6 +339,40 @@ class CloudflareTunnel(Construct):
                 selector=k8s.LabelSelector(match_labels=labels),
             ),
         )
+        self.network_policies: list[k8s.KubeNetworkPolicy] = []
+        if hub.network_options is not None:
+            self.network_policies = self._network_policies(hub, hub.network_options, labels)
+
+    def _network_policies(
+        self, hub: TunnelOrigin, options: NetworkOptions, labels: dict[str, str]
+    ) -> list[k8s.KubeNetworkPolicy]:
+        proxy_port = tcp(hub.proxy_http_port)
+        edge_ports = [tcp(port) if proto == "TCP" else udp(port) for proto, port in _EDGE_PORTS]
+        tunnel = k8s.KubeNetworkPolicy(
+            self,
+            "network-policy",
+            metadata=k8s.ObjectMeta(labels=labels),
+            spec=k8s.NetworkPolicySpec(
+                pod_selector=k8s.LabelSelector(match_labels=labels),
+                policy_types=["Ingress", "Egress"],
+                egress=[
+                    dns_egress(options),
+                    egress([pods(hub.proxy_pod_labels)], [proxy_port]),
+                    egress(internet(options), edge_ports),
+                ],
+            ),
+        )
+        to_proxy = k8s.KubeNetworkPolicy(
+            self,
+            "allow-to-proxy",
+            metadata=k8s.ObjectMeta(labels=labels),
+            spec=k8s.NetworkPolicySpec(
+                pod_selector=k8s.LabelSelector(match_labels=dict(hub.proxy_pod_labels)),
+                policy_types=["Ingress"],
+                ingress=[ingress([pods(labels)], [proxy_port])],
+            ),
+        )
+        return [tunnel, to_proxy]
 
     def _pod_spec(
         self,

@@ -33,9 +33,18 @@ from .images import (
     PROXY_IMAGE,
 )
 from .ingress import HubIngress, IngressOptions
+from .network import HubNetworkPolicies, NetworkOptions
 from .prepuller import ImagePuller, placement_key
 from .profiles import NotebookProfile
-from .proxy import API_PORT, API_SERVICE, METRICS_PORT, PUBLIC_SERVICE, HubProxy, kube_resources
+from .proxy import (
+    API_PORT,
+    API_SERVICE,
+    HTTP_PORT,
+    METRICS_PORT,
+    PUBLIC_SERVICE,
+    HubProxy,
+    kube_resources,
+)
 from .proxy import DEFAULT_RESOURCES as PROXY_RESOURCES
 from .quantities import Resources, Usage
 from .quota import ContainerLimits, NamespaceQuota, capacity, limit_range_excess, shortfall
@@ -56,6 +65,7 @@ APP_NAME = "jupyterhub"
 DEFAULT_IDLE_CULLER = IdleCuller()
 DEFAULT_QUOTA = NamespaceQuota()
 DEFAULT_CONTAINER_LIMITS = ContainerLimits()
+DEFAULT_NETWORK = NetworkOptions()
 
 
 class JupyterHub(Construct):
@@ -89,6 +99,10 @@ class JupyterHub(Construct):
     - ``quota``/``container_limits``: a ResourceQuota and a LimitRange for the namespace,
       checked against every profile at synth; ``None`` renders neither.
     - ``image_puller``: True: DaemonSets keep every profile image pulled on its nodes.
+    - ``network``: ``NetworkOptions()``: default-deny NetworkPolicies for the namespace
+      and one policy per component (see ``network.py`` and docs/security.md); profiles
+      with ``internet_access=True`` get public internet egress. ``None`` renders no
+      NetworkPolicy at all.
 
     Profiles: at least one, exactly one of them the default (``add_profile``).
 
@@ -120,6 +134,7 @@ class JupyterHub(Construct):
         quota: NamespaceQuota | None = DEFAULT_QUOTA,
         container_limits: ContainerLimits | None = DEFAULT_CONTAINER_LIMITS,
         image_puller: bool = True,
+        network: NetworkOptions | None = DEFAULT_NETWORK,
     ) -> None:
         super().__init__(scope, id)
         chart = cdk8s.Chart.of(self)
@@ -178,6 +193,7 @@ class JupyterHub(Construct):
         self.proxy_api_service_name = API_SERVICE
         self.proxy_public_service_name = PUBLIC_SERVICE
         self.proxy_public_port = 80
+        self.proxy_http_port = HTTP_PORT
         self.proxy_metrics_port = METRICS_PORT
         self.user_service_account_name = USER_SERVICE_ACCOUNT
         self.notebook_image = notebook_image
@@ -295,6 +311,10 @@ class JupyterHub(Construct):
                 options=ingress_options,
                 labels=self.labels("proxy"),
             )
+        self.network_options = network
+        self.network: HubNetworkPolicies | None = None
+        if network is not None:
+            self.network = HubNetworkPolicies(self, "NetworkPolicies", hub=self, options=network)
         self.node.add_validation(_HubValidation(self))
 
     # -- labels -------------------------------------------------------------------------
@@ -314,6 +334,11 @@ class JupyterHub(Construct):
             "app.kubernetes.io/part-of": APP_NAME,
             "app.kubernetes.io/managed-by": "jupyter-constructs",
         }
+
+    @property
+    def proxy_pod_labels(self) -> dict[str, str]:
+        """Labels selecting the proxy pods (for NetworkPolicies of other constructs)."""
+        return self.selector_labels("proxy")
 
     def user_pod_labels(self) -> dict[str, str]:
         """Labels KubeSpawner adds to every user pod (besides its own component label)."""
@@ -343,6 +368,8 @@ class JupyterHub(Construct):
         self._profiles.append(profile)
         if self.image_puller_enabled:
             self._pull_images_of(profile)
+        if self.network is not None and profile.internet_access:
+            self.network.allow_profile_internet(profile)
 
     def add_binding(self, binding: PlatformServiceBinding) -> None:
         """Give every profile's servers access to ``binding``'s service."""

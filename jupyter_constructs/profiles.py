@@ -89,7 +89,9 @@ class NotebookProfile(Construct):
 
     Build it with ``hub.add_profile(slug, display_name=..., ...)``. Defaults: the hub's
     notebook image, CPU 1 requested / 2 limit, memory 2Gi requested / 4Gi limit, no GPU,
-    pull policy IfNotPresent, the hub's start timeout, shared data mounted read-write.
+    pull policy IfNotPresent, the hub's start timeout, shared data mounted read-write,
+    no internet access (``internet_access=True`` lets the servers reach public addresses
+    on any port; private ranges and cloud metadata stay blocked, see ``network.py``).
     """
 
     def __init__(

@@ -433,6 +433,7 @@ def test_real_kubespawner_pod_has_every_binding(tmp_path: Path) -> None:
         o["metadata"]["labels"]["jupyter-constructs.io/binding"]: o
         for o in objects
         if o["kind"] == "NetworkPolicy"
+        and "jupyter-constructs.io/binding" in o["metadata"].get("labels", {})
     }
     labels = {slug: pod["metadata"]["labels"] for slug, pod in pods.items()}
     for name, policy in policies.items():

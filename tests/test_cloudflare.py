@@ -31,12 +31,16 @@ KUBERNETES_VERSIONS = ["1.27", kubernetes_validate.latest_version()]
 
 
 def stand_in_hub(**overrides: Any) -> types.SimpleNamespace:
-    """The four attributes CloudflareTunnel reads from the hub construct."""
+    """The attributes CloudflareTunnel reads from the hub construct."""
     attributes: dict[str, Any] = {
         "domain": "jupyter.example.com",
         "namespace": "jupyter",
         "proxy_public_service_name": "proxy-public",
         "proxy_public_port": 80,
+        "proxy_pod_labels": {"app.kubernetes.io/component": "proxy"},
+        "proxy_http_port": 8000,
+        # The tunnel's NetworkPolicies are tested in test_network.py, with a real hub.
+        "network_options": None,
     }
     attributes.update(overrides)
     return types.SimpleNamespace(**attributes)

@@ -52,6 +52,12 @@ def test_defaults():
             "ResourceQuota/jupyterhub",
             "LimitRange/jupyterhub",
             "DaemonSet/image-puller",
+            "NetworkPolicy/default-deny",
+            "NetworkPolicy/hub",
+            "NetworkPolicy/proxy",
+            "NetworkPolicy/singleuser-server",
+            "NetworkPolicy/secret-bootstrap",
+            "NetworkPolicy/image-puller",
         ]
     )
     assert hub.secret_name == "hub-secrets"
