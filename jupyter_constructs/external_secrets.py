@@ -29,6 +29,7 @@ from .crds.io.external_secrets import (
     ExternalSecretSpecTargetCreationPolicy,
 )
 from .errors import invalid
+from .gitops import SKIP_DRY_RUN_ON_MISSING_RESOURCE, SyncWave, add_sync_option, sync_wave
 from .secrets import SecretRef
 
 _DURATION = re.compile(r"^([0-9]+(ns|us|µs|ms|s|m|h))+$")
@@ -123,6 +124,11 @@ class ExternalSecretSource(Construct):
                 data=data,
             ),
         )
+
+        # The Secret must exist before the pods that read it: CRD-typed objects go last by
+        # default (wave 1), after the hub, whose health ArgoCD would wait for forever.
+        sync_wave(self.external_secret, SyncWave.CONFIGURATION)
+        add_sync_option(self.external_secret, SKIP_DRY_RUN_ON_MISSING_RESOURCE)
 
     def ref(self, key: str) -> SecretRef:
         """The ``SecretRef`` for ``key`` of the Secret this source creates."""

@@ -44,14 +44,15 @@ def test_hub_objects_are_ordered_by_kind():
         assert waves[name] is None, name  # ArgoCD's default wave 0
 
 
-def test_custom_resources_sync_last_and_skip_dry_run():
+def test_external_secrets_sync_before_the_hub_and_skip_dry_run():
     chart, _ = make_hub()
     source = ExternalSecretSource(
         chart, "creds", secret_name="creds", store="vault", keys={"token": "path#token"}
     )
     (obj,) = [o for o in synth(chart) if o["kind"] == "ExternalSecret"]
+    # Before the pods that read the Secret it creates, and still safe without the CRD.
     assert obj["metadata"]["annotations"] == {
-        WAVE: "1",
+        WAVE: "-2",
         "argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=true",
     }
     assert source.external_secret is not None
