@@ -39,7 +39,11 @@ KNOWN_NAMES = {
     ("jupyter_constructs/__init__.py", "external_secrets"): "a module name",
     ("jupyter_constructs/__init__.py", "secrets"): "a module name",
     ("docs/DEPLOYMENT_GUIDE.md", "my-hub-secrets"): "a Secret name in an example",
-    ("docs/DEPLOYMENT_GUIDE.md", "client-secret"): "a Secret key name in an example",
+    ("docs/DEPLOYMENT_GUIDE.md", "jupyterhub-oidc"): "a Secret name in an example",
+    (
+        "docs/DEPLOYMENT_GUIDE.md",
+        "platform/jupyterhub/oidc#client-secret",
+    ): "a secret store path in an example",
     ("docs/comparison-z2jh.md", "my-hub-secrets"): "a Secret name in an example",
     ("docs/comparison-z2jh.md", "jupyterhub-tls"): "the TLS Secret's name",
     (
