@@ -69,6 +69,20 @@ def check_image(scope: Construct, what: str, value: str) -> str:
     return value
 
 
+def attach_binding(owner: Construct, bindings: list[Any], binding: Any) -> None:
+    """Add ``binding`` to ``owner`` (a hub or a profile) and bind it, once."""
+    if binding in bindings:
+        raise invalid(
+            owner,
+            "binding",
+            binding.node.path,
+            allowed="each binding once",
+            fix="remove the second add_binding call",
+        )
+    bindings.append(binding)
+    binding.bind(owner)
+
+
 def stable_json(value: Any) -> str:
     """JSON with sorted keys and fixed separators: same input, same bytes."""
     return json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

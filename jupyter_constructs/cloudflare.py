@@ -24,10 +24,12 @@ import cdk8s
 from cdk8s_plus_27 import k8s
 from constructs import Construct
 
+from . import security
 from ._utils import DNS_NAME, check_dns_label, check_domain, check_image, sha256_of
 from .auth import AuthSettings, HubAuth
 from .errors import invalid
 from .network import NetworkOptions, dns_egress, egress, ingress, internet, pods, tcp, udp
+from .quantities import Resources
 from .secrets import SecretRef
 
 _TEAM_DOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.cloudflareaccess\.com$")
@@ -324,8 +326,9 @@ class CloudflareTunnel(Construct):
                         labels=labels,
                         image=image,
                         tunnel_token=tunnel_token,
-                        requests={"cpu": cpu_request, "memory": memory_request},
-                        limits={"cpu": cpu_limit, "memory": memory_limit},
+                        container_resources=Resources(
+                            cpu_request, cpu_limit, memory_request, memory_limit
+                        ).checked(self, "resources"),
                     ),
                 ),
             ),
@@ -380,8 +383,7 @@ class CloudflareTunnel(Construct):
         labels: dict[str, str],
         image: str,
         tunnel_token: SecretRef,
-        requests: dict[str, str],
-        limits: dict[str, str],
+        container_resources: Resources,
     ) -> k8s.PodSpec:
         probe = k8s.Probe(
             http_get=k8s.HttpGetAction(
@@ -441,18 +443,9 @@ class CloudflareTunnel(Construct):
                     ],
                     liveness_probe=probe,
                     readiness_probe=probe,
-                    resources=k8s.ResourceRequirements(
-                        requests={k: k8s.Quantity.from_string(v) for k, v in requests.items()},
-                        limits={k: k8s.Quantity.from_string(v) for k, v in limits.items()},
-                    ),
-                    security_context=k8s.SecurityContext(
-                        run_as_non_root=True,
-                        run_as_user=_NONROOT_UID,
-                        run_as_group=_NONROOT_UID,
-                        allow_privilege_escalation=False,
-                        read_only_root_filesystem=True,
-                        capabilities=k8s.Capabilities(drop=["ALL"]),
-                        seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault"),
+                    resources=container_resources.to_requirements(),
+                    security_context=security.container_security_context(
+                        _NONROOT_UID, _NONROOT_UID
                     ),
                     volume_mounts=[
                         k8s.VolumeMount(name="config", mount_path=_CONFIG_DIR, read_only=True)

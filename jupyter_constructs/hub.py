@@ -11,7 +11,14 @@ from cdk8s_plus_27 import k8s
 from constructs import Construct, IValidation
 
 from . import security
-from ._utils import LateApiObject, check_dns_label, check_domain, check_image, sha256_of
+from ._utils import (
+    LateApiObject,
+    attach_binding,
+    check_dns_label,
+    check_domain,
+    check_image,
+    sha256_of,
+)
 from .auth import AuthSettings, HubAuth
 from .bootstrap import (
     COOKIE_SECRET_KEY,
@@ -43,7 +50,6 @@ from .proxy import (
     METRICS_PORT,
     PUBLIC_SERVICE,
     HubProxy,
-    kube_resources,
 )
 from .proxy import DEFAULT_RESOURCES as PROXY_RESOURCES
 from .quantities import Resources, Usage
@@ -373,16 +379,7 @@ class JupyterHub(Construct):
 
     def add_binding(self, binding: PlatformServiceBinding) -> None:
         """Give every profile's servers access to ``binding``'s service."""
-        if binding in self._bindings:
-            raise invalid(
-                self,
-                "binding",
-                binding.node.path,
-                allowed="each binding once",
-                fix="remove the second add_binding call",
-            )
-        self._bindings.append(binding)
-        binding.bind(self)
+        attach_binding(self, self._bindings, binding)
 
     def user_volumes(
         self, *, shared_read_only: bool
@@ -796,7 +793,7 @@ class JupyterHub(Construct):
             command=["jupyterhub", "--config", f"{CONFIG_DIR}/{CONFIG_FILE}"],
             env=self._hub_env(),
             ports=[k8s.ContainerPort(name="http", container_port=HUB_PORT)],
-            resources=kube_resources(self.hub_resources),
+            resources=self.hub_resources.to_requirements(),
             security_context=security.container_security_context(HUB_UID, HUB_UID),
             # A database upgrade on start can take minutes: the startup probe allows 5.
             startup_probe=k8s.Probe(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from constructs import Construct
 
-from ._utils import DNS_LABEL, check_image
+from ._utils import DNS_LABEL, attach_binding, check_image
 from .errors import invalid
 from .kubespawner_traits import KUBESPAWNER_TRAITS
 from .quantities import Usage, parse_cpu, parse_memory
@@ -258,16 +258,7 @@ class NotebookProfile(Construct):
 
     def add_binding(self, binding: PlatformServiceBinding) -> None:
         """Give only this profile's servers access to ``binding``'s service."""
-        if binding in self._bindings:
-            raise invalid(
-                self,
-                "binding",
-                binding.node.path,
-                allowed="each binding once",
-                fix="remove the second add_binding call",
-            )
-        self._bindings.append(binding)
-        binding.bind(self)
+        attach_binding(self, self._bindings, binding)
 
     @property
     def bindings(self) -> list[PlatformServiceBinding]:

@@ -18,18 +18,6 @@ API_SERVICE = "proxy-api"
 DEFAULT_RESOURCES = Resources("100m", "1", "512Mi", "1Gi")
 
 
-def _quantities(values: dict[str, str]) -> dict[str, k8s.Quantity]:
-    return {key: k8s.Quantity.from_string(value) for key, value in values.items()}
-
-
-def kube_resources(resources: Resources) -> k8s.ResourceRequirements:
-    """``Resources`` as the L1 struct."""
-    kube = resources.to_kube()
-    return k8s.ResourceRequirements(
-        requests=_quantities(kube["requests"]), limits=_quantities(kube["limits"])
-    )
-
-
 class HubProxy(Construct):
     """Proxy Deployment (1 replica, Recreate) with the ``proxy-api`` and ``proxy-public`` Services.
 
@@ -132,7 +120,7 @@ class HubProxy(Construct):
                 k8s.ContainerPort(name="api", container_port=API_PORT),
                 k8s.ContainerPort(name="metrics", container_port=METRICS_PORT),
             ],
-            resources=kube_resources(resources),
+            resources=resources.to_requirements(),
             security_context=security.container_security_context(PROXY_UID, PROXY_UID),
             liveness_probe=k8s.Probe(
                 http_get=health, period_seconds=10, failure_threshold=3, timeout_seconds=3
