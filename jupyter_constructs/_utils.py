@@ -83,6 +83,15 @@ def attach_binding(owner: Construct, bindings: list[Any], binding: Any) -> None:
     binding.bind(owner)
 
 
+def sort_keys(value: Any) -> Any:
+    """``value`` with every dict's keys sorted, recursively (lists keep their order)."""
+    if isinstance(value, dict):
+        return {key: sort_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [sort_keys(item) for item in value]
+    return value
+
+
 def stable_json(value: Any) -> str:
     """JSON with sorted keys and fixed separators: same input, same bytes."""
     return json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
@@ -131,7 +140,8 @@ class LateApiObject(cdk8s.ApiObject):
 
     def to_json(self) -> Any:
         manifest = dict(super().to_json())
-        manifest.update(self._render())
+        # cdk8s writes every object with sorted keys; a plain-dict body follows suit.
+        manifest.update(sort_keys(self._render()))
         if self._late_patches:
             manifest = cdk8s.JsonPatch.apply(manifest, *self._late_patches)
         return manifest

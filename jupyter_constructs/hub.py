@@ -743,104 +743,87 @@ class JupyterHub(Construct):
             },
         )
 
-    def _hub_env(self) -> list[k8s.EnvVar]:
-        def from_secret(name: str, ref: SecretRef, optional: bool = False) -> k8s.EnvVar:
-            return k8s.EnvVar(
-                name=name,
-                value_from=k8s.EnvVarSource(
-                    secret_key_ref=k8s.SecretKeySelector(
-                        name=ref.name, key=ref.key, optional=optional or None
-                    )
-                ),
-            )
-
+    def _hub_env(self) -> list[dict[str, Any]]:
         hub_secret = self.secret_name
-        env = [
-            k8s.EnvVar(
-                name="POD_NAMESPACE",
-                value_from=k8s.EnvVarSource(
-                    field_ref=k8s.ObjectFieldSelector(field_path="metadata.namespace")
-                ),
-            ),
-            from_secret("JPY_COOKIE_SECRET", SecretRef(hub_secret, COOKIE_SECRET_KEY)),
-            from_secret("JUPYTERHUB_CRYPT_KEY", SecretRef(hub_secret, CRYPT_KEY_KEY)),
-            from_secret("CONFIGPROXY_AUTH_TOKEN", SecretRef(hub_secret, PROXY_TOKEN_KEY)),
+        env: list[dict[str, Any]] = [
+            {
+                "name": "POD_NAMESPACE",
+                "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}},
+            },
         ]
         secret_env = {
+            "JPY_COOKIE_SECRET": SecretRef(hub_secret, COOKIE_SECRET_KEY),
+            "JUPYTERHUB_CRYPT_KEY": SecretRef(hub_secret, CRYPT_KEY_KEY),
+            "CONFIGPROXY_AUTH_TOKEN": SecretRef(hub_secret, PROXY_TOKEN_KEY),
+        }
+        env += [
+            {"name": name, "valueFrom": ref.env_value_from()} for name, ref in secret_env.items()
+        ]
+        extra = {
             **self.database.secret_env(),
             **self.auth_settings.secret_env,
             **self._service_token_env,
         }
-        env += [from_secret(name, ref) for name, ref in sorted(secret_env.items())]
+        env += [
+            {"name": name, "valueFrom": ref.env_value_from()} for name, ref in sorted(extra.items())
+        ]
         return env
 
     def _render_deployment(self) -> dict[str, Any]:
-        checksum = sha256_of(self.config_files())
-        data_volume: k8s.Volume
+        # Plain Kubernetes JSON rather than typed structs: this runs for every hub at synth,
+        # and the structs' runtime type checks cost more than the rest of the render.
+        # Strict schema validation in the tests guards the shape instead.
+        health = {"httpGet": {"path": "/hub/health", "port": "http"}, "timeoutSeconds": 3}
         if self.pvc is not None:
-            data_volume = k8s.Volume(
-                name="hub-data",
-                persistent_volume_claim=k8s.PersistentVolumeClaimVolumeSource(
-                    claim_name="hub-db-dir"
-                ),
-            )
+            data_volume = {"name": "hub-data", "persistentVolumeClaim": {"claimName": "hub-db-dir"}}
         else:
-            data_volume = k8s.Volume(name="hub-data", empty_dir=k8s.EmptyDirVolumeSource())
-        health = k8s.HttpGetAction(path="/hub/health", port=k8s.IntOrString.from_string("http"))
-        container = k8s.Container(
-            name="hub",
-            image=self.hub_image,
-            command=["jupyterhub", "--config", f"{CONFIG_DIR}/{CONFIG_FILE}"],
-            env=self._hub_env(),
-            ports=[k8s.ContainerPort(name="http", container_port=HUB_PORT)],
-            resources=self.hub_resources.to_requirements(),
-            security_context=security.container_security_context(HUB_UID, HUB_UID),
+            data_volume = {"name": "hub-data", "emptyDir": {}}
+        container = {
+            "name": "hub",
+            "image": self.hub_image,
+            "command": ["jupyterhub", "--config", f"{CONFIG_DIR}/{CONFIG_FILE}"],
+            "env": self._hub_env(),
+            "ports": [{"name": "http", "containerPort": HUB_PORT}],
+            "resources": self.hub_resources.to_kube(),
+            "securityContext": security.restricted_container(HUB_UID, HUB_UID),
             # A database upgrade on start can take minutes: the startup probe allows 5.
-            startup_probe=k8s.Probe(
-                http_get=health, period_seconds=5, failure_threshold=60, timeout_seconds=3
-            ),
-            liveness_probe=k8s.Probe(
-                http_get=health, period_seconds=10, failure_threshold=6, timeout_seconds=3
-            ),
-            readiness_probe=k8s.Probe(
-                http_get=health, period_seconds=5, failure_threshold=2, timeout_seconds=3
-            ),
-            volume_mounts=[
-                k8s.VolumeMount(name="config", mount_path=CONFIG_DIR, read_only=True),
-                k8s.VolumeMount(name="hub-data", mount_path=HUB_DATA_DIR),
-                k8s.VolumeMount(name="tmp", mount_path="/tmp"),
+            "startupProbe": {**health, "periodSeconds": 5, "failureThreshold": 60},
+            "livenessProbe": {**health, "periodSeconds": 10, "failureThreshold": 6},
+            "readinessProbe": {**health, "periodSeconds": 5, "failureThreshold": 2},
+            "volumeMounts": [
+                {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
+                {"name": "hub-data", "mountPath": HUB_DATA_DIR},
+                {"name": "tmp", "mountPath": "/tmp"},
             ],
-        )
-        spec = k8s.DeploymentSpec(
-            # Exactly one: see the class docstring. Recreate, so the old hub has released
-            # its database and its volume before the new one starts.
-            replicas=1,
-            strategy=k8s.DeploymentStrategy(type="Recreate"),
-            selector=k8s.LabelSelector(match_labels=self.selector_labels("hub")),
-            template=k8s.PodTemplateSpec(
-                metadata=k8s.ObjectMeta(
-                    labels=self.labels("hub"),
-                    annotations={"checksum/config": checksum},
-                ),
-                spec=k8s.PodSpec(
-                    service_account_name=HUB_SERVICE_ACCOUNT,
-                    # The hub talks to the Kubernetes API (KubeSpawner): it needs its token.
-                    automount_service_account_token=True,
-                    enable_service_links=False,
-                    security_context=security.pod_security_context(fs_group=HUB_UID),
-                    containers=[container],
-                    volumes=[
-                        k8s.Volume(
-                            name="config",
-                            config_map=k8s.ConfigMapVolumeSource(name="hub-config"),
-                        ),
-                        data_volume,
-                        k8s.Volume(name="tmp", empty_dir=k8s.EmptyDirVolumeSource()),
-                    ],
-                ),
-            ),
-        )
-        return {"spec": k8s.KubeDeployment.manifest(spec=spec)["spec"]}
+        }
+        return {
+            "spec": {
+                # Exactly one: see the class docstring. Recreate, so the old hub has
+                # released its database and its volume before the new one starts.
+                "replicas": 1,
+                "strategy": {"type": "Recreate"},
+                "selector": {"matchLabels": self.selector_labels("hub")},
+                "template": {
+                    "metadata": {
+                        "labels": self.labels("hub"),
+                        "annotations": {"checksum/config": sha256_of(self.config_files())},
+                    },
+                    "spec": {
+                        "serviceAccountName": HUB_SERVICE_ACCOUNT,
+                        # The hub talks to the Kubernetes API (KubeSpawner): it needs a token.
+                        "automountServiceAccountToken": True,
+                        "enableServiceLinks": False,
+                        "securityContext": security.restricted_pod(fs_group=HUB_UID),
+                        "containers": [container],
+                        "volumes": [
+                            {"name": "config", "configMap": {"name": "hub-config"}},
+                            data_volume,
+                            {"name": "tmp", "emptyDir": {}},
+                        ],
+                    },
+                },
+            }
+        }
 
 
 @jsii.implements(IValidation)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from cdk8s_plus_27 import k8s
 from constructs import Construct
 
 from . import security
@@ -83,59 +82,47 @@ class ImagePuller(Construct):
         return images
 
     def _render(self) -> dict[str, Any]:
+        # Plain Kubernetes JSON (see JupyterHub._render_deployment for why).
         where = placement(self._profiles[0])
-        container_security = security.container_security_context(PULLER_UID, PULLER_UID)
+        container_security = security.restricted_container(PULLER_UID, PULLER_UID)
         init_containers = [
-            k8s.Container(
-                name=f"image-pull-{index}",
-                image=image,
-                image_pull_policy="IfNotPresent",
+            {
+                "name": f"image-pull-{index}",
+                "image": image,
+                "imagePullPolicy": "IfNotPresent",
                 # Pulling is the point; the container only has to start and exit.
-                command=["/bin/sh", "-c", "echo Pulling complete"],
-                resources=k8s.ResourceRequirements(
-                    requests={k: k8s.Quantity.from_string(v) for k, v in _TINY["requests"].items()},
-                    limits={k: k8s.Quantity.from_string(v) for k, v in _TINY["limits"].items()},
-                ),
-                security_context=container_security,
-            )
+                "command": ["/bin/sh", "-c", "echo Pulling complete"],
+                "resources": _TINY,
+                "securityContext": container_security,
+            }
             for index, image in enumerate(self.images())
         ]
-        spec = k8s.DaemonSetSpec(
-            selector=k8s.LabelSelector(match_labels=self._selector),
-            update_strategy=k8s.DaemonSetUpdateStrategy(
-                type="RollingUpdate",
-                rolling_update=k8s.RollingUpdateDaemonSet(
-                    max_unavailable=k8s.IntOrString.from_string("100%")
-                ),
-            ),
-            template=k8s.PodTemplateSpec(
-                metadata=k8s.ObjectMeta(labels=self._labels),
-                spec=k8s.PodSpec(
-                    automount_service_account_token=False,
-                    enable_service_links=False,
-                    termination_grace_period_seconds=0,
-                    security_context=security.pod_security_context(),
-                    node_selector=where["nodeSelector"] or None,
-                    tolerations=[k8s.Toleration(**t) for t in where["tolerations"]] or None,
-                    init_containers=init_containers,
-                    containers=[
-                        k8s.Container(
-                            name="pause",
-                            image=PAUSE_IMAGE,
-                            resources=k8s.ResourceRequirements(
-                                requests={
-                                    k: k8s.Quantity.from_string(v)
-                                    for k, v in _TINY["requests"].items()
-                                },
-                                limits={
-                                    k: k8s.Quantity.from_string(v)
-                                    for k, v in _TINY["limits"].items()
-                                },
-                            ),
-                            security_context=container_security,
-                        )
-                    ],
-                ),
-            ),
-        )
-        return {"spec": k8s.KubeDaemonSet.manifest(spec=spec)["spec"]}
+        pod: dict[str, Any] = {
+            "automountServiceAccountToken": False,
+            "enableServiceLinks": False,
+            "terminationGracePeriodSeconds": 0,
+            "securityContext": security.restricted_pod(),
+            "initContainers": init_containers,
+            "containers": [
+                {
+                    "name": "pause",
+                    "image": PAUSE_IMAGE,
+                    "resources": _TINY,
+                    "securityContext": container_security,
+                }
+            ],
+        }
+        if where["nodeSelector"]:
+            pod["nodeSelector"] = where["nodeSelector"]
+        if where["tolerations"]:
+            pod["tolerations"] = where["tolerations"]
+        return {
+            "spec": {
+                "selector": {"matchLabels": self._selector},
+                "updateStrategy": {
+                    "type": "RollingUpdate",
+                    "rollingUpdate": {"maxUnavailable": "100%"},
+                },
+                "template": {"metadata": {"labels": self._labels}, "spec": pod},
+            }
+        }

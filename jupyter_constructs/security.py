@@ -10,6 +10,7 @@ One place so that each rule is visible and explained once:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cdk8s_plus_27 import k8s
@@ -25,26 +26,45 @@ RESTRICTED_NAMESPACE_LABELS = {
 _RUNTIME_DEFAULT = {"type": "RuntimeDefault"}
 
 
+def restricted_container(uid: int, gid: int) -> dict[str, Any]:
+    """Restricted container ``securityContext`` running as ``uid:gid`` (Kubernetes JSON)."""
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": uid,
+        "runAsGroup": gid,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": dict(_RUNTIME_DEFAULT),
+    }
+
+
+def restricted_pod(fs_group: int | None = None) -> dict[str, Any]:
+    """Restricted pod ``securityContext``; ``fs_group`` makes mounted volumes writable."""
+    context: dict[str, Any] = {"runAsNonRoot": True, "seccompProfile": dict(_RUNTIME_DEFAULT)}
+    if fs_group is not None:
+        context["fsGroup"] = fs_group
+    return context
+
+
 def container_security_context(uid: int, gid: int) -> k8s.SecurityContext:
-    """Restricted container security context running as ``uid:gid``."""
-    return k8s.SecurityContext(
-        run_as_non_root=True,
-        run_as_user=uid,
-        run_as_group=gid,
-        allow_privilege_escalation=False,
-        read_only_root_filesystem=True,
-        capabilities=k8s.Capabilities(drop=["ALL"]),
-        seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault"),
-    )
+    """``restricted_container`` as cdk8s-plus's typed struct."""
+    return k8s.SecurityContext(**_snake_case(restricted_container(uid, gid)))
 
 
 def pod_security_context(fs_group: int | None = None) -> k8s.PodSecurityContext:
-    """Restricted pod security context; ``fs_group`` makes mounted volumes writable."""
-    return k8s.PodSecurityContext(
-        run_as_non_root=True,
-        fs_group=fs_group,
-        seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault"),
-    )
+    """``restricted_pod`` as cdk8s-plus's typed struct."""
+    return k8s.PodSecurityContext(**_snake_case(restricted_pod(fs_group)))
+
+
+def _snake_case(json: dict[str, Any]) -> dict[str, Any]:
+    # The typed structs take Python names (runAsNonRoot -> run_as_non_root), nested too.
+    return {
+        re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): (
+            _snake_case(value) if isinstance(value, dict) else value
+        )
+        for key, value in json.items()
+    }
 
 
 def user_container_security_context() -> dict[str, Any]:
