@@ -426,42 +426,8 @@ class PlatformServiceBinding(Construct):
             name=name,
         )
 
-    @classmethod
-    def minio(
-        cls,
-        scope: Construct,
-        id: str,
-        *,
-        host: str,
-        access_key_id: SecretRef,
-        secret_access_key: SecretRef,
-        port: int = 9000,
-        region: str = "us-east-1",
-        bucket: str | None = None,
-        tls: bool = False,
-        verify_tls: bool | None = None,
-        namespace: str | None = None,
-        target_port: int | None = None,
-        service_pod_labels: Mapping[str, str] | None = None,
-        name: str | None = None,
-    ) -> PlatformServiceBinding:
-        """MinIO: the same binding as ``s3(...)`` (service key ``s3``), under its name."""
-        return cls.s3(
-            scope,
-            id,
-            host=host,
-            access_key_id=access_key_id,
-            secret_access_key=secret_access_key,
-            port=port,
-            region=region,
-            bucket=bucket,
-            tls=tls,
-            verify_tls=verify_tls,
-            namespace=namespace,
-            target_port=target_port,
-            service_pod_labels=service_pod_labels,
-            name=name,
-        )
+    # MinIO is the S3 API the reference platform runs: the same factory under its name.
+    minio = s3
 
     @classmethod
     def mlflow(
