@@ -543,6 +543,7 @@ class JupyterHub(Construct):
                 )
             ]
         errors = []
+        reserved = self.reserved_usage()
         for profile in self._profiles:
             if self.container_limits is not None:
                 excess = limit_range_excess(self.container_limits, profile)
@@ -559,7 +560,7 @@ class JupyterHub(Construct):
                         )
                     )
             if self.quota is not None:
-                missing = shortfall(self.quota, self.reserved_usage(), profile)
+                missing = shortfall(self.quota, reserved, profile)
                 if missing:
                     errors.append(
                         str(
@@ -745,12 +746,8 @@ class JupyterHub(Construct):
 
     def _hub_env(self) -> list[dict[str, Any]]:
         hub_secret = self.secret_name
-        env: list[dict[str, Any]] = [
-            {
-                "name": "POD_NAMESPACE",
-                "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}},
-            },
-        ]
+        # Only secrets: the namespace and everything else are in hub_config.json.
+        env: list[dict[str, Any]] = []
         secret_env = {
             "JPY_COOKIE_SECRET": SecretRef(hub_secret, COOKIE_SECRET_KEY),
             "JUPYTERHUB_CRYPT_KEY": SecretRef(hub_secret, CRYPT_KEY_KEY),

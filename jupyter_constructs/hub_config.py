@@ -70,15 +70,6 @@ class HubConfig:
             raise ValueError(f"hub config: a role named {role['name']!r} already exists")
         self._roles.append(role)
 
-    @property
-    def service_names(self) -> list[str]:
-        """Names of the hub services declared so far."""
-        return [s["name"] for s in self._services]
-
-    def get(self, class_name: str, trait: str, default: Any = None) -> Any:
-        """The value set for ``class_name.trait``, or ``default``."""
-        return self._traits.get(class_name, {}).get(trait, default)
-
     def to_dict(self) -> dict[str, Any]:
         """The JSON document the static config file reads."""
         traits = copy.deepcopy(self._traits)

@@ -190,7 +190,7 @@ def test_capacity_summary():
     assert "gpu: 4 (limited by requests.nvidia.com/gpu)" in hub.format_capacity()
 
 
-def test_culler_service_and_role_are_scoped(tmp_path):
+def test_culler_service_and_role_are_scoped():
     chart, _ = make_hub()
     settings = json.loads(find(synth(chart), "ConfigMap", "hub-config")["data"]["hub_config.json"])
     roles = settings["traits"]["JupyterHub"]["load_roles"]

@@ -151,7 +151,7 @@ def test_detect_secrets_finds_nothing_in_the_package() -> None:
     "planted",
     [
         # A value in an env var, a Secret's data, a forged checksum annotation.
-        ("Deployment.hub.k8s.yaml", "POD_NAMESPACE", "AKIAIOSFODNN7EXAMPLE"),
+        ("Deployment.hub.k8s.yaml", "JPY_COOKIE_SECRET", "AKIAIOSFODNN7EXAMPLE"),
         (
             "Deployment.hub.k8s.yaml",
             "checksum/config",
