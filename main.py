@@ -33,8 +33,8 @@ from jupyter_constructs import (
     SharedData,
     UserStorage,
 )
-from jupyter_constructs.portal import ServiceCatalogEntry, write_service_catalog
-from jupyter_constructs.synth import ARGOCD_FOLDER, Environment, synthesize
+from jupyter_constructs.delivery.portal import ServiceCatalogEntry, write_service_catalog
+from jupyter_constructs.delivery.synth import ARGOCD_FOLDER, Environment, synthesize
 
 ROOT = Path(__file__).resolve().parent
 NAMESPACE = "jupyter"

@@ -11,62 +11,64 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .argocd import ArgoCdApplication
-    from .auth import AuthSettings, HubAuth, OidcAuth
-    from .bindings import (
+    from .addons.bindings.binding import (
         KafkaSaslMechanism,
         KafkaSecurityProtocol,
         PlatformServiceBinding,
         PostgresSslMode,
     )
-    from .cloudflare import CloudflareAccessAuth, CloudflareTunnel
-    from .culler import IdleCuller
-    from .database import HubDatabase
-    from .errors import ConfigurationError
-    from .external_secrets import ExternalSecretSource
-    from .hub import JupyterHub
-    from .ingress import IngressOptions
-    from .network import HubNetworkPolicies, NetworkOptions
-    from .observability import ObservabilityBundle
-    from .profiles import Gpu, NotebookProfile, Toleration
-    from .quantities import Resources
-    from .quota import ContainerLimits, NamespaceQuota
-    from .secrets import SecretRef
-    from .storage import SharedData, UserStorage
-    from .synth import Environment, synthesize
+    from .addons.external_secrets import ExternalSecretSource
+    from .addons.observability.bundle import ObservabilityBundle
+    from .addons.signin.cloudflare_access import CloudflareAccessAuth
+    from .addons.signin.oidc import OidcAuth
+    from .addons.tunnel import CloudflareTunnel
+    from .core.errors import ConfigurationError
+    from .core.quantities import Resources
+    from .core.secrets import SecretRef
+    from .delivery.argocd import ArgoCdApplication
+    from .delivery.synth import Environment, synthesize
+    from .hub.auth import AuthSettings, HubAuth
+    from .hub.culler import IdleCuller
+    from .hub.database import HubDatabase
+    from .hub.hub import JupyterHub
+    from .hub.ingress import IngressOptions
+    from .hub.network import HubNetworkPolicies, NetworkOptions
+    from .hub.profiles import Gpu, NotebookProfile, Toleration
+    from .hub.quota import ContainerLimits, NamespaceQuota
+    from .hub.storage import SharedData, UserStorage
 
 # Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {
-    "ArgoCdApplication": "argocd",
-    "AuthSettings": "auth",
-    "CloudflareAccessAuth": "cloudflare",
-    "CloudflareTunnel": "cloudflare",
-    "ConfigurationError": "errors",
-    "ContainerLimits": "quota",
-    "Environment": "synth",
-    "ExternalSecretSource": "external_secrets",
-    "Gpu": "profiles",
-    "HubAuth": "auth",
-    "HubDatabase": "database",
-    "HubNetworkPolicies": "network",
-    "IdleCuller": "culler",
-    "IngressOptions": "ingress",
-    "JupyterHub": "hub",
-    "KafkaSaslMechanism": "bindings",
-    "KafkaSecurityProtocol": "bindings",
-    "NamespaceQuota": "quota",
-    "NetworkOptions": "network",
-    "NotebookProfile": "profiles",
-    "ObservabilityBundle": "observability",
-    "OidcAuth": "auth",
-    "PlatformServiceBinding": "bindings",
-    "PostgresSslMode": "bindings",
-    "Resources": "quantities",
-    "SecretRef": "secrets",
-    "SharedData": "storage",
-    "Toleration": "profiles",
-    "UserStorage": "storage",
-    "synthesize": "synth",
+    "ArgoCdApplication": "delivery.argocd",
+    "AuthSettings": "hub.auth",
+    "CloudflareAccessAuth": "addons.signin.cloudflare_access",
+    "CloudflareTunnel": "addons.tunnel",
+    "ConfigurationError": "core.errors",
+    "ContainerLimits": "hub.quota",
+    "Environment": "delivery.synth",
+    "ExternalSecretSource": "addons.external_secrets",
+    "Gpu": "hub.profiles",
+    "HubAuth": "hub.auth",
+    "HubDatabase": "hub.database",
+    "HubNetworkPolicies": "hub.network",
+    "IdleCuller": "hub.culler",
+    "IngressOptions": "hub.ingress",
+    "JupyterHub": "hub.hub",
+    "KafkaSaslMechanism": "addons.bindings.binding",
+    "KafkaSecurityProtocol": "addons.bindings.binding",
+    "NamespaceQuota": "hub.quota",
+    "NetworkOptions": "hub.network",
+    "NotebookProfile": "hub.profiles",
+    "ObservabilityBundle": "addons.observability.bundle",
+    "OidcAuth": "addons.signin.oidc",
+    "PlatformServiceBinding": "addons.bindings.binding",
+    "PostgresSslMode": "addons.bindings.binding",
+    "Resources": "core.quantities",
+    "SecretRef": "core.secrets",
+    "SharedData": "hub.storage",
+    "Toleration": "hub.profiles",
+    "UserStorage": "hub.storage",
+    "synthesize": "delivery.synth",
 }
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from jupyter_constructs.auth import AuthSettings
+from jupyter_constructs import AuthSettings
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

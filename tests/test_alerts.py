@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from jupyter_constructs.alerts import (
+from jupyter_constructs.addons.observability.alerts import (
     AlertRule,
     RuleGroup,
     Severity,

@@ -1,4 +1,4 @@
-"""ArgoCdApplication and the sync-wave helpers (jupyter_constructs.argocd, .gitops)."""
+"""ArgoCdApplication and the sync-wave helpers (jupyter_constructs.delivery.argocd, .gitops)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from cdk8s_plus_27 import k8s
 from jupyter_constructs.crds.com.coreos.monitoring import ServiceMonitor
 
-from jupyter_constructs.argocd import ArgoCdApplication
-from jupyter_constructs.errors import ConfigurationError
-from jupyter_constructs.gitops import SyncWave, add_sync_option, sync_wave
+from jupyter_constructs.core.errors import ConfigurationError
+from jupyter_constructs.delivery.argocd import ArgoCdApplication
+from jupyter_constructs.delivery.gitops import SyncWave, add_sync_option, sync_wave
 from tests.crd_schemas import crd_schema
 
 REPO = "https://github.com/example/platform.git"

@@ -19,7 +19,7 @@ from jupyter_constructs import (
     PlatformServiceBinding,
     SecretRef,
 )
-from jupyter_constructs.binding_contract import SERVICE_ENV
+from jupyter_constructs.addons.bindings.contract import SERVICE_ENV
 from tests.helpers import find, make_hub, new_chart, synth, validate, write_config_dir
 from tests.real_hub import load_config, mock_kubespawner, pod_manifest
 from tests.test_manifests import NEWEST_KUBERNETES

@@ -25,7 +25,7 @@ from jupyter_constructs import (
     PostgresSslMode,
     SecretRef,
 )
-from jupyter_constructs.binding_contract import SERVICE_ENV
+from jupyter_constructs.addons.bindings.contract import SERVICE_ENV
 from tests.helpers import make_hub, synth, write_config_dir
 from tests.real_hub import load_config, mock_kubespawner, pod_manifest
 from tests.servers import (

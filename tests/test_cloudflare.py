@@ -17,13 +17,10 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
-from jupyter_constructs.cloudflare import (
-    CLOUDFLARED_IMAGE,
-    CloudflareAccessAuth,
-    CloudflareTunnel,
-)
-from jupyter_constructs.errors import ConfigurationError
-from jupyter_constructs.secrets import SecretRef
+from jupyter_constructs.addons.signin.cloudflare_access import CloudflareAccessAuth
+from jupyter_constructs.addons.tunnel import CLOUDFLARED_IMAGE, CloudflareTunnel
+from jupyter_constructs.core.errors import ConfigurationError
+from jupyter_constructs.core.secrets import SecretRef
 
 TEAM = "acme.cloudflareaccess.com"
 AUD = "4714c1358e65fe4b408ad6d432a5f878f08194bdb6752f58df2b6ff7cc6b7c7e"

@@ -27,7 +27,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from jupyter_constructs.cloudflare import CloudflareAccessAuth
+from jupyter_constructs.addons.signin.cloudflare_access import CloudflareAccessAuth
 from tests.processes_cloudflare import Hub, JwksServer
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,10 @@ from typing import Any
 import promql_parser
 import pytest
 
-from jupyter_constructs.dashboard import dashboard_queries, jupyterhub_dashboard
+from jupyter_constructs.addons.observability.dashboard import (
+    dashboard_queries,
+    jupyterhub_dashboard,
+)
 from tests.processes_observability import REPO_ROOT, metric_names
 
 
@@ -143,7 +146,7 @@ def test_fails_when_an_argument_is_invalid(kwargs: dict[str, Any], message: str)
 
 def test_importing_the_library_does_not_import_the_sdk() -> None:
     code = (
-        "import sys, jupyter_constructs, jupyter_constructs.dashboard;"
+        "import sys, jupyter_constructs, jupyter_constructs.addons.observability.dashboard;"
         "print(any(m.startswith('grafana_foundation_sdk') for m in sys.modules))"
     )
     result = subprocess.run(

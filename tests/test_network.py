@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from jupyter_constructs import HubDatabase, IngressOptions, NetworkOptions, SecretRef
-from jupyter_constructs.errors import ConfigurationError
-from jupyter_constructs.network import (
+from jupyter_constructs.core.errors import ConfigurationError
+from jupyter_constructs.hub.network import (
     PRIVATE_IPV4_RANGES,
     pods_in_namespace,
     tcp,

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from jupyter_constructs.binding_contract import SERVICE_ENV
+from jupyter_constructs.addons.bindings.contract import SERVICE_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = ROOT / "dockerfiles" / "jupyter-notebook"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_constructs.binding_contract import SERVICE_ENV
+from jupyter_constructs.addons.bindings.contract import SERVICE_ENV
 
 INIT = (
     Path(__file__).resolve().parent.parent / "dockerfiles" / "jupyter-notebook" / "platform-init.sh"

@@ -30,8 +30,8 @@ import pytest
 import yaml
 
 from jupyter_constructs import JupyterHub
-from jupyter_constructs.bootstrap import METRICS_TOKEN_KEY
-from jupyter_constructs.dashboard import dashboard_queries
+from jupyter_constructs.addons.observability.dashboard import dashboard_queries
+from jupyter_constructs.hub.bootstrap import METRICS_TOKEN_KEY
 from tests.crd_schemas import validate_custom_resource
 from tests.helpers import find, make_hub, pod_spec, synth, write_config_dir
 from tests.processes_observability import (
@@ -100,7 +100,7 @@ class Bundle:
 def bundle() -> Bundle:
     import cdk8s
 
-    from jupyter_constructs.observability import ObservabilityBundle
+    from jupyter_constructs.addons.observability.bundle import ObservabilityBundle
 
     # The real hub construct; the bundle goes in its own chart so that its objects can be
     # told apart from the hub's.

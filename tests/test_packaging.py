@@ -38,8 +38,8 @@ from jupyter_constructs.crds.com.coreos.monitoring import (
     ServiceMonitorSpecEndpoints,
     ServiceMonitorSpecSelector,
 )
-from jupyter_constructs.gitops import SyncWave, sync_wave
-from jupyter_constructs.synth import ARGOCD_FOLDER, Environment, main
+from jupyter_constructs.delivery.gitops import SyncWave, sync_wave
+from jupyter_constructs.delivery.synth import ARGOCD_FOLDER, Environment, main
 
 HERE = Path(__file__).resolve().parent
 # The consumer's imports/ must be its own folder, not anything from our wheel.
@@ -149,7 +149,7 @@ def test_wheel_ships_the_bindings_inside_the_package(
         assert f"{package}/py.typed" in names
         assert any(n.startswith(f"{package}/_jsii/") and n.endswith(".jsii.tgz") for n in names)
     assert "jupyter_constructs/py.typed" in names
-    assert "jupyter_constructs/argocd.py" in names
+    assert "jupyter_constructs/delivery/argocd.py" in names
 
 
 @pytest.mark.integration

@@ -13,7 +13,7 @@ import pytest
 from platform_services import _contract as helper_contract
 
 import jupyter_constructs
-from jupyter_constructs import binding_contract
+from jupyter_constructs.addons.bindings import contract as binding_contract
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "platform-services.md"
@@ -80,7 +80,7 @@ def test_docs_table_lists_every_variable_and_marks_secrets() -> None:
 
 def test_contract_module_does_not_import_cdk8s() -> None:
     # Loaded as a standalone file: the module's own imports, not the package's __init__.
-    path = Path(jupyter_constructs.__file__).parent / "binding_contract.py"
+    path = Path(jupyter_constructs.__file__).parent / "addons" / "bindings" / "contract.py"
     code = (
         "import sys, importlib.util;"
         f"spec = importlib.util.spec_from_file_location('binding_contract', {str(path)!r});"

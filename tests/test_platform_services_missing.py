@@ -18,7 +18,7 @@ from platform_services import (
     trino,
 )
 
-from jupyter_constructs.binding_contract import SERVICE_ENV
+from jupyter_constructs.addons.bindings.contract import SERVICE_ENV
 
 
 def _message(service: str, missing: str) -> str:

@@ -1,4 +1,4 @@
-"""The service-catalog entry for the platform portal (jupyter_constructs.portal)."""
+"""The service-catalog entry for the platform portal (jupyter_constructs.delivery.portal)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import cdk8s
 import pytest
 from cdk8s_plus_27 import k8s
 
-from jupyter_constructs.errors import ConfigurationError
-from jupyter_constructs.portal import (
+from jupyter_constructs.core.errors import ConfigurationError
+from jupyter_constructs.delivery.portal import (
     ANNOTATION_PREFIX,
     ServiceCatalogEntry,
     write_service_catalog,

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 import pytest
 
-from jupyter_constructs.bootstrap import SECRET_KEYS, bootstrap_script
+from jupyter_constructs.hub.bootstrap import SECRET_KEYS, bootstrap_script
 
 NAMESPACE = "jupyter"
 NAME = "hub-secrets"

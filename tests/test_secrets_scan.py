@@ -21,7 +21,7 @@ import pytest
 from detect_secrets import SecretsCollection
 from detect_secrets.settings import default_settings
 
-from jupyter_constructs._utils import sha256_of
+from jupyter_constructs.core._utils import sha256_of
 from tests.helpers import load_manifests
 
 ROOT = Path(__file__).resolve().parents[1]

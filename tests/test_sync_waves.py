@@ -6,7 +6,7 @@ import cdk8s
 from cdk8s_plus_27 import k8s
 
 from jupyter_constructs import ExternalSecretSource
-from jupyter_constructs.gitops import SyncWave, apply_sync_waves, sync_wave
+from jupyter_constructs.delivery.gitops import SyncWave, apply_sync_waves, sync_wave
 from tests.helpers import make_hub, synth
 
 WAVE = "argocd.argoproj.io/sync-wave"

@@ -17,8 +17,8 @@ import yaml
 from cdk8s_plus_27 import k8s
 from constructs import Construct, IValidation
 
-from jupyter_constructs.errors import ConfigurationError
-from jupyter_constructs.synth import ARGOCD_FOLDER, Environment, main, synthesize
+from jupyter_constructs.core.errors import ConfigurationError
+from jupyter_constructs.delivery.synth import ARGOCD_FOLDER, Environment, main, synthesize
 
 REPO = "https://github.com/example/platform.git"
 ENVIRONMENTS = (
@@ -177,7 +177,7 @@ def test_main_in_a_real_process_reads_cdk8s_outdir(tmp_path: Path) -> None:
             """
             import cdk8s
             from cdk8s_plus_27 import k8s
-            from jupyter_constructs.synth import main
+            from jupyter_constructs.delivery.synth import main
 
             def build(app):
                 k8s.KubeConfigMap(cdk8s.Chart(app, "prod"), "cm")

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from ._utils import stable_json
-from .errors import invalid
+from jupyter_constructs.core._utils import stable_json
+from jupyter_constructs.core.errors import invalid
 
 ANNOTATION_PREFIX = "service-catalog.jupyter-constructs.io/"
 """Prefix of the Ingress annotations written by ``ingress_annotations``."""

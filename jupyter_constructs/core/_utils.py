@@ -11,7 +11,7 @@ from typing import Any
 import cdk8s
 from constructs import Construct
 
-from .errors import invalid
+from jupyter_constructs.core.errors import invalid
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 # A host name: dot-separated DNS labels, at least two of them, at most 253 characters.

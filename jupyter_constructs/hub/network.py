@@ -40,14 +40,14 @@ from typing import TYPE_CHECKING
 from cdk8s_plus_27 import k8s
 from constructs import Construct
 
-from ._utils import check_dns_label
-from .errors import invalid
-from .profiles import PROFILE_LABEL
-from .proxy import API_PORT, HTTP_PORT
+from jupyter_constructs.core._utils import check_dns_label
+from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.hub.profiles import PROFILE_LABEL
+from jupyter_constructs.hub.proxy import API_PORT, HTTP_PORT
 
 if TYPE_CHECKING:
-    from .hub import JupyterHub
-    from .profiles import NotebookProfile
+    from jupyter_constructs.hub.hub import JupyterHub
+    from jupyter_constructs.hub.profiles import NotebookProfile
 
 #: Addresses no pod may reach through an "internet" rule: RFC 1918, carrier-grade NAT
 #: (some clouds' pod and node ranges) and link-local, which holds the cloud metadata

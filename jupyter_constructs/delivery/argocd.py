@@ -13,8 +13,9 @@ import re
 import cdk8s
 from constructs import Construct
 
-from ._utils import check_dns_label
-from .crds.io.argoproj import (
+from jupyter_constructs.core._utils import check_dns_label
+from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.crds.io.argoproj import (
     Application,
     ApplicationSpec,
     ApplicationSpecDestination,
@@ -25,8 +26,7 @@ from .crds.io.argoproj import (
     ApplicationSpecSyncPolicyRetry,
     ApplicationSpecSyncPolicyRetryBackoff,
 )
-from .errors import invalid
-from .gitops import sync_wave as _annotate_sync_wave
+from jupyter_constructs.delivery.gitops import sync_wave as _annotate_sync_wave
 
 RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 """Finalizer that makes deleting the Application delete what it deployed (cascade)."""

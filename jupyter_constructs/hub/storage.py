@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from ._utils import check_dns_label
-from .errors import invalid
-from .quantities import parse_memory
+from jupyter_constructs.core._utils import check_dns_label
+from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.quantities import parse_memory
 
 HOME_MOUNT_PATH = "/home/jovyan"
 _ACCESS_MODES = ("ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany")

@@ -18,9 +18,9 @@ from importlib import resources
 from cdk8s_plus_27 import k8s
 from constructs import Construct
 
-from . import security
-from .gitops import SYNC_WAVE_ANNOTATION, SyncWave
-from .images import HUB_UID
+from jupyter_constructs.core import security
+from jupyter_constructs.core.images import HUB_UID
+from jupyter_constructs.delivery.gitops import SYNC_WAVE_ANNOTATION, SyncWave
 
 SCRIPT_FILE = "secret_bootstrap.py"
 SCRIPT_DIR = "/etc/jupyter-constructs/bootstrap"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from .errors import invalid
+from jupyter_constructs.core.errors import invalid
 
 SERVICE_NAME = "idle-culler"
 

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from constructs import Construct
 
-from . import security
-from ._utils import LateApiObject
-from .images import PAUSE_IMAGE
+from jupyter_constructs.core import security
+from jupyter_constructs.core._utils import LateApiObject
+from jupyter_constructs.core.images import PAUSE_IMAGE
 
 if TYPE_CHECKING:
-    from .profiles import NotebookProfile
+    from jupyter_constructs.hub.profiles import NotebookProfile
 
 PULLER_UID = 65534
 _TINY = {"requests": {"cpu": "0", "memory": "0"}, "limits": {"cpu": "10m", "memory": "16Mi"}}

@@ -17,8 +17,10 @@ from collections.abc import Mapping
 
 from constructs import Construct
 
-from ._utils import check_dns_label
-from .crds.io.external_secrets import (
+from jupyter_constructs.core._utils import check_dns_label
+from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.crds.io.external_secrets import (
     ExternalSecret,
     ExternalSecretSpec,
     ExternalSecretSpecData,
@@ -28,9 +30,12 @@ from .crds.io.external_secrets import (
     ExternalSecretSpecTarget,
     ExternalSecretSpecTargetCreationPolicy,
 )
-from .errors import invalid
-from .gitops import SKIP_DRY_RUN_ON_MISSING_RESOURCE, SyncWave, add_sync_option, sync_wave
-from .secrets import SecretRef
+from jupyter_constructs.delivery.gitops import (
+    SKIP_DRY_RUN_ON_MISSING_RESOURCE,
+    SyncWave,
+    add_sync_option,
+    sync_wave,
+)
 
 _DURATION = re.compile(r"^([0-9]+(ns|us|µs|ms|s|m|h))+$")
 _STORE_KINDS = {

@@ -7,10 +7,10 @@ from typing import Any
 
 from constructs import Construct
 
-from ._utils import check_dns_label
-from .errors import invalid
-from .quantities import parse_memory
-from .secrets import SecretRef
+from jupyter_constructs.core._utils import check_dns_label
+from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.quantities import parse_memory
+from jupyter_constructs.core.secrets import SecretRef
 
 # The hub image's working directory; sqlite lives here on the PVC.
 HUB_DATA_DIR = "/srv/jupyterhub"

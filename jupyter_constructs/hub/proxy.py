@@ -5,10 +5,10 @@ from __future__ import annotations
 from cdk8s_plus_27 import k8s
 from constructs import Construct
 
-from . import security
-from .images import PROXY_UID
-from .quantities import Resources
-from .secrets import SecretRef
+from jupyter_constructs.core import security
+from jupyter_constructs.core.images import PROXY_UID
+from jupyter_constructs.core.quantities import Resources
+from jupyter_constructs.core.secrets import SecretRef
 
 HTTP_PORT = 8000
 API_PORT = 8001

@@ -41,7 +41,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import cdk8s
 
-from .errors import invalid
+from jupyter_constructs.core.errors import invalid
 
 SYNC_WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave"
 """The annotation ArgoCD reads the wave from; its value is an integer as a string."""
@@ -168,7 +168,7 @@ WAVE_BY_KIND: dict[str, SyncWave] = {
 }
 # API groups whose kinds come from CRDs (imported in imports/).
 CRD_GROUPS = ("monitoring.coreos.com/", "external-secrets.io/")
-_OUR_CRD_PACKAGE = f"{__package__}.crds."
+_OUR_CRD_PACKAGE = "jupyter_constructs.crds."
 _CRD_MODULES = (
     f"{_OUR_CRD_PACKAGE}com.coreos.monitoring",
     f"{_OUR_CRD_PACKAGE}io.external_secrets",

@@ -27,11 +27,12 @@ from typing import Protocol
 from cdk8s_plus_27 import k8s
 from constructs import Construct
 
-from jupyter_constructs.alerts import (
+from jupyter_constructs.addons.observability.alerts import (
     DEFAULT_RUNBOOK_BASE_URL,
     RuleGroup,
     jupyterhub_alert_rules,
 )
+from jupyter_constructs.addons.observability.dashboard import jupyterhub_dashboard
 
 # The CRD bindings live in imports/ and are installed as jupyter_constructs.crds (see
 # pyproject's package-dir); mypy reads the source tree, where that path does not exist.
@@ -52,7 +53,6 @@ from jupyter_constructs.crds.com.coreos.monitoring import (
     ServiceMonitorSpecEndpointsAuthorizationCredentials,
     ServiceMonitorSpecSelector,
 )
-from jupyter_constructs.dashboard import jupyterhub_dashboard
 
 __all__ = ["METRICS_TOKEN_KEY", "MonitoredHub", "ObservabilityBundle"]
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from cdk8s_plus_27 import k8s
 from constructs import Construct
 
-from ._utils import check_dns_label
-from .proxy import PUBLIC_SERVICE
+from jupyter_constructs.core._utils import check_dns_label
+from jupyter_constructs.hub.proxy import PUBLIC_SERVICE
 
 # Notebook kernels talk over long-lived websockets and users upload data files.
 NGINX_DEFAULT_ANNOTATIONS = {

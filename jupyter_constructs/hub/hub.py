@@ -10,8 +10,8 @@ import jsii
 from cdk8s_plus_27 import k8s
 from constructs import Construct, IValidation
 
-from . import security
-from ._utils import (
+from jupyter_constructs.core import security
+from jupyter_constructs.core._utils import (
     LateApiObject,
     attach_binding,
     check_dns_label,
@@ -19,19 +19,8 @@ from ._utils import (
     check_image,
     sha256_of,
 )
-from .auth import AuthSettings, HubAuth
-from .bootstrap import (
-    COOKIE_SECRET_KEY,
-    CRYPT_KEY_KEY,
-    PROXY_TOKEN_KEY,
-    HubSecretBootstrap,
-)
-from .culler import SERVICE_NAME as CULLER_SERVICE
-from .culler import IdleCuller
-from .database import HUB_DATA_DIR, HubDatabase
-from .errors import ConfigurationError, invalid
-from .hub_config import CONFIG_FILE, SETTINGS_FILE, HubConfig, static_config_source
-from .images import (
+from jupyter_constructs.core.errors import ConfigurationError, invalid
+from jupyter_constructs.core.images import (
     DEFAULT_NOTEBOOK_IMAGE,
     HUB_IMAGE,
     HUB_UID,
@@ -39,11 +28,29 @@ from .images import (
     NOTEBOOK_UID,
     PROXY_IMAGE,
 )
-from .ingress import HubIngress, IngressOptions
-from .network import HubNetworkPolicies, NetworkOptions
-from .prepuller import ImagePuller, placement_key
-from .profiles import NotebookProfile
-from .proxy import (
+from jupyter_constructs.core.quantities import Resources, Usage
+from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.hub.auth import AuthSettings, HubAuth
+from jupyter_constructs.hub.bootstrap import (
+    COOKIE_SECRET_KEY,
+    CRYPT_KEY_KEY,
+    PROXY_TOKEN_KEY,
+    HubSecretBootstrap,
+)
+from jupyter_constructs.hub.config import (
+    CONFIG_FILE,
+    SETTINGS_FILE,
+    HubConfig,
+    static_config_source,
+)
+from jupyter_constructs.hub.culler import SERVICE_NAME as CULLER_SERVICE
+from jupyter_constructs.hub.culler import IdleCuller
+from jupyter_constructs.hub.database import HUB_DATA_DIR, HubDatabase
+from jupyter_constructs.hub.ingress import HubIngress, IngressOptions
+from jupyter_constructs.hub.network import HubNetworkPolicies, NetworkOptions
+from jupyter_constructs.hub.prepuller import ImagePuller, placement_key
+from jupyter_constructs.hub.profiles import NotebookProfile
+from jupyter_constructs.hub.proxy import (
     API_PORT,
     API_SERVICE,
     HTTP_PORT,
@@ -51,14 +58,18 @@ from .proxy import (
     PUBLIC_SERVICE,
     HubProxy,
 )
-from .proxy import DEFAULT_RESOURCES as PROXY_RESOURCES
-from .quantities import Resources, Usage
-from .quota import ContainerLimits, NamespaceQuota, capacity, limit_range_excess, shortfall
-from .secrets import SecretRef
-from .storage import HOME_MOUNT_PATH, SharedData, UserStorage
+from jupyter_constructs.hub.proxy import DEFAULT_RESOURCES as PROXY_RESOURCES
+from jupyter_constructs.hub.quota import (
+    ContainerLimits,
+    NamespaceQuota,
+    capacity,
+    limit_range_excess,
+    shortfall,
+)
+from jupyter_constructs.hub.storage import HOME_MOUNT_PATH, SharedData, UserStorage
 
 if TYPE_CHECKING:
-    from .bindings import PlatformServiceBinding
+    from jupyter_constructs.addons.bindings.binding import PlatformServiceBinding
 
 HUB_PORT = 8081
 HUB_SERVICE = "hub"

@@ -76,10 +76,10 @@ from typing import Any, NoReturn
 import cdk8s
 from constructs import Construct
 
-from ._utils import DNS_LABEL
-from .argocd import ArgoCdApplication
-from .errors import invalid
-from .gitops import apply_sync_waves
+from jupyter_constructs.core._utils import DNS_LABEL
+from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.delivery.argocd import ArgoCdApplication
+from jupyter_constructs.delivery.gitops import apply_sync_waves
 
 ARGOCD_FOLDER = "argocd"
 """Chart id, hence output folder, of the Applications (``dist/argocd/``)."""

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 from constructs import Construct
 
-from .errors import invalid
-from .quantities import Usage, parse_cpu, parse_memory
+from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.quantities import Usage, parse_cpu, parse_memory
 
 if TYPE_CHECKING:
-    from .profiles import NotebookProfile
+    from jupyter_constructs.hub.profiles import NotebookProfile
 
 
 def format_memory(size: int | Decimal) -> str:

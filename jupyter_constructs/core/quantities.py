@@ -10,7 +10,7 @@ from typing import Any
 from cdk8s_plus_27 import k8s
 from constructs import Construct
 
-from .errors import invalid
+from jupyter_constructs.core.errors import invalid
 
 _CPU = re.compile(r"^(?P<num>\d+(\.\d+)?)(?P<unit>m?)$")
 _MEMORY = re.compile(r"^(?P<num>\d+(\.\d+)?)(?P<unit>|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)$")

@@ -33,16 +33,16 @@ import jsii
 from cdk8s_plus_27 import k8s
 from constructs import Construct, IValidation
 
-from ._utils import DNS_LABEL, DNS_NAME
-from .binding_contract import SERVICE_ENV
-from .errors import ConfigurationError, invalid
-from .gitops import apply_sync_waves
-from .profiles import PROFILE_LABEL
-from .secrets import SecretRef
+from jupyter_constructs.addons.bindings.contract import SERVICE_ENV
+from jupyter_constructs.core._utils import DNS_LABEL, DNS_NAME
+from jupyter_constructs.core.errors import ConfigurationError, invalid
+from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.delivery.gitops import apply_sync_waves
+from jupyter_constructs.hub.profiles import PROFILE_LABEL
 
 if TYPE_CHECKING:
-    from .hub import JupyterHub
-    from .profiles import NotebookProfile
+    from jupyter_constructs.hub.hub import JupyterHub
+    from jupyter_constructs.hub.profiles import NotebookProfile
 
 CONFIG_MOUNT_ROOT = "/etc/platform-services"
 """User pods see a binding's config files in ``CONFIG_MOUNT_ROOT/<binding name>/``."""
@@ -820,7 +820,7 @@ class PlatformServiceBinding(Construct):
     def bind(self, target: JupyterHub | NotebookProfile) -> None:
         """Give ``target``'s user pods this service. Called by ``hub.add_binding`` and
         ``profile.add_binding``; call those instead."""
-        from .hub import JupyterHub
+        from jupyter_constructs.hub.hub import JupyterHub
 
         hub = target if isinstance(target, JupyterHub) else target.hub
         if self._hub is not None and self._hub is not hub:

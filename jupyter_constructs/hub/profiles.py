@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from constructs import Construct
 
-from ._utils import DNS_LABEL, attach_binding, check_image
-from .errors import invalid
-from .kubespawner_traits import KUBESPAWNER_TRAITS
-from .quantities import Usage, parse_cpu, parse_memory
-from .storage import HOME_MOUNT_PATH
+from jupyter_constructs.core._utils import DNS_LABEL, attach_binding, check_image
+from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.quantities import Usage, parse_cpu, parse_memory
+from jupyter_constructs.hub.kubespawner_traits import KUBESPAWNER_TRAITS
+from jupyter_constructs.hub.storage import HOME_MOUNT_PATH
 
 if TYPE_CHECKING:
-    from .bindings import PlatformServiceBinding
-    from .hub import JupyterHub
+    from jupyter_constructs.addons.bindings.binding import PlatformServiceBinding
+    from jupyter_constructs.hub.hub import JupyterHub
 
 PROFILE_LABEL = "jupyter-constructs.io/profile"
 _PULL_POLICIES = ("IfNotPresent", "Always", "Never")
