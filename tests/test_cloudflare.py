@@ -49,7 +49,7 @@ def render(auth: CloudflareAccessAuth) -> Any:
 
 def _hub_module_source() -> str:
     return (
-        resources.files("jupyter_constructs.hub_files")
+        resources.files("jupyter_constructs.hub.files")
         .joinpath("cloudflare_access.py")
         .read_text(encoding="utf-8")
     )

@@ -201,7 +201,7 @@ def test_consumer_project_synthesizes_with_its_own_imports(
     }
     application = yaml.safe_load((consumer / "dist" / files[0]).read_text())
     assert (
-        "jupyter_constructs/hub_files/jupyterhub_config.py"
+        "jupyter_constructs/hub/files/jupyterhub_config.py"
         in zipfile.ZipFile(installed[0]).namelist()
     )
     assert application["kind"] == "Application"

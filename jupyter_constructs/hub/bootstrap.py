@@ -35,7 +35,7 @@ SECRET_KEYS = (COOKIE_SECRET_KEY, CRYPT_KEY_KEY, PROXY_TOKEN_KEY, METRICS_TOKEN_
 
 def bootstrap_script() -> str:
     """The text of the stdlib-only bootstrap script."""
-    return resources.files("jupyter_constructs.hub_files").joinpath(SCRIPT_FILE).read_text("utf-8")
+    return resources.files("jupyter_constructs.hub.files").joinpath(SCRIPT_FILE).read_text("utf-8")
 
 
 class HubSecretBootstrap(Construct):

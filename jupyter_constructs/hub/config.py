@@ -1,6 +1,6 @@
 """The generated half of the hub configuration: trait settings rendered to JSON.
 
-The static ``hub_files/jupyterhub_config.py`` loads the JSON in the hub. Keeping data
+The static ``hub/files/jupyterhub_config.py`` loads the JSON in the hub. Keeping data
 (JSON) apart from code (one reviewed Python file) makes the rendered config
 deterministic and lets the tests compare every key with the real trait names.
 """
@@ -19,7 +19,7 @@ SETTINGS_FILE = "hub_config.json"
 
 def static_config_source() -> str:
     """The text of the static ``jupyterhub_config.py`` shipped in this package."""
-    return resources.files("jupyter_constructs.hub_files").joinpath(CONFIG_FILE).read_text("utf-8")
+    return resources.files("jupyter_constructs.hub.files").joinpath(CONFIG_FILE).read_text("utf-8")
 
 
 class HubConfig:

@@ -30,13 +30,13 @@ from jupyter_constructs.hub.auth import AuthSettings, HubAuth
 _TEAM_DOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.cloudflareaccess\.com$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
-#: Module (in ``jupyter_constructs/hub_files``) holding the hub-side authenticator.
+#: Module (in ``jupyter_constructs/hub/files``) holding the hub-side authenticator.
 AUTHENTICATOR_MODULE = "cloudflare_access.py"
 
 
 def _authenticator_source() -> str:
     return (
-        resources.files("jupyter_constructs.hub_files")
+        resources.files("jupyter_constructs.hub.files")
         .joinpath(AUTHENTICATOR_MODULE)
         .read_text(encoding="utf-8")
     )
