@@ -34,7 +34,7 @@ from cdk8s_plus_27 import k8s
 from constructs import Construct, IValidation
 
 from jupyter_constructs.addons.bindings.contract import SERVICE_ENV
-from jupyter_constructs.core._utils import DNS_LABEL, DNS_NAME
+from jupyter_constructs.core._utils import DNS_LABEL, DNS_NAME, sort_keys
 from jupyter_constructs.core.errors import ConfigurationError, invalid
 from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.delivery.gitops import apply_sync_waves
@@ -171,7 +171,8 @@ class _EgressPolicy(cdk8s.ApiObject):
 
     def to_json(self) -> Any:
         manifest = dict(super().to_json())
-        manifest["spec"] = self._binding.network_policy_spec()
+        # Keys sorted like every other object cdk8s writes.
+        manifest["spec"] = sort_keys(self._binding.network_policy_spec())
         return manifest
 
 
