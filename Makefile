@@ -9,7 +9,7 @@ CDK8S := npx --no-install cdk8s
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: synth test lint format bench imports setup clean checkov
+.PHONY: synth test lint format bench crds setup clean checkov
 
 # Runtime only: what synthesizing needs.
 $(VENV)/.runtime: pyproject.toml
@@ -29,12 +29,12 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.dev node_modules/.installed
 
-# The cdk8s CLI empties its output folder before running the app, so it writes into a
-# scratch folder; dist/ is replaced only when the whole synth succeeded.
-synth: $(VENV)/.runtime node_modules/.installed
-	rm -rf .dist-cdk8s
-	$(CDK8S) synth --no-check-upgrade --output .dist-cdk8s
-	rm -rf .dist-old && { [ ! -d dist ] || mv dist .dist-old; } && mv .dist-cdk8s dist && rm -rf .dist-old
+# The app itself, no cdk8s CLI around it (that would start Node.js once more): main.py
+# synthesizes into a temporary folder and swaps it into $(OUTDIR) only when the whole
+# synth succeeded. `npx cdk8s synth` works too (cdk8s.yaml), just slower.
+OUTDIR ?= dist
+synth: $(VENV)/.runtime
+	CDK8S_OUTDIR=$(OUTDIR) $(PY) main.py
 
 # pytest exits 5 when it collected no test: that is a failure here, never a silent pass.
 test: setup
@@ -42,10 +42,12 @@ test: setup
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no test" >&2; exit 1; fi; exit $$rc
 	$(MAKE) --no-print-directory checkov
 
+# import-linter: the layer contracts in pyproject.toml ([tool.importlinter]).
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 format: setup
 	$(PY) -m ruff format .
@@ -55,16 +57,24 @@ bench: setup
 	$(PY) benchmarks/bench_synth.py
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(CODEGEN_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build *.egg-info
 
-# Regenerate imports/ (shipped as jupyter_constructs.crds) from local copies of the CRDs
-# pinned in cdk8s.yaml: `make imports CRDS=<dir>`. One `cdk8s import` per API group.
+# Regenerate jupyter_constructs/crds/ (typed custom resources) from local copies of the
+# CRDs pinned in cdk8s.yaml (imports:): `make crds CRDS=<dir>`. datamodel-code-generator
+# runs from its own virtualenv: it needs a typeguard that jsii cannot run with.
+CODEGEN_VERSION := 0.89.0
+CODEGEN_VENV := .codegen-venv
+$(CODEGEN_VENV)/.installed-$(CODEGEN_VERSION):
+	test -x $(CODEGEN_VENV)/bin/python || $(PYTHON) -m venv $(CODEGEN_VENV)
+	$(CODEGEN_VENV)/bin/python -m pip install -q datamodel-code-generator==$(CODEGEN_VERSION)
+	touch $@
+
 CRDS ?=
-imports: setup
+crds: setup $(CODEGEN_VENV)/.installed-$(CODEGEN_VERSION)
 	@if [ -z "$(CRDS)" ]; then \
-	  echo "usage: make imports CRDS=<dir with the CustomResourceDefinition YAML files>" >&2; \
+	  echo "usage: make crds CRDS=<dir with the CustomResourceDefinition YAML files>" >&2; \
 	  echo "       (upstream URLs: cdk8s.yaml, imports:)" >&2; exit 2; fi
-	PYTHON=$(PY) CDK8S="$(CDK8S)" scripts/import_crds.sh "$(CRDS)" imports
+	CODEGEN=$(CODEGEN_VENV)/bin/datamodel-codegen $(PY) scripts/gen_crds.py "$(CRDS)"
 
 # Notebook image (issue 5). Slow and needs the package index, so not part of `make test`:
 # proves that the pinned requirements.txt resolves as one set for the base image's Python

@@ -7,11 +7,17 @@
   or let an app-of-apps pick it up; it is not inside the folder it syncs).
 
 It also writes ``catalog/jupyterhub.json``, the portal's service card.
+
+``python main.py`` writes into ``$CDK8S_OUTDIR`` (default ``dist``).
+``python main.py --publish dist`` (what ``cdk8s synth`` runs, see cdk8s.yaml) writes into
+``dist`` and then copies the result into the cdk8s CLI's own output folder.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -48,7 +54,7 @@ ENVIRONMENTS = (
 
 
 def build_platform(chart: cdk8s.Chart, *, domain: str) -> JupyterHub:
-    """The hub of one environment, with the product brief's sizes."""
+    """The hub of one environment, with the product brief's sizes, and its add-ons."""
     hub = JupyterHub(
         chart,
         "hub",
@@ -115,6 +121,17 @@ def build_platform(chart: cdk8s.Chart, *, domain: str) -> JupyterHub:
         internet_access=True,
     )
     bind_platform_services(chart, hub)
+    CloudflareTunnel(
+        chart,
+        "tunnel",
+        hub=hub,
+        tunnel_token=SecretRef("cloudflared-tunnel", "token"),
+        # Both ways in are intended: sign-in is the hub's own OIDC flow (Cloudflare Access
+        # for SaaS), which a request through the Ingress cannot skip.
+        exclusive=False,
+    )
+    # Alert thresholds follow the hub: the capacity alert uses what the quota admits.
+    ObservabilityBundle(chart, "observability", hub=hub)
     return hub
 
 
@@ -196,16 +213,6 @@ def build(app: cdk8s.App) -> None:
         chart = env.chart(app, namespace=NAMESPACE, disable_resource_name_hashes=True)
         hub = build_platform(chart, domain=env.values["domain"])
         print(hub.format_capacity())
-        CloudflareTunnel(
-            chart, "tunnel", hub=hub, tunnel_token=SecretRef("cloudflared-tunnel", "token")
-        )
-        default_profile = next(p.slug for p in hub.profiles if p.default)
-        ObservabilityBundle(
-            chart,
-            "observability",
-            hub=hub,
-            server_capacity=hub.capacity_summary()[default_profile][0],
-        )
         env.add_application(
             argocd,
             repo_url=REPO_URL,
@@ -214,8 +221,16 @@ def build(app: cdk8s.App) -> None:
         )
 
 
-def main() -> int:
-    outdir = Path(os.environ.get("CDK8S_OUTDIR") or ROOT / "dist")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Synthesize the reference platform.")
+    parser.add_argument(
+        "--publish",
+        metavar="DIR",
+        help="write into DIR, then copy the result into $CDK8S_OUTDIR (for `cdk8s synth`)",
+    )
+    args = parser.parse_args(argv)
+    cli_outdir = os.environ.get("CDK8S_OUTDIR")
+    outdir = Path(args.publish or cli_outdir or ROOT / "dist")
     try:
         synthesize(build, outdir=outdir)
     except Exception as exc:  # one readable line; dist/ is left as it was
@@ -226,6 +241,8 @@ def main() -> int:
     # Beside dist/, never inside it: ArgoCD would try to apply it.
     catalog = outdir.resolve().parent / "catalog" / "jupyterhub.json"
     write_service_catalog([catalog_entry(d) for d in domains], catalog, dist=outdir)
+    if args.publish and cli_outdir:
+        shutil.copytree(outdir, cli_outdir, dirs_exist_ok=True)
     return 0
 
 

@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .addons.bindings.binding import (
+    from .addons.bindings.services import (
         KafkaSaslMechanism,
         KafkaSecurityProtocol,
         PlatformServiceBinding,
@@ -54,15 +54,15 @@ _EXPORTS: dict[str, str] = {
     "IdleCuller": "hub.culler",
     "IngressOptions": "hub.ingress",
     "JupyterHub": "hub.hub",
-    "KafkaSaslMechanism": "addons.bindings.binding",
-    "KafkaSecurityProtocol": "addons.bindings.binding",
+    "KafkaSaslMechanism": "addons.bindings.services",
+    "KafkaSecurityProtocol": "addons.bindings.services",
     "NamespaceQuota": "hub.quota",
     "NetworkOptions": "hub.network",
     "NotebookProfile": "hub.profiles",
     "ObservabilityBundle": "addons.observability.bundle",
     "OidcAuth": "addons.signin.oidc",
-    "PlatformServiceBinding": "addons.bindings.binding",
-    "PostgresSslMode": "addons.bindings.binding",
+    "PlatformServiceBinding": "addons.bindings.services",
+    "PostgresSslMode": "addons.bindings.services",
     "Resources": "core.quantities",
     "SecretRef": "core.secrets",
     "SharedData": "hub.storage",

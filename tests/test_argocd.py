@@ -9,9 +9,9 @@ import cdk8s
 import jsonschema
 import pytest
 from cdk8s_plus_27 import k8s
-from jupyter_constructs.crds.com.coreos.monitoring import ServiceMonitor
 
 from jupyter_constructs.core.errors import ConfigurationError
+from jupyter_constructs.crds.monitoring import ServiceMonitor
 from jupyter_constructs.delivery.argocd import ArgoCdApplication
 from jupyter_constructs.delivery.gitops import SyncWave, add_sync_option, sync_wave
 from tests.crd_schemas import crd_schema
@@ -264,8 +264,9 @@ def test_sync_wave_on_l1_object_and_plus_construct() -> None:
 
 def test_custom_resources_skip_dry_run_and_keep_other_options() -> None:
     chart = cdk8s.Testing.chart()
+    # Built without a wave, as an object of another library would be.
     monitor = ServiceMonitor(
-        chart, "sm", metadata={}, spec={"endpoints": [{"port": "http"}], "selector": {}}
+        chart, "sm", spec={"endpoints": [{"port": "http"}], "selector": {}}, wave=None
     )
     add_sync_option(monitor, "Replace=true")
     sync_wave(monitor, SyncWave.CUSTOM_RESOURCES)

@@ -6,7 +6,6 @@ import ast
 import dataclasses
 import inspect
 import re
-import types
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,30 +16,16 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
+from jupyter_constructs import IngressOptions, JupyterHub, NetworkOptions
 from jupyter_constructs.addons.signin.cloudflare_access import CloudflareAccessAuth
 from jupyter_constructs.addons.tunnel import CLOUDFLARED_IMAGE, CloudflareTunnel
-from jupyter_constructs.core.errors import ConfigurationError
+from jupyter_constructs.core.errors import ConfigurationError, ConfigurationWarning
 from jupyter_constructs.core.secrets import SecretRef
+from tests.helpers import oidc_auth
 
 TEAM = "acme.cloudflareaccess.com"
 AUD = "4714c1358e65fe4b408ad6d432a5f878f08194bdb6752f58df2b6ff7cc6b7c7e"
 KUBERNETES_VERSIONS = ["1.27", kubernetes_validate.latest_version()]
-
-
-def stand_in_hub(**overrides: Any) -> types.SimpleNamespace:
-    """The attributes CloudflareTunnel reads from the hub construct."""
-    attributes: dict[str, Any] = {
-        "domain": "jupyter.example.com",
-        "namespace": "jupyter",
-        "proxy_public_service_name": "proxy-public",
-        "proxy_public_port": 80,
-        "proxy_pod_labels": {"app.kubernetes.io/component": "proxy"},
-        "proxy_http_port": 8000,
-        # The tunnel's NetworkPolicies are tested in test_network.py, with a real hub.
-        "network_options": None,
-    }
-    attributes.update(overrides)
-    return types.SimpleNamespace(**attributes)
 
 
 def render(auth: CloudflareAccessAuth) -> Any:
@@ -275,14 +260,31 @@ def test_fails_when_an_email_domain_has_a_wildcard() -> None:
 # --- CloudflareTunnel -------------------------------------------------------------------
 
 
-def synth_tunnel(**options: Any) -> list[dict[str, Any]]:
-    chart = cdk8s.Testing.chart()
-    hub = options.pop("hub", stand_in_hub())
+def tunnel_hub(
+    *, namespace: str = "jupyter", domain: str = "jupyter.example.com", **options: Any
+) -> tuple[cdk8s.Chart, JupyterHub]:
+    """A real hub the tunnel publishes; no Ingress (the tunnel is the way in) and, unless
+    asked, no NetworkPolicies (those are tested in test_network.py)."""
+    chart = cdk8s.Chart(cdk8s.Testing.app(), "test", namespace=namespace)
+    options.setdefault("network", None)
+    options.setdefault("ingress", IngressOptions(enabled=False))
+    hub = JupyterHub(chart, "hub", domain=domain, auth=oidc_auth(), **options)
+    hub.add_profile("small", display_name="Small", default=True)
+    return chart, hub
+
+
+def synth_tunnel(hub: tuple[cdk8s.Chart, JupyterHub] | None = None, **options: Any) -> list[Any]:
+    """The tunnel's own objects (those labelled cloudflared), synthesized."""
+    chart, the_hub = hub or tunnel_hub()
     CloudflareTunnel(
-        chart, "tunnel", hub=hub, tunnel_token=SecretRef("cloudflared", "token"), **options
+        chart, "tunnel", hub=the_hub, tunnel_token=SecretRef("cloudflared", "token"), **options
     )
     manifests: list[dict[str, Any]] = cdk8s.Testing.synth(chart)
-    return manifests
+    return [
+        m
+        for m in manifests
+        if m["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "cloudflared"
+    ]
 
 
 def by_kind(manifests: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -391,25 +393,21 @@ def test_tunnel_config_routes_the_hub_domain_to_proxy_public_then_404() -> None:
     assert mount == {"name": volume["name"], "mountPath": "/etc/cloudflared", "readOnly": True}
 
 
-def test_tunnel_follows_the_hub_interface() -> None:
-    hub = stand_in_hub(
-        domain="notebooks.corp.example",
-        namespace="team-a",
-        proxy_public_service_name="hub-proxy",
-        proxy_public_port=8080,
-    )
+def test_tunnel_follows_the_hub() -> None:
+    hub = tunnel_hub(domain="notebooks.corp.example", namespace="team-a")
     objects = by_kind(synth_tunnel(hub=hub, replicas=3))
     config = yaml.safe_load(objects["ConfigMap"]["data"]["config.yaml"])
     assert config["ingress"][0] == {
         "hostname": "notebooks.corp.example",
-        "service": "http://hub-proxy.team-a.svc.cluster.local:8080",
+        "service": "http://proxy-public.team-a.svc.cluster.local:80",
     }
     assert objects["Deployment"]["spec"]["replicas"] == 3
+    assert {o["metadata"]["namespace"] for o in objects.values()} == {"team-a"}
 
 
 def test_tunnel_pods_roll_when_the_config_changes() -> None:
     def checksum(domain: str) -> str:
-        deployment = by_kind(synth_tunnel(hub=stand_in_hub(domain=domain)))["Deployment"]
+        deployment = by_kind(synth_tunnel(hub=tunnel_hub(domain=domain)))["Deployment"]
         return str(deployment["spec"]["template"]["metadata"]["annotations"]["checksum/config"])
 
     assert checksum("a.example.com") == checksum("a.example.com")
@@ -450,22 +448,51 @@ def test_fails_when_the_image_is_not_pinned() -> None:
         synth_tunnel(image="cloudflare/cloudflared:latest")
 
 
-def test_fails_when_the_hub_domain_is_not_a_host_name() -> None:
-    with pytest.raises(ConfigurationError) as error:
-        synth_tunnel(hub=stand_in_hub(domain="https://jupyter.example.com"))
-    assert str(error.value).startswith(
-        "test/tunnel: invalid domain 'https://jupyter.example.com'. Allowed: a lowercase fully "
-        "qualified host name"
+def test_tunnel_is_an_add_on_of_its_hub() -> None:
+    chart, hub = tunnel_hub()
+    tunnel = CloudflareTunnel(
+        chart, "tunnel", hub=hub, tunnel_token=SecretRef("cloudflared", "token")
     )
-
-
-def test_fails_when_the_proxy_port_is_out_of_range() -> None:
+    assert hub.addons == [tunnel]
     with pytest.raises(ConfigurationError) as error:
-        synth_tunnel(hub=stand_in_hub(proxy_public_port=0))
+        hub.attach_addon(tunnel)
     assert str(error.value) == (
-        "test/tunnel: invalid proxy public port 0. Allowed: an integer from 1 to 65535. Fix: "
-        "pass the port of the hub's proxy-public Service (80)"
+        "test/hub: invalid add-on 'test/tunnel'. Allowed: each add-on once. Fix: attach it "
+        "once (constructs given hub= attach themselves)"
     )
+
+
+def test_tunnel_renders_no_network_policy_when_the_hub_renders_none() -> None:
+    """network=None switches NetworkPolicies off everywhere, the add-ons' included."""
+    assert {m["kind"] for m in synth_tunnel()} == {"ConfigMap", "Deployment", "PodDisruptionBudget"}
+    with_policies = synth_tunnel(hub=tunnel_hub(network=NetworkOptions()))
+    assert sorted(m["kind"] for m in with_policies).count("NetworkPolicy") == 2
+
+
+def test_warns_when_the_tunnel_is_beside_a_public_ingress() -> None:
+    """A tunnel meant to be the only way in is bypassed by the hub's Ingress."""
+    hub = tunnel_hub(ingress=IngressOptions())
+    with pytest.warns(ConfigurationWarning) as caught:
+        synth_tunnel(hub=hub)
+    (warning,) = caught
+    assert str(warning.message) == (
+        "test/hub: questionable entry points ['the Ingress of test/hub', 'the Cloudflare "
+        "Tunnel test/tunnel']: users reach the hub more than one way, so access rules that "
+        "only one of them enforces (a Cloudflare Access policy in front of a tunnel) can be "
+        "bypassed through the other. Fix: pass ingress=IngressOptions(enabled=False) when the "
+        "Cloudflare Tunnel test/tunnel is meant to be the only way in; if both are intended "
+        "(the hub's own sign-in is the access control you rely on), say so where it is "
+        "created (CloudflareTunnel(..., exclusive=False))"
+    )
+
+
+def test_no_warning_when_both_ways_in_are_intended() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        synth_tunnel(hub=tunnel_hub(ingress=IngressOptions()), exclusive=False)
+        synth_tunnel()
 
 
 # --- Docs -------------------------------------------------------------------------------

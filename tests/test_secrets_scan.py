@@ -21,7 +21,7 @@ import pytest
 from detect_secrets import SecretsCollection
 from detect_secrets.settings import default_settings
 
-from jupyter_constructs.core._utils import sha256_of
+from jupyter_constructs.core.objects import sha256_of
 from tests.helpers import load_manifests
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,13 +31,15 @@ NOT_SCANNED = ("tests/", "imports/", "dist/")
 # Findings in the repository that are names, not values: (file, value) -> what it is.
 # A new finding fails the test: read it, and add it here only if it is not a secret.
 KNOWN_NAMES = {
-    ("jupyter_constructs/auth.py", "OAUTH_CLIENT_SECRET"): "an environment variable's name",
-    ("jupyter_constructs/bootstrap.py", "cookie-secret"): "a key name of the hub Secret",
-    ("jupyter_constructs/external_secrets.py", "jupyterhub-oidc"): "a Secret name (docstring)",
-    ("jupyter_constructs/external_secrets.py", "jupyterhub/oidc#secret"): "a remote key path",
-    ("jupyter_constructs/external_secrets.py", "db#password"): "a remote key path",
-    ("jupyter_constructs/__init__.py", "external_secrets"): "a module name",
-    ("jupyter_constructs/__init__.py", "secrets"): "a module name",
+    ("jupyter_constructs/addons/signin/oidc.py", "OAUTH_CLIENT_SECRET"): "an env var's name",
+    ("jupyter_constructs/hub/bootstrap.py", "cookie-secret"): "a key name of the hub Secret",
+    ("jupyter_constructs/addons/external_secrets.py", "jupyterhub-oidc"): "a Secret name (doc)",
+    ("jupyter_constructs/addons/external_secrets.py", "jupyterhub/oidc#secret"): "a remote key",
+    ("jupyter_constructs/addons/external_secrets.py", "db#password"): "a remote key path",
+    ("jupyter_constructs/addons/external_secrets.py", "ClusterSecretStore"): "a store kind",
+    ("jupyter_constructs/addons/external_secrets.py", "SecretStore"): "a store kind",
+    ("jupyter_constructs/__init__.py", "addons.external_secrets"): "a module name",
+    ("jupyter_constructs/__init__.py", "core.secrets"): "a module name",
     ("docs/DEPLOYMENT_GUIDE.md", "my-hub-secrets"): "a Secret name in an example",
     ("docs/DEPLOYMENT_GUIDE.md", "jupyterhub-oidc"): "a Secret name in an example",
     (

@@ -14,33 +14,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal
 
 from constructs import Construct
 
-from jupyter_constructs.core._utils import check_dns_label
 from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.objects import chart_of
+from jupyter_constructs.core.rules import check_dns_label
 from jupyter_constructs.core.secrets import SecretRef
-from jupyter_constructs.crds.io.external_secrets import (
-    ExternalSecret,
-    ExternalSecretSpec,
-    ExternalSecretSpecData,
-    ExternalSecretSpecDataRemoteRef,
-    ExternalSecretSpecSecretStoreRef,
-    ExternalSecretSpecSecretStoreRefKind,
-    ExternalSecretSpecTarget,
-    ExternalSecretSpecTargetCreationPolicy,
-)
-from jupyter_constructs.delivery.gitops import (
+from jupyter_constructs.core.sync_waves import (
     SKIP_DRY_RUN_ON_MISSING_RESOURCE,
+    SYNC_OPTIONS_ANNOTATION,
     SyncWave,
-    add_sync_option,
-    sync_wave,
 )
+from jupyter_constructs.crds.external_secrets import ExternalSecret
+from jupyter_constructs.hub.hub import JupyterHub
+
+if TYPE_CHECKING:
+    from jupyter_constructs.crds.external_secrets.externalsecret import (
+        ExternalSecretSpec,
+        ExternalSecretSpecDatum,
+        ExternalSecretSpecDatumRemoteRef,
+    )
 
 _DURATION = re.compile(r"^([0-9]+(ns|us|µs|ms|s|m|h))+$")
-_STORE_KINDS = {
-    "ClusterSecretStore": ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE,
-    "SecretStore": ExternalSecretSpecSecretStoreRefKind.SECRET_STORE,
+_STORE_KINDS: dict[str, Literal["ClusterSecretStore", "SecretStore"]] = {
+    "ClusterSecretStore": "ClusterSecretStore",
+    "SecretStore": "SecretStore",
 }
 
 
@@ -93,7 +93,7 @@ class ExternalSecretSource(Construct):
                 allowed="at least one Secret key",
                 fix='map each Secret key to a remote key, e.g. {"password": "db#password"}',
             )
-        data = []
+        data: list[ExternalSecretSpecDatum] = []
         for key, remote in sorted(keys.items()):
             SecretRef(secret_name, key)  # same key rules as every reference to it
             path, _, prop = remote.partition("#")
@@ -105,35 +105,48 @@ class ExternalSecretSource(Construct):
                     allowed="'path' or 'path#property'",
                     fix="name the entry in the store",
                 )
-            data.append(
-                ExternalSecretSpecData(
-                    secret_key=key,
-                    remote_ref=ExternalSecretSpecDataRemoteRef(key=path, property=prop or None),
-                )
-            )
+            remote_ref: ExternalSecretSpecDatumRemoteRef = {"key": path}
+            if prop:
+                remote_ref["property"] = prop
+            data.append({"secretKey": key, "remoteRef": remote_ref})
         self.secret_name = secret_name
         self.keys = frozenset(keys)
+        spec: ExternalSecretSpec = {
+            "refreshInterval": refresh_interval,
+            "secretStoreRef": {"name": store, "kind": _STORE_KINDS[store_kind]},
+            "target": {"name": secret_name, "creationPolicy": "Owner"},
+            "data": data,
+        }
         self.external_secret = ExternalSecret(
             self,
             "Resource",
-            metadata={"name": secret_name},
-            spec=ExternalSecretSpec(
-                refresh_interval=refresh_interval,
-                secret_store_ref=ExternalSecretSpecSecretStoreRef(
-                    name=store, kind=_STORE_KINDS[store_kind]
-                ),
-                target=ExternalSecretSpecTarget(
-                    name=secret_name,
-                    creation_policy=ExternalSecretSpecTargetCreationPolicy.OWNER,
-                ),
-                data=data,
-            ),
+            name=secret_name,
+            # The Secret must exist before the pods that read it: CRD-typed objects go
+            # last by default (wave 1), after the hub, whose health ArgoCD would wait for
+            # forever. Still safe on a cluster without the CRD.
+            wave=SyncWave.CONFIGURATION,
+            annotations={SYNC_OPTIONS_ANNOTATION: SKIP_DRY_RUN_ON_MISSING_RESOURCE},
+            spec=spec,
         )
 
-        # The Secret must exist before the pods that read it: CRD-typed objects go last by
-        # default (wave 1), after the hub, whose health ArgoCD would wait for forever.
-        sync_wave(self.external_secret, SyncWave.CONFIGURATION)
-        add_sync_option(self.external_secret, SKIP_DRY_RUN_ON_MISSING_RESOURCE)
+    def bind(self, hub: JupyterHub) -> None:
+        """Attach to ``hub`` (``hub.attach_addon(source)``): checks it is in the hub's namespace.
+
+        Attaching is optional; it lets the hub list this source among its add-ons.
+
+        Raises:
+            ConfigurationError: The source's chart is not in the hub's namespace.
+        """
+        namespace = chart_of(self).namespace
+        if namespace != hub.namespace:
+            raise invalid(
+                self,
+                "chart namespace",
+                namespace,
+                allowed=f"{hub.namespace!r}, the hub's namespace (pods read Secrets of "
+                "their own namespace only)",
+                fix="create the ExternalSecretSource in the hub's chart",
+            )
 
     def ref(self, key: str) -> SecretRef:
         """The ``SecretRef`` for ``key`` of the Secret this source creates."""

@@ -28,3 +28,19 @@ def invalid(
     """
     path = where.node.path if isinstance(where, Construct) else where
     return ConfigurationError(f"{path}: invalid {what} {value!r}. Allowed: {allowed}. Fix: {fix}")
+
+
+class ConfigurationWarning(UserWarning):
+    """A setup that works but is probably not what you meant, found at synth time.
+
+    Same message format as ``ConfigurationError``. Turn warnings into errors with
+    ``python -W error::jupyter_constructs.ConfigurationWarning main.py``.
+    """
+
+
+def questionable(
+    where: Construct | str, what: str, value: object, *, why: str, fix: str
+) -> ConfigurationWarning:
+    """Build a ConfigurationWarning in the house format (see ``invalid``)."""
+    path = where.node.path if isinstance(where, Construct) else where
+    return ConfigurationWarning(f"{path}: questionable {what} {value!r}: {why}. Fix: {fix}")

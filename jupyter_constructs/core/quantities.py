@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from cdk8s_plus_27 import k8s
 from constructs import Construct
 
 from jupyter_constructs.core.errors import invalid
@@ -137,14 +136,6 @@ class Resources:
             parse_cpu(where, "cpu_limit", self.cpu_limit),
             parse_memory(where, "memory_request", self.memory_request),
             parse_memory(where, "memory_limit", self.memory_limit),
-        )
-
-    def to_requirements(self) -> k8s.ResourceRequirements:
-        """The container ``resources`` as cdk8s-plus's typed struct."""
-        kube = self.to_kube()
-        return k8s.ResourceRequirements(
-            requests={k: k8s.Quantity.from_string(v) for k, v in kube["requests"].items()},
-            limits={k: k8s.Quantity.from_string(v) for k, v in kube["limits"].items()},
         )
 
     def to_kube(self) -> dict[str, Any]:

@@ -10,10 +10,7 @@ One place so that each rule is visible and explained once:
 
 from __future__ import annotations
 
-import re
 from typing import Any
-
-from cdk8s_plus_27 import k8s
 
 # Pod Security Admission labels for a namespace that enforces the restricted standard.
 RESTRICTED_NAMESPACE_LABELS = {
@@ -39,32 +36,21 @@ def restricted_container(uid: int, gid: int) -> dict[str, Any]:
     }
 
 
-def restricted_pod(fs_group: int | None = None) -> dict[str, Any]:
-    """Restricted pod ``securityContext``; ``fs_group`` makes mounted volumes writable."""
+def restricted_pod(fs_group: int | None = None, *, run_as: int | None = None) -> dict[str, Any]:
+    """Restricted pod ``securityContext`` (Kubernetes JSON).
+
+    Args:
+        fs_group: Group that owns mounted volumes, so the pod can write them. Default: none.
+        run_as: Run every container as this uid and gid unless it says otherwise (for
+            images that declare a non-numeric user). Default: the containers decide.
+    """
     context: dict[str, Any] = {"runAsNonRoot": True, "seccompProfile": dict(_RUNTIME_DEFAULT)}
+    if run_as is not None:
+        context["runAsUser"] = run_as
+        context["runAsGroup"] = run_as
     if fs_group is not None:
         context["fsGroup"] = fs_group
     return context
-
-
-def container_security_context(uid: int, gid: int) -> k8s.SecurityContext:
-    """``restricted_container`` as cdk8s-plus's typed struct."""
-    return k8s.SecurityContext(**_snake_case(restricted_container(uid, gid)))
-
-
-def pod_security_context(fs_group: int | None = None) -> k8s.PodSecurityContext:
-    """``restricted_pod`` as cdk8s-plus's typed struct."""
-    return k8s.PodSecurityContext(**_snake_case(restricted_pod(fs_group)))
-
-
-def _snake_case(json: dict[str, Any]) -> dict[str, Any]:
-    # The typed structs take Python names (runAsNonRoot -> run_as_non_root), nested too.
-    return {
-        re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): (
-            _snake_case(value) if isinstance(value, dict) else value
-        )
-        for key, value in json.items()
-    }
 
 
 def user_container_security_context() -> dict[str, Any]:

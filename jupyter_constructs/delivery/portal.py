@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from jupyter_constructs.core._utils import stable_json
 from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.objects import stable_json
 
 ANNOTATION_PREFIX = "service-catalog.jupyter-constructs.io/"
 """Prefix of the Ingress annotations written by ``ingress_annotations``."""

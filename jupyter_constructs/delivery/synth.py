@@ -76,8 +76,8 @@ from typing import Any, NoReturn
 import cdk8s
 from constructs import Construct
 
-from jupyter_constructs.core._utils import DNS_LABEL
 from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.rules import DNS_LABEL
 from jupyter_constructs.delivery.argocd import ArgoCdApplication
 from jupyter_constructs.delivery.gitops import apply_sync_waves
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from importlib import resources
 
-from cdk8s_plus_27 import k8s
 from constructs import Construct
 
 from jupyter_constructs.core import security
 from jupyter_constructs.core.images import HUB_UID
-from jupyter_constructs.delivery.gitops import SYNC_WAVE_ANNOTATION, SyncWave
+from jupyter_constructs.core.objects import KubeObject
+from jupyter_constructs.core.sync_waves import SyncWave
 
 SCRIPT_FILE = "secret_bootstrap.py"
 SCRIPT_DIR = "/etc/jupyter-constructs/bootstrap"
@@ -39,7 +39,15 @@ def bootstrap_script() -> str:
 
 
 class HubSecretBootstrap(Construct):
-    """ServiceAccount, Role, RoleBinding, script ConfigMap and Job creating ``secret_name``."""
+    """ServiceAccount, Role, RoleBinding, script ConfigMap and Job creating ``secret_name``.
+
+    Args:
+        scope: The hub.
+        id: Construct id.
+        secret_name: The Secret the Job creates.
+        image: The image the Job runs (the hub image: it has Python).
+        labels: Labels of every object and of the Job's pod.
+    """
 
     def __init__(
         self,
@@ -52,113 +60,108 @@ class HubSecretBootstrap(Construct):
     ) -> None:
         super().__init__(scope, id)
         name = f"{secret_name}-bootstrap"
-
-        def meta() -> k8s.ObjectMeta:
-            return k8s.ObjectMeta(name=name, labels=labels)
-
-        self.service_account = k8s.KubeServiceAccount(
+        self.service_account = KubeObject(
             self,
             "ServiceAccount",
-            metadata=meta(),
-            automount_service_account_token=False,
+            api_version="v1",
+            kind="ServiceAccount",
+            name=name,
+            labels=labels,
+            body={"automountServiceAccountToken": False},
         )
-        self.role = k8s.KubeRole(
+        self.role = KubeObject(
             self,
             "Role",
-            metadata=meta(),
-            rules=[
-                # Limited to the one Secret.
-                k8s.PolicyRule(
-                    api_groups=[""],
-                    resources=["secrets"],
-                    resource_names=[secret_name],
-                    verbs=["get", "patch"],
-                ),
-                # RBAC cannot restrict create by name: any Secret in this namespace.
-                k8s.PolicyRule(api_groups=[""], resources=["secrets"], verbs=["create"]),
-            ],
+            api_version="rbac.authorization.k8s.io/v1",
+            kind="Role",
+            name=name,
+            labels=labels,
+            body={
+                "rules": [
+                    # Limited to the one Secret.
+                    {
+                        "apiGroups": [""],
+                        "resources": ["secrets"],
+                        "resourceNames": [secret_name],
+                        "verbs": ["get", "patch"],
+                    },
+                    # RBAC cannot restrict create by name: any Secret in this namespace.
+                    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
+                ]
+            },
         )
-        self.role_binding = k8s.KubeRoleBinding(
+        self.role_binding = KubeObject(
             self,
             "RoleBinding",
-            metadata=meta(),
-            role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=name),
-            subjects=[k8s.Subject(kind="ServiceAccount", name=name)],
+            api_version="rbac.authorization.k8s.io/v1",
+            kind="RoleBinding",
+            name=name,
+            labels=labels,
+            body={
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+                "subjects": [{"kind": "ServiceAccount", "name": name}],
+            },
         )
-        self.config_map = k8s.KubeConfigMap(
+        self.config_map = KubeObject(
             self,
             "Script",
-            metadata=meta(),
-            data={SCRIPT_FILE: bootstrap_script()},
+            api_version="v1",
+            kind="ConfigMap",
+            name=name,
+            labels=labels,
+            body={"data": {SCRIPT_FILE: bootstrap_script()}},
         )
-        self.job = k8s.KubeJob(
+        container = {
+            "name": "bootstrap",
+            "image": image,
+            "command": ["python3", f"{SCRIPT_DIR}/{SCRIPT_FILE}"],
+            "env": [
+                {"name": "SECRET_NAME", "value": secret_name},
+                {"name": "SECRET_KEYS", "value": ",".join(SECRET_KEYS)},
+                {
+                    "name": "POD_NAMESPACE",
+                    "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}},
+                },
+            ],
+            "resources": {
+                "requests": {"cpu": "10m", "memory": "32Mi"},
+                "limits": {"cpu": "200m", "memory": "128Mi"},
+            },
+            "securityContext": security.restricted_container(HUB_UID, HUB_UID),
+            "volumeMounts": [{"name": "script", "mountPath": SCRIPT_DIR, "readOnly": True}],
+        }
+        self.job = KubeObject(
             self,
             "Job",
-            metadata=k8s.ObjectMeta(
-                name=name,
-                labels=labels,
-                annotations={
-                    SYNC_WAVE_ANNOTATION: str(int(SyncWave.SECRET_BOOTSTRAP)),
-                    "argocd.argoproj.io/hook": "Sync",
-                    "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
-                },
-            ),
-            spec=k8s.JobSpec(
-                backoff_limit=6,
-                active_deadline_seconds=600,
-                template=k8s.PodTemplateSpec(
-                    metadata=k8s.ObjectMeta(labels=labels),
-                    spec=k8s.PodSpec(
-                        service_account_name=name,
-                        # The one pod that talks to the Kubernetes API.
-                        automount_service_account_token=True,
-                        restart_policy="OnFailure",
-                        security_context=security.pod_security_context(),
-                        containers=[
-                            k8s.Container(
-                                name="bootstrap",
-                                image=image,
-                                command=["python3", f"{SCRIPT_DIR}/{SCRIPT_FILE}"],
-                                env=[
-                                    k8s.EnvVar(name="SECRET_NAME", value=secret_name),
-                                    k8s.EnvVar(name="SECRET_KEYS", value=",".join(SECRET_KEYS)),
-                                    k8s.EnvVar(
-                                        name="POD_NAMESPACE",
-                                        value_from=k8s.EnvVarSource(
-                                            field_ref=k8s.ObjectFieldSelector(
-                                                field_path="metadata.namespace"
-                                            )
-                                        ),
-                                    ),
-                                ],
-                                resources=k8s.ResourceRequirements(
-                                    requests={
-                                        "cpu": k8s.Quantity.from_string("10m"),
-                                        "memory": k8s.Quantity.from_string("32Mi"),
-                                    },
-                                    limits={
-                                        "cpu": k8s.Quantity.from_string("200m"),
-                                        "memory": k8s.Quantity.from_string("128Mi"),
-                                    },
-                                ),
-                                security_context=security.container_security_context(
-                                    HUB_UID, HUB_UID
-                                ),
-                                volume_mounts=[
-                                    k8s.VolumeMount(
-                                        name="script", mount_path=SCRIPT_DIR, read_only=True
-                                    )
-                                ],
-                            )
-                        ],
-                        volumes=[
-                            k8s.Volume(
-                                name="script", config_map=k8s.ConfigMapVolumeSource(name=name)
-                            )
-                        ],
-                    ),
-                ),
-            ),
+            api_version="batch/v1",
+            kind="Job",
+            name=name,
+            labels=labels,
+            # An ArgoCD Sync hook recreated before each sync: a Job's pod template is
+            # immutable, so a changed Job could not be applied in place.
+            annotations={
+                "argocd.argoproj.io/hook": "Sync",
+                "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
+            },
+            wave=SyncWave.SECRET_BOOTSTRAP,
+            body={
+                "spec": {
+                    "backoffLimit": 6,
+                    "activeDeadlineSeconds": 600,
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {
+                            "serviceAccountName": name,
+                            # The one pod that talks to the Kubernetes API.
+                            "automountServiceAccountToken": True,
+                            "restartPolicy": "OnFailure",
+                            "securityContext": security.restricted_pod(),
+                            "containers": [container],
+                            "volumes": [{"name": "script", "configMap": {"name": name}}],
+                        },
+                    },
+                }
+            },
         )
 
 

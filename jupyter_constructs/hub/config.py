@@ -11,7 +11,7 @@ import copy
 from importlib import resources
 from typing import Any
 
-from jupyter_constructs.core._utils import stable_json
+from jupyter_constructs.core.objects import stable_json
 
 CONFIG_FILE = "jupyterhub_config.py"
 SETTINGS_FILE = "hub_config.json"

@@ -7,9 +7,9 @@ from typing import Any
 
 from constructs import Construct
 
-from jupyter_constructs.core._utils import check_dns_label
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.quantities import parse_memory
+from jupyter_constructs.core.rules import check_dns_label
 from jupyter_constructs.core.secrets import SecretRef
 
 # The hub image's working directory; sqlite lives here on the PVC.

@@ -1,34 +1,46 @@
-"""``JupyterHub``: hub, proxy, ingress, RBAC, secrets bootstrap and the generated hub config."""
+"""``JupyterHub``: the hub, its parts, and the one way add-ons attach to it.
+
+The hub composes its parts (proxy, ingress, RBAC, secret bootstrap, database, image
+pre-puller, quota, NetworkPolicies, generated config) and keeps everything attached to
+it, so the checks that need the whole picture live here:
+
+- **Profiles**: ``hub.add_profile(...)`` creates one; ``hub.attach_profile(p)`` takes
+  one built elsewhere.
+- **Platform service bindings**: ``hub.add_binding(b)`` (every profile) or
+  ``profile.add_binding(b)`` (one profile).
+- **Any other add-on** (observability, tunnel, external secrets, yours):
+  ``hub.attach_addon(addon)`` calls ``addon.bind(hub)`` once (``HubAddon``). Add-on
+  constructs that take ``hub=`` do this in their constructor.
+
+In ``bind`` an add-on registers what it needs through the hub's public methods:
+``add_hub_service`` (a JupyterHub service and its role), ``allow_traffic`` (a
+NetworkPolicy, rendered only when the hub renders NetworkPolicies),
+``add_entry_point`` (another way users reach the hub) and the facts it reads
+(``namespace``, ``selector_labels``, ports, ``capacity_summary``...).
+"""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, Unpack
 
-import cdk8s
-import jsii
-from cdk8s_plus_27 import k8s
-from constructs import Construct, IValidation
+from constructs import Construct, Node
 
 from jupyter_constructs.core import security
-from jupyter_constructs.core._utils import (
-    LateApiObject,
-    attach_binding,
-    check_dns_label,
-    check_domain,
-    check_image,
-    sha256_of,
-)
-from jupyter_constructs.core.errors import ConfigurationError, invalid
+from jupyter_constructs.core.checks import add_check
+from jupyter_constructs.core.errors import ConfigurationError, invalid, questionable
 from jupyter_constructs.core.images import (
     DEFAULT_NOTEBOOK_IMAGE,
     HUB_IMAGE,
-    HUB_UID,
     NOTEBOOK_FS_GID,
     NOTEBOOK_UID,
     PROXY_IMAGE,
 )
+from jupyter_constructs.core.network_policy import Rule
+from jupyter_constructs.core.objects import KubeObject, chart_of, sha256_of
 from jupyter_constructs.core.quantities import Resources, Usage
+from jupyter_constructs.core.rules import check_dns_label, check_domain, check_image
 from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.hub.auth import AuthSettings, HubAuth
 from jupyter_constructs.hub.bootstrap import (
@@ -45,16 +57,34 @@ from jupyter_constructs.hub.config import (
 )
 from jupyter_constructs.hub.culler import SERVICE_NAME as CULLER_SERVICE
 from jupyter_constructs.hub.culler import IdleCuller
-from jupyter_constructs.hub.database import HUB_DATA_DIR, HubDatabase
+from jupyter_constructs.hub.database import HubDatabase
+from jupyter_constructs.hub.deployment import (
+    CONFIG_MAP,
+    DATABASE_CLAIM,
+    HUB_PORT,
+    hub_deployment_body,
+    secret_env,
+)
 from jupyter_constructs.hub.ingress import HubIngress, IngressOptions
-from jupyter_constructs.hub.network import HubNetworkPolicies, NetworkOptions
+from jupyter_constructs.hub.network import (
+    USER_COMPONENT,
+    HubNetworkPolicies,
+    NetworkOptions,
+    Selector,
+)
 from jupyter_constructs.hub.prepuller import ImagePuller, placement_key
-from jupyter_constructs.hub.profiles import NotebookProfile
+from jupyter_constructs.hub.profiles import (
+    PROFILE_LABEL,
+    NotebookProfile,
+    ProfileOptions,
+    UserPodBinding,
+)
 from jupyter_constructs.hub.proxy import (
     API_PORT,
     API_SERVICE,
     HTTP_PORT,
     METRICS_PORT,
+    PUBLIC_PORT,
     PUBLIC_SERVICE,
     HubProxy,
 )
@@ -64,18 +94,13 @@ from jupyter_constructs.hub.quota import (
     NamespaceQuota,
     capacity,
     limit_range_excess,
+    quota_objects,
     shortfall,
 )
-from jupyter_constructs.hub.storage import HOME_MOUNT_PATH, SharedData, UserStorage
+from jupyter_constructs.hub.rbac import USER_SERVICE_ACCOUNT, hub_rbac, user_service_account
+from jupyter_constructs.hub.storage import HOME_MOUNT_PATH, SharedData, UserStorage, volume_claim
 
-if TYPE_CHECKING:
-    from jupyter_constructs.addons.bindings.binding import PlatformServiceBinding
-
-HUB_PORT = 8081
 HUB_SERVICE = "hub"
-HUB_SERVICE_ACCOUNT = "hub"
-USER_SERVICE_ACCOUNT = "user-server"
-CONFIG_DIR = "/usr/local/etc/jupyterhub"
 DEFAULT_HUB_RESOURCES = Resources("500m", "2", "1Gi", "4Gi")
 APP_NAME = "jupyterhub"
 # Frozen value objects, so sharing one default instance is safe.
@@ -83,6 +108,34 @@ DEFAULT_IDLE_CULLER = IdleCuller()
 DEFAULT_QUOTA = NamespaceQuota()
 DEFAULT_CONTAINER_LIMITS = ContainerLimits()
 DEFAULT_NETWORK = NetworkOptions()
+
+
+class HubAddon(Protocol):
+    """Something that attaches to a hub: observability, a tunnel, a binding, yours.
+
+    ``JupyterHub.attach_addon(addon)`` calls ``bind`` exactly once. In ``bind`` the
+    add-on reads the facts it needs from the hub and registers what it needs through
+    the hub's public methods (``add_hub_service``, ``allow_traffic``,
+    ``add_entry_point``). It may keep the hub to answer later questions.
+    """
+
+    @property
+    def node(self) -> Node:
+        """The add-on's construct node (its path names it in messages)."""
+        ...
+
+    def bind(self, hub: JupyterHub) -> None:
+        """Attach to ``hub``; called once by ``hub.attach_addon``."""
+        ...
+
+
+class PlatformBinding(HubAddon, UserPodBinding, Protocol):
+    """A platform service binding as the hub sees it (``PlatformServiceBinding``)."""
+
+    @property
+    def name(self) -> str:
+        """The binding's name, unique per hub."""
+        ...
 
 
 class JupyterHub(Construct):
@@ -94,37 +147,52 @@ class JupyterHub(Construct):
     the hub ConfigMap with the generated config, the hub database volume, and the Job
     that creates the hub's secrets in the cluster.
 
-    Required: ``domain`` (host name users open) and ``auth`` (``OidcAuth``,
-    ``CloudflareAccessAuth``). The chart must have a namespace. Defaults:
-
-    - ``database``: ``HubDatabase.sqlite_pvc()`` (1Gi PVC).
-    - ``replicas``: 1, the only allowed value (the hub owns its database and its
-      in-memory state; two hubs corrupt sqlite and race on spawns).
-    - ``hub_image``/``proxy_image``: the pinned upstream images in ``images.py``.
-    - ``hub_resources``: 500m/2 CPU, 1Gi/4Gi memory (request/limit).
-    - ``ingress``: ``IngressOptions()`` (nginx, TLS Secret ``jupyterhub-tls``).
-    - ``existing_secret``: ``None``: the bootstrap Job creates Secret ``hub-secrets``. When
-      given, that Secret must hold keys cookie-secret, crypt-key, proxy-token and
-      (for metrics) metrics-api-token, and no Job is rendered.
-    - ``create_namespace``: True, with Pod Security Admission ``enforce: restricted``.
-    - ``notebook_image``: image of user servers when a profile names none.
-    - ``start_timeout``: 300 s for a user server to start.
-    - ``user_storage``: ``UserStorage()``: a 10Gi home PVC ``claim-{username}`` per user.
-    - ``shared_data``: ``None``; ``SharedData()`` adds a 50Gi ReadWriteMany volume that
-      every user pod mounts at /home/jovyan/shared.
-    - ``idle_culler``: ``IdleCuller()``: stop servers idle for an hour.
-    - ``quota``/``container_limits``: a ResourceQuota and a LimitRange for the namespace,
-      checked against every profile at synth; ``None`` renders neither.
-    - ``image_puller``: True: DaemonSets keep every profile image pulled on its nodes.
-    - ``network``: ``NetworkOptions()``: default-deny NetworkPolicies for the namespace
-      and one policy per component (see ``network.py`` and docs/security.md); profiles
-      with ``internet_access=True`` get public internet egress. ``None`` renders no
-      NetworkPolicy at all.
-
-    Profiles: at least one, exactly one of them the default (``add_profile``).
+    Profiles: at least one, exactly one of them the default (``add_profile``). Add-ons
+    attach through ``attach_addon`` (module docstring).
 
     One hub per namespace: object names (``hub``, ``proxy-api``, ``proxy-public``) are
     fixed and documented, because other systems (tunnels, dashboards, runbooks) use them.
+
+    Args:
+        scope: The chart (it must have a namespace).
+        id: Construct id.
+        domain: The host name users open, e.g. ``"jupyter.example.com"``.
+        auth: How users sign in (``OidcAuth``, ``CloudflareAccessAuth``).
+        database: Where the hub keeps its state. Default: ``HubDatabase.sqlite_pvc()``
+            (1Gi PVC).
+        replicas: 1, the only allowed value (the hub owns its database and its
+            in-memory state; two hubs corrupt sqlite and race on spawns).
+        hub_image: Default: the pinned upstream hub image (``core.images``).
+        proxy_image: Default: the pinned configurable-http-proxy image.
+        notebook_image: Image of user servers when a profile names none.
+        hub_resources: Default: 500m/2 CPU, 1Gi/4Gi memory (request/limit).
+        ingress: Default: ``IngressOptions()`` (nginx, TLS Secret ``jupyterhub-tls``).
+        existing_secret: Default ``None``: the bootstrap Job creates Secret
+            ``hub-secrets``. When given, that Secret must hold keys cookie-secret,
+            crypt-key, proxy-token and (for metrics) metrics-api-token, and no Job is
+            rendered.
+        create_namespace: Default True, with Pod Security Admission ``enforce: restricted``.
+        start_timeout: Seconds for a user server to start. Default: 300.
+        admin_users: Hub admins (``Authenticator.admin_users``). Default: none.
+        user_storage: Default: ``UserStorage()``, a 10Gi home PVC ``claim-{username}``
+            per user.
+        shared_data: Default ``None``; ``SharedData()`` adds a 50Gi ReadWriteMany volume
+            that every user pod mounts at /home/jovyan/shared.
+        idle_culler: Default: ``IdleCuller()``, stop servers idle for an hour; ``None``:
+            no culler.
+        quota: A ResourceQuota for the namespace, checked against every profile at
+            synth. Default: ``NamespaceQuota()``; ``None``: no quota.
+        container_limits: A LimitRange, checked the same way. Default:
+            ``ContainerLimits()``; ``None``: no LimitRange.
+        image_puller: DaemonSets keep every profile image pulled on its nodes. Default:
+            True.
+        network: Default-deny NetworkPolicies for the namespace and one policy per
+            component (``hub.network`` and docs/security.md). Default:
+            ``NetworkOptions()``; ``None`` renders no NetworkPolicy at all, the add-ons'
+            included.
+
+    Raises:
+        ConfigurationError: A value is invalid; the message says which and how to fix it.
     """
 
     def __init__(
@@ -154,7 +222,7 @@ class JupyterHub(Construct):
         network: NetworkOptions | None = DEFAULT_NETWORK,
     ) -> None:
         super().__init__(scope, id)
-        chart = cdk8s.Chart.of(self)
+        chart = chart_of(scope)
         namespace = chart.namespace
         if not namespace:
             raise invalid(
@@ -198,7 +266,7 @@ class JupyterHub(Construct):
             raise invalid(
                 self, "start_timeout", start_timeout, allowed="seconds > 0", fix="e.g. 300"
             )
-        self._check_one_hub_per_namespace(chart)
+        self._claim_namespace(chart)
 
         self.database = database or HubDatabase.sqlite_pvc()
         self.database.check(self)
@@ -209,16 +277,23 @@ class JupyterHub(Construct):
         self.hub_port = HUB_PORT
         self.proxy_api_service_name = API_SERVICE
         self.proxy_public_service_name = PUBLIC_SERVICE
-        self.proxy_public_port = 80
+        self.proxy_public_port = PUBLIC_PORT
         self.proxy_http_port = HTTP_PORT
         self.proxy_metrics_port = METRICS_PORT
         self.user_service_account_name = USER_SERVICE_ACCOUNT
         self.notebook_image = notebook_image
         self.hub_image = hub_image
         self.config = HubConfig()
+        self._service_token_env: dict[str, SecretRef] = {}
         self._profiles: list[NotebookProfile] = []
-        self._bindings: list[PlatformServiceBinding] = []
         self._pullers: list[ImagePuller] = []
+        self._addons: list[HubAddon] = []
+        self._bindings: list[PlatformBinding] = []  # every binding, in the order bound
+        self._hub_wide: list[PlatformBinding] = []
+        self._binding_profiles: dict[PlatformBinding, list[NotebookProfile]] = {}
+        self._entry_points: list[tuple[str, bool]] = []  # (what, meant to be the only one)
+        self._generation = 0  # bumped by every change that alters the generated config
+        self._config_cache: tuple[int, dict[str, str]] | None = None
         self.image_puller_enabled = image_puller
         self.user_storage = (user_storage or UserStorage()).check(self)
         self.shared_data = shared_data.check(self) if shared_data else None
@@ -226,19 +301,17 @@ class JupyterHub(Construct):
         self.quota = quota.check(self) if quota else None
         self.container_limits = container_limits.check(self) if container_limits else None
 
+        self.namespace_object: KubeObject | None = None
         if create_namespace:
-            self.namespace_object: k8s.KubeNamespace | None = k8s.KubeNamespace(
+            self.namespace_object = KubeObject(
                 self,
                 "Namespace",
-                metadata=k8s.ObjectMeta(
-                    name=self.namespace,
-                    labels={**security.RESTRICTED_NAMESPACE_LABELS},
-                ),
+                api_version="v1",
+                kind="Namespace",
+                name=self.namespace,
+                cluster_scoped=True,
+                labels=security.RESTRICTED_NAMESPACE_LABELS,
             )
-            # A Namespace is cluster-scoped; the chart would otherwise stamp its own namespace.
-            self.namespace_object.add_json_patch(cdk8s.JsonPatch.remove("/metadata/namespace"))
-        else:
-            self.namespace_object = None
 
         self.secret_bootstrap: HubSecretBootstrap | None = None
         if existing_secret is None:
@@ -250,8 +323,12 @@ class JupyterHub(Construct):
                 labels=self.labels("secret-bootstrap"),
             )
 
-        self._hub_rbac()
-        self._user_service_account()
+        self.service_account, self.role, self.role_binding = hub_rbac(
+            self, labels=self.labels("hub")
+        )
+        self.user_service_account = user_service_account(
+            self, labels=self.labels("singleuser-server")
+        )
         self._configure(start_timeout=start_timeout, admin_users=admin_users)
         if self.idle_culler is not None:
             self.add_hub_service(
@@ -259,52 +336,70 @@ class JupyterHub(Construct):
                 scopes=self.idle_culler.scopes(),
                 command=self.idle_culler.command(),
             )
-        self._storage_objects()
-        self._quota_objects()
-        self.config_map = LateApiObject(
+        self.shared_data_pvc: KubeObject | None = None
+        if self.shared_data is not None:
+            self.shared_data_pvc = volume_claim(
+                self,
+                "SharedData",
+                name=self.shared_data.claim_name,
+                labels=self.labels("shared-data"),
+                access_mode=self.shared_data.access_mode,
+                size=self.shared_data.size,
+                storage_class=self.shared_data.storage_class,
+            )
+        self.resource_quota, self.limit_range = quota_objects(
+            self, quota=self.quota, limits=self.container_limits, labels=self.labels("quota")
+        )
+        self.config_map = KubeObject(
             self,
             "Config",
             api_version="v1",
             kind="ConfigMap",
-            name="hub-config",
+            name=CONFIG_MAP,
             labels=self.labels("hub"),
-            render=lambda: {"data": self.config_files()},
+            body=lambda: {"data": self.config_files()},
         )
-        self.pvc: k8s.KubePersistentVolumeClaim | None = None
+        self.pvc: KubeObject | None = None
         if self.database.uses_volume:
-            self.pvc = k8s.KubePersistentVolumeClaim(
+            self.pvc = volume_claim(
                 self,
                 "DatabaseVolume",
-                metadata=k8s.ObjectMeta(name="hub-db-dir", labels=self.labels("hub")),
-                spec=k8s.PersistentVolumeClaimSpec(
-                    access_modes=["ReadWriteOnce"],
-                    storage_class_name=self.database.storage_class,
-                    resources=k8s.ResourceRequirements(
-                        requests={"storage": k8s.Quantity.from_string(self.database.size)}
-                    ),
-                ),
+                name=DATABASE_CLAIM,
+                labels=self.labels("hub"),
+                access_mode="ReadWriteOnce",
+                size=self.database.size,
+                storage_class=self.database.storage_class,
             )
-        self.deployment = LateApiObject(
+        self.deployment = KubeObject(
             self,
             "Deployment",
             api_version="apps/v1",
             kind="Deployment",
             name="hub",
             labels=self.labels("hub"),
-            render=self._render_deployment,
+            body=lambda: hub_deployment_body(
+                image=self.hub_image,
+                env=self._hub_env(),
+                resources=self.hub_resources,
+                selector=self.selector_labels("hub"),
+                labels=self.labels("hub"),
+                config_checksum=sha256_of(self.config_files()),
+                database_volume=self.pvc is not None,
+            ),
         )
-        self.service = k8s.KubeService(
+        self.service = KubeObject(
             self,
             "Service",
-            metadata=k8s.ObjectMeta(name=HUB_SERVICE, labels=self.labels("hub")),
-            spec=k8s.ServiceSpec(
-                selector=self.selector_labels("hub"),
-                ports=[
-                    k8s.ServicePort(
-                        name="http", port=HUB_PORT, target_port=k8s.IntOrString.from_string("http")
-                    )
-                ],
-            ),
+            api_version="v1",
+            kind="Service",
+            name=HUB_SERVICE,
+            labels=self.labels("hub"),
+            body={
+                "spec": {
+                    "selector": self.selector_labels("hub"),
+                    "ports": [{"name": "http", "port": HUB_PORT, "targetPort": "http"}],
+                }
+            },
         )
         self.proxy = HubProxy(
             self,
@@ -328,11 +423,24 @@ class JupyterHub(Construct):
                 options=ingress_options,
                 labels=self.labels("proxy"),
             )
+            self._entry_points.append((f"the Ingress of {self.node.path}", False))
         self.network_options = network
         self.network: HubNetworkPolicies | None = None
         if network is not None:
-            self.network = HubNetworkPolicies(self, "NetworkPolicies", hub=self, options=network)
-        self.node.add_validation(_HubValidation(self))
+            self.network = HubNetworkPolicies(
+                self,
+                "NetworkPolicies",
+                options=network,
+                selector_labels=self.selector_labels,
+                labels=self.labels("network-policy"),
+                hub_port=HUB_PORT,
+                identity_provider=self.auth_settings.needs_internet_egress,
+                database_port=None if self.database.uses_volume else self.database.port,
+                ingress_controller=self.ingress is not None,
+                secret_bootstrap=self.secret_bootstrap is not None,
+                image_puller=image_puller,
+            )
+        add_check(self, self._validate)
 
     # -- labels -------------------------------------------------------------------------
 
@@ -361,10 +469,41 @@ class JupyterHub(Construct):
         """Labels KubeSpawner adds to every user pod (besides its own component label)."""
         return {"app.kubernetes.io/instance": self.namespace, "app.kubernetes.io/part-of": APP_NAME}
 
-    # -- profiles and bindings ----------------------------------------------------------
+    def user_pod_selector(
+        self, profiles: Sequence[NotebookProfile] | None = None
+    ) -> dict[str, Any]:
+        """The LabelSelector of this hub's user pods, or of ``profiles``' pods only.
 
-    def add_profile(self, slug: str, *, display_name: str, **options: Any) -> NotebookProfile:
-        """Create a ``NotebookProfile`` (its options are documented there) and attach it."""
+        Args:
+            profiles: Select only these profiles' servers. Default: every user pod.
+        """
+        selector: dict[str, Any] = {
+            "matchLabels": {
+                "app.kubernetes.io/component": USER_COMPONENT,
+                "app.kubernetes.io/instance": self.namespace,
+            }
+        }
+        if profiles is not None:
+            selector["matchExpressions"] = [
+                {"key": PROFILE_LABEL, "operator": "In", "values": [p.slug for p in profiles]}
+            ]
+        return selector
+
+    # -- profiles -----------------------------------------------------------------------
+
+    def add_profile(
+        self, slug: str, *, display_name: str, **options: Unpack[ProfileOptions]
+    ) -> NotebookProfile:
+        """Create a ``NotebookProfile`` and attach it.
+
+        Args:
+            slug: The profile's short name (a DNS label, unique per hub).
+            display_name: What users see on the spawn page.
+            **options: The other ``NotebookProfile`` parameters (``ProfileOptions``).
+
+        Returns:
+            The profile.
+        """
         profile = NotebookProfile(
             self, f"Profile-{slug}", slug=slug, display_name=display_name, **options
         )
@@ -372,7 +511,11 @@ class JupyterHub(Construct):
         return profile
 
     def attach_profile(self, profile: NotebookProfile) -> None:
-        """Attach a profile built elsewhere. Slugs must be unique."""
+        """Attach a profile built elsewhere. Slugs must be unique.
+
+        Raises:
+            ConfigurationError: Another profile of this hub has the same slug.
+        """
         if any(p.slug == profile.slug for p in self._profiles):
             raise invalid(
                 self,
@@ -381,16 +524,265 @@ class JupyterHub(Construct):
                 allowed="a slug not used by another profile",
                 fix="give each profile its own slug",
             )
-        profile._hub = self
+        profile.bind(self)
         self._profiles.append(profile)
+        self._generation += 1
         if self.image_puller_enabled:
             self._pull_images_of(profile)
         if self.network is not None and profile.internet_access:
             self.network.allow_profile_internet(profile)
 
-    def add_binding(self, binding: PlatformServiceBinding) -> None:
-        """Give every profile's servers access to ``binding``'s service."""
-        attach_binding(self, self._bindings, binding)
+    @property
+    def profiles(self) -> list[NotebookProfile]:
+        """The notebook profiles, in the order users see them."""
+        return list(self._profiles)
+
+    def _pull_images_of(self, profile: NotebookProfile) -> None:
+        placement = profile.placement()
+        key = placement_key(placement)
+        image = profile.image or self.notebook_image
+        for puller in self._pullers:
+            if puller.key == key:
+                puller.add_image(image)
+                return
+        name = "image-puller" if not self._pullers else f"image-puller-{profile.slug}"
+        puller = ImagePuller(
+            self,
+            f"ImagePuller-{profile.slug}",
+            name=name,
+            labels={**self.labels("image-puller"), "hub.jupyter.org/image-puller": name},
+            selector={
+                **self.selector_labels("image-puller"),
+                "hub.jupyter.org/image-puller": name,
+            },
+            placement=placement,
+        )
+        puller.add_image(image)
+        self._pullers.append(puller)
+
+    # -- add-ons ------------------------------------------------------------------------
+
+    def attach_addon(self, addon: HubAddon) -> None:
+        """Attach ``addon``: call its ``bind(self)`` once and keep it.
+
+        Raises:
+            ConfigurationError: The add-on is already attached.
+        """
+        if addon in self._addons:
+            raise invalid(
+                self,
+                "add-on",
+                addon.node.path,
+                allowed="each add-on once",
+                fix="attach it once (constructs given hub= attach themselves)",
+            )
+        addon.bind(self)
+        self._addons.append(addon)
+        self._generation += 1
+
+    @property
+    def addons(self) -> list[HubAddon]:
+        """Everything attached to this hub (bindings included), in the order attached."""
+        return list(self._addons)
+
+    def add_binding(
+        self, binding: PlatformBinding, *, profile: NotebookProfile | None = None
+    ) -> None:
+        """Give every profile's servers (or only ``profile``'s) access to ``binding``'s service.
+
+        ``profile.add_binding(b)`` calls this with ``profile``; prefer that spelling.
+
+        Raises:
+            ConfigurationError: The binding is already bound to the hub, bound both to the
+                hub and to profiles, its name is taken, or it sets a variable another
+                binding of an affected profile sets.
+        """
+        if profile is None:
+            if binding in self._hub_wide:
+                raise invalid(
+                    self,
+                    "binding",
+                    binding.node.path,
+                    allowed="each binding once",
+                    fix="remove the second add_binding call",
+                )
+            if binding in self._binding_profiles:
+                bound_to = ", ".join(p.slug for p in self._binding_profiles[binding])
+                raise self._one_target(binding, self.node.path, bound_to)
+        elif binding in self._hub_wide:
+            raise self._one_target(binding, profile.node.path, "the hub")
+        for other in self._bindings:
+            if other is not binding and other.name == binding.name:
+                raise invalid(
+                    binding.node.path,
+                    "binding name",
+                    binding.name,
+                    allowed=f"a name no other binding of the hub uses ({other.node.path} has it)",
+                    fix="pass name= to one of them",
+                )
+        for target in self._profiles if profile is None else [profile]:
+            clash = self._clash(binding, target, self.bindings_of(target))
+            if clash:
+                raise ConfigurationError(clash)
+        if binding not in self._bindings:
+            self.attach_addon(binding)
+            self._bindings.append(binding)
+        if profile is None:
+            self._hub_wide.append(binding)
+        else:
+            self._binding_profiles.setdefault(binding, []).append(profile)
+        self._generation += 1
+
+    @staticmethod
+    def _one_target(binding: PlatformBinding, target: str, bound_to: str) -> ConfigurationError:
+        return invalid(
+            binding.node.path,
+            "binding target",
+            target,
+            allowed=f"one target per binding: it is already bound to {bound_to}",
+            fix="bind it to the hub (every profile) or to profiles, not both",
+        )
+
+    @staticmethod
+    def _clash(
+        binding: PlatformBinding, profile: NotebookProfile, others: Sequence[PlatformBinding]
+    ) -> str:
+        mine = set(binding.environment())
+        for other in others:
+            if other is binding:
+                continue
+            shared = sorted(mine & set(other.environment()))
+            if shared:
+                return str(
+                    invalid(
+                        binding.node.path,
+                        "environment variable",
+                        shared[0],
+                        allowed=f"a variable no other binding of profile {profile.slug!r} "
+                        f"sets ({other.node.path} sets it)",
+                        fix="bind only one binding of each service to a profile; bind the "
+                        "other one to another profile",
+                    )
+                )
+        return ""
+
+    @property
+    def bindings(self) -> list[PlatformBinding]:
+        """Bindings given to every profile (``add_binding``)."""
+        return list(self._hub_wide)
+
+    def bindings_of(self, profile: NotebookProfile) -> list[PlatformBinding]:
+        """Bindings reaching ``profile``'s servers: hub-wide ones, then its own."""
+        own = [b for b in self._bindings if profile in self._binding_profiles.get(b, [])]
+        return [*self._hub_wide, *(b for b in own if b not in self._hub_wide)]
+
+    def binding_profiles(self, binding: PlatformBinding) -> list[NotebookProfile] | None:
+        """The profiles ``binding`` is bound to; ``None`` when it is bound hub-wide."""
+        if binding in self._hub_wide:
+            return None
+        return list(self._binding_profiles.get(binding, []))
+
+    # -- what add-ons register ------------------------------------------------------------
+
+    def add_hub_service(
+        self,
+        name: str,
+        *,
+        scopes: Sequence[str],
+        api_token_secret_key: str | None = None,
+        command: Sequence[str] | None = None,
+    ) -> None:
+        """Declare a JupyterHub service with a role granting exactly ``scopes``.
+
+        Args:
+            name: The service's name (a DNS label, unique per hub).
+            scopes: The JupyterHub scopes its role grants, e.g. ``["read:metrics"]``.
+            api_token_secret_key: The key of the hub Secret holding the service's token
+                (external services such as Prometheus). Default: none.
+            command: A hub-managed service the hub starts itself (its token is generated
+                by the hub). Default: none.
+
+        Raises:
+            ConfigurationError: The name is not a DNS label or is taken.
+        """
+        check_dns_label(self, "hub service name", name)
+        service: dict[str, Any] = {"name": name}
+        if api_token_secret_key is not None:
+            env_var = "JUPYTERHUB_SERVICE_TOKEN_" + name.upper().replace("-", "_")
+            service["api_token_env"] = env_var
+            self._service_token_env[env_var] = SecretRef(self.secret_name, api_token_secret_key)
+        if command is not None:
+            service["command"] = list(command)
+        try:
+            self.config.add_service(service)
+            self.config.add_role(
+                {"name": f"{name}-service", "scopes": list(scopes), "services": [name]}
+            )
+        except ValueError as err:
+            raise invalid(
+                self,
+                "hub service",
+                name,
+                allowed="a name not used yet",
+                fix="give each hub service its own name",
+            ) from err
+        self._generation += 1
+
+    def allow_traffic(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        pod_selector: Selector,
+        ingress_rules: Sequence[Rule] | None = None,
+        egress_rules: Sequence[Rule] | None = None,
+        name: str | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> KubeObject | None:
+        """Add a NetworkPolicy for pods of this hub's namespace, if the hub renders them.
+
+        The one way to add a NetworkPolicy beside a hub: with ``network=None`` nothing
+        is rendered and this returns ``None``. Build the rules with
+        ``jupyter_constructs.core.network_policy`` (``ingress``, ``egress``, ``pods``,
+        ``tcp``...).
+
+        Args:
+            scope: The construct the policy belongs to (usually the add-on).
+            id: Its construct id.
+            pod_selector: The pods it applies to (a LabelSelector), or a function
+                returning it at synth.
+            ingress_rules: Allowed ingress; ``[]`` isolates, ``None`` leaves ingress alone.
+            egress_rules: Allowed egress; same meaning.
+            name: ``metadata.name``. Default: generated from the construct path.
+            labels: ``metadata.labels``. Default: none.
+
+        Returns:
+            The NetworkPolicy, or ``None`` when the hub renders no NetworkPolicies.
+        """
+        if self.network is None:
+            return None
+        return self.network.allow(
+            scope,
+            id,
+            pod_selector=pod_selector,
+            ingress_rules=ingress_rules,
+            egress_rules=egress_rules,
+            name=name,
+            labels=labels,
+        )
+
+    def add_entry_point(self, description: str, *, exclusive: bool) -> None:
+        """Record another way users reach the hub (the Ingress is one; a tunnel another).
+
+        Args:
+            description: What it is, for messages (``"the Cloudflare Tunnel prod/tunnel"``).
+            exclusive: It is meant to be the only way in. A hub with an exclusive entry
+                point and another one gets a ``ConfigurationWarning`` at synth: access
+                rules enforced only on the exclusive path can be bypassed.
+        """
+        self._entry_points.append((description, exclusive))
+
+    # -- user pods ----------------------------------------------------------------------
 
     def user_volumes(
         self, *, shared_read_only: bool
@@ -416,18 +808,42 @@ class JupyterHub(Construct):
             )
         return volumes, mounts
 
+    def profile_entry(self, profile: NotebookProfile) -> dict[str, Any]:
+        """``profile``'s ``profile_list`` entry, with this hub's defaults and bindings."""
+        volumes, mounts = self.user_volumes(shared_read_only=profile.shared_data_read_only)
+        return profile.to_profile_entry(
+            notebook_image=self.notebook_image,
+            pod_labels=self.user_pod_labels(),
+            volumes=volumes,
+            volume_mounts=mounts,
+            bindings=self.bindings_of(profile),
+        )
+
+    # -- capacity -------------------------------------------------------------------------
+
     def reserved_usage(self) -> Usage:
         """What the hub and proxy pods take from the quota before any user server."""
         return self.hub_resources.usage() + PROXY_RESOURCES.usage()
 
     def capacity_summary(self) -> dict[str, tuple[int, str]]:
-        """For each profile: how many servers of only that profile the quota admits at once,
-        and the quota item that limits it. Empty without a quota.
+        """How many servers of each profile the quota admits at once, and what limits it.
+
+        Returns:
+            Profile slug -> (servers of only that profile, the limiting quota item).
+            Empty without a quota.
         """
         if self.quota is None:
             return {}
         reserved = self.reserved_usage()
         return {p.slug: capacity(self.quota, reserved, p.usage()) for p in self._profiles}
+
+    def default_profile_capacity(self) -> int | None:
+        """Servers of the default profile the quota admits; ``None`` without quota or default."""
+        defaults = [p.slug for p in self._profiles if p.default]
+        summary = self.capacity_summary()
+        if len(defaults) != 1 or defaults[0] not in summary:
+            return None
+        return summary[defaults[0]][0]
 
     def format_capacity(self) -> str:
         """``capacity_summary`` as lines a person reads after synth."""
@@ -436,97 +852,29 @@ class JupyterHub(Construct):
             lines.append(f"  {slug}: {count} (limited by {limit})")
         return "\n".join(lines)
 
-    def _pull_images_of(self, profile: NotebookProfile) -> None:
-        key = placement_key(profile)
-        for puller in self._pullers:
-            if puller.key == key:
-                puller.add(profile)
-                return
-        name = "image-puller" if not self._pullers else f"image-puller-{profile.slug}"
-        self._pullers.append(
-            ImagePuller(
-                self,
-                f"ImagePuller-{profile.slug}",
-                name=name,
-                labels={**self.labels("image-puller"), "hub.jupyter.org/image-puller": name},
-                selector={
-                    **self.selector_labels("image-puller"),
-                    "hub.jupyter.org/image-puller": name,
-                },
-                first_profile=profile,
-            )
-        )
-
-    @property
-    def profiles(self) -> list[NotebookProfile]:
-        """The notebook profiles, in the order users see them."""
-        return list(self._profiles)
-
-    @property
-    def bindings(self) -> list[PlatformServiceBinding]:
-        """Bindings given to every profile (``add_binding``)."""
-        return list(self._bindings)
-
-    # -- hub services (metrics scrapers, culler, ...) ------------------------------------
-
-    def add_hub_service(
-        self,
-        name: str,
-        *,
-        scopes: Sequence[str],
-        api_token_secret_key: str | None = None,
-        command: Sequence[str] | None = None,
-    ) -> None:
-        """Declare a JupyterHub service with a role granting exactly ``scopes``.
-
-        ``api_token_secret_key``: the key of the hub Secret holding the service's token
-        (external services such as Prometheus). ``command``: a hub-managed service the hub
-        starts itself (its token is generated by the hub).
-        """
-        check_dns_label(self, "hub service name", name)
-        service: dict[str, Any] = {"name": name}
-        if api_token_secret_key is not None:
-            env_var = "JUPYTERHUB_SERVICE_TOKEN_" + name.upper().replace("-", "_")
-            service["api_token_env"] = env_var
-            self._service_token_env[env_var] = SecretRef(self.secret_name, api_token_secret_key)
-        if command is not None:
-            service["command"] = list(command)
-        try:
-            self.config.add_service(service)
-            self.config.add_role(
-                {"name": f"{name}-service", "scopes": list(scopes), "services": [name]}
-            )
-        except ValueError as err:
-            raise invalid(
-                self,
-                "hub service",
-                name,
-                allowed="a name not used yet",
-                fix="give each hub service its own name",
-            ) from err
-
     # -- rendering ----------------------------------------------------------------------
 
     def config_files(self) -> dict[str, str]:
         """The hub ConfigMap's files: static config, rendered settings, auth modules."""
+        cached = self._config_cache
+        if cached is not None and cached[0] == self._generation:
+            return dict(cached[1])
         files = {CONFIG_FILE: static_config_source(), SETTINGS_FILE: self.rendered_config()}
         files.update(self.auth_settings.files)
-        return dict(sorted(files.items()))
+        files = dict(sorted(files.items()))
+        self._config_cache = (self._generation, files)
+        return dict(files)
 
     def rendered_config(self) -> str:
         """``hub_config.json`` with every profile and binding added so far."""
-        self._apply_profiles()
+        # Rendered late, so add_profile/add_binding calls after construction count.
+        self.config.replace(
+            "KubeSpawner", "profile_list", [self.profile_entry(p) for p in self._profiles]
+        )
         return self.config.render()
 
-    def _apply_profiles(self) -> None:
-        # Profiles render their KubeSpawner profile_list entries; done late so that
-        # add_profile/add_binding calls made after construction are included.
-        self.config.replace(
-            "KubeSpawner", "profile_list", [p.to_profile_entry() for p in self._profiles]
-        )
-
     def validation_errors(self) -> list[str]:
-        """Checks that need every profile: one default, quota and LimitRange fit."""
+        """Checks that need every profile: one default, quota and LimitRange fit, bindings."""
         if not self._profiles:
             return [
                 str(
@@ -556,8 +904,9 @@ class JupyterHub(Construct):
         errors = []
         reserved = self.reserved_usage()
         for profile in self._profiles:
+            usage = profile.usage()
             if self.container_limits is not None:
-                excess = limit_range_excess(self.container_limits, profile)
+                excess = limit_range_excess(self.container_limits, usage)
                 if excess:
                     errors.append(
                         str(
@@ -571,7 +920,7 @@ class JupyterHub(Construct):
                         )
                     )
             if self.quota is not None:
-                missing = shortfall(self.quota, reserved, profile)
+                missing = shortfall(self.quota, reserved, usage)
                 if missing:
                     errors.append(
                         str(
@@ -584,129 +933,55 @@ class JupyterHub(Construct):
                             )
                         )
                     )
+        for binding in self._bindings:
+            targets = (
+                self._profiles if binding in self._hub_wide else self._binding_profiles[binding]
+            )
+            for profile in targets:
+                clash = self._clash(binding, profile, self.bindings_of(profile))
+                if clash:
+                    errors.append(clash)
         return errors
 
-    def _storage_objects(self) -> None:
-        storage = self.user_storage
-        traits: dict[str, Any] = {
-            "storage_pvc_ensure": True,
-            "pvc_name_template": "claim-{username}",
-            "storage_capacity": storage.size,
-            "storage_access_modes": [storage.access_mode],
-        }
-        if storage.storage_class is not None:
-            traits["storage_class"] = storage.storage_class
-        self.config.update("KubeSpawner", traits)
-        self.shared_data_pvc: k8s.KubePersistentVolumeClaim | None = None
-        if self.shared_data is not None:
-            self.shared_data_pvc = k8s.KubePersistentVolumeClaim(
-                self,
-                "SharedData",
-                metadata=k8s.ObjectMeta(
-                    name=self.shared_data.claim_name, labels=self.labels("shared-data")
-                ),
-                spec=k8s.PersistentVolumeClaimSpec(
-                    access_modes=[self.shared_data.access_mode],
-                    storage_class_name=self.shared_data.storage_class,
-                    resources=k8s.ResourceRequirements(
-                        requests={"storage": k8s.Quantity.from_string(self.shared_data.size)}
-                    ),
-                ),
-            )
-
-    def _quota_objects(self) -> None:
-        self.resource_quota: k8s.KubeResourceQuota | None = None
-        self.limit_range: k8s.KubeLimitRange | None = None
-        if self.quota is not None:
-            self.resource_quota = k8s.KubeResourceQuota(
-                self,
-                "ResourceQuota",
-                metadata=k8s.ObjectMeta(name="jupyterhub", labels=self.labels("quota")),
-                spec=k8s.ResourceQuotaSpec(
-                    hard={k: k8s.Quantity.from_string(v) for k, v in self.quota.hard().items()}
-                ),
-            )
-        if self.container_limits is not None:
-            limits = self.container_limits
-            q = k8s.Quantity.from_string
-            self.limit_range = k8s.KubeLimitRange(
-                self,
-                "LimitRange",
-                metadata=k8s.ObjectMeta(name="jupyterhub", labels=self.labels("quota")),
-                spec=k8s.LimitRangeSpec(
-                    limits=[
-                        k8s.LimitRangeItem(
-                            type="Container",
-                            max={"cpu": q(limits.max_cpu), "memory": q(limits.max_memory)},
-                            default_request={k: q(v) for k, v in limits.default_request.items()},
-                            default={k: q(v) for k, v in limits.default_limit.items()},
-                        )
-                    ]
-                ),
-            )
-
-    def _check_one_hub_per_namespace(self, chart: cdk8s.Chart) -> None:
-        for other in chart.node.find_all():
-            if other is not self and isinstance(other, JupyterHub):
-                raise invalid(
+    def _validate(self) -> list[str]:
+        errors = self.validation_errors()
+        if errors:
+            return errors
+        try:
+            self.rendered_config()
+        except ConfigurationError as err:
+            return [str(err)]
+        exclusive = [what for what, only in self._entry_points if only]
+        if exclusive and len(self._entry_points) > 1:
+            warnings.warn(
+                questionable(
                     self,
-                    "second JupyterHub in namespace",
-                    self.namespace,
-                    allowed="one JupyterHub per namespace (object names such as 'hub' and "
-                    "'proxy-public' are fixed)",
-                    fix="put each hub in its own Chart with its own namespace",
-                )
-
-    def _hub_rbac(self) -> None:
-        labels = self.labels("hub")
-        self.service_account = k8s.KubeServiceAccount(
-            self,
-            "ServiceAccount",
-            metadata=k8s.ObjectMeta(
-                name=HUB_SERVICE_ACCOUNT,
-                labels=labels,
-            ),
-            automount_service_account_token=False,
-        )
-        # Exactly what KubeSpawner uses: it creates, watches and deletes user pods and
-        # their home PVCs, and reads events to report spawn progress. No secrets, no
-        # services (KubeSpawner needs those only with internal_ssl / services_enabled).
-        self.role = k8s.KubeRole(
-            self,
-            "Role",
-            metadata=k8s.ObjectMeta(name="hub", labels=labels),
-            rules=[
-                k8s.PolicyRule(
-                    api_groups=[""],
-                    resources=["pods", "persistentvolumeclaims"],
-                    verbs=["get", "list", "watch", "create", "delete"],
+                    "entry points",
+                    [what for what, _ in self._entry_points],
+                    why="users reach the hub more than one way, so access rules that only "
+                    "one of them enforces (a Cloudflare Access policy in front of a tunnel) "
+                    "can be bypassed through the other",
+                    fix=f"pass ingress=IngressOptions(enabled=False) when {exclusive[0]} is "
+                    "meant to be the only way in; if both are intended (the hub's own sign-in "
+                    "is the access control you rely on), say so where it is created "
+                    "(CloudflareTunnel(..., exclusive=False))",
                 ),
-                k8s.PolicyRule(
-                    api_groups=[""], resources=["events"], verbs=["get", "list", "watch"]
-                ),
-            ],
-        )
-        self.role_binding = k8s.KubeRoleBinding(
-            self,
-            "RoleBinding",
-            metadata=k8s.ObjectMeta(name="hub", labels=labels),
-            role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name="hub"),
-            subjects=[k8s.Subject(kind="ServiceAccount", name=HUB_SERVICE_ACCOUNT)],
-        )
+                stacklevel=2,
+            )
+        return []
 
-    def _user_service_account(self) -> None:
-        self.user_service_account = k8s.KubeServiceAccount(
-            self,
-            "UserServiceAccount",
-            metadata=k8s.ObjectMeta(
-                name=USER_SERVICE_ACCOUNT,
-                labels=self.labels("singleuser-server"),
-            ),
-            automount_service_account_token=False,
-        )
+    def _claim_namespace(self, chart: Construct) -> None:
+        if _HUB_OF.setdefault(chart, self) is not self:
+            raise invalid(
+                self,
+                "second JupyterHub in namespace",
+                self.namespace,
+                allowed="one JupyterHub per namespace (object names such as 'hub' and "
+                "'proxy-public' are fixed)",
+                fix="put each hub in its own Chart with its own namespace",
+            )
 
     def _configure(self, *, start_timeout: int, admin_users: Sequence[str]) -> None:
-        self._service_token_env: dict[str, SecretRef] = {}
         cfg = self.config
         cfg.update(
             "JupyterHub",
@@ -736,6 +1011,15 @@ class JupyterHub(Construct):
             cfg.set_from_env(class_name, trait, env_var)
         if admin_users:
             cfg.set("Authenticator", "admin_users", sorted(admin_users))
+        storage = self.user_storage
+        storage_traits: dict[str, Any] = {
+            "storage_pvc_ensure": True,
+            "pvc_name_template": "claim-{username}",
+            "storage_capacity": storage.size,
+            "storage_access_modes": [storage.access_mode],
+        }
+        if storage.storage_class is not None:
+            storage_traits["storage_class"] = storage.storage_class
         cfg.update(
             "KubeSpawner",
             {
@@ -752,101 +1036,25 @@ class JupyterHub(Construct):
                 "http_timeout": 120,
                 "extra_labels": self.user_pod_labels(),
                 "profile_list": [],
+                **storage_traits,
             },
         )
 
     def _hub_env(self) -> list[dict[str, Any]]:
         hub_secret = self.secret_name
         # Only secrets: the namespace and everything else are in hub_config.json.
-        env: list[dict[str, Any]] = []
-        secret_env = {
+        fixed = {
             "JPY_COOKIE_SECRET": SecretRef(hub_secret, COOKIE_SECRET_KEY),
             "JUPYTERHUB_CRYPT_KEY": SecretRef(hub_secret, CRYPT_KEY_KEY),
             "CONFIGPROXY_AUTH_TOKEN": SecretRef(hub_secret, PROXY_TOKEN_KEY),
         }
-        env += [
-            {"name": name, "valueFrom": ref.env_value_from()} for name, ref in secret_env.items()
-        ]
         extra = {
             **self.database.secret_env(),
             **self.auth_settings.secret_env,
             **self._service_token_env,
         }
-        env += [
-            {"name": name, "valueFrom": ref.env_value_from()} for name, ref in sorted(extra.items())
-        ]
-        return env
-
-    def _render_deployment(self) -> dict[str, Any]:
-        # Plain Kubernetes JSON rather than typed structs: this runs for every hub at synth,
-        # and the structs' runtime type checks cost more than the rest of the render.
-        # Strict schema validation in the tests guards the shape instead.
-        health = {"httpGet": {"path": "/hub/health", "port": "http"}, "timeoutSeconds": 3}
-        if self.pvc is not None:
-            data_volume = {"name": "hub-data", "persistentVolumeClaim": {"claimName": "hub-db-dir"}}
-        else:
-            data_volume = {"name": "hub-data", "emptyDir": {}}
-        container = {
-            "name": "hub",
-            "image": self.hub_image,
-            "command": ["jupyterhub", "--config", f"{CONFIG_DIR}/{CONFIG_FILE}"],
-            "env": self._hub_env(),
-            "ports": [{"name": "http", "containerPort": HUB_PORT}],
-            "resources": self.hub_resources.to_kube(),
-            "securityContext": security.restricted_container(HUB_UID, HUB_UID),
-            # A database upgrade on start can take minutes: the startup probe allows 5.
-            "startupProbe": {**health, "periodSeconds": 5, "failureThreshold": 60},
-            "livenessProbe": {**health, "periodSeconds": 10, "failureThreshold": 6},
-            "readinessProbe": {**health, "periodSeconds": 5, "failureThreshold": 2},
-            "volumeMounts": [
-                {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
-                {"name": "hub-data", "mountPath": HUB_DATA_DIR},
-                {"name": "tmp", "mountPath": "/tmp"},
-            ],
-        }
-        return {
-            "spec": {
-                # Exactly one: see the class docstring. Recreate, so the old hub has
-                # released its database and its volume before the new one starts.
-                "replicas": 1,
-                "strategy": {"type": "Recreate"},
-                "selector": {"matchLabels": self.selector_labels("hub")},
-                "template": {
-                    "metadata": {
-                        "labels": self.labels("hub"),
-                        "annotations": {"checksum/config": sha256_of(self.config_files())},
-                    },
-                    "spec": {
-                        "serviceAccountName": HUB_SERVICE_ACCOUNT,
-                        # The hub talks to the Kubernetes API (KubeSpawner): it needs a token.
-                        "automountServiceAccountToken": True,
-                        "enableServiceLinks": False,
-                        "securityContext": security.restricted_pod(fs_group=HUB_UID),
-                        "containers": [container],
-                        "volumes": [
-                            {"name": "config", "configMap": {"name": "hub-config"}},
-                            data_volume,
-                            {"name": "tmp", "emptyDir": {}},
-                        ],
-                    },
-                },
-            }
-        }
+        return secret_env(fixed) + secret_env(dict(sorted(extra.items())))
 
 
-@jsii.implements(IValidation)
-class _HubValidation:
-    """Checks that need the whole picture; run by cdk8s at synth."""
-
-    def __init__(self, hub: JupyterHub) -> None:
-        self.hub = hub
-
-    def validate(self) -> list[str]:
-        errors = self.hub.validation_errors()
-        if errors:
-            return errors
-        try:
-            self.hub.rendered_config()
-        except ConfigurationError as err:
-            return [str(err)]
-        return []
+# The hub of each chart: one per namespace, and the chart knows it without a tree walk.
+_HUB_OF: dict[Construct, JupyterHub] = {}

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cdk8s_plus_27 import k8s
 from constructs import Construct
 
-from jupyter_constructs.core._utils import check_dns_label
+from jupyter_constructs.core.objects import KubeObject
+from jupyter_constructs.core.rules import check_dns_label
 from jupyter_constructs.hub.proxy import PUBLIC_SERVICE
 
 # Notebook kernels talk over long-lived websockets and users upload data files.
@@ -59,34 +59,34 @@ class HubIngress(Construct):
         if options.cert_manager_cluster_issuer:
             annotations["cert-manager.io/cluster-issuer"] = options.cert_manager_cluster_issuer
         annotations.update(options.annotations)
-        tls = None
+        spec: dict[str, object] = {
+            "ingressClassName": options.class_name,
+            "rules": [
+                {
+                    "host": domain,
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {
+                                    "service": {"name": PUBLIC_SERVICE, "port": {"name": "http"}}
+                                },
+                            }
+                        ]
+                    },
+                }
+            ],
+        }
         if options.tls_secret_name is not None:
-            tls = [k8s.IngressTls(hosts=[domain], secret_name=options.tls_secret_name)]
-        self.ingress = k8s.KubeIngress(
+            spec["tls"] = [{"hosts": [domain], "secretName": options.tls_secret_name}]
+        self.ingress = KubeObject(
             self,
             "Resource",
-            metadata=k8s.ObjectMeta(name="jupyterhub", labels=labels, annotations=annotations),
-            spec=k8s.IngressSpec(
-                ingress_class_name=options.class_name,
-                tls=tls,
-                rules=[
-                    k8s.IngressRule(
-                        host=domain,
-                        http=k8s.HttpIngressRuleValue(
-                            paths=[
-                                k8s.HttpIngressPath(
-                                    path="/",
-                                    path_type="Prefix",
-                                    backend=k8s.IngressBackend(
-                                        service=k8s.IngressServiceBackend(
-                                            name=PUBLIC_SERVICE,
-                                            port=k8s.ServiceBackendPort(name="http"),
-                                        )
-                                    ),
-                                )
-                            ]
-                        ),
-                    )
-                ],
-            ),
+            api_version="networking.k8s.io/v1",
+            kind="Ingress",
+            name="jupyterhub",
+            labels=labels,
+            annotations=annotations,
+            body={"spec": spec},
         )

@@ -32,49 +32,51 @@ Standard. Kubelet probes come from the node, which CNIs admit regardless of poli
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
-from cdk8s_plus_27 import k8s
 from constructs import Construct
 
-from jupyter_constructs.core._utils import check_dns_label
 from jupyter_constructs.core.errors import invalid
-from jupyter_constructs.hub.profiles import PROFILE_LABEL
+from jupyter_constructs.core.network_policy import (
+    ANY_IPV4,
+    ANY_IPV6,
+    CLOUD_METADATA_ADDRESS,
+    PRIVATE_IPV4_RANGES,
+    PRIVATE_IPV6_RANGES,
+    Peer,
+    Port,
+    Rule,
+    cidrs,
+    egress,
+    ingress,
+    network_policy,
+    pods,
+    pods_in_namespace,
+    policy_spec,
+    tcp,
+    udp,
+)
+from jupyter_constructs.core.network_policy import dns_egress as _dns_egress
+from jupyter_constructs.core.network_policy import internet as _internet
+from jupyter_constructs.core.objects import KubeObject
+from jupyter_constructs.core.rules import check_cidr, check_dns_label
+from jupyter_constructs.hub.profiles import PROFILE_LABEL, NotebookProfile
 from jupyter_constructs.hub.proxy import API_PORT, HTTP_PORT
 
-if TYPE_CHECKING:
-    from jupyter_constructs.hub.hub import JupyterHub
-    from jupyter_constructs.hub.profiles import NotebookProfile
-
-#: Addresses no pod may reach through an "internet" rule: RFC 1918, carrier-grade NAT
-#: (some clouds' pod and node ranges) and link-local, which holds the cloud metadata
-#: service 169.254.169.254.
-PRIVATE_IPV4_RANGES: tuple[str, ...] = (
-    "10.0.0.0/8",
-    "100.64.0.0/10",
-    "169.254.0.0/16",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-)
-#: IPv6 unique-local (AWS metadata is fd00:ec2::254), link-local, and the NAT64 prefixes,
-#: which translate to IPv4 addresses (private ones included).
-PRIVATE_IPV6_RANGES: tuple[str, ...] = ("64:ff9b::/96", "64:ff9b:1::/48", "fc00::/7", "fe80::/10")
-CLOUD_METADATA_ADDRESS = "169.254.169.254"
-ANY_IPV4 = "0.0.0.0/0"
-ANY_IPV6 = "::/0"
 #: Ports of the Kubernetes API server: the ``kubernetes`` Service (443) and what
 #: control planes usually listen on behind it (6443). Policies see the address after
 #: the Service is resolved, so both are needed.
 API_SERVER_PORTS = (443, 6443)
 DEFAULT_DNS_POD_LABELS = {"k8s-app": "kube-dns"}
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 #: Component label values of the pods the hub creates (``hub.selector_labels``).
 USER_COMPONENT = "singleuser-server"
 #: The port of a user server (KubeSpawner's default, container port ``notebook-port``).
 USER_PORT = 8888
+
+Selector = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
+"""A LabelSelector (``{"matchLabels": ...}``), or a function returning it at synth."""
 
 
 @dataclass(frozen=True)
@@ -121,140 +123,82 @@ class NetworkOptions:
                 allowed="the labels of the cluster DNS pods",
                 fix='keep the default {"k8s-app": "kube-dns"} unless your DNS pods differ',
             )
-        for what, cidrs in (
+        for what, blocks in (
             ("api_server_cidrs", self.api_server_cidrs),
             ("database_cidrs", self.database_cidrs),
         ):
-            if isinstance(cidrs, str) or not cidrs:
+            if isinstance(blocks, str) or not blocks:
                 raise invalid(
                     scope,
                     what,
-                    cidrs,
+                    blocks,
                     allowed="a non-empty sequence of CIDRs",
                     fix=f'pass {what}=("172.20.0.10/32",)',
                 )
-            for cidr in cidrs:
+            for cidr in blocks:
                 check_cidr(scope, what, cidr)
         return self
 
 
-def check_cidr(scope: Construct, what: str, cidr: str) -> str:
-    """Return ``cidr`` if it is an IPv4/IPv6 network in canonical form (host bits zero)."""
-    try:
-        network = ipaddress.ip_network(cidr, strict=True)
-    except (TypeError, ValueError):
-        network = None
-    if network is None or str(network) != cidr:
-        raise invalid(
-            scope,
-            what,
-            cidr,
-            allowed="a CIDR with its host bits zero, such as '10.0.0.0/16' or '172.20.0.10/32'",
-            fix="write the network address and prefix length",
-        )
-    return cidr
+def internet(options: NetworkOptions) -> list[Peer]:
+    """Every public address, IPv6 too when ``options.ipv6`` (see ``core.network_policy``)."""
+    return _internet(ipv6=options.ipv6)
 
 
-# -- building blocks (public: other constructs use them for their own policies) ---------
-
-
-def tcp(port: int | str) -> k8s.NetworkPolicyPort:
-    """A TCP port, by number or by container port name."""
-    value = k8s.IntOrString.from_number(port) if isinstance(port, int) else None
-    if value is None:
-        value = k8s.IntOrString.from_string(str(port))
-    return k8s.NetworkPolicyPort(port=value, protocol="TCP")
-
-
-def udp(port: int) -> k8s.NetworkPolicyPort:
-    """A UDP port."""
-    return k8s.NetworkPolicyPort(port=k8s.IntOrString.from_number(port), protocol="UDP")
-
-
-def pods(labels: Mapping[str, str]) -> k8s.NetworkPolicyPeer:
-    """Pods of the policy's own namespace with ``labels``."""
-    return k8s.NetworkPolicyPeer(pod_selector=k8s.LabelSelector(match_labels=dict(labels)))
-
-
-def pods_in_namespace(
-    namespace: str, labels: Mapping[str, str] | None = None
-) -> k8s.NetworkPolicyPeer:
-    """Pods of ``namespace`` (all of them, or those with ``labels``)."""
-    return k8s.NetworkPolicyPeer(
-        namespace_selector=k8s.LabelSelector(match_labels={NAMESPACE_NAME_LABEL: namespace}),
-        pod_selector=k8s.LabelSelector(match_labels=dict(labels)) if labels else None,
-    )
-
-
-def cidrs(blocks: Sequence[str]) -> list[k8s.NetworkPolicyPeer]:
-    """One ``ipBlock`` peer per CIDR."""
-    return [k8s.NetworkPolicyPeer(ip_block=k8s.IpBlock(cidr=block)) for block in blocks]
-
-
-def internet(options: NetworkOptions) -> list[k8s.NetworkPolicyPeer]:
-    """Every public address: ``0.0.0.0/0`` (and ``::/0``) minus the private ranges.
-
-    Cloud metadata (169.254.169.254, fd00:ec2::254) is inside the excluded ranges.
-    """
-    peers = [
-        k8s.NetworkPolicyPeer(
-            ip_block=k8s.IpBlock(cidr=ANY_IPV4, except_=list(PRIVATE_IPV4_RANGES))
-        )
-    ]
-    if options.ipv6:
-        peers.append(
-            k8s.NetworkPolicyPeer(
-                ip_block=k8s.IpBlock(cidr=ANY_IPV6, except_=list(PRIVATE_IPV6_RANGES))
-            )
-        )
-    return peers
-
-
-def dns_egress(options: NetworkOptions) -> k8s.NetworkPolicyEgressRule:
-    """Egress to the cluster DNS pods on 53 UDP and TCP."""
-    return k8s.NetworkPolicyEgressRule(
-        to=[pods_in_namespace(options.dns_namespace, options.dns_pod_labels)],
-        ports=[udp(53), tcp(53)],
-    )
-
-
-def egress(
-    peers: Sequence[k8s.NetworkPolicyPeer], ports: Sequence[k8s.NetworkPolicyPort] = ()
-) -> k8s.NetworkPolicyEgressRule:
-    """An egress rule; no ``ports`` means every port."""
-    return k8s.NetworkPolicyEgressRule(to=list(peers), ports=list(ports) or None)
-
-
-def ingress(
-    peers: Sequence[k8s.NetworkPolicyPeer], ports: Sequence[k8s.NetworkPolicyPort]
-) -> k8s.NetworkPolicyIngressRule:
-    """An ingress rule from ``peers`` on ``ports``."""
-    return k8s.NetworkPolicyIngressRule(from_=list(peers), ports=list(ports))
+def dns_egress(options: NetworkOptions) -> Rule:
+    """Egress to the cluster DNS pods ``options`` names, on 53 UDP and TCP."""
+    return _dns_egress(options.dns_namespace, options.dns_pod_labels)
 
 
 class HubNetworkPolicies(Construct):
     """Default deny for the hub's namespace, plus one policy per component (module docstring).
 
-    Created by ``JupyterHub`` (``hub.network``). Attributes: ``policies`` (name ->
-    ``KubeNetworkPolicy``), ``options``. Use ``allow_user_egress`` to let user pods reach
-    something else, and ``user_pod_selector`` to write your own policy for them.
+    Created by ``JupyterHub`` (``hub.network``) unless ``network=None``; every
+    NetworkPolicy of the hub and of its add-ons goes through it (``JupyterHub.allow_traffic``).
+    Attributes: ``policies`` (name given -> object), ``options``. Use ``allow_user_egress``
+    to let user pods reach something else, and ``user_pod_selector`` to write your own
+    policy for them.
+
+    Args:
+        scope: The hub.
+        id: Construct id.
+        options: Where DNS, the API server, the ingress controller and the database are.
+        selector_labels: The hub's ``selector_labels`` (component -> labels).
+        labels: Labels of the hub's own policies.
+        hub_port: The hub's port (8081).
+        identity_provider: The hub reaches an identity provider over HTTPS.
+        database_port: The external database's port; ``None`` for sqlite on a volume.
+        ingress_controller: The hub has an Ingress (the controller may reach the proxy).
+        secret_bootstrap: The hub renders its secret bootstrap Job.
+        image_puller: The hub renders image pre-puller DaemonSets.
     """
 
     def __init__(
-        self, scope: Construct, id: str, *, hub: JupyterHub, options: NetworkOptions
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        options: NetworkOptions,
+        selector_labels: Callable[[str], dict[str, str]],
+        labels: Mapping[str, str],
+        hub_port: int,
+        identity_provider: bool,
+        database_port: int | None,
+        ingress_controller: bool,
+        secret_bootstrap: bool,
+        image_puller: bool,
     ) -> None:
         super().__init__(scope, id)
         self.options = options.check(self)
-        self._hub = hub
-        self.policies: dict[str, k8s.KubeNetworkPolicy] = {}
-        sel = hub.selector_labels
+        self._selector_labels = selector_labels
+        self._labels = dict(labels)
+        self.policies: dict[str, KubeObject] = {}
+        sel = selector_labels
         hub_pods, proxy_pods, user_pods = (
             pods(sel("hub")),
             pods(sel("proxy")),
             pods(sel(USER_COMPONENT)),
         )
-        hub_port = hub.hub_port
-        user_port = USER_PORT
         dns = dns_egress(options)
         api_server = egress(cidrs(options.api_server_cidrs), [tcp(p) for p in API_SERVER_PORTS])
 
@@ -263,13 +207,13 @@ class HubNetworkPolicies(Construct):
         hub_egress = [
             dns,
             egress([proxy_pods], [tcp(API_PORT)]),
-            egress([user_pods], [tcp(user_port)]),
+            egress([user_pods], [tcp(USER_PORT)]),
             api_server,
         ]
-        if hub.auth_settings.needs_internet_egress:
+        if identity_provider:
             hub_egress.append(egress(internet(options), [tcp(443)]))
-        if not hub.database.uses_volume:
-            hub_egress.append(egress(cidrs(options.database_cidrs), [tcp(hub.database.port)]))
+        if database_port is not None:
+            hub_egress.append(egress(cidrs(options.database_cidrs), [tcp(database_port)]))
         self._policy(
             "hub",
             sel("hub"),
@@ -281,7 +225,7 @@ class HubNetworkPolicies(Construct):
             ingress([hub_pods], [tcp(API_PORT)]),
             ingress([user_pods], [tcp(HTTP_PORT)]),
         ]
-        if hub.ingress is not None and options.ingress_controller_namespace is not None:
+        if ingress_controller and options.ingress_controller_namespace is not None:
             controller = pods_in_namespace(
                 options.ingress_controller_namespace, options.ingress_controller_pod_labels
             )
@@ -293,21 +237,21 @@ class HubNetworkPolicies(Construct):
             egress_rules=[
                 dns,
                 egress([hub_pods], [tcp(hub_port)]),
-                egress([user_pods], [tcp(user_port)]),
+                egress([user_pods], [tcp(USER_PORT)]),
             ],
         )
 
         self._policy(
             USER_COMPONENT,
             sel(USER_COMPONENT),
-            ingress_rules=[ingress([proxy_pods, hub_pods], [tcp(user_port)])],
+            ingress_rules=[ingress([proxy_pods, hub_pods], [tcp(USER_PORT)])],
             egress_rules=[
                 dns,
                 egress([hub_pods], [tcp(hub_port)]),
                 egress([proxy_pods], [tcp(HTTP_PORT)]),
             ],
         )
-        if hub.secret_bootstrap is not None:
+        if secret_bootstrap:
             # It reaches the API server by the address in KUBERNETES_SERVICE_HOST: no DNS.
             self._policy(
                 "secret-bootstrap",
@@ -315,7 +259,7 @@ class HubNetworkPolicies(Construct):
                 ingress_rules=[],
                 egress_rules=[api_server],
             )
-        if hub.image_puller_enabled:
+        if image_puller:
             # Explicit, so the intent is visible: the kubelet pulls, the pods never talk.
             self._policy("image-puller", sel("image-puller"), ingress_rules=[], egress_rules=[])
 
@@ -324,10 +268,53 @@ class HubNetworkPolicies(Construct):
         name: str,
         selector: Mapping[str, str],
         *,
-        ingress_rules: Sequence[k8s.NetworkPolicyIngressRule] | None,
-        egress_rules: Sequence[k8s.NetworkPolicyEgressRule] | None,
-    ) -> k8s.KubeNetworkPolicy:
-        if name in self.policies:
+        ingress_rules: Sequence[Rule] | None,
+        egress_rules: Sequence[Rule] | None,
+    ) -> KubeObject:
+        return self.allow(
+            self,
+            name,
+            name=name,
+            labels=self._labels,
+            pod_selector={"matchLabels": dict(selector)} if selector else {},
+            ingress_rules=ingress_rules,
+            egress_rules=egress_rules,
+        )
+
+    # -- the one way to add a policy ------------------------------------------------------
+
+    def allow(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        pod_selector: Selector,
+        ingress_rules: Sequence[Rule] | None = None,
+        egress_rules: Sequence[Rule] | None = None,
+        name: str | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> KubeObject:
+        """Add a NetworkPolicy letting the selected pods receive or send what the rules say.
+
+        Args:
+            scope: The construct the policy belongs to (its path names the policy when
+                ``name`` is not given).
+            id: Its construct id.
+            pod_selector: The pods it applies to, or a function returning the selector at
+                synth (for selectors that depend on later calls).
+            ingress_rules: Allowed ingress; ``[]`` isolates the pods, ``None`` leaves
+                ingress alone. Default: ``None``.
+            egress_rules: Allowed egress, same meaning. Default: ``None``.
+            name: ``metadata.name``. Default: generated from the construct path.
+            labels: ``metadata.labels``. Default: none.
+
+        Returns:
+            The NetworkPolicy.
+
+        Raises:
+            ConfigurationError: ``name`` is already used by a policy of this hub.
+        """
+        if name is not None and name in self.policies:
             raise invalid(
                 self,
                 "NetworkPolicy name",
@@ -335,36 +322,32 @@ class HubNetworkPolicies(Construct):
                 allowed="a name not used by another policy of this hub",
                 fix="give the policy its own name",
             )
-        types = []
-        if ingress_rules is not None:
-            types.append("Ingress")
-        if egress_rules is not None:
-            types.append("Egress")
-        policy = k8s.KubeNetworkPolicy(
-            self,
-            name,
-            metadata=k8s.ObjectMeta(name=name, labels=self._hub.labels("network-policy")),
-            spec=k8s.NetworkPolicySpec(
-                # An empty selector selects every pod of the namespace.
-                pod_selector=k8s.LabelSelector(match_labels=dict(selector) or None),
-                policy_types=types,
-                ingress=list(ingress_rules) if ingress_rules else None,
-                egress=list(egress_rules) if egress_rules else None,
-            ),
+
+        def spec() -> dict[str, Any]:
+            selector = pod_selector() if callable(pod_selector) else pod_selector
+            return policy_spec(selector, ingress_rules=ingress_rules, egress_rules=egress_rules)
+
+        policy = network_policy(
+            scope,
+            id,
+            name=name,
+            labels=labels,
+            spec=spec if callable(pod_selector) else spec(),
         )
-        self.policies[name] = policy
+        if name is not None:
+            self.policies[name] = policy
         return policy
 
     # -- for profiles, bindings and users -----------------------------------------------
 
     def user_pod_selector(self, profile: NotebookProfile | None = None) -> dict[str, str]:
         """Labels selecting every user pod of this hub, or only ``profile``'s."""
-        labels = self._hub.selector_labels(USER_COMPONENT)
+        labels = self._selector_labels(USER_COMPONENT)
         if profile is not None:
             labels[PROFILE_LABEL] = profile.slug
         return labels
 
-    def allow_profile_internet(self, profile: NotebookProfile) -> k8s.KubeNetworkPolicy:
+    def allow_profile_internet(self, profile: NotebookProfile) -> KubeObject:
         """Let ``profile``'s servers reach the internet on any port (private ranges excluded)."""
         return self._policy(
             f"singleuser-internet-{profile.slug}",
@@ -377,14 +360,23 @@ class HubNetworkPolicies(Construct):
         self,
         name: str,
         *,
-        to: Sequence[k8s.NetworkPolicyPeer],
-        ports: Sequence[k8s.NetworkPolicyPort],
+        to: Sequence[Peer],
+        ports: Sequence[Port],
         profile: NotebookProfile | None = None,
-    ) -> k8s.KubeNetworkPolicy:
+    ) -> KubeObject:
         """Add policy ``name`` letting user pods (all, or ``profile``'s) reach ``to`` on ``ports``.
 
         Example: ``hub.network.allow_user_egress("singleuser-to-trino",
         to=[pods_in_namespace("trino", {"app": "trino"})], ports=[tcp(8080)])``.
+
+        Args:
+            name: The policy's name (a DNS label, unique in the hub).
+            to: Peers (``pods_in_namespace``, ``cidrs``, ...).
+            ports: Ports (``tcp``, ``udp``); at least one.
+            profile: Only this profile's servers. Default: every user pod.
+
+        Returns:
+            The NetworkPolicy.
         """
         check_dns_label(self, "NetworkPolicy name", name)
         if not ports:
@@ -404,12 +396,15 @@ class HubNetworkPolicies(Construct):
 
 
 __all__ = [
+    "ANY_IPV4",
+    "ANY_IPV6",
     "API_SERVER_PORTS",
     "CLOUD_METADATA_ADDRESS",
     "PRIVATE_IPV4_RANGES",
     "PRIVATE_IPV6_RANGES",
     "HubNetworkPolicies",
     "NetworkOptions",
+    "check_cidr",
     "cidrs",
     "dns_egress",
     "egress",

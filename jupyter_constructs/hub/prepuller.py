@@ -11,37 +11,39 @@ any other change. Images of GPU profiles are pulled only on GPU nodes.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from constructs import Construct
 
 from jupyter_constructs.core import security
-from jupyter_constructs.core._utils import LateApiObject
 from jupyter_constructs.core.images import PAUSE_IMAGE
-
-if TYPE_CHECKING:
-    from jupyter_constructs.hub.profiles import NotebookProfile
+from jupyter_constructs.core.objects import KubeObject
 
 PULLER_UID = 65534
 _TINY = {"requests": {"cpu": "0", "memory": "0"}, "limits": {"cpu": "10m", "memory": "16Mi"}}
 
 
-def placement(profile: NotebookProfile) -> dict[str, Any]:
-    """Where a profile's servers run: merged node selector and tolerations."""
-    entry = profile.to_profile_entry()["kubespawner_override"]
-    return {
-        "nodeSelector": entry.get("node_selector", {}),
-        "tolerations": entry.get("tolerations", []),
-    }
+def placement_key(placement: Mapping[str, Any]) -> str:
+    """A stable key grouping profiles that land on the same nodes.
 
-
-def placement_key(profile: NotebookProfile) -> str:
-    """A stable key grouping profiles that land on the same nodes."""
-    return json.dumps(placement(profile), sort_keys=True)
+    Args:
+        placement: A profile's ``placement()`` (``nodeSelector``, ``tolerations``).
+    """
+    return json.dumps(placement, sort_keys=True)
 
 
 class ImagePuller(Construct):
-    """One DaemonSet pulling the images of every profile that shares a placement."""
+    """One DaemonSet pulling the images of every profile that shares a placement.
+
+    Args:
+        scope: The hub.
+        id: Construct id.
+        name: The DaemonSet's name.
+        labels: Labels of the DaemonSet and its pods.
+        selector: The pods' selector labels.
+        placement: Where the pods run (``NotebookProfile.placement()``).
+    """
 
     def __init__(
         self,
@@ -51,39 +53,35 @@ class ImagePuller(Construct):
         name: str,
         labels: dict[str, str],
         selector: dict[str, str],
-        first_profile: NotebookProfile,
+        placement: Mapping[str, Any],
     ) -> None:
         super().__init__(scope, id)
         self.name = name
-        self.key = placement_key(first_profile)
-        self._profiles: list[NotebookProfile] = [first_profile]
+        self.placement = dict(placement)
+        self.key = placement_key(placement)
+        self._images: list[str] = []
         self._labels = labels
         self._selector = selector
-        self.daemon_set = LateApiObject(
+        self.daemon_set = KubeObject(
             self,
             "DaemonSet",
             api_version="apps/v1",
             kind="DaemonSet",
             name=name,
             labels=labels,
-            render=self._render,
+            body=self._render,
         )
 
-    def add(self, profile: NotebookProfile) -> None:
-        self._profiles.append(profile)
+    def add_image(self, image: str) -> None:
+        """Pull ``image`` too (once, in the order given)."""
+        if image not in self._images:
+            self._images.append(image)
 
     def images(self) -> list[str]:
         """Distinct images to pull, in profile order."""
-        images: list[str] = []
-        for profile in self._profiles:
-            image = profile.effective_image()
-            if image not in images:
-                images.append(image)
-        return images
+        return list(self._images)
 
     def _render(self) -> dict[str, Any]:
-        # Plain Kubernetes JSON (see JupyterHub._render_deployment for why).
-        where = placement(self._profiles[0])
         container_security = security.restricted_container(PULLER_UID, PULLER_UID)
         init_containers = [
             {
@@ -95,7 +93,7 @@ class ImagePuller(Construct):
                 "resources": _TINY,
                 "securityContext": container_security,
             }
-            for index, image in enumerate(self.images())
+            for index, image in enumerate(self._images)
         ]
         pod: dict[str, Any] = {
             "automountServiceAccountToken": False,
@@ -112,10 +110,10 @@ class ImagePuller(Construct):
                 }
             ],
         }
-        if where["nodeSelector"]:
-            pod["nodeSelector"] = where["nodeSelector"]
-        if where["tolerations"]:
-            pod["tolerations"] = where["tolerations"]
+        if self.placement["nodeSelector"]:
+            pod["nodeSelector"] = self.placement["nodeSelector"]
+        if self.placement["tolerations"]:
+            pod["tolerations"] = self.placement["tolerations"]
         return {
             "spec": {
                 "selector": {"matchLabels": self._selector},

@@ -10,21 +10,45 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypedDict
 
-from constructs import Construct
+from constructs import Construct, Node
 
-from jupyter_constructs.core._utils import DNS_LABEL, attach_binding, check_image
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.quantities import Usage, parse_cpu, parse_memory
+from jupyter_constructs.core.rules import DNS_LABEL, check_image
 from jupyter_constructs.hub.kubespawner_traits import KUBESPAWNER_TRAITS
 from jupyter_constructs.hub.storage import HOME_MOUNT_PATH
 
-if TYPE_CHECKING:
-    from jupyter_constructs.addons.bindings.binding import PlatformServiceBinding
-    from jupyter_constructs.hub.hub import JupyterHub
-
 PROFILE_LABEL = "jupyter-constructs.io/profile"
+"""Label on every user pod naming its profile (NetworkPolicies select by it)."""
+
+
+class UserPodBinding(Protocol):
+    """What a profile needs from a platform service binding (``PlatformServiceBinding``)."""
+
+    @property
+    def node(self) -> Node:
+        """The binding's construct node (its path names it in messages)."""
+        ...
+
+    def environment(self) -> dict[str, Any]:
+        """KubeSpawner ``environment`` entries of the binding."""
+        ...
+
+    def user_volumes(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """KubeSpawner ``volumes`` and ``volume_mounts`` for the binding's files."""
+        ...
+
+
+class ProfileHost(Protocol):
+    """What a profile needs from the hub it is attached to (``JupyterHub``)."""
+
+    def add_binding(self, binding: Any, *, profile: NotebookProfile | None = None) -> None:
+        """Bind ``binding`` to the hub, or only to ``profile``."""
+        ...
+
+
 _PULL_POLICIES = ("IfNotPresent", "Always", "Never")
 _TOLERATION_OPERATORS = ("Equal", "Exists")
 _TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -82,6 +106,33 @@ class Gpu:
         default_factory=lambda: {"nvidia.com/gpu.present": "true"}
     )
     tolerations: Sequence[Toleration] = (Toleration("nvidia.com/gpu", effect="NoSchedule"),)
+
+
+class ProfileOptions(TypedDict, total=False):
+    """The optional settings of a profile, as ``hub.add_profile`` takes them.
+
+    Each key is the ``NotebookProfile`` parameter of the same name; see its docstring
+    for meanings and defaults.
+    """
+
+    description: str
+    default: bool
+    image: str | None
+    image_pull_policy: str
+    image_pull_secrets: Sequence[str]
+    cpu_request: str
+    cpu_limit: str
+    memory_request: str
+    memory_limit: str
+    gpu: Gpu | None
+    env: Mapping[str, str] | None
+    node_selector: Mapping[str, str] | None
+    tolerations: Sequence[Toleration]
+    start_timeout: int | None
+    post_start_command: Sequence[str] | None
+    shared_data_read_only: bool
+    internet_access: bool
+    extra_overrides: Mapping[str, Any] | None
 
 
 class NotebookProfile(Construct):
@@ -201,8 +252,8 @@ class NotebookProfile(Construct):
         self.extra_overrides = dict(extra_overrides or {})
         for key in sorted(self.extra_overrides):
             self._check_override_key(key)
-        self._bindings: list[PlatformServiceBinding] = []
-        self._hub: JupyterHub | None = None
+        self._bindings: list[UserPodBinding] = []
+        self._host: ProfileHost | None = None
 
     # -- checks -------------------------------------------------------------------------
 
@@ -254,22 +305,32 @@ class NotebookProfile(Construct):
                 fix="check the spelling against KubeSpawner's configuration reference",
             )
 
-    # -- bindings -----------------------------------------------------------------------
+    # -- attaching ---------------------------------------------------------------------
 
-    def add_binding(self, binding: PlatformServiceBinding) -> None:
-        """Give only this profile's servers access to ``binding``'s service."""
-        attach_binding(self, self._bindings, binding)
+    def bind(self, hub: ProfileHost) -> None:
+        """Attach this profile to ``hub``; called by ``hub.attach_profile``, call that instead."""
+        if self._host is not None:
+            raise invalid(
+                self,
+                "profile",
+                self.slug,
+                allowed="a profile attached to one hub",
+                fix="build one profile per hub",
+            )
+        self._host = hub
 
-    @property
-    def bindings(self) -> list[PlatformServiceBinding]:
-        """Bindings of this profile only (hub-wide ones are on the hub)."""
-        return list(self._bindings)
+    def add_binding(self, binding: UserPodBinding) -> None:
+        """Give only this profile's servers access to ``binding``'s service.
 
-    # -- rendering ----------------------------------------------------------------------
+        Args:
+            binding: A platform service binding, e.g. ``PlatformServiceBinding.ray(...)``.
 
-    @property
-    def hub(self) -> JupyterHub:
-        if self._hub is None:
+        Raises:
+            ConfigurationError: The profile is not attached to a hub, the binding is
+                already bound to it or to the whole hub, or it sets a variable another
+                binding of this profile sets.
+        """
+        if self._host is None:
             raise invalid(
                 self,
                 "profile",
@@ -277,11 +338,23 @@ class NotebookProfile(Construct):
                 allowed="a profile added to a hub",
                 fix="use hub.add_profile(...) or hub.attach_profile(profile)",
             )
-        return self._hub
+        if binding in self._bindings:
+            raise invalid(
+                self,
+                "binding",
+                binding.node.path,
+                allowed="each binding once",
+                fix="remove the second add_binding call",
+            )
+        self._host.add_binding(binding, profile=self)
+        self._bindings.append(binding)
 
-    def effective_image(self) -> str:
-        """This profile's image, or the hub's notebook image."""
-        return self.image or self.hub.notebook_image
+    @property
+    def bindings(self) -> list[UserPodBinding]:
+        """Bindings of this profile only (hub-wide ones are on the hub)."""
+        return list(self._bindings)
+
+    # -- rendering ----------------------------------------------------------------------
 
     def usage(self) -> Usage:
         """The requests and limits of one server of this profile."""
@@ -293,18 +366,20 @@ class NotebookProfile(Construct):
             self.gpu.count if self.gpu else 0,
         )
 
-    def all_bindings(self) -> list[PlatformServiceBinding]:
-        """Hub-wide bindings then this profile's, without duplicates."""
-        seen: list[PlatformServiceBinding] = []
-        for binding in [*self.hub.bindings, *self._bindings]:
-            if binding not in seen:
-                seen.append(binding)
-        return seen
+    def placement(self) -> dict[str, Any]:
+        """Where this profile's servers run: its node selector and tolerations, GPU ones
+        included (Kubernetes JSON: ``nodeSelector``, ``tolerations``)."""
+        node_selector = dict(self.node_selector)
+        tolerations = [t.to_kube() for t in self.tolerations]
+        if self.gpu is not None:
+            node_selector.update(self.gpu.node_selector)
+            tolerations += [t.to_kube() for t in self.gpu.tolerations]
+        return {"nodeSelector": dict(sorted(node_selector.items())), "tolerations": tolerations}
 
-    def environment(self) -> dict[str, Any]:
-        """KubeSpawner ``environment``: bindings' variables, then the profile's own."""
+    def environment(self, bindings: Sequence[UserPodBinding]) -> dict[str, Any]:
+        """KubeSpawner ``environment``: ``bindings``' variables, then the profile's own."""
         env: dict[str, Any] = {}
-        for binding in self.all_bindings():
+        for binding in bindings:
             env.update(binding.environment())
         for name, value in self.env.items():
             if name in env:
@@ -318,10 +393,26 @@ class NotebookProfile(Construct):
             env[name] = value
         return dict(sorted(env.items()))
 
-    def to_profile_entry(self) -> dict[str, Any]:
-        """The ``profile_list`` entry."""
+    def to_profile_entry(
+        self,
+        *,
+        notebook_image: str,
+        pod_labels: Mapping[str, str],
+        volumes: Sequence[dict[str, Any]],
+        volume_mounts: Sequence[dict[str, Any]],
+        bindings: Sequence[UserPodBinding],
+    ) -> dict[str, Any]:
+        """The ``profile_list`` entry.
+
+        Args:
+            notebook_image: The hub's image for profiles that name none.
+            pod_labels: Labels the hub puts on every user pod.
+            volumes: The hub's user volumes (home, shared data).
+            volume_mounts: Their mounts.
+            bindings: The bindings reaching this profile's pods (hub-wide ones first).
+        """
         override: dict[str, Any] = {
-            "image": self.effective_image(),
+            "image": self.image or notebook_image,
             "image_pull_policy": self.image_pull_policy,
             "cpu_guarantee": float(self._cpu[0]),
             "cpu_limit": float(self._cpu[1]),
@@ -330,19 +421,16 @@ class NotebookProfile(Construct):
         }
         if self.image_pull_secrets:
             override["image_pull_secrets"] = self.image_pull_secrets
-        node_selector = dict(self.node_selector)
-        tolerations = [t.to_kube() for t in self.tolerations]
         if self.gpu is not None:
             count = str(self.gpu.count)
             override["extra_resource_guarantees"] = {self.gpu.resource_name: count}
             override["extra_resource_limits"] = {self.gpu.resource_name: count}
-            node_selector.update(self.gpu.node_selector)
-            tolerations += [t.to_kube() for t in self.gpu.tolerations]
-        if node_selector:
-            override["node_selector"] = dict(sorted(node_selector.items()))
-        if tolerations:
-            override["tolerations"] = tolerations
-        environment = self.environment()
+        where = self.placement()
+        if where["nodeSelector"]:
+            override["node_selector"] = where["nodeSelector"]
+        if where["tolerations"]:
+            override["tolerations"] = where["tolerations"]
+        environment = self.environment(bindings)
         if environment:
             override["environment"] = environment
         if self.start_timeout is not None:
@@ -352,15 +440,15 @@ class NotebookProfile(Construct):
                 "postStart": {"exec": {"command": self.post_start_command}}
             }
         # The profile label lets NetworkPolicies select one profile's servers.
-        override["extra_labels"] = {**self.hub.user_pod_labels(), PROFILE_LABEL: self.slug}
-        volumes, mounts = self.hub.user_volumes(shared_read_only=self.shared_data_read_only)
+        override["extra_labels"] = {**pod_labels, PROFILE_LABEL: self.slug}
+        all_volumes, all_mounts = list(volumes), list(volume_mounts)
         # Bindings' client config files, read-only under /etc/platform-services/<name>/.
-        for binding in self.all_bindings():
+        for binding in bindings:
             binding_volumes, binding_mounts = binding.user_volumes()
-            volumes += binding_volumes
-            mounts += binding_mounts
-        override["volumes"] = volumes
-        override["volume_mounts"] = mounts
+            all_volumes += binding_volumes
+            all_mounts += binding_mounts
+        override["volumes"] = all_volumes
+        override["volume_mounts"] = all_mounts
         override.update(self.extra_overrides)
         entry: dict[str, Any] = {
             "display_name": self.display_name,

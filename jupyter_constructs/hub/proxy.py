@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from cdk8s_plus_27 import k8s
+from typing import Any
+
 from constructs import Construct
 
 from jupyter_constructs.core import security
 from jupyter_constructs.core.images import PROXY_UID
+from jupyter_constructs.core.objects import KubeObject
 from jupyter_constructs.core.quantities import Resources
 from jupyter_constructs.core.secrets import SecretRef
 
 HTTP_PORT = 8000
 API_PORT = 8001
 METRICS_PORT = 8002
+PUBLIC_PORT = 80
 PUBLIC_SERVICE = "proxy-public"
 API_SERVICE = "proxy-api"
 DEFAULT_RESOURCES = Resources("100m", "1", "512Mi", "1Gi")
@@ -23,6 +26,16 @@ class HubProxy(Construct):
 
     One replica: configurable-http-proxy keeps its routing table in memory, and the hub
     re-adds every route on start; two proxies would disagree about routes.
+
+    Args:
+        scope: The hub.
+        id: Construct id.
+        image: The configurable-http-proxy image.
+        hub_url: Where the hub listens (``--default-target``).
+        auth_token: The proxy API token shared with the hub.
+        labels: Labels of the objects and pods.
+        selector: The pods' selector labels.
+        resources: Requests and limits. Default: 100m/1 CPU, 512Mi/1Gi memory.
     """
 
     def __init__(
@@ -38,94 +51,96 @@ class HubProxy(Construct):
         resources: Resources = DEFAULT_RESOURCES,
     ) -> None:
         super().__init__(scope, id)
-        self.deployment = k8s.KubeDeployment(
+        pod = {
+            "automountServiceAccountToken": False,
+            "enableServiceLinks": False,
+            "securityContext": security.restricted_pod(),
+            "terminationGracePeriodSeconds": 60,
+            "containers": [_container(image, hub_url, auth_token, resources)],
+        }
+        self.deployment = KubeObject(
             self,
             "Deployment",
-            metadata=k8s.ObjectMeta(name="proxy", labels=labels),
-            spec=k8s.DeploymentSpec(
-                replicas=1,
-                strategy=k8s.DeploymentStrategy(type="Recreate"),
-                selector=k8s.LabelSelector(match_labels=selector),
-                template=k8s.PodTemplateSpec(
-                    metadata=k8s.ObjectMeta(labels=labels),
-                    spec=k8s.PodSpec(
-                        automount_service_account_token=False,
-                        enable_service_links=False,
-                        security_context=security.pod_security_context(),
-                        termination_grace_period_seconds=60,
-                        containers=[self._container(image, hub_url, auth_token, resources)],
-                    ),
-                ),
-            ),
+            api_version="apps/v1",
+            kind="Deployment",
+            name="proxy",
+            labels=labels,
+            body={
+                "spec": {
+                    "replicas": 1,
+                    "strategy": {"type": "Recreate"},
+                    "selector": {"matchLabels": selector},
+                    "template": {"metadata": {"labels": labels}, "spec": pod},
+                }
+            },
         )
-        self.api_service = k8s.KubeService(
+        self.api_service = KubeObject(
             self,
             "ApiService",
-            metadata=k8s.ObjectMeta(name=API_SERVICE, labels=labels),
-            spec=k8s.ServiceSpec(
-                selector=selector,
-                ports=[
-                    k8s.ServicePort(
-                        name="api", port=API_PORT, target_port=k8s.IntOrString.from_string("api")
-                    )
-                ],
-            ),
+            api_version="v1",
+            kind="Service",
+            name=API_SERVICE,
+            labels=labels,
+            body={
+                "spec": {
+                    "selector": selector,
+                    "ports": [{"name": "api", "port": API_PORT, "targetPort": "api"}],
+                }
+            },
         )
-        self.public_service = k8s.KubeService(
+        self.public_service = KubeObject(
             self,
             "PublicService",
-            metadata=k8s.ObjectMeta(name=PUBLIC_SERVICE, labels=labels),
-            spec=k8s.ServiceSpec(
-                type="ClusterIP",
-                selector=selector,
-                ports=[
-                    k8s.ServicePort(
-                        name="http", port=80, target_port=k8s.IntOrString.from_string("http")
-                    )
-                ],
-            ),
+            api_version="v1",
+            kind="Service",
+            name=PUBLIC_SERVICE,
+            labels=labels,
+            body={
+                "spec": {
+                    "type": "ClusterIP",
+                    "selector": selector,
+                    "ports": [{"name": "http", "port": PUBLIC_PORT, "targetPort": "http"}],
+                }
+            },
         )
 
-    @staticmethod
-    def _container(
-        image: str, hub_url: str, auth_token: SecretRef, resources: Resources
-    ) -> k8s.Container:
-        health = k8s.HttpGetAction(path="/_chp_healthz", port=k8s.IntOrString.from_string("http"))
-        return k8s.Container(
-            name="chp",
-            image=image,
-            command=[
-                "configurable-http-proxy",
-                "--ip=",
-                f"--port={HTTP_PORT}",
-                "--api-ip=",
-                f"--api-port={API_PORT}",
-                f"--default-target={hub_url}",
-                f"--error-target={hub_url}/hub/error",
-                "--metrics-ip=",
-                f"--metrics-port={METRICS_PORT}",
-            ],
-            env=[
-                k8s.EnvVar(
-                    name="CONFIGPROXY_AUTH_TOKEN",
-                    value_from=k8s.EnvVarSource(
-                        secret_key_ref=k8s.SecretKeySelector(
-                            name=auth_token.name, key=auth_token.key
-                        )
-                    ),
-                )
-            ],
-            ports=[
-                k8s.ContainerPort(name="http", container_port=HTTP_PORT),
-                k8s.ContainerPort(name="api", container_port=API_PORT),
-                k8s.ContainerPort(name="metrics", container_port=METRICS_PORT),
-            ],
-            resources=resources.to_requirements(),
-            security_context=security.container_security_context(PROXY_UID, PROXY_UID),
-            liveness_probe=k8s.Probe(
-                http_get=health, period_seconds=10, failure_threshold=3, timeout_seconds=3
-            ),
-            readiness_probe=k8s.Probe(
-                http_get=health, period_seconds=5, failure_threshold=2, timeout_seconds=3
-            ),
-        )
+
+def _container(
+    image: str, hub_url: str, auth_token: SecretRef, resources: Resources
+) -> dict[str, Any]:
+    health = {"path": "/_chp_healthz", "port": "http"}
+    return {
+        "name": "chp",
+        "image": image,
+        "command": [
+            "configurable-http-proxy",
+            "--ip=",
+            f"--port={HTTP_PORT}",
+            "--api-ip=",
+            f"--api-port={API_PORT}",
+            f"--default-target={hub_url}",
+            f"--error-target={hub_url}/hub/error",
+            "--metrics-ip=",
+            f"--metrics-port={METRICS_PORT}",
+        ],
+        "env": [{"name": "CONFIGPROXY_AUTH_TOKEN", "valueFrom": auth_token.env_value_from()}],
+        "ports": [
+            {"name": "http", "containerPort": HTTP_PORT},
+            {"name": "api", "containerPort": API_PORT},
+            {"name": "metrics", "containerPort": METRICS_PORT},
+        ],
+        "resources": resources.to_kube(),
+        "securityContext": security.restricted_container(PROXY_UID, PROXY_UID),
+        "livenessProbe": {
+            "httpGet": health,
+            "periodSeconds": 10,
+            "failureThreshold": 3,
+            "timeoutSeconds": 3,
+        },
+        "readinessProbe": {
+            "httpGet": health,
+            "periodSeconds": 5,
+            "failureThreshold": 2,
+            "timeoutSeconds": 3,
+        },
+    }

@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Any
 
 from constructs import Construct
 
 from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.objects import KubeObject
 from jupyter_constructs.core.quantities import Usage, parse_cpu, parse_memory
-
-if TYPE_CHECKING:
-    from jupyter_constructs.hub.profiles import NotebookProfile
 
 
 def format_memory(size: int | Decimal) -> str:
@@ -133,9 +131,8 @@ def capacity(quota: NamespaceQuota, reserved: Usage, profile_usage: Usage) -> tu
     return counts[limiting], limiting
 
 
-def shortfall(quota: NamespaceQuota, reserved: Usage, profile: NotebookProfile) -> str | None:
-    """Why one server of ``profile`` does not fit in ``quota``, with the amount; None if it fits."""
-    usage = profile.usage()
+def shortfall(quota: NamespaceQuota, reserved: Usage, usage: Usage) -> str | None:
+    """Why one server using ``usage`` does not fit in ``quota`` (with the amount), or None."""
     free = quota.usage() - reserved
     for what, need, room, show in (
         ("CPU request", usage.requests_cpu, free.requests_cpu, format_cpu),
@@ -156,9 +153,8 @@ def shortfall(quota: NamespaceQuota, reserved: Usage, profile: NotebookProfile) 
     return None
 
 
-def limit_range_excess(limits: ContainerLimits, profile: NotebookProfile) -> str | None:
-    """Why ``profile``'s container breaks the LimitRange maximum, with the amount; None if not."""
-    usage = profile.usage()
+def limit_range_excess(limits: ContainerLimits, usage: Usage) -> str | None:
+    """Why a container using ``usage`` breaks the LimitRange maximum (with the amount), or None."""
     max_cpu = parse_cpu("ContainerLimits", "", limits.max_cpu)
     if usage.limits_cpu > max_cpu:
         return (
@@ -172,3 +168,42 @@ def limit_range_excess(limits: ContainerLimits, profile: NotebookProfile) -> str
             f"maximum {limits.max_memory} by {format_memory(usage.limits_memory - max_memory)}"
         )
     return None
+
+
+def quota_objects(
+    scope: Construct,
+    *,
+    quota: NamespaceQuota | None,
+    limits: ContainerLimits | None,
+    labels: dict[str, str],
+) -> tuple[KubeObject | None, KubeObject | None]:
+    """The namespace's ResourceQuota and LimitRange (each ``None`` when not wanted)."""
+    resource_quota = None
+    if quota is not None:
+        resource_quota = KubeObject(
+            scope,
+            "ResourceQuota",
+            api_version="v1",
+            kind="ResourceQuota",
+            name="jupyterhub",
+            labels=labels,
+            body={"spec": {"hard": quota.hard()}},
+        )
+    limit_range = None
+    if limits is not None:
+        item: dict[str, Any] = {
+            "type": "Container",
+            "max": {"cpu": limits.max_cpu, "memory": limits.max_memory},
+            "defaultRequest": dict(limits.default_request),
+            "default": dict(limits.default_limit),
+        }
+        limit_range = KubeObject(
+            scope,
+            "LimitRange",
+            api_version="v1",
+            kind="LimitRange",
+            name="jupyterhub",
+            labels=labels,
+            body={"spec": {"limits": [item]}},
+        )
+    return resource_quota, limit_range

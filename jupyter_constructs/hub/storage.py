@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from jupyter_constructs.core._utils import check_dns_label
 from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.objects import KubeObject
 from jupyter_constructs.core.quantities import parse_memory
+from jupyter_constructs.core.rules import check_dns_label
 
 HOME_MOUNT_PATH = "/home/jovyan"
 _ACCESS_MODES = ("ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany")
@@ -74,3 +75,41 @@ class SharedData:
                 fix="e.g. '/home/jovyan/shared'",
             )
         return self
+
+
+def volume_claim(
+    scope: Construct,
+    id: str,
+    *,
+    name: str,
+    labels: dict[str, str],
+    access_mode: str,
+    size: str,
+    storage_class: str | None,
+) -> KubeObject:
+    """A PersistentVolumeClaim (``v1``) for ``size`` of storage.
+
+    Args:
+        scope: The construct it belongs to.
+        id: Its construct id.
+        name: ``metadata.name``.
+        labels: ``metadata.labels``.
+        access_mode: ``ReadWriteOnce``, ``ReadWriteOncePod`` or ``ReadWriteMany``.
+        size: The storage request, a Kubernetes quantity (``"10Gi"``).
+        storage_class: The StorageClass; ``None`` uses the cluster's default.
+    """
+    return KubeObject(
+        scope,
+        id,
+        api_version="v1",
+        kind="PersistentVolumeClaim",
+        name=name,
+        labels=labels,
+        body={
+            "spec": {
+                "accessModes": [access_mode],
+                "storageClassName": storage_class,
+                "resources": {"requests": {"storage": size}},
+            }
+        },
+    )

@@ -14,77 +14,41 @@ It registers a JupyterHub service named ``prometheus`` whose only scope is
 ``metrics-api-token``, and the ServiceMonitor reads it from there. No token value is
 ever written into the manifests.
 
-The hub is passed as an object implementing ``MonitoredHub`` (the ``JupyterHub``
-construct does).
+It is a hub add-on: given ``hub=``, it attaches itself (``hub.attach_addon``), reads
+what it monitors from the hub, and registers the ``prometheus`` hub service and its
+NetworkPolicies through the hub (none when the hub renders no NetworkPolicies).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, cast
 
-from cdk8s_plus_27 import k8s
 from constructs import Construct
 
 from jupyter_constructs.addons.observability.alerts import (
     DEFAULT_RUNBOOK_BASE_URL,
     RuleGroup,
     jupyterhub_alert_rules,
+    rules_spec,
 )
 from jupyter_constructs.addons.observability.dashboard import jupyterhub_dashboard
+from jupyter_constructs.core.network_policy import ingress, pods_in_namespace, tcp
+from jupyter_constructs.core.objects import KubeObject
+from jupyter_constructs.crds.monitoring import PodMonitor, PrometheusRule, ServiceMonitor
+from jupyter_constructs.hub.bootstrap import METRICS_TOKEN_KEY
+from jupyter_constructs.hub.hub import JupyterHub
 
-# The CRD bindings live in imports/ and are installed as jupyter_constructs.crds (see
-# pyproject's package-dir); mypy reads the source tree, where that path does not exist.
-from jupyter_constructs.crds.com.coreos.monitoring import (
-    PodMonitor,
-    PodMonitorSpec,
-    PodMonitorSpecPodMetricsEndpoints,
-    PodMonitorSpecSelector,
-    PrometheusRule,
-    PrometheusRuleSpec,
-    PrometheusRuleSpecGroups,
-    PrometheusRuleSpecGroupsRules,
-    PrometheusRuleSpecGroupsRulesExpr,
-    ServiceMonitor,
-    ServiceMonitorSpec,
-    ServiceMonitorSpecEndpoints,
-    ServiceMonitorSpecEndpointsAuthorization,
-    ServiceMonitorSpecEndpointsAuthorizationCredentials,
-    ServiceMonitorSpecSelector,
-)
+if TYPE_CHECKING:
+    from jupyter_constructs.crds.monitoring.prometheusrule import PrometheusRuleSpec
 
-__all__ = ["METRICS_TOKEN_KEY", "MonitoredHub", "ObservabilityBundle"]
+__all__ = ["METRICS_TOKEN_KEY", "ObservabilityBundle"]
 
-#: Key of the hub Secret holding the token of the ``prometheus`` hub service.
-METRICS_TOKEN_KEY = "metrics-api-token"
 #: Name of the JupyterHub service (and role) Prometheus authenticates as.
 METRICS_SERVICE_NAME = "prometheus"
 #: Port of the hub Service (named ``http``) serving ``/hub/metrics``.
 HUB_PORT_NAME = "http"
-HUB_PORT = 8081
-
-
-class MonitoredHub(Protocol):
-    """What ObservabilityBundle needs from the hub construct."""
-
-    @property
-    def namespace(self) -> str: ...
-
-    @property
-    def hub_service_name(self) -> str: ...
-
-    @property
-    def secret_name(self) -> str: ...
-
-    @property
-    def proxy_metrics_port(self) -> int: ...
-
-    def selector_labels(self, component: str) -> dict[str, str]: ...
-
-    def add_hub_service(
-        self, name: str, *, scopes: list[str], api_token_secret_key: str
-    ) -> object: ...
 
 
 class ObservabilityBundle(Construct):
@@ -114,14 +78,18 @@ class ObservabilityBundle(Construct):
             namespace (the sidecar must search it, e.g. ``searchNamespace: ALL``).
         datasource_uid: Prometheus datasource uid of the dashboard. Default:
             ``"prometheus"``.
-        server_capacity, spawn_failure_rate, spawn_p95_seconds, api_p95_seconds,
-        api_5xx_ratio, event_loop_lag_seconds, runbook_base_url: passed to
+        server_capacity: user servers the namespace holds, for the "near capacity"
+            alert. Default: what the hub's quota admits of its default profile
+            (``hub.default_profile_capacity()``, read at synth); no alert without a quota.
+        spawn_failure_rate, spawn_p95_seconds, api_p95_seconds, api_5xx_ratio,
+        event_loop_lag_seconds, runbook_base_url: passed to
             ``jupyterhub_alert_rules``; same defaults.
 
     Attributes:
         service_monitor, pod_monitor, prometheus_rule, dashboard_config_map,
-        network_policies (hub, proxy): the created objects; ``rule_groups``: the alert
-        rules; ``hub_job``/``proxy_job``: the ``job`` labels the rules select.
+        network_policies (hub, proxy; none without NetworkPolicies): the created
+        objects; ``rule_groups()``: the alert rules; ``hub_job``/``proxy_job``: the
+        ``job`` labels the rules select.
     """
 
     def __init__(
@@ -129,7 +97,7 @@ class ObservabilityBundle(Construct):
         scope: Construct,
         id: str,
         *,
-        hub: MonitoredHub,
+        hub: JupyterHub,
         prometheus_namespace: str = "monitoring",
         prometheus_pod_labels: Mapping[str, str] | None = None,
         monitor_labels: Mapping[str, str] | None = None,
@@ -147,101 +115,89 @@ class ObservabilityBundle(Construct):
         runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL,
     ) -> None:
         super().__init__(scope, id)
-        namespace = hub.namespace
-        labels = dict(
+        self._monitor_labels = dict(
             monitor_labels if monitor_labels is not None else {"release": "kube-prometheus-stack"}
         )
-        prometheus_pods = dict(
+        self._prometheus_namespace = prometheus_namespace
+        self._prometheus_pods = dict(
             prometheus_pod_labels
             if prometheus_pod_labels is not None
             else {"app.kubernetes.io/name": "prometheus"}
         )
+        self._scrape_interval = scrape_interval
+        self._dashboard = (dashboard_label, dashboard_folder, dashboard_namespace, datasource_uid)
+        self._server_capacity = server_capacity
+        self._thresholds: dict[str, Any] = {
+            "spawn_failure_rate": spawn_failure_rate,
+            "spawn_p95_seconds": spawn_p95_seconds,
+            "api_p95_seconds": api_p95_seconds,
+            "api_5xx_ratio": api_5xx_ratio,
+            "event_loop_lag_seconds": event_loop_lag_seconds,
+            "runbook_base_url": runbook_base_url,
+        }
+        self.network_policies: list[KubeObject] = []
+        hub.attach_addon(self)
+        # The rules are checked now, so a bad threshold fails where it was given.
+        self.rule_groups()
 
+    def bind(self, hub: JupyterHub) -> None:
+        """Render the monitoring objects for ``hub``; called once by ``hub.attach_addon``."""
+        self._hub = hub
+        namespace = hub.namespace
+        labels = self._monitor_labels
         hub.add_hub_service(
             METRICS_SERVICE_NAME, scopes=["read:metrics"], api_token_secret_key=METRICS_TOKEN_KEY
         )
-
         self.service_monitor = ServiceMonitor(
             self,
             "hub-monitor",
-            metadata={"namespace": namespace, "labels": labels},
-            spec=ServiceMonitorSpec(
-                selector=ServiceMonitorSpecSelector(match_labels=hub.selector_labels("hub")),
-                endpoints=[
-                    ServiceMonitorSpecEndpoints(
-                        port=HUB_PORT_NAME,
-                        path="/hub/metrics",
-                        interval=scrape_interval,
-                        authorization=ServiceMonitorSpecEndpointsAuthorization(
-                            type="Bearer",
-                            credentials=ServiceMonitorSpecEndpointsAuthorizationCredentials(
-                                name=hub.secret_name, key=METRICS_TOKEN_KEY
-                            ),
-                        ),
-                    )
+            namespace=namespace,
+            labels=labels,
+            spec={
+                "selector": {"matchLabels": hub.selector_labels("hub")},
+                "endpoints": [
+                    {
+                        "port": HUB_PORT_NAME,
+                        "path": "/hub/metrics",
+                        "interval": self._scrape_interval,
+                        "authorization": {
+                            "type": "Bearer",
+                            "credentials": {"name": hub.secret_name, "key": METRICS_TOKEN_KEY},
+                        },
+                    }
                 ],
-            ),
+            },
         )
         self.pod_monitor = PodMonitor(
             self,
             "proxy-monitor",
-            metadata={"namespace": namespace, "labels": labels},
-            spec=PodMonitorSpec(
-                selector=PodMonitorSpecSelector(match_labels=hub.selector_labels("proxy")),
-                pod_metrics_endpoints=[
-                    PodMonitorSpecPodMetricsEndpoints(
-                        port_number=hub.proxy_metrics_port,
-                        path="/metrics",
-                        interval=scrape_interval,
-                    )
+            namespace=namespace,
+            labels=labels,
+            spec={
+                "selector": {"matchLabels": hub.selector_labels("proxy")},
+                "podMetricsEndpoints": [
+                    {
+                        "portNumber": hub.proxy_metrics_port,
+                        "path": "/metrics",
+                        "interval": self._scrape_interval,
+                    }
                 ],
-            ),
+            },
         )
         # Prometheus Operator's job labels: the Service name for a ServiceMonitor,
         # "<namespace>/<PodMonitor name>" for a PodMonitor (no jobLabel set).
         self.hub_job = hub.hub_service_name
         self.proxy_job = f"{namespace}/{self.pod_monitor.name}"
-
-        self.rule_groups: list[RuleGroup] = jupyterhub_alert_rules(
-            namespace=namespace,
-            hub_job=self.hub_job,
-            proxy_job=self.proxy_job,
-            spawn_failure_rate=spawn_failure_rate,
-            spawn_p95_seconds=spawn_p95_seconds,
-            api_p95_seconds=api_p95_seconds,
-            api_5xx_ratio=api_5xx_ratio,
-            server_capacity=server_capacity,
-            event_loop_lag_seconds=event_loop_lag_seconds,
-            runbook_base_url=runbook_base_url,
-        )
         self.prometheus_rule = PrometheusRule(
             self,
             "alerts",
-            metadata={"namespace": namespace, "labels": labels},
-            spec=PrometheusRuleSpec(
-                groups=[
-                    PrometheusRuleSpecGroups(
-                        name=group.name,
-                        rules=[
-                            PrometheusRuleSpecGroupsRules(
-                                alert=rule.name,
-                                expr=PrometheusRuleSpecGroupsRulesExpr.from_string(rule.expr),
-                                for_=rule.for_,
-                                labels={"severity": rule.severity.value},
-                                annotations={
-                                    "summary": rule.summary,
-                                    "description": rule.description,
-                                    "runbook_url": rule.runbook,
-                                },
-                            )
-                            for rule in group.rules
-                        ],
-                    )
-                    for group in self.rule_groups
-                ]
-            ),
+            namespace=namespace,
+            labels=labels,
+            # Late: the default capacity comes from profiles added after this call. A
+            # Prometheus rule file and a PrometheusRule spec have the same shape.
+            spec=lambda: cast("PrometheusRuleSpec", rules_spec(self.rule_groups())),
         )
-
+        label, folder, dashboard_namespace, datasource_uid = self._dashboard
         dashboard = jupyterhub_dashboard(
             namespace=namespace,
             title=f"JupyterHub ({namespace})",
@@ -250,45 +206,39 @@ class ObservabilityBundle(Construct):
             hub_job=self.hub_job,
             proxy_job=self.proxy_job,
         )
-        label_key, label_value = dashboard_label
-        self.dashboard_config_map = k8s.KubeConfigMap(
+        self.dashboard_config_map = KubeObject(
             self,
             "dashboard",
-            metadata=k8s.ObjectMeta(
-                namespace=dashboard_namespace or namespace,
-                labels={label_key: label_value},
-                annotations={"grafana_folder": dashboard_folder} if dashboard_folder else None,
-            ),
-            data={"jupyterhub.json": json.dumps(dashboard, sort_keys=True, indent=1)},
+            api_version="v1",
+            kind="ConfigMap",
+            namespace=dashboard_namespace or namespace,
+            labels={label[0]: label[1]},
+            annotations={"grafana_folder": folder} if folder else None,
+            body={"data": {"jupyterhub.json": json.dumps(dashboard, sort_keys=True, indent=1)}},
         )
-
-        prometheus_peer = k8s.NetworkPolicyPeer(
-            namespace_selector=k8s.LabelSelector(
-                match_labels={"kubernetes.io/metadata.name": prometheus_namespace}
-            ),
-            pod_selector=k8s.LabelSelector(match_labels=prometheus_pods),
-        )
+        prometheus = pods_in_namespace(self._prometheus_namespace, self._prometheus_pods)
         # One policy per component, each adding only its metrics port from Prometheus;
         # other policies selecting the same pods still apply (policies are additive).
-        self.network_policies = [
-            k8s.KubeNetworkPolicy(
+        for component, port in (("hub", hub.hub_port), ("proxy", hub.proxy_metrics_port)):
+            policy = hub.allow_traffic(
                 self,
                 f"allow-prometheus-{component}",
-                metadata=k8s.ObjectMeta(namespace=namespace),
-                spec=k8s.NetworkPolicySpec(
-                    pod_selector=k8s.LabelSelector(match_labels=hub.selector_labels(component)),
-                    policy_types=["Ingress"],
-                    ingress=[
-                        k8s.NetworkPolicyIngressRule(
-                            from_=[prometheus_peer],
-                            ports=[
-                                k8s.NetworkPolicyPort(
-                                    port=k8s.IntOrString.from_number(port), protocol="TCP"
-                                )
-                            ],
-                        )
-                    ],
-                ),
+                pod_selector={"matchLabels": hub.selector_labels(component)},
+                ingress_rules=[ingress([prometheus], [tcp(port)])],
             )
-            for component, port in (("hub", HUB_PORT), ("proxy", hub.proxy_metrics_port))
-        ]
+            if policy is not None:
+                self.network_policies.append(policy)
+
+    def rule_groups(self) -> list[RuleGroup]:
+        """The alert rules, with the capacity known now (see ``server_capacity``)."""
+        hub = self._hub
+        capacity = self._server_capacity
+        if capacity is None:
+            capacity = hub.default_profile_capacity()
+        return jupyterhub_alert_rules(
+            namespace=hub.namespace,
+            hub_job=self.hub_job,
+            proxy_job=self.proxy_job,
+            server_capacity=capacity,
+            **self._thresholds,
+        )

@@ -21,10 +21,8 @@ from urllib.parse import urlparse
 
 from constructs import Construct
 
-from jupyter_constructs.core._utils import (
-    DNS_NAME,
-)
 from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.rules import DNS_NAME
 from jupyter_constructs.hub.auth import AuthSettings, HubAuth
 
 _TEAM_DOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.cloudflareaccess\.com$")
