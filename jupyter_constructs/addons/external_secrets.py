@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 from constructs import Construct
 
 from jupyter_constructs.core.errors import invalid
-from jupyter_constructs.core.objects import chart_of
+from jupyter_constructs.core.objects import adopt, chart_namespace
 from jupyter_constructs.core.rules import check_dns_label
 from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.core.sync_waves import (
@@ -67,6 +67,7 @@ class ExternalSecretSource(Construct):
         refresh_interval: str = "1h",
     ) -> None:
         super().__init__(scope, id)
+        adopt(self, scope, id)
         check_dns_label(self, "secret_name", secret_name)
         check_dns_label(self, "store", store)
         if store_kind not in _STORE_KINDS:
@@ -137,7 +138,7 @@ class ExternalSecretSource(Construct):
         Raises:
             ConfigurationError: The source's chart is not in the hub's namespace.
         """
-        namespace = chart_of(self).namespace
+        namespace = chart_namespace(self)
         if namespace != hub.namespace:
             raise invalid(
                 self,

@@ -20,7 +20,7 @@ from constructs import Construct
 from jupyter_constructs.core import security
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.network_policy import egress, ingress, pods, tcp, udp
-from jupyter_constructs.core.objects import KubeObject, sha256_of
+from jupyter_constructs.core.objects import KubeObject, adopt, sha256_of
 from jupyter_constructs.core.quantities import Resources
 from jupyter_constructs.core.rules import check_image
 from jupyter_constructs.core.secrets import SecretRef
@@ -99,6 +99,7 @@ class CloudflareTunnel(Construct):
         exclusive: bool = True,
     ) -> None:
         super().__init__(scope, id)
+        adopt(self, scope, id)
         check_image(self, "cloudflared image", image)
         if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
             raise invalid(
@@ -207,7 +208,7 @@ class CloudflareTunnel(Construct):
             ),
         ]
         self.network_policies = [p for p in policies if p is not None]
-        hub.add_entry_point(f"the Cloudflare Tunnel {self.node.path}", exclusive=self._exclusive)
+        hub.add_entry_point("the Cloudflare Tunnel", self, exclusive=self._exclusive)
 
     def _pod_spec(self, labels: dict[str, str]) -> dict[str, Any]:
         probe = {

@@ -13,8 +13,28 @@ class ConfigurationError(ValueError):
     """
 
 
+class PathOf:
+    """The path a construct built as ``(scope, id)`` will have, worked out only when printed.
+
+    Factories check their arguments before they build the construct; asking cdk8s for a
+    path costs a round-trip to its Node.js process, so only an error message pays it.
+    """
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        self._scope = scope
+        self._id = id
+
+    def __str__(self) -> str:
+        parent = self._scope.node.path
+        return f"{parent}/{self._id}" if parent else self._id
+
+
+Where = Construct | PathOf | str
+"""Where an error is: a construct (its path is used), a ``PathOf``, or a plain label."""
+
+
 def invalid(
-    where: Construct | str,
+    where: Where,
     what: str,
     value: object,
     *,
@@ -26,7 +46,7 @@ def invalid(
     ``where`` is a construct (its path is used) or a plain label for value objects
     that are not constructs (for example ``"SecretRef"``).
     """
-    path = where.node.path if isinstance(where, Construct) else where
+    path = where.node.path if isinstance(where, Construct) else str(where)
     return ConfigurationError(f"{path}: invalid {what} {value!r}. Allowed: {allowed}. Fix: {fix}")
 
 
@@ -39,8 +59,8 @@ class ConfigurationWarning(UserWarning):
 
 
 def questionable(
-    where: Construct | str, what: str, value: object, *, why: str, fix: str
+    where: Where, what: str, value: object, *, why: str, fix: str
 ) -> ConfigurationWarning:
     """Build a ConfigurationWarning in the house format (see ``invalid``)."""
-    path = where.node.path if isinstance(where, Construct) else where
+    path = where.node.path if isinstance(where, Construct) else str(where)
     return ConfigurationWarning(f"{path}: questionable {what} {value!r}: {why}. Fix: {fix}")

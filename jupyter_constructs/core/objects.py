@@ -34,6 +34,7 @@ from typing import Any
 import cdk8s
 from constructs import Construct
 
+from jupyter_constructs.core import _names
 from jupyter_constructs.core.sync_waves import (
     SYNC_OPTIONS_ANNOTATION,
     SyncWave,
@@ -99,19 +100,23 @@ def sha256_of(data: Mapping[str, str]) -> str:
 class _ChartFacts:
     """What a chart adds to each object's metadata, read from cdk8s once per chart."""
 
-    __slots__ = ("labels", "namespace")
+    __slots__ = ("hashed_names", "labels", "namespace")
 
     def __init__(self, chart: cdk8s.Chart) -> None:
         self.namespace: str | None = chart.namespace
         self.labels: dict[str, str] = dict(chart.labels or {})
+        # Whether generated names carry a hash (Chart(disable_resource_name_hashes=...)):
+        # learnt from the first unnamed object of the chart.
+        self.hashed_names: bool | None = None
 
 
 _CHART_OF: weakref.WeakKeyDictionary[Construct, cdk8s.Chart] = weakref.WeakKeyDictionary()
+_PATH_OF: weakref.WeakKeyDictionary[Construct, str] = weakref.WeakKeyDictionary()
 _FACTS: weakref.WeakKeyDictionary[cdk8s.Chart, _ChartFacts] = weakref.WeakKeyDictionary()
 
 
 def chart_of(scope: Construct) -> cdk8s.Chart:
-    """The chart ``scope`` belongs to (``cdk8s.Chart.of``, asked once per scope).
+    """The chart ``scope`` belongs to, asking cdk8s (``cdk8s.Chart.of``) at most once.
 
     Args:
         scope: Any construct inside a chart.
@@ -119,11 +124,37 @@ def chart_of(scope: Construct) -> cdk8s.Chart:
     Returns:
         The closest chart above ``scope`` (``scope`` itself if it is a chart).
     """
+    if isinstance(scope, cdk8s.Chart):
+        return scope
     chart = _CHART_OF.get(scope)
     if chart is None:
-        chart = scope if isinstance(scope, cdk8s.Chart) else cdk8s.Chart.of(scope)
-        _CHART_OF[scope] = chart
+        chart = _CHART_OF[scope] = cdk8s.Chart.of(scope)
     return chart
+
+
+def path_of(construct: Construct) -> str:
+    """``construct.node.path``, asking cdk8s at most once per construct."""
+    path = _PATH_OF.get(construct)
+    if path is None:
+        path = _PATH_OF[construct] = construct.node.path
+    return path
+
+
+def adopt(construct: Construct, scope: Construct, id: str) -> None:
+    """Remember the chart and path of ``construct``, just built as ``(scope, id)``.
+
+    Every construct of this library calls it after ``super().__init__``, so that finding
+    the chart, the path or a generated name of what it creates costs no round-trip to
+    cdk8s.
+    """
+    _CHART_OF[construct] = chart_of(scope)
+    parent = path_of(scope)
+    _PATH_OF[construct] = f"{parent}/{id}" if parent else id
+
+
+def chart_namespace(scope: Construct) -> str | None:
+    """The namespace of ``scope``'s chart (read from cdk8s once per chart)."""
+    return _facts(chart_of(scope)).namespace
 
 
 def _facts(chart: cdk8s.Chart) -> _ChartFacts:
@@ -147,13 +178,26 @@ class _NodeMetadata:
 
 
 class _Name:
-    """``obj.name``: the name given, or the one cdk8s generated (asked once)."""
+    """``obj.name``: the name given, or the one cdk8s generates from the construct path.
+
+    The generated name is worked out in Python (``_names``); the first one of each chart
+    is compared with cdk8s's, which also tells whether the chart hashes its names.
+    """
 
     def __get__(self, obj: KubeObject | None, owner: type | None = None) -> Any:
         if obj is None:
             return self
         if obj._name is None:
-            obj._name = super(KubeObject, obj).name
+            facts = _facts(obj._chart)
+            path = path_of(obj)
+            if facts.hashed_names is None:
+                actual = super(KubeObject, obj).name
+                for hashed in (True, False):
+                    if _names.dns_label(path, include_hash=hashed) == actual:
+                        facts.hashed_names = hashed
+                obj._name = actual
+            else:
+                obj._name = _names.dns_label(path, include_hash=facts.hashed_names)
         return obj._name
 
 
@@ -213,6 +257,7 @@ class KubeObject(cdk8s.ApiObject):
             kind=kind,
             metadata=cdk8s.ApiObjectMetadata(name=name, namespace=namespace),
         )
+        adopt(self, scope, id)
         self._chart = chart_of(scope)
         self._api_version = api_version
         self._kind = kind

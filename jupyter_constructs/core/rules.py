@@ -107,8 +107,3 @@ def check_cidr(scope: Construct, what: str, cidr: str) -> str:
             fix="write the network address and prefix length",
         )
     return cidr
-
-
-def path_of(scope: Construct, id: str) -> str:
-    """The construct path a construct built as ``(scope, id)`` will have."""
-    return f"{scope.node.path}/{id}" if scope.node.path else id

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from constructs import Construct
 
 from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.objects import adopt
 from jupyter_constructs.core.rules import check_dns_label
 from jupyter_constructs.crds.argoproj import Application
 
@@ -103,6 +104,7 @@ class ArgoCdApplication(Construct):
         server_side_apply: bool = True,
     ) -> None:
         super().__init__(scope, id)
+        adopt(self, scope, id)
         check_dns_label(self, "Application name", name)
         check_dns_label(self, "project", project)
         check_dns_label(self, "destination namespace", destination_namespace)

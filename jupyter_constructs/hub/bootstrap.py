@@ -19,7 +19,7 @@ from constructs import Construct
 
 from jupyter_constructs.core import security
 from jupyter_constructs.core.images import HUB_UID
-from jupyter_constructs.core.objects import KubeObject
+from jupyter_constructs.core.objects import KubeObject, adopt
 from jupyter_constructs.core.sync_waves import SyncWave
 
 SCRIPT_FILE = "secret_bootstrap.py"
@@ -59,6 +59,7 @@ class HubSecretBootstrap(Construct):
         labels: dict[str, str],
     ) -> None:
         super().__init__(scope, id)
+        adopt(self, scope, id)
         name = f"{secret_name}-bootstrap"
         self.service_account = KubeObject(
             self,

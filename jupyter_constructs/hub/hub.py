@@ -38,7 +38,7 @@ from jupyter_constructs.core.images import (
     PROXY_IMAGE,
 )
 from jupyter_constructs.core.network_policy import Rule
-from jupyter_constructs.core.objects import KubeObject, chart_of, sha256_of
+from jupyter_constructs.core.objects import KubeObject, adopt, chart_namespace, chart_of, sha256_of
 from jupyter_constructs.core.quantities import Resources, Usage
 from jupyter_constructs.core.rules import check_dns_label, check_domain, check_image
 from jupyter_constructs.core.secrets import SecretRef
@@ -222,8 +222,9 @@ class JupyterHub(Construct):
         network: NetworkOptions | None = DEFAULT_NETWORK,
     ) -> None:
         super().__init__(scope, id)
+        adopt(self, scope, id)
         chart = chart_of(scope)
-        namespace = chart.namespace
+        namespace = chart_namespace(scope)
         if not namespace:
             raise invalid(
                 self,
@@ -291,7 +292,8 @@ class JupyterHub(Construct):
         self._bindings: list[PlatformBinding] = []  # every binding, in the order bound
         self._hub_wide: list[PlatformBinding] = []
         self._binding_profiles: dict[PlatformBinding, list[NotebookProfile]] = {}
-        self._entry_points: list[tuple[str, bool]] = []  # (what, meant to be the only one)
+        # (what, its construct, meant to be the only way in)
+        self._entry_points: list[tuple[str, Construct, bool]] = []
         self._generation = 0  # bumped by every change that alters the generated config
         self._config_cache: tuple[int, dict[str, str]] | None = None
         self.image_puller_enabled = image_puller
@@ -423,7 +425,7 @@ class JupyterHub(Construct):
                 options=ingress_options,
                 labels=self.labels("proxy"),
             )
-            self._entry_points.append((f"the Ingress of {self.node.path}", False))
+            self._entry_points.append(("the Ingress of", self, False))
         self.network_options = network
         self.network: HubNetworkPolicies | None = None
         if network is not None:
@@ -771,16 +773,17 @@ class JupyterHub(Construct):
             labels=labels,
         )
 
-    def add_entry_point(self, description: str, *, exclusive: bool) -> None:
+    def add_entry_point(self, description: str, scope: Construct, *, exclusive: bool) -> None:
         """Record another way users reach the hub (the Ingress is one; a tunnel another).
 
         Args:
-            description: What it is, for messages (``"the Cloudflare Tunnel prod/tunnel"``).
+            description: What it is, for messages (``"the Cloudflare Tunnel"``).
+            scope: The construct that provides it (its path completes the description).
             exclusive: It is meant to be the only way in. A hub with an exclusive entry
                 point and another one gets a ``ConfigurationWarning`` at synth: access
                 rules enforced only on the exclusive path can be bypassed.
         """
-        self._entry_points.append((description, exclusive))
+        self._entry_points.append((description, scope, exclusive))
 
     # -- user pods ----------------------------------------------------------------------
 
@@ -951,13 +954,16 @@ class JupyterHub(Construct):
             self.rendered_config()
         except ConfigurationError as err:
             return [str(err)]
-        exclusive = [what for what, only in self._entry_points if only]
-        if exclusive and len(self._entry_points) > 1:
+        entry_points = [
+            (f"{what} {scope.node.path}", only) for what, scope, only in self._entry_points
+        ]
+        exclusive = [what for what, only in entry_points if only]
+        if exclusive and len(entry_points) > 1:
             warnings.warn(
                 questionable(
                     self,
                     "entry points",
-                    [what for what, _ in self._entry_points],
+                    [what for what, _ in entry_points],
                     why="users reach the hub more than one way, so access rules that only "
                     "one of them enforces (a Cloudflare Access policy in front of a tunnel) "
                     "can be bypassed through the other",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from constructs import Construct
 
-from jupyter_constructs.core.objects import KubeObject
+from jupyter_constructs.core.objects import KubeObject, adopt
 from jupyter_constructs.core.rules import check_dns_label
 from jupyter_constructs.hub.proxy import PUBLIC_SERVICE
 
@@ -52,6 +52,7 @@ class HubIngress(Construct):
         labels: dict[str, str],
     ) -> None:
         super().__init__(scope, id)
+        adopt(self, scope, id)
         check_dns_label(self, "IngressOptions.class_name", options.class_name)
         annotations: dict[str, str] = {}
         if options.class_name == "nginx":

@@ -60,7 +60,7 @@ from jupyter_constructs.core.network_policy import (
 )
 from jupyter_constructs.core.network_policy import dns_egress as _dns_egress
 from jupyter_constructs.core.network_policy import internet as _internet
-from jupyter_constructs.core.objects import KubeObject
+from jupyter_constructs.core.objects import KubeObject, adopt
 from jupyter_constructs.core.rules import check_cidr, check_dns_label
 from jupyter_constructs.hub.profiles import PROFILE_LABEL, NotebookProfile
 from jupyter_constructs.hub.proxy import API_PORT, HTTP_PORT
@@ -189,6 +189,7 @@ class HubNetworkPolicies(Construct):
         image_puller: bool,
     ) -> None:
         super().__init__(scope, id)
+        adopt(self, scope, id)
         self.options = options.check(self)
         self._selector_labels = selector_labels
         self._labels = dict(labels)

@@ -18,7 +18,7 @@ from constructs import Construct
 
 from jupyter_constructs.core import security
 from jupyter_constructs.core.images import PAUSE_IMAGE
-from jupyter_constructs.core.objects import KubeObject
+from jupyter_constructs.core.objects import KubeObject, adopt
 
 PULLER_UID = 65534
 _TINY = {"requests": {"cpu": "0", "memory": "0"}, "limits": {"cpu": "10m", "memory": "16Mi"}}
@@ -56,6 +56,7 @@ class ImagePuller(Construct):
         placement: Mapping[str, Any],
     ) -> None:
         super().__init__(scope, id)
+        adopt(self, scope, id)
         self.name = name
         self.placement = dict(placement)
         self.key = placement_key(placement)

@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypedDict
 from constructs import Construct, Node
 
 from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.objects import adopt
 from jupyter_constructs.core.quantities import Usage, parse_cpu, parse_memory
 from jupyter_constructs.core.rules import DNS_LABEL, check_image
 from jupyter_constructs.hub.kubespawner_traits import KUBESPAWNER_TRAITS
@@ -172,6 +173,7 @@ class NotebookProfile(Construct):
         extra_overrides: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
+        adopt(self, scope, id)
         if not isinstance(slug, str) or not DNS_LABEL.match(slug):
             raise invalid(
                 self,

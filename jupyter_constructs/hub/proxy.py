@@ -8,7 +8,7 @@ from constructs import Construct
 
 from jupyter_constructs.core import security
 from jupyter_constructs.core.images import PROXY_UID
-from jupyter_constructs.core.objects import KubeObject
+from jupyter_constructs.core.objects import KubeObject, adopt
 from jupyter_constructs.core.quantities import Resources
 from jupyter_constructs.core.secrets import SecretRef
 
@@ -51,6 +51,7 @@ class HubProxy(Construct):
         resources: Resources = DEFAULT_RESOURCES,
     ) -> None:
         super().__init__(scope, id)
+        adopt(self, scope, id)
         pod = {
             "automountServiceAccountToken": False,
             "enableServiceLinks": False,

@@ -24,9 +24,9 @@ from constructs import Construct
 
 from jupyter_constructs.addons.bindings.contract import SERVICE_ENV
 from jupyter_constructs.core.checks import add_check
-from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.errors import Where, invalid
 from jupyter_constructs.core.network_policy import egress, pods_in_namespace, tcp
-from jupyter_constructs.core.objects import KubeObject, chart_of
+from jupyter_constructs.core.objects import KubeObject, adopt, chart_namespace
 from jupyter_constructs.core.rules import DNS_LABEL, DNS_NAME, is_labels
 from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.hub.hub import JupyterHub
@@ -41,7 +41,7 @@ _CLUSTER_SUFFIXES = ((), ("svc",), ("svc", "cluster", "local"))
 
 
 def check_secret(
-    where: str, what: str, value: object, *, optional: bool = False
+    where: Where, what: str, value: object, *, optional: bool = False
 ) -> SecretRef | None:
     """``value`` if it is a SecretRef (or None when ``optional``); a plain value is refused
     without echoing it, because it is most likely the credential itself."""
@@ -111,6 +111,7 @@ class ServiceBinding(Construct):
         name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        adopt(self, scope, id)
         if service not in SERVICE_ENV:
             raise invalid(
                 self,
@@ -244,7 +245,7 @@ class ServiceBinding(Construct):
             )
         for name, value in env.items():
             if name in spec.secret:
-                check_secret(self.node.path, name, value)
+                check_secret(self, name, value)
             elif not isinstance(value, str) or not value:
                 raise invalid(
                     self,
@@ -272,7 +273,7 @@ class ServiceBinding(Construct):
                 allowed=f"the hub it is bound to already ({self._hub.node.path})",
                 fix="create one binding per hub",
             )
-        namespace = chart_of(self).namespace
+        namespace = chart_namespace(self)
         if namespace != hub.namespace:
             raise invalid(
                 self,

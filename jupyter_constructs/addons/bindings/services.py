@@ -24,8 +24,8 @@ from constructs import Construct
 
 from jupyter_constructs.addons.bindings.binding import ServiceBinding
 from jupyter_constructs.addons.bindings.binding import check_secret as _secret
-from jupyter_constructs.core.errors import invalid
-from jupyter_constructs.core.rules import path_of as _path
+from jupyter_constructs.core.errors import PathOf as _path
+from jupyter_constructs.core.errors import Where, invalid
 from jupyter_constructs.core.secrets import SecretRef
 
 _TEXT = re.compile(r"^[^\s{}]+$")
@@ -60,7 +60,7 @@ class KafkaSaslMechanism(enum.Enum):
     SCRAM_SHA_512 = "SCRAM-SHA-512"
 
 
-def _text(where: str, what: str, value: object, example: str) -> str:
+def _text(where: Where, what: str, value: object, example: str) -> str:
     if not isinstance(value, str) or not _TEXT.match(value):
         raise invalid(
             where,
@@ -72,7 +72,7 @@ def _text(where: str, what: str, value: object, example: str) -> str:
     return value
 
 
-def _enum(where: str, what: str, value: object, kind: type[enum.Enum]) -> Any:
+def _enum(where: Where, what: str, value: object, kind: type[enum.Enum]) -> Any:
     if not isinstance(value, kind):
         raise invalid(
             where,

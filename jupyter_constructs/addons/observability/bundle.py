@@ -35,7 +35,7 @@ from jupyter_constructs.addons.observability.alerts import (
 )
 from jupyter_constructs.addons.observability.dashboard import jupyterhub_dashboard
 from jupyter_constructs.core.network_policy import ingress, pods_in_namespace, tcp
-from jupyter_constructs.core.objects import KubeObject
+from jupyter_constructs.core.objects import KubeObject, adopt
 from jupyter_constructs.crds.monitoring import PodMonitor, PrometheusRule, ServiceMonitor
 from jupyter_constructs.hub.bootstrap import METRICS_TOKEN_KEY
 from jupyter_constructs.hub.hub import JupyterHub
@@ -115,6 +115,7 @@ class ObservabilityBundle(Construct):
         runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL,
     ) -> None:
         super().__init__(scope, id)
+        adopt(self, scope, id)
         self._monitor_labels = dict(
             monitor_labels if monitor_labels is not None else {"release": "kube-prometheus-stack"}
         )
