@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import cdk8s
+import jsii
 from constructs import Construct
 
 from jupyter_constructs.core import _names
@@ -250,12 +251,14 @@ class KubeObject(cdk8s.ApiObject):
         body: Body | None = None,
         wave: SyncWave | int | None = WAVE_OF_KIND,
     ) -> None:
-        super().__init__(
-            scope,
-            id,
-            api_version=api_version,
-            kind=kind,
-            metadata=cdk8s.ApiObjectMetadata(name=name, namespace=namespace),
+        # What cdk8s.ApiObject.__init__ does, without its run-time type checks of the
+        # arguments (typeguard; they cost more than the rest of building the object):
+        # the types are checked statically, and the values are plain data.
+        metadata = {k: v for k, v in (("name", name), ("namespace", namespace)) if v is not None}
+        jsii.create(
+            cdk8s.ApiObject,
+            self,
+            [scope, id, {"apiVersion": api_version, "kind": kind, "metadata": metadata}],
         )
         adopt(self, scope, id)
         self._chart = chart_of(scope)

@@ -81,4 +81,13 @@ class HubConfig:
 
     def render(self) -> str:
         """``to_dict`` as deterministic JSON text."""
-        return stable_json(self.to_dict())
+        traits = dict(self._traits)
+        if self._services or self._roles:
+            # Serialized at once, so no copy of the values is needed (``to_dict`` copies).
+            hub = dict(traits.get("JupyterHub", {}))
+            if self._services:
+                hub["services"] = self._services
+            if self._roles:
+                hub["load_roles"] = self._roles
+            traits["JupyterHub"] = hub
+        return stable_json({"traits": traits, "traits_from_env": self._from_env})

@@ -951,7 +951,7 @@ class JupyterHub(Construct):
         if errors:
             return errors
         try:
-            self.rendered_config()
+            self.config_files()
         except ConfigurationError as err:
             return [str(err)]
         entry_points = [
