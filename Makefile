@@ -96,11 +96,11 @@ image-deps-check: $(VENV)/.runtime
 	  exit 1; \
 	fi
 
-# Regenerate docs/api-reference.md from the docstrings; tests/test_docs.py fails when the
-# committed file is out of date.
+# Regenerate docs/api-reference.md from the docstrings with griffe; tests/test_docs.py fails
+# when the committed file is out of date or a docstring disagrees with its signature.
 .PHONY: docs
-docs: $(VENV)/.runtime
-	$(PY) scripts/gen_api_reference.py
+docs: setup
+	$(PY) scripts/api_reference.py
 # checkov lives in its own virtualenv: installed beside our tools it downgrades `packaging`.
 # Zero failed checks on dist/; the few skipped ones are listed, with reasons, in .checkov.yaml.
 CHECKOV_VERSION := 3.3.30

@@ -1,8 +1,19 @@
 """jupyter-constructs: a production JupyterHub on Kubernetes as cdk8s constructs.
 
-This module only re-exports; each concept lives in its own module. The re-exports are
-resolved on first use (PEP 562), so importing a pure-Python module of the package, such
-as ``jupyter_constructs.binding_contract``, does not load cdk8s and node.
+The package is laid out in four layers, each using only those below it (checked by
+import-linter, ``make lint``):
+
+1. ``core``: values and rules (errors, quantities, ``SecretRef``, security contexts, the
+   one object builder ``KubeObject`` and the one NetworkPolicy builder);
+2. ``hub``: ``JupyterHub`` and its parts, profiles and user storage (and the typed
+   custom resources in ``crds``, generated from the CRD files);
+3. ``addons``: sign-in, platform bindings, observability, tunnel, external secrets,
+   each attached to a hub through ``bind(hub)``;
+4. ``delivery``: ``synthesize``, sync waves, ArgoCD, the portal card.
+
+This module only re-exports the public names. They are resolved on first use (PEP 562),
+so importing a pure-Python module of the package, such as
+``jupyter_constructs.addons.bindings.contract``, does not load cdk8s and Node.js.
 """
 
 from __future__ import annotations
@@ -22,7 +33,8 @@ if TYPE_CHECKING:
     from .addons.signin.cloudflare_access import CloudflareAccessAuth
     from .addons.signin.oidc import OidcAuth
     from .addons.tunnel import CloudflareTunnel
-    from .core.errors import ConfigurationError
+    from .core.errors import ConfigurationError, ConfigurationWarning
+    from .core.objects import KubeObject
     from .core.quantities import Resources
     from .core.secrets import SecretRef
     from .delivery.argocd import ArgoCdApplication
@@ -30,7 +42,7 @@ if TYPE_CHECKING:
     from .hub.auth import AuthSettings, HubAuth
     from .hub.culler import IdleCuller
     from .hub.database import HubDatabase
-    from .hub.hub import JupyterHub
+    from .hub.hub import HubAddon, JupyterHub
     from .hub.ingress import IngressOptions
     from .hub.network import HubNetworkPolicies, NetworkOptions
     from .hub.profiles import Gpu, NotebookProfile, Toleration
@@ -44,16 +56,19 @@ _EXPORTS: dict[str, str] = {
     "CloudflareAccessAuth": "addons.signin.cloudflare_access",
     "CloudflareTunnel": "addons.tunnel",
     "ConfigurationError": "core.errors",
+    "ConfigurationWarning": "core.errors",
     "ContainerLimits": "hub.quota",
     "Environment": "delivery.synth",
     "ExternalSecretSource": "addons.external_secrets",
     "Gpu": "hub.profiles",
+    "HubAddon": "hub.hub",
     "HubAuth": "hub.auth",
     "HubDatabase": "hub.database",
     "HubNetworkPolicies": "hub.network",
     "IdleCuller": "hub.culler",
     "IngressOptions": "hub.ingress",
     "JupyterHub": "hub.hub",
+    "KubeObject": "core.objects",
     "KafkaSaslMechanism": "addons.bindings.services",
     "KafkaSecurityProtocol": "addons.bindings.services",
     "NamespaceQuota": "hub.quota",
@@ -91,10 +106,12 @@ __all__ = [
     "CloudflareAccessAuth",
     "CloudflareTunnel",
     "ConfigurationError",
+    "ConfigurationWarning",
     "ContainerLimits",
     "Environment",
     "ExternalSecretSource",
     "Gpu",
+    "HubAddon",
     "HubAuth",
     "HubDatabase",
     "HubNetworkPolicies",
@@ -103,6 +120,7 @@ __all__ = [
     "JupyterHub",
     "KafkaSaslMechanism",
     "KafkaSecurityProtocol",
+    "KubeObject",
     "NamespaceQuota",
     "NetworkOptions",
     "NotebookProfile",

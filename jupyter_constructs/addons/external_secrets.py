@@ -47,12 +47,22 @@ _STORE_KINDS: dict[str, Literal["ClusterSecretStore", "SecretStore"]] = {
 class ExternalSecretSource(Construct):
     """A Kubernetes Secret kept in sync from a secret store by the External Secrets operator.
 
-    - ``secret_name``: the Secret it creates (and owns) in the chart's namespace.
-    - ``store``: name of the (Cluster)SecretStore; ``store_kind`` default ``ClusterSecretStore``.
-    - ``keys``: Secret key -> remote key in the store, ``"path"`` or ``"path#property"``.
-    - ``refresh_interval``: how often values are re-read. Default ``"1h"``.
+    ``ref(key)`` gives the ``SecretRef`` to pass to other constructs. It is a hub add-on
+    that may stay unattached: built before the hub (its refs go into ``auth=``), then
+    optionally ``hub.attach_addon(source)``.
 
-    ``ref(key)`` gives the ``SecretRef`` to pass to other constructs.
+    Args:
+        scope: The hub's chart.
+        id: Construct id.
+        secret_name: The Secret it creates (and owns) in the chart's namespace.
+        store: Name of the (Cluster)SecretStore.
+        keys: Secret key -> remote key in the store, ``"path"`` or ``"path#property"``.
+        store_kind: ``"ClusterSecretStore"`` or ``"SecretStore"``. Default:
+            ``"ClusterSecretStore"``.
+        refresh_interval: How often values are re-read (a Go duration). Default: ``"1h"``.
+
+    Raises:
+        ConfigurationError: A value is invalid.
     """
 
     def __init__(

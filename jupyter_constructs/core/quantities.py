@@ -97,6 +97,12 @@ class Resources:
     """CPU and memory requests and limits of one container, as Kubernetes quantities.
 
     A limit must be at least its request. Example: ``Resources("500m", "2", "1Gi", "4Gi")``.
+
+    Attributes:
+        cpu_request: CPU request, cores or millicores (``"500m"``).
+        cpu_limit: CPU limit.
+        memory_request: Memory request with a unit (``"1Gi"``).
+        memory_limit: Memory limit.
     """
 
     cpu_request: str

@@ -20,6 +20,13 @@ class SecretRef:
     hand, by External Secrets, or by the hub's bootstrap Job).
 
     Example: ``SecretRef("trino-credentials", "password")``.
+
+    Attributes:
+        name: The Secret's name (a DNS-1123 subdomain).
+        key: The key inside the Secret.
+
+    Raises:
+        ConfigurationError: ``name`` or ``key`` is not a valid Secret name or key.
     """
 
     name: str

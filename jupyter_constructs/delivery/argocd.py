@@ -65,9 +65,31 @@ class ArgoCdApplication(Construct):
     - Finalizer ``resources-finalizer.argocd.argoproj.io``: deleting the Application
       deletes what it deployed.
 
-    Other defaults: ``target_revision="main"``, ``project="default"``,
-    ``destination_server="https://kubernetes.default.svc"`` (the cluster ArgoCD runs
-    in), ``argocd_namespace="argocd"`` (where the Application object lives).
+    Args:
+        scope: The ``argocd`` chart (never the folder it deploys).
+        id: Construct id.
+        name: The Application's name (a DNS label).
+        repo_url: The repository: https://, ssh:// or ``git@host:path``.
+        path: The folder in the repository, e.g. ``"dist/prod"``.
+        destination_namespace: The namespace it deploys into.
+        target_revision: The git ref followed. Default: ``"main"``.
+        project: The ArgoCD project. Default: ``"default"``.
+        destination_server: The cluster's API server. Default:
+            ``"https://kubernetes.default.svc"``, the cluster ArgoCD runs in.
+        argocd_namespace: Where the Application object lives. Default: ``"argocd"``.
+        sync_wave: Its wave in the parent Application. Default: -2.
+        automated: Sync every commit. Default: True.
+        prune: Delete what left git (with ``automated``). Default: True.
+        self_heal: Revert edits made in the cluster (with ``automated``). Default: True.
+        retry_limit: Sync attempts. Default: 5.
+        backoff_duration: First wait between attempts. Default: ``"10s"``.
+        backoff_factor: Multiplier of the wait. Default: 2.
+        backoff_max_duration: Longest wait. Default: ``"3m"``.
+        create_namespace: ``CreateNamespace=true``. Default: False.
+        server_side_apply: ``ServerSideApply=true``. Default: True.
+
+    Raises:
+        ConfigurationError: A value is invalid.
 
     Example::
 

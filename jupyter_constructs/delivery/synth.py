@@ -97,14 +97,18 @@ _SERVER = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/-]*)?$"
 class Environment:
     """One deployment target: a folder of ``dist/`` and the Application that syncs it.
 
-    - ``name``: DNS label; the chart id, the folder ``dist/<name>/`` and the suffix of
-      the Application name.
-    - ``cluster``: the cluster's name as registered in ArgoCD (a DNS label; documentation
-      and labels only, ArgoCD targets ``destination_server``).
-    - ``destination_server``: API server URL. Default: ``https://kubernetes.default.svc``,
-      the cluster ArgoCD itself runs in.
-    - ``values``: per-environment settings read by your build function (domain, sizes,
-      ...). Default: none. Stored read-only.
+    Attributes:
+        name: A DNS label: the chart id, the folder ``dist/<name>/`` and the suffix of the
+            Application name.
+        cluster: The cluster's name as registered in ArgoCD (a DNS label; documentation
+            and labels only, ArgoCD targets ``destination_server``).
+        destination_server: API server URL. Default: ``https://kubernetes.default.svc``,
+            the cluster ArgoCD itself runs in.
+        values: Per-environment settings read by your build function (domain, sizes,
+            ...). Default: none. Stored read-only.
+
+    Raises:
+        ConfigurationError: A field is invalid.
     """
 
     name: str
@@ -150,7 +154,9 @@ class Environment:
     def chart(self, app: cdk8s.App, **options: Any) -> cdk8s.Chart:
         """The top-level chart of this environment (id = ``name``, folder ``dist/<name>/``).
 
-        Keyword options go to ``cdk8s.Chart`` (``namespace=``, ``labels=``...).
+        Args:
+            app: The app.
+            **options: Options of ``cdk8s.Chart`` (``namespace=``, ``labels=``...).
         """
         return cdk8s.Chart(app, self.name, **options)
 
@@ -166,8 +172,17 @@ class Environment:
     ) -> ArgoCdApplication:
         """Create the Application ``<app_name>-<name>`` that syncs ``dist/<name>``.
 
-        ``scope`` should be in the ``ARGOCD_FOLDER`` chart. Other keyword options are
-        those of ``ArgoCdApplication`` (``target_revision``, ``project``...).
+        Args:
+            scope: A construct of the ``ARGOCD_FOLDER`` chart.
+            repo_url: The repository holding ``dist/``.
+            destination_namespace: The namespace the Application deploys into.
+            app_name: Prefix of the Application's name. Default: ``"jupyterhub"``.
+            dist: The repository folder of the output. Default: ``"dist"``.
+            **options: Other options of ``ArgoCdApplication`` (``target_revision``,
+                ``project``...).
+
+        Returns:
+            The Application.
         """
         return ArgoCdApplication(
             scope,
@@ -221,10 +236,21 @@ def _swap_into_place(new: Path, outdir: Path) -> None:
 def synthesize(build: Callable[[cdk8s.App], None], *, outdir: str | Path = "dist") -> Path:
     """Run ``build(app)`` and ``app.synth()``, then replace ``outdir`` in one step.
 
-    ``build`` adds charts to the ``cdk8s.App`` it receives (one top-level chart per output
-    folder). On any exception, raised by ``build``, by construct validation or by the
-    synth itself, ``outdir`` is left untouched, the temporary folder is removed and the
-    exception propagates. Returns ``outdir``. See the module docstring for the layout.
+    On any exception, raised by ``build``, by construct validation or by the synth
+    itself, ``outdir`` is left untouched, the temporary folder is removed and the
+    exception propagates. See the module docstring for the layout.
+
+    Args:
+        build: Adds charts to the ``cdk8s.App`` it receives (one top-level chart per
+            output folder).
+        outdir: The folder to replace. Default: ``"dist"``.
+
+    Returns:
+        ``outdir``.
+
+    Raises:
+        ConfigurationError: The output would not have one folder per top-level chart, or
+            ``outdir`` is a file; any error of ``build`` or of the validations.
     """
     target = Path(outdir)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -247,8 +273,14 @@ def synthesize(build: Callable[[cdk8s.App], None], *, outdir: str | Path = "dist
 def main(build: Callable[[cdk8s.App], None], *, outdir: str | Path | None = None) -> NoReturn:
     """Entry point for ``main.py``: synthesize, or print one line to stderr and exit 1.
 
-    ``outdir`` defaults to ``$CDK8S_OUTDIR`` (set by the cdk8s CLI) or ``dist``.
     Set ``JUPYTER_CONSTRUCTS_TRACEBACK=1`` to also print the traceback.
+
+    Args:
+        build: Adds charts to the app (see ``synthesize``).
+        outdir: Default: ``$CDK8S_OUTDIR`` (set by the cdk8s CLI) or ``dist``.
+
+    Raises:
+        SystemExit: Always: 0 after a synth, 1 after an error.
     """
     target = Path(outdir or os.environ.get("CDK8S_OUTDIR") or "dist")
     try:

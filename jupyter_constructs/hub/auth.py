@@ -21,12 +21,14 @@ from jupyter_constructs.core.secrets import SecretRef
 class AuthSettings:
     """What an authenticator contributes to the hub.
 
-    - ``authenticator_class``: value of ``JupyterHub.authenticator_class``.
-    - ``traits``: trait settings by class name, merged into the hub config.
-    - ``secret_env``: environment variables of the hub container read from Secrets.
-    - ``traits_from_env``: ``{"Class.trait": "ENV_VAR"}`` set from those variables in the hub.
-    - ``files``: Python modules placed beside ``jupyterhub_config.py`` (importable).
-    - ``needs_internet_egress``: the hub must reach an identity provider over HTTPS.
+    Attributes:
+        authenticator_class: The value of ``JupyterHub.authenticator_class``.
+        traits: Trait settings by class name, merged into the hub config.
+        secret_env: Environment variables of the hub container read from Secrets.
+        traits_from_env: ``{"Class.trait": "ENV_VAR"}`` set from those variables in the hub.
+        files: Python modules placed beside ``jupyterhub_config.py`` (importable).
+        needs_internet_egress: The hub must reach an identity provider over HTTPS.
+            Default: True.
     """
 
     authenticator_class: str
@@ -38,7 +40,11 @@ class AuthSettings:
 
 
 class HubAuth(abc.ABC):
-    """Base class of the sign-in options (``OidcAuth``, ``CloudflareAccessAuth``)."""
+    """Base class of the sign-in options: what ``JupyterHub(auth=...)`` takes.
+
+    The hub layer defines it; the implementations (``OidcAuth``,
+    ``CloudflareAccessAuth``) are add-ons (``jupyter_constructs.addons.signin``).
+    """
 
     @abc.abstractmethod
     def settings(self, scope: Construct, *, domain: str) -> AuthSettings:

@@ -15,9 +15,14 @@ SERVICE_NAME = "idle-culler"
 class IdleCuller:
     """Settings of ``jupyterhub-idle-culler`` (shipped in the hub image), run by the hub.
 
-    Defaults: stop servers idle for 1 hour (``timeout``), check every 10 minutes
-    (``interval``), no maximum age (``max_age=0``), keep users (``cull_users=False``),
-    at most 10 concurrent API requests.
+    Reference: https://github.com/jupyterhub/jupyterhub-idle-culler
+
+    Attributes:
+        timeout: Stop a server idle for this many seconds. Default: 3600.
+        interval: Seconds between checks (``--cull-every``). Default: 600.
+        max_age: Stop any server older than this many seconds; 0: no maximum. Default: 0.
+        cull_users: Also delete idle users (``--cull-users``). Default: False.
+        concurrency: Concurrent hub API requests. Default: 10.
     """
 
     timeout: int = 3600
@@ -27,6 +32,14 @@ class IdleCuller:
     concurrency: int = 10
 
     def check(self, scope: Construct) -> IdleCuller:
+        """Return self if every field is valid.
+
+        Args:
+            scope: The construct that uses it (errors name its path).
+
+        Raises:
+            ConfigurationError: A field is invalid.
+        """
         for what in ("timeout", "interval", "concurrency"):
             if getattr(self, what) <= 0:
                 raise invalid(

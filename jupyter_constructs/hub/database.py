@@ -19,9 +19,20 @@ _SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full
 
 @dataclass(frozen=True)
 class HubDatabase:
-    """The hub database. Build it with ``HubDatabase.sqlite_pvc()`` or ``HubDatabase.postgres()``.
+    """The hub database: build it with ``HubDatabase.sqlite_pvc()`` or ``HubDatabase.postgres()``.
 
     The hub must own its database, which is one reason it runs as exactly one replica.
+
+    Attributes:
+        kind: ``"sqlite-pvc"`` or ``"postgres"`` (set by the factory).
+        size: The PVC size of sqlite. Default: ``"1Gi"``.
+        storage_class: The PVC's StorageClass. Default: the cluster's default.
+        host: PostgreSQL host.
+        port: PostgreSQL port. Default: 5432.
+        database: PostgreSQL database.
+        user: PostgreSQL user.
+        password: PostgreSQL password, reaching the hub as ``PGPASSWORD``.
+        ssl_mode: libpq ``sslmode``. Default: libpq's own default.
     """
 
     kind: str
@@ -36,7 +47,7 @@ class HubDatabase:
 
     @classmethod
     def sqlite_pvc(cls, *, size: str = "1Gi", storage_class: str | None = None) -> HubDatabase:
-        """sqlite on a ReadWriteOnce PVC mounted at /srv/jupyterhub.
+        """Sqlite on a ReadWriteOnce PVC mounted at /srv/jupyterhub.
 
         Default: 1Gi with the cluster's default StorageClass.
         """

@@ -21,15 +21,19 @@ NGINX_DEFAULT_ANNOTATIONS = {
 
 @dataclass(frozen=True)
 class IngressOptions:
-    """How the hub is exposed. Default: an nginx Ingress with TLS from Secret ``jupyterhub-tls``.
+    """How the hub is exposed: by default an nginx Ingress with TLS.
 
-    - ``class_name``: IngressClass (default ``nginx``; the nginx timeouts are added only then).
-    - ``tls_secret_name``: Secret holding the certificate; ``None`` serves plain HTTP (only
-      when TLS ends before the Ingress, e.g. at Cloudflare).
-    - ``cert_manager_cluster_issuer``: adds ``cert-manager.io/cluster-issuer`` so cert-manager
-      issues the certificate into ``tls_secret_name``.
-    - ``annotations``: extra annotations, applied last.
-    - ``enabled=False`` creates no Ingress (for example behind a Cloudflare Tunnel only).
+    Attributes:
+        enabled: Render an Ingress. Default: True; False for a hub reached only through
+            a tunnel.
+        class_name: The IngressClass. Default: ``"nginx"`` (its websocket-friendly
+            timeouts and body size are added only then).
+        tls_secret_name: The Secret holding the certificate. Default:
+            ``"jupyterhub-tls"``; ``None`` serves plain HTTP (only when TLS ends before
+            the Ingress, e.g. at Cloudflare).
+        cert_manager_cluster_issuer: Adds ``cert-manager.io/cluster-issuer`` so
+            cert-manager issues the certificate into ``tls_secret_name``. Default: none.
+        annotations: Extra annotations, applied last. Default: none.
     """
 
     enabled: bool = True
@@ -40,7 +44,15 @@ class IngressOptions:
 
 
 class HubIngress(Construct):
-    """An Ingress routing ``domain`` to the proxy's public Service."""
+    """An Ingress routing ``domain`` to the proxy's public Service (a part of the hub).
+
+    Args:
+        scope: The hub.
+        id: Construct id.
+        domain: The host name.
+        options: How (``IngressOptions``).
+        labels: Labels of the Ingress.
+    """
 
     def __init__(
         self,

@@ -83,21 +83,25 @@ Selector = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
 class NetworkOptions:
     """Where the things the hub's namespace talks to live.
 
-    - ``ingress_controller_namespace``: namespace whose pods may reach the proxy (when
-      the hub has an Ingress). Default ``"ingress-nginx"``. ``None``: no Ingress path.
-    - ``ingress_controller_pod_labels``: narrow that to these pods. Default: any pod of
-      that namespace.
-    - ``api_server_cidrs``: where the Kubernetes API server is, for the hub (KubeSpawner)
-      and the secret bootstrap Job only, ports 443 and 6443. Default ``("0.0.0.0/0",)``
-      because the address is not known at synth and is usually private; narrow it to
-      your control plane's address (e.g. ``("172.20.0.10/32",)``, see
-      ``kubectl get endpoints kubernetes``). User pods never get this rule.
-    - ``database_cidrs``: where PostgreSQL is when the hub uses
-      ``HubDatabase.postgres`` (its port only). Default ``("0.0.0.0/0",)``; narrow it.
-    - ``dns_namespace``/``dns_pod_labels``: the cluster DNS pods, reached on 53 UDP/TCP.
-      Default ``"kube-system"`` and ``{"k8s-app": "kube-dns"}`` (CoreDNS keeps that label).
-    - ``ipv6``: internet rules also allow ``::/0`` minus the private IPv6 ranges.
-      Default True (harmless on IPv4-only clusters).
+    Attributes:
+        ingress_controller_namespace: Namespace whose pods may reach the proxy (when the
+            hub has an Ingress). Default: ``"ingress-nginx"``; ``None``: no Ingress path.
+        ingress_controller_pod_labels: Narrow that to these pods. Default: any pod of
+            that namespace.
+        api_server_cidrs: Where the Kubernetes API server is, for the hub (KubeSpawner)
+            and the secret bootstrap Job only, ports 443 and 6443. Default:
+            ``("0.0.0.0/0",)``, because the address is not known at synth and is usually
+            private; narrow it to your control plane's address (e.g.
+            ``("172.20.0.10/32",)``, see ``kubectl get endpoints kubernetes``). User pods
+            never get this rule.
+        database_cidrs: Where PostgreSQL is when the hub uses ``HubDatabase.postgres``
+            (its port only). Default: ``("0.0.0.0/0",)``; narrow it.
+        dns_namespace: Namespace of the cluster DNS pods, reached on 53 UDP/TCP. Default:
+            ``"kube-system"``.
+        dns_pod_labels: Labels of the DNS pods. Default: ``{"k8s-app": "kube-dns"}``
+            (CoreDNS keeps that label).
+        ipv6: Internet rules also allow ``::/0`` minus the private IPv6 ranges. Default:
+            True (harmless on IPv4-only clusters).
     """
 
     ingress_controller_namespace: str | None = "ingress-nginx"

@@ -78,7 +78,14 @@ _TYPED_KEYS = frozenset(
 
 @dataclass(frozen=True)
 class Toleration:
-    """A pod toleration. Default operator ``Exists`` (any value of ``key``)."""
+    """A pod toleration (Kubernetes ``Toleration``).
+
+    Attributes:
+        key: The taint key tolerated.
+        operator: ``"Exists"`` (any value of ``key``) or ``"Equal"``. Default: ``"Exists"``.
+        value: The taint value, with ``"Equal"``. Default: none.
+        effect: ``NoSchedule``, ``PreferNoSchedule`` or ``NoExecute``. Default: every effect.
+    """
 
     key: str
     operator: str = "Exists"
@@ -86,6 +93,7 @@ class Toleration:
     effect: str | None = None
 
     def to_kube(self) -> dict[str, str]:
+        """The toleration as Kubernetes JSON."""
         kube = {"key": self.key, "operator": self.operator}
         if self.value is not None:
             kube["value"] = self.value
@@ -96,9 +104,13 @@ class Toleration:
 
 @dataclass(frozen=True)
 class Gpu:
-    """GPUs for a profile. Defaults fit the NVIDIA device plugin and GPU operator:
-    resource ``nvidia.com/gpu``, tolerate the ``nvidia.com/gpu`` taint, and schedule on
-    nodes labelled ``nvidia.com/gpu.present=true``.
+    """GPUs for a profile; the defaults fit the NVIDIA device plugin and GPU operator.
+
+    Attributes:
+        count: Whole GPUs per server. Default: 1.
+        resource_name: The extended resource. Default: ``"nvidia.com/gpu"``.
+        node_selector: Where GPU servers run. Default: ``nvidia.com/gpu.present=true``.
+        tolerations: Default: tolerate the ``nvidia.com/gpu`` taint (``NoSchedule``).
     """
 
     count: int = 1
@@ -139,11 +151,41 @@ class ProfileOptions(TypedDict, total=False):
 class NotebookProfile(Construct):
     """One choice on the spawn page: image, CPU, memory, GPUs, env and bindings.
 
-    Build it with ``hub.add_profile(slug, display_name=..., ...)``. Defaults: the hub's
-    notebook image, CPU 1 requested / 2 limit, memory 2Gi requested / 4Gi limit, no GPU,
-    pull policy IfNotPresent, the hub's start timeout, shared data mounted read-write,
-    no internet access (``internet_access=True`` lets the servers reach public addresses
-    on any port; private ranges and cloud metadata stay blocked, see ``network.py``).
+    Build it with ``hub.add_profile(slug, display_name=..., ...)``; each field becomes a
+    checked entry of KubeSpawner's ``profile_list`` (z2jh's ``singleuser.profileList``).
+    Reference: https://jupyterhub-kubespawner.readthedocs.io/en/latest/spawner.html
+
+    Args:
+        scope: The hub.
+        id: Construct id (``hub.add_profile`` uses ``Profile-<slug>``).
+        slug: Short name (a DNS label, unique per hub); labels the servers' pods.
+        display_name: What users see on the spawn page.
+        description: A sentence under it. Default: none.
+        default: The profile preselected; exactly one per hub. Default: False.
+        image: The notebook image (pinned by tag or digest). Default: the hub's
+            ``notebook_image``.
+        image_pull_policy: ``IfNotPresent``, ``Always`` or ``Never``. Default:
+            ``"IfNotPresent"``.
+        image_pull_secrets: Secrets for a private registry. Default: none.
+        cpu_request: CPU request, cores (``cpu_guarantee``). Default: ``"1"``.
+        cpu_limit: CPU limit, cores. Default: ``"2"``.
+        memory_request: Memory request (``mem_guarantee``). Default: ``"2Gi"``.
+        memory_limit: Memory limit. Default: ``"4Gi"``.
+        gpu: GPUs (``Gpu``). Default: none.
+        env: Environment variables. Default: none.
+        node_selector: Extra node labels the servers require. Default: none.
+        tolerations: Extra tolerations. Default: none.
+        start_timeout: Seconds for a server to start. Default: the hub's.
+        post_start_command: Command run after the server starts
+            (``lifecycle_hooks.postStart``). Default: none.
+        shared_data_read_only: Mount the shared data volume read-only. Default: False.
+        internet_access: Let the servers reach public addresses on any port; private
+            ranges and cloud metadata stay blocked. Default: False.
+        extra_overrides: Other ``kubespawner_override`` keys, checked against
+            KubeSpawner's trait names. Default: none.
+
+    Raises:
+        ConfigurationError: A value is invalid or an override key unknown.
     """
 
     def __init__(
@@ -369,8 +411,11 @@ class NotebookProfile(Construct):
         )
 
     def placement(self) -> dict[str, Any]:
-        """Where this profile's servers run: its node selector and tolerations, GPU ones
-        included (Kubernetes JSON: ``nodeSelector``, ``tolerations``)."""
+        """Where this profile's servers run, GPU placement included.
+
+        Returns:
+            Kubernetes JSON: ``{"nodeSelector": {...}, "tolerations": [...]}``.
+        """
         node_selector = dict(self.node_selector)
         tolerations = [t.to_kube() for t in self.tolerations]
         if self.gpu is not None:

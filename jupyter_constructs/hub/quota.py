@@ -34,10 +34,18 @@ def format_cpu(cores: int | Decimal) -> str:
 
 @dataclass(frozen=True)
 class NamespaceQuota:
-    """A ResourceQuota for the namespace. Defaults size a platform of about 100 users.
+    """A ResourceQuota for the namespace; the defaults size a platform of about 100 users.
 
-    Defaults: requests 200 CPU / 800Gi, limits 400 CPU / 1600Gi, 8 GPUs
-    (``gpu_resource``), 250 pods, 300 PVCs, 20Ti of requested storage.
+    Attributes:
+        requests_cpu: Total CPU requests, in cores. Default: ``"200"``.
+        requests_memory: Total memory requests. Default: ``"800Gi"``.
+        limits_cpu: Total CPU limits, in cores. Default: ``"400"``.
+        limits_memory: Total memory limits. Default: ``"1600Gi"``.
+        gpus: Total GPUs requested. Default: 8.
+        gpu_resource: The GPU resource name. Default: ``"nvidia.com/gpu"``.
+        pods: Pods. Default: 250.
+        persistent_volume_claims: PVCs. Default: 300.
+        requests_storage: Total storage requested by PVCs. Default: ``"20Ti"``.
     """
 
     requests_cpu: str = "200"
@@ -75,6 +83,14 @@ class NamespaceQuota:
         )
 
     def check(self, scope: Construct) -> NamespaceQuota:
+        """Return self if every field is valid.
+
+        Args:
+            scope: The construct that uses it (errors name its path).
+
+        Raises:
+            ConfigurationError: A field is invalid.
+        """
         parse_cpu(scope, "NamespaceQuota.requests_cpu", self.requests_cpu)
         parse_cpu(scope, "NamespaceQuota.limits_cpu", self.limits_cpu)
         parse_memory(scope, "NamespaceQuota.requests_memory", self.requests_memory)
@@ -94,8 +110,13 @@ class NamespaceQuota:
 
 @dataclass(frozen=True)
 class ContainerLimits:
-    """A LimitRange for containers. Defaults: each container may use at most 16 CPU and 64Gi;
-    containers that say nothing get 100m/128Mi requested and 1 CPU/1Gi as limits.
+    """A LimitRange for the namespace's containers.
+
+    Attributes:
+        max_cpu: The most CPU one container may use, in cores. Default: ``"16"``.
+        max_memory: The most memory one container may use. Default: ``"64Gi"``.
+        default_request: Requests of containers that set none. Default: 100m CPU, 128Mi.
+        default_limit: Limits of containers that set none. Default: 1 CPU, 1Gi.
     """
 
     max_cpu: str = "16"
@@ -106,6 +127,14 @@ class ContainerLimits:
     default_limit: Mapping[str, str] = field(default_factory=lambda: {"cpu": "1", "memory": "1Gi"})
 
     def check(self, scope: Construct) -> ContainerLimits:
+        """Return self if every field is valid.
+
+        Args:
+            scope: The construct that uses it (errors name its path).
+
+        Raises:
+            ConfigurationError: A field is invalid.
+        """
         parse_cpu(scope, "ContainerLimits.max_cpu", self.max_cpu)
         parse_memory(scope, "ContainerLimits.max_memory", self.max_memory)
         return self

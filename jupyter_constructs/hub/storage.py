@@ -35,8 +35,13 @@ def _check_common(
 class UserStorage:
     """Each user's home: PVC ``claim-{username}`` mounted at /home/jovyan, kept across servers.
 
-    Default: 10Gi, ReadWriteOnce, the cluster's default StorageClass. KubeSpawner
-    creates the claim on first spawn; it outlives the server (and the hub).
+    KubeSpawner creates the claim on first spawn; it outlives the server (and the hub).
+    KubeSpawner settings: ``storage_capacity``, ``storage_class``, ``storage_access_modes``.
+
+    Attributes:
+        size: Storage request, a Kubernetes quantity. Default: ``"10Gi"``.
+        storage_class: StorageClass. Default: ``None``, the cluster's default.
+        access_mode: Default: ``"ReadWriteOnce"``.
     """
 
     size: str = "10Gi"
@@ -44,17 +49,31 @@ class UserStorage:
     access_mode: str = "ReadWriteOnce"
 
     def check(self, scope: Construct) -> UserStorage:
+        """Return self if every field is valid.
+
+        Args:
+            scope: The construct that uses it (errors name its path).
+
+        Raises:
+            ConfigurationError: A field is invalid.
+        """
         _check_common(scope, "UserStorage", self.size, self.storage_class, self.access_mode)
         return self
 
 
 @dataclass(frozen=True)
 class SharedData:
-    """A data volume every user pod mounts (PVC ``shared-data``), read-write unless a profile
-    says ``shared_data_read_only=True``.
+    """A data volume every user pod mounts, read-write unless a profile says otherwise.
 
-    Default: 50Gi, ReadWriteMany (needs an RWX-capable StorageClass such as NFS or CephFS),
-    mounted at /home/jovyan/shared.
+    Profiles created with ``shared_data_read_only=True`` mount it read-only.
+
+    Attributes:
+        size: Storage request. Default: ``"50Gi"``.
+        storage_class: StorageClass; it must support ReadWriteMany (NFS, CephFS...).
+            Default: ``None``, the cluster's default.
+        access_mode: Default: ``"ReadWriteMany"``.
+        mount_path: Where user pods see it. Default: ``/home/jovyan/shared``.
+        claim_name: The PVC's name. Default: ``"shared-data"``.
     """
 
     size: str = "50Gi"
@@ -64,6 +83,14 @@ class SharedData:
     claim_name: str = "shared-data"
 
     def check(self, scope: Construct) -> SharedData:
+        """Return self if every field is valid.
+
+        Args:
+            scope: The construct that uses it (errors name its path).
+
+        Raises:
+            ConfigurationError: A field is invalid.
+        """
         _check_common(scope, "SharedData", self.size, self.storage_class, self.access_mode)
         check_dns_label(scope, "SharedData.claim_name", self.claim_name)
         if not self.mount_path.startswith("/"):

@@ -43,8 +43,13 @@ _CLUSTER_SUFFIXES = ((), ("svc",), ("svc", "cluster", "local"))
 def check_secret(
     where: Where, what: str, value: object, *, optional: bool = False
 ) -> SecretRef | None:
-    """``value`` if it is a SecretRef (or None when ``optional``); a plain value is refused
-    without echoing it, because it is most likely the credential itself."""
+    """Return ``value`` if it is a SecretRef (or None when ``optional``).
+
+    A plain value is refused without echoing it: it is most likely the credential itself.
+
+    Raises:
+        ConfigurationError: ``value`` is not a SecretRef.
+    """
     if value is None and optional:
         return None
     if isinstance(value, SecretRef):
@@ -61,38 +66,42 @@ def check_secret(
 
 
 class ServiceBinding(Construct):
-    """Connects notebook pods to one platform service (Trino, S3/MinIO, MLflow, ...).
+    """Connects notebook pods to one platform service; the generic form of a binding.
 
-    Use a factory (``trino``, ``s3``/``minio``, ``mlflow``, ``postgres``, ``datahub``,
-    ``ray``, ``kafka``); they build the environment of the contract for you. Then
-    ``hub.add_binding(b)`` (every profile) or ``profile.add_binding(b)`` (one profile; a
-    binding may be bound to several profiles of one hub).
+    Build bindings with the factories of ``PlatformServiceBinding`` (``trino``,
+    ``s3``/``minio``, ``mlflow``, ``postgres``, ``datahub``, ``ray``, ``kafka``): they
+    build the contract's environment for you. Then ``hub.add_binding(b)`` (every
+    profile) or ``profile.add_binding(b)`` (one profile; a binding may be bound to several
+    profiles of one hub).
 
-    Common parameters of every factory:
+    Args:
+        scope: The hub's chart.
+        id: Construct id.
+        service: A key of ``contract.SERVICE_ENV`` (``"trino"``, ``"s3"``...).
+        host: The service's DNS name, normally ``<service>.<namespace>`` (also ``.svc``
+            and ``.svc.cluster.local`` forms). IP addresses are refused: a NetworkPolicy
+            cannot follow them, and they change.
+        port: The port clients connect to (the Service port).
+        env: The service's contract variables (all required ones; credentials as
+            ``SecretRef``, the others plain strings).
+        files: Client config files, name -> content, never a credential. Default: none.
+        namespace: Where the service runs; the NetworkPolicy allows egress to it.
+            Default: read from ``host`` (``trino.data-platform`` is in
+            ``data-platform``); required when ``host`` does not say.
+        target_port: The port the service's pods listen on, when the Service maps
+            ``port`` to another one (NetworkPolicies see pod ports). Default: ``port``.
+        service_pod_labels: Labels of the service's pods; the egress rule then allows
+            only those pods of the namespace. Default: any pod of the namespace.
+        name: The binding's name (a DNS label, unique per hub); the config files are
+            mounted at ``/etc/platform-services/<name>/``. Default: the construct id.
 
-    - ``host``: the service's DNS name, normally ``<service>.<namespace>`` (also
-      ``.svc`` and ``.svc.cluster.local`` forms). IP addresses are refused: a
-      NetworkPolicy cannot follow them, and they change.
-    - ``port``: the port clients connect to (the Service port). Default: the service's
-      usual port.
-    - ``namespace``: where the service runs; the NetworkPolicy allows egress to it.
-      Default: read from ``host`` (``trino.data-platform`` is in ``data-platform``);
-      required when ``host`` does not say.
-    - ``target_port``: the port the service's pods listen on, when the Service maps
-      ``port`` to another one. NetworkPolicies see pod ports, not Service ports.
-      Default: ``port``.
-    - ``service_pod_labels``: labels of the service's pods; the egress rule then allows
-      only those pods of the namespace. Default: any pod of the namespace (on that port).
-    - ``name``: the binding's name (DNS label, unique per hub); the config files are
-      mounted at ``/etc/platform-services/<name>/``. Default: the construct id.
+    Attributes:
+        network_policy: The egress NetworkPolicy, once bound to a hub that renders
+            NetworkPolicies; else ``None``.
+        config_map: The client config files, or ``None`` for services without any.
 
-    The constructor is the generic form the factories call: ``service`` (a key of
-    ``binding_contract.SERVICE_ENV``), ``env`` (only that service's contract variables,
-    all required ones, credentials as ``SecretRef``) and ``files`` (config file name ->
-    content, never a credential). Prefer the factories.
-
-    Attributes: ``network_policy`` (the egress NetworkPolicy), ``config_map`` (the
-    client config files, or None for services without any).
+    Raises:
+        ConfigurationError: A value is invalid, or the environment breaks the contract.
     """
 
     def __init__(
@@ -339,8 +348,12 @@ class ServiceBinding(Construct):
         return value
 
     def environment(self) -> dict[str, Any]:
-        """KubeSpawner ``environment`` entries: plain strings, or ``{"valueFrom":
-        {"secretKeyRef": ...}}`` for credentials."""
+        """KubeSpawner ``environment`` entries of this binding.
+
+        Returns:
+            Variable name -> a plain string, or ``{"valueFrom": {"secretKeyRef": ...}}``
+            for credentials.
+        """
         return {
             name: {"valueFrom": value.env_value_from()} if isinstance(value, SecretRef) else value
             for name, value in self._env.items()
@@ -353,6 +366,7 @@ class ServiceBinding(Construct):
 
     @property
     def volume_name(self) -> str:
+        """The name of the config files' volume in user pods."""
         return _VOLUME_PREFIX + self.name
 
     def user_volumes(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

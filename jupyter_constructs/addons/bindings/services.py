@@ -93,38 +93,13 @@ def _properties(values: Mapping[str, str]) -> str:
 
 
 class PlatformServiceBinding(ServiceBinding):
-    """Connects notebook pods to one platform service (Trino, S3/MinIO, MLflow, ...).
+    """A platform service binding, built by the factory of its service.
 
-    Use a factory (``trino``, ``s3``/``minio``, ``mlflow``, ``postgres``, ``datahub``,
-    ``ray``, ``kafka``); they build the environment of the contract for you. Then
-    ``hub.add_binding(b)`` (every profile) or ``profile.add_binding(b)`` (one profile; a
-    binding may be bound to several profiles of one hub).
-
-    Common parameters of every factory:
-
-    - ``host``: the service's DNS name, normally ``<service>.<namespace>`` (also
-      ``.svc`` and ``.svc.cluster.local`` forms). IP addresses are refused: a
-      NetworkPolicy cannot follow them, and they change.
-    - ``port``: the port clients connect to (the Service port). Default: the service's
-      usual port.
-    - ``namespace``: where the service runs; the NetworkPolicy allows egress to it.
-      Default: read from ``host`` (``trino.data-platform`` is in ``data-platform``);
-      required when ``host`` does not say.
-    - ``target_port``: the port the service's pods listen on, when the Service maps
-      ``port`` to another one. NetworkPolicies see pod ports, not Service ports.
-      Default: ``port``.
-    - ``service_pod_labels``: labels of the service's pods; the egress rule then allows
-      only those pods of the namespace. Default: any pod of the namespace (on that port).
-    - ``name``: the binding's name (DNS label, unique per hub); the config files are
-      mounted at ``/etc/platform-services/<name>/``. Default: the construct id.
-
-    The constructor is the generic form the factories call: ``service`` (a key of
-    ``binding_contract.SERVICE_ENV``), ``env`` (only that service's contract variables,
-    all required ones, credentials as ``SecretRef``) and ``files`` (config file name ->
-    content, never a credential). Prefer the factories.
-
-    Attributes: ``network_policy`` (the egress NetworkPolicy), ``config_map`` (the
-    client config files, or None for services without any).
+    Each factory takes the service's own options and these common ones, with the
+    meaning they have on ``ServiceBinding``: ``host``, ``port`` (default: the service's
+    usual port), ``namespace``, ``target_port``, ``service_pod_labels``, ``name``.
+    Credentials are always ``SecretRef``s: a plain string is refused without being
+    echoed. Reference: docs/platform-services.md (the variables of each service).
     """
 
     @classmethod
@@ -147,12 +122,31 @@ class PlatformServiceBinding(ServiceBinding):
     ) -> PlatformServiceBinding:
         """Trino: ``TRINO_*`` and ``trino-cli.properties`` (the Trino CLI's config format).
 
-        ``user``: the Trino user. KubeSpawner expands ``"{unescaped_username}"`` to the
-        notebook user's hub name (``"{username}"``: its escaped form), so each user
-        queries as themselves. ``trino-cli.properties`` has no user (the CLI's ``--user``).
-        ``password``: basic authentication. Default: none. Trino accepts passwords only
-        over https, so a password needs ``tls=True``. ``tls``: https. Default: http.
-        ``schema`` default ``"default"``; ``port`` default 8080.
+        Args:
+            scope: The hub's chart.
+            id: Construct id (the binding's name unless ``name`` is given).
+            host: The service's DNS name, ``<service>.<namespace>``.
+            catalog: ``TRINO_CATALOG``, e.g. ``"iceberg"``.
+            user: The Trino user. KubeSpawner expands ``"{unescaped_username}"`` to the
+                notebook user's hub name (``"{username}"``: its escaped form), so each
+                user queries as themselves. ``trino-cli.properties`` has no user (the
+                CLI's ``--user``).
+            schema: ``TRINO_SCHEMA``. Default: ``"default"``.
+            port: Default: 8080.
+            password: Basic authentication. Default: none. Trino accepts passwords only
+                over https, so a password needs ``tls=True``.
+            tls: https. Default: False (http).
+            namespace: Where the service runs. Default: read from ``host``.
+            target_port: The port its pods listen on. Default: ``port``.
+            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            name: The binding's name. Default: ``id``.
+
+        Returns:
+            The binding; bind it with ``hub.add_binding`` or ``profile.add_binding``.
+
+        Raises:
+            ConfigurationError: A value is invalid; a credential given as plain text is
+                refused without being echoed.
         """
         where = _path(scope, id)
         _text(where, "catalog", catalog, "iceberg")
@@ -229,11 +223,31 @@ class PlatformServiceBinding(ServiceBinding):
         """MinIO or any S3 API in the cluster: ``S3_*``/``AWS_*`` and ``aws-config``.
 
         ``aws-config`` is an AWS shared config file (region, ``endpoint_url``, path-style
-        addressing; no credentials): ``AWS_CONFIG_FILE=/etc/platform-services/<name>/aws-config``
-        for the AWS CLI. Both keys are credentials (``SecretRef``). ``port`` default 9000
-        (MinIO); ``region`` default ``us-east-1`` (what MinIO answers to); ``bucket``:
-        the default bucket (``S3_BUCKET``), default none; ``tls``: https, default http;
-        ``verify_tls``: check the certificate, default: same as ``tls``.
+        addressing; no credentials), for the AWS CLI:
+        ``AWS_CONFIG_FILE=/etc/platform-services/<name>/aws-config``.
+
+        Args:
+            scope: The hub's chart.
+            id: Construct id (the binding's name unless ``name`` is given).
+            host: The service's DNS name, ``<service>.<namespace>``.
+            access_key_id: The access key id (a credential).
+            secret_access_key: The secret access key.
+            port: Default: 9000 (MinIO).
+            region: Default: ``"us-east-1"`` (what MinIO answers to).
+            bucket: The default bucket (``S3_BUCKET``). Default: none.
+            tls: https. Default: False (http).
+            verify_tls: Check the certificate. Default: the same as ``tls``.
+            namespace: Where the service runs. Default: read from ``host``.
+            target_port: The port its pods listen on. Default: ``port``.
+            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            name: The binding's name. Default: ``id``.
+
+        Returns:
+            The binding; bind it with ``hub.add_binding`` or ``profile.add_binding``.
+
+        Raises:
+            ConfigurationError: A value is invalid; a credential given as plain text is
+                refused without being echoed.
         """
         where = _path(scope, id)
         key_id = _secret(where, "access_key_id", access_key_id)
@@ -312,11 +326,29 @@ class PlatformServiceBinding(ServiceBinding):
     ) -> PlatformServiceBinding:
         """MLflow tracking server: ``MLFLOW_*``. No config file.
 
-        ``username``/``password``: MLflow basic auth. Default: none; a password needs a
-        username. ``artifact_store``: the s3/minio binding whose endpoint clients upload
-        artifacts to (``MLFLOW_S3_ENDPOINT_URL``). Default: none (the tracking server
-        proxies artifacts). Bind that s3 binding too: its credentials and NetworkPolicy
-        are what the upload uses. ``port`` default 5000; ``tls`` default http.
+        Args:
+            scope: The hub's chart.
+            id: Construct id (the binding's name unless ``name`` is given).
+            host: The service's DNS name, ``<service>.<namespace>``.
+            port: Default: 5000.
+            tls: https. Default: False (http).
+            username: MLflow basic auth user. Default: none.
+            password: MLflow basic auth password; needs ``username``. Default: none.
+            artifact_store: The s3/minio binding whose endpoint clients upload artifacts
+                to (``MLFLOW_S3_ENDPOINT_URL``). Default: none (the tracking server
+                proxies artifacts). Bind that binding too: its credentials and
+                NetworkPolicy are what the upload uses.
+            namespace: Where the service runs. Default: read from ``host``.
+            target_port: The port its pods listen on. Default: ``port``.
+            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            name: The binding's name. Default: ``id``.
+
+        Returns:
+            The binding; bind it with ``hub.add_binding`` or ``profile.add_binding``.
+
+        Raises:
+            ConfigurationError: A value is invalid; a credential given as plain text is
+                refused without being echoed.
         """
         where = _path(scope, id)
         secret = _secret(where, "password", password, optional=True)
@@ -381,8 +413,29 @@ class PlatformServiceBinding(ServiceBinding):
 
         ``pg_service.conf`` holds service ``platform`` (no password; libpq reads
         ``PGPASSWORD``): ``PGSERVICEFILE=/etc/platform-services/<name>/pg_service.conf
-        psql service=platform``. ``sslmode`` default ``REQUIRE`` (encrypted; opt out
-        with ``PostgresSslMode.DISABLE`` for a server without TLS). ``port`` default 5432.
+        psql service=platform``.
+
+        Args:
+            scope: The hub's chart.
+            id: Construct id (the binding's name unless ``name`` is given).
+            host: The service's DNS name, ``<service>.<namespace>``.
+            database: ``PGDATABASE``.
+            user: ``PGUSER``.
+            password: ``PGPASSWORD`` (a credential).
+            port: Default: 5432.
+            sslmode: libpq ``sslmode``. Default: ``PostgresSslMode.REQUIRE`` (encrypted;
+                opt out with ``DISABLE`` for a server without TLS).
+            namespace: Where the service runs. Default: read from ``host``.
+            target_port: The port its pods listen on. Default: ``port``.
+            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            name: The binding's name. Default: ``id``.
+
+        Returns:
+            The binding; bind it with ``hub.add_binding`` or ``profile.add_binding``.
+
+        Raises:
+            ConfigurationError: A value is invalid; a credential given as plain text is
+                refused without being echoed.
         """
         where = _path(scope, id)
         _text(where, "database", database, "analytics")
@@ -431,11 +484,29 @@ class PlatformServiceBinding(ServiceBinding):
         service_pod_labels: Mapping[str, str] | None = None,
         name: str | None = None,
     ) -> PlatformServiceBinding:
-        """DataHub GMS: ``DATAHUB_GMS_URL`` and the optional token. No config file
-        (DataHub's ``~/.datahubenv`` would hold the token).
+        """DataHub GMS: ``DATAHUB_GMS_URL`` and the optional token.
 
-        ``token``: a DataHub personal access token. Default: none (GMS without
-        metadata service authentication). ``port`` default 8080; ``tls`` default http.
+        No config file (DataHub's ``~/.datahubenv`` would hold the token).
+
+        Args:
+            scope: The hub's chart.
+            id: Construct id (the binding's name unless ``name`` is given).
+            host: The service's DNS name, ``<service>.<namespace>``.
+            port: Default: 8080.
+            tls: https. Default: False (http).
+            token: A DataHub personal access token. Default: none (GMS without metadata
+                service authentication).
+            namespace: Where the service runs. Default: read from ``host``.
+            target_port: The port its pods listen on. Default: ``port``.
+            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            name: The binding's name. Default: ``id``.
+
+        Returns:
+            The binding; bind it with ``hub.add_binding`` or ``profile.add_binding``.
+
+        Raises:
+            ConfigurationError: A value is invalid; a credential given as plain text is
+                refused without being echoed.
         """
         where = _path(scope, id)
         secret = _secret(where, "token", token, optional=True)
@@ -470,8 +541,22 @@ class PlatformServiceBinding(ServiceBinding):
     ) -> PlatformServiceBinding:
         """Ray Client: ``RAY_ADDRESS=ray://host:port``. No config file, no credentials.
 
-        ``host``: the head Service (KubeRay names it ``<cluster>-head-svc``). ``port``
-        default 10001 (Ray Client server); only that port is opened.
+        Args:
+            scope: The hub's chart.
+            id: Construct id (the binding's name unless ``name`` is given).
+            host: The head Service (KubeRay names it ``<cluster>-head-svc``).
+            port: The Ray Client server's port, the only one opened. Default: 10001.
+            namespace: Where the service runs. Default: read from ``host``.
+            target_port: The port its pods listen on. Default: ``port``.
+            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            name: The binding's name. Default: ``id``.
+
+        Returns:
+            The binding; bind it with ``hub.add_binding`` or ``profile.add_binding``.
+
+        Raises:
+            ConfigurationError: A value is invalid; a credential given as plain text is
+                refused without being echoed.
         """
         return cls(
             scope,
@@ -505,11 +590,29 @@ class PlatformServiceBinding(ServiceBinding):
     ) -> PlatformServiceBinding:
         """Kafka: ``KAFKA_*`` and ``client.properties`` (no password).
 
-        ``host``/``port``: the bootstrap Service (default port 9092). Brokers are
-        reached at the addresses they advertise: they must run in ``namespace`` and
-        listen on ``target_port`` too (Strimzi's do). ``security_protocol`` default
-        ``PLAINTEXT``; the SASL protocols need ``sasl_mechanism``, ``sasl_username`` and
-        ``sasl_password``, the others refuse them.
+        Brokers are reached at the addresses they advertise: they must run in
+        ``namespace`` and listen on ``target_port`` too (Strimzi's do).
+
+        Args:
+            scope: The hub's chart.
+            id: Construct id (the binding's name unless ``name`` is given).
+            host: The bootstrap Service.
+            port: Default: 9092.
+            security_protocol: Default: ``KafkaSecurityProtocol.PLAINTEXT``.
+            sasl_mechanism: With the SASL protocols (required there, refused otherwise).
+            sasl_username: With the SASL protocols.
+            sasl_password: With the SASL protocols (a credential).
+            namespace: Where the service runs. Default: read from ``host``.
+            target_port: The port its pods listen on. Default: ``port``.
+            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            name: The binding's name. Default: ``id``.
+
+        Returns:
+            The binding; bind it with ``hub.add_binding`` or ``profile.add_binding``.
+
+        Raises:
+            ConfigurationError: A value is invalid; a credential given as plain text is
+                refused without being echoed.
         """
         where = _path(scope, id)
         protocol = _enum(where, "security_protocol", security_protocol, KafkaSecurityProtocol)

@@ -81,15 +81,26 @@ class ObservabilityBundle(Construct):
         server_capacity: user servers the namespace holds, for the "near capacity"
             alert. Default: what the hub's quota admits of its default profile
             (``hub.default_profile_capacity()``, read at synth); no alert without a quota.
-        spawn_failure_rate, spawn_p95_seconds, api_p95_seconds, api_5xx_ratio,
-        event_loop_lag_seconds, runbook_base_url: passed to
-            ``jupyterhub_alert_rules``; same defaults.
+        spawn_failure_rate: alert above this share of failed spawns. Default: 0.1.
+        spawn_p95_seconds: alert above this 95th percentile of spawn time, in seconds.
+            Default: 120.
+        api_p95_seconds: alert above this 95th percentile of hub API latency, in
+            seconds. Default: 1.
+        api_5xx_ratio: alert above this share of hub API 5xx answers. Default: 0.05.
+        event_loop_lag_seconds: alert above this hub event-loop lag, in seconds.
+            Default: 0.5.
+        runbook_base_url: where the alerts' ``runbook_url`` annotations point. Default:
+            ``docs/runbook.md`` (see ``alerts.jupyterhub_alert_rules``).
 
     Attributes:
-        service_monitor, pod_monitor, prometheus_rule, dashboard_config_map,
-        network_policies (hub, proxy; none without NetworkPolicies): the created
-        objects; ``rule_groups()``: the alert rules; ``hub_job``/``proxy_job``: the
-        ``job`` labels the rules select.
+        service_monitor: The ServiceMonitor of the hub.
+        pod_monitor: The PodMonitor of the proxy.
+        prometheus_rule: The PrometheusRule with the alerts.
+        dashboard_config_map: The Grafana dashboard's ConfigMap.
+        network_policies: The policies letting Prometheus in (hub, proxy); none when
+            the hub renders no NetworkPolicies.
+        hub_job: The ``job`` label of the hub's series.
+        proxy_job: The ``job`` label of the proxy's series.
     """
 
     def __init__(

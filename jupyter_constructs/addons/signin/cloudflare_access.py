@@ -51,24 +51,30 @@ class CloudflareAccessAuth(HubAuth):
     ``https://<team_domain>``, not expired. The username is the ``email`` claim,
     lowercased.
 
-    - ``team_domain``: ``<team>.cloudflareaccess.com`` (Zero Trust > Settings > Custom
-      pages shows it).
-    - ``audience``: the Application Audience (AUD) tag of the Access application
-      (Access > Applications > your app > Overview).
-    - Who may sign in must be said explicitly: ``allowed_emails``,
-      ``allowed_email_domains`` (exact domains, no subdomains), ``allowed_groups`` (from
-      the token's ``groups`` claim, present when the identity provider sends groups),
-      or ``allow_all=True`` when the Access policy alone decides. ``admin_users`` can
-      always sign in and are hub admins. Users present in the hub database but no longer
-      allowed by this configuration are refused (``allow_existing_users`` is off), so
-      the configuration stays the one source of truth.
-    - ``allow_service_tokens``: default False, Access service tokens (no ``email``) are
-      refused. When True their username is the token's client id (``common_name``) and
-      allow rules still apply (list it in ``allowed_emails``).
-    - ``jwks_url``: default ``https://<team_domain>/cdn-cgi/access/certs``; override only
-      for tests.
+    Who may sign in must be said explicitly (``allowed_emails``,
+    ``allowed_email_domains``, ``allowed_groups``, or ``allow_all=True`` when the Access
+    policy alone decides). Users present in the hub database but no longer allowed by
+    this configuration are refused (``allow_existing_users`` is off), so the
+    configuration stays the one source of truth. The hub fetches the signing keys from
+    Cloudflare, so it needs egress to the internet.
 
-    The hub fetches the signing keys from Cloudflare, so it needs egress to the internet.
+    Attributes:
+        team_domain: ``<team>.cloudflareaccess.com`` (Zero Trust > Settings > Custom
+            pages shows it).
+        audience: The Application Audience (AUD) tag of the Access application (Access >
+            Applications > your app > Overview).
+        allowed_emails: Addresses that may sign in. Default: none.
+        allowed_email_domains: E-mail domains that may sign in (exact domains, no
+            subdomains). Default: none.
+        allowed_groups: Groups from the token's ``groups`` claim (present when the
+            identity provider sends groups). Default: none.
+        admin_users: Addresses that can always sign in and are hub admins. Default: none.
+        allow_service_tokens: Accept Access service tokens (no ``email``); their
+            username is the token's client id (``common_name``) and allow rules still
+            apply (list it in ``allowed_emails``). Default: False.
+        allow_all: Anyone Access lets through may sign in. Default: False.
+        jwks_url: Where the signing keys are. Default:
+            ``https://<team_domain>/cdn-cgi/access/certs``; override only for tests.
     """
 
     team_domain: str
@@ -82,6 +88,18 @@ class CloudflareAccessAuth(HubAuth):
     jwks_url: str | None = None
 
     def settings(self, scope: Construct, *, domain: str) -> AuthSettings:
+        """Render this option for the hub served at ``https://<domain>``.
+
+        Args:
+            scope: The hub (errors name its path).
+            domain: The hub's host name.
+
+        Returns:
+            What the hub needs: authenticator class, traits, secret env vars, files.
+
+        Raises:
+            ConfigurationError: A field is invalid.
+        """
         if not isinstance(self.team_domain, str) or not _TEAM_DOMAIN.match(self.team_domain):
             raise invalid(
                 scope,

@@ -38,10 +38,25 @@ class OidcAuth(HubAuth):
     Who may sign in must be said explicitly: ``allowed_users``, ``allowed_groups``
     (read from ``groups_claim``), or ``allow_all=True`` when the provider itself already
     restricts who can authenticate (for example a Cloudflare Access policy).
-    Defaults: username from the ``email`` claim, scopes ``openid email profile``,
-    groups from the ``groups`` claim, no admins.
 
     For Cloudflare Access for SaaS use ``OidcAuth.cloudflare_access_saas(...)``.
+    Reference: https://oauthenticator.readthedocs.io/en/latest/reference/api/gen/oauthenticator.generic.html
+
+    Attributes:
+        client_id: The client id registered with the provider.
+        client_secret: The client secret (``OAUTH_CLIENT_SECRET`` in the hub).
+        authorize_url: The provider's authorization endpoint (https://).
+        token_url: The token endpoint (https://).
+        userdata_url: The userinfo endpoint (https://).
+        username_claim: The claim that names the user. Default: ``"email"``.
+        scopes: Requested scopes. Default: ``openid email profile``.
+        allowed_users: Users who may sign in. Default: none.
+        allowed_groups: Groups whose members may sign in. Default: none.
+        admin_users: Hub admins. Default: none.
+        admin_groups: Groups whose members are hub admins. Default: none.
+        groups_claim: The userinfo claim listing groups. Default: ``"groups"``.
+        allow_all: Anyone the provider authenticates may sign in. Default: False.
+        login_service: The name on the login button. Default: ``"single sign-on"``.
     """
 
     client_id: str
@@ -86,6 +101,18 @@ class OidcAuth(HubAuth):
         )
 
     def settings(self, scope: Construct, *, domain: str) -> AuthSettings:
+        """Render this option for the hub served at ``https://<domain>``.
+
+        Args:
+            scope: The hub (errors name its path).
+            domain: The hub's host name.
+
+        Returns:
+            What the hub needs: authenticator class, traits, secret env vars, files.
+
+        Raises:
+            ConfigurationError: A field is invalid.
+        """
         for what in ("authorize_url", "token_url", "userdata_url"):
             _check_https_url(scope, f"OidcAuth.{what}", getattr(self, what))
         if not self.client_id:
