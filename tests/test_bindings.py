@@ -733,8 +733,7 @@ def test_fails_at_synth_when_a_clash_appears_through_a_later_profile() -> None:
     other = PlatformServiceBinding.ray(chart, "ray-b", host="ray-head.ray-b")
     # Caught at bind time too; bypass it to prove the synth-time check on its own.
     hub.attach_addon(other)
-    hub._bindings.append(other)
-    hub._binding_profiles[other] = [profile]
+    hub._bindings.add(other, profile)
     assert validate(chart) == [
         "test/ray: invalid environment variable 'RAY_ADDRESS'. Allowed: a variable no other "
         "binding of profile 'late' sets (test/ray-b sets it). Fix: bind only one binding of "

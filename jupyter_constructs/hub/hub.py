@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, Protocol, Unpack
+from typing import Any, Protocol, Unpack, cast
 
 from constructs import Construct, Node
 
@@ -38,11 +38,19 @@ from jupyter_constructs.core.images import (
     PROXY_IMAGE,
 )
 from jupyter_constructs.core.network_policy import Rule
-from jupyter_constructs.core.objects import KubeObject, adopt, chart_namespace, chart_of, sha256_of
+from jupyter_constructs.core.objects import (
+    KubeObject,
+    adopt,
+    chart_namespace,
+    chart_of,
+    path_of,
+    sha256_of,
+)
 from jupyter_constructs.core.quantities import Resources, Usage
 from jupyter_constructs.core.rules import check_dns_label, check_domain, check_image
 from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.hub.auth import AuthSettings, HubAuth
+from jupyter_constructs.hub.bindings import HubBindings
 from jupyter_constructs.hub.bootstrap import (
     COOKIE_SECRET_KEY,
     CRYPT_KEY_KEY,
@@ -93,9 +101,8 @@ from jupyter_constructs.hub.quota import (
     ContainerLimits,
     NamespaceQuota,
     capacity,
-    limit_range_excess,
+    profile_errors,
     quota_objects,
-    shortfall,
 )
 from jupyter_constructs.hub.rbac import USER_SERVICE_ACCOUNT, hub_rbac, user_service_account
 from jupyter_constructs.hub.storage import HOME_MOUNT_PATH, SharedData, UserStorage, volume_claim
@@ -289,9 +296,7 @@ class JupyterHub(Construct):
         self._profiles: list[NotebookProfile] = []
         self._pullers: list[ImagePuller] = []
         self._addons: list[HubAddon] = []
-        self._bindings: list[PlatformBinding] = []  # every binding, in the order bound
-        self._hub_wide: list[PlatformBinding] = []
-        self._binding_profiles: dict[PlatformBinding, list[NotebookProfile]] = {}
+        self._bindings = HubBindings(path_of(self))
         # (what, its construct, meant to be the only way in)
         self._entry_points: list[tuple[str, Construct, bool]] = []
         self._generation = 0  # bumped by every change that alters the generated config
@@ -592,97 +597,36 @@ class JupyterHub(Construct):
     ) -> None:
         """Give every profile's servers (or only ``profile``'s) access to ``binding``'s service.
 
-        ``profile.add_binding(b)`` calls this with ``profile``; prefer that spelling.
+        ``profile.add_binding(b)`` calls this with ``profile``; prefer that spelling. The
+        first call attaches the binding (``attach_addon``).
+
+        Args:
+            binding: A platform service binding (``PlatformServiceBinding``).
+            profile: Only this profile. Default: every profile, later ones included.
 
         Raises:
             ConfigurationError: The binding is already bound to the hub, bound both to the
                 hub and to profiles, its name is taken, or it sets a variable another
                 binding of an affected profile sets.
         """
-        if profile is None:
-            if binding in self._hub_wide:
-                raise invalid(
-                    self,
-                    "binding",
-                    binding.node.path,
-                    allowed="each binding once",
-                    fix="remove the second add_binding call",
-                )
-            if binding in self._binding_profiles:
-                bound_to = ", ".join(p.slug for p in self._binding_profiles[binding])
-                raise self._one_target(binding, self.node.path, bound_to)
-        elif binding in self._hub_wide:
-            raise self._one_target(binding, profile.node.path, "the hub")
-        for other in self._bindings:
-            if other is not binding and other.name == binding.name:
-                raise invalid(
-                    binding.node.path,
-                    "binding name",
-                    binding.name,
-                    allowed=f"a name no other binding of the hub uses ({other.node.path} has it)",
-                    fix="pass name= to one of them",
-                )
-        for target in self._profiles if profile is None else [profile]:
-            clash = self._clash(binding, target, self.bindings_of(target))
-            if clash:
-                raise ConfigurationError(clash)
+        self._bindings.check_new(binding, profile, self._profiles)
         if binding not in self._bindings:
             self.attach_addon(binding)
-            self._bindings.append(binding)
-        if profile is None:
-            self._hub_wide.append(binding)
-        else:
-            self._binding_profiles.setdefault(binding, []).append(profile)
+        self._bindings.add(binding, profile)
         self._generation += 1
-
-    @staticmethod
-    def _one_target(binding: PlatformBinding, target: str, bound_to: str) -> ConfigurationError:
-        return invalid(
-            binding.node.path,
-            "binding target",
-            target,
-            allowed=f"one target per binding: it is already bound to {bound_to}",
-            fix="bind it to the hub (every profile) or to profiles, not both",
-        )
-
-    @staticmethod
-    def _clash(
-        binding: PlatformBinding, profile: NotebookProfile, others: Sequence[PlatformBinding]
-    ) -> str:
-        mine = set(binding.environment())
-        for other in others:
-            if other is binding:
-                continue
-            shared = sorted(mine & set(other.environment()))
-            if shared:
-                return str(
-                    invalid(
-                        binding.node.path,
-                        "environment variable",
-                        shared[0],
-                        allowed=f"a variable no other binding of profile {profile.slug!r} "
-                        f"sets ({other.node.path} sets it)",
-                        fix="bind only one binding of each service to a profile; bind the "
-                        "other one to another profile",
-                    )
-                )
-        return ""
 
     @property
     def bindings(self) -> list[PlatformBinding]:
         """Bindings given to every profile (``add_binding``)."""
-        return list(self._hub_wide)
+        return cast("list[PlatformBinding]", self._bindings.hub_wide)
 
     def bindings_of(self, profile: NotebookProfile) -> list[PlatformBinding]:
         """Bindings reaching ``profile``'s servers: hub-wide ones, then its own."""
-        own = [b for b in self._bindings if profile in self._binding_profiles.get(b, [])]
-        return [*self._hub_wide, *(b for b in own if b not in self._hub_wide)]
+        return cast("list[PlatformBinding]", self._bindings.of(profile))
 
     def binding_profiles(self, binding: PlatformBinding) -> list[NotebookProfile] | None:
         """The profiles ``binding`` is bound to; ``None`` when it is bound hub-wide."""
-        if binding in self._hub_wide:
-            return None
-        return list(self._binding_profiles.get(binding, []))
+        return self._bindings.profiles_of(binding)
 
     # -- what add-ons register ------------------------------------------------------------
 
@@ -904,47 +848,13 @@ class JupyterHub(Construct):
                     )
                 )
             ]
-        errors = []
-        reserved = self.reserved_usage()
-        for profile in self._profiles:
-            usage = profile.usage()
-            if self.container_limits is not None:
-                excess = limit_range_excess(self.container_limits, usage)
-                if excess:
-                    errors.append(
-                        str(
-                            invalid(
-                                profile,
-                                "profile for the LimitRange",
-                                profile.slug,
-                                allowed=f"containers within ContainerLimits ({excess})",
-                                fix="lower the profile's limits or raise ContainerLimits",
-                            )
-                        )
-                    )
-            if self.quota is not None:
-                missing = shortfall(self.quota, reserved, usage)
-                if missing:
-                    errors.append(
-                        str(
-                            invalid(
-                                profile,
-                                "profile for the namespace quota",
-                                profile.slug,
-                                allowed=f"one server must fit in NamespaceQuota ({missing})",
-                                fix="lower the profile's requests/limits or raise NamespaceQuota",
-                            )
-                        )
-                    )
-        for binding in self._bindings:
-            targets = (
-                self._profiles if binding in self._hub_wide else self._binding_profiles[binding]
-            )
-            for profile in targets:
-                clash = self._clash(binding, profile, self.bindings_of(profile))
-                if clash:
-                    errors.append(clash)
-        return errors
+        errors = profile_errors(
+            self._profiles,
+            quota=self.quota,
+            limits=self.container_limits,
+            reserved=self.reserved_usage(),
+        )
+        return errors + self._bindings.errors(self._profiles)
 
     def _validate(self) -> list[str]:
         errors = self.validation_errors()

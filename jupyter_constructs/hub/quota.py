@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -12,6 +12,7 @@ from constructs import Construct
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.objects import KubeObject
 from jupyter_constructs.core.quantities import Usage, parse_cpu, parse_memory
+from jupyter_constructs.hub.profiles import NotebookProfile
 
 
 def format_memory(size: int | Decimal) -> str:
@@ -236,3 +237,55 @@ def quota_objects(
             body={"spec": {"limits": [item]}},
         )
     return resource_quota, limit_range
+
+
+def profile_errors(
+    profiles: Sequence[NotebookProfile],
+    *,
+    quota: NamespaceQuota | None,
+    limits: ContainerLimits | None,
+    reserved: Usage,
+) -> list[str]:
+    """Profiles whose one server breaks the LimitRange or does not fit in the quota.
+
+    Args:
+        profiles: The hub's profiles (each message names the profile's path).
+        quota: The namespace quota, or ``None``.
+        limits: The LimitRange, or ``None``.
+        reserved: What the hub and proxy take from the quota.
+
+    Returns:
+        One error message (house format) per broken rule.
+    """
+    errors = []
+    for profile in profiles:
+        usage = profile.usage()
+        if limits is not None:
+            excess = limit_range_excess(limits, usage)
+            if excess:
+                errors.append(
+                    str(
+                        invalid(
+                            profile,
+                            "profile for the LimitRange",
+                            profile.slug,
+                            allowed=f"containers within ContainerLimits ({excess})",
+                            fix="lower the profile's limits or raise ContainerLimits",
+                        )
+                    )
+                )
+        if quota is not None:
+            missing = shortfall(quota, reserved, usage)
+            if missing:
+                errors.append(
+                    str(
+                        invalid(
+                            profile,
+                            "profile for the namespace quota",
+                            profile.slug,
+                            allowed=f"one server must fit in NamespaceQuota ({missing})",
+                            fix="lower the profile's requests/limits or raise NamespaceQuota",
+                        )
+                    )
+                )
+    return errors
