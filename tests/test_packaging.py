@@ -3,7 +3,8 @@
 Builds the wheel from a clean copy of the sources, installs it into a fresh virtualenv
 (dependencies from the package registry, the pip cache is reused) and runs a consumer
 ``main.py`` that has its OWN ``imports/`` package, as ``cdk8s import k8s`` makes it.
-The CRD bindings ship as ``jupyter_constructs.crds``, so the two never collide.
+The typed custom resources ship as ``jupyter_constructs.crds`` (plain data, no jsii), so
+the two never collide.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("pyproject.toml", "README.md", "jupyter_constructs", "imports")
+SOURCES = ("pyproject.toml", "README.md", "jupyter_constructs")
 
 CONSUMER_MAIN = """
 import sys
@@ -32,12 +33,7 @@ import cdk8s
 import imports
 import imports.k8s
 import jupyter_constructs
-from jupyter_constructs.crds.com.coreos.monitoring import (
-    ServiceMonitor,
-    ServiceMonitorSpec,
-    ServiceMonitorSpecEndpoints,
-    ServiceMonitorSpecSelector,
-)
+from jupyter_constructs.crds.monitoring import ServiceMonitor
 from jupyter_constructs.delivery.gitops import SyncWave, sync_wave
 from jupyter_constructs.delivery.synth import ARGOCD_FOLDER, Environment, main
 
@@ -55,11 +51,11 @@ def build(app: cdk8s.App) -> None:
     monitor = ServiceMonitor(
         chart,
         "hub-metrics",
-        metadata={"name": "hub"},
-        spec=ServiceMonitorSpec(
-            endpoints=[ServiceMonitorSpecEndpoints(port="http", path="/hub/metrics")],
-            selector=ServiceMonitorSpecSelector(match_labels={"component": "hub"}),
-        ),
+        name="hub",
+        spec={
+            "endpoints": [{"port": "http", "path": "/hub/metrics"}],
+            "selector": {"matchLabels": {"component": "hub"}},
+        },
     )
     sync_wave(monitor, SyncWave.CUSTOM_RESOURCES)
     hub = jupyter_constructs.JupyterHub(
@@ -143,11 +139,12 @@ def test_wheel_ships_the_bindings_inside_the_package(
     # No top-level imports/ package that would shadow the consumer's own.
     dist_info = "-".join(wheel.name.split("-")[:2]) + ".dist-info"
     assert top_level == {"jupyter_constructs", dist_info}
-    for module in ("com/coreos/monitoring", "io/argoproj", "io/external_secrets"):
+    for module in ("monitoring", "argoproj", "external_secrets"):
         package = f"jupyter_constructs/crds/{module}"
         assert f"{package}/__init__.py" in names
         assert f"{package}/py.typed" in names
-        assert any(n.startswith(f"{package}/_jsii/") and n.endswith(".jsii.tgz") for n in names)
+    # No jsii assembly of ours: nothing to collide with a consumer's cdk8s import.
+    assert not any(n.endswith(".jsii.tgz") for n in names)
     assert "jupyter_constructs/py.typed" in names
     assert "jupyter_constructs/delivery/argocd.py" in names
 
