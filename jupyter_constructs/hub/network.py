@@ -2,9 +2,11 @@
 
 ``JupyterHub`` creates ``HubNetworkPolicies`` unless ``network=None``. The policies are
 additive (Kubernetes ORs every policy that selects a pod), so each one below states one
-component's traffic and other constructs add their own (``ObservabilityBundle`` lets
+component's traffic and add-ons add their own through ``hub.allow_traffic``, which
+renders them here or, with ``network=None``, not at all (``ObservabilityBundle`` lets
 Prometheus in, ``CloudflareTunnel`` lets cloudflared reach the proxy, bindings let user
-pods reach a platform service).
+pods reach a platform service). The policies are built by the one NetworkPolicy builder,
+``jupyter_constructs.core.network_policy``.
 
 =====================  ==================================================================
 Policy                 What it allows
