@@ -133,3 +133,11 @@ def test_generated_names_match_cdk8s(ids: list[str], hashes: bool) -> None:
     node_name = cdk8s.ApiObject.name.fget(obj)  # type: ignore[attr-defined]
     assert obj.name == node_name
     assert _names.dns_label(obj.node.path, include_hash=hashes) == node_name
+
+
+def test_cron_job_names_are_shorter() -> None:
+    chart = _chart()
+    KubeObject(chart, "probe", api_version="v1", kind="ConfigMap").name  # noqa: B018
+    long = KubeObject(Construct(chart, "x" * 40), "y" * 30, api_version="batch/v1", kind="CronJob")
+    assert long.name == cdk8s.ApiObject.name.fget(long)  # type: ignore[attr-defined]
+    assert len(long.name) <= 52

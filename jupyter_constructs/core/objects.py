@@ -191,14 +191,19 @@ class _Name:
         if obj._name is None:
             facts = _facts(obj._chart)
             path = path_of(obj)
+            max_len = 52 if obj._kind == "CronJob" else 63  # as Chart.generateObjectName
             if facts.hashed_names is None:
                 actual = super(KubeObject, obj).name
-                for hashed in (True, False):
-                    if _names.dns_label(path, include_hash=hashed) == actual:
-                        facts.hashed_names = hashed
+                matches = [
+                    hashed
+                    for hashed in (True, False)
+                    if _names.dns_label(path, include_hash=hashed, max_len=max_len) == actual
+                ]
+                if len(matches) == 1:  # else ask again for the next object
+                    facts.hashed_names = matches[0]
                 obj._name = actual
             else:
-                obj._name = _names.dns_label(path, include_hash=facts.hashed_names)
+                obj._name = _names.dns_label(path, include_hash=facts.hashed_names, max_len=max_len)
         return obj._name
 
 
