@@ -86,7 +86,7 @@ image-deps-check: $(VENV)/.runtime
 	  exit 1; \
 	fi
 
-# Regenerate docs/api-reference.md from the docstrings; tests/test_docs.py fails when the
+# Regenerate docs/api-reference.md from the docstrings; tests/delivery/test_docs.py fails when the
 # committed file is out of date.
 .PHONY: docs
 docs: $(VENV)/.runtime

@@ -20,10 +20,10 @@ from jupyter_constructs.alerts import (
 )
 from tests.processes_observability import REPO_ROOT, require_executable, run_tool
 
-PROMTOOL_TESTS = REPO_ROOT / "tests" / "promtool" / "jupyterhub_alerts_test.yaml"
+PROMTOOL_TESTS = Path(__file__).resolve().parent / "promtool" / "jupyterhub_alerts_test.yaml"
 RUNBOOK = REPO_ROOT / "docs" / "runbook.md"
 
-# The parameters tests/promtool/jupyterhub_alerts_test.yaml was written for.
+# The parameters tests/addons/promtool/jupyterhub_alerts_test.yaml was written for.
 PROMTOOL_PARAMS: dict[str, Any] = {
     "namespace": "jupyter",
     "hub_job": "hub",
@@ -88,8 +88,8 @@ def test_promtool_tests_cover_every_alert_firing_and_silent() -> None:
         for check in case.get("alert_rule_test", []):
             (firing if check.get("exp_alerts") else silent).add(check["alertname"])
     names = {r.name for r in all_rules(jupyterhub_alert_rules(**PROMTOOL_PARAMS))}
-    assert names - firing == set(), "alerts never shown to fire in tests/promtool"
-    assert names - silent == set(), "alerts never shown to stay silent in tests/promtool"
+    assert names - firing == set(), "alerts never shown to fire in tests/addons/promtool"
+    assert names - silent == set(), "alerts never shown to stay silent in tests/addons/promtool"
 
 
 def test_every_alert_has_severity_summary_description_and_runbook() -> None:

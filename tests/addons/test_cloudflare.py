@@ -473,7 +473,7 @@ def test_fails_when_the_proxy_port_is_out_of_range() -> None:
 
 # --- Docs -------------------------------------------------------------------------------
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def test_docs_describe_every_option() -> None:

@@ -10,7 +10,7 @@ import cdk8s
 from jupyter_constructs import ObservabilityBundle
 from tests.helpers import find, load_manifests, make_hub, synth
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _bundle(**options):

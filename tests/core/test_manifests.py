@@ -10,7 +10,7 @@ import pytest
 from jupyter_constructs import HubDatabase, SecretRef
 from tests.helpers import load_manifests, make_hub, synth
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _newest_kubernetes() -> str:

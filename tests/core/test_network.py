@@ -26,7 +26,7 @@ from tests.netpol import Endpoint, Evaluator, address, container_ports, pod
 from tests.real_hub import load_config, mock_kubespawner, pod_manifest
 
 NS = "jupyter"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _pod_of(objects: list[dict[str, Any]], kind: str, name: str, ip: str) -> Endpoint:

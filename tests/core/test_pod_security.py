@@ -23,7 +23,7 @@ import pytest
 from tests.helpers import load_manifests, write_config_dir
 from tests.real_hub import load_config, mock_kubespawner, pod_manifest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "dist"
 WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "Job", "ReplicaSet")
 

@@ -17,7 +17,7 @@ from jupyter_constructs.gitops import SyncWave, add_sync_option, sync_wave
 from tests.crd_schemas import crd_schema
 
 REPO = "https://github.com/example/platform.git"
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _app(chart: cdk8s.Chart | None = None, **options: Any) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 API_REFERENCE = ROOT / "docs" / "api-reference.md"
 DOC_FILES = [README, *sorted((ROOT / "docs").glob("*.md"))]

@@ -24,7 +24,7 @@ from detect_secrets.settings import default_settings
 from jupyter_constructs._utils import sha256_of
 from tests.helpers import load_manifests
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "dist"
 NOT_SCANNED = ("tests/", "imports/", "dist/")
 

@@ -14,7 +14,7 @@ import pytest
 
 from jupyter_constructs.binding_contract import SERVICE_ENV
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 IMAGE = ROOT / "dockerfiles" / "jupyter-notebook"
 DOCKERFILE = IMAGE / "Dockerfile"
 INIT = IMAGE / "platform-init.sh"

@@ -14,7 +14,7 @@ import pytest
 from jupyter_constructs.binding_contract import SERVICE_ENV
 
 INIT = (
-    Path(__file__).resolve().parent.parent / "dockerfiles" / "jupyter-notebook" / "platform-init.sh"
+    Path(__file__).resolve().parents[2] / "dockerfiles" / "jupyter-notebook" / "platform-init.sh"
 )
 MARK = (
     "# managed by platform-init: rewritten at every server start; "

@@ -15,7 +15,7 @@ from platform_services import _contract as helper_contract
 import jupyter_constructs
 from jupyter_constructs import binding_contract
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "platform-services.md"
 
 # The table of the product brief, written out once more by hand on purpose: a change to
