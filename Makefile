@@ -36,9 +36,13 @@ synth: $(VENV)/.runtime node_modules/.installed
 	$(CDK8S) synth --no-check-upgrade --output .dist-cdk8s
 	rm -rf .dist-old && { [ ! -d dist ] || mv dist .dist-old; } && mv .dist-cdk8s dist && rm -rf .dist-old
 
+# Every level, on every core (pytest-xdist; docs/testing.md): `make test PYTEST_WORKERS=0`
+# runs in one process, `make test PYTEST_ARGS="-m unit"` one level.
 # pytest exits 5 when it collected no test: that is a failure here, never a silent pass.
+PYTEST_WORKERS ?= auto
+PYTEST_ARGS ?=
 test: setup
-	$(PY) -m pytest; rc=$$?; \
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no test" >&2; exit 1; fi; exit $$rc
 	$(MAKE) --no-print-directory checkov
 

@@ -18,10 +18,11 @@ from jupyter_constructs.alerts import (
     jupyterhub_alert_rules,
     rules_spec,
 )
-from tests.processes_observability import REPO_ROOT, require_executable, run_tool
+from tests.support.paths import ROOT
+from tests.support.process import run_tool
 
 PROMTOOL_TESTS = Path(__file__).resolve().parent / "promtool" / "jupyterhub_alerts_test.yaml"
-RUNBOOK = REPO_ROOT / "docs" / "runbook.md"
+RUNBOOK = ROOT / "docs" / "runbook.md"
 
 # The parameters tests/addons/promtool/jupyterhub_alerts_test.yaml was written for.
 PROMTOOL_PARAMS: dict[str, Any] = {
@@ -48,24 +49,21 @@ def runbook_anchors() -> set[str]:
     return {re.sub(r"[^a-z0-9 -]", "", h.strip().lower()).replace(" ", "-") for h in headings}
 
 
-def test_promtool_check_rules_accepts_the_rendered_file(tmp_path: Path) -> None:
-    promtool = require_executable("promtool")
+def test_promtool_check_rules_accepts_the_rendered_file(tmp_path: Path, promtool: str) -> None:
     groups = jupyterhub_alert_rules(**PROMTOOL_PARAMS)
     output = run_tool([promtool, "check", "rules", str(write_rule_file(tmp_path, groups))])
     assert f"SUCCESS: {len(all_rules(groups))} rules found" in output
 
 
-def test_promtool_unit_tests_fire_and_stay_silent(tmp_path: Path) -> None:
-    promtool = require_executable("promtool")
+def test_promtool_unit_tests_fire_and_stay_silent(tmp_path: Path, promtool: str) -> None:
     write_rule_file(tmp_path, jupyterhub_alert_rules(**PROMTOOL_PARAMS))
     shutil.copy(PROMTOOL_TESTS, tmp_path / PROMTOOL_TESTS.name)
     output = run_tool([promtool, "test", "rules", PROMTOOL_TESTS.name], cwd=tmp_path)
     assert "SUCCESS" in output
 
 
-def test_promtool_unit_tests_fail_when_a_threshold_changes(tmp_path: Path) -> None:
+def test_promtool_unit_tests_fail_when_a_threshold_changes(tmp_path: Path, promtool: str) -> None:
     """The unit tests really pin behaviour: a looser 5xx threshold breaks them."""
-    promtool = require_executable("promtool")
     write_rule_file(tmp_path, jupyterhub_alert_rules(**PROMTOOL_PARAMS, api_5xx_ratio=0.2))
     shutil.copy(PROMTOOL_TESTS, tmp_path / PROMTOOL_TESTS.name)
     result = subprocess.run(

@@ -20,9 +20,9 @@ from jupyter_constructs import (
     SecretRef,
 )
 from jupyter_constructs.binding_contract import SERVICE_ENV
+from tests.core.test_manifests import NEWEST_KUBERNETES
 from tests.helpers import find, make_hub, new_chart, synth, validate, write_config_dir
 from tests.real_hub import load_config, mock_kubespawner, pod_manifest
-from tests.core.test_manifests import NEWEST_KUBERNETES
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "platform-services.md"

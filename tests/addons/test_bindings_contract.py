@@ -28,23 +28,11 @@ from jupyter_constructs import (
 from jupyter_constructs.binding_contract import SERVICE_ENV
 from tests.helpers import make_hub, synth, write_config_dir
 from tests.real_hub import load_config, mock_kubespawner, pod_manifest
-from tests.servers import (
-    S3,
-    Mlflow,
-    Postgres,
-    mlflow_server,
-    moto_s3_server,
-    postgres_available,
-    postgres_server,
-)
+from tests.support.mlflow import Mlflow
+from tests.support.postgres import Postgres, PostgresServer
+from tests.support.s3 import S3
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not postgres_available(),
-        reason="PostgreSQL 15 server binaries missing (apt-get install postgresql)",
-    ),
-]
+pytestmark = pytest.mark.integration
 
 # Loopback by name: bindings take DNS names, never IP addresses.
 HOST = "localhost"
@@ -66,21 +54,11 @@ class Platform:
 
 
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    with postgres_server() as pg:
-        yield pg
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[S3]:
-    with moto_s3_server() as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def mlflow_tracking() -> Iterator[Mlflow]:
-    with mlflow_server() as srv:
-        yield srv
+def database(postgres_server: PostgresServer) -> Iterator[Postgres]:
+    """A database of the session's PostgreSQL for this module."""
+    database = postgres_server.new_database()
+    yield database
+    postgres_server.drop_database(database)
 
 
 @pytest.fixture(scope="module")
@@ -98,12 +76,13 @@ def _port(url: str) -> int:
 
 @pytest.fixture(scope="module")
 def platform(
-    postgres: Postgres,
-    s3: S3,
-    mlflow_tracking: Mlflow,
+    database: Postgres,
+    s3_server: S3,
+    mlflow_server: Mlflow,
     datahub_port: int,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Platform:
+    postgres, s3, mlflow_tracking = database, s3_server, mlflow_server
     secrets = {
         ("postgres-jupyter", "password"): postgres.password,
         ("minio-notebooks", "access-key-id"): s3.access_key,
@@ -184,8 +163,9 @@ def _mounted_files(platform: Platform, root: Path) -> Path:
 
 
 @pytest.fixture
-def pod_env(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """This process's environment replaced by the pod's binding variables."""
+def pod_env(platform: Platform, empty_s3: S3, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """This process's environment replaced by the pod's binding variables (and the S3
+    server emptied: each test makes its own buckets)."""
     names = {n for spec in SERVICE_ENV.values() for n in spec.names}
     for name in names:
         monkeypatch.delenv(name, raising=False)

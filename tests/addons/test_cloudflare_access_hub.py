@@ -28,7 +28,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from jupyter_constructs.cloudflare import CloudflareAccessAuth
-from tests.processes_cloudflare import Hub, JwksServer
+from tests.support.hub import Hub, auth_settings_config, start_hub
+from tests.support.jwks import Jwks
 
 pytestmark = pytest.mark.integration
 
@@ -97,16 +98,15 @@ def keys() -> dict[str, SigningKey]:
 
 
 @pytest.fixture(scope="module")
-def jwks(keys: dict[str, SigningKey]) -> Iterator[JwksServer]:
-    server = JwksServer()
+def jwks(keys: dict[str, SigningKey]) -> Iterator[Jwks]:
+    server = Jwks().start()
     server.set_keys([keys["main"].jwk()])
-    server.start()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory, jwks: JwksServer) -> Iterator[Hub]:
+def hub(tmp_path_factory: pytest.TempPathFactory, jwks: Jwks) -> Iterator[Hub]:
     auth = CloudflareAccessAuth(
         team_domain=TEAM,
         audience=AUD,
@@ -118,20 +118,25 @@ def hub(tmp_path_factory: pytest.TempPathFactory, jwks: JwksServer) -> Iterator[
     # settings() only needs a construct to name in errors.
     settings = auth.settings(cdk8s.Testing.chart(), domain="jupyter.example.org")
     workdir: Path = tmp_path_factory.mktemp("cloudflare-hub")
+    # The hub from JupyterHub's defaults plus exactly what the auth settings configure.
     # Test-only tuning: a short refetch window so key rotation is testable quickly.
-    process = Hub(
+    config = auth_settings_config(
         workdir,
         settings,
         extra_traits={"CloudflareAccessAuthenticator": {"jwks_refetch_interval": REFETCH_INTERVAL}},
     )
-    process.start()
-    yield process
-    process.stop()
+    hub = start_hub(
+        workdir, base_config=None, settings=config, admin_scopes=["admin:users", "read:users"]
+    )
+    yield hub
+    hub.stop()
 
 
 def login(hub: Hub, token: str | None) -> requests.Response:
     headers = {HEADER: token} if token is not None else {}
-    return requests.get(f"{hub.url}/hub/login", headers=headers, allow_redirects=False, timeout=15)
+    return requests.get(
+        f"{hub.public_url}/hub/login", headers=headers, allow_redirects=False, timeout=15
+    )
 
 
 def test_valid_token_signs_in_the_normalised_email(hub: Hub, keys: dict[str, SigningKey]) -> None:
@@ -140,7 +145,7 @@ def test_valid_token_signs_in_the_normalised_email(hub: Hub, keys: dict[str, Sig
     assert "jupyterhub-hub-login" in response.cookies, response.headers
 
     # The session cookie the hub set identifies the user on the REST API.
-    me = requests.get(f"{hub.url}/hub/api/user", cookies=response.cookies, timeout=10)
+    me = requests.get(f"{hub.public_url}/hub/api/user", cookies=response.cookies, timeout=10)
     assert me.status_code == 200, me.text
     assert me.json()["name"] == "alice.smith@example.org"
 
@@ -248,7 +253,7 @@ def test_the_refused_cases_differ_from_a_valid_token_in_one_defect_only(
 
 
 def test_key_rotation_is_picked_up_by_refetching_on_an_unknown_kid(
-    hub: Hub, jwks: JwksServer, keys: dict[str, SigningKey]
+    hub: Hub, jwks: Jwks, keys: dict[str, SigningKey]
 ) -> None:
     rotated = SigningKey(f"kid-rotated-{uuid.uuid4().hex[:8]}")
     token = rotated.sign(claims_for("rotation@example.org"))
@@ -262,9 +267,7 @@ def test_key_rotation_is_picked_up_by_refetching_on_an_unknown_kid(
     assert login(hub, keys["main"].sign(claims_for("old-key@example.org"))).status_code == 302
 
 
-def test_a_flood_of_unknown_kids_fetches_the_jwks_once_per_interval(
-    hub: Hub, jwks: JwksServer
-) -> None:
+def test_a_flood_of_unknown_kids_fetches_the_jwks_once_per_interval(hub: Hub, jwks: Jwks) -> None:
     flood = SigningKey("bogus")
     time.sleep(REFETCH_INTERVAL + 0.2)
     fetches = jwks.fetch_count()
@@ -292,7 +295,9 @@ def test_a_hub_session_ends_when_the_access_identity_changes(
 
     def whoami(token: str | None) -> requests.Response:
         headers = {HEADER: token} if token is not None else {}
-        return requests.get(f"{hub.url}/hub/api/user", cookies=cookies, headers=headers, timeout=10)
+        return requests.get(
+            f"{hub.public_url}/hub/api/user", cookies=cookies, headers=headers, timeout=10
+        )
 
     same = whoami(keys["main"].sign(claims_for("first@example.org")))
     assert same.status_code == 200 and same.json()["name"] == "first@example.org"
@@ -302,19 +307,19 @@ def test_a_hub_session_ends_when_the_access_identity_changes(
     assert other.status_code == 403, other.text
     # The next sign-in with the cookie still present follows the header, not the cookie.
     relogin = requests.get(
-        f"{hub.url}/hub/login",
+        f"{hub.public_url}/hub/login",
         cookies=cookies,
         headers={HEADER: keys["main"].sign(claims_for("second@example.org"))},
         allow_redirects=False,
         timeout=15,
     )
     assert relogin.status_code == 302
-    me = requests.get(f"{hub.url}/hub/api/user", cookies=relogin.cookies, timeout=10)
+    me = requests.get(f"{hub.public_url}/hub/api/user", cookies=relogin.cookies, timeout=10)
     assert me.json()["name"] == "second@example.org"
 
 
 def test_service_tokens_sign_in_by_client_id_when_allowed(
-    jwks: JwksServer, keys: dict[str, SigningKey]
+    jwks: Jwks, keys: dict[str, SigningKey]
 ) -> None:
     # The same module the hub loads, driven directly with a real tornado request object.
     from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine

@@ -12,7 +12,8 @@ import promql_parser
 import pytest
 
 from jupyter_constructs.dashboard import dashboard_queries, jupyterhub_dashboard
-from tests.processes_observability import REPO_ROOT, metric_names
+from tests.support.paths import ROOT
+from tests.support.prometheus import metric_names
 
 
 def all_panels(model: dict[str, Any]) -> list[dict[str, Any]]:
@@ -148,7 +149,7 @@ def test_importing_the_library_does_not_import_the_sdk() -> None:
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
-        cwd=REPO_ROOT,
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,

@@ -20,6 +20,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+# Builds the wheel and installs it, dependencies included, into a fresh virtualenv.
+pytestmark = pytest.mark.integration
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("pyproject.toml", "README.md", "jupyter_constructs", "imports")
 

@@ -3,55 +3,33 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 import time
-import urllib.request
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from jupyter_constructs import IdleCuller
 from tests.helpers import make_hub, synth, write_config_dir
-from tests.processes import hub_with_proxy
-from tests.real_hub import FAKE_SECRET_ENV
+from tests.support.hub import Hub, hub_process
+from tests.support.singleuser import local_spawner_env, local_spawner_settings
 
 pytestmark = pytest.mark.integration
 
-ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
-# Test-only overrides on top of the generated config (which keeps the culler service and
-# its scoped role exactly as synthesized):
-EXTRA = f'''
-# KubeSpawner needs a cluster: run user servers as local processes instead.
-c.JupyterHub.spawner_class = "simple"
-c.Spawner.args = ["--ServerApp.allow_root=True"] if {os.geteuid() == 0} else []
-c.Spawner.start_timeout = 60
-# An admin token for the test to create a user and start its server.
-c.JupyterHub.services.append({{"name": "test-admin", "api_token": "{ADMIN_TOKEN}"}})
-c.JupyterHub.load_roles.append(
-    {{"name": "test-admin", "scopes": ["admin:users", "admin:servers"], "services": ["test-admin"]}}
-)
-'''
+
+def _user(hub: Hub, name: str) -> dict[str, Any]:
+    response = hub.api("GET", f"/users/{name}")
+    response.raise_for_status()
+    return response.json()  # type: ignore[no-any-return]
 
 
-def _api(hub, method: str, path: str) -> dict | None:
-    request = urllib.request.Request(
-        f"{hub.hub_url}/hub/api{path}",
-        method=method,
-        headers={"Authorization": f"token {ADMIN_TOKEN}"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        body = response.read()
-        return json.loads(body) if body else None
-
-
-def _wait(predicate, timeout: float, what: str, log: Path) -> None:
+def _wait(predicate: Callable[[], Any], timeout: float, what: str, hub: Hub) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}\n{log.read_text()[-4000:]}")
+    raise AssertionError(f"timed out waiting for {what}\n{hub.log_tail(80)}")
 
 
 def test_real_culler_stops_an_idle_server(tmp_path):
@@ -63,28 +41,28 @@ def test_real_culler_stops_an_idle_server(tmp_path):
         s for s in settings["traits"]["JupyterHub"]["services"] if s["name"] == "idle-culler"
     )
     assert "--timeout=4" in culler["command"] and "--cull-every=2" in culler["command"]
-    # The hub runs `python3 -m jupyterhub_idle_culler` and `jupyterhub-singleuser`: put
-    # this environment's interpreter and scripts first on PATH, as the hub image does.
-    bin_dir = str(Path(sys.executable).parent)
-    env = {**FAKE_SECRET_ENV, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    db_url = f"sqlite:///{tmp_path / 'jupyterhub.sqlite'}"
-    with hub_with_proxy(tmp_path, db_url=db_url, env=env, extra_overrides=EXTRA) as hub:
-        _api(hub, "POST", "/users/alice")
-        _api(hub, "POST", "/users/alice/server")
+    # The generated config keeps the culler service and its scoped role exactly as
+    # synthesized; the test adds local user servers and an admin token of its own.
+    with hub_process(
+        tmp_path,
+        settings=local_spawner_settings(),
+        env=local_spawner_env(),
+        admin_scopes=["admin:users", "admin:servers"],
+    ) as hub:
+        hub.api("POST", "/users/alice").raise_for_status()
+        hub.api("POST", "/users/alice/server").raise_for_status()
         _wait(
-            lambda: (
-                (_api(hub, "GET", "/users/alice") or {}).get("servers", {}).get("", {}).get("ready")
-            ),
+            lambda: _user(hub, "alice").get("servers", {}).get("", {}).get("ready"),
             60,
             "alice's server to start",
-            hub.log,
+            hub,
         )
         _wait(
-            lambda: not (_api(hub, "GET", "/users/alice") or {}).get("servers"),
+            lambda: not _user(hub, "alice").get("servers"),
             60,
             "the culler to stop alice's idle server",
-            hub.log,
+            hub,
         )
-        log = hub.log.read_text()
+        log = hub.log_path.read_text()
     assert "Culling server" in log or "idle-culler" in log
     assert "alice" in log

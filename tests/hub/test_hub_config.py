@@ -8,9 +8,9 @@ from jupyterhub.app import JupyterHub as JupyterHubApp
 from oauthenticator.generic import GenericOAuthenticator
 
 from jupyter_constructs import HubDatabase, SecretRef
+from tests.core.test_manifests import NEWEST_KUBERNETES
 from tests.helpers import make_hub, synth, write_config_dir
 from tests.real_hub import load_config, mock_kubespawner, pod_manifest, unknown_traits
-from tests.core.test_manifests import NEWEST_KUBERNETES
 
 
 @pytest.fixture

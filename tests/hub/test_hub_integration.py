@@ -9,9 +9,8 @@ import pytest
 
 from jupyter_constructs import HubDatabase, SecretRef
 from tests.helpers import make_hub, synth, write_config_dir
-from tests.processes import hub_with_proxy
-from tests.real_hub import FAKE_SECRET_ENV
-from tests.servers import postgres_server
+from tests.support.hub import Hub, hub_process
+from tests.support.postgres import Postgres
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +20,7 @@ def _get_json(url: str) -> dict:
         return json.loads(response.read())
 
 
-def _api_answers_through_the_proxy(hub) -> None:
+def _api_answers_through_the_proxy(hub: Hub) -> None:
     info = _get_json(f"{hub.public_url}/hub/api")
     assert info["version"].startswith("5.")
     # The login page is served by our authenticator (GenericOAuthenticator via the proxy).
@@ -33,38 +32,40 @@ def test_hub_with_sqlite_serves_its_api_through_the_proxy(tmp_path):
     chart, _ = make_hub()
     write_config_dir(synth(chart), tmp_path)
     db_url = f"sqlite:///{tmp_path / 'jupyterhub.sqlite'}"
-    with hub_with_proxy(tmp_path, db_url=db_url, env=FAKE_SECRET_ENV) as hub:
+    with hub_process(tmp_path, db_url=db_url) as hub:
         _api_answers_through_the_proxy(hub)
     assert (tmp_path / "jupyterhub.sqlite").exists()
 
 
-def test_hub_with_postgres_runs_on_a_real_postgresql(tmp_path):
-    with postgres_server() as pg:
-        chart, _ = make_hub(
-            database=HubDatabase.postgres(
-                host=pg.host,
-                port=pg.port,
-                database=pg.database,
-                user=pg.user,
-                password=SecretRef("hub-db", "password"),
-            )
+def test_hub_with_postgres_runs_on_a_real_postgresql(tmp_path, postgres: Postgres):
+    chart, _ = make_hub(
+        database=HubDatabase.postgres(
+            host=postgres.host,
+            port=postgres.port,
+            database=postgres.database,
+            user=postgres.user,
+            password=SecretRef("hub-db", "password"),
         )
-        objects = synth(chart)
-        write_config_dir(objects, tmp_path)
-        settings = json.loads((tmp_path / "hub_config.json").read_text())
-        db_url = settings["traits"]["JupyterHub"]["db_url"]
-        assert pg.password not in db_url
-        # The password reaches libpq only through PGPASSWORD, as in the pod.
-        env = {**FAKE_SECRET_ENV, "PGPASSWORD": pg.password}
-        with hub_with_proxy(tmp_path, db_url=db_url, env=env) as hub:
-            _api_answers_through_the_proxy(hub)
-        import psycopg2
+    )
+    objects = synth(chart)
+    write_config_dir(objects, tmp_path)
+    settings = json.loads((tmp_path / "hub_config.json").read_text())
+    db_url = settings["traits"]["JupyterHub"]["db_url"]
+    assert postgres.password not in db_url
+    # The password reaches libpq only through PGPASSWORD, as in the pod.
+    with hub_process(tmp_path, db_url=db_url, env={"PGPASSWORD": postgres.password}) as hub:
+        _api_answers_through_the_proxy(hub)
+    import psycopg2
 
-        with (
-            psycopg2.connect(
-                host=pg.host, port=pg.port, user=pg.user, password=pg.password, dbname=pg.database
-            ) as conn,
-            conn.cursor() as cur,
-        ):
-            cur.execute("select count(*) from information_schema.tables where table_name='users'")
-            assert cur.fetchone()[0] == 1
+    with (
+        psycopg2.connect(
+            host=postgres.host,
+            port=postgres.port,
+            user=postgres.user,
+            password=postgres.password,
+            dbname=postgres.database,
+        ) as conn,
+        conn.cursor() as cur,
+    ):
+        cur.execute("select count(*) from information_schema.tables where table_name='users'")
+        assert cur.fetchone()[0] == 1

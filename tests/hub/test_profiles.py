@@ -18,9 +18,9 @@ from jupyter_constructs import (
     Toleration,
 )
 from jupyter_constructs.kubespawner_traits import KUBESPAWNER_TRAITS
+from tests.core.test_manifests import NEWEST_KUBERNETES
 from tests.helpers import find, make_hub, pod_spec, synth, validate, write_config_dir
 from tests.real_hub import load_config, mock_kubespawner, pod_manifest, unknown_override_keys
-from tests.core.test_manifests import NEWEST_KUBERNETES
 
 GIB = 2**30
 

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from jupyter_constructs.binding_contract import SERVICE_ENV
+from tests.support.postgres import Postgres
 
-INIT = (
-    Path(__file__).resolve().parents[2] / "dockerfiles" / "jupyter-notebook" / "platform-init.sh"
-)
+INIT = Path(__file__).resolve().parents[2] / "dockerfiles" / "jupyter-notebook" / "platform-init.sh"
 MARK = (
     "# managed by platform-init: rewritten at every server start; "
     "delete this line to keep your edits"
@@ -232,23 +231,18 @@ def test_aws_config_is_read_by_botocore(home: Path) -> None:
 
 
 @pytest.mark.integration
-def test_pg_service_file_connects_to_a_real_server(home: Path) -> None:
+def test_pg_service_file_connects_to_a_real_server(home: Path, postgres: Postgres) -> None:
     """libpq (through psycopg) resolves ``service=platform`` from the written file."""
     import psycopg
 
-    from tests.servers import postgres_available, postgres_server
-
-    if not postgres_available():
-        pytest.skip("PostgreSQL 15 server binaries missing (apt-get install postgresql)")
-    with postgres_server() as pg:
-        env = pg.env()
-        _run(home, **env)
-        with pytest.MonkeyPatch.context() as mp:
-            for name in env:
-                mp.delenv(name, raising=False)
-            mp.setenv("PGSERVICEFILE", str(home / ".pg_service.conf"))
-            with psycopg.connect(
-                "service=platform", password=pg.password, connect_timeout=5
-            ) as conn:
-                row = conn.execute("select current_user, inet_server_port()").fetchone()
-        assert row == (pg.user, pg.port)
+    env = postgres.env()
+    _run(home, **env)
+    with pytest.MonkeyPatch.context() as mp:
+        for name in env:
+            mp.delenv(name, raising=False)
+        mp.setenv("PGSERVICEFILE", str(home / ".pg_service.conf"))
+        with psycopg.connect(
+            "service=platform", password=postgres.password, connect_timeout=5
+        ) as conn:
+            row = conn.execute("select current_user, current_database(), inet_server_port()")
+            assert row.fetchone() == (postgres.user, postgres.database, postgres.port)

@@ -11,7 +11,7 @@ import pytest
 from platform_services import ServiceUnreachableError, datahub, kafka, ray
 from platform_services import trino as platform_trino
 
-from tests.servers import LOOPBACK, closed_port
+from tests.support.process import LOOPBACK, closed_port
 
 
 @pytest.fixture
@@ -167,35 +167,32 @@ def test_ray_address_default_port(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.integration
-def test_ray_init_connects_to_a_real_head(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ray_init_connects_to_a_real_head(ray_head: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import ray as ray_lib
     from ray.client_builder import ClientContext
 
-    from tests.servers import ray_head
-
-    with ray_head() as address:
-        monkeypatch.setenv("RAY_ADDRESS", address)
-        # The head's client server can still be starting its per-client worker when the
-        # port opens; a connection refused that early is retried, twice at most.
-        for attempt in range(3):
-            try:
-                context = ray.init()
-                break
-            except ConnectionError:
-                if attempt == 2:
-                    raise
-                ray_lib.shutdown()
-                time.sleep(5)
+    monkeypatch.setenv("RAY_ADDRESS", ray_head)
+    # The head's client server can still be starting its per-client worker when the
+    # port opens; a connection refused that early is retried, twice at most.
+    for attempt in range(3):
         try:
-            assert isinstance(context, ClientContext)
-
-            @ray_lib.remote
-            def double(x: int) -> int:
-                return x * 2
-
-            assert ray_lib.get(double.remote(21), timeout=60) == 42
-        finally:
+            context = ray.init()
+            break
+        except ConnectionError:
+            if attempt == 2:
+                raise
             ray_lib.shutdown()
+            time.sleep(5)
+    try:
+        assert isinstance(context, ClientContext)
+
+        @ray_lib.remote
+        def double(x: int) -> int:
+            return x * 2
+
+        assert ray_lib.get(double.remote(21), timeout=60) == 42
+    finally:
+        ray_lib.shutdown()
 
 
 # --- DataHub -------------------------------------------------------------------------

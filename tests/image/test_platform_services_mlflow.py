@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 from platform_services import mlflow as platform_mlflow
 
-from tests.servers import Mlflow, mlflow_server
+from tests.support.mlflow import Mlflow
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Mlflow]:
-    with mlflow_server() as srv:
-        yield srv
 
 
 def _get(url: str) -> dict[str, object]:
@@ -26,8 +19,9 @@ def _get(url: str) -> dict[str, object]:
 
 
 def test_logged_run_is_visible_through_the_rest_api(
-    server: Mlflow, monkeypatch: pytest.MonkeyPatch
+    mlflow_server: Mlflow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    server = mlflow_server
     import mlflow
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", server.tracking_uri)

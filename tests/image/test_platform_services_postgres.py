@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import sqlalchemy
 from platform_services import postgres
 
-from tests.servers import Postgres, closed_port, postgres_available, postgres_server
+from tests.support.postgres import Postgres
+from tests.support.process import closed_port
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not postgres_available(),
-        reason="PostgreSQL 15 server binaries missing (apt-get install postgresql)",
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Postgres]:
-    with postgres_server() as pg:
-        yield pg
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def bound(server: Postgres, monkeypatch: pytest.MonkeyPatch) -> Postgres:
-    for name, value in server.env().items():
+def bound(postgres: Postgres, monkeypatch: pytest.MonkeyPatch) -> Postgres:
+    for name, value in postgres.env().items():
         monkeypatch.setenv(name, value)
-    return server
+    return postgres
 
 
 def test_engine_runs_select_1(bound: Postgres) -> None:

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from platform_services import s3
 
-from tests.servers import S3, moto_s3_server
+from tests.support.s3 import S3
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[S3]:
-    with moto_s3_server() as srv:
-        yield srv
-
-
 @pytest.fixture
-def bound(server: S3, monkeypatch: pytest.MonkeyPatch) -> S3:
-    for name, value in server.env(bucket="notebooks").items():
+def bound(empty_s3: S3, monkeypatch: pytest.MonkeyPatch) -> S3:
+    for name, value in empty_s3.env(bucket="notebooks").items():
         monkeypatch.setenv(name, value)
-    return server
+    return empty_s3
 
 
 def test_client_and_filesystem_share_objects(bound: S3) -> None:
@@ -58,7 +50,7 @@ def test_fails_when_endpoint_is_unreachable(bound: S3, monkeypatch: pytest.Monke
     from botocore.config import Config
     from botocore.exceptions import EndpointConnectionError
 
-    from tests.servers import closed_port
+    from tests.support.process import closed_port
 
     monkeypatch.setenv("S3_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
     client = s3.client(
