@@ -25,14 +25,29 @@ def _only(objects, kind):
 
 
 def test_snapshot(snapshot):
+    """What adding the bundle adds, and only that: the hub's own objects are in
+    tests/hub's snapshot, the alert rules and the dashboard in test_alerts' and
+    test_dashboard's (here: asserted to be the ones built for this hub's jobs)."""
+    from jupyter_constructs.alerts import jupyterhub_alert_rules, rules_spec
+    from jupyter_constructs.dashboard import jupyterhub_dashboard
+
     _, objects = _bundle(server_capacity=50)
-    kinds = {"ServiceMonitor", "PodMonitor", "PrometheusRule", "NetworkPolicy"}
-    ours = [
-        o
-        for o in objects
-        if o["kind"] in kinds or "grafana_dashboard" in o["metadata"].get("labels", {})
-    ]
-    assert ours == snapshot
+    hub_only = {(o["kind"], o["metadata"]["name"]) for o in synth(make_hub()[0])}
+    added = [o for o in objects if (o["kind"], o["metadata"]["name"]) not in hub_only]
+    jobs = {
+        "hub_job": "hub",
+        "proxy_job": f"jupyter/{_only(added, 'PodMonitor')['metadata']['name']}",
+    }
+    rules = _only(added, "PrometheusRule")
+    rule_params = {"namespace": "jupyter", **jobs, "server_capacity": 50}
+    assert rules["spec"] == rules_spec(jupyterhub_alert_rules(**rule_params))
+    rules["spec"] = f"<rules_spec(jupyterhub_alert_rules(**{rule_params!r}))>"
+    (dashboard,) = [o for o in added if "grafana_dashboard" in o["metadata"].get("labels", {})]
+    (name,) = dashboard["data"]
+    params = {"namespace": "jupyter", "title": "JupyterHub (jupyter)", "uid": "jupyterhub-jupyter"}
+    assert json.loads(dashboard["data"][name]) == jupyterhub_dashboard(**params, **jobs)
+    dashboard["data"][name] = f"<jupyterhub_dashboard(**{params | jobs!r}) as JSON>"
+    assert added == snapshot
 
 
 def test_service_monitor_selects_the_hub_service_and_scrapes_with_the_hub_secret_token():

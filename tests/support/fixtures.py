@@ -16,6 +16,7 @@ the shared data services to the same worker, so each starts once per run.
 | ``promtool`` | path of the pinned promtool (``tests/support/prometheus.py``) | session |
 | ``reference_dist`` | ``main.py`` synthesized once, in a temp folder | session |
 | ``reference_manifests`` | every object of ``reference_dist`` | session |
+| ``snapshot`` | syrupy's, without package source (``tests/support/snapshots.py``) | test |
 
 Hubs, proxies and Prometheus servers are configured per test module, so they are
 started by the modules' own fixtures with ``tests/support/hub.py`` and
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from syrupy.assertion import SnapshotAssertion
 
 from tests.support import mlflow as mlflow_support
 from tests.support import postgres as postgres_support
@@ -38,6 +40,7 @@ from tests.support import prometheus as prometheus_support
 from tests.support import ray as ray_support
 from tests.support import s3 as s3_support
 from tests.support.process import LOG_LINES, running_services
+from tests.support.snapshots import ReviewableSnapshotExtension
 
 
 @pytest.fixture(scope="session")
@@ -123,3 +126,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 (f"{service.name} (last {LOG_LINES} lines of its log)", service.log_tail())
             )
     return report
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """syrupy's snapshot, without package source files (tests/support/snapshots.py)."""
+    return snapshot.use_extension(ReviewableSnapshotExtension)

@@ -140,6 +140,7 @@ class Service:
     log_path: Path
     _executor: Any = field(repr=False)
     _stop_signal: int = field(default=signal.SIGTERM, repr=False)
+    _stop_timeout: float = field(default=STOP_TIMEOUT, repr=False)
 
     @property
     def pid(self) -> int | None:
@@ -159,8 +160,8 @@ class Service:
             code = None if process is None else process.returncode
             raise ServiceError(f"{self.name} is not running (exit code {code})\n{self._log()}")
 
-    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
-        """Send the stop signal to the process group, wait ``timeout`` s, then kill.
+    def stop(self) -> None:
+        """Send the stop signal to the process group, wait the stop timeout, then kill.
 
         Idempotent. Also kills any process that inherited this service's marker and
         left the group (mirakuru finds them by their environment).
@@ -170,7 +171,7 @@ class Service:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, self._stop_signal)
             with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=timeout)
+                process.wait(timeout=self._stop_timeout)
         self._executor.kill()
         with contextlib.suppress(ValueError):
             _RUNNING.remove(self)
@@ -191,6 +192,7 @@ def start(
     drop_env: Sequence[str] = (),
     user: str | None = None,
     stop_signal: int = signal.SIGTERM,
+    stop_timeout: float = STOP_TIMEOUT,
 ) -> Service:
     """Start ``argv`` and wait until ``ready`` (at most ``timeout`` s); return the Service.
 
@@ -207,6 +209,8 @@ def start(
         user: Run as this user (through ``runuser``) when the tests run as root.
         stop_signal: Signal that asks the program to end (e.g. SIGINT for PostgreSQL's
             fast shutdown).
+        stop_timeout: Seconds ``stop()`` waits after that signal before it kills the
+            process group (short for servers that hold test data only).
 
     Raises:
         ServiceError: the process exited, or was not ready within ``timeout`` s, or
@@ -244,7 +248,7 @@ def start(
     executor.drop_env = tuple(drop_env)
     if isinstance(ready, Http):
         executor.own_port = ready.own_port
-    service = Service(name, command, log_path, executor, stop_signal)
+    service = Service(name, command, log_path, executor, stop_signal, stop_timeout)
     try:
         executor.start()
     except TimeoutExpired:

@@ -63,6 +63,7 @@ def ray_head() -> Iterator[str]:
             timeout=START_TIMEOUT,
             env=env,
             drop_env=DROP_ENV,
+            stop_timeout=5,
         ):
             yield f"ray://{LOOPBACK}:{port}"
     finally:
