@@ -16,6 +16,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import mirakuru
-import port_for
 import pytest
 from mirakuru.exceptions import AlreadyRunning, ProcessExitedWithError, TimeoutExpired
 
@@ -36,9 +36,15 @@ LOG_LINES = 60
 
 
 def free_port() -> int:
-    """A loopback TCP port nothing listens on now, outside the kernel's ephemeral range
-    (so an outgoing connection cannot take it before the service binds it)."""
-    return int(port_for.select_random())
+    """A loopback TCP port nothing listens on now, chosen by the kernel.
+
+    From the kernel's ephemeral range (32768-60999 by default), which programs with
+    fixed port ranges of their own keep clear of (Ray's workers use 10002-19999 and its
+    client servers 23000-24000: a port picked there makes Ray wait minutes).
+    """
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
 
 
 def closed_port() -> int:

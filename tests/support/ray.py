@@ -17,13 +17,14 @@ START_TIMEOUT = 180.0
 DROP_ENV = ("AWS_", "S3_", "MLFLOW_", "PG", "TRINO_", "KAFKA_", "RAY_", "DATAHUB_")
 
 
-#: Ray's default range for worker processes' ports (``--min/max-worker-port``).
-WORKER_PORTS = range(10002, 20000)
+#: Ports Ray keeps for itself: its workers (``--min/max-worker-port`` defaults) and the
+#: servers its client proxy starts per client.
+RAY_PORTS = (range(10002, 20000), range(23000, 24000))
 
 
-def _free_port_outside_worker_ports() -> int:
-    """A free port Ray will not hand to a worker (it refuses to start otherwise)."""
-    while (port := free_port()) in WORKER_PORTS:
+def _free_port_outside_ray_ports() -> int:
+    """A free port Ray will not want for itself (it would refuse to start, or wait)."""
+    while any((port := free_port()) in ports for ports in RAY_PORTS):
         pass
     return port
 
@@ -33,7 +34,7 @@ def ray_head() -> Iterator[str]:
     """Start the head on loopback; yields its ``ray://`` address. Every process Ray
     started (they carry the service's marker) is ended afterwards."""
     require_distribution("ray", VERSION)
-    port = _free_port_outside_worker_ports()
+    port = _free_port_outside_ray_ports()
     # A short folder: Ray's unix sockets live under it (107-byte socket path limit),
     # which rules out pytest's temporary folders.
     tmp = Path(tempfile.mkdtemp(prefix="ray-"))
@@ -44,7 +45,7 @@ def ray_head() -> Iterator[str]:
         "--ray-client-server-port", str(port),
         "--num-cpus", "1",
         "--include-dashboard", "false",
-        "--dashboard-agent-listen-port", str(_free_port_outside_worker_ports()),
+        "--dashboard-agent-listen-port", str(_free_port_outside_ray_ports()),
         "--disable-usage-stats",
         "--temp-dir", tmp,
     ]  # fmt: skip
