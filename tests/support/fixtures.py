@@ -118,9 +118,10 @@ def reference_manifests(reference_dist: Path) -> list[dict[str, Any]]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """A failing test's report ends with the last lines of every service still running."""
+    """A failing integration test's report ends with the last lines of the log of every
+    service still running in this worker."""
     report = yield
-    if report.failed:
+    if report.failed and item.get_closest_marker("integration") is not None:
         for service in running_services():
             report.sections.append(
                 (f"{service.name} (last {LOG_LINES} lines of its log)", service.log_tail())

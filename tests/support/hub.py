@@ -39,8 +39,8 @@ FAKE_SECRET_ENV = {
 }
 
 _OVERRIDES = """\
-# Test-only overrides, loaded instead of the hub's own config file. Each line replaces
-# something that needs a Kubernetes cluster or in-cluster DNS.
+# Test-only overrides: the hub's --config file. It loads the config under test first;
+# each line after that replaces something that needs a Kubernetes cluster or its DNS.
 c = get_config()  # noqa: F821
 {load_base}
 c.JupyterHub.bind_url = "http://{ip}:{public_port}"          # Service 'proxy-public'
