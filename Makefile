@@ -36,9 +36,13 @@ OUTDIR ?= dist
 synth: $(VENV)/.runtime
 	CDK8S_OUTDIR=$(OUTDIR) $(PY) main.py
 
+# Every level, on every core (pytest-xdist; docs/testing.md): `make test PYTEST_WORKERS=0`
+# runs in one process, `make test PYTEST_ARGS="-m unit"` one level.
 # pytest exits 5 when it collected no test: that is a failure here, never a silent pass.
+PYTEST_WORKERS ?= auto
+PYTEST_ARGS ?=
 test: setup
-	$(PY) -m pytest; rc=$$?; \
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no test" >&2; exit 1; fi; exit $$rc
 	$(MAKE) --no-print-directory checkov
 
@@ -96,7 +100,7 @@ image-deps-check: $(VENV)/.runtime
 	  exit 1; \
 	fi
 
-# Regenerate docs/api-reference.md from the docstrings with griffe; tests/test_docs.py fails
+# Regenerate docs/api-reference.md from the docstrings with griffe; tests/delivery/test_docs.py fails
 # when the committed file is out of date or a docstring disagrees with its signature.
 .PHONY: docs
 docs: setup

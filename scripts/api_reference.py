@@ -9,7 +9,7 @@ from the signature), and for classes their public methods and properties.
 
 griffe's own warnings (a documented parameter the signature does not have, a section it
 cannot parse) are errors: ``--check`` fails on them and when the committed file is not
-what this script writes; ``tests/test_docs.py`` runs the same checks.
+what this script writes; ``tests/delivery/test_docs.py`` runs the same checks.
 
 Usage: ``python scripts/api_reference.py [--check]``.
 """
@@ -31,7 +31,7 @@ HEADER = """\
 
 Generated from the docstrings by griffe (`make docs`, `scripts/api_reference.py`); do not
 edit by hand. It lists every public name of `jupyter_constructs` (its `__all__`); each
-also says the module that defines it. `tests/test_docs.py` fails when this file is out of
+also says the module that defines it. `tests/delivery/test_docs.py` fails when this file is out of
 date or when a docstring disagrees with its signature.
 
 """

@@ -1,7 +1,7 @@
 """Configurable trait names of KubeSpawner 7.0.0 (the version in the pinned hub image).
 
 Profile overrides are checked against this list at synth time, without importing
-KubeSpawner (not a runtime dependency). tests/test_profiles.py asserts it equals the real
+KubeSpawner (not a runtime dependency). tests/hub/test_profiles.py asserts it equals the real
 class's trait names, so a KubeSpawner upgrade that renames a trait fails the tests.
 """
 

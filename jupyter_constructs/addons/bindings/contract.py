@@ -3,7 +3,7 @@
 `PlatformServiceBinding` factories set these variables in user pods; the image's
 `platform_services` helper package reads them. This module is the single source of the
 names on the construct side. The helper keeps its own copy (it runs inside the image and
-cannot import this library); `tests/test_platform_services_contract.py` asserts that the
+cannot import this library); `tests/image/test_platform_services_contract.py` asserts that the
 two copies are identical. Pure Python: importing it never loads cdk8s.
 """
 
