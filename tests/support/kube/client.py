@@ -26,6 +26,7 @@ Obj = dict[str, Any]
 
 #: The field manager ArgoCD uses for server-side apply.
 ARGOCD_FIELD_MANAGER = "argocd-controller"
+_RBAC_REFUSAL = re.compile(r'User "[^"]+" cannot [\w-]+ resource')
 _WARNING = re.compile(r'^\d{3} \S+ "(?P<text>(?:[^"\\]|\\.)*)"')
 
 
@@ -272,6 +273,52 @@ class KubeClient:
             },
         )
         return bool(review["status"].get("allowed"))
+
+    def attempt(
+        self,
+        verb: str,
+        resource: str,
+        namespace: str | None,
+        *,
+        group: str = "",
+        name: str = "",
+        subresource: str = "",
+        version: str = "v1",
+    ) -> tuple[bool, str]:
+        """Make the real request (mutations as ``dryRun=All``) and report what the
+        authorizer decided: ``(False, message)`` on 403, ``(True, "")`` on anything else
+        (authorization comes before existence, validation and admission)."""
+        prefix = "/api/v1" if not group else f"/apis/{group}/{version}"
+        collection = f"{prefix}/namespaces/{namespace}/{resource}" if namespace else f"{prefix}/{resource}"
+        item = f"{collection}/{name or 'does-not-exist'}"
+        if subresource:
+            item += f"/{subresource}"
+        dry = {"dryRun": "All"}
+        calls: dict[str, tuple[str, str, Any, dict[str, str]]] = {
+            "get": ("GET", item, None, {}),
+            "list": ("GET", collection, None, {}),
+            "watch": ("GET", collection, None, {"watch": "1", "timeoutSeconds": "1"}),
+            "create": (
+                "POST",
+                item if subresource else collection,
+                {"metadata": {"name": name or "attempt"}},
+                dry,
+            ),
+            "update": ("PUT", item, {"metadata": {"name": name or "attempt"}}, dry),
+            "patch": ("PATCH", item, {}, dry),
+            "delete": ("DELETE", item, None, dry),
+            "deletecollection": ("DELETE", collection, None, dry),
+        }
+        if verb not in calls:
+            raise ValueError(f"no request for verb {verb!r}: use can_i()")
+        method, path, body, params = calls[verb]
+        content_type = "application/merge-patch+json" if method == "PATCH" else "application/json"
+        try:
+            self.request(method, path, body, content_type=content_type, params=params)
+        except ApiError as error:
+            if error.status == 403 and _RBAC_REFUSAL.search(error.message):
+                return False, error.message
+        return True, ""
 
     def kubeconfig(self, path: Path, namespace: str = "default") -> Path:
         """Write a kubeconfig for this identity (for kubectl, KubeSpawner, ...)."""
