@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-import sys
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,12 +23,12 @@ from tests.support.kube import binaries
 from tests.support.kube.client import ApiError, KubeClient, wait_until
 from tests.support.kube.control_plane import ControlPlane, start_control_plane
 from tests.support.kube.kubelet import Image, TestKubelet, running_kubelet
+from tests.support.kube.programs import pod_programs
 from tests.support.kube.sync import SyncResult, load_manifests, retarget, sync
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "dist"
 CRDS_DIR = Path(os.environ.get("JC_CRDS_DIR", ROOT.parent / "shared" / "crds"))
-VENV_BIN = Path(sys.executable).parent
 
 _STATE: dict[str, Any] = {}
 
@@ -172,7 +173,9 @@ ProductFactory = Callable[..., str]
 
 
 @pytest.fixture
-def product(admin: KubeClient, crds: list[str], request: pytest.FixtureRequest) -> Iterator[ProductFactory]:
+def product(
+    admin: KubeClient, crds: list[str], request: pytest.FixtureRequest
+) -> Iterator[ProductFactory]:
     """``product()`` applies ``dist/prod`` into a namespace of the test's own and returns
     that namespace; ``product(objects)`` applies other objects rendered for ``jupyter``."""
     created: list[str] = []
@@ -189,7 +192,9 @@ def product(admin: KubeClient, crds: list[str], request: pytest.FixtureRequest) 
 
 
 @pytest.fixture(scope="module")
-def product_namespace(admin: KubeClient, crds: list[str], request: pytest.FixtureRequest) -> Iterator[str]:
+def product_namespace(
+    admin: KubeClient, crds: list[str], request: pytest.FixtureRequest
+) -> Iterator[str]:
     """``dist/prod`` applied once for a whole test module, in a namespace of its own."""
     name = f"{request.module.__name__.rsplit('.', 1)[-1].replace('_', '-')}-{uuid.uuid4().hex[:5]}"
     apply_product(admin, name)
@@ -199,31 +204,30 @@ def product_namespace(admin: KubeClient, crds: list[str], request: pytest.Fixtur
 
 # ---------------------------------------------------------------------- kubelet
 
-#: Programs a container may run here, by the name in its command.
-PROGRAMS = {
-    "jupyterhub-singleuser": str(VENV_BIN / "jupyterhub-singleuser"),
-    "python3": sys.executable,
-    "python": sys.executable,
-}
 #: Images the product runs: their entrypoint and environment (the stand-in cannot pull).
 #: docker-stacks images start ``jupyterhub-singleuser`` when the hub spawns them.
 IMAGES = {
-    "ghcr.io/254carbon/jupyter-notebook": Image(
-        ("jupyterhub-singleuser",), {"HOME": "/home/jovyan"}, "/home/jovyan"
-    ),
-    "quay.io/jupyter/": Image(("jupyterhub-singleuser",), {"HOME": "/home/jovyan"}, "/home/jovyan"),
+    # The product's notebook image (docker-stacks based: start-notebook runs the singleuser
+    # server when the hub spawns it), the docker-stacks images, z2jh's sample image.
+    prefix: Image(("jupyterhub-singleuser",), {"HOME": "/home/jovyan"}, "/home/jovyan")
+    for prefix in (
+        "ghcr.io/254carbon/jupyter-notebook",
+        "quay.io/jupyter/",
+        "quay.io/jupyterhub/k8s-singleuser-sample",
+    )
 }
 
 
 @pytest.fixture(scope="session")
-def kubelet(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestKubelet]:
-    """The test kubelet (binds pods itself unless kube-scheduler runs)."""
-    workdir = tmp_path_factory.mktemp("kubelet")
+def kubelet(control_plane: ControlPlane) -> Iterator[TestKubelet]:
+    """The test kubelet (binds pods itself unless kube-scheduler runs). Its folder is
+    readable by the pods' users (pytest's own temp folders are private to root)."""
+    workdir = Path(tempfile.mkdtemp(prefix="jc-kubelet-"))
     workdir.chmod(0o755)
     with running_kubelet(
         control_plane.admin(),
-        workdir,
-        programs=PROGRAMS,
+        workdir / "node",
+        programs=pod_programs(workdir / "programs"),
         images=IMAGES,
         bind_pods=not control_plane.workload_level,
         provision_volumes=control_plane.workload_level,
@@ -233,3 +237,4 @@ def kubelet(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactor
             yield started
         finally:
             _STATE.pop("kubelet", None)
+    shutil.rmtree(workdir, ignore_errors=True)

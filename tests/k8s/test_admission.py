@@ -31,7 +31,9 @@ TEMPLATES = pod_templates(OBJECTS)
 CHOICES = user_choices(OBJECTS)
 
 
-def _create_and_remove(client: KubeClient, admin: KubeClient, obj: dict[str, Any], namespace: str) -> list[str]:
+def _create_and_remove(
+    client: KubeClient, admin: KubeClient, obj: dict[str, Any], namespace: str
+) -> list[str]:
     """Create ``obj`` (strict validation) as ``client``; delete it (as admin); return warnings."""
     try:
         stored, warnings = client.create(obj, namespace)
@@ -48,7 +50,9 @@ def test_every_workload_and_profile_is_checked() -> None:
     assert len(CHOICES) >= 1
 
 
-def test_the_namespace_refuses_what_restricted_forbids(admin: KubeClient, product_namespace: str) -> None:
+def test_the_namespace_refuses_what_restricted_forbids(
+    admin: KubeClient, product_namespace: str
+) -> None:
     """The harness is not vacuous: the product's namespace enforces ``restricted``."""
     pod = copy.deepcopy(TEMPLATES["Deployment/proxy"])
     del pod["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"]
@@ -62,7 +66,9 @@ def test_the_namespace_refuses_what_restricted_forbids(admin: KubeClient, produc
 
 @pytest.mark.parametrize("workload", sorted(TEMPLATES))
 def test_pod_template_is_admitted(admin: KubeClient, product_namespace: str, workload: str) -> None:
-    warnings = _create_and_remove(admin, admin, copy.deepcopy(TEMPLATES[workload]), product_namespace)
+    warnings = _create_and_remove(
+        admin, admin, copy.deepcopy(TEMPLATES[workload]), product_namespace
+    )
     assert not warnings, warnings
 
 

@@ -76,7 +76,9 @@ def _assert_clean(result: SyncResult, count: int) -> None:
     assert len(result.applied) == count, result.report()
     seen = {(_unqualified(k), w) for k, ws in result.warnings.items() for w in ws}
     unexpected = sorted(seen - set(KNOWN_WARNINGS))
-    assert not unexpected, "the API server warned:\n" + "\n".join(f"{k}: {w}" for k, w in unexpected)
+    assert not unexpected, "the API server warned:\n" + "\n".join(
+        f"{k}: {w}" for k, w in unexpected
+    )
 
 
 def test_all_of_dist_is_accepted_wave_by_wave_without_warnings(
@@ -109,7 +111,9 @@ def test_example_app_is_accepted(
 # ---------------------------------------------------------------------- upgrade
 
 
-def upgrade_problems(admin: KubeClient, old: list[dict[str, Any]], new: list[dict[str, Any]]) -> str:
+def upgrade_problems(
+    admin: KubeClient, old: list[dict[str, Any]], new: list[dict[str, Any]]
+) -> str:
     """Sync ``old`` then ``new`` into the same namespaces; describe what an upgrade hits."""
     suffix = uuid.uuid4().hex[:6]
     old_moved, external = rename_namespaces(old, suffix)

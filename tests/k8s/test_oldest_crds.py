@@ -9,7 +9,6 @@ first sync. The newest CRDs are restored afterwards.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,9 @@ def _served_kinds(directory: Path) -> set[tuple[str, str]]:
         for crd in yaml.safe_load_all(path.read_text()):
             if crd:
                 for version in crd["spec"]["versions"]:
-                    kinds.add((f"{crd['spec']['group']}/{version['name']}", crd["spec"]["names"]["kind"]))
+                    kinds.add(
+                        (f"{crd['spec']['group']}/{version['name']}", crd["spec"]["names"]["kind"])
+                    )
     return kinds
 
 
@@ -60,7 +61,8 @@ def _param(obj: dict[str, Any]) -> Any:
             pytest.mark.xfail(
                 strict=True,
                 raises=KnownIssue17,
-                reason="issue 17: PodMonitor portNumber is unknown to prometheus-operator CRDs before v0.79",
+                reason="issue 17: PodMonitor portNumber is unknown to "
+                "prometheus-operator CRDs before v0.79",
             )
         )
     return pytest.param(obj, id=name, marks=marks)

@@ -62,8 +62,12 @@ NEEDED = [
     Check("hub", "create", "pods", "KubeSpawner.start"),
     Check("hub", "delete", "pods", "KubeSpawner.stop", name="jupyter-alice"),
     Check("hub", "create", "persistentvolumeclaims", "KubeSpawner.start (home volume)"),
-    Check("hub", "get", "persistentvolumeclaims", "KubeSpawner on a PVC conflict", name="claim-alice"),
-    Check("hub", "delete", "persistentvolumeclaims", "KubeSpawner.delete_forever", name="claim-alice"),
+    Check(
+        "hub", "get", "persistentvolumeclaims", "KubeSpawner on a PVC conflict", name="claim-alice"
+    ),
+    Check(
+        "hub", "delete", "persistentvolumeclaims", "KubeSpawner.delete_forever", name="claim-alice"
+    ),
     Check("hub", "list", "events", "KubeSpawner's event reflector (spawn progress)"),
     Check("hub", "watch", "events", "KubeSpawner's event reflector (spawn progress)"),
     Check("hub-secrets-bootstrap", "get", "secrets", "reads the hub Secret", name=SECRET),
@@ -75,7 +79,9 @@ MUST_NOT = [
     Check("hub", "get", "secrets", "the hub reads its secrets from env", name=SECRET),
     Check("hub", "list", "secrets", "would reveal every Secret"),
     Check("hub", "create", "pods", "exec into user pods", name="jupyter-alice", subresource="exec"),
-    Check("hub", "create", "pods", "attach to user pods", name="jupyter-alice", subresource="attach"),
+    Check(
+        "hub", "create", "pods", "attach to user pods", name="jupyter-alice", subresource="attach"
+    ),
     Check("hub", "create", "pods", "port-forward", name="jupyter-alice", subresource="portforward"),
     Check("hub", "get", "pods", "read user logs", name="jupyter-alice", subresource="log"),
     Check("hub", "patch", "pods", "change a running user pod", name="jupyter-alice"),
@@ -84,9 +90,24 @@ MUST_NOT = [
     Check("hub", "create", "roles", "RBAC changes", group="rbac.authorization.k8s.io"),
     Check("hub", "create", "rolebindings", "RBAC changes", group="rbac.authorization.k8s.io"),
     Check("hub", "escalate", "roles", "escalation", name="hub", group="rbac.authorization.k8s.io"),
-    Check("hub", "bind", "clusterroles", "escalation", name="admin", group="rbac.authorization.k8s.io", namespace=""),
+    Check(
+        "hub",
+        "bind",
+        "clusterroles",
+        "escalation",
+        name="admin",
+        group="rbac.authorization.k8s.io",
+        namespace="",
+    ),
     Check("hub", "impersonate", "serviceaccounts", "impersonation", name="hub-secrets-bootstrap"),
-    Check("hub", "create", "serviceaccounts", "tokens of other identities", name="hub-secrets-bootstrap", subresource="token"),
+    Check(
+        "hub",
+        "create",
+        "serviceaccounts",
+        "tokens of other identities",
+        name="hub-secrets-bootstrap",
+        subresource="token",
+    ),
     Check("hub", "patch", "configmaps", "rewrite its own config", name="hub-config"),
     Check("hub", "list", "nodes", "cluster-scoped reads", namespace=""),
     # The bootstrap Job: its one Secret, nothing else.
@@ -94,11 +115,21 @@ MUST_NOT = [
     Check("hub-secrets-bootstrap", "patch", "secrets", "other Secrets", name="postgres-jupyter"),
     Check("hub-secrets-bootstrap", "list", "secrets", "would reveal every Secret"),
     Check("hub-secrets-bootstrap", "watch", "secrets", "would reveal every Secret"),
-    Check("hub-secrets-bootstrap", "delete", "secrets", "losing every session and token", name=SECRET),
-    Check("hub-secrets-bootstrap", "get", "secrets", "other namespaces", name=SECRET, namespace=OTHER),
+    Check(
+        "hub-secrets-bootstrap", "delete", "secrets", "losing every session and token", name=SECRET
+    ),
+    Check(
+        "hub-secrets-bootstrap", "get", "secrets", "other namespaces", name=SECRET, namespace=OTHER
+    ),
     Check("hub-secrets-bootstrap", "create", "secrets", "other namespaces", namespace=OTHER),
     Check("hub-secrets-bootstrap", "create", "pods", "runs nothing"),
-    Check("hub-secrets-bootstrap", "create", "rolebindings", "RBAC changes", group="rbac.authorization.k8s.io"),
+    Check(
+        "hub-secrets-bootstrap",
+        "create",
+        "rolebindings",
+        "RBAC changes",
+        group="rbac.authorization.k8s.io",
+    ),
     # User servers and the pods without a token of their own: nothing at all.
     *[
         Check(sa, verb, resource, "no Kubernetes API access", name=name)
@@ -131,13 +162,13 @@ def clients(admin: KubeClient, product_namespace: str) -> dict[str, KubeClient]:
     }
 
 
-def _ask(check: Check, clients: dict[str, KubeClient], namespace: str, other: str) -> tuple[bool, str]:
+def _ask(
+    check: Check, clients: dict[str, KubeClient], namespace: str, other: str
+) -> tuple[bool, str]:
     client = clients[check.service_account]
     ns = {"product": namespace, OTHER: other, "": None}[check.namespace]
     if check.verb in ("escalate", "bind", "impersonate"):
-        allowed = client.can_i(
-            check.verb, check.resource, ns, group=check.group, name=check.name
-        )
+        allowed = client.can_i(check.verb, check.resource, ns, group=check.group, name=check.name)
         return allowed, f"SelfSubjectAccessReview: allowed={allowed}"
     return client.attempt(
         check.verb,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,62 +22,24 @@ import pytest
 
 from tests.k8s.conftest import DIST
 from tests.support.kube.client import KubeClient
-from tests.support.kube.product import find
+from tests.support.kube.product import (
+    bootstrap_keys,
+    bootstrap_secret_name,
+    run_secret_bootstrap,
+)
 from tests.support.kube.sync import load_manifests
 
 pytestmark = pytest.mark.k8s
 
 OBJECTS = load_manifests(DIST / "prod")
-JOB = find(OBJECTS, "Job", "hub-secrets-bootstrap")
-CONTAINER = JOB["spec"]["template"]["spec"]["containers"][0]
-SERVICE_ACCOUNT = JOB["spec"]["template"]["spec"]["serviceAccountName"]
-JOB_ENV = {e["name"]: e.get("value") for e in CONTAINER.get("env", [])}
-SECRET_NAME = JOB_ENV["SECRET_NAME"]
-KEYS = [k.strip() for k in JOB_ENV["SECRET_KEYS"].split(",") if k.strip()]
-
-
-def _script(admin: KubeClient, namespace: str, tmp: Path) -> Path:
-    """The script as the Job sees it: the file of the ConfigMap volume it mounts."""
-    volume = next(
-        v for v in JOB["spec"]["template"]["spec"]["volumes"] if "configMap" in v
-    )
-    config_map = admin.get(
-        f"/api/v1/namespaces/{namespace}/configmaps/{volume['configMap']['name']}"
-    )
-    script_arg = next(a for a in CONTAINER["command"] if a.endswith(".py"))
-    path = tmp / Path(script_arg).name
-    path.write_text(config_map["data"][Path(script_arg).name])
-    return path
+KEYS = bootstrap_keys(OBJECTS)
+SECRET_NAME = bootstrap_secret_name(OBJECTS)
 
 
 def run_bootstrap(
-    admin: KubeClient,
-    namespace: str,
-    tmp: Path,
-    *,
-    secret_name: str = SECRET_NAME,
-    pod_namespace: str | None = None,
+    admin: KubeClient, namespace: str, tmp: Path, **overrides: Any
 ) -> subprocess.CompletedProcess[str]:
-    token = tmp / "token"
-    token.write_text(admin.token_for(namespace, SERVICE_ACCOUNT))
-    env = {
-        # The Job's env (fieldRef metadata.namespace resolved as the kubelet would).
-        **{k: v for k, v in JOB_ENV.items() if v is not None},
-        "POD_NAMESPACE": pod_namespace or namespace,
-        "SECRET_NAME": secret_name,
-        # Transport only: where the in-cluster API server and its CA are here.
-        "KUBERNETES_API_URL": admin.server,
-        "KUBERNETES_TOKEN_FILE": str(token),
-        "KUBERNETES_CA_FILE": str(admin.ca_file),
-        "PATH": "/usr/bin:/bin",
-    }
-    return subprocess.run(
-        [sys.executable, str(_script(admin, namespace, tmp))],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_secret_bootstrap(admin, OBJECTS, namespace, tmp, **overrides)
 
 
 def _data(admin: KubeClient, namespace: str, name: str = SECRET_NAME) -> dict[str, str]:
@@ -100,7 +61,9 @@ def _secret(namespace: str, data: dict[str, str], name: str = SECRET_NAME) -> di
     }
 
 
-def test_a_first_run_gives_the_secret_every_key(admin: KubeClient, product: Any, tmp_path: Path) -> None:
+def test_a_first_run_gives_the_secret_every_key(
+    admin: KubeClient, product: Any, tmp_path: Path
+) -> None:
     namespace = product()
     _assert_ran(run_bootstrap(admin, namespace, tmp_path))
     data = _data(admin, namespace)

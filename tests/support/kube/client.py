@@ -289,7 +289,9 @@ class KubeClient:
         authorizer decided: ``(False, message)`` on 403, ``(True, "")`` on anything else
         (authorization comes before existence, validation and admission)."""
         prefix = "/api/v1" if not group else f"/apis/{group}/{version}"
-        collection = f"{prefix}/namespaces/{namespace}/{resource}" if namespace else f"{prefix}/{resource}"
+        collection = (
+            f"{prefix}/namespaces/{namespace}/{resource}" if namespace else f"{prefix}/{resource}"
+        )
         item = f"{collection}/{name or 'does-not-exist'}"
         if subresource:
             item += f"/{subresource}"

@@ -39,7 +39,11 @@ def previous_release(root: Path, path: str = "dist") -> str:
         _git(root, "rev-parse", "--git-dir")
     except (subprocess.CalledProcessError, FileNotFoundError) as error:
         raise NoHistory(f"{root} is not a git checkout") from error
-    base = "main" if _git(root, "rev-parse", "--verify", "-q", "main", check=False).returncode == 0 else "HEAD"
+    base = (
+        "main"
+        if _git(root, "rev-parse", "--verify", "-q", "main", check=False).returncode == 0
+        else "HEAD"
+    )
     log = _git(root, "log", "--first-parent", "--format=%H", base, "--", path).stdout.decode()
     for commit in log.split():
         if _differs(root, commit, path):

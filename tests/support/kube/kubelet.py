@@ -40,7 +40,7 @@ import subprocess
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,6 +143,7 @@ class TestKubelet:
         }
         self.pods: dict[str, _Pod] = {}
         self.errors: list[str] = []
+        self.notes: list[str] = []  # why pods could not start (also in their status)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -185,6 +186,7 @@ class TestKubelet:
     def logs(self, lines: int = 30) -> str:
         """The tail of every container log and the kubelet's own errors."""
         parts = [f"kubelet error: {e}" for e in self.errors]
+        parts += [f"kubelet: {n}" for n in self.notes[-lines:]]
         for pod in self.pods.values():
             for container in pod.containers.values():
                 if container.log and container.log.exists():
@@ -413,6 +415,7 @@ class TestKubelet:
         ]
 
     def _report_waiting(self, state: _Pod, reason: str, message: str) -> None:
+        self.notes.append(f"{state.namespace}/{state.name}: {reason}: {message}")
         statuses = [
             {
                 "name": c["name"],
@@ -460,7 +463,9 @@ class TestKubelet:
             if not state.stopping.is_set():
                 self._report_waiting(state, error.reason, error.message)
         except Exception as error:
-            self.errors.append(f"pod {state.namespace}/{state.name}: {type(error).__name__}: {error}")
+            self.errors.append(
+                f"pod {state.namespace}/{state.name}: {type(error).__name__}: {error}"
+            )
 
     def _supervise(self, state: _Pod, pod: Obj, mounts: dict[str, Path]) -> None:
         policy = pod["spec"].get("restartPolicy", "Always")
@@ -498,7 +503,11 @@ class TestKubelet:
                 "containerStatuses": self._container_statuses(state, ready),
             }
             fingerprint = json.dumps(
-                [status["phase"], all_ready, [(c.restarts, c.exit_code) for c in state.containers.values()]]
+                [
+                    status["phase"],
+                    all_ready,
+                    [(c.restarts, c.exit_code) for c in state.containers.values()],
+                ]
             )
             if fingerprint != last_status:
                 self._write_status(state, status)
@@ -629,23 +638,7 @@ class TestKubelet:
     # ------------------------------------------------------------------ env
 
     def _get(self, kind: str, namespace: str, name: str) -> Obj | None:
-        try:
-            return self.admin.get(f"/api/v1/namespaces/{namespace}/{kind}/{name}")  # type: ignore[no-any-return]
-        except ApiError as error:
-            if error.status == 404:
-                return None
-            raise
-
-    def _data(self, kind: str, namespace: str, name: str, optional: bool) -> dict[str, str] | None:
-        obj = self._get(kind, namespace, name)
-        singular = {"secrets": "secret", "configmaps": "configmap"}[kind]
-        if obj is None:
-            if optional:
-                return None
-            raise CannotRun("CreateContainerConfigError", f'{singular} "{name}" not found')
-        if kind == "secrets":
-            return {k: base64.b64decode(v).decode() for k, v in (obj.get("data") or {}).items()}
-        return dict(obj.get("data") or {})
+        return _get(self.admin, kind, namespace, name)
 
     def _field(self, state: _Pod, pod: Obj, path: str) -> str:
         meta = pod["metadata"]
@@ -666,52 +659,19 @@ class TestKubelet:
         raise CannotRun("CreateContainerConfigError", f"unsupported fieldRef {path}")
 
     def _env(self, state: _Pod, pod: Obj, container: Obj, image: Image | None) -> dict[str, str]:
-        ns = state.namespace
         env: dict[str, str] = {"PATH": os.pathsep.join(self._path()), "HOSTNAME": state.name}
         if image:
             env.update(image.env)
         env.update(self._service_env)
-        for source in container.get("envFrom") or []:
-            prefix = source.get("prefix", "")
-            for kind, ref_key in (("configmaps", "configMapRef"), ("secrets", "secretRef")):
-                if ref_key in source:
-                    ref = source[ref_key]
-                    data = self._data(kind, ns, ref["name"], ref.get("optional", False)) or {}
-                    env.update({prefix + k: v for k, v in data.items()})
-        for item in container.get("env") or []:
-            name = item["name"]
-            if "value" in item or "valueFrom" not in item:
-                env[name] = _expand(item.get("value", ""), env)
-                continue
-            source = item["valueFrom"]
-            value: str | None
-            if "secretKeyRef" in source or "configMapKeyRef" in source:
-                kind, ref = (
-                    ("secrets", source["secretKeyRef"])
-                    if "secretKeyRef" in source
-                    else ("configmaps", source["configMapKeyRef"])
-                )
-                data = self._data(kind, ns, ref["name"], ref.get("optional", False))
-                if data is None:
-                    continue
-                if ref["key"] not in data:
-                    if ref.get("optional"):
-                        continue
-                    what = "secret" if kind == "secrets" else "configmap"
-                    raise CannotRun(
-                        "CreateContainerConfigError",
-                        f'couldn\'t find key {ref["key"]} in {what.capitalize()} {ns}/{ref["name"]}',
-                    )
-                value = data[ref["key"]]
-            elif "fieldRef" in source:
-                value = self._field(state, pod, source["fieldRef"]["fieldPath"])
-            elif "resourceFieldRef" in source:
-                ref = source["resourceFieldRef"]
-                kind_, _, resource = ref["resource"].partition(".")
-                value = str((container.get("resources") or {}).get(kind_, {}).get(resource, "0"))
-            else:
-                raise CannotRun("CreateContainerConfigError", f"unsupported valueFrom in {name}")
-            env[name] = value
+        env.update(
+            container_env(
+                self.admin,
+                state.namespace,
+                container,
+                lambda path: self._field(state, pod, path),
+                base=env,
+            )
+        )
         return env
 
     def _path(self) -> list[str]:
@@ -742,7 +702,9 @@ class TestKubelet:
             if source.get("optional"):
                 return {}
             singular = "secret" if kind == "secrets" else "configmap"
-            raise CannotRun("ContainerCreating", f'MountVolume.SetUp failed: {singular} "{name}" not found')
+            raise CannotRun(
+                "ContainerCreating", f'MountVolume.SetUp failed: {singular} "{name}" not found'
+            )
         data: dict[str, str | bytes] = {}
         for k, v in (obj.get("data") or {}).items():
             data[k] = base64.b64decode(v) if kind == "secrets" else v
@@ -786,12 +748,16 @@ class TestKubelet:
                         token_source = source["serviceAccountToken"]
                         files[token_source["path"]] = self._pod_token(pod, token_source)
                     elif "configMap" in source:
-                        files.update(self._source_files(state, "configmaps", source["configMap"], mode))
+                        files.update(
+                            self._source_files(state, "configmaps", source["configMap"], mode)
+                        )
                     elif "secret" in source:
                         files.update(self._source_files(state, "secrets", source["secret"], mode))
                     elif "downwardAPI" in source:
                         for item in source["downwardAPI"]["items"]:
-                            files[item["path"]] = self._field(state, pod, item["fieldRef"]["fieldPath"])
+                            files[item["path"]] = self._field(
+                                state, pod, item["fieldRef"]["fieldPath"]
+                            )
                 self._write_files(directory, files, mode)
             elif "downwardAPI" in volume:
                 files = {
@@ -878,6 +844,84 @@ class TestKubelet:
                     "preconditions": {"uid": meta["uid"]},
                 },
             )
+
+
+def _get(client: KubeClient, kind: str, namespace: str, name: str) -> Obj | None:
+    try:
+        return client.get(f"/api/v1/namespaces/{namespace}/{kind}/{name}")  # type: ignore[no-any-return]
+    except ApiError as error:
+        if error.status == 404:
+            return None
+        raise
+
+
+def _data(
+    client: KubeClient, kind: str, namespace: str, name: str, optional: bool
+) -> dict[str, str] | None:
+    obj = _get(client, kind, namespace, name)
+    singular = {"secrets": "secret", "configmaps": "configmap"}[kind]
+    if obj is None:
+        if optional:
+            return None
+        raise CannotRun("CreateContainerConfigError", f'{singular} "{name}" not found')
+    if kind == "secrets":
+        return {k: base64.b64decode(v).decode() for k, v in (obj.get("data") or {}).items()}
+    return dict(obj.get("data") or {})
+
+
+def container_env(
+    client: KubeClient,
+    namespace: str,
+    container: Obj,
+    field: Callable[[str], str],
+    base: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """A container's ``envFrom`` and ``env`` resolved as the kubelet does: Secret and
+    ConfigMap references read through the API as ``client``, ``fieldRef`` by ``field``,
+    ``$(VAR)`` expanded. A missing Secret/ConfigMap/key (not optional) raises
+    ``CannotRun("CreateContainerConfigError", <the kubelet's message>)``."""
+    env: dict[str, str] = {}
+    known = dict(base or {})
+    for source in container.get("envFrom") or []:
+        prefix = source.get("prefix", "")
+        for kind, ref_key in (("configmaps", "configMapRef"), ("secrets", "secretRef")):
+            if ref_key in source:
+                ref = source[ref_key]
+                data = _data(client, kind, namespace, ref["name"], ref.get("optional", False)) or {}
+                env.update({prefix + k: v for k, v in data.items()})
+    for item in container.get("env") or []:
+        name = item["name"]
+        if "valueFrom" not in item:
+            env[name] = _expand(item.get("value", ""), {**known, **env})
+            continue
+        source = item["valueFrom"]
+        if "secretKeyRef" in source or "configMapKeyRef" in source:
+            kind, ref = (
+                ("secrets", source["secretKeyRef"])
+                if "secretKeyRef" in source
+                else ("configmaps", source["configMapKeyRef"])
+            )
+            data = _data(client, kind, namespace, ref["name"], ref.get("optional", False))
+            if data is None:
+                continue
+            if ref["key"] not in data:
+                if ref.get("optional"):
+                    continue
+                what = "Secret" if kind == "secrets" else "ConfigMap"
+                raise CannotRun(
+                    "CreateContainerConfigError",
+                    f"couldn't find key {ref['key']} in {what} {namespace}/{ref['name']}",
+                )
+            env[name] = data[ref["key"]]
+        elif "fieldRef" in source:
+            env[name] = field(source["fieldRef"]["fieldPath"])
+        elif "resourceFieldRef" in source:
+            ref = source["resourceFieldRef"]
+            kind_, _, resource = ref["resource"].partition(".")
+            env[name] = str((container.get("resources") or {}).get(kind_, {}).get(resource, "0"))
+        else:
+            raise CannotRun("CreateContainerConfigError", f"unsupported valueFrom in {name}")
+    return env
 
 
 def _expand(value: str, env: dict[str, str]) -> str:

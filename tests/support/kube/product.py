@@ -7,11 +7,16 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.support.kube.client import KubeClient
 
 Obj = dict[str, Any]
 WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "Job", "ReplicaSet")
@@ -105,3 +110,71 @@ def render_user_pod(
             return pod, pvc
 
     return asyncio.run(render())
+
+
+# ---------------------------------------------------------------------- secret bootstrap
+
+
+def _bootstrap_job(objects: Iterable[Obj]) -> tuple[Obj, Obj]:
+    job = next(
+        o
+        for o in objects
+        if o["kind"] == "Job"
+        and o["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "secret-bootstrap"
+    )
+    return job, job["spec"]["template"]["spec"]["containers"][0]
+
+
+def _job_env(objects: Iterable[Obj]) -> dict[str, str]:
+    _, container = _bootstrap_job(objects)
+    return {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+
+
+def bootstrap_secret_name(objects: Iterable[Obj]) -> str:
+    return _job_env(objects)["SECRET_NAME"]
+
+
+def bootstrap_keys(objects: Iterable[Obj]) -> list[str]:
+    return [k.strip() for k in _job_env(objects)["SECRET_KEYS"].split(",") if k.strip()]
+
+
+def run_secret_bootstrap(
+    admin: KubeClient,
+    objects: Iterable[Obj],
+    namespace: str,
+    tmp: Path,
+    *,
+    secret_name: str | None = None,
+    pod_namespace: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the bootstrap script as the Job would, with its ServiceAccount's own token.
+
+    The script is the file of the ConfigMap the Job mounts (read from the API server), its
+    env the Job's (``POD_NAMESPACE`` resolved as the kubelet would); only the transport is
+    local: the script's documented ``KUBERNETES_API_URL``/``_TOKEN_FILE``/``_CA_FILE``.
+    """
+    objects = list(objects)
+    job, container = _bootstrap_job(objects)
+    spec = job["spec"]["template"]["spec"]
+    volume = next(v for v in spec["volumes"] if "configMap" in v)
+    config_map = admin.get(
+        f"/api/v1/namespaces/{namespace}/configmaps/{volume['configMap']['name']}"
+    )
+    script_name = Path(next(a for a in container["command"] if a.endswith(".py"))).name
+    script = tmp / script_name
+    script.write_text(config_map["data"][script_name])
+    token = tmp / "token"
+    token.write_text(admin.token_for(namespace, spec["serviceAccountName"]))
+    env = {
+        **_job_env(objects),
+        "POD_NAMESPACE": pod_namespace or namespace,
+        "KUBERNETES_API_URL": admin.server,
+        "KUBERNETES_TOKEN_FILE": str(token),
+        "KUBERNETES_CA_FILE": str(admin.ca_file),
+        "PATH": "/usr/bin:/bin",
+    }
+    if secret_name:
+        env["SECRET_NAME"] = secret_name
+    return subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60
+    )
