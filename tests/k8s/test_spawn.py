@@ -255,7 +255,8 @@ def test_a_user_starts_reaches_and_stops_a_server(
         assert pod["spec"]["nodeName"] == kubelet.node_name
         assert pod["status"]["phase"] == "Running"
         claim = next(v for v in pod["spec"]["volumes"] if v["name"] == "home")
-        pvc_path = f"/api/v1/namespaces/{namespace}/persistentvolumeclaims/{claim['persistentVolumeClaim']['claimName']}"
+        claim_name = claim["persistentVolumeClaim"]["claimName"]
+        pvc_path = f"/api/v1/namespaces/{namespace}/persistentvolumeclaims/{claim_name}"
         assert admin.exists(pvc_path)
         # The kubelet resolved the profile's Secret references through the API.
         env = process_env(kubelet, namespace, pod["metadata"]["name"])
