@@ -69,17 +69,21 @@ def admin(control_plane: ControlPlane) -> KubeClient:
     return control_plane.admin()
 
 
-@pytest.fixture(scope="session")
-def workload_controllers(control_plane: ControlPlane) -> ControlPlane:
-    """The opt-in level: deployment/replicaset/job controllers and kube-scheduler. From
-    now on the scheduler binds pods and the test kubelet provisions volumes for it."""
-    binaries.require("kube-scheduler")
-    control_plane.start_workload_controllers()
-    kubelet: TestKubelet | None = _STATE.get("kubelet")
-    if kubelet is not None:
-        kubelet.bind_pods = False
-        kubelet.provision_volumes = True
-    return control_plane
+@pytest.fixture(scope="module")
+def workload_controllers(
+    control_plane: ControlPlane, kubelet: TestKubelet
+) -> Iterator[ControlPlane]:
+    """The opt-in level, for one test module: deployment/replicaset/daemonset/job
+    controllers and kube-scheduler. Meanwhile the scheduler binds pods and the test
+    kubelet provisions volumes for it; afterwards the base level is back."""
+    control_plane.binaries.update(binaries.require("kube-scheduler"))
+    try:
+        control_plane.start_workload_controllers()
+        kubelet.bind_pods, kubelet.provision_volumes = False, True
+        yield control_plane
+    finally:
+        kubelet.bind_pods, kubelet.provision_volumes = True, False
+        control_plane.stop_workload_controllers()
 
 
 def crd_files(directory: Path) -> list[Path]:
@@ -218,6 +222,12 @@ IMAGES = {
 }
 
 
+#: Programs that take the in-cluster credential paths from env get them translated (the
+#: product's bootstrap script reads KUBERNETES_TOKEN_FILE/KUBERNETES_CA_FILE, defaulting to
+#: the standard path a process here cannot see).
+IN_CLUSTER_ENV = {"KUBERNETES_TOKEN_FILE": "token", "KUBERNETES_CA_FILE": "ca.crt"}
+
+
 @pytest.fixture(scope="session")
 def kubelet(control_plane: ControlPlane) -> Iterator[TestKubelet]:
     """The test kubelet (binds pods itself unless kube-scheduler runs). Its folder is
@@ -229,8 +239,7 @@ def kubelet(control_plane: ControlPlane) -> Iterator[TestKubelet]:
         workdir / "node",
         programs=pod_programs(workdir / "programs"),
         images=IMAGES,
-        bind_pods=not control_plane.workload_level,
-        provision_volumes=control_plane.workload_level,
+        in_cluster_env=IN_CLUSTER_ENV,
     ) as started:
         _STATE["kubelet"] = started
         try:

@@ -62,6 +62,7 @@ WORKLOAD_CONTROLLERS = (
     "disruption-controller",
     "endpointslice-controller",
     "persistentvolume-binder-controller",
+    "daemonset-controller",
 )
 
 
@@ -228,6 +229,14 @@ class ControlPlane:
             )
         )
         self.workload_level = True
+
+    def stop_workload_controllers(self) -> None:
+        """Back to the base level (the opt-in components stopped)."""
+        for component in list(self.components):
+            if component.name in ("kube-controller-manager-workloads", "kube-scheduler"):
+                component.close()
+                self.components.remove(component)
+        self.workload_level = False
 
     def stop(self) -> None:
         for component in reversed(self.components):

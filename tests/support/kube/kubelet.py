@@ -113,6 +113,7 @@ class TestKubelet:
         provision_volumes: bool = False,
         node_labels: dict[str, str] | None = None,
         capacity: dict[str, str] | None = None,
+        in_cluster_env: dict[str, str] | None = None,
     ) -> None:
         """
         Args:
@@ -125,6 +126,9 @@ class TestKubelet:
                 for a storage provisioner, so a real scheduler can place pods with PVCs).
             node_labels: Extra Node labels (e.g. the GPU node selector).
             capacity: Node capacity (default 64 CPU, 256Gi, 110 pods, 8 GPUs).
+            in_cluster_env: For a container that mounts the ServiceAccount token volume at
+                its standard path: env variable -> file of that volume, set to the
+                translated path (for programs that accept these paths from env).
         """
         self.admin = admin
         self.workdir = workdir
@@ -134,6 +138,7 @@ class TestKubelet:
         self.bind_pods = bind_pods
         self.provision_volumes = provision_volumes
         self.node_labels = node_labels or {}
+        self.in_cluster_env = in_cluster_env or {}
         self.capacity = capacity or {
             "cpu": "64",
             "memory": "256Gi",
@@ -575,6 +580,10 @@ class TestKubelet:
         env = self._env(state, pod, container, image)
         env = {k: self._translate(v, mounts, state) for k, v in env.items()}
         argv = [argv[0]] + [self._translate(a, mounts, state) for a in argv[1:]]
+        mounted = {m["mountPath"] for m in container.get("volumeMounts") or []}
+        if SA_TOKEN_DIR in mounted:
+            for variable, file_name in self.in_cluster_env.items():
+                env.setdefault(variable, str(mounts[SA_TOKEN_DIR] / file_name))
         workdir = container.get("workingDir") or (image.working_dir if image else None)
         cwd = self._translate(workdir, mounts, state) if workdir else str(state.directory)
         if not Path(cwd).is_dir():
