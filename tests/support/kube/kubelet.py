@@ -52,11 +52,12 @@ SA_TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
 class CannotRun(Exception):
-    """The pod cannot start (yet): ``reason`` and ``message`` go into its status."""
+    """The pod cannot start (yet): ``reason`` and ``message`` go into its status. Unless
+    ``permanent``, the kubelet tries again (a missing Secret may be created later)."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, permanent: bool = False) -> None:
         super().__init__(message)
-        self.reason, self.message = reason, message
+        self.reason, self.message, self.permanent = reason, message, permanent
 
 
 @dataclass(frozen=True)
@@ -420,7 +421,10 @@ class TestKubelet:
         ]
 
     def _report_waiting(self, state: _Pod, reason: str, message: str) -> None:
-        self.notes.append(f"{state.namespace}/{state.name}: {reason}: {message}")
+        note = f"{state.namespace}/{state.name}: {reason}: {message}"
+        if note in self.notes[-20:]:
+            return  # already reported (a retry with the same outcome)
+        self.notes.append(note)
         statuses = [
             {
                 "name": c["name"],
@@ -446,31 +450,44 @@ class TestKubelet:
     # ------------------------------------------------------------------ running a pod
 
     def _run_pod(self, state: _Pod, pod: Obj) -> None:
-        try:
-            self._write_status(
-                state,
-                {
-                    "phase": "Pending",
-                    "hostIP": "127.0.0.1",
-                    "startTime": _now(),
-                    "conditions": self._conditions(False, initialized=False),
-                },
-            )
-            mounts = self._volumes(state, pod)
-            for init in pod["spec"].get("initContainers") or []:
-                code = self._run_to_completion(state, pod, init, mounts)
-                if code != 0:
-                    raise CannotRun("Init:Error", f"init container {init['name']} exited {code}")
-            for container in pod["spec"]["containers"]:
-                self._start_container(state, pod, container, mounts)
-            self._supervise(state, pod, mounts)
-        except CannotRun as error:
-            if not state.stopping.is_set():
+        self._write_status(
+            state,
+            {
+                "phase": "Pending",
+                "hostIP": "127.0.0.1",
+                "startTime": _now(),
+                "conditions": self._conditions(False, initialized=False),
+            },
+        )
+        containers = [*(pod["spec"].get("initContainers") or []), *pod["spec"]["containers"]]
+        while not state.stopping.is_set():
+            try:
+                for container in containers:
+                    self._argv(container)  # every program known before anything starts
+                mounts = self._volumes(state, pod)
+                for init in pod["spec"].get("initContainers") or []:
+                    code = self._run_to_completion(state, pod, init, mounts)
+                    if code != 0:
+                        raise CannotRun(
+                            "Init:Error", f"init container {init['name']} exited {code}"
+                        )
+                for container in pod["spec"]["containers"]:
+                    self._start_container(state, pod, container, mounts)
+                self._supervise(state, pod, mounts)
+                return
+            except CannotRun as error:
+                if state.stopping.is_set():
+                    return
                 self._report_waiting(state, error.reason, error.message)
-        except Exception as error:
-            self.errors.append(
-                f"pod {state.namespace}/{state.name}: {type(error).__name__}: {error}"
-            )
+                if error.permanent:
+                    return
+                self._kill_pod(state, grace=2)
+                state.stopping.wait(2)  # as the kubelet retries a pod's sync
+            except Exception as error:
+                self.errors.append(
+                    f"pod {state.namespace}/{state.name}: {type(error).__name__}: {error}"
+                )
+                return
 
     def _supervise(self, state: _Pod, pod: Obj, mounts: dict[str, Path]) -> None:
         policy = pod["spec"].get("restartPolicy", "Always")
@@ -563,6 +580,7 @@ class TestKubelet:
                 "ContainerCreating",
                 f"container {container['name']}: image {container['image']} has no entrypoint "
                 "known to the test kubelet (it cannot pull images)",
+                permanent=True,
             )
         program = self.programs.get(argv[0]) or self.programs.get(Path(argv[0]).name)
         if program is None:
@@ -570,6 +588,7 @@ class TestKubelet:
                 "ContainerCreating",
                 f"container {container['name']}: the test kubelet cannot run {argv[0]!r} "
                 f"(known programs: {', '.join(sorted(self.programs))})",
+                permanent=True,
             )
         return [program, *argv[1:]], image
 
@@ -665,7 +684,9 @@ class TestKubelet:
         match = re.fullmatch(r"metadata\.(labels|annotations)\['(.+)'\]", path)
         if match:
             return str((meta.get(match.group(1)) or {}).get(match.group(2), ""))
-        raise CannotRun("CreateContainerConfigError", f"unsupported fieldRef {path}")
+        raise CannotRun(
+            "CreateContainerConfigError", f"unsupported fieldRef {path}", permanent=True
+        )
 
     def _env(self, state: _Pod, pod: Obj, container: Obj, image: Image | None) -> dict[str, str]:
         env: dict[str, str] = {"PATH": os.pathsep.join(self._path()), "HOSTNAME": state.name}
@@ -776,7 +797,11 @@ class TestKubelet:
                 self._write_files(directory, files, 0o644)
             else:
                 kinds = sorted(set(volume) - {"name"})
-                raise CannotRun("ContainerCreating", f"volume {name}: {kinds} not supported here")
+                raise CannotRun(
+                    "ContainerCreating",
+                    f"volume {name}: {kinds} not supported here",
+                    permanent=True,
+                )
             if fs_group is not None and os.geteuid() == 0:
                 for path in [directory, *directory.rglob("*")]:
                     os.chown(path, -1, fs_group)
