@@ -60,6 +60,24 @@ format: setup
 bench: setup
 	$(PY) benchmarks/bench_synth.py
 
+# Real consumers (issue 19): kube-apiserver, etcd, kubectl, kube-controller-manager and
+# kube-scheduler, built from the Go module proxy by a pinned wrapper module per component
+# into ${XDG_CACHE_HOME:-~/.cache}/jupyter-constructs/real-consumers; rebuilt only when the
+# pins or the script change. Needs Go and ~6 GB free. `make real-consumers COMPONENTS=etcd`
+# builds one. The tests against them: `make test-k8s` (also part of `make test`).
+COMPONENTS ?=
+.PHONY: real-consumers test-k8s e2e-cluster
+real-consumers:
+	$(PYTHON) scripts/build_real_consumers.py $(COMPONENTS)
+
+test-k8s: setup
+	$(PY) -m pytest -m k8s
+
+# On a real cluster with a container runtime (kind or k3d), outside `make test`: the images
+# start, the hub answers through the proxy. See docs/testing.md.
+e2e-cluster:
+	scripts/e2e_cluster.sh
+
 clean:
 	rm -rf $(VENV) $(CODEGEN_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build *.egg-info
 

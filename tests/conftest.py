@@ -39,6 +39,10 @@ SERVICE_FIXTURES = DATA_SERVICES | {"ray_head"}
 
 
 def _group(item: pytest.Item, fixtures: set[str]) -> str | None:
+    # One control plane (session fixture of tests/k8s/conftest.py) per run: every test
+    # against it runs in one worker.
+    if item.get_closest_marker("k8s") is not None:
+        return "k8s"
     if fixtures & DATA_SERVICES:
         return "data-services"
     if fixtures & REFERENCE_APP:

@@ -1,0 +1,4 @@
+"""A real Kubernetes API server for the tests (issue 19): binaries, control plane, clients,
+ArgoCD-like sync and a test kubelet. The fixtures live in ``tests/k8s/conftest.py``;
+``docs/testing.md`` says what these tests prove and what they cannot.
+"""

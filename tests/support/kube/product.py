@@ -1,0 +1,180 @@
+"""What the product renders, as the API-server tests use it: pod templates, the user pods
+and PVCs the real KubeSpawner renders from the generated hub config, the bootstrap Job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.support.kube.client import KubeClient
+
+Obj = dict[str, Any]
+WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "Job", "ReplicaSet")
+#: The env the hub container gets from Secrets (values are test values).
+HUB_SECRET_ENV = {"JUPYTERHUB_SERVICE_TOKEN_PROMETHEUS": "test-metrics-token"}
+
+
+def find(objects: Iterable[Obj], kind: str, name: str) -> Obj:
+    matches = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert len(matches) == 1, f"expected one {kind}/{name}, found {len(matches)}"
+    return matches[0]
+
+
+def pod_templates(objects: Iterable[Obj]) -> dict[str, Obj]:
+    """``Kind/name`` -> a Pod built from that workload's pod template."""
+    pods = {}
+    for obj in objects:
+        if obj["kind"] not in WORKLOAD_KINDS:
+            continue
+        template = copy.deepcopy(obj["spec"]["template"])
+        metadata = template.get("metadata") or {}
+        metadata["name"] = f"{obj['metadata']['name']}-template"
+        pods[f"{obj['kind']}/{obj['metadata']['name']}"] = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": metadata,
+            "spec": template["spec"],
+        }
+    return pods
+
+
+def hub_settings(objects: Iterable[Obj]) -> Obj:
+    """The generated ``hub_config.json`` (traits) of the hub ConfigMap."""
+    config_map = find(objects, "ConfigMap", "hub-config")
+    return json.loads(config_map["data"]["hub_config.json"])  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class UserChoice:
+    """A profile (and, if it has options, one choice per option) as the spawn form sends it."""
+
+    slug: str
+    options: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def id(self) -> str:
+        extra = ",".join(f"{k}={v}" for k, v in self.options)
+        return f"{self.slug}[{extra}]" if extra else self.slug
+
+    def user_options(self) -> dict[str, str]:
+        return {"profile": self.slug, **dict(self.options)}
+
+
+def user_choices(objects: Iterable[Obj]) -> list[UserChoice]:
+    """Every profile, and every listed choice of each of its options."""
+    choices = []
+    for profile in hub_settings(objects)["traits"]["KubeSpawner"].get("profile_list", []):
+        choices.append(UserChoice(profile["slug"]))
+        for option, spec in (profile.get("profile_options") or {}).items():
+            for choice in spec.get("choices") or {}:
+                choices.append(UserChoice(profile["slug"], ((option, choice),)))
+    return choices
+
+
+def render_user_pod(
+    objects: Iterable[Obj], choice: UserChoice, user_name: str = "alice@example.com"
+) -> tuple[Obj, Obj]:
+    """The pod and PVC the real KubeSpawner 7 renders for ``choice`` from the generated config.
+
+    Only the Kubernetes client is mocked (nothing is sent); the config is loaded from the
+    hub ConfigMap's files exactly as the hub loads it.
+    """
+    from kubernetes_asyncio.client import ApiClient
+
+    from tests.helpers import write_config_dir
+    from tests.real_hub import load_config, mock_kubespawner
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = load_config(write_config_dir(list(objects), Path(tmp)), HUB_SECRET_ENV)
+
+    async def render() -> tuple[Obj, Obj]:
+        with mock_kubespawner(config, user_name) as spawner:
+            spawner.user_options = choice.user_options()
+            await spawner.load_user_options()
+            api = ApiClient()
+            try:
+                pod = api.sanitize_for_serialization(await spawner.get_pod_manifest())
+                pvc = api.sanitize_for_serialization(spawner.get_pvc_manifest())
+            finally:
+                await api.close()
+            return pod, pvc
+
+    return asyncio.run(render())
+
+
+# ---------------------------------------------------------------------- secret bootstrap
+
+
+def _bootstrap_job(objects: Iterable[Obj]) -> tuple[Obj, Obj]:
+    job = next(
+        o
+        for o in objects
+        if o["kind"] == "Job"
+        and o["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "secret-bootstrap"
+    )
+    return job, job["spec"]["template"]["spec"]["containers"][0]
+
+
+def _job_env(objects: Iterable[Obj]) -> dict[str, str]:
+    _, container = _bootstrap_job(objects)
+    return {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+
+
+def bootstrap_secret_name(objects: Iterable[Obj]) -> str:
+    return _job_env(objects)["SECRET_NAME"]
+
+
+def bootstrap_keys(objects: Iterable[Obj]) -> list[str]:
+    return [k.strip() for k in _job_env(objects)["SECRET_KEYS"].split(",") if k.strip()]
+
+
+def run_secret_bootstrap(
+    admin: KubeClient,
+    objects: Iterable[Obj],
+    namespace: str,
+    tmp: Path,
+    *,
+    secret_name: str | None = None,
+    pod_namespace: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the bootstrap script as the Job would, with its ServiceAccount's own token.
+
+    The script is the file of the ConfigMap the Job mounts (read from the API server), its
+    env the Job's (``POD_NAMESPACE`` resolved as the kubelet would); only the transport is
+    local: the script's documented ``KUBERNETES_API_URL``/``_TOKEN_FILE``/``_CA_FILE``.
+    """
+    objects = list(objects)
+    job, container = _bootstrap_job(objects)
+    spec = job["spec"]["template"]["spec"]
+    volume = next(v for v in spec["volumes"] if "configMap" in v)
+    config_map = admin.get(
+        f"/api/v1/namespaces/{namespace}/configmaps/{volume['configMap']['name']}"
+    )
+    script_name = Path(next(a for a in container["command"] if a.endswith(".py"))).name
+    script = tmp / script_name
+    script.write_text(config_map["data"][script_name])
+    token = tmp / "token"
+    token.write_text(admin.token_for(namespace, spec["serviceAccountName"]))
+    env = {
+        **_job_env(objects),
+        "POD_NAMESPACE": pod_namespace or namespace,
+        "KUBERNETES_API_URL": admin.server,
+        "KUBERNETES_TOKEN_FILE": str(token),
+        "KUBERNETES_CA_FILE": str(admin.ca_file),
+        "PATH": "/usr/bin:/bin",
+    }
+    if secret_name:
+        env["SECRET_NAME"] = secret_name
+    return subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60
+    )
