@@ -636,6 +636,23 @@ def test_fails_when_user_egress_has_no_port() -> None:
         hub.network.allow_user_egress("anything", to=[pods_in_namespace("x")], ports=[])
 
 
+def test_docs_and_defaults_agree_on_internet_access(reference_manifests: Any) -> None:
+    """The quickstart tells users ``pip install`` works on every profile; security.md says
+    that is the hub-wide default. Both must stay true of what is rendered."""
+    quickstart = (ROOT / "docs" / "QUICKSTART.md").read_text(encoding="utf-8")
+    assert "Every profile reaches the internet: `pip install --user" in quickstart
+    assert NetworkOptions().user_internet_access is True
+    security = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    assert (
+        "**Users reach the internet by default**: `NetworkOptions(user_internet_access=True)`"
+        in (security)
+    )
+    objects = [o for o in reference_manifests if o["metadata"].get("namespace") in (NS, None)]
+    slugs = [p["slug"] for p in hub_settings(objects)["traits"]["KubeSpawner"]["profile_list"]]
+    internet = find(objects, "NetworkPolicy", "singleuser-internet")["spec"]["podSelector"]
+    assert internet["matchExpressions"][0]["values"] == slugs
+
+
 def test_docs_show_the_tested_matrices() -> None:
     text = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
     assert markdown_matrix(REFERENCE, REFERENCE_COLUMNS) in text
