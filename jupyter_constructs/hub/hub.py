@@ -197,8 +197,10 @@ class JupyterHub(Construct):
             True.
         network: Default-deny NetworkPolicies for the namespace and one policy per
             component (``hub.network`` and docs/security.md). Default:
-            ``NetworkOptions()``; ``None`` renders no NetworkPolicy at all, the add-ons'
-            included.
+            ``NetworkOptions()``: kube-dns/CoreDNS pods as resolvers, a CNI whose
+            ``ipBlock`` rules match the API server, user servers on the internet (private
+            ranges and metadata excluded); ``None`` renders no NetworkPolicy at all, the
+            add-ons' included.
 
     Raises:
         ConfigurationError: A value is invalid; the message says which and how to fix it.
