@@ -8,7 +8,7 @@ import-linter, ``make lint``):
 2. ``hub``: ``JupyterHub`` and its parts, profiles and user storage (and the typed
    custom resources in ``crds``, generated from the CRD files);
 3. ``addons``: sign-in, platform bindings, observability, tunnel, external secrets,
-   each attached to a hub through ``bind(hub)``;
+   scheduling (user scheduler, user placeholders), each attached to a hub through ``bind(hub)``;
 4. ``delivery``: ``synthesize``, sync waves, ArgoCD, the portal card.
 
 This module only re-exports the public names. They are resolved on first use (PEP 562),
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     )
     from .addons.external_secrets import ExternalSecretSource
     from .addons.observability.bundle import ObservabilityBundle
+    from .addons.scheduling import UserPlaceholders, UserScheduler
     from .addons.signin.cloudflare_access import CloudflareAccessAuth
     from .addons.signin.oidc import OidcAuth
     from .addons.tunnel import CloudflareTunnel
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from .hub.network import ClusterDns, Cni, HubNetworkPolicies, NetworkOptions
     from .hub.profiles import Gpu, NotebookProfile, Toleration
     from .hub.quota import ContainerLimits, NamespaceQuota
+    from .hub.scheduling import NodeAffinity, NodePool
     from .hub.storage import SharedData, UserStorage
 
 # Public name -> the module that defines it.
@@ -76,6 +78,8 @@ _EXPORTS: dict[str, str] = {
     "KafkaSecurityProtocol": "addons.bindings.services",
     "NamespaceQuota": "hub.quota",
     "NetworkOptions": "hub.network",
+    "NodeAffinity": "hub.scheduling",
+    "NodePool": "hub.scheduling",
     "NotebookProfile": "hub.profiles",
     "ObservabilityBundle": "addons.observability.bundle",
     "OidcAuth": "addons.signin.oidc",
@@ -85,6 +89,8 @@ _EXPORTS: dict[str, str] = {
     "SecretRef": "core.secrets",
     "SharedData": "hub.storage",
     "Toleration": "hub.profiles",
+    "UserPlaceholders": "addons.scheduling",
+    "UserScheduler": "addons.scheduling",
     "UserStorage": "hub.storage",
     "synthesize": "delivery.synth",
 }
@@ -129,6 +135,8 @@ __all__ = [
     "KubeObject",
     "NamespaceQuota",
     "NetworkOptions",
+    "NodeAffinity",
+    "NodePool",
     "NotebookProfile",
     "ObservabilityBundle",
     "OidcAuth",
@@ -138,6 +146,8 @@ __all__ = [
     "SecretRef",
     "SharedData",
     "Toleration",
+    "UserPlaceholders",
+    "UserScheduler",
     "UserStorage",
     "synthesize",
 ]

@@ -15,8 +15,10 @@ it, so the checks that need the whole picture live here:
 In ``bind`` an add-on registers what it needs through the hub's public methods:
 ``add_hub_service`` (a JupyterHub service and its role), ``allow_traffic`` (a
 NetworkPolicy, rendered only when the hub renders NetworkPolicies),
-``add_entry_point`` (another way users reach the hub) and the facts it reads
-(``namespace``, ``selector_labels``, ports, ``capacity_summary``...).
+``add_entry_point`` (another way users reach the hub), ``reserve_capacity`` (pods that
+take their share of the namespace quota), ``use_user_scheduler`` and ``pod_priority``
+(where and how user pods are scheduled), and the facts it reads (``namespace``,
+``selector_labels``, ports, ``core_pod_placement``, ``capacity_summary``...).
 """
 
 from __future__ import annotations
@@ -100,11 +102,15 @@ from jupyter_constructs.hub.proxy import DEFAULT_RESOURCES as PROXY_RESOURCES
 from jupyter_constructs.hub.quota import (
     ContainerLimits,
     NamespaceQuota,
+    Reservation,
     capacity,
+    describe,
+    overbooked,
     profile_errors,
     quota_objects,
 )
 from jupyter_constructs.hub.rbac import USER_SERVICE_ACCOUNT, hub_rbac, user_service_account
+from jupyter_constructs.hub.scheduling import NodePool, Placement, PodPriority
 from jupyter_constructs.hub.storage import HOME_MOUNT_PATH, SharedData, UserStorage, volume_claim
 
 HUB_SERVICE = "hub"
@@ -201,6 +207,14 @@ class JupyterHub(Construct):
             ``ipBlock`` rules match the API server, user servers on the internet (private
             ranges and metadata excluded); ``None`` renders no NetworkPolicy at all, the
             add-ons' included.
+        core_pods: The node pool of the hub's own pods (z2jh ``scheduling.corePods``):
+            hub, proxy, secret bootstrap Job, and the pods of add-ons that serve the hub
+            (tunnel, user scheduler) get its node affinity and tolerations. Example:
+            ``NodePool.core()``. Default ``None``: no affinity, no toleration.
+        user_pods: The node pool of user servers, hub-wide (z2jh
+            ``scheduling.userPods``): every user pod (each profile's own node selector
+            and tolerations on top), the image pre-puller and user placeholders. Example:
+            ``NodePool.user()``. Default ``None``: no affinity, no toleration.
 
     Raises:
         ConfigurationError: A value is invalid; the message says which and how to fix it.
@@ -231,6 +245,8 @@ class JupyterHub(Construct):
         container_limits: ContainerLimits | None = DEFAULT_CONTAINER_LIMITS,
         image_puller: bool = True,
         network: NetworkOptions | None = DEFAULT_NETWORK,
+        core_pods: NodePool | None = None,
+        user_pods: NodePool | None = None,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -278,6 +294,8 @@ class JupyterHub(Construct):
             raise invalid(
                 self, "start_timeout", start_timeout, allowed="seconds > 0", fix="e.g. 300"
             )
+        self.core_pods = core_pods.check(self, "core_pods") if core_pods is not None else None
+        self.user_pods = user_pods.check(self, "user_pods") if user_pods is not None else None
         self._claim_namespace(chart)
 
         self.database = database or HubDatabase.sqlite_pvc()
@@ -306,6 +324,9 @@ class JupyterHub(Construct):
         self._pullers: list[ImagePuller] = []
         self._addons: list[HubAddon] = []
         self._bindings = HubBindings(path_of(self))
+        self._reservations: list[Reservation] = []
+        self._user_scheduler: tuple[str, Construct] | None = None
+        self._pod_priority: PodPriority | None = None
         # (what, its construct, meant to be the only way in)
         self._entry_points: list[tuple[str, Construct, bool]] = []
         self._generation = 0  # bumped by every change that alters the generated config
@@ -337,6 +358,7 @@ class JupyterHub(Construct):
                 secret_name=self.secret_name,
                 image=hub_image,
                 labels=self.labels("secret-bootstrap"),
+                placement=self.core_pod_placement(),
             )
 
         self.service_account, self.role, self.role_binding = hub_rbac(
@@ -401,6 +423,7 @@ class JupyterHub(Construct):
                 labels=self.labels("hub"),
                 config_checksum=sha256_of(self.config_files()),
                 database_volume=self.pvc is not None,
+                placement=self.core_pod_placement(),
             ),
         )
         self.service = KubeObject(
@@ -425,6 +448,7 @@ class JupyterHub(Construct):
             auth_token=SecretRef(self.secret_name, PROXY_TOKEN_KEY),
             labels=self.labels("proxy"),
             selector=self.selector_labels("proxy"),
+            placement=self.core_pod_placement(),
         )
         self.proxy_deployment = self.proxy.deployment
         self.proxy_service = self.proxy.public_service
@@ -554,7 +578,9 @@ class JupyterHub(Construct):
         return list(self._profiles)
 
     def _pull_images_of(self, profile: NotebookProfile) -> None:
-        placement = profile.placement()
+        # Where the profile's servers run: its own node selector and tolerations, in the
+        # user pool (the puller pulls user images on user nodes).
+        placement = self.user_pod_placement(profile).pod_fields()
         key = placement_key(placement)
         image = profile.image or self.notebook_image
         for puller in self._pullers:
@@ -772,22 +798,160 @@ class JupyterHub(Construct):
     def profile_entry(self, profile: NotebookProfile) -> dict[str, Any]:
         """``profile``'s ``profile_list`` entry, with this hub's defaults and bindings."""
         volumes, mounts = self.user_volumes(shared_read_only=profile.shared_data_read_only)
-        return profile.to_profile_entry(
+        entry = profile.to_profile_entry(
             notebook_image=self.notebook_image,
             pod_labels=self.user_pod_labels(),
             volumes=volumes,
             volume_mounts=mounts,
             bindings=self.bindings_of(profile),
         )
+        override = entry["kubespawner_override"]
+        if self.user_pods is not None and "tolerations" in override:
+            # A profile's tolerations replace the hub-wide ones in KubeSpawner (a list
+            # override is not merged): keep the user pool's first.
+            override["tolerations"] = [
+                dict(t) for t in self.user_pod_placement(profile).tolerations
+            ]
+        return entry
+
+    # -- scheduling -----------------------------------------------------------------------
+
+    def core_pod_placement(self) -> Placement:
+        """Where the hub's own pods run: the ``core_pods`` pool's affinity and tolerations.
+
+        Hub, proxy and bootstrap Job use it; add-ons whose pods serve the hub (tunnel,
+        user scheduler) put ``core_pod_placement().pod_fields()`` into their pod specs.
+
+        Returns:
+            The placement (empty without ``core_pods``).
+        """
+        return Placement.of(self.core_pods)
+
+    def user_pod_placement(self, profile: NotebookProfile | None = None) -> Placement:
+        """Where user servers (of ``profile``) run: the user pool, then the profile's own.
+
+        The ``user_pods`` pool's affinity and tolerations, then the profile's node
+        selector, GPU placement and tolerations. The pre-puller and user placeholders use
+        it, so they land where the servers do.
+
+        Args:
+            profile: A profile of this hub. Default: none (the pool alone).
+        """
+        if profile is None:
+            return Placement.of(self.user_pods)
+        own = profile.placement()
+        return Placement.of(
+            self.user_pods, node_selector=own["nodeSelector"], tolerations=own["tolerations"]
+        )
+
+    def use_user_scheduler(self, scheduler_name: str, scope: Construct) -> None:
+        """Have every user pod scheduled by ``scheduler_name`` (KubeSpawner ``scheduler_name``).
+
+        ``UserScheduler`` calls this when it attaches; user placeholders read
+        ``user_scheduler_name`` so they are scheduled the same way.
+
+        Args:
+            scheduler_name: The ``schedulerName`` of the scheduler's profile.
+            scope: The construct providing it (named when a second one is refused).
+
+        Raises:
+            ConfigurationError: Another user scheduler is already in use.
+        """
+        if self._user_scheduler is not None:
+            raise invalid(
+                self,
+                "user scheduler",
+                path_of(scope),
+                allowed=f"one user scheduler per hub ({path_of(self._user_scheduler[1])} "
+                "is already attached)",
+                fix="create one UserScheduler for the hub",
+            )
+        self._user_scheduler = (scheduler_name, scope)
+        self.config.set("KubeSpawner", "scheduler_name", scheduler_name)
+        self._generation += 1
+
+    @property
+    def user_scheduler_name(self) -> str | None:
+        """The scheduler of user pods (``use_user_scheduler``); ``None``: the default one."""
+        return self._user_scheduler[0] if self._user_scheduler else None
+
+    def pod_priority(self) -> PodPriority:
+        """The hub's PriorityClass pair, created on first use; user pods get the user class.
+
+        ``UserPlaceholders`` calls it; every placeholder group of the hub shares the pair.
+
+        Returns:
+            The ``PodPriority`` (class names: ``user_class_name``,
+            ``placeholder_class_name``).
+        """
+        if self._pod_priority is None:
+            self._pod_priority = PodPriority(
+                self, "PodPriority", namespace=self.namespace, labels=self.labels("scheduling")
+            )
+            self.config.set(
+                "KubeSpawner", "priority_class_name", self._pod_priority.user_class_name
+            )
+            self._generation += 1
+        return self._pod_priority
+
+    def allow_api_server(
+        self, scope: Construct, id: str, *, name: str, pod_labels: dict[str, str]
+    ) -> list[KubeObject]:
+        """Let an add-on's pods reach the Kubernetes API server only (no ingress).
+
+        Rendered only when the hub renders NetworkPolicies (``HubNetworkPolicies.
+        allow_api_server``: ``api_server_cidrs``, and Cilium's ``kube-apiserver`` entity).
+
+        Args:
+            scope: The construct the policy belongs to.
+            id: Its construct id.
+            name: The NetworkPolicy's name.
+            pod_labels: Labels selecting the pods.
+
+        Returns:
+            The policies, or ``[]`` when the hub renders no NetworkPolicies.
+        """
+        if self.network is None:
+            return []
+        return self.network.allow_api_server(
+            scope, id, name=name, pod_labels=pod_labels, labels=self.labels("network-policy")
+        )
 
     # -- capacity -------------------------------------------------------------------------
 
+    def reserve_capacity(self, what: str, per_pod: Usage, pods: int) -> None:
+        """Count ``pods`` pods of an add-on against the namespace quota, before user servers.
+
+        ``capacity_summary``, ``format_capacity`` and the quota check at synth then leave
+        room for them (user placeholders, the user scheduler, tunnel connectors).
+
+        Args:
+            what: What they are, for messages (``"user placeholders test/warm"``).
+            per_pod: Requests and limits of one pod (``Resources(...).usage()``).
+            pods: How many pods run at once.
+        """
+        self._reservations.append(Reservation(what, per_pod, pods))
+
+    def reservations(self) -> list[Reservation]:
+        """What the quota holds before any user server: hub, proxy, then add-ons' pods."""
+        return [
+            Reservation("the hub", self.hub_resources.usage(), 1, add_on=False),
+            Reservation("the proxy", PROXY_RESOURCES.usage(), 1, add_on=False),
+            *self._reservations,
+        ]
+
     def reserved_usage(self) -> Usage:
-        """What the hub and proxy pods take from the quota before any user server."""
-        return self.hub_resources.usage() + PROXY_RESOURCES.usage()
+        """What ``reservations`` take from the quota together."""
+        total = self.hub_resources.usage() + PROXY_RESOURCES.usage()
+        for reservation in self._reservations:
+            total = total + reservation.usage()
+        return total
 
     def capacity_summary(self) -> dict[str, tuple[int, str]]:
         """How many servers of each profile the quota admits at once, and what limits it.
+
+        Counted after what the quota holds before any user server (``reservations``: the
+        hub, the proxy, user placeholders, the user scheduler, tunnel connectors).
 
         Returns:
             Profile slug -> (servers of only that profile, the limiting quota item).
@@ -795,8 +959,8 @@ class JupyterHub(Construct):
         """
         if self.quota is None:
             return {}
-        reserved = self.reserved_usage()
-        return {p.slug: capacity(self.quota, reserved, p.usage()) for p in self._profiles}
+        reservations = self.reservations()
+        return {p.slug: capacity(self.quota, reservations, p.usage()) for p in self._profiles}
 
     def default_profile_capacity(self) -> int | None:
         """Servers of the default profile the quota admits; ``None`` without quota or default."""
@@ -811,6 +975,10 @@ class JupyterHub(Construct):
         lines = [f"capacity of namespace {self.namespace} (servers of one profile at once):"]
         for slug, (count, limit) in self.capacity_summary().items():
             lines.append(f"  {slug}: {count} (limited by {limit})")
+        extra = [r for r in self.reservations() if r.add_on and r.pods]
+        if self.quota is not None and extra:
+            lines.append("  counted after the hub, the proxy and what add-ons reserve:")
+            lines += [f"    {describe([r])}" for r in extra]
         return "\n".join(lines)
 
     # -- rendering ----------------------------------------------------------------------
@@ -862,11 +1030,27 @@ class JupyterHub(Construct):
                     )
                 )
             ]
+        reservations = self.reservations()
+        if self.quota is not None:
+            too_much = overbooked(self.quota, reservations)
+            if too_much:
+                return [
+                    str(
+                        invalid(
+                            self,
+                            "namespace quota",
+                            self.quota,
+                            allowed="room for the pods that run before any user server: "
+                            f"{describe(reservations)} ({too_much})",
+                            fix="raise NamespaceQuota or reserve less (fewer placeholders)",
+                        )
+                    )
+                ]
         errors = profile_errors(
             self._profiles,
             quota=self.quota,
             limits=self.container_limits,
-            reserved=self.reserved_usage(),
+            reservations=reservations,
         )
         return errors + self._bindings.errors(self._profiles)
 
@@ -970,6 +1154,8 @@ class JupyterHub(Construct):
                 **storage_traits,
             },
         )
+        if self.user_pods is not None:
+            cfg.update("KubeSpawner", self.user_pods.kubespawner_traits())
 
     def _hub_env(self) -> list[dict[str, Any]]:
         hub_secret = self.secret_name

@@ -5,7 +5,8 @@ A DaemonSet per placement (node selector + tolerations, e.g. GPU nodes) lists th
 images of the profiles that land there as init containers, which makes the kubelet
 pull them, then sleeps in a pause container. It is a plain DaemonSet, not a Helm hook
 (z2jh's hook-based puller stalls upgrades, their #2099), so a new image rolls out like
-any other change. Images of GPU profiles are pulled only on GPU nodes.
+any other change. Images of GPU profiles are pulled only on GPU nodes, and every puller
+runs in the hub's user node pool (``JupyterHub(user_pods=...)``): where user servers run.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def placement_key(placement: Mapping[str, Any]) -> str:
     """A stable key grouping profiles that land on the same nodes.
 
     Args:
-        placement: A profile's ``placement()`` (``nodeSelector``, ``tolerations``).
+        placement: The pod spec fields placing a profile's servers (``nodeSelector``,
+            ``tolerations``, ``affinity``).
     """
     return json.dumps(placement, sort_keys=True)
 
@@ -42,7 +44,8 @@ class ImagePuller(Construct):
         name: The DaemonSet's name.
         labels: Labels of the DaemonSet and its pods.
         selector: The pods' selector labels.
-        placement: Where the pods run (``NotebookProfile.placement()``).
+        placement: Where the pods run: pod spec fields (``nodeSelector``,
+            ``tolerations``, ``affinity``), as ``hub.user_pod_placement(profile)`` gives them.
     """
 
     def __init__(
@@ -111,10 +114,7 @@ class ImagePuller(Construct):
                 }
             ],
         }
-        if self.placement["nodeSelector"]:
-            pod["nodeSelector"] = self.placement["nodeSelector"]
-        if self.placement["tolerations"]:
-            pod["tolerations"] = self.placement["tolerations"]
+        pod.update(self.placement)
         return {
             "spec": {
                 "selector": {"matchLabels": self._selector},
