@@ -29,6 +29,7 @@ from jupyter_constructs.hub.singleuser import (
     UserPodContext,
     add_settings_volumes,
     check_override_key,
+    check_override_value,
     env_entries,
     files_checksum,
     merge_overrides,
@@ -385,6 +386,7 @@ class NotebookProfile(Construct):
         self.extra_overrides = dict(extra_overrides or {})
         for key in sorted(self.extra_overrides):
             check_override_key(self, key, KUBESPAWNER_TRAITS)
+            check_override_value(self, key, self.extra_overrides[key])
         self._bindings: list[UserPodBinding] = []
         self._host: ProfileHost | None = None
 

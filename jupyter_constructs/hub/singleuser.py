@@ -785,6 +785,7 @@ HUB_OVERRIDE_KEYS: dict[str, str] = {
     "user_namespace_annotations": _NAMESPACE,
     "profile_list": "profiles are listed by the hub (hub.add_profile)",
     "group_overrides": "nested overrides would bypass these checks",
+    "apply_user_options": "it lets a user's own spawn options set KubeSpawner settings",
     "pvc_name_template": _HOME,
     "storage_pvc_ensure": _HOME,
     "storage_capacity": _HOME,
@@ -854,6 +855,23 @@ def check_override_key(where: Where, key: str, known: frozenset[str]) -> None:
             allowed="a configurable trait of KubeSpawner (see its docs)",
             fix="check the spelling against KubeSpawner's configuration reference",
         )
+
+
+def check_override_value(where: Where, key: str, value: Any) -> None:
+    """Check what can be checked of one ``extra_overrides`` entry before the pod is rendered.
+
+    Labels and annotations (a label the NetworkPolicies select by, or a ``None`` that would
+    delete one, is refused now); clashes with the rest of the pod are found at synth.
+    """
+    what = f"extra_overrides[{key!r}]"
+    if key in MERGED_MAPPING_KEYS and not isinstance(value, Mapping):
+        raise invalid(where, what, value, allowed="a mapping", fix=f"give {key} as a dict")
+    if key in ("extra_labels", "common_labels", "storage_extra_labels"):
+        check_labels(where, what, value)
+    elif key in ("extra_annotations", "storage_extra_annotations"):
+        check_annotations(where, what, value)
+    elif key == "environment":
+        check_env(where, what, {k: v for k, v in value.items() if not isinstance(v, Mapping)})
 
 
 def _merge_mapping(
@@ -934,16 +952,7 @@ def merge_overrides(
     for key, value in extra.items():
         what = f"extra_overrides[{key!r}]"
         if key in MERGED_MAPPING_KEYS:
-            if not isinstance(value, Mapping):
-                raise invalid(where, what, value, allowed="a mapping", fix=f"give {key} as a dict")
-            if key in ("extra_labels", "common_labels", "storage_extra_labels"):
-                check_labels(where, what, value)
-            if key in ("extra_annotations", "storage_extra_annotations"):
-                check_annotations(where, what, value)
-            if key == "environment":
-                check_env(
-                    where, what, {k: v for k, v in value.items() if not isinstance(v, Mapping)}
-                )
+            check_override_value(where, key, value)
             base = KUBESPAWNER_COMMON_LABELS if key == "common_labels" else override.get(key, {})
             merged = _merge_mapping(where, what, base, value)
             if key == "common_labels":
