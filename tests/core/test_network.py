@@ -190,6 +190,36 @@ def test_reachability_matrix_of_the_reference_platform(reference: Any) -> None:
     assert matrix(evaluator, eps) == EXPECTED
 
 
+def test_the_matrix_holds_for_a_profile_with_extra_labels(tmp_path: Path) -> None:
+    """Labels added to user pods (per profile, and through ``extra_overrides``, the usual
+    way to add cost labels) merge with the library's: a pod of such a profile stands
+    exactly where a pod of the plain default profile stands, in every row and column."""
+    import cdk8s
+
+    import main
+
+    chart = cdk8s.Chart(
+        cdk8s.Testing.app(), "prod", namespace=NS, disable_resource_name_hashes=True
+    )
+    hub = main.build_platform(chart, domain="jupyter.example.com")
+    hub.add_profile(
+        "labelled",
+        display_name="Labelled",
+        extra_labels={"example.com/cost-center": "ml"},
+        extra_overrides={"extra_labels": {"cost-center": "ml"}},
+    )
+    objects = [o for o in synth(chart) if o["metadata"].get("namespace") in (NS, None)]
+    eps = endpoints(objects, tmp_path)
+    config = load_config(
+        write_config_dir(objects, tmp_path),
+        {"JUPYTERHUB_SERVICE_TOKEN_PROMETHEUS": "test-metrics-token"},
+    )
+    labelled = _user_pod(config, "dave@example.com", "labelled", eps["user-a"].ip)
+    assert labelled.labels["cost-center"] == "ml"
+    assert labelled.labels["example.com/cost-center"] == "ml"
+    assert matrix(Evaluator.from_objects(objects), {**eps, "user-a": labelled}) == EXPECTED
+
+
 def test_the_headline_rules(reference: Any) -> None:
     """The issue's three named cases, spelled out (they are also cells of the matrix)."""
     evaluator, eps = reference
