@@ -18,6 +18,7 @@ from jupyter_constructs import (
     ImagePullerOptions,
     Mount,
     NamespaceQuota,
+    PlatformServiceBinding,
     Resources,
     SecretRef,
     SharedData,
@@ -690,3 +691,16 @@ def test_hub_wide_settings_are_in_the_rendered_json_exactly_once() -> None:
     text = find(synth(chart), "ConfigMap", "hub-config")["data"]["hub_config.json"]
     assert json.loads(text)["traits"]["KubeSpawner"]["default_url"] == "/lab"
     assert text.count('"default_url"') == 1
+
+
+def test_fails_at_synth_when_a_hub_wide_variable_is_one_a_binding_sets() -> None:
+    chart, hub = _hub(SingleUser(env={"TRINO_HOST": "elsewhere"}))
+    hub.add_binding(
+        PlatformServiceBinding.trino(
+            chart, "trino", host="trino.data", port=8080, catalog="x", user="{username}"
+        )
+    )
+    assert validate(chart) == [
+        "test/hub/Profile-small: invalid env 'TRINO_HOST'. Allowed: a name no binding sets. "
+        "Fix: rename the variable or drop it from env= (here or in SingleUser)"
+    ]
