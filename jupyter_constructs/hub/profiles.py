@@ -28,6 +28,7 @@ from jupyter_constructs.hub.singleuser import (
     SingleUser,
     UserPodContext,
     add_settings_volumes,
+    check_command,
     check_override_key,
     check_override_value,
     env_entries,
@@ -73,6 +74,18 @@ class ProfileHost(Protocol):
 
 
 _PULL_POLICIES = ("IfNotPresent", "Always", "Never")
+
+
+def _as_dict(value: Any) -> Any:
+    """A mapping as a dict (``None``: empty); anything else as given, for the check to refuse."""
+    if value is None:
+        return {}
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _as_tuple(value: Any) -> Any:
+    """A list or tuple as a tuple; anything else as given, for the check to refuse it."""
+    return tuple(value) if isinstance(value, list | tuple) else value
 _TOLERATION_OPERATORS = ("Equal", "Exists")
 _TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
@@ -307,7 +320,7 @@ class NotebookProfile(Construct):
                 fix="usually 'IfNotPresent'",
             )
         self.image_pull_policy = image_pull_policy
-        self.image_pull_secrets = list(image_pull_secrets)
+        self.image_pull_secrets = list(_as_tuple(image_pull_secrets))
         self._cpu = (
             parse_cpu(self, "cpu_request", cpu_request),
             parse_cpu(self, "cpu_limit", cpu_limit),
@@ -337,7 +350,7 @@ class NotebookProfile(Construct):
         if gpu is not None:
             self._check_gpu(gpu)
         self.gpu = gpu
-        self.env = dict(env or {})
+        self.env = _as_dict(env)
         self.node_selector = dict(node_selector or {})
         self.tolerations = list(tolerations)
         for toleration in self.tolerations:
@@ -351,27 +364,29 @@ class NotebookProfile(Construct):
                 fix="e.g. 600 for large images",
             )
         self.start_timeout = start_timeout
+        if post_start_command:
+            check_command(self, "post_start_command", post_start_command)
         self.post_start_command = list(post_start_command) if post_start_command else None
         self.shared_data_read_only = shared_data_read_only
         self.internet_access = internet_access
         self.settings = SingleUser(
-            env=dict(env or {}),
+            env=_as_dict(env),
             default_url=default_url,
-            cmd=tuple(cmd) if cmd is not None else None,
+            cmd=_as_tuple(cmd) if cmd is not None else None,
             uid=uid,
             gid=gid,
             fs_gid=fs_gid,
-            image_pull_secrets=tuple(image_pull_secrets),
-            volumes=tuple(volumes),
-            extra_files=dict(extra_files or {}),
-            init_containers=tuple(init_containers),
-            extra_containers=tuple(extra_containers),
-            extra_labels=dict(extra_labels or {}),
-            extra_annotations=dict(extra_annotations or {}),
-            extra_resources=dict(extra_resources or {}),
+            image_pull_secrets=_as_tuple(image_pull_secrets),
+            volumes=_as_tuple(volumes),
+            extra_files=_as_dict(extra_files),
+            init_containers=_as_tuple(init_containers),
+            extra_containers=_as_tuple(extra_containers),
+            extra_labels=_as_dict(extra_labels),
+            extra_annotations=_as_dict(extra_annotations),
+            extra_resources=_as_dict(extra_resources),
             shm_size=shm_size,
             post_start_command=self.post_start_command,
-            pre_stop_command=tuple(pre_stop_command) if pre_stop_command is not None else None,
+            pre_stop_command=_as_tuple(pre_stop_command) if pre_stop_command is not None else None,
             stop_grace_period=stop_grace_period,
         ).check(self)
         if gpu is not None and gpu.resource_name in self.settings.extra_resources:

@@ -231,6 +231,25 @@ class SingleUser:
         Raises:
             ConfigurationError: A value is invalid.
         """
+        for what in ("image_pull_secrets", "volumes", "init_containers", "extra_containers"):
+            value = getattr(self, what)
+            if not isinstance(value, list | tuple):
+                raise invalid(
+                    where,
+                    f"{prefix}{what}",
+                    value,
+                    allowed="a list",
+                    fix=f"pass {what}=[...], even for one",
+                )
+        for what in ("env", "extra_files", "extra_labels", "extra_annotations", "extra_resources"):
+            if not isinstance(getattr(self, what), Mapping):
+                raise invalid(
+                    where,
+                    f"{prefix}{what}",
+                    getattr(self, what),
+                    allowed="a mapping",
+                    fix=f"pass {what}={{...}}",
+                )
         check_env(where, f"{prefix}env", self.env)
         if self.default_url is not None:
             if not isinstance(self.default_url, str) or not self.default_url.startswith("/"):

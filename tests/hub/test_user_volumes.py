@@ -704,3 +704,33 @@ def test_fails_at_synth_when_a_hub_wide_variable_is_one_a_binding_sets() -> None
         "test/hub/Profile-small: invalid env 'TRINO_HOST'. Allowed: a name no binding sets. "
         "Fix: rename the variable or drop it from env= (here or in SingleUser)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"image_pull_secrets": "registry"},
+            "invalid image_pull_secrets 'registry'. Allowed: a list. Fix: pass "
+            "image_pull_secrets=[...], even for one",
+        ),
+        (
+            {"volumes": DATASETS},
+            "invalid volumes",
+        ),
+        ({"env": "A=1"}, "invalid env 'A=1'. Allowed: a mapping. Fix: pass env={...}"),
+        (
+            {"post_start_command": "echo hi"},
+            "invalid post_start_command 'echo hi'. Allowed: a non-empty sequence of strings, "
+            "one per argument",
+        ),
+        ({"default_url": "lab"}, "invalid default_url 'lab'. Allowed: a path on the user's"),
+        ({"uid": 0}, "invalid uid 0. Allowed: a whole number from 1"),
+        ({"stop_grace_period": 0}, "invalid stop_grace_period 0. Allowed: seconds from 1"),
+    ],
+)
+def test_fails_when_a_setting_has_the_wrong_shape(options: dict, message: str) -> None:
+    """A string where a list belongs would otherwise be split into characters."""
+    with pytest.raises(ConfigurationError) as err:
+        _hub(**options)
+    assert str(err.value).startswith(f"test/hub/Profile-small: {message}"), str(err.value)
