@@ -20,9 +20,10 @@ from traitlets import Container, Dict, Union
 
 from jupyter_constructs import ConfigurationError
 from jupyter_constructs.hub.singleuser import KUBESPAWNER_COMMON_LABELS
-from tests.helpers import make_hub, synth, validate
+from tests.helpers import make_hub, synth, validate, write_config_dir
 from tests.hub.user_pods import POLICY_LABELS, check_pod, profile_override, spawn
 from tests.netpol import Evaluator, address, pod
+from tests.real_hub import load_config, mock_kubespawner, pod_manifest
 
 BUSYBOX = "docker.io/library/busybox:1.36"
 TERM = {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["users"]}]}
@@ -280,3 +281,27 @@ def test_fails_at_synth_when_a_list_override_clashes(overrides: dict, start: str
     hub.add_profile("small", display_name="Small", default=True, extra_overrides=overrides)
     (error,) = validate(chart)
     assert error.startswith(f"test/hub/Profile-small: {start}"), error
+
+
+def test_one_profiles_labels_never_reach_another_profiles_pods(tmp_path: Any) -> None:
+    """KubeSpawner merges a profile's mappings into the spawner's own values in place; the
+    hub's config is shared by every spawner, so a leak would give later users the labels
+    (or volumes) of an earlier user's profile."""
+    chart, hub = make_hub(with_profile=False)
+    hub.add_profile(
+        "small",
+        display_name="Small",
+        default=True,
+        extra_labels={"example.com/cost-center": "ml"},
+        extra_overrides={"volumes": [{"name": "scratch", "emptyDir": {}}]},
+    )
+    hub.add_profile("plain", display_name="Plain")
+    config = load_config(write_config_dir(synth(chart), tmp_path))
+    with mock_kubespawner(config, "alice") as spawner:
+        first = pod_manifest(spawner, "small")
+    with mock_kubespawner(config, "bob") as spawner:
+        second = pod_manifest(spawner, "plain")
+    assert first["metadata"]["labels"]["example.com/cost-center"] == "ml"
+    assert "example.com/cost-center" not in second["metadata"]["labels"]
+    assert second["metadata"]["labels"]["jupyter-constructs.io/profile"] == "plain"
+    assert "scratch" not in {v["name"] for v in second["spec"]["volumes"]}
