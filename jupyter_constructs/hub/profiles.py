@@ -86,6 +86,8 @@ def _as_dict(value: Any) -> Any:
 def _as_tuple(value: Any) -> Any:
     """A list or tuple as a tuple; anything else as given, for the check to refuse it."""
     return tuple(value) if isinstance(value, list | tuple) else value
+
+
 _TOLERATION_OPERATORS = ("Equal", "Exists")
 _TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 

@@ -29,14 +29,13 @@ from jupyter_constructs.core.objects import KubeObject
 from jupyter_constructs.core.quantities import Resources, parse_memory
 from jupyter_constructs.core.rules import check_dns_label
 from jupyter_constructs.hub.volumes import (
-    _RAW_FIELDS,
     NfsExport,
     UserVolume,
     VolumeSource,
     check_claim_name,
+    check_claim_template,
     check_mount_path,
     check_relative_path,
-    sample,
     template_fields,
 )
 
@@ -247,8 +246,10 @@ class UserStorage:
                     allowed=", ".join(_HOME_ACCESS_MODES),
                     fix="use ReadWriteOnce for a home volume",
                 )
-            fields = template_fields(scope, "UserStorage.pvc_name_template", self.pvc_name_template)
-            if not fields - {"namespace", "hubnamespace"} or fields & _RAW_FIELDS:
+            fields = check_claim_template(
+                scope, "UserStorage.pvc_name_template", self.pvc_name_template
+            )
+            if not fields - {"namespace", "hubnamespace"}:
                 raise invalid(
                     scope,
                     "UserStorage.pvc_name_template",
@@ -257,7 +258,6 @@ class UserStorage:
                     "({username}, {user_server}, {userid}...; not {unescaped_username})",
                     fix="keep the default 'claim-{username}'",
                 )
-            check_claim_name(scope, "UserStorage.pvc_name_template", sample(self.pvc_name_template))
         elif self.type is HomeStorage.SHARED:
             check_claim_name(scope, "UserStorage.claim_name", self.claim_name or "")
             if self.nfs is not None:

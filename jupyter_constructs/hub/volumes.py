@@ -178,6 +178,29 @@ def check_claim_name(where: Where, what: str, name: str) -> str:
     return name
 
 
+def check_claim_template(where: Where, what: str, name: str) -> set[str]:
+    """Check a claim name that KubeSpawner expands per user; return its template fields.
+
+    Raises:
+        ConfigurationError: A field is unknown or is the user's raw name, or the name is
+            not a DNS-1123 subdomain once expanded.
+    """
+    if not isinstance(name, str):
+        check_claim_name(where, what, name)
+    fields = template_fields(where, what, name)
+    if fields & _RAW_FIELDS or not _DNS_SUBDOMAIN.match(sample(name)):
+        raise invalid(
+            where,
+            what,
+            name,
+            allowed="a DNS-1123 subdomain once KubeSpawner expands it (lowercase letters, "
+            "digits, '-' and '.'; {username} and {userid}, not {unescaped_username}, for "
+            "per-user names)",
+            fix="e.g. 'datasets' or 'claim-{username}'",
+        )
+    return fields
+
+
 def check_mode(where: Where, what: str, mode: int | None) -> int | None:
     """Return ``mode`` if it is ``None`` or a file mode 0-0o777 (write it in octal)."""
     if mode is not None and (
@@ -541,14 +564,7 @@ class UserVolume:
         if self.sub_path is not None:
             check_relative_path(where, f"{what} sub_path", self.sub_path, template=True)
         if self.source in (VolumeSource.EXISTING_CLAIM, VolumeSource.NFS):
-            claim = self.claim_name
-            fields = set()
-            if isinstance(claim, str):
-                fields = template_fields(where, f"{what} claim_name", claim)
-            if fields & _RAW_FIELDS or not isinstance(claim, str):
-                check_claim_name(where, f"{what} claim_name", "{unescaped}")
-            assert isinstance(claim, str)
-            check_claim_name(where, f"{what} claim_name", sample(claim))
+            check_claim_template(where, f"{what} claim_name", self.claim_name)  # type: ignore[arg-type]
         if self.source is VolumeSource.NFS:
             if not isinstance(self.nfs, NfsExport):
                 raise invalid(

@@ -282,14 +282,22 @@ def test_fails_when_the_claim_template_has_an_unknown_field() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "template", ["claim-home", "claim-{unescaped_username}", "claim-{namespace}"]
-)
+@pytest.mark.parametrize("template", ["claim-home", "claim-{namespace}"])
 def test_fails_when_the_claim_template_does_not_name_the_user_safely(template: str) -> None:
     assert _storage_error(UserStorage.dynamic(pvc_name_template=template)) == (
         f"test/hub: invalid UserStorage.pvc_name_template {template!r}. Allowed: a template "
         "naming each user's claim by the user ({username}, {user_server}, {userid}...; not "
         "{unescaped_username}). Fix: keep the default 'claim-{username}'"
+    )
+
+
+@pytest.mark.parametrize("template", ["claim-{unescaped_username}", "Claim-{username}"])
+def test_fails_when_the_claim_template_can_make_an_invalid_name(template: str) -> None:
+    assert _storage_error(UserStorage.dynamic(pvc_name_template=template)) == (
+        f"test/hub: invalid UserStorage.pvc_name_template {template!r}. Allowed: a DNS-1123 "
+        "subdomain once KubeSpawner expands it (lowercase letters, digits, '-' and '.'; "
+        "{username} and {userid}, not {unescaped_username}, for per-user names). Fix: e.g. "
+        "'datasets' or 'claim-{username}'"
     )
 
 
