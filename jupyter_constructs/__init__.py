@@ -44,8 +44,8 @@ if TYPE_CHECKING:
     from .hub.culler import IdleCuller
     from .hub.database import HubDatabase
     from .hub.hub import HubAddon, JupyterHub
-    from .hub.ingress import IngressOptions
-    from .hub.network import HubNetworkPolicies, NetworkOptions
+    from .hub.ingress import IngressController, IngressOptions
+    from .hub.network import ClusterDns, Cni, HubNetworkPolicies, NetworkOptions
     from .hub.prepuller import ImagePullerOptions
     from .hub.profiles import Gpu, NotebookProfile, Toleration
     from .hub.quota import ContainerLimits, NamespaceQuota
@@ -59,6 +59,8 @@ _EXPORTS: dict[str, str] = {
     "AuthSettings": "hub.auth",
     "CloudflareAccessAuth": "addons.signin.cloudflare_access",
     "CloudflareTunnel": "addons.tunnel",
+    "ClusterDns": "hub.network",
+    "Cni": "hub.network",
     "ConfigurationError": "core.errors",
     "ConfigurationWarning": "core.errors",
     "ContainerLimits": "hub.quota",
@@ -74,6 +76,7 @@ _EXPORTS: dict[str, str] = {
     "HubNetworkPolicies": "hub.network",
     "IdleCuller": "hub.culler",
     "ImagePullerOptions": "hub.prepuller",
+    "IngressController": "hub.ingress",
     "IngressOptions": "hub.ingress",
     "JupyterHub": "hub.hub",
     "KafkaSaslMechanism": "addons.bindings.services",
@@ -120,6 +123,8 @@ __all__ = [
     "AuthSettings",
     "CloudflareAccessAuth",
     "CloudflareTunnel",
+    "ClusterDns",
+    "Cni",
     "ConfigurationError",
     "ConfigurationWarning",
     "ContainerLimits",
@@ -135,6 +140,7 @@ __all__ = [
     "HubNetworkPolicies",
     "IdleCuller",
     "ImagePullerOptions",
+    "IngressController",
     "IngressOptions",
     "JupyterHub",
     "KafkaSaslMechanism",

@@ -162,7 +162,7 @@ class ProfileOptions(TypedDict, total=False):
     pre_stop_command: Sequence[str] | None
     stop_grace_period: int | None
     shared_data_read_only: bool
-    internet_access: bool
+    internet_access: bool | None
     default_url: str | None
     cmd: Sequence[str] | None
     uid: int | None
@@ -217,8 +217,9 @@ class NotebookProfile(Construct):
         stop_grace_period: Seconds a stopping server gets (KubeSpawner
             ``delete_grace_period``). Default: 30 with a ``pre_stop_command``, else 1.
         shared_data_read_only: Mount the shared data volume read-only. Default: False.
-        internet_access: Let the servers reach public addresses on any port; private
-            ranges and cloud metadata stay blocked. Default: False.
+        internet_access: Let the servers reach public addresses on any port (True) or
+            not (False); private ranges and cloud metadata stay blocked either way.
+            Default: ``None``, the hub's ``NetworkOptions.user_internet_access`` (True).
         default_url: The page servers open on, e.g. ``"/lab"``. Default: the hub-wide one.
         cmd: The notebook container's command (KubeSpawner ``cmd``). Default: the
             hub-wide one, else ``jupyterhub-singleuser``.
@@ -274,7 +275,7 @@ class NotebookProfile(Construct):
         pre_stop_command: Sequence[str] | None = None,
         stop_grace_period: int | None = None,
         shared_data_read_only: bool = False,
-        internet_access: bool = False,
+        internet_access: bool | None = None,
         default_url: str | None = None,
         cmd: Sequence[str] | None = None,
         uid: int | None = None,
