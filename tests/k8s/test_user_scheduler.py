@@ -27,7 +27,11 @@ What it shows, in order:
    node; the placeholder is recreated and waits (Pending, unschedulable, never
    preempting anything itself) — where a cluster autoscaler would add a node;
 5. a server that finds no room and no placeholder waits: users never preempt users;
-6. its log has no RBAC refusal.
+6. its log has no RBAC refusal;
+7. the core pods (hub, proxy, secret bootstrap Job, the user scheduler's own pods), placed
+   by the cluster's kube-scheduler, are all on the core node and none on the ordinary
+   node, which that scheduler picks for every one of them when the hub has no core pool
+   (checked by hand by rendering ``core_pods=None``).
 """
 
 from __future__ import annotations
@@ -70,6 +74,8 @@ pytestmark = pytest.mark.k8s
 Obj = dict[str, Any]
 USER_TAINT = {"key": "hub.jupyter.org/dedicated", "value": "user", "effect": "NoSchedule"}
 NODE_CAPACITY = {"cpu": "3", "memory": "12Gi", "pods": "110", "ephemeral-storage": "100Gi"}
+CORE_CAPACITY = {"cpu": "8", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi"}
+OTHER_CAPACITY = {"cpu": "16", "memory": "64Gi", "pods": "110", "ephemeral-storage": "100Gi"}
 STAND_IN_LABEL = "jupyter-constructs.test/user-scheduler-node"
 
 
@@ -80,34 +86,37 @@ def _now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def register_node(admin: KubeClient, name: str) -> None:
-    """A Ready Node of the user pool with ``NODE_CAPACITY`` (what a scheduler reads)."""
+def register_node(
+    admin: KubeClient,
+    name: str,
+    *,
+    purpose: str | None,
+    capacity: dict[str, str] = NODE_CAPACITY,
+) -> None:
+    """A Ready Node of pool ``purpose`` (labelled and tainted as z2jh's pools are; ``None``:
+    an ordinary node, neither labelled nor tainted) with ``capacity``."""
+    labels = {
+        "kubernetes.io/hostname": name,
+        "kubernetes.io/os": "linux",
+        STAND_IN_LABEL: "true",
+    }
+    if purpose is not None:
+        labels["hub.jupyter.org/node-purpose"] = purpose
     admin.post(
         "/api/v1/nodes",
-        {
-            "apiVersion": "v1",
-            "kind": "Node",
-            "metadata": {
-                "name": name,
-                "labels": {
-                    "kubernetes.io/hostname": name,
-                    "kubernetes.io/os": "linux",
-                    "hub.jupyter.org/node-purpose": "user",
-                    STAND_IN_LABEL: "true",
-                },
-            },
-        },
+        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels}},
     )
     path = f"/api/v1/nodes/{name}"
     # The node lifecycle controller's part: the not-ready taint goes once it is Ready.
-    admin.patch(path, {"spec": {"taints": [USER_TAINT]}})
+    taints = [] if purpose is None else [{**USER_TAINT, "value": purpose}]
+    admin.patch(path, {"spec": {"taints": taints}})
     admin.request(
         "PATCH",
         f"{path}/status",
         {
             "status": {
-                "capacity": NODE_CAPACITY,
-                "allocatable": NODE_CAPACITY,
+                "capacity": capacity,
+                "allocatable": capacity,
                 "conditions": [
                     {
                         "type": "Ready",
@@ -125,22 +134,36 @@ def register_node(admin: KubeClient, name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def user_nodes(
+def cluster_nodes(
     admin: KubeClient, workload_controllers: ControlPlane, kubelet: TestKubelet
-) -> Iterator[list[str]]:
-    """Two user-pool Nodes; the test kubelet's Node cordoned meanwhile."""
-    names = [f"user-{n}-{uuid.uuid4().hex[:4]}" for n in range(2)]
+) -> Iterator[dict[str, list[str]]]:
+    """Two user-pool Nodes, a core-pool Node and an ordinary Node (more room than the
+    core one, so the default scheduler would pick it but for the core pool's affinity);
+    the test kubelet's Node cordoned meanwhile."""
+    suffix = uuid.uuid4().hex[:4]
+    names = {
+        "user": [f"user-{n}-{suffix}" for n in range(2)],
+        "core": [f"core-{suffix}"],
+        "other": [f"other-{suffix}"],
+    }
     kubelet_node = f"/api/v1/nodes/{kubelet.node_name}"
     admin.patch(kubelet_node, {"spec": {"unschedulable": True}})
     try:
-        for name in names:
-            register_node(admin, name)
+        for name in names["user"]:
+            register_node(admin, name, purpose="user")
+        register_node(admin, names["core"][0], purpose="core", capacity=CORE_CAPACITY)
+        register_node(admin, names["other"][0], purpose=None, capacity=OTHER_CAPACITY)
         yield names
     finally:
-        for name in names:
+        for name in [n for group in names.values() for n in group]:
             with contextlib.suppress(ApiError):
                 admin.delete(f"/api/v1/nodes/{name}")
         admin.patch(kubelet_node, {"spec": {"unschedulable": None}})
+
+
+@pytest.fixture(scope="module")
+def user_nodes(cluster_nodes: dict[str, list[str]]) -> list[str]:
+    return cluster_nodes["user"]
 
 
 def render(namespace: str) -> list[Obj]:
@@ -162,7 +185,7 @@ def render(namespace: str) -> list[Obj]:
 
 @pytest.fixture(scope="module")
 def platform(
-    admin: KubeClient, crds: list[str], user_nodes: list[str]
+    admin: KubeClient, crds: list[str], cluster_nodes: dict[str, list[str]]
 ) -> Iterator[tuple[str, list[Obj]]]:
     namespace = f"packing-{uuid.uuid4().hex[:6]}"
     objects = render(namespace)
@@ -366,14 +389,16 @@ def test_the_user_scheduler_packs_servers_and_preempts_placeholders(
     # Its ReplicaSet recreates it; it waits for a node (what a cluster autoscaler adds).
     (again,) = wait_until(lambda: placeholders(admin, namespace), 60, "a new placeholder")
     name = again["metadata"]["name"]
-    message = wait_until(
-        lambda: (
-            (said := scheduling_message(admin, namespace, name))
-            and "Insufficient cpu" in said
-            and said
-        ),
-        60,
-        "the recreated placeholder's FailedScheduling",
+    message = str(
+        wait_until(
+            lambda: (
+                (said := scheduling_message(admin, namespace, name))
+                and "Insufficient cpu" in said
+                and said
+            ),
+            60,
+            "the recreated placeholder's FailedScheduling",
+        )
     )
     print(f"the recreated placeholder: {message}")
     assert not admin.get(pod_path(namespace, name))["spec"].get("nodeName")
@@ -381,12 +406,14 @@ def test_the_user_scheduler_packs_servers_and_preempts_placeholders(
 
     # 5. No room and no placeholder left: a server waits; users never preempt users.
     grace = users.start("grace")
-    said = wait_until(
-        lambda: (
-            (m := scheduling_message(admin, namespace, grace)) and "Insufficient cpu" in m and m
-        ),
-        60,
-        "grace's FailedScheduling",
+    said = str(
+        wait_until(
+            lambda: (
+                (m := scheduling_message(admin, namespace, grace)) and "Insufficient cpu" in m and m
+            ),
+            60,
+            "grace's FailedScheduling",
+        )
     )
     print(f"the next user: {said}")
     assert not admin.get(pod_path(namespace, grace))["spec"].get("nodeName")
@@ -404,3 +431,49 @@ def test_the_user_scheduler_packs_servers_and_preempts_placeholders(
     assert not refusals, "\n".join(refusals[:10])
     errors = [line for line in text.splitlines() if line.startswith("E")]
     print("its errors:", *errors[:10], sep="\n  ")
+
+
+def test_the_cluster_scheduler_puts_core_pods_on_the_core_pool(
+    admin: KubeClient,
+    platform: tuple[str, list[Obj]],
+    cluster_nodes: dict[str, list[str]],
+) -> None:
+    """Hub, proxy, secret bootstrap Job and user scheduler pods (created by their real
+    Deployment, ReplicaSet and Job controllers) land on the core node: not on the user
+    nodes (tainted, not tolerated), and not on the ordinary node beside it, which has
+    twice the room and no taint (the default scheduler spreads, so without the core pool's
+    affinity it would take them)."""
+    namespace, _ = platform
+    (core,) = cluster_nodes["core"]
+    components = ("hub", "proxy", "secret-bootstrap", "user-scheduler")
+
+    def placed() -> dict[str, list[str | None]] | None:
+        found: dict[str, list[str | None]] = {}
+        for component in components:
+            pods = admin.get(
+                f"/api/v1/namespaces/{namespace}/pods",
+                labelSelector=f"app.kubernetes.io/component={component}",
+            )["items"]
+            found[component] = [p["spec"].get("nodeName") for p in pods]
+        everything = [n for nodes in found.values() for n in nodes]
+        expected = {"hub": 1, "proxy": 1, "secret-bootstrap": 1, "user-scheduler": 2}
+        counted = all(len(found[c]) >= expected[c] for c in components)
+        return found if counted and all(everything) else None
+
+    try:
+        where = wait_until(placed, 60, "the core pods to be bound")
+    except TimeoutError:
+        pods = admin.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
+        said = {
+            p["metadata"]["name"]: scheduling_message(admin, namespace, p["metadata"]["name"])
+            for p in pods
+            if not p["spec"].get("nodeName")
+        }
+        pytest.fail(f"core pods not all bound within 60 s: {said}", pytrace=False)
+    print(f"\ncore pods: {where}")
+    assert where == {
+        "hub": [core],
+        "proxy": [core],
+        "secret-bootstrap": [core] * len(where["secret-bootstrap"]),
+        "user-scheduler": [core, core],
+    }
