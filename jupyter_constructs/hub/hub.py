@@ -109,7 +109,7 @@ from jupyter_constructs.hub.quota import (
     quota_objects,
 )
 from jupyter_constructs.hub.rbac import USER_SERVICE_ACCOUNT, hub_rbac, user_service_account
-from jupyter_constructs.hub.scheduling import NodePool, Placement, PodPriority
+from jupyter_constructs.hub.scheduling import NodeAffinity, NodePool, Placement, PodPriority
 from jupyter_constructs.hub.singleuser import (
     EXTRA_FILES_CONFIG_MAP,
     SingleUser,
@@ -839,8 +839,15 @@ class JupyterHub(Construct):
 
     def profile_entry(self, profile: NotebookProfile) -> dict[str, Any]:
         """``profile``'s ``profile_list`` entry, with this hub's defaults and bindings."""
+        self._check_scheduling_overrides(profile)
         entry = profile.to_profile_entry(self.user_pod_context(), self.bindings_of(profile))
         override = entry["kubespawner_override"]
+        preferred = profile.extra_overrides.get("node_affinity_preferred")
+        if self.user_pods is not None and preferred is not None:
+            # Preferences add up: the pool's term first, then the profile's (KubeSpawner
+            # would replace the hub-wide list with the profile's).
+            pool = self.user_pods.kubespawner_traits().get("node_affinity_preferred", [])
+            override["node_affinity_preferred"] = [*pool, *preferred]
         if self.user_pods is not None and "tolerations" in override:
             # A profile's tolerations replace the hub-wide ones in KubeSpawner (a list
             # override is not merged): keep the user pool's first.
@@ -848,6 +855,46 @@ class JupyterHub(Construct):
                 dict(t) for t in self.user_pod_placement(profile).tolerations
             ]
         return entry
+
+    def _check_scheduling_overrides(self, profile: NotebookProfile) -> None:
+        """Refuse ``extra_overrides`` that would undo how the hub schedules user pods.
+
+        KubeSpawner replaces a hub-wide setting with a profile's override, so a profile
+        naming another scheduler would escape packing, another priority class could
+        preempt other users' servers (or never preempt a placeholder), and its own
+        required node affinity would drop the user pool's term.
+
+        Raises:
+            ConfigurationError: The profile overrides what the hub set.
+        """
+        owned = {}
+        if self.user_scheduler_name is not None:
+            owned["scheduler_name"] = (
+                f"the hub's user scheduler ({self.user_scheduler_name}) schedules every "
+                "user pod, so servers are packed and placeholders preempted",
+                "drop it (to stop packing, do not create a UserScheduler)",
+            )
+        if self._pod_priority is not None:
+            owned["priority_class_name"] = (
+                f"user servers get {self._pod_priority.user_class_name}: above the "
+                "placeholders they preempt, equal to each other, so no user evicts another",
+                "drop it",
+            )
+        if self.user_pods is not None and self.user_pods.affinity is NodeAffinity.REQUIRED:
+            owned["node_affinity_required"] = (
+                "user pods require the user pool (JupyterHub(user_pods=...)); a profile's "
+                "terms would replace the pool's in KubeSpawner",
+                "narrow the profile's nodes with node_selector= (added to the pool's term)",
+            )
+        for key in sorted(set(owned) & set(profile.extra_overrides)):
+            allowed, fix = owned[key]
+            raise invalid(
+                profile,
+                "extra_overrides key",
+                key,
+                allowed=f"keys the hub does not set: {allowed}",
+                fix=fix,
+            )
 
     def extra_files(self) -> dict[str, str]:
         """Every extra file of the hub and its profiles: ConfigMap key -> text."""

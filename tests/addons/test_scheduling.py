@@ -594,3 +594,83 @@ def test_fails_when_a_profile_gets_two_placeholder_groups() -> None:
         "test/warmer: invalid profile 'small'. Allowed: one UserPlaceholders per profile "
         "(test/warm already holds room for it). Fix: raise count= of test/warm instead"
     )
+
+
+# -- a profile's extra_overrides cannot undo the hub's scheduling ------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        (
+            "scheduler_name",
+            "default-scheduler",
+            "the hub's user scheduler (jupyter-user-scheduler) schedules every user pod, so "
+            "servers are packed and placeholders preempted. Fix: drop it (to stop packing, "
+            "do not create a UserScheduler)",
+        ),
+        (
+            "priority_class_name",
+            "system-cluster-critical",
+            "user servers get jupyterhub-jupyter-user: above the placeholders they preempt, "
+            "equal to each other, so no user evicts another. Fix: drop it",
+        ),
+        (
+            "node_affinity_required",
+            [{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}],
+            "user pods require the user pool (JupyterHub(user_pods=...)); a profile's terms "
+            "would replace the pool's in KubeSpawner. Fix: narrow the profile's nodes with "
+            "node_selector= (added to the pool's term)",
+        ),
+    ],
+)
+def test_fails_when_a_profile_overrides_what_the_hub_schedules(
+    key: str, value: Any, allowed: str
+) -> None:
+    chart, hub = scheduled_hub()
+    hub.add_profile("own", display_name="Own", extra_overrides={key: value})
+    assert validate(chart) == [
+        f"test/hub/Profile-own: invalid extra_overrides key {key!r}. Allowed: keys the hub "
+        f"does not set: {allowed}"
+    ]
+
+
+def test_a_profile_may_override_what_the_hub_leaves_to_the_default() -> None:
+    """Without a user scheduler, placeholders or a required pool, the keys stay open."""
+    chart, hub = make_hub(user_pods=NodePool.user())
+    terms = [{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]
+    hub.add_profile(
+        "own",
+        display_name="Own",
+        extra_overrides={"priority_class_name": "batch", "node_affinity_required": terms},
+    )
+    pod, _ = render_user_pod(synth(chart), UserChoice("own"), "own@example.com")
+    assert pod["spec"]["priorityClassName"] == "batch"
+    node_affinity = pod["spec"]["affinity"]["nodeAffinity"]
+    assert node_affinity["requiredDuringSchedulingIgnoredDuringExecution"] == {
+        "nodeSelectorTerms": terms
+    }
+
+
+def test_a_profiles_node_preferences_add_to_the_user_pools() -> None:
+    """KubeSpawner replaces the hub-wide ``node_affinity_preferred`` with a profile's; the
+    hub renders both, the pool's first, and the real KubeSpawner puts both in the pod."""
+    chart, hub = make_hub(user_pods=NodePool.user())
+    fast = {
+        "weight": 10,
+        "preference": {"matchExpressions": [{"key": "disk", "operator": "In", "values": ["ssd"]}]},
+    }
+    hub.add_profile(
+        "fast", display_name="Fast", extra_overrides={"node_affinity_preferred": [fast]}
+    )
+    objects = synth(chart)
+    pool = NodePool.user().node_affinity()["preferredDuringSchedulingIgnoredDuringExecution"]
+    pod, _ = render_user_pod(objects, UserChoice("fast"), "fast@example.com")
+    preferred = pod["spec"]["affinity"]["nodeAffinity"][
+        "preferredDuringSchedulingIgnoredDuringExecution"
+    ]
+    assert preferred == [*pool, fast]
+    pod, _ = render_user_pod(objects, UserChoice("small"), "small@example.com")
+    assert pod["spec"]["affinity"]["nodeAffinity"] == {
+        "preferredDuringSchedulingIgnoredDuringExecution": pool
+    }
