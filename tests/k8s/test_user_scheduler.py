@@ -31,7 +31,9 @@ What it shows, in order:
 7. the core pods (hub, proxy, secret bootstrap Job, the user scheduler's own pods), placed
    by the cluster's kube-scheduler, are all on the core node and none on the ordinary
    node, which that scheduler picks for every one of them when the hub has no core pool
-   (checked by hand by rendering ``core_pods=None``).
+   (checked by hand by rendering ``core_pods=None``);
+8. the GPU placeholder holds the GPU node's one GPU until a GPU server preempts it; the
+   recreated one waits for a GPU; nothing else ever lands on the GPU node.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from typing import Any
 import pytest
 
 from jupyter_constructs import (
+    Gpu,
     JupyterHub,
     NodeAffinity,
     NodePool,
@@ -76,6 +79,13 @@ USER_TAINT = {"key": "hub.jupyter.org/dedicated", "value": "user", "effect": "No
 NODE_CAPACITY = {"cpu": "3", "memory": "12Gi", "pods": "110", "ephemeral-storage": "100Gi"}
 CORE_CAPACITY = {"cpu": "8", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi"}
 OTHER_CAPACITY = {"cpu": "16", "memory": "64Gi", "pods": "110", "ephemeral-storage": "100Gi"}
+GPU_CAPACITY = {
+    "cpu": "16",
+    "memory": "64Gi",
+    "nvidia.com/gpu": "1",
+    "pods": "110",
+    "ephemeral-storage": "100Gi",
+}
 STAND_IN_LABEL = "jupyter-constructs.test/user-scheduler-node"
 
 
@@ -92,6 +102,7 @@ def register_node(
     *,
     purpose: str | None,
     capacity: dict[str, str] = NODE_CAPACITY,
+    gpu: bool = False,
 ) -> None:
     """A Ready Node of pool ``purpose`` (labelled and tainted as z2jh's pools are; ``None``:
     an ordinary node, neither labelled nor tainted) with ``capacity``."""
@@ -102,6 +113,8 @@ def register_node(
     }
     if purpose is not None:
         labels["hub.jupyter.org/node-purpose"] = purpose
+    if gpu:
+        labels["nvidia.com/gpu.present"] = "true"
     admin.post(
         "/api/v1/nodes",
         {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels}},
@@ -109,6 +122,9 @@ def register_node(
     path = f"/api/v1/nodes/{name}"
     # The node lifecycle controller's part: the not-ready taint goes once it is Ready.
     taints = [] if purpose is None else [{**USER_TAINT, "value": purpose}]
+    if gpu:
+        # What the NVIDIA GPU operator's node pools carry.
+        taints.append({"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"})
     admin.patch(path, {"spec": {"taints": taints}})
     admin.request(
         "PATCH",
@@ -145,6 +161,7 @@ def cluster_nodes(
         "user": [f"user-{n}-{suffix}" for n in range(2)],
         "core": [f"core-{suffix}"],
         "other": [f"other-{suffix}"],
+        "gpu": [f"gpu-{suffix}"],
     }
     kubelet_node = f"/api/v1/nodes/{kubelet.node_name}"
     admin.patch(kubelet_node, {"spec": {"unschedulable": True}})
@@ -153,6 +170,7 @@ def cluster_nodes(
             register_node(admin, name, purpose="user")
         register_node(admin, names["core"][0], purpose="core", capacity=CORE_CAPACITY)
         register_node(admin, names["other"][0], purpose=None, capacity=OTHER_CAPACITY)
+        register_node(admin, names["gpu"][0], purpose="user", capacity=GPU_CAPACITY, gpu=True)
         yield names
     finally:
         for name in [n for group in names.values() for n in group]:
@@ -178,8 +196,18 @@ def render(namespace: str) -> list[Obj]:
         image_puller=False,
     )
     small = hub.add_profile("small", display_name="Small", default=True)
+    gpu = hub.add_profile(
+        "gpu",
+        display_name="GPU",
+        cpu_request="4",
+        cpu_limit="4",
+        memory_request="16Gi",
+        memory_limit="16Gi",
+        gpu=Gpu(count=1),
+    )
     UserScheduler(chart, "scheduler", hub=hub)
     UserPlaceholders(chart, "warm", hub=hub, profile=small, count=1)
+    UserPlaceholders(chart, "warm-gpu", hub=hub, profile=gpu, count=1)
     return synth(chart)
 
 
@@ -282,10 +310,11 @@ def node_of(admin: KubeClient, namespace: str, name: str, log: Path, timeout: fl
         )
 
 
-def placeholders(admin: KubeClient, namespace: str) -> list[Obj]:
+def placeholders(admin: KubeClient, namespace: str, profile: str = "small") -> list[Obj]:
     pods = admin.get(
         f"/api/v1/namespaces/{namespace}/pods",
-        labelSelector="app.kubernetes.io/component=user-placeholder",
+        labelSelector="app.kubernetes.io/component=user-placeholder,"
+        f"jupyter-constructs.io/placeholder-for={profile}",
     )["items"]
     return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
 
@@ -299,8 +328,8 @@ class Users:
         self.objects = objects
         self.hub = admin.as_service_account(namespace, "hub")
 
-    def start(self, user: str, *, default_scheduler: bool = False) -> str:
-        pod, pvc = render_user_pod(self.objects, UserChoice("small"), f"{user}@example.com")
+    def start(self, user: str, *, default_scheduler: bool = False, profile: str = "small") -> str:
+        pod, pvc = render_user_pod(self.objects, UserChoice(profile), f"{user}@example.com")
         if default_scheduler:
             pod["spec"].pop("schedulerName")
         self.hub.create(pvc, self.namespace)
@@ -477,3 +506,52 @@ def test_the_cluster_scheduler_puts_core_pods_on_the_core_pool(
         "secret-bootstrap": [core] * len(where["secret-bootstrap"]),
         "user-scheduler": [core, core],
     }
+
+
+def test_a_gpu_server_preempts_the_gpu_placeholder_on_the_gpu_node(
+    admin: KubeClient,
+    platform: tuple[str, list[Obj]],
+    cluster_nodes: dict[str, list[str]],
+    user_scheduler: Component,
+) -> None:
+    """The autoscaled GPU cluster of ``examples/autoscaled_gpu.py``, in small: the GPU
+    placeholder holds the one GPU of the GPU node (labelled for the user pool and
+    ``nvidia.com/gpu.present``, tainted ``nvidia.com/gpu``); a GPU server preempts it and
+    starts there; the recreated placeholder waits for a GPU (what makes a cluster
+    autoscaler add a GPU node). No CPU server or placeholder ever lands on the GPU node."""
+    namespace, objects = platform
+    (gpu_node,) = cluster_nodes["gpu"]
+    log = user_scheduler.log
+    (placeholder,) = wait_until(
+        lambda: placeholders(admin, namespace, "gpu"), 60, "the GPU placeholder"
+    )
+    assert node_of(admin, namespace, placeholder["metadata"]["name"], log) == gpu_node
+    users = Users(admin, namespace, objects)
+    server = users.start("gpu-user", profile="gpu")
+    assert node_of(admin, namespace, server, log, timeout=90) == gpu_node
+    wait_until(
+        lambda: not admin.exists(pod_path(namespace, placeholder["metadata"]["name"])),
+        30,
+        "the preempted GPU placeholder to be gone",
+    )
+    (again,) = wait_until(
+        lambda: placeholders(admin, namespace, "gpu"), 60, "a new GPU placeholder"
+    )
+    name = again["metadata"]["name"]
+    said = str(
+        wait_until(
+            lambda: (
+                (m := scheduling_message(admin, namespace, name))
+                and "Insufficient nvidia.com/gpu" in m
+                and m
+            ),
+            60,
+            "the recreated GPU placeholder's FailedScheduling",
+        )
+    )
+    print(f"\nthe recreated GPU placeholder: {said}")
+    assert not admin.get(pod_path(namespace, name))["spec"].get("nodeName")
+    on_gpu = admin.get(
+        f"/api/v1/namespaces/{namespace}/pods", fieldSelector=f"spec.nodeName={gpu_node}"
+    )["items"]
+    assert [p["metadata"]["name"] for p in on_gpu] == [server]
