@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from .hub.ingress import IngressController, IngressOptions
     from .hub.network import ClusterDns, Cni, HubNetworkPolicies, NetworkOptions
     from .hub.prepuller import ImagePullerOptions
+    from .hub.profile_options import ProfileChoice, ProfileOption, UnlistedChoice
     from .hub.profiles import Gpu, NotebookProfile, Toleration
     from .hub.quota import ContainerLimits, NamespaceQuota
     from .hub.singleuser import SingleUser
@@ -69,6 +70,9 @@ _EXPORTS: dict[str, str] = {
     "ExtraFile": "hub.volumes",
     "FileItem": "hub.volumes",
     "Gpu": "hub.profiles",
+    "ProfileChoice": "hub.profile_options",
+    "ProfileOption": "hub.profile_options",
+    "UnlistedChoice": "hub.profile_options",
     "HomeStorage": "hub.storage",
     "HubAddon": "hub.hub",
     "HubAuth": "hub.auth",
@@ -155,12 +159,15 @@ __all__ = [
     "OidcAuth",
     "PlatformServiceBinding",
     "PostgresSslMode",
+    "ProfileChoice",
+    "ProfileOption",
     "Resources",
     "SecretRef",
     "SharedData",
     "SingleUser",
     "SlugScheme",
     "Toleration",
+    "UnlistedChoice",
     "UserContainer",
     "UserStorage",
     "UserVolume",

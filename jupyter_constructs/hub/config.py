@@ -15,11 +15,21 @@ from jupyter_constructs.core.objects import stable_json
 
 CONFIG_FILE = "jupyterhub_config.py"
 SETTINGS_FILE = "hub_config.json"
+PROFILE_ACCESS_FILE = "profile_access.py"
 
 
 def static_config_source() -> str:
     """The text of the static ``jupyterhub_config.py`` shipped in this package."""
     return resources.files("jupyter_constructs.hub.files").joinpath(CONFIG_FILE).read_text("utf-8")
+
+
+def profile_access_source() -> str:
+    """The text of ``profile_access.py`` (restricted profiles, enforced in the hub)."""
+    return (
+        resources.files("jupyter_constructs.hub.files")
+        .joinpath(PROFILE_ACCESS_FILE)
+        .read_text("utf-8")
+    )
 
 
 class HubConfig:
@@ -34,6 +44,7 @@ class HubConfig:
         self._from_env: dict[str, str] = {}
         self._services: list[dict[str, Any]] = []
         self._roles: list[dict[str, Any]] = []
+        self._profile_access: dict[str, dict[str, list[str]]] = {}
 
     def set(self, class_name: str, trait: str, value: Any) -> None:
         """Set ``class_name.trait``; raises if another value was set before."""
@@ -70,6 +81,10 @@ class HubConfig:
             raise ValueError(f"hub config: a role named {role['name']!r} already exists")
         self._roles.append(role)
 
+    def set_profile_access(self, access: dict[str, dict[str, list[str]]]) -> None:
+        """Who may use each restricted profile: slug -> ``{"groups": [...], "users": [...]}``."""
+        self._profile_access = copy.deepcopy(access)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON document the static config file reads."""
         traits = copy.deepcopy(self._traits)
@@ -77,7 +92,10 @@ class HubConfig:
             traits.setdefault("JupyterHub", {})["services"] = copy.deepcopy(self._services)
         if self._roles:
             traits.setdefault("JupyterHub", {})["load_roles"] = copy.deepcopy(self._roles)
-        return {"traits": traits, "traits_from_env": dict(self._from_env)}
+        document = {"traits": traits, "traits_from_env": dict(self._from_env)}
+        if self._profile_access:
+            document["profile_access"] = copy.deepcopy(self._profile_access)
+        return document
 
     def render(self) -> str:
         """``to_dict`` as deterministic JSON text."""
@@ -90,4 +108,7 @@ class HubConfig:
             if self._roles:
                 hub["load_roles"] = self._roles
             traits["JupyterHub"] = hub
-        return stable_json({"traits": traits, "traits_from_env": self._from_env})
+        document: dict[str, Any] = {"traits": traits, "traits_from_env": self._from_env}
+        if self._profile_access:
+            document["profile_access"] = self._profile_access
+        return stable_json(document)

@@ -58,8 +58,10 @@ from jupyter_constructs.hub.bootstrap import (
 )
 from jupyter_constructs.hub.config import (
     CONFIG_FILE,
+    PROFILE_ACCESS_FILE,
     SETTINGS_FILE,
     HubConfig,
+    profile_access_source,
     static_config_source,
 )
 from jupyter_constructs.hub.culler import SERVICE_NAME as CULLER_SERVICE
@@ -923,6 +925,8 @@ class JupyterHub(Construct):
             return dict(cached[1])
         files = {CONFIG_FILE: static_config_source(), SETTINGS_FILE: self.rendered_config()}
         files.update(self.auth_settings.files)
+        if any(p.restricted for p in self._profiles):
+            files[PROFILE_ACCESS_FILE] = profile_access_source()
         files = dict(sorted(files.items()))
         self._config_cache = (self._generation, files)
         return dict(files)
@@ -933,6 +937,7 @@ class JupyterHub(Construct):
         self.config.replace(
             "KubeSpawner", "profile_list", [self.profile_entry(p) for p in self._profiles]
         )
+        self.config.set_profile_access({p.slug: p.access() for p in self._profiles if p.restricted})
         # A server is stopped by a spawner whose profile may not be loaded (after a hub
         # restart KubeSpawner stops it with the hub-wide settings): the hub-wide grace
         # period is the longest any profile needs.

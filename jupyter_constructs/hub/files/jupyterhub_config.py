@@ -10,6 +10,8 @@ hub_config.json keys:
 - ``traits_from_env``: ``{"ClassName.trait_name": "ENV_VAR"}``, values read from env.
 - in ``JupyterHub.services``, an entry's ``api_token_env`` names the env var that
   holds its token.
+- ``profile_access`` (only when a profile is restricted): profile slug ->
+  ``{"groups": [...], "users": [...]}``, enforced by ``profile_access.ProfileFilter``.
 """
 
 import json
@@ -49,3 +51,9 @@ for service in settings["traits"].get("JupyterHub", {}).get("services", []):
     token_env = service.pop("api_token_env", None)
     if token_env:
         service["api_token"] = require_env(token_env)
+
+profile_access = settings.get("profile_access") or {}
+if profile_access:
+    from profile_access import ProfileFilter  # type: ignore[import-not-found]  # beside us
+
+    c.KubeSpawner.profile_list = ProfileFilter(c.KubeSpawner.profile_list, profile_access)
