@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from .hub.database import HubDatabase
     from .hub.hub import HubAddon, JupyterHub
     from .hub.ingress import IngressController, IngressOptions
+    from .hub.named_servers import NamedServers
     from .hub.network import ClusterDns, Cni, HubNetworkPolicies, NetworkOptions
     from .hub.prepuller import ImagePullerOptions
     from .hub.profile_options import ProfileChoice, ProfileOption, UnlistedChoice
@@ -87,6 +88,7 @@ _EXPORTS: dict[str, str] = {
     "KafkaSecurityProtocol": "addons.bindings.services",
     "KubeObject": "core.objects",
     "Mount": "hub.containers",
+    "NamedServers": "hub.named_servers",
     "NamespaceQuota": "hub.quota",
     "NetworkOptions": "hub.network",
     "NfsExport": "hub.volumes",
@@ -151,6 +153,7 @@ __all__ = [
     "KafkaSecurityProtocol",
     "KubeObject",
     "Mount",
+    "NamedServers",
     "NamespaceQuota",
     "NetworkOptions",
     "NfsExport",

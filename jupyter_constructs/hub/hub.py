@@ -75,6 +75,11 @@ from jupyter_constructs.hub.deployment import (
     secret_env,
 )
 from jupyter_constructs.hub.ingress import HubIngress, IngressOptions
+from jupyter_constructs.hub.named_servers import (
+    DEFAULT_CLAIM_TEMPLATE,
+    PER_SERVER_CLAIM_TEMPLATE,
+    NamedServers,
+)
 from jupyter_constructs.hub.network import (
     USER_COMPONENT,
     HubNetworkPolicies,
@@ -112,6 +117,7 @@ from jupyter_constructs.hub.singleuser import (
     UserPodContext,
 )
 from jupyter_constructs.hub.storage import (
+    HomeStorage,
     SharedData,
     UserStorage,
     volume_claim,
@@ -221,6 +227,9 @@ class JupyterHub(Construct):
             ``ipBlock`` rules match the API server, user servers on the internet (private
             ranges and metadata excluded); ``None`` renders no NetworkPolicy at all, the
             add-ons' included.
+        named_servers: Let users run several named servers (``NamedServers``: a limit per
+            user, a home claim per server by default). Default: ``None``, one server per
+            user. See ``IdleCuller(remove_named_servers=...)``.
 
     Raises:
         ConfigurationError: A value is invalid; the message says which and how to fix it.
@@ -252,6 +261,7 @@ class JupyterHub(Construct):
         container_limits: ContainerLimits | None = DEFAULT_CONTAINER_LIMITS,
         image_puller: bool | ImagePullerOptions = True,
         network: NetworkOptions | None = DEFAULT_NETWORK,
+        named_servers: NamedServers | None = None,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -341,6 +351,8 @@ class JupyterHub(Construct):
         self.shared_data = shared_data.check(self) if shared_data else None
         self._singleuser = (singleuser or SingleUser()).check(self, "SingleUser.")
         self.idle_culler = idle_culler.check(self) if idle_culler else None
+        self.named_servers = named_servers.check(self) if named_servers else None
+        self._check_named_server_homes()
         if self.user_storage.delete_pvc and self.idle_culler and self.idle_culler.cull_users:
             warnings.warn(
                 questionable(
@@ -1086,9 +1098,59 @@ class JupyterHub(Construct):
                 "http_timeout": 120,
                 "extra_labels": self.user_pod_labels(),
                 "profile_list": [],
-                **self.user_storage.kubespawner_traits(),
+                **self._storage_traits(),
             },
         )
+        if self.named_servers is not None:
+            cfg.update("JupyterHub", self.named_servers.hub_traits())
+
+    def _per_server_homes(self) -> bool:
+        named = self.named_servers
+        return (
+            named is not None
+            and named.home_per_server
+            and self.user_storage.type is HomeStorage.DYNAMIC
+        )
+
+    def _check_named_server_homes(self) -> None:
+        named, storage = self.named_servers, self.user_storage
+        if named is None or storage.type is not HomeStorage.DYNAMIC:
+            return
+        template = storage.pvc_name_template
+        if named.home_per_server:
+            if template != DEFAULT_CLAIM_TEMPLATE and not (
+                "{user_server}" in template or "{servername}" in template
+            ):
+                raise invalid(
+                    self,
+                    "UserStorage.pvc_name_template",
+                    template,
+                    allowed="with NamedServers(home_per_server=True), a template naming the "
+                    "server too: {user_server} (or {servername})",
+                    fix=f"use {PER_SERVER_CLAIM_TEMPLATE!r}, or "
+                    "NamedServers(home_per_server=False) with a ReadWriteMany home",
+                )
+        elif storage.access_mode == "ReadWriteOnce":
+            warnings.warn(
+                questionable(
+                    self,
+                    "NamedServers.home_per_server",
+                    False,
+                    why="every server of a user mounts the one ReadWriteOnce home claim, which "
+                    "attaches to one node: a second server scheduled on another node never "
+                    "starts",
+                    fix="keep home_per_server=True, or give homes "
+                    "UserStorage(access_mode='ReadWriteMany')",
+                ),
+                stacklevel=3,
+            )
+
+    def _storage_traits(self) -> dict[str, Any]:
+        traits = self.user_storage.kubespawner_traits()
+        if self._per_server_homes() and traits.get("pvc_name_template") == DEFAULT_CLAIM_TEMPLATE:
+            # The default server's {user_server} is {username}: its home keeps its claim.
+            traits["pvc_name_template"] = PER_SERVER_CLAIM_TEMPLATE
+        return traits
 
     def _hub_env(self) -> list[dict[str, Any]]:
         hub_secret = self.secret_name
