@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from .hub.quota import ContainerLimits, NamespaceQuota
     from .hub.singleuser import SingleUser
     from .hub.storage import HomeStorage, SharedData, SlugScheme, UserStorage
+    from .hub.tunables import HubTunables
     from .hub.volumes import ExtraFile, FileItem, NfsExport, UserVolume, VolumeSource
 
 # Public name -> the module that defines it.
@@ -79,6 +80,7 @@ _EXPORTS: dict[str, str] = {
     "HubAuth": "hub.auth",
     "HubDatabase": "hub.database",
     "HubNetworkPolicies": "hub.network",
+    "HubTunables": "hub.tunables",
     "IdleCuller": "hub.culler",
     "ImagePullerOptions": "hub.prepuller",
     "IngressController": "hub.ingress",
@@ -144,6 +146,7 @@ __all__ = [
     "HubAuth",
     "HubDatabase",
     "HubNetworkPolicies",
+    "HubTunables",
     "IdleCuller",
     "ImagePullerOptions",
     "IngressController",

@@ -65,6 +65,14 @@ class HubConfig:
         """Set ``class_name.trait`` even if set before (for values re-rendered at synth)."""
         self._traits.setdefault(class_name, {})[trait] = value
 
+    def trait_names(self) -> dict[str, list[str]]:
+        """The traits set so far, by class name (those read from env included)."""
+        names = {c: sorted(t) for c, t in self._traits.items()}
+        for target in self._from_env:
+            class_name, trait = target.split(".", 1)
+            names.setdefault(class_name, []).append(trait)
+        return names
+
     def set_from_env(self, class_name: str, trait: str, env_var: str) -> None:
         """In the hub, ``class_name.trait`` takes the value of env var ``env_var``."""
         self._from_env[f"{class_name}.{trait}"] = env_var

@@ -22,6 +22,7 @@ NetworkPolicy, rendered only when the hub renders NetworkPolicies),
 from __future__ import annotations
 
 import functools
+import json
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, Unpack, cast
@@ -122,6 +123,7 @@ from jupyter_constructs.hub.storage import (
     UserStorage,
     volume_claim,
 )
+from jupyter_constructs.hub.tunables import KNOWN_TRAITS, HubTunables, check_trait
 from jupyter_constructs.hub.volumes import UserVolume, nfs_objects
 
 HUB_SERVICE = "hub"
@@ -230,6 +232,9 @@ class JupyterHub(Construct):
         named_servers: Let users run several named servers (``NamedServers``: a limit per
             user, a home claim per server by default). Default: ``None``, one server per
             user. See ``IdleCuller(remove_named_servers=...)``.
+        tunables: Spawn limits, failure limit, redirect and logout behaviour, template
+            variables, log level (``HubTunables``). Default: JupyterHub's defaults. Any
+            other trait: ``hub.set_trait(...)``, checked against the real classes.
 
     Raises:
         ConfigurationError: A value is invalid; the message says which and how to fix it.
@@ -262,6 +267,7 @@ class JupyterHub(Construct):
         image_puller: bool | ImagePullerOptions = True,
         network: NetworkOptions | None = DEFAULT_NETWORK,
         named_servers: NamedServers | None = None,
+        tunables: HubTunables | None = None,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -353,6 +359,7 @@ class JupyterHub(Construct):
         self.idle_culler = idle_culler.check(self) if idle_culler else None
         self.named_servers = named_servers.check(self) if named_servers else None
         self._check_named_server_homes()
+        self.tunables = (tunables or HubTunables()).check(self)
         if self.user_storage.delete_pvc and self.idle_culler and self.idle_culler.cull_users:
             warnings.warn(
                 questionable(
@@ -699,6 +706,64 @@ class JupyterHub(Construct):
         """The profiles ``binding`` is bound to; ``None`` when it is bound hub-wide."""
         return self._bindings.profiles_of(binding)
 
+    # -- the escape hatch -----------------------------------------------------------------
+
+    def set_trait(self, class_name: str, trait: str, value: Any) -> None:
+        """Set any other configurable trait of the hub's classes (z2jh ``hub.config``), checked.
+
+        The name is checked against the real class's configurable traits (tables
+        generated from the pinned JupyterHub, oauthenticator and KubeSpawner), so a
+        misspelled ``concurent_spawn_limt`` fails here instead of being ignored by the
+        hub. A trait the library or a typed parameter already sets cannot be changed
+        this way. Prefer the typed parameters (``tunables=``, ``named_servers=``...).
+
+        Args:
+            class_name: ``"JupyterHub"``, ``"Spawner"``, ``"KubeSpawner"``,
+                ``"Authenticator"``, ``"ConfigurableHTTPProxy"``, ``"OAuthenticator"`` or
+                ``"GenericOAuthenticator"``.
+            trait: The trait name.
+            value: A JSON value (the hub config is rendered as JSON).
+
+        Raises:
+            ConfigurationError: Unknown class or trait, a value that is not JSON, or a
+                trait already set to another value.
+        """
+        check_trait(self, class_name, trait)
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as err:
+            raise invalid(
+                self,
+                f"{class_name}.{trait} value",
+                type(value).__name__,
+                allowed="a JSON value: text, number, bool, None, list or dict of those",
+                fix="give plain data; code belongs in a hub Python file",
+            ) from err
+        try:
+            self.config.set(class_name, trait, value)
+        except ValueError as err:
+            raise invalid(
+                self,
+                f"{class_name}.{trait}",
+                value,
+                allowed="a trait the library does not already set (it is set to "
+                f"{self.config.to_dict()['traits'][class_name][trait]!r})",
+                fix="use the typed parameter that sets it",
+            ) from err
+        self._generation += 1
+
+    def _unknown_trait_errors(self) -> list[str]:
+        errors = []
+        for class_name, traits in self.config.trait_names().items():
+            if class_name not in KNOWN_TRAITS:
+                continue  # an authenticator shipped with its HubAuth, checked by its tests
+            for trait in traits:
+                try:
+                    check_trait(self, class_name, trait)
+                except ConfigurationError as err:
+                    errors.append(str(err))
+        return errors
+
     # -- what add-ons register ------------------------------------------------------------
 
     def add_hub_service(
@@ -1009,6 +1074,9 @@ class JupyterHub(Construct):
             self.config_files()
         except ConfigurationError as err:
             return [str(err)]
+        unknown = self._unknown_trait_errors()
+        if unknown:
+            return unknown
         entry_points = [
             (f"{what} {scope.node.path}", only) for what, scope, only in self._entry_points
         ]
@@ -1103,6 +1171,8 @@ class JupyterHub(Construct):
         )
         if self.named_servers is not None:
             cfg.update("JupyterHub", self.named_servers.hub_traits())
+        for class_name, traits in self.tunables.traits().items():
+            cfg.update(class_name, traits)
 
     def _per_server_homes(self) -> bool:
         named = self.named_servers
