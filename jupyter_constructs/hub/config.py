@@ -45,6 +45,7 @@ class HubConfig:
         self._services: list[dict[str, Any]] = []
         self._roles: list[dict[str, Any]] = []
         self._profile_access: dict[str, dict[str, list[str]]] = {}
+        self._custom: dict[str, Any] = {}
 
     def set(self, class_name: str, trait: str, value: Any) -> None:
         """Set ``class_name.trait``; raises if another value was set before."""
@@ -93,6 +94,14 @@ class HubConfig:
         """Who may use each restricted profile: slug -> ``{"groups": [...], "users": [...]}``."""
         self._profile_access = copy.deepcopy(access)
 
+    def set_custom_code(self, python_files: list[str], templates: bool) -> None:
+        """Custom Python files to run after the config (in order), and whether templates exist."""
+        self._custom = {}
+        if python_files:
+            self._custom["python_files"] = list(python_files)
+        if templates:
+            self._custom["templates"] = True
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON document the static config file reads."""
         traits = copy.deepcopy(self._traits)
@@ -103,6 +112,7 @@ class HubConfig:
         document = {"traits": traits, "traits_from_env": dict(self._from_env)}
         if self._profile_access:
             document["profile_access"] = copy.deepcopy(self._profile_access)
+        document.update(copy.deepcopy(self._custom))
         return document
 
     def render(self) -> str:
@@ -119,4 +129,5 @@ class HubConfig:
         document: dict[str, Any] = {"traits": traits, "traits_from_env": self._from_env}
         if self._profile_access:
             document["profile_access"] = self._profile_access
+        document.update(self._custom)
         return stable_json(document)

@@ -33,6 +33,7 @@ def hub_deployment_body(
     labels: Mapping[str, str],
     config_checksum: str,
     database_volume: bool,
+    config_items: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The Deployment's ``spec``.
 
@@ -45,7 +46,12 @@ def hub_deployment_body(
         config_checksum: Checksum of the config files; a change rolls the pod.
         database_volume: The database lives on the ``hub-db-dir`` PVC (sqlite); otherwise
             the data directory is an emptyDir.
+        config_items: Where each ConfigMap key goes in the config folder (``items``),
+            for templates in a ``templates/`` subfolder. Default: every key at the top.
     """
+    config_volume: dict[str, Any] = {"name": CONFIG_MAP}
+    if config_items is not None:
+        config_volume["items"] = config_items
     health = {"httpGet": {"path": "/hub/health", "port": "http"}, "timeoutSeconds": 3}
     if database_volume:
         data_volume = {"name": "hub-data", "persistentVolumeClaim": {"claimName": DATABASE_CLAIM}}
@@ -89,7 +95,7 @@ def hub_deployment_body(
                     "securityContext": security.restricted_pod(fs_group=HUB_UID),
                     "containers": [container],
                     "volumes": [
-                        {"name": "config", "configMap": {"name": CONFIG_MAP}},
+                        {"name": "config", "configMap": config_volume},
                         data_volume,
                         {"name": "tmp", "emptyDir": {}},
                     ],

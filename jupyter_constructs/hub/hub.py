@@ -67,6 +67,12 @@ from jupyter_constructs.hub.config import (
 )
 from jupyter_constructs.hub.culler import SERVICE_NAME as CULLER_SERVICE
 from jupyter_constructs.hub.culler import IdleCuller
+from jupyter_constructs.hub.custom_code import (
+    TEMPLATE_KEY_PREFIX,
+    TEMPLATES_DIR,
+    check_python_file,
+    check_template,
+)
 from jupyter_constructs.hub.database import HubDatabase
 from jupyter_constructs.hub.deployment import (
     CONFIG_MAP,
@@ -347,6 +353,8 @@ class JupyterHub(Construct):
         self._entry_points: list[tuple[str, Construct, bool]] = []
         self._generation = 0  # bumped by every change that alters the generated config
         self._config_cache: tuple[int, dict[str, str]] | None = None
+        self._python_files: dict[str, str] = {}
+        self._templates: dict[str, str] = {}
         self.image_puller_enabled = image_puller is not False
         self.image_puller_options = (
             image_puller.check(self)
@@ -467,6 +475,7 @@ class JupyterHub(Construct):
                 labels=self.labels("hub"),
                 config_checksum=sha256_of(self.config_files()),
                 database_volume=self.pvc is not None,
+                config_items=self._config_items(),
             ),
         )
         self.service = KubeObject(
@@ -705,6 +714,58 @@ class JupyterHub(Construct):
     def binding_profiles(self, binding: PlatformBinding) -> list[NotebookProfile] | None:
         """The profiles ``binding`` is bound to; ``None`` when it is bound hub-wide."""
         return self._bindings.profiles_of(binding)
+
+    # -- custom hub code --------------------------------------------------------------------
+
+    def add_python_file(self, name: str, source: str) -> None:
+        """Run ``source`` in the hub after the generated config (z2jh ``hub.extraConfig``).
+
+        Files run in the order added, with ``c`` (the hub's config) in scope, so
+        ``c.KubeSpawner.pre_spawn_hook = ...`` works as in z2jh. The file is part of the
+        hub ConfigMap: a change rolls the hub (config checksum). It is compiled at synth,
+        so a syntax error fails the synth instead of the hub.
+
+        Args:
+            name: The file name, e.g. ``"spawn_hooks.py"``.
+            source: The Python text (at most 256 KiB).
+
+        Raises:
+            ConfigurationError: Bad or taken name, too large, or a syntax error.
+        """
+        taken = set(self.config_files())
+        self._python_files[name] = check_python_file(self, name, source, taken)
+        self._generation += 1
+
+    def add_template(self, name: str, text: str) -> None:
+        """Add a page template, used before JupyterHub's own (``JupyterHub.template_paths``).
+
+        ``{% extends "templates/page.html" %}`` extends the stock template; variables come
+        from ``HubTunables(template_vars=...)``. Part of the hub ConfigMap (a change rolls
+        the hub). Reference: https://jupyterhub.readthedocs.io/en/stable/howto/templates.html
+
+        Args:
+            name: The template's file name, e.g. ``"page.html"`` or ``"login.html"``.
+            text: The Jinja2 template (at most 256 KiB).
+
+        Raises:
+            ConfigurationError: Bad or taken name, or too large.
+        """
+        self._templates[name] = check_template(self, name, text, set(self._templates))
+        self._generation += 1
+
+    def _config_items(self) -> list[dict[str, str]] | None:
+        """The config volume's ``items`` when templates need a folder; else every key."""
+        if not self._templates:
+            return None
+        return [
+            {
+                "key": key,
+                "path": f"{TEMPLATES_DIR}/{key.removeprefix(TEMPLATE_KEY_PREFIX)}"
+                if key.startswith(TEMPLATE_KEY_PREFIX)
+                else key,
+            }
+            for key in self.config_files()
+        ]
 
     # -- the escape hatch -----------------------------------------------------------------
 
@@ -1004,6 +1065,8 @@ class JupyterHub(Construct):
         files.update(self.auth_settings.files)
         if any(p.restricted for p in self._profiles):
             files[PROFILE_ACCESS_FILE] = profile_access_source()
+        files.update(self._python_files)
+        files.update({TEMPLATE_KEY_PREFIX + n: t for n, t in self._templates.items()})
         files = dict(sorted(files.items()))
         self._config_cache = (self._generation, files)
         return dict(files)
@@ -1015,6 +1078,7 @@ class JupyterHub(Construct):
             "KubeSpawner", "profile_list", [self.profile_entry(p) for p in self._profiles]
         )
         self.config.set_profile_access({p.slug: p.access() for p in self._profiles if p.restricted})
+        self.config.set_custom_code(list(self._python_files), bool(self._templates))
         # A server is stopped by a spawner whose profile may not be loaded (after a hub
         # restart KubeSpawner stops it with the hub-wide settings): the hub-wide grace
         # period is the longest any profile needs.

@@ -12,6 +12,9 @@ hub_config.json keys:
   holds its token.
 - ``profile_access`` (only when a profile is restricted): profile slug ->
   ``{"groups": [...], "users": [...]}``, enforced by ``profile_access.ProfileFilter``.
+- ``templates`` (only with custom page templates): they are in ``templates/`` beside us.
+- ``python_files`` (only with custom hub code): files beside us, run last, in order, with
+  ``c`` in scope (as z2jh's ``hub.extraConfig``).
 """
 
 import json
@@ -57,3 +60,12 @@ if profile_access:
     from profile_access import ProfileFilter  # type: ignore[import-not-found]  # beside us
 
     c.KubeSpawner.profile_list = ProfileFilter(c.KubeSpawner.profile_list, profile_access)
+
+if settings.get("templates"):
+    c.JupyterHub.template_paths = [str(CONFIG_DIR / "templates")]
+
+for file_name in settings.get("python_files", []):
+    path = CONFIG_DIR / file_name
+    print(f"jupyterhub_config.py: running custom hub code {file_name}")
+    code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
+    exec(code, {"c": c, "get_config": lambda: c, "__file__": str(path), "__name__": path.stem})
