@@ -46,13 +46,16 @@ if TYPE_CHECKING:
     from .hub.database import HubDatabase
     from .hub.hub import HubAddon, JupyterHub
     from .hub.ingress import IngressController, IngressOptions
+    from .hub.named_servers import NamedServers
     from .hub.network import ClusterDns, Cni, HubNetworkPolicies, NetworkOptions
     from .hub.prepuller import ImagePullerOptions
+    from .hub.profile_options import ProfileChoice, ProfileOption, UnlistedChoice
     from .hub.profiles import Gpu, NotebookProfile, Toleration
     from .hub.quota import ContainerLimits, NamespaceQuota
     from .hub.scheduling import NodeAffinity, NodePool
     from .hub.singleuser import SingleUser
     from .hub.storage import HomeStorage, SharedData, SlugScheme, UserStorage
+    from .hub.tunables import HubTunables
     from .hub.volumes import ExtraFile, FileItem, NfsExport, UserVolume, VolumeSource
 
 # Public name -> the module that defines it.
@@ -71,11 +74,15 @@ _EXPORTS: dict[str, str] = {
     "ExtraFile": "hub.volumes",
     "FileItem": "hub.volumes",
     "Gpu": "hub.profiles",
+    "ProfileChoice": "hub.profile_options",
+    "ProfileOption": "hub.profile_options",
+    "UnlistedChoice": "hub.profile_options",
     "HomeStorage": "hub.storage",
     "HubAddon": "hub.hub",
     "HubAuth": "hub.auth",
     "HubDatabase": "hub.database",
     "HubNetworkPolicies": "hub.network",
+    "HubTunables": "hub.tunables",
     "IdleCuller": "hub.culler",
     "ImagePullerOptions": "hub.prepuller",
     "IngressController": "hub.ingress",
@@ -85,6 +92,7 @@ _EXPORTS: dict[str, str] = {
     "KafkaSecurityProtocol": "addons.bindings.services",
     "KubeObject": "core.objects",
     "Mount": "hub.containers",
+    "NamedServers": "hub.named_servers",
     "NamespaceQuota": "hub.quota",
     "NetworkOptions": "hub.network",
     "NfsExport": "hub.volumes",
@@ -144,6 +152,7 @@ __all__ = [
     "HubAuth",
     "HubDatabase",
     "HubNetworkPolicies",
+    "HubTunables",
     "IdleCuller",
     "ImagePullerOptions",
     "IngressController",
@@ -153,6 +162,7 @@ __all__ = [
     "KafkaSecurityProtocol",
     "KubeObject",
     "Mount",
+    "NamedServers",
     "NamespaceQuota",
     "NetworkOptions",
     "NfsExport",
@@ -163,12 +173,15 @@ __all__ = [
     "OidcAuth",
     "PlatformServiceBinding",
     "PostgresSslMode",
+    "ProfileChoice",
+    "ProfileOption",
     "Resources",
     "SecretRef",
     "SharedData",
     "SingleUser",
     "SlugScheme",
     "Toleration",
+    "UnlistedChoice",
     "UserContainer",
     "UserPlaceholders",
     "UserScheduler",
