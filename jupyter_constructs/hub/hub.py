@@ -353,6 +353,8 @@ class JupyterHub(Construct):
                 access_mode=self.shared_data.access_mode,
                 size=self.shared_data.size,
                 storage_class=self.shared_data.storage_class,
+                # Only user servers mount it (pods KubeSpawner creates, not in git).
+                consumed_in_git=False,
             )
         self.resource_quota, self.limit_range = quota_objects(
             self, quota=self.quota, limits=self.container_limits, labels=self.labels("quota")

@@ -10,6 +10,7 @@ from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.objects import KubeObject
 from jupyter_constructs.core.quantities import parse_memory
 from jupyter_constructs.core.rules import check_dns_label
+from jupyter_constructs.core.sync_waves import IGNORE_HEALTHCHECK_ANNOTATION, SyncWave
 
 HOME_MOUNT_PATH = "/home/jovyan"
 _ACCESS_MODES = ("ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany")
@@ -113,8 +114,16 @@ def volume_claim(
     access_mode: str,
     size: str,
     storage_class: str | None,
+    consumed_in_git: bool = True,
 ) -> KubeObject:
-    """A PersistentVolumeClaim (``v1``) for ``size`` of storage.
+    """A PersistentVolumeClaim (``v1``) for ``size`` of storage, protected from ArgoCD.
+
+    It carries ``Delete=false,Prune=false`` (``core.sync_waves``: deleting the
+    Application or removing the claim from git never deletes its data). Its sync wave
+    follows its first consumer, so that it can bind with a ``WaitForFirstConsumer``
+    StorageClass: the workloads' wave when a workload in git mounts it, else the last
+    wave (``SyncWave.USER_CLAIMS``) with ``argocd.argoproj.io/ignore-healthcheck``, since
+    it stays Pending until a user server mounts it.
 
     Args:
         scope: The construct it belongs to.
@@ -124,6 +133,8 @@ def volume_claim(
         access_mode: ``ReadWriteOnce``, ``ReadWriteOncePod`` or ``ReadWriteMany``.
         size: The storage request, a Kubernetes quantity (``"10Gi"``).
         storage_class: The StorageClass; ``None`` uses the cluster's default.
+        consumed_in_git: A workload of the rendered output (wave 0) mounts it. Default:
+            True. False for claims only user servers mount.
     """
     return KubeObject(
         scope,
@@ -132,6 +143,8 @@ def volume_claim(
         kind="PersistentVolumeClaim",
         name=name,
         labels=labels,
+        wave=SyncWave.WORKLOADS if consumed_in_git else SyncWave.USER_CLAIMS,
+        annotations=None if consumed_in_git else {IGNORE_HEALTHCHECK_ANNOTATION: "true"},
         body={
             "spec": {
                 "accessModes": [access_mode],

@@ -52,7 +52,8 @@ def test_defaults() -> None:
     assert app["metadata"]["name"] == "jupyterhub"
     assert app["metadata"]["namespace"] == "argocd"
     assert app["metadata"]["annotations"] == {"argocd.argoproj.io/sync-wave": "-2"}
-    assert app["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+    # No cascade by default: deleting or renaming the Application deletes nothing.
+    assert "finalizers" not in app["metadata"]
     spec = app["spec"]
     assert spec["project"] == "default"
     assert spec["source"] == {
@@ -244,7 +245,7 @@ def test_fails_when_target_revision_has_spaces() -> None:
 
 
 def test_sync_wave_values_are_ordered() -> None:
-    assert [w.value for w in SyncWave] == [-3, -2, -1, 0, 1]
+    assert [w.value for w in SyncWave] == [-3, -2, -1, 0, 1, 10]
     assert list(SyncWave) == sorted(SyncWave)
 
 
@@ -312,3 +313,19 @@ def test_fails_when_sync_option_is_not_one_pair() -> None:
     chart = cdk8s.Testing.chart()
     with pytest.raises(ConfigurationError, match="invalid sync option 'A=1,B=2'"):
         add_sync_option(k8s.KubeConfigMap(chart, "cm"), "A=1,B=2")
+
+
+def test_cascade_delete_adds_the_qualified_resources_finalizer() -> None:
+    """Opt-in cascading deletion; the domain-qualified name draws no API server warning."""
+    chart = cdk8s.Chart(cdk8s.Testing.app(), "argocd")
+    ArgoCdApplication(
+        chart,
+        "app",
+        name="jupyterhub",
+        repo_url=REPO,
+        path="dist/prod",
+        destination_namespace="jupyter",
+        cascade_delete=True,
+    )
+    (app,) = cdk8s.Testing.synth(chart)
+    assert app["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io/foreground"]
