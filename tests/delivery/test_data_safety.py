@@ -53,9 +53,9 @@ def unprotected(objects: list[dict[str, Any]]) -> list[str]:
             missing = {"Delete=false", "Prune=false"} - _options(obj)
             if missing:
                 problems.append(f"{name} (has volumeClaimTemplates): no {sorted(missing)}")
-        if obj["kind"] == "PersistentVolume":
-            if obj["spec"].get("persistentVolumeReclaimPolicy", "Retain") == "Delete":
-                problems.append(f"{name}: persistentVolumeReclaimPolicy Delete")
+        reclaim = (obj.get("spec") or {}).get("persistentVolumeReclaimPolicy", "Retain")
+        if obj["kind"] == "PersistentVolume" and reclaim == "Delete":
+            problems.append(f"{name}: persistentVolumeReclaimPolicy Delete")
     return problems
 
 

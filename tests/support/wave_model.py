@@ -134,9 +134,7 @@ def walk_waves(objects: Iterable[Obj], mode: str) -> SyncOutcome:
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-    tasks = sorted(
-        objects, key=lambda o: (PHASES.index(_phase(o)), _wave(o), o["kind"], _ref(o))
-    )
+    tasks = sorted(objects, key=lambda o: (PHASES.index(_phase(o)), _wave(o), o["kind"], _ref(o)))
     steps = sorted({(PHASES.index(_phase(o)), _wave(o)) for o in tasks})
     applied: list[Obj] = []
     bound: set[tuple[str, str]] = set()
@@ -148,9 +146,7 @@ def walk_waves(objects: Iterable[Obj], mode: str) -> SyncOutcome:
         return claims_mounted_by(obj) <= bound
 
     for index, (phase_index, wave) in enumerate(steps):
-        step = [
-            o for o in tasks if (PHASES.index(_phase(o)), _wave(o)) == (phase_index, wave)
-        ]
+        step = [o for o in tasks if (PHASES.index(_phase(o)), _wave(o)) == (phase_index, wave)]
         applied += step
         outcome.steps.append((PHASES[phase_index], wave, [_ref(o) for o in step]))
         claims = {_claim_key(o) for o in applied if o["kind"] == "PersistentVolumeClaim"}
