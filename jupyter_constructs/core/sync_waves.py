@@ -189,7 +189,5 @@ def protection_annotations(kind: str, current: str = "") -> dict[str, str]:
 
 def is_protected(annotations: dict[str, str] | None) -> bool:
     """True when ``annotations`` carry both ``Delete=false`` and ``Prune=false``."""
-    options = {
-        o.strip() for o in (annotations or {}).get(SYNC_OPTIONS_ANNOTATION, "").split(",")
-    }
+    options = {o.strip() for o in (annotations or {}).get(SYNC_OPTIONS_ANNOTATION, "").split(",")}
     return all(option in options for option in DATA_PROTECTION_OPTIONS)
