@@ -92,6 +92,7 @@ from jupyter_constructs.hub.proxy import (
     API_SERVICE,
     HTTP_PORT,
     METRICS_PORT,
+    METRICS_PORT_NAME,
     PUBLIC_PORT,
     PUBLIC_SERVICE,
     HubProxy,
@@ -288,6 +289,7 @@ class JupyterHub(Construct):
         self.proxy_public_port = PUBLIC_PORT
         self.proxy_http_port = HTTP_PORT
         self.proxy_metrics_port = METRICS_PORT
+        self.proxy_metrics_port_name = METRICS_PORT_NAME
         self.user_service_account_name = USER_SERVICE_ACCOUNT
         self.notebook_image = notebook_image
         self.hub_image = hub_image

@@ -38,34 +38,12 @@ def _served_kinds(directory: Path) -> set[tuple[str, str]]:
     return kinds
 
 
-class KnownIssue17(AssertionError):
-    """The PodMonitor's ``portNumber`` (issue 17 changes the product to ``port:``)."""
-
-
-#: The one refusal known today, with the API server's message (issue 17).
-KNOWN_REFUSALS = {
-    "PodMonitor/jupyter/prod-observability-proxy-monitor": (
-        ".spec.podMetricsEndpoints[0].portNumber: field not declared in schema"
-    ),
-}
-
 OLDEST_KINDS = _served_kinds(OLDEST_DIR)
 CUSTOM_RESOURCES = [o for o in load_manifests(DIST) if (o["apiVersion"], o["kind"]) in OLDEST_KINDS]
 
 
 def _param(obj: dict[str, Any]) -> Any:
-    name = key(obj)
-    marks = []
-    if name in KNOWN_REFUSALS:
-        marks.append(
-            pytest.mark.xfail(
-                strict=True,
-                raises=KnownIssue17,
-                reason="issue 17: PodMonitor portNumber is unknown to "
-                "prometheus-operator CRDs before v0.79",
-            )
-        )
-    return pytest.param(obj, id=name, marks=marks)
+    return pytest.param(obj, id=key(obj))
 
 
 @pytest.fixture(scope="module")
@@ -93,9 +71,5 @@ def test_custom_resource_is_accepted_by_the_oldest_crd(
     try:
         _, warnings = admin.apply(moved)
     except ApiError as error:
-        known = KNOWN_REFUSALS.get(name)
-        if known is not None and known in error.message:
-            raise KnownIssue17(error.message) from error
         pytest.fail(f"{name} refused by the oldest CRD: {error.message}", pytrace=False)
     assert not warnings, f"{name}: {warnings}"
-    assert name not in KNOWN_REFUSALS, f"{name} is accepted now: drop it from KNOWN_REFUSALS"

@@ -189,7 +189,10 @@ class ObservabilityBundle(Construct):
                 "selector": {"matchLabels": hub.selector_labels("proxy")},
                 "podMetricsEndpoints": [
                     {
-                        "portNumber": hub.proxy_metrics_port,
+                        # The container port's name, not portNumber: prometheus-operator
+                        # CRDs before v0.79 (kube-prometheus-stack before 66.7, whose
+                        # CRDs helm never upgrades) do not know portNumber and refuse it.
+                        "port": hub.proxy_metrics_port_name,
                         "path": "/metrics",
                         "interval": self._scrape_interval,
                     }
