@@ -23,13 +23,13 @@ from typing import Any
 import jsonschema
 import pytest
 
+from jupyter_constructs import ExternalSecretSource
 from tests.crd_schemas import (
     has_oldest,
     is_custom_resource,
     missing_defaults,
     validate_custom_resource,
 )
-from jupyter_constructs import ExternalSecretSource
 from tests.helpers import EXAMPLES, ROOT, load_manifests, new_chart, run_example, synth
 
 
