@@ -9,7 +9,7 @@ CDK8S := npx --no-install cdk8s
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: synth test lint format bench crds setup clean checkov
+.PHONY: synth plan test lint format bench crds setup clean checkov
 
 # Runtime only: what synthesizing needs.
 $(VENV)/.runtime: pyproject.toml
@@ -35,6 +35,14 @@ setup: $(VENV)/.dev node_modules/.installed
 OUTDIR ?= dist
 synth: $(VENV)/.runtime
 	CDK8S_OUTDIR=$(OUTDIR) $(PY) main.py
+
+# What merging this change would do to the cluster: a fresh synth of main.py compared,
+# object by object, with dist/ as committed at REF (default HEAD; in CI on a pull
+# request, REF=origin/main). Exit 2 when a change will not apply in place (an immutable
+# field) or loses data (a PVC or the namespace leaving git): gate merges on it.
+REF ?= HEAD
+plan: $(VENV)/.runtime
+	$(PY) -m jupyter_constructs plan --ref $(REF) --dist $(OUTDIR)
 
 # Every level, on every core (pytest-xdist; docs/testing.md): `make test PYTEST_WORKERS=0`
 # runs in one process, `make test PYTEST_ARGS="-m unit"` one level.

@@ -51,7 +51,9 @@ Command line (also ``make plan``)::
 from __future__ import annotations
 
 import argparse
+import difflib
 import io
+import json
 import os
 import shlex
 import subprocess
@@ -276,14 +278,34 @@ def _path(parts: Sequence[Any]) -> str:
     return out
 
 
-def _changed_fields(before: Obj, after: Obj) -> list[tuple[str, Any, Any]]:
+def _json_document(value: Any) -> Any:
+    if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _changed_fields(before: Any, after: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """``(field, old, new)`` per changed leaf, DeepDiff's tree view.
+
+    A JSON document held in a string (a hub config file in a ConfigMap) is compared
+    field by field too (``field > inner.field``).
+    """
     diff = DeepDiff(before, after, view="tree")
     fields = []
     for report in diff.values():
         for level in report:
             old = None if type(level.t1).__name__ == "NotPresent" else level.t1
             new = None if type(level.t2).__name__ == "NotPresent" else level.t2
-            fields.append((_path(level.path(output_format="list")), old, new))
+            path = _path(level.path(output_format="list"))
+            where = f"{prefix} > {path}" if prefix else path
+            old_doc, new_doc = _json_document(old), _json_document(new)
+            if old_doc is not None and new_doc is not None:
+                fields += _changed_fields(old_doc, new_doc, where)
+            else:
+                fields.append((where, old, new))
     return sorted(fields, key=lambda f: f[0])
 
 
@@ -514,7 +536,16 @@ def format_plan(plan: Plan, *, old_label: str, new_label: str, max_fields: int =
         lines.append(f"    {_SYMBOL[change.action]} {change.key}")
         shown = change.fields[:max_fields]
         for path, old, new in shown:
-            if old is None:
+            if isinstance(old, str) and isinstance(new, str) and "\n" in old + new:
+                lines.append(f"        {path}: (text)")
+                lines += [
+                    f"          {line}"
+                    for line in difflib.unified_diff(
+                        old.splitlines(), new.splitlines(), lineterm="", n=0
+                    )
+                    if not line.startswith(("---", "+++", "@@"))
+                ][:max_fields]
+            elif old is None:
                 lines.append(f"        {path}: (added) {_short(new)}")
             elif new is None:
                 lines.append(f"        {path}: (removed) {_short(old)}")
