@@ -22,6 +22,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .addons.backups import VeleroBackups
     from .addons.bindings.services import (
         KafkaSaslMechanism,
         KafkaSecurityProtocol,
@@ -83,6 +84,7 @@ _EXPORTS: dict[str, str] = {
     "SharedData": "hub.storage",
     "Toleration": "hub.profiles",
     "UserStorage": "hub.storage",
+    "VeleroBackups": "addons.backups",
     "synthesize": "delivery.synth",
 }
 
@@ -133,5 +135,6 @@ __all__ = [
     "SharedData",
     "Toleration",
     "UserStorage",
+    "VeleroBackups",
     "synthesize",
 ]
