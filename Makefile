@@ -6,7 +6,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CDK8S := npx --no-install cdk8s
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# jsii (cdk8s's Node.js side) runs the Node.js 24 LTS that `npm ci` installs from the npm
+# registry (package.json: "node"), not whatever `node` is on PATH; when it is missing, the
+# system's. jsii's end-of-life notice for an unsupported Node.js is not silenced.
+export JSII_NODE = $(if $(wildcard $(CURDIR)/node_modules/.bin/node),$(CURDIR)/node_modules/.bin/node,node)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: synth plan test lint format bench crds setup clean checkov
@@ -33,7 +36,7 @@ setup: $(VENV)/.dev node_modules/.installed
 # synthesizes into a temporary folder and swaps it into $(OUTDIR) only when the whole
 # synth succeeded. `npx cdk8s synth` works too (cdk8s.yaml), just slower.
 OUTDIR ?= dist
-synth: $(VENV)/.runtime
+synth: $(VENV)/.runtime node_modules/.installed
 	CDK8S_OUTDIR=$(OUTDIR) $(PY) main.py
 
 # What merging this change would do to the cluster: a fresh synth of main.py compared,
@@ -41,7 +44,7 @@ synth: $(VENV)/.runtime
 # request, REF=origin/main). Exit 2 when a change will not apply in place (an immutable
 # field) or loses data (a PVC or the namespace leaving git): gate merges on it.
 REF ?= HEAD
-plan: $(VENV)/.runtime
+plan: $(VENV)/.runtime node_modules/.installed
 	$(PY) -m jupyter_constructs plan --ref $(REF) --dist $(OUTDIR)
 
 # Every level, on every core (pytest-xdist; docs/testing.md): `make test PYTEST_WORKERS=0`

@@ -21,7 +21,11 @@ import shutil
 import sys
 from pathlib import Path
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# jupyter_constructs first: it gives jsii a writable package cache before cdk8s starts
+# Node.js; and jsii runs the repository's Node.js LTS (node_modules, `make setup`).
+from jupyter_constructs import toolchain
+
+os.environ.setdefault(toolchain.NODE_ENV, toolchain.node_js(Path(__file__).resolve().parent))
 
 import cdk8s
 
@@ -39,7 +43,10 @@ from jupyter_constructs import (
     SharedData,
     UserStorage,
 )
-from jupyter_constructs.delivery.portal import ServiceCatalogEntry, write_service_catalog
+from jupyter_constructs.delivery.portal import (
+    ServiceCatalogEntry,
+    write_service_catalog,
+)
 from jupyter_constructs.delivery.synth import ARGOCD_FOLDER, Environment, synthesize
 
 ROOT = Path(__file__).resolve().parent

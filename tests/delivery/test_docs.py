@@ -125,7 +125,6 @@ def test_python_snippet_synthesizes(block: Block, tmp_path: Path) -> None:
     snippet = tmp_path / "snippet.py"
     snippet.write_text(block.code, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "CDK8S_OUTDIR"}
-    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
     work = tmp_path / "work"
     work.mkdir()
     proc = subprocess.run(
