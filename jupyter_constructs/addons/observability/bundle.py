@@ -71,9 +71,12 @@ class ObservabilityBundle(Construct):
         scrape_interval: how often both targets are scraped. Default: ``"30s"``.
         dashboard_label: label (key, value) Grafana's sidecar looks for. Default:
             ``("grafana_dashboard", "1")``.
-        dashboard_folder: Grafana folder, as the sidecar's folder annotation
-            (``grafana_folder``, kube-prometheus-stack's ``folderAnnotation``). Default:
-            ``"JupyterHub"``; ``None`` leaves the dashboard in the sidecar's default folder.
+        dashboard_folder: Grafana folder, as the ConfigMap annotation ``grafana_folder``.
+            A stock kube-prometheus-stack ignores it: set the grafana chart's
+            ``sidecar.dashboards.folderAnnotation: grafana_folder`` and
+            ``sidecar.dashboards.provider.foldersFromFilesStructure: true`` (both are
+            needed; docs/DEPLOYMENT_GUIDE.md, Monitoring), else the dashboard lands in the
+            sidecar provider's folder. Default: ``"JupyterHub"``; ``None``: no annotation.
         dashboard_namespace: namespace of the dashboard ConfigMap. Default: the hub's
             namespace (the sidecar must search it, e.g. ``searchNamespace: ALL``).
         datasource_uid: Prometheus datasource uid of the dashboard. Default:
