@@ -27,7 +27,7 @@ from pathlib import Path
 
 # jupyter_constructs first: it gives jsii a writable package cache before cdk8s starts
 # Node.js; and jsii runs the repository's Node.js LTS (node_modules, `make setup`).
-from jupyter_constructs import toolchain
+from jupyter_constructs.core import toolchain
 
 os.environ.setdefault(toolchain.NODE_ENV, toolchain.node_js(Path(__file__).resolve().parent))
 

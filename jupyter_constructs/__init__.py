@@ -12,7 +12,7 @@ import-linter, ``make lint``):
 4. ``delivery``: ``synthesize``, sync waves, ArgoCD, the portal card.
 
 Importing it first also gives jsii (cdk8s's Node.js side) a writable package cache
-(``jupyter_constructs.toolchain``). This module otherwise only re-exports the public
+(``jupyter_constructs.core.toolchain``). This module otherwise only re-exports the public
 names. They are resolved on first use (PEP 562),
 so importing a pure-Python module of the package, such as
 ``jupyter_constructs.addons.bindings.contract``, does not load cdk8s and Node.js.
@@ -23,10 +23,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .toolchain import ensure_jsii_package_cache
+from .core.toolchain import ensure_jsii_package_cache
 
 # Before anything starts jsii's Node.js process: a writable package cache even where
-# $HOME is not writable (read-only CI runners). See jupyter_constructs.toolchain.
+# $HOME is not writable (read-only CI runners). See jupyter_constructs.core.toolchain.
 ensure_jsii_package_cache()
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_constructs import toolchain
+from jupyter_constructs.core import toolchain
 
 ROOT = Path(__file__).resolve().parents[2]
 #: A $HOME nobody can create anything under, not even root (procfs).
