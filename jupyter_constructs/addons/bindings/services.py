@@ -97,7 +97,8 @@ class PlatformServiceBinding(ServiceBinding):
 
     Each factory takes the service's own options and these common ones, with the
     meaning they have on ``ServiceBinding``: ``host``, ``port`` (default: the service's
-    usual port), ``namespace``, ``target_port``, ``service_pod_labels``, ``name``.
+    usual port), ``namespace``, ``target_port``, ``service_pod_labels`` (default: the
+    service's usual pod labels), ``namespace_wide``, ``name``.
     Credentials are always ``SecretRef``s: a plain string is refused without being
     echoed. Reference: docs/platform-services.md (the variables of each service).
     """
@@ -118,6 +119,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """Trino: ``TRINO_*`` and ``trino-cli.properties`` (the Trino CLI's config format).
@@ -138,7 +140,9 @@ class PlatformServiceBinding(ServiceBinding):
             tls: https. Default: False (http).
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -198,6 +202,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -218,6 +223,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """MinIO or any S3 API in the cluster: ``S3_*``/``AWS_*`` and ``aws-config``.
@@ -239,7 +245,9 @@ class PlatformServiceBinding(ServiceBinding):
             verify_tls: Check the certificate. Default: the same as ``tls``.
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -301,6 +309,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -322,6 +331,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """MLflow tracking server: ``MLFLOW_*``. No config file.
@@ -340,7 +350,9 @@ class PlatformServiceBinding(ServiceBinding):
                 NetworkPolicy are what the upload uses.
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -389,6 +401,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -407,6 +420,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """PostgreSQL: the libpq ``PG*`` variables and ``pg_service.conf``.
@@ -427,7 +441,9 @@ class PlatformServiceBinding(ServiceBinding):
                 opt out with ``DISABLE`` for a server without TLS).
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -466,6 +482,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -482,6 +499,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """DataHub GMS: ``DATAHUB_GMS_URL`` and the optional token.
@@ -498,7 +516,9 @@ class PlatformServiceBinding(ServiceBinding):
                 service authentication).
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -523,6 +543,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -537,6 +558,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """Ray Client: ``RAY_ADDRESS=ray://host:port``. No config file, no credentials.
@@ -548,7 +570,9 @@ class PlatformServiceBinding(ServiceBinding):
             port: The Ray Client server's port, the only one opened. Default: 10001.
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -568,6 +592,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -586,6 +611,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """Kafka: ``KAFKA_*`` and ``client.properties`` (no password).
@@ -604,7 +630,9 @@ class PlatformServiceBinding(ServiceBinding):
             sasl_password: With the SASL protocols (a credential).
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -668,6 +696,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
