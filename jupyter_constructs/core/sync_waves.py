@@ -12,8 +12,10 @@ Wave   ``SyncWave`` member     What goes there, and why
  -3    ``NAMESPACE``           The Namespace (with its Pod Security labels): everything
                                else lives in it.
  -2    ``CONFIGURATION``       ServiceAccounts, Roles, RoleBindings, ConfigMaps,
-                               NetworkPolicies, quotas: what workloads mount or run as
-                               must exist before the pods start.
+                               NetworkPolicies, quotas, static PersistentVolumes (an NFS
+                               export; their claims then bind at once, whatever the
+                               claims' wave): what workloads mount or run as must exist
+                               before the pods start.
  -1    ``SECRET_BOOTSTRAP``    The Job that generates the hub's own secrets in the cluster,
                                so the hub never starts without them.
   0    ``WORKLOADS``           Deployments, Services, Ingress (the default wave), and the
@@ -88,7 +90,7 @@ class SyncWave(enum.IntEnum):
     NAMESPACE = -3
     """The Namespace and its Pod Security Admission labels."""
     CONFIGURATION = -2
-    """RBAC, ServiceAccounts, ConfigMaps, NetworkPolicies, ResourceQuota, LimitRange."""
+    """RBAC, ServiceAccounts, ConfigMaps, NetworkPolicies, quotas, PVCs and static PVs."""
     SECRET_BOOTSTRAP = -1
     """The Job that generates the hub's own secrets inside the cluster."""
     WORKLOADS = 0
@@ -108,12 +110,14 @@ WAVE_BY_KIND: dict[str, SyncWave] = {
     "NetworkPolicy": SyncWave.CONFIGURATION,
     "ResourceQuota": SyncWave.CONFIGURATION,
     "LimitRange": SyncWave.CONFIGURATION,
+    "PersistentVolume": SyncWave.CONFIGURATION,
     "Job": SyncWave.SECRET_BOOTSTRAP,
 }
 """The wave of each built-in kind our constructs create; kinds not listed stay in wave 0.
 
 PersistentVolumeClaims are not listed: a claim belongs in the wave of the workload that
-mounts it (module docstring), which for ours is wave 0."""
+mounts it (module docstring), which for ours is wave 0. A static PersistentVolume (an NFS
+export) comes before its claim, which then binds at once whatever its wave."""
 
 CRD_GROUPS = ("monitoring.coreos.com/", "external-secrets.io/", "velero.io/")
 """API groups whose kinds come from CRDs that ArgoCD applies last (wave 1).

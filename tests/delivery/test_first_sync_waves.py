@@ -98,3 +98,21 @@ def test_a_pending_claim_in_the_last_wave_needs_the_health_exemption() -> None:
     outcome = walk_waves(objects, WAIT_FOR_FIRST_CONSUMER)
     assert outcome.completed
     assert outcome.unhealthy == ["PersistentVolumeClaim/jupyter/shared-data"]
+
+
+def test_a_claim_reserved_for_a_static_volume_binds_in_any_wave(tmp_path: Path) -> None:
+    """The shared homes of ``UserStorage.shared`` are an NFS export: a static
+    PersistentVolume (wave -2) and a claim reserved for it (``volumeName``, no class).
+    Only user servers mount it, yet it binds at once with either mode; the same claim
+    asking a ``WaitForFirstConsumer`` class would not."""
+    example = EXAMPLES[[e.stem for e in EXAMPLES].index("home_shared")]
+    root = run_example(example, tmp_path / example.stem)
+    objects = [o for objs in _application_folders(root).values() for o in objs]
+    (claim,) = [
+        o for o in objects if o["kind"] == "PersistentVolumeClaim" and o["spec"].get("volumeName")
+    ]
+    assert claim["spec"]["storageClassName"] == ""
+    assert walk_waves(objects, WAIT_FOR_FIRST_CONSUMER).unhealthy == []
+    claim["spec"]["storageClassName"] = "gp3"
+    outcome = walk_waves(objects, WAIT_FOR_FIRST_CONSUMER)
+    assert outcome.unhealthy == [f"PersistentVolumeClaim/jupyter/{claim['metadata']['name']}"]

@@ -19,6 +19,11 @@ What it reproduces from ArgoCD (gitops-engine ``pkg/sync/sync_context.go``, the
   the pods of a Deployment, DaemonSet, StatefulSet or Job exist as soon as the workload
   is applied; a CronJob makes none during a sync; user servers (KubeSpawner's pods) are
   not in git and start only after the sync;
+- a claim reserved for a static PersistentVolume (``spec.volumeName``, no StorageClass:
+  ``storageClassName: ""``) binds as soon as both exist, whatever the binding mode:
+  delayed binding is a property of a StorageClass, and such a claim has none
+  (https://kubernetes.io/docs/concepts/storage/persistent-volumes/#reserving-a-persistentvolume;
+  ``IsDelayBindingMode`` in Kubernetes' ``pkg/controller/volume/persistentvolume/util``);
 - a workload whose pods mount an unbound claim cannot start, so it is not healthy.
 
 The model answers one question: does the first sync finish, and is the Application
@@ -150,6 +155,14 @@ def walk_waves(objects: Iterable[Obj], mode: str) -> SyncOutcome:
         applied += step
         outcome.steps.append((PHASES[phase_index], wave, [_ref(o) for o in step]))
         claims = {_claim_key(o) for o in applied if o["kind"] == "PersistentVolumeClaim"}
+        volumes = {o["metadata"]["name"] for o in applied if o["kind"] == "PersistentVolume"}
+        bound |= {
+            _claim_key(o)
+            for o in applied
+            if o["kind"] == "PersistentVolumeClaim"
+            and o.get("spec", {}).get("storageClassName") == ""
+            and o.get("spec", {}).get("volumeName") in volumes
+        }
         if mode == IMMEDIATE:
             bound |= claims
         else:
