@@ -13,9 +13,9 @@ Wave   ``SyncWave`` member     What goes there, and why
                                else lives in it.
  -2    ``CONFIGURATION``       ServiceAccounts, Roles, RoleBindings, ConfigMaps,
                                NetworkPolicies, quotas, static PersistentVolumes (an NFS
-                               export; their claims then bind at once, whatever the
-                               claims' wave): what workloads mount or run as must exist
-                               before the pods start.
+                               export) and the claims reserved for them, which bind at
+                               once whatever the binding mode: what workloads mount or
+                               run as must exist before the pods start.
  -1    ``SECRET_BOOTSTRAP``    The Job that generates the hub's own secrets in the cluster,
                                so the hub never starts without them.
   0    ``WORKLOADS``           Deployments, Services, Ingress (the default wave), and the
@@ -116,8 +116,9 @@ WAVE_BY_KIND: dict[str, SyncWave] = {
 """The wave of each built-in kind our constructs create; kinds not listed stay in wave 0.
 
 PersistentVolumeClaims are not listed: a claim belongs in the wave of the workload that
-mounts it (module docstring), which for ours is wave 0. A static PersistentVolume (an NFS
-export) comes before its claim, which then binds at once whatever its wave."""
+mounts it (module docstring), which for ours is wave 0. A claim reserved for a static
+PersistentVolume (an NFS export) binds at once; it is given the volume's wave
+(``hub.volumes``)."""
 
 CRD_GROUPS = ("monitoring.coreos.com/", "external-secrets.io/", "velero.io/")
 """API groups whose kinds come from CRDs that ArgoCD applies last (wave 1).

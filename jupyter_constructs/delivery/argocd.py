@@ -77,12 +77,16 @@ class ArgoCdApplication(Construct):
     PVC) carry the sync options ``Delete=false,Prune=false`` (``core.sync_waves``), so
     neither a cascading deletion nor ``prune=True`` removes them. Supported: ArgoCD 2.14
     or later (``Delete=false`` needs 2.7, ``argocd.argoproj.io/ignore-healthcheck``
-    2.14).
+    2.14). The name may not be the destination namespace: ArgoCD's label tracking (its
+    default before 3.0) would take the user pods, which carry
+    ``app.kubernetes.io/instance: <namespace>`` and are not in git, for the
+    Application's own and prune them
+    (https://argo-cd.readthedocs.io/en/stable/user-guide/resource_tracking/).
 
     Args:
         scope: The ``argocd`` chart (never the folder it deploys).
         id: Construct id.
-        name: The Application's name (a DNS label).
+        name: The Application's name (a DNS label, not ``destination_namespace``).
         repo_url: The repository: https://, ssh:// or ``git@host:path``.
         path: The folder in the repository, e.g. ``"dist/prod"``.
         destination_namespace: The namespace it deploys into.
@@ -149,6 +153,22 @@ class ArgoCdApplication(Construct):
         check_dns_label(self, "Application name", name)
         check_dns_label(self, "project", project)
         check_dns_label(self, "destination namespace", destination_namespace)
+        if name == destination_namespace:
+            # Label tracking (ArgoCD's default before 3.0) takes every object whose
+            # app.kubernetes.io/instance equals the Application's name for its own. The hub
+            # gives that label the namespace's name, and KubeSpawner puts it on every user
+            # pod, which git never lists: a sync with prune would delete running servers.
+            raise invalid(
+                self,
+                "Application name",
+                name,
+                allowed="a name other than the destination namespace "
+                f"({destination_namespace!r}): with ArgoCD's label tracking (the default "
+                "before ArgoCD 3.0) an Application owns every object labelled "
+                "app.kubernetes.io/instance=<its name>, and the hub labels its user pods, "
+                "which are not in git, with the namespace's name, so prune would delete them",
+                fix=f"name it differently, e.g. 'jupyterhub-{destination_namespace}'",
+            )
         check_dns_label(self, "ArgoCD namespace", argocd_namespace)
         self._check_repo_url(repo_url)
         self._check_path(path)

@@ -329,3 +329,22 @@ def test_cascade_delete_adds_the_qualified_resources_finalizer() -> None:
     )
     (app,) = cdk8s.Testing.synth(chart)
     assert app["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io/foreground"]
+
+
+def test_fails_when_name_is_the_label_user_pods_carry() -> None:
+    """With ArgoCD's label tracking (the default before 3.0) an Application owns every
+    object whose ``app.kubernetes.io/instance`` is its name, and prunes those not in git
+    (https://argo-cd.readthedocs.io/en/stable/user-guide/resource_tracking/). The real
+    KubeSpawner labels each user pod of ``dist/`` with the namespace's name: an
+    Application named after the namespace would delete running servers on every sync."""
+    from tests.helpers import load_manifests
+    from tests.hub.user_pods import spawn
+
+    spawned = spawn(load_manifests(REPO_ROOT / "dist"), None, "alice")
+    instance = spawned.pod["metadata"]["labels"]["app.kubernetes.io/instance"]
+    namespace = spawned.spawner.namespace
+    assert instance == namespace
+    error = _error(name=instance, destination_namespace=namespace)
+    assert error.startswith(f"test/app: invalid Application name '{instance}'. Allowed: ")
+    assert f"Fix: name it differently, e.g. 'jupyterhub-{namespace}'" in error
+    assert _app(name=f"jupyterhub-{namespace}", destination_namespace=namespace)

@@ -6,8 +6,8 @@
   (``__name__ == "__main__"``) in a fresh interpreter and a temporary working folder,
   with no name defined beforehand (issue 17: snippets that used an undefined ``chart``
   failed when pasted). After it ran, the ``cdk8s.App`` it made (``app``), if any, is
-  synthesized, which runs every construct validation. A fragment not meant to run (notebook code that needs live
-  services) is preceded by ``<!-- not-executed: reason -->``.
+  synthesized, which runs every construct validation. A fragment not meant to run
+  (notebook code that needs live services) is preceded by ``<!-- not-executed: reason -->``.
 - Every ``make`` command in the README's code blocks is a target of the Makefile, and
   the README gives the two set-up commands ``make synth`` and ``make test``.
 - ``docs/api-reference.md`` is what ``scripts/api_reference.py`` (griffe) generates now,

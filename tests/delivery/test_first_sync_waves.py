@@ -115,4 +115,5 @@ def test_a_claim_reserved_for_a_static_volume_binds_in_any_wave(tmp_path: Path) 
     assert walk_waves(objects, WAIT_FOR_FIRST_CONSUMER).unhealthy == []
     claim["spec"]["storageClassName"] = "gp3"
     outcome = walk_waves(objects, WAIT_FOR_FIRST_CONSUMER)
-    assert outcome.unhealthy == [f"PersistentVolumeClaim/jupyter/{claim['metadata']['name']}"]
+    assert outcome.stuck_at == ("Sync", int(claim["metadata"]["annotations"][WAVE]))
+    assert outcome.waiting_for == [f"PersistentVolumeClaim/jupyter/{claim['metadata']['name']}"]

@@ -94,7 +94,9 @@ def _pod_labels() -> list[dict[str, str]]:
 
 
 def _claim_labels() -> list[dict[str, str]]:
-    claims = [o["metadata"].get("labels") or {} for o in _dist() if o["kind"] == "PersistentVolumeClaim"]
+    claims = [
+        o["metadata"].get("labels") or {} for o in _dist() if o["kind"] == "PersistentVolumeClaim"
+    ]
     return [*claims, _user()[1]["metadata"]["labels"]]
 
 
@@ -110,9 +112,7 @@ def test_the_runbook_has_selectors() -> None:
     assert len(selectors) >= 6, COMMANDS
 
 
-@pytest.mark.parametrize(
-    "command", [c for c in COMMANDS if _selectors(c)], ids=lambda c: c[:60]
-)
+@pytest.mark.parametrize("command", [c for c in COMMANDS if _selectors(c)], ids=lambda c: c[:60])
 def test_every_selector_matches_what_it_selects(command: str, tmp_path: Path) -> None:
     if command.startswith("velero backup"):
         candidates, what = _schedule_labels(tmp_path), "the Velero Schedule"
