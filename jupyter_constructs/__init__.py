@@ -11,7 +11,9 @@ import-linter, ``make lint``):
    scheduling (user scheduler, user placeholders), each attached to a hub through ``bind(hub)``;
 4. ``delivery``: ``synthesize``, sync waves, ArgoCD, the portal card.
 
-This module only re-exports the public names. They are resolved on first use (PEP 562),
+Importing it first also gives jsii (cdk8s's Node.js side) a writable package cache
+(``jupyter_constructs.core.toolchain``). This module otherwise only re-exports the public
+names. They are resolved on first use (PEP 562),
 so importing a pure-Python module of the package, such as
 ``jupyter_constructs.addons.bindings.contract``, does not load cdk8s and Node.js.
 """
@@ -21,7 +23,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .core.toolchain import ensure_jsii_package_cache
+
+# Before anything starts jsii's Node.js process: a writable package cache even where
+# $HOME is not writable (read-only CI runners). See jupyter_constructs.core.toolchain.
+ensure_jsii_package_cache()
+
 if TYPE_CHECKING:
+    from .addons.backups import VeleroBackups
     from .addons.bindings.services import (
         KafkaSaslMechanism,
         KafkaSecurityProtocol,
@@ -114,6 +123,7 @@ _EXPORTS: dict[str, str] = {
     "UserScheduler": "addons.scheduling",
     "UserStorage": "hub.storage",
     "UserVolume": "hub.volumes",
+    "VeleroBackups": "addons.backups",
     "VolumeSource": "hub.volumes",
     "synthesize": "delivery.synth",
 }
@@ -187,6 +197,7 @@ __all__ = [
     "UserScheduler",
     "UserStorage",
     "UserVolume",
+    "VeleroBackups",
     "VolumeSource",
     "synthesize",
 ]

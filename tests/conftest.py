@@ -19,9 +19,12 @@ from typing import Any
 
 import pytest
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-
 ROOT = Path(__file__).resolve().parents[1]
+# jsii runs the repository's Node.js LTS (node_modules, `make setup`), in this process and
+# in every process a test starts; its end-of-life notice is not silenced.
+os.environ.setdefault("JSII_NODE", str(ROOT / "node_modules" / ".bin" / "node"))
+if not Path(os.environ["JSII_NODE"]).exists():
+    del os.environ["JSII_NODE"]
 # main.py (the reference platform) is importable by the tests.
 sys.path.insert(0, str(ROOT))
 

@@ -107,6 +107,7 @@ from jupyter_constructs.hub.proxy import (
     API_SERVICE,
     HTTP_PORT,
     METRICS_PORT,
+    METRICS_PORT_NAME,
     PUBLIC_PORT,
     PUBLIC_SERVICE,
     HubProxy,
@@ -358,6 +359,7 @@ class JupyterHub(Construct):
         self.proxy_public_port = PUBLIC_PORT
         self.proxy_http_port = HTTP_PORT
         self.proxy_metrics_port = METRICS_PORT
+        self.proxy_metrics_port_name = METRICS_PORT_NAME
         self.user_service_account_name = USER_SERVICE_ACCOUNT
         self.notebook_image = notebook_image
         self.hub_image = hub_image
@@ -458,6 +460,8 @@ class JupyterHub(Construct):
                 access_mode=self.shared_data.access_mode,
                 size=self.shared_data.size,
                 storage_class=self.shared_data.storage_class,
+                # Only user servers mount it (pods KubeSpawner creates, not in git).
+                consumed_in_git=False,
             )
         self.resource_quota, self.limit_range = quota_objects(
             self, quota=self.quota, limits=self.container_limits, labels=self.labels("quota")

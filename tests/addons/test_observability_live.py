@@ -275,7 +275,11 @@ def test_bundle_registers_a_read_metrics_only_service(bundle: Bundle) -> None:
     assert bundle.hub_job == "hub"
     assert bundle.proxy_job.startswith(f"{NAMESPACE}/")
     (proxy_endpoint,) = bundle.manifests["PodMonitor"]["spec"]["podMetricsEndpoints"]
-    assert proxy_endpoint["portNumber"] == bundle.hub.proxy_metrics_port
+    proxy = find(bundle.hub_objects, "Deployment", "proxy")
+    (port,) = [
+        p for p in pod_spec(proxy)["containers"][0]["ports"] if p["name"] == proxy_endpoint["port"]
+    ]
+    assert port["containerPort"] == bundle.hub.proxy_metrics_port
 
 
 CUSTOM_KINDS = ("PodMonitor", "PrometheusRule", "ServiceMonitor")

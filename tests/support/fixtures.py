@@ -100,7 +100,7 @@ def reference_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stderr(stderr):
         patch.setenv("CDK8S_OUTDIR", str(outdir))
         try:
-            code = main.main()
+            code = main.main([])
         except SystemExit as exit_:
             code = exit_.code
     if code not in (0, None):
