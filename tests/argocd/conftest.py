@@ -13,6 +13,7 @@ status and the tails of every other component's log.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -35,7 +36,9 @@ from tests.support.kube.programs import pod_programs
 from tests.support.kube.storage import IMMEDIATE, VolumeProvisioner
 
 ROOT = Path(__file__).resolve().parents[2]
-DIST = ROOT / "dist"
+#: The rendered output under test: the checkout's ``dist/``, or another folder of the same
+#: layout (``JC_ARGOCD_DIST``: a locally patched copy, to see a deliberate fault fail).
+DIST = Path(os.environ.get("JC_ARGOCD_DIST") or ROOT / "dist")
 #: How often ArgoCD compares every Application with git and the cluster (its default is
 #: 180 s; shorter here so that "two resync periods" fit in a test).
 RESYNC_SECONDS = 10

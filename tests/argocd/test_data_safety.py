@@ -21,6 +21,7 @@ default of the clouds' classes: a deleted claim takes its data with it.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -111,7 +112,10 @@ def test_deleting_the_application_keeps_user_data(cluster: Cluster, deployed: De
         deployed.kept,
         f"Deleting Application {name}",
         lambda: cluster.argocd.logs(
-            20, match=lambda line: name in line and ("elet" in line or "finalizer" in line)
+            20,
+            match=lambda line: (
+                name in line and re.search(r'msg="[^"]*(?:[Dd]elet|finaliz)', line) is not None
+            ),
         ),
     )
 

@@ -96,8 +96,8 @@ def prepare(cluster: Cluster, deployment: Deployment) -> None:
 
 def wait_for_consumer_deadlock(cluster: Cluster) -> Any:
     """A ``stuck`` check for ``ArgoCD.wait``: for ``DEADLOCK_AFTER`` seconds the sync has
-    been waiting for the health of a PersistentVolumeClaim, and every claim of the
-    Application is Pending while no pod mounts it (only a later wave could start one)."""
+    been waiting for the health of a PersistentVolumeClaim, and every Pending claim of the
+    Application is one that no pod mounts (only a later wave could start one)."""
     since: dict[str, float] = {}
 
     def stuck(app: dict[str, Any], waited: float) -> bool:
@@ -108,25 +108,24 @@ def wait_for_consumer_deadlock(cluster: Cluster) -> Any:
         ):
             since.clear()
             return False
-        claims = [
-            r for r in app["status"].get("resources") or [] if r["kind"] == "PersistentVolumeClaim"
-        ]
-        namespaces = {r["namespace"] for r in claims}
+        pending = []
+        for claim in app["status"].get("resources") or []:
+            if claim["kind"] != "PersistentVolumeClaim":
+                continue
+            path = f"/api/v1/namespaces/{claim['namespace']}/persistentvolumeclaims/{claim['name']}"
+            if cluster.admin.exists(path):
+                live = cluster.admin.get(path)
+                if live["status"].get("phase") == "Pending":
+                    pending.append((claim["namespace"], claim["name"]))
         used = set()
-        for namespace in namespaces:
+        for namespace in {ns for ns, _ in pending}:
             for pod in cluster.admin.get(f"/api/v1/namespaces/{namespace}/pods")["items"]:
                 for volume in pod["spec"].get("volumes") or []:
                     if "persistentVolumeClaim" in volume:
                         used.add((namespace, volume["persistentVolumeClaim"]["claimName"]))
-        for claim in claims:
-            live = cluster.admin.get(
-                f"/api/v1/namespaces/{claim['namespace']}/persistentvolumeclaims/{claim['name']}"
-            )
-            if live["status"].get("phase") != "Pending" or (
-                (claim["namespace"], claim["name"]) in used
-            ):
-                since.clear()
-                return False
+        if not pending or any(claim in used for claim in pending):
+            since.clear()
+            return False
         first = since.setdefault(message, time.monotonic())
         return time.monotonic() - first > DEADLOCK_AFTER
 

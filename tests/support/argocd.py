@@ -75,6 +75,12 @@ class WaveStuck(NotSynced):
     """The sync operation is still running, waiting for resources of a wave to be healthy."""
 
 
+class OutOfSyncAfterSync(NotSynced):
+    """The sync of a revision succeeded, yet ArgoCD keeps finding the Application OutOfSync
+    with that same revision: the live objects differ from git in a way no sync can fix
+    (a field the API server defaults or drops). With automated sync this never ends."""
+
+
 # ---------------------------------------------------------------------- reading status
 
 
@@ -356,7 +362,29 @@ class ArgoCD:
         what = f"Application {name} Synced and Healthy" + (
             f" at {revision[:12]}" if revision else ""
         )
-        return self.wait(name, done, timeout, what, stuck=stuck)
+        drifting_since: list[float] = []
+
+        def stuck_or_drifting(app: Obj, waited: float) -> bool:
+            op = operation(app)
+            synced = (op.get("syncResult") or {}).get("revision")
+            if (
+                op.get("phase") == "Succeeded"
+                and sync_status(app) == "OutOfSync"
+                and synced == synced_revision(app)
+                and (revision is None or synced == revision)
+            ):
+                drifting_since[:1] = drifting_since[:1] or [time.monotonic()]
+                if time.monotonic() - drifting_since[0] > 3 * self.resync_seconds:
+                    raise OutOfSyncAfterSync(
+                        f"{what}: still OutOfSync {3 * self.resync_seconds} s after its "
+                        "successful sync, at the same revision",
+                        app,
+                    )
+            else:
+                drifting_since.clear()
+            return stuck is not None and stuck(app, waited)
+
+        return self.wait(name, done, timeout, what, stuck=stuck_or_drifting)
 
     def wait_operation_done(self, name: str, revision: str, timeout: float) -> Obj:
         """Until a sync of ``revision`` finished (Succeeded, or Failed after its retries);
