@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -38,9 +39,12 @@ from tests.argocd.platform import create_credentials, ensure_namespace
 from tests.support.argocd import (
     Deployment,
     WaveStuck,
+    describe,
+    health_status,
     is_application,
     load_output,
     operation,
+    sync_status,
 )
 from tests.support.kube.storage import IMMEDIATE, WAIT_FOR_FIRST_CONSUMER
 from tests.support.kube.sync import HOOK, WAVE
@@ -58,10 +62,15 @@ class WaitForFirstConsumerDeadlock(AssertionError):
     """ArgoCD waits for a PVC to be healthy that can only bind once a later wave runs."""
 
 
-def _example_outputs(tmp: Path) -> list[Any]:
-    """Every example (``examples/*.py``) whose output has an ArgoCD Application."""
-    params = []
-    for script in sorted((ROOT / "examples").glob("*.py")):
+def _outputs() -> list[Any]:
+    """``dist/``, and every example (``examples/*.py``, run as documented with
+    ``CDK8S_OUTDIR``) whose output has an ArgoCD Application."""
+    params = [pytest.param(DIST, id="dist")]
+    scripts = sorted((ROOT / "examples").glob("*.py"))
+    if not scripts:
+        return params
+    tmp = Path(tempfile.mkdtemp(prefix="jc-argocd-examples-"))
+    for script in scripts:
         out = tmp / script.stem
         subprocess.run(
             [sys.executable, str(script)],
@@ -75,12 +84,6 @@ def _example_outputs(tmp: Path) -> list[Any]:
         if any(is_application(o) for o in objects):
             params.append(pytest.param(out, id=f"example-{script.stem}"))
     return params
-
-
-def _outputs() -> list[Any]:
-    import tempfile
-
-    return [pytest.param(DIST, id="dist"), *_example_outputs(Path(tempfile.mkdtemp()))]
 
 
 def prepare(cluster: Cluster, deployment: Deployment) -> None:
@@ -210,8 +213,6 @@ def stays_synced(cluster: Cluster, name: str, periods: int = 2) -> dict[str, Any
     started = operation(app).get("startedAt")
     reconciled = {app["status"].get("reconciledAt")}
     deadline = time.monotonic() + RESYNC_SECONDS * (periods + 3) + 30
-    from tests.support.argocd import describe, health_status, sync_status
-
     while len(reconciled) <= periods:
         assert time.monotonic() < deadline, (
             f"ArgoCD did not reconcile {name} {periods} times in time: {describe(app)}"
