@@ -1,6 +1,6 @@
 """Fixtures of the tests with a real ArgoCD (marker ``argocd``; issue 20).
 
-One cluster per test session, started by the first test that needs it: the API-server
+One cluster for the tests of this folder, started by the first test that needs it: the API-server
 harness of ``tests/support/kube/`` at its workload level (etcd, kube-apiserver,
 kube-controller-manager with the namespace and workload controllers, kube-scheduler),
 the test kubelet, a volume provisioner with an ``Immediate`` and a
@@ -126,8 +126,9 @@ def _redis_server() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def cluster() -> Iterator[Cluster]:
+    """Started by the first ArgoCD test, stopped after the last one of this folder."""
     found = binaries.require(
         "etcd",
         "kube-apiserver",

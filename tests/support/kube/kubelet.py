@@ -15,7 +15,12 @@ finishes graceful deletes — and runs each container's program as a local proce
   with a message saying so — never reported as running;
 - volumes (emptyDir, configMap, secret, projected ServiceAccount tokens, downwardAPI,
   PVCs) are materialised as directories, and mount paths in the command, arguments and
-  environment are translated to those directories; a PVC's directory outlives its pods;
+  environment are translated to those directories; a PVC's directory outlives its pods
+  (a claim bound to a ``hostPath`` PersistentVolume, as the provisioner stand-ins make
+  them, uses that volume's folder: a new volume is new, empty storage);
+- a program listed in ``stand_ins`` (one that cannot run here) is replaced by a probe
+  responder that answers the container's HTTP/TCP probes and nothing else, after its
+  env and volumes were resolved as for any container; each replacement is noted;
 - the process runs as the pod's ``runAsUser``/``runAsGroup``/``fsGroup``, with only the
   environment the pod spec gives it (plus ``PATH`` and the ``KUBERNETES_SERVICE_*``
   variables every kubelet sets, pointing at the test API server);
