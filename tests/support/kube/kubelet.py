@@ -18,6 +18,7 @@ finishes graceful deletes — and runs each container's program as a local proce
   environment are translated to those directories; a PVC's directory outlives its pods
   (a claim bound to a ``hostPath`` PersistentVolume, as the provisioner stand-ins make
   them, uses that volume's folder: a new volume is new, empty storage);
+  a missing ``subPath`` folder is made, as root, when the container mounting it starts;
 - a program listed in ``stand_ins`` (one that cannot run here) is replaced by a probe
   responder that answers the container's HTTP/TCP probes and nothing else, after its
   env and volumes were resolved as for any container; each replacement is noted;
@@ -661,6 +662,11 @@ class TestKubelet:
         self, state: _Pod, pod: Obj, container: Obj, mounts: dict[str, Path]
     ) -> _Container:
         argv, image = self._argv(container)
+        # The kubelet makes a missing subPath folder when the container that mounts it
+        # starts (after the init containers ran), as root (kubernetes/kubernetes#95945).
+        for mount in container.get("volumeMounts") or []:
+            if mount.get("subPath"):
+                mounts[mount["mountPath"]].mkdir(parents=True, exist_ok=True)
         env = self._env(state, pod, container, image)
         env = {k: self._translate(v, mounts, state) for k, v in env.items()}
         argv = [argv[0]] + [self._translate(a, mounts, state) for a in argv[1:]]
@@ -905,8 +911,8 @@ class TestKubelet:
             for mount in container.get("volumeMounts") or []:
                 target = local[mount["name"]]
                 if mount.get("subPath"):
+                    # Made when the container starts (_start_container), as the kubelet does.
                     target = target / mount["subPath"]
-                    target.mkdir(parents=True, exist_ok=True)
                 mounts[mount["mountPath"]] = target
         return mounts
 
