@@ -25,6 +25,7 @@ the hub's namespace before the first sync, and the first sync is what creates it
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shlex
 import shutil
@@ -51,7 +52,9 @@ from tests.support.kube.client import ApiError
 
 pytestmark = pytest.mark.argocd
 
-GUIDE = ROOT / "docs" / "DEPLOYMENT_GUIDE.md"
+#: The guide followed: the checkout's, or another version of it (``JC_ARGOCD_GUIDE``, e.g.
+#: a branch's guide with that branch's output in ``JC_ARGOCD_DIST``).
+GUIDE = Path(os.environ.get("JC_ARGOCD_GUIDE") or ROOT / "docs" / "DEPLOYMENT_GUIDE.md")
 #: Where the procedure is today, in the order the guide gives it.
 TODAYS_SECTIONS = ("Secrets you create", "ArgoCD")
 
