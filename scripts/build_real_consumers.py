@@ -8,11 +8,13 @@ component is a small *wrapper Go module* whose ``go.mod``/``go.sum`` are committ
 
 Binaries land in the user's cache directory::
 
-    ${XDG_CACHE_HOME:-~/.cache}/jupyter-constructs/real-consumers/<component>/bin/
+    ${XDG_CACHE_HOME:-~/.cache}/jupyter-constructs/real-consumers/<component>/<key>/bin/
 
 next to a ``stamp.json`` holding what they were built from (the pins, the wrapper module's
-hash, this script's hash and the Go version). A component is rebuilt only when one of those
-changes. A lock file serialises concurrent builds (two test runs, two checkouts).
+hash, this script's hash and the Go version); ``<key>`` is a hash of those inputs, so
+checkouts with different inputs (two branches) keep separate builds. A component is
+rebuilt only when one of those changes. A lock file serialises concurrent builds (two
+test runs, two checkouts).
 
 Usage::
 
@@ -22,7 +24,7 @@ Usage::
     scripts/build_real_consumers.py --pin NAME      # regenerate NAME's go.mod/go.sum
     scripts/build_real_consumers.py --list          # components, binaries, state
 
-Adding a component (ArgoCD, prometheus-operator, Prometheus, ...): add a ``Component`` to
+Adding a component (prometheus-operator, Prometheus, ...): add a ``Component`` to
 ``COMPONENTS`` below, run ``--pin NAME`` (needs the Go module proxy), commit the generated
 ``scripts/real_consumers/NAME/``, then build. Tests locate binaries with ``binary_path()``.
 
@@ -55,6 +57,9 @@ PINS_DIR = SCRIPT.parent / "real_consumers"
 KUBERNETES_VERSION = "v1.34.3"
 #: etcd release of that Kubernetes version (its build/dependencies.yaml lists etcd 3.6.4).
 ETCD_VERSION = "v3.6.4"
+#: ArgoCD release the GitOps tests run (issue 20). v3.2.12 does not compile from its module,
+#: and 3.3+ need a gitops-engine version the module proxy does not serve.
+ARGOCD_VERSION = "v3.2.11"
 
 _K8S_MINOR = KUBERNETES_VERSION.split(".")[1]
 _K8S_VERSION_PACKAGES = ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version")
@@ -123,6 +128,24 @@ COMPONENTS: dict[str, Component] = {
             binaries={"etcd": "go.etcd.io/etcd/server/v3"},
             disk_gb=1.5,
         ),
+        Component(
+            name="argocd",
+            requires=(("github.com/argoproj/argo-cd/v3", ARGOCD_VERSION),),
+            # One multi-call binary: it picks its role from the name it is started by.
+            binaries={"argocd": "github.com/argoproj/argo-cd/v3/cmd"},
+            copy_replaces=True,
+            ldflags=(
+                f"-X github.com/argoproj/argo-cd/v3/common.version={ARGOCD_VERSION.lstrip('v')}",
+                f"-X github.com/argoproj/argo-cd/v3/common.gitTag={ARGOCD_VERSION}",
+                "-X github.com/argoproj/argo-cd/v3/common.gitTreeState=clean",
+                "-X github.com/argoproj/argo-cd/v3/common.buildDate=1970-01-01T00:00:00Z",
+            ),
+            disk_gb=8.0,
+            symlinks={
+                "argocd-application-controller": "argocd",
+                "argocd-repo-server": "argocd",
+            },
+        ),
     )
 }
 
@@ -141,8 +164,19 @@ def cache_root() -> Path:
 
 
 def bin_dir(component: str) -> Path:
-    """Folder holding the binaries of ``component``."""
-    return cache_root() / component / "bin"
+    """Folder holding the binaries of ``component`` built from the current inputs.
+
+    One folder per set of inputs (``<component>/<key>/bin``, the key a hash of the stamp
+    without the Go version): two checkouts whose pins or build script differ (two
+    branches) each keep their own build instead of rebuilding each other's.
+    """
+    return cache_root() / component / _inputs_key(COMPONENTS[component]) / "bin"
+
+
+def _inputs_key(component: Component) -> str:
+    inputs = wanted_stamp(component, go="any")
+    inputs.pop("go")  # a new Go toolchain rebuilds in place
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def component_of(binary: str) -> Component:
@@ -228,7 +262,7 @@ def wanted_stamp(component: Component, go: str | None = None) -> dict[str, objec
 
 
 def _stamp_path(component: Component) -> Path:
-    return cache_root() / component.name / "stamp.json"
+    return bin_dir(component.name).parent / "stamp.json"
 
 
 def is_current(component: Component) -> bool:
@@ -337,7 +371,7 @@ def build(component: Component, force: bool = False) -> float | None:
                 )
         _check_disk(component, go)
         start = time.monotonic()
-        target = cache_root() / component.name
+        target = bin_dir(component.name).parent
         target.mkdir(parents=True, exist_ok=True)
         env = _go_env(go)
         with tempfile.TemporaryDirectory(dir=target, prefix="work-") as tmp:

@@ -46,6 +46,9 @@ def _group(item: pytest.Item, fixtures: set[str]) -> str | None:
     # against it runs in one worker.
     if item.get_closest_marker("k8s") is not None:
         return "k8s"
+    # The ArgoCD tests' cluster (package fixture of tests/argocd/conftest.py): one worker.
+    if item.get_closest_marker("argocd") is not None:
+        return "argocd"
     if fixtures & DATA_SERVICES:
         return "data-services"
     if fixtures & REFERENCE_APP:

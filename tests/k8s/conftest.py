@@ -109,7 +109,8 @@ def install_crds(admin: KubeClient, files: list[Path]) -> list[str]:
                 c["type"] == "Established" and c["status"] == "True"
                 for c in admin.get(
                     f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"
-                )["status"].get("conditions", [])
+                )["status"].get("conditions")
+                or []
             ),
             30,
             f"CRD {name} to be established",

@@ -74,7 +74,10 @@ def free_port() -> int:
 
 
 class Component(Executor):  # type: ignore[misc]
-    """A control-plane process, ready when ``ready()`` says so (bounded by ``timeout``)."""
+    """A control-plane process, ready when ``ready()`` says so (bounded by ``timeout``).
+
+    ``env`` is added to this process' environment; ``cwd`` is its working directory.
+    """
 
     def __init__(
         self,
@@ -83,6 +86,8 @@ class Component(Executor):  # type: ignore[misc]
         log: Path,
         ready: Callable[[], bool],
         timeout: float = 60,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
         self.name = name
         self.log = log
@@ -95,6 +100,8 @@ class Component(Executor):  # type: ignore[misc]
             stdin=None,
             stdout=self._log_file,
             stderr=self._log_file,
+            envvars=env,
+            cwd=str(cwd) if cwd else None,
         )
 
     def pre_start_check(self) -> bool:
