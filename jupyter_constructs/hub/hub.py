@@ -436,6 +436,7 @@ class JupyterHub(Construct):
         self.user_service_account = user_service_account(
             self, labels=self.labels("singleuser-server")
         )
+        self.start_timeout: int = start_timeout
         self._configure(start_timeout=start_timeout, admin_users=admin_users)
         if self.idle_culler is not None:
             self.add_hub_service(
@@ -530,6 +531,18 @@ class JupyterHub(Construct):
             placement=self.core_pod_placement(),
         )
         self.proxy_deployment = self.proxy.deployment
+        # Hub and proxy read their Secrets once, at start: a changed Secret (a rotation,
+        # the bootstrap Job re-creating it, an ExternalSecret refresh) must restart both
+        # together, or the pair's proxy token disagrees (docs/runbook.md, "Rotating the
+        # hub's secrets"). Stakater Reloader's annotation; without Reloader it does nothing
+        # and the runbook's procedure applies.
+        consumed = {
+            self.secret_name,
+            *(ref.name for ref in self.database.secret_env().values()),
+            *(ref.name for ref in self.auth_settings.secret_env.values()),
+        }
+        self.deployment.add_annotation(RELOAD_ANNOTATION, ",".join(sorted(consumed)))
+        self.proxy_deployment.add_annotation(RELOAD_ANNOTATION, self.secret_name)
         self.proxy_service = self.proxy.public_service
         self.proxy_api_service = self.proxy.api_service
         ingress_options = ingress or IngressOptions()
@@ -1293,9 +1306,18 @@ class JupyterHub(Construct):
     def rendered_config(self) -> str:
         """``hub_config.json`` with every profile and binding added so far."""
         # Rendered late, so add_profile/add_binding calls after construction count.
-        self.config.replace(
-            "KubeSpawner", "profile_list", [self.profile_entry(p) for p in self._profiles]
-        )
+        entries = [self.profile_entry(p) for p in self._profiles]
+        # JupyterHub reads start_timeout before KubeSpawner applies the chosen profile
+        # (jupyterhub/user.py: the spawn is awaited for spawner.start_timeout, and
+        # KubeSpawner loads the profile inside start()): the hub-wide value is the longest
+        # any profile needs, and every profile carries its own, which KubeSpawner applies
+        # to its own wait for the pod. A fast profile is not given a slow one's timeout.
+        longest = max([self.start_timeout, *(p.start_timeout or 0 for p in self._profiles)])
+        self.config.replace("KubeSpawner", "start_timeout", longest)
+        if longest > self.start_timeout:
+            for entry in entries:
+                entry["kubespawner_override"].setdefault("start_timeout", self.start_timeout)
+        self.config.replace("KubeSpawner", "profile_list", entries)
         self.config.set_profile_access({p.slug: p.access() for p in self._profiles if p.restricted})
         self.config.set_custom_code(list(self._python_files), bool(self._templates))
         # A server is stopped by a spawner whose profile may not be loaded (after a hub
@@ -1537,6 +1559,10 @@ class JupyterHub(Construct):
             **self._service_token_env,
         }
         return secret_env(fixed) + secret_env(dict(sorted(extra.items())))
+
+
+#: Stakater Reloader: restart the Deployment when one of these Secrets changes.
+RELOAD_ANNOTATION = "secret.reloader.stakater.com/reload"
 
 
 def extra_file_key(name: str, slug: str | None) -> str:

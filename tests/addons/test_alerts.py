@@ -116,7 +116,7 @@ def test_down_alerts_are_critical_the_rest_warnings() -> None:
 
 
 #: Runbook sections that are procedures, not alerts.
-PROCEDURES = {"backups-and-restore"}
+PROCEDURES = {"backups-and-restore", "rotating-the-hubs-secrets"}
 
 
 def test_runbook_has_no_section_without_an_alert() -> None:
