@@ -14,6 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # main.py (the reference platform) is importable by the tests.
 sys.path.insert(0, str(ROOT))
 
+# The API-server fixtures (control plane, test kubelet, ...), shared by tests/k8s/ and
+# tests/consumers/: one control plane and one kubelet per session.
+pytest_plugins = ["tests.support.kube.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def reference_manifests() -> list[dict]:

@@ -70,8 +70,14 @@ def test_a_build_with_the_same_pins_is_current(
 
 @pytest.mark.parametrize(
     "change",
-    [{"script_sha256": "0" * 64}, {"pins_sha256": "0" * 64}, {"go": "go1.98"}],
-    ids=["script-changed", "pins-changed", "other-go"],
+    [
+        {"procedure_sha256": "0" * 64},
+        {"pins_sha256": "0" * 64},
+        {"go": "go1.98"},
+        {"ldflags": ["-X main.version=other"]},
+        {"files": {"crds": "elsewhere"}},
+    ],
+    ids=["procedure-changed", "pins-changed", "other-go", "ldflags-changed", "files-changed"],
 )
 def test_a_changed_input_makes_the_binaries_stale(
     script: ModuleType, monkeypatch: pytest.MonkeyPatch, change: dict[str, str]

@@ -1,9 +1,14 @@
-"""Fixtures for the tests against a real kube-apiserver (marker ``k8s``).
+"""Fixtures for the tests against a real kube-apiserver (markers ``k8s`` and ``consumers``).
+
+A pytest plugin (``tests/conftest.py`` lists it in ``pytest_plugins``), so that every
+folder of tests that needs the API server (``tests/k8s/``, ``tests/consumers/``) shares
+one control plane and one test kubelet per session: two kubelets of one Node would both
+run its pods.
 
 One control plane per test session (etcd + kube-apiserver + the namespace controllers),
 started by the first test that needs it; the workload controllers, kube-scheduler and
-the test kubelet are started only by the tests that ask for them. Every failing test of
-this folder gets the tail of the components' logs in its report.
+the test kubelet are started only by the tests that ask for them. Every failing test
+marked ``k8s`` or ``consumers`` gets the tail of the components' logs in its report.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.support.kube import binaries
 from tests.support.kube.client import ApiError, KubeClient, wait_until
@@ -26,7 +32,7 @@ from tests.support.kube.kubelet import Image, TestKubelet, running_kubelet
 from tests.support.kube.programs import pod_programs
 from tests.support.kube.sync import SyncResult, load_manifests, retarget, sync
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DIST = ROOT / "dist"
 CRDS_DIR = Path(os.environ.get("JC_CRDS_DIR", ROOT.parent / "shared" / "crds"))
 
@@ -39,7 +45,7 @@ _STATE: dict[str, Any] = {}
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
-    if report.failed and "k8s" in item.keywords:
+    if report.failed and ("k8s" in item.keywords or "consumers" in item.keywords):
         plane: ControlPlane | None = _STATE.get("plane")
         if plane is not None:
             report.sections.append(("kube components (log tails)", plane.logs(25)))
@@ -117,10 +123,19 @@ def install_crds(admin: KubeClient, files: list[Path]) -> list[str]:
     return names
 
 
-def load_manifests_file(path: Path) -> list[dict[str, Any]]:
-    import yaml
+class _Yaml12Loader(yaml.SafeLoader):
+    """PyYAML's safe loader without YAML 1.1's ``=`` "value" tag, which it cannot build
+    (prometheus-operator's CRDs list ``=`` among the relabeling actions)."""
 
-    return [d for d in yaml.safe_load_all(path.read_text()) if d]
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:value"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_manifests_file(path: Path) -> list[dict[str, Any]]:
+    return [d for d in yaml.load_all(path.read_text(), Loader=_Yaml12Loader) if d]
 
 
 @pytest.fixture(scope="session")
@@ -155,15 +170,20 @@ def namespace(admin: KubeClient, request: pytest.FixtureRequest) -> Iterator[str
 
 
 def apply_product(
-    admin: KubeClient, namespace: str, objects: list[dict[str, Any]] | None = None
+    admin: KubeClient,
+    namespace: str,
+    objects: list[dict[str, Any]] | None = None,
+    *,
+    check: bool = True,
 ) -> SyncResult:
     """Sync ``objects`` (default: ``dist/prod``), rendered for namespace ``jupyter``, into
     ``namespace`` the way ArgoCD does; then wait, as ArgoCD's retries would, until the
     ResourceQuota controller has computed the quota's status (admission refuses pods
-    with "status unknown for quota" before that)."""
+    with "status unknown for quota" before that). ``check=False`` returns a sync with
+    errors instead of failing (the caller asserts on ``SyncResult.errors``)."""
     objects = load_manifests(DIST / "prod") if objects is None else objects
     result = sync(admin, retarget(objects, namespace))
-    assert not result.errors, result.report()
+    assert not (check and result.errors), result.report()
     quotas = f"/api/v1/namespaces/{namespace}/resourcequotas"
     wait_until(
         lambda: all(q.get("status", {}).get("hard") for q in admin.get(quotas)["items"]),
