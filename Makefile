@@ -54,18 +54,23 @@ format: setup
 bench: setup
 	$(PY) benchmarks/bench_synth.py
 
-# Real consumers (issue 19): kube-apiserver, etcd, kubectl, kube-controller-manager and
-# kube-scheduler, built from the Go module proxy by a pinned wrapper module per component
-# into ${XDG_CACHE_HOME:-~/.cache}/jupyter-constructs/real-consumers; rebuilt only when the
-# pins or the script change. Needs Go and ~6 GB free. `make real-consumers COMPONENTS=etcd`
-# builds one. The tests against them: `make test-k8s` (also part of `make test`).
+# Real consumers (issues 19, 22): kube-apiserver, etcd, kubectl, kube-controller-manager,
+# kube-scheduler, prometheus-operator (newest and oldest supported) and Prometheus (3 and
+# 2), built from the Go module proxy by a pinned wrapper module per component into
+# ${XDG_CACHE_HOME:-~/.cache}/jupyter-constructs/real-consumers; rebuilt only when a
+# component's pins or the build procedure change. Needs Go and disk space (docs/testing.md).
+# `make real-consumers COMPONENTS=etcd` builds one. The tests against them: `make test-k8s`
+# and `make test-consumers` (both also part of `make test`).
 COMPONENTS ?=
-.PHONY: real-consumers test-k8s e2e-cluster
+.PHONY: real-consumers test-k8s test-consumers e2e-cluster
 real-consumers:
 	$(PYTHON) scripts/build_real_consumers.py $(COMPONENTS)
 
 test-k8s: setup
 	$(PY) -m pytest -m k8s
+
+test-consumers: setup
+	$(PY) -m pytest -m consumers
 
 # On a real cluster with a container runtime (kind or k3d), outside `make test`: the images
 # start, the hub answers through the proxy. See docs/testing.md.

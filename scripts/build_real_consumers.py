@@ -64,6 +64,9 @@ PROMETHEUS_OPERATOR_VERSION = "v0.85.0"
 PROMETHEUS_OPERATOR_OLDEST_VERSION = "v0.71.2"
 #: Prometheus 3.16.0: its Go module is tagged ``v0.316.0`` (``v0.3MM.P`` for ``3.MM.P``).
 PROMETHEUS_MODULE_VERSION = "v0.316.0"
+#: Prometheus 2.48.1 (module ``v0.48.1``): the default of prometheus-operator v0.71, which
+#: refuses to configure Prometheus 3 ("unsupported Prometheus major version").
+PROMETHEUS_OLDEST_MODULE_VERSION = "v0.48.1"
 
 _K8S_MINOR = KUBERNETES_VERSION.split(".")[1]
 _K8S_VERSION_PACKAGES = ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version")
@@ -94,7 +97,7 @@ class Component:
         staging_replaces: For ``k8s.io/kubernetes``: replace every ``k8s.io/*`` module its
             go.mod lists at ``v0.0.0`` (its staging repositories) by ``v0.<minor>.<patch>``.
         copy_replaces: Copy the ``replace`` lines of the first required module's go.mod
-            (ArgoCD, prometheus-operator v0.71); replaces by a local path (the module's own
+            (ArgoCD, prometheus-operator v0.71, Prometheus 2); replaces by a local path (the module's own
             submodules) are skipped: the wrapper requires those at the same version.
         ldflags: Extra ``-ldflags`` (version stamps); ``-s -w`` are always added.
         disk_gb: Free space (GB) a cold build needs for module cache, build cache and binaries.
@@ -130,10 +133,10 @@ def _prometheus_ldflags(version: str) -> tuple[str, ...]:
 
 
 def _prometheus_release(module_version: str) -> str:
-    """``v0.316.0`` (the Go module's tag) -> ``v3.16.0`` (the release)."""
-    minor_patch = module_version.lstrip("v").split(".", 1)[1]
-    major_minor, patch = minor_patch.split(".")
-    return f"v{major_minor[0]}.{int(major_minor[1:])}.{patch}"
+    """The release of a Prometheus Go module tag: ``v0.316.0`` -> ``v3.16.0`` (3.x are
+    tagged ``v0.3MM.P``), ``v0.48.1`` -> ``v2.48.1`` (2.x are tagged ``v0.MM.P``)."""
+    minor, patch = (int(n) for n in module_version.lstrip("v").split(".")[1:3])
+    return f"v3.{minor - 300}.{patch}" if minor >= 300 else f"v2.{minor}.{patch}"
 
 
 def _operator_component(name: str, version: str, suffix: str = "") -> Component:
@@ -199,6 +202,17 @@ COMPONENTS: dict[str, Component] = {
                 "promtool": "github.com/prometheus/prometheus/cmd/promtool",
             },
             ldflags=_prometheus_ldflags(_prometheus_release(PROMETHEUS_MODULE_VERSION)),
+            disk_gb=4.0,
+        ),
+        Component(
+            name="prometheus-v2",
+            requires=(("github.com/prometheus/prometheus", PROMETHEUS_OLDEST_MODULE_VERSION),),
+            binaries={
+                "prometheus-v2": "github.com/prometheus/prometheus/cmd/prometheus",
+                "promtool-v2": "github.com/prometheus/prometheus/cmd/promtool",
+            },
+            copy_replaces=True,
+            ldflags=_prometheus_ldflags(_prometheus_release(PROMETHEUS_OLDEST_MODULE_VERSION)),
             disk_gb=4.0,
         ),
     )

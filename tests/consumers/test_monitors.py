@@ -81,7 +81,9 @@ def running_operator(admin: KubeClient, monitored_product: MonitoredProduct) -> 
 def generated(admin: KubeClient, running_operator: PodRoot) -> dict[str, Any]:
     """The configuration the operator generated for the kube-prometheus-stack-like
     Prometheus, once it has both of the product's scrape jobs."""
-    admin.apply(operator.stack_prometheus(STACK, version=version()), field_manager="test")
+    admin.apply(
+        operator.stack_prometheus(STACK, version=version(operator.NEWEST)), field_manager="test"
+    )
     return operator.wait_for_config(
         admin,
         STACK,
@@ -361,7 +363,9 @@ def test_a_prometheus_selecting_another_release_shows_no_jupyterhub_target_and_n
     ``absent()`` would catch a missing target)."""
     name = f"{OTHER_RELEASE}-kube-prometheus-prometheus"
     admin.apply(
-        operator.stack_prometheus(name, release_label=OTHER_RELEASE, version=version()),
+        operator.stack_prometheus(
+            name, release_label=OTHER_RELEASE, version=version(operator.NEWEST)
+        ),
         field_manager="test",
     )
     config = operator.wait_for_config(

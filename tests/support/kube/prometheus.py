@@ -41,19 +41,23 @@ IMAGE = "quay.io/prometheus/prometheus"
 CONFIG_FILE = "/etc/prometheus/config_out/prometheus.env.yaml"
 
 
-def version() -> str:
-    """The release built from the pinned module (``v3.16.0`` for module ``v0.316.0``)."""
+def version(release: OperatorRelease) -> str:
+    """The Prometheus release ``release`` runs, built from its pinned module
+    (``v3.16.0`` for module ``v0.316.0``, ``v2.48.1`` for ``v0.48.1``)."""
     script = binaries.build_script()
-    return str(script._prometheus_release(script.PROMETHEUS_MODULE_VERSION))
+    component = script.COMPONENTS[release.prometheus_component]
+    return str(script._prometheus_release(component.requires[0][1]))
 
 
-def image() -> ImageStandIn:
+def image(release: OperatorRelease) -> ImageStandIn:
     """``quay.io/prometheus/prometheus``: entrypoint ``/bin/prometheus``, user nobody,
     ``/prometheus`` as its data directory, listening on port 9090 of the pod."""
-    found = binaries.require("prometheus", "promtool")
+    script = binaries.build_script()
+    server, tool = script.COMPONENTS[release.prometheus_component].binaries
+    found = binaries.require(server, tool)
     return ImageStandIn(
         ("/bin/prometheus",),
-        {"/bin/prometheus": found["prometheus"], "/bin/promtool": found["promtool"]},
+        {"/bin/prometheus": found[server], "/bin/promtool": found[tool]},
         directories=("/prometheus",),
         listen_flags={"--web.listen-address": 9090},
     )
@@ -130,7 +134,7 @@ def running_prometheus(
         "spec": template["spec"],
     }
     workdir = Path(tempfile.mkdtemp(prefix="jc-prometheus-"))
-    root = PodRoot(admin, namespace, pod, workdir, {IMAGE: image(), **release.images()})
+    root = PodRoot(admin, namespace, pod, workdir, {IMAGE: image(release), **release.images()})
     try:
         for init in template["spec"].get("initContainers") or []:
             done = root.run(init["name"])

@@ -54,6 +54,8 @@ class OperatorRelease:
 
     component: str
     suffix: str = ""
+    #: The build of Prometheus this release runs (v0.71 refuses to configure Prometheus 3).
+    prometheus_component: str = "prometheus"
 
     @property
     def version(self) -> str:
@@ -94,7 +96,7 @@ class OperatorRelease:
 
 NEWEST = OperatorRelease("prometheus-operator")
 #: The oldest release users still run (its CRDs are the project's ``oldest/`` ones).
-OLDEST = OperatorRelease("prometheus-operator-oldest", "-oldest")
+OLDEST = OperatorRelease("prometheus-operator-oldest", "-oldest", "prometheus-v2")
 
 
 def _in_namespace(objects: list[Obj], namespace: str) -> list[Obj]:
