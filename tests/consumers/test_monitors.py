@@ -107,6 +107,21 @@ def _up_targets(prometheus: PrometheusPod, jobs: set[str]) -> list[dict[str, Any
     return targets if len(healthy) == len(jobs) == len(targets) else None
 
 
+def targets_page(prometheus: PrometheusPod) -> str:
+    """What Prometheus' Targets page says: active targets, and why others were dropped."""
+    lines = [
+        f"active: {t['scrapePool']} {t['scrapeUrl']} {t['health']} {t['lastError']}"
+        for t in prometheus.targets()
+    ]
+    for target in prometheus.targets("dropped"):
+        found = target["discoveredLabels"]
+        port = found.get("__meta_kubernetes_endpointslice_port_name") or found.get(
+            "__meta_kubernetes_pod_container_port_number", ""
+        )
+        lines.append(f"dropped: {found.get('job')} {found.get('__address__')} port {port!r}")
+    return "\n".join(lines) or "no targets"
+
+
 @pytest.fixture(scope="module")
 def scraped(prometheus: PrometheusPod) -> list[dict[str, Any]]:
     """Both targets scraped successfully at least once (their active targets)."""
@@ -114,7 +129,7 @@ def scraped(prometheus: PrometheusPod) -> list[dict[str, Any]]:
         lambda: _up_targets(prometheus, {HUB_JOB, PROXY_JOB}),
         SCRAPE_WAIT,
         "Prometheus to scrape the hub and the proxy",
-        on_timeout=lambda: json.dumps(prometheus.targets(), indent=1)[:4000] + prometheus.logs(),
+        on_timeout=lambda: f"Prometheus' targets:\n{targets_page(prometheus)}",
     )
 
 
