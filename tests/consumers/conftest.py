@@ -33,6 +33,7 @@ from tests.support.kube.fixtures import (
 from tests.support.kube.hub_pods import HubPods, running_hub_and_proxy
 from tests.support.kube.kubelet import TestKubelet
 from tests.support.kube.product import prepare_platform
+from tests.support.kube.prometheus import image as prometheus_image
 from tests.support.kube.prometheus_operator import NAMESPACE as MONITORING
 from tests.support.kube.prometheus_operator import OperatorRelease, install
 from tests.support.kube.sync import SyncResult, load_manifests
@@ -88,6 +89,9 @@ def monitored_product(
     bootstrap Secret created, the hub and proxy pods Ready. Everything, the
     ``monitoring`` namespace included, is deleted afterwards and the newest CRDs are
     restored. A test module says which release with an ``operator_release`` fixture."""
+    # Skip (locally) or fail (CI) before anything starts when a binary is not built.
+    operator_release.binaries()
+    prometheus_image(operator_release)
     objects = load_manifests(DIST / "prod")
     for leftover in (PRODUCT_NAMESPACE, MONITORING):
         if admin.exists(f"/api/v1/namespaces/{leftover}"):

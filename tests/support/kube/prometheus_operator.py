@@ -76,7 +76,11 @@ class OperatorRelease:
         return Path(binaries.build_script().share_dir(self.component)) / name
 
     def crd_files(self) -> list[Path]:
-        return sorted(self.share("crds").glob("*.yaml"))
+        """All of the release's CRDs (copied from its module when it was built)."""
+        self.binaries()  # skips or fails first when the release is not built
+        files = sorted(self.share("crds").glob("*.yaml"))
+        assert len(files) == 10, f"expected the operator's ten CRDs, found {files}"
+        return files
 
     def images(self) -> dict[str, ImageStandIn]:
         """The operator's and the config reloader's images, as this release ships them."""
