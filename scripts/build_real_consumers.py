@@ -12,7 +12,8 @@ Binaries land in the user's cache directory::
 
 next to a ``stamp.json`` holding what they were built from (the component's definition,
 the wrapper module's hash, the hash of the build procedure's code and the Go version). A
-component is rebuilt only when one of those changes. A lock file serialises concurrent builds (two test runs, two checkouts).
+component is rebuilt only when one of those changes. A lock file serialises concurrent
+builds (two test runs, two checkouts).
 
 Usage::
 
@@ -97,8 +98,9 @@ class Component:
         staging_replaces: For ``k8s.io/kubernetes``: replace every ``k8s.io/*`` module its
             go.mod lists at ``v0.0.0`` (its staging repositories) by ``v0.<minor>.<patch>``.
         copy_replaces: Copy the ``replace`` lines of the first required module's go.mod
-            (ArgoCD, prometheus-operator v0.71, Prometheus 2); replaces by a local path (the module's own
-            submodules) are skipped: the wrapper requires those at the same version.
+            (ArgoCD, prometheus-operator v0.71, Prometheus 2); replaces by a local path
+            (the module's own submodules) are skipped: the wrapper requires those at the
+            same version.
         ldflags: Extra ``-ldflags`` (version stamps); ``-s -w`` are always added.
         disk_gb: Free space (GB) a cold build needs for module cache, build cache and binaries.
         symlinks: Extra names -> binary they point to (multi-call binaries such as ArgoCD).
