@@ -717,7 +717,7 @@ class TestKubelet:
         return env
 
     def _path(self) -> list[str]:
-        dirs = {str(Path(p).parent) for p in self.programs.values()}
+        dirs = {str(Path(p).parent) for p in list(self.programs.values())}  # tests add programs
         return [*sorted(dirs), "/usr/local/bin", "/usr/bin", "/bin"]
 
     # ------------------------------------------------------------------ volumes
