@@ -9,7 +9,7 @@ CDK8S := npx --no-install cdk8s
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: synth test lint format bench imports setup clean checkov
+.PHONY: synth test lint format bench crds setup clean checkov nca
 
 # Runtime only: what synthesizing needs.
 $(VENV)/.runtime: pyproject.toml
@@ -29,23 +29,29 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.dev node_modules/.installed
 
-# The cdk8s CLI empties its output folder before running the app, so it writes into a
-# scratch folder; dist/ is replaced only when the whole synth succeeded.
-synth: $(VENV)/.runtime node_modules/.installed
-	rm -rf .dist-cdk8s
-	$(CDK8S) synth --no-check-upgrade --output .dist-cdk8s
-	rm -rf .dist-old && { [ ! -d dist ] || mv dist .dist-old; } && mv .dist-cdk8s dist && rm -rf .dist-old
+# The app itself, no cdk8s CLI around it (that would start Node.js once more): main.py
+# synthesizes into a temporary folder and swaps it into $(OUTDIR) only when the whole
+# synth succeeded. `npx cdk8s synth` works too (cdk8s.yaml), just slower.
+OUTDIR ?= dist
+synth: $(VENV)/.runtime
+	CDK8S_OUTDIR=$(OUTDIR) $(PY) main.py
 
+# Every level, on every core (pytest-xdist; docs/testing.md): `make test PYTEST_WORKERS=0`
+# runs in one process, `make test PYTEST_ARGS="-m unit"` one level.
 # pytest exits 5 when it collected no test: that is a failure here, never a silent pass.
-test: setup
-	$(PY) -m pytest; rc=$$?; \
+PYTEST_WORKERS ?= auto
+PYTEST_ARGS ?=
+test: setup nca
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no test" >&2; exit 1; fi; exit $$rc
 	$(MAKE) --no-print-directory checkov
 
+# import-linter: the layer contracts in pyproject.toml ([tool.importlinter]).
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 format: setup
 	$(PY) -m ruff format .
@@ -78,16 +84,24 @@ e2e-cluster:
 	scripts/e2e_cluster.sh
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(CODEGEN_VENV) $(NCA_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build *.egg-info
 
-# Regenerate imports/ (shipped as jupyter_constructs.crds) from local copies of the CRDs
-# pinned in cdk8s.yaml: `make imports CRDS=<dir>`. One `cdk8s import` per API group.
+# Regenerate jupyter_constructs/crds/ (typed custom resources) from local copies of the
+# CRDs pinned in cdk8s.yaml (imports:): `make crds CRDS=<dir>`. datamodel-code-generator
+# runs from its own virtualenv: it needs a typeguard that jsii cannot run with.
+CODEGEN_VERSION := 0.89.0
+CODEGEN_VENV := .codegen-venv
+$(CODEGEN_VENV)/.installed-$(CODEGEN_VERSION):
+	test -x $(CODEGEN_VENV)/bin/python || $(PYTHON) -m venv $(CODEGEN_VENV)
+	$(CODEGEN_VENV)/bin/python -m pip install -q datamodel-code-generator==$(CODEGEN_VERSION)
+	touch $@
+
 CRDS ?=
-imports: setup
+crds: setup $(CODEGEN_VENV)/.installed-$(CODEGEN_VERSION)
 	@if [ -z "$(CRDS)" ]; then \
-	  echo "usage: make imports CRDS=<dir with the CustomResourceDefinition YAML files>" >&2; \
+	  echo "usage: make crds CRDS=<dir with the CustomResourceDefinition YAML files>" >&2; \
 	  echo "       (upstream URLs: cdk8s.yaml, imports:)" >&2; exit 2; fi
-	PYTHON=$(PY) CDK8S="$(CDK8S)" scripts/import_crds.sh "$(CRDS)" imports
+	CODEGEN=$(CODEGEN_VENV)/bin/datamodel-codegen $(PY) scripts/gen_crds.py "$(CRDS)"
 
 # Notebook image (issue 5). Slow and needs the package index, so not part of `make test`:
 # proves that the pinned requirements.txt resolves as one set for the base image's Python
@@ -109,11 +123,11 @@ image-deps-check: $(VENV)/.runtime
 	  exit 1; \
 	fi
 
-# Regenerate docs/api-reference.md from the docstrings; tests/test_docs.py fails when the
-# committed file is out of date.
+# Regenerate docs/api-reference.md from the docstrings with griffe; tests/delivery/test_docs.py fails
+# when the committed file is out of date or a docstring disagrees with its signature.
 .PHONY: docs
-docs: $(VENV)/.runtime
-	$(PY) scripts/gen_api_reference.py
+docs: setup
+	$(PY) scripts/api_reference.py
 # checkov lives in its own virtualenv: installed beside our tools it downgrades `packaging`.
 # Zero failed checks on dist/; the few skipped ones are listed, with reasons, in .checkov.yaml.
 CHECKOV_VERSION := 3.3.30
@@ -125,3 +139,14 @@ $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
 
 checkov: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 	$(CHECKOV_VENV)/bin/checkov -d dist --config-file .checkov.yaml
+
+# network-config-analyzer (np-guard's `nca`), the independent judge of our NetworkPolicies
+# (tests/support/nca.py). Its own virtualenv: it pins PyYAML and networkx exactly.
+NCA_VERSION := 2.1.0
+NCA_VENV := .nca-venv
+$(NCA_VENV)/.installed-$(NCA_VERSION):
+	test -x $(NCA_VENV)/bin/python || $(PYTHON) -m venv $(NCA_VENV)
+	$(NCA_VENV)/bin/python -m pip install -q network-config-analyzer==$(NCA_VERSION)
+	touch $@
+
+nca: $(NCA_VENV)/.installed-$(NCA_VERSION)

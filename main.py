@@ -7,11 +7,24 @@
   or let an app-of-apps pick it up; it is not inside the folder it syncs).
 
 It also writes ``catalog/jupyterhub.json``, the portal's service card.
+
+The cluster it assumes: ingress-nginx in namespace ``ingress-nginx``, cert-manager, the
+Prometheus Operator in ``monitoring``, a CNI that enforces NetworkPolicy (Calico-like:
+``ipBlock`` rules match the API server) and **kube-dns/CoreDNS pods** (``k8s-app:
+kube-dns`` in ``kube-system``) as every pod's resolver, with no NodeLocal DNSCache. On
+another cluster change ``NETWORK`` (docs/security.md, "What each CNI and DNS setup
+needs"; examples/nodelocal_dns_cilium.py).
+
+``python main.py`` writes into ``$CDK8S_OUTDIR`` (default ``dist``).
+``python main.py --publish dist`` (what ``cdk8s synth`` runs, see cdk8s.yaml) writes into
+``dist`` and then copies the result into the cdk8s CLI's own output folder.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -21,11 +34,13 @@ import cdk8s
 
 from jupyter_constructs import (
     CloudflareTunnel,
+    ClusterDns,
     Gpu,
     IngressOptions,
     JupyterHub,
     KafkaSaslMechanism,
     KafkaSecurityProtocol,
+    NetworkOptions,
     ObservabilityBundle,
     OidcAuth,
     PlatformServiceBinding,
@@ -33,8 +48,8 @@ from jupyter_constructs import (
     SharedData,
     UserStorage,
 )
-from jupyter_constructs.portal import ServiceCatalogEntry, write_service_catalog
-from jupyter_constructs.synth import ARGOCD_FOLDER, Environment, synthesize
+from jupyter_constructs.delivery.portal import ServiceCatalogEntry, write_service_catalog
+from jupyter_constructs.delivery.synth import ARGOCD_FOLDER, Environment, synthesize
 
 ROOT = Path(__file__).resolve().parent
 NAMESPACE = "jupyter"
@@ -42,13 +57,18 @@ REPO_URL = "https://github.com/254carbon/jupyter-constructs.git"
 NOTEBOOK_IMAGE = "ghcr.io/254carbon/jupyter-notebook:1.0.0"
 GPU_NOTEBOOK_IMAGE = "quay.io/jupyter/pytorch-notebook:cuda12-2025-01-13"
 
+# The cluster's DNS and CNI as the NetworkPolicies must see them (module docstring). User
+# servers reach the internet (pip install, datasets), as NetworkOptions does by default;
+# private ranges and cloud metadata stay blocked.
+NETWORK = NetworkOptions(dns=ClusterDns.kube_dns())
+
 ENVIRONMENTS = (
     Environment("prod", cluster="in-cluster", values={"domain": "jupyter.254carbon.com"}),
 )
 
 
 def build_platform(chart: cdk8s.Chart, *, domain: str) -> JupyterHub:
-    """The hub of one environment, with the product brief's sizes."""
+    """The hub of one environment, with the product brief's sizes, and its add-ons."""
     hub = JupyterHub(
         chart,
         "hub",
@@ -68,6 +88,7 @@ def build_platform(chart: cdk8s.Chart, *, domain: str) -> JupyterHub:
         notebook_image=NOTEBOOK_IMAGE,
         user_storage=UserStorage(size="10Gi"),
         shared_data=SharedData(size="50Gi"),
+        network=NETWORK,
     )
     hub.add_profile(
         "small",
@@ -108,13 +129,23 @@ def build_platform(chart: cdk8s.Chart, *, domain: str) -> JupyterHub:
         memory_request="32Gi",
         memory_limit="48Gi",
         gpu=Gpu(count=1),
+        # PyTorch's DataLoader workers share batches through /dev/shm (64MiB by default).
+        shm_size="8Gi",
         start_timeout=900,
         shared_data_read_only=True,
-        # Deep learning pulls pretrained weights and packages from the internet; private
-        # ranges and cloud metadata stay unreachable (see docs/security.md).
-        internet_access=True,
     )
     bind_platform_services(chart, hub)
+    CloudflareTunnel(
+        chart,
+        "tunnel",
+        hub=hub,
+        tunnel_token=SecretRef("cloudflared-tunnel", "token"),
+        # Both ways in are intended: sign-in is the hub's own OIDC flow (Cloudflare Access
+        # for SaaS), which a request through the Ingress cannot skip.
+        exclusive=False,
+    )
+    # Alert thresholds follow the hub: the capacity alert uses what the quota admits.
+    ObservabilityBundle(chart, "observability", hub=hub)
     return hub
 
 
@@ -196,16 +227,6 @@ def build(app: cdk8s.App) -> None:
         chart = env.chart(app, namespace=NAMESPACE, disable_resource_name_hashes=True)
         hub = build_platform(chart, domain=env.values["domain"])
         print(hub.format_capacity())
-        CloudflareTunnel(
-            chart, "tunnel", hub=hub, tunnel_token=SecretRef("cloudflared-tunnel", "token")
-        )
-        default_profile = next(p.slug for p in hub.profiles if p.default)
-        ObservabilityBundle(
-            chart,
-            "observability",
-            hub=hub,
-            server_capacity=hub.capacity_summary()[default_profile][0],
-        )
         env.add_application(
             argocd,
             repo_url=REPO_URL,
@@ -214,8 +235,16 @@ def build(app: cdk8s.App) -> None:
         )
 
 
-def main() -> int:
-    outdir = Path(os.environ.get("CDK8S_OUTDIR") or ROOT / "dist")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Synthesize the reference platform.")
+    parser.add_argument(
+        "--publish",
+        metavar="DIR",
+        help="write into DIR, then copy the result into $CDK8S_OUTDIR (for `cdk8s synth`)",
+    )
+    args = parser.parse_args(argv)
+    cli_outdir = os.environ.get("CDK8S_OUTDIR")
+    outdir = Path(args.publish or cli_outdir or ROOT / "dist")
     try:
         synthesize(build, outdir=outdir)
     except Exception as exc:  # one readable line; dist/ is left as it was
@@ -226,6 +255,8 @@ def main() -> int:
     # Beside dist/, never inside it: ArgoCD would try to apply it.
     catalog = outdir.resolve().parent / "catalog" / "jupyterhub.json"
     write_service_catalog([catalog_entry(d) for d in domains], catalog, dist=outdir)
+    if args.publish and cli_outdir:
+        shutil.copytree(outdir, cli_outdir, dirs_exist_ok=True)
     return 0
 
 

@@ -1,8 +1,19 @@
 """jupyter-constructs: a production JupyterHub on Kubernetes as cdk8s constructs.
 
-This module only re-exports; each concept lives in its own module. The re-exports are
-resolved on first use (PEP 562), so importing a pure-Python module of the package, such
-as ``jupyter_constructs.binding_contract``, does not load cdk8s and node.
+The package is laid out in four layers, each using only those below it (checked by
+import-linter, ``make lint``):
+
+1. ``core``: values and rules (errors, quantities, ``SecretRef``, security contexts, the
+   one object builder ``KubeObject`` and the one NetworkPolicy builder);
+2. ``hub``: ``JupyterHub`` and its parts, profiles and user storage (and the typed
+   custom resources in ``crds``, generated from the CRD files);
+3. ``addons``: sign-in, platform bindings, observability, tunnel, external secrets,
+   each attached to a hub through ``bind(hub)``;
+4. ``delivery``: ``synthesize``, sync waves, ArgoCD, the portal card.
+
+This module only re-exports the public names. They are resolved on first use (PEP 562),
+so importing a pure-Python module of the package, such as
+``jupyter_constructs.addons.bindings.contract``, does not load cdk8s and Node.js.
 """
 
 from __future__ import annotations
@@ -11,62 +22,86 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .argocd import ArgoCdApplication
-    from .auth import AuthSettings, HubAuth, OidcAuth
-    from .bindings import (
+    from .addons.bindings.services import (
         KafkaSaslMechanism,
         KafkaSecurityProtocol,
         PlatformServiceBinding,
         PostgresSslMode,
     )
-    from .cloudflare import CloudflareAccessAuth, CloudflareTunnel
-    from .culler import IdleCuller
-    from .database import HubDatabase
-    from .errors import ConfigurationError
-    from .external_secrets import ExternalSecretSource
-    from .hub import JupyterHub
-    from .ingress import IngressOptions
-    from .network import HubNetworkPolicies, NetworkOptions
-    from .observability import ObservabilityBundle
-    from .profiles import Gpu, NotebookProfile, Toleration
-    from .quantities import Resources
-    from .quota import ContainerLimits, NamespaceQuota
-    from .secrets import SecretRef
-    from .storage import SharedData, UserStorage
-    from .synth import Environment, synthesize
+    from .addons.external_secrets import ExternalSecretSource
+    from .addons.observability.bundle import ObservabilityBundle
+    from .addons.signin.cloudflare_access import CloudflareAccessAuth
+    from .addons.signin.oidc import OidcAuth
+    from .addons.tunnel import CloudflareTunnel
+    from .core.errors import ConfigurationError, ConfigurationWarning
+    from .core.objects import KubeObject
+    from .core.quantities import Resources
+    from .core.secrets import SecretRef
+    from .delivery.argocd import ArgoCdApplication
+    from .delivery.synth import Environment, synthesize
+    from .hub.auth import AuthSettings, HubAuth
+    from .hub.containers import Mount, UserContainer
+    from .hub.culler import IdleCuller
+    from .hub.database import HubDatabase
+    from .hub.hub import HubAddon, JupyterHub
+    from .hub.ingress import IngressController, IngressOptions
+    from .hub.network import ClusterDns, Cni, HubNetworkPolicies, NetworkOptions
+    from .hub.prepuller import ImagePullerOptions
+    from .hub.profiles import Gpu, NotebookProfile, Toleration
+    from .hub.quota import ContainerLimits, NamespaceQuota
+    from .hub.singleuser import SingleUser
+    from .hub.storage import HomeStorage, SharedData, SlugScheme, UserStorage
+    from .hub.volumes import ExtraFile, FileItem, NfsExport, UserVolume, VolumeSource
 
 # Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {
-    "ArgoCdApplication": "argocd",
-    "AuthSettings": "auth",
-    "CloudflareAccessAuth": "cloudflare",
-    "CloudflareTunnel": "cloudflare",
-    "ConfigurationError": "errors",
-    "ContainerLimits": "quota",
-    "Environment": "synth",
-    "ExternalSecretSource": "external_secrets",
-    "Gpu": "profiles",
-    "HubAuth": "auth",
-    "HubDatabase": "database",
-    "HubNetworkPolicies": "network",
-    "IdleCuller": "culler",
-    "IngressOptions": "ingress",
-    "JupyterHub": "hub",
-    "KafkaSaslMechanism": "bindings",
-    "KafkaSecurityProtocol": "bindings",
-    "NamespaceQuota": "quota",
-    "NetworkOptions": "network",
-    "NotebookProfile": "profiles",
-    "ObservabilityBundle": "observability",
-    "OidcAuth": "auth",
-    "PlatformServiceBinding": "bindings",
-    "PostgresSslMode": "bindings",
-    "Resources": "quantities",
-    "SecretRef": "secrets",
-    "SharedData": "storage",
-    "Toleration": "profiles",
-    "UserStorage": "storage",
-    "synthesize": "synth",
+    "ArgoCdApplication": "delivery.argocd",
+    "AuthSettings": "hub.auth",
+    "CloudflareAccessAuth": "addons.signin.cloudflare_access",
+    "CloudflareTunnel": "addons.tunnel",
+    "ClusterDns": "hub.network",
+    "Cni": "hub.network",
+    "ConfigurationError": "core.errors",
+    "ConfigurationWarning": "core.errors",
+    "ContainerLimits": "hub.quota",
+    "Environment": "delivery.synth",
+    "ExternalSecretSource": "addons.external_secrets",
+    "ExtraFile": "hub.volumes",
+    "FileItem": "hub.volumes",
+    "Gpu": "hub.profiles",
+    "HomeStorage": "hub.storage",
+    "HubAddon": "hub.hub",
+    "HubAuth": "hub.auth",
+    "HubDatabase": "hub.database",
+    "HubNetworkPolicies": "hub.network",
+    "IdleCuller": "hub.culler",
+    "ImagePullerOptions": "hub.prepuller",
+    "IngressController": "hub.ingress",
+    "IngressOptions": "hub.ingress",
+    "JupyterHub": "hub.hub",
+    "KafkaSaslMechanism": "addons.bindings.services",
+    "KafkaSecurityProtocol": "addons.bindings.services",
+    "KubeObject": "core.objects",
+    "Mount": "hub.containers",
+    "NamespaceQuota": "hub.quota",
+    "NetworkOptions": "hub.network",
+    "NfsExport": "hub.volumes",
+    "NotebookProfile": "hub.profiles",
+    "ObservabilityBundle": "addons.observability.bundle",
+    "OidcAuth": "addons.signin.oidc",
+    "PlatformServiceBinding": "addons.bindings.services",
+    "PostgresSslMode": "addons.bindings.services",
+    "Resources": "core.quantities",
+    "SecretRef": "core.secrets",
+    "SharedData": "hub.storage",
+    "SingleUser": "hub.singleuser",
+    "SlugScheme": "hub.storage",
+    "Toleration": "hub.profiles",
+    "UserContainer": "hub.containers",
+    "UserStorage": "hub.storage",
+    "UserVolume": "hub.volumes",
+    "VolumeSource": "hub.volumes",
+    "synthesize": "delivery.synth",
 }
 
 
@@ -88,21 +123,33 @@ __all__ = [
     "AuthSettings",
     "CloudflareAccessAuth",
     "CloudflareTunnel",
+    "ClusterDns",
+    "Cni",
     "ConfigurationError",
+    "ConfigurationWarning",
     "ContainerLimits",
     "Environment",
     "ExternalSecretSource",
+    "ExtraFile",
+    "FileItem",
     "Gpu",
+    "HomeStorage",
+    "HubAddon",
     "HubAuth",
     "HubDatabase",
     "HubNetworkPolicies",
     "IdleCuller",
+    "ImagePullerOptions",
+    "IngressController",
     "IngressOptions",
     "JupyterHub",
     "KafkaSaslMechanism",
     "KafkaSecurityProtocol",
+    "KubeObject",
+    "Mount",
     "NamespaceQuota",
     "NetworkOptions",
+    "NfsExport",
     "NotebookProfile",
     "ObservabilityBundle",
     "OidcAuth",
@@ -111,7 +158,12 @@ __all__ = [
     "Resources",
     "SecretRef",
     "SharedData",
+    "SingleUser",
+    "SlugScheme",
     "Toleration",
+    "UserContainer",
     "UserStorage",
+    "UserVolume",
+    "VolumeSource",
     "synthesize",
 ]

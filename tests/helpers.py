@@ -12,7 +12,7 @@ import cdk8s
 import yaml
 
 from jupyter_constructs import JupyterHub, OidcAuth, SecretRef
-from jupyter_constructs.gitops import apply_sync_waves
+from jupyter_constructs.delivery.gitops import apply_sync_waves
 
 NAMESPACE = "jupyter"
 DOMAIN = "jupyter.example.com"

@@ -18,6 +18,8 @@ from kubespawner import KubeSpawner
 from oauthenticator.generic import GenericOAuthenticator
 from traitlets.config import Config, PyFileConfigLoader
 
+from tests.support.hub import FAKE_SECRET_ENV
+
 # Every class our config may configure. A section not listed here is a test failure.
 CONFIGURABLE_CLASSES: dict[str, type] = {
     "JupyterHub": JupyterHubApp,
@@ -26,15 +28,6 @@ CONFIGURABLE_CLASSES: dict[str, type] = {
     "Authenticator": Authenticator,
     "GenericOAuthenticator": GenericOAuthenticator,
     "ConfigurableHTTPProxy": ConfigurableHTTPProxy,
-}
-
-# What the hub container's environment carries from Secrets.
-FAKE_SECRET_ENV = {
-    "JPY_COOKIE_SECRET": "ab" * 32,
-    "JUPYTERHUB_CRYPT_KEY": "cd" * 32,
-    "CONFIGPROXY_AUTH_TOKEN": "ef" * 32,
-    "OAUTH_CLIENT_SECRET": "test-client-secret",
-    "PGPASSWORD": "test-db-password",
 }
 
 

@@ -40,9 +40,9 @@ from typing import Any
 import pytest
 import requests
 
-from jupyter_constructs.dashboard import dashboard_queries
+from jupyter_constructs.addons.observability.dashboard import dashboard_queries
 from tests.consumers.conftest import MonitoredProduct
-from tests.processes_observability import metric_names
+from tests.support.prometheus import metric_names
 from tests.support.kube import prometheus_operator as operator
 from tests.support.kube.client import KubeClient, wait_until
 from tests.support.kube.kubelet import TestKubelet

@@ -11,7 +11,7 @@ the user reaches it through the proxy. Stop and the idle culler delete the pod (
 kubelet finishes the graceful delete). One user more than the ResourceQuota admits is
 refused, and the API server's "exceeded quota" reaches the user's progress stream.
 
-Test-only overrides (``tests/processes.py`` and ``EXTRA`` below) only move addresses to
+Test-only overrides (``tests/support/hub.py`` and ``EXTRA`` below) only move addresses to
 loopback, set the namespace, add an admin service token for the test, and shorten the
 culler's timeout where the culler is tested.
 """
@@ -33,13 +33,15 @@ import pytest
 import requests
 
 from jupyter_constructs import NamespaceQuota
+from jupyter_constructs.hub.deployment import HUB_PORT
 from tests.helpers import make_hub, synth
-from tests.processes import hub_with_proxy
+from tests.support.hub import hub_process
 from tests.support.kube.client import KubeClient
 from tests.support.kube.fixtures import DIST, apply_product, delete_namespace
 from tests.support.kube.kubelet import TestKubelet, container_env
 from tests.support.kube.product import find, hub_settings, pod_templates, prepare_platform
 from tests.support.kube.sync import load_manifests
+from tests.support.process import fixed_port
 
 pytestmark = [pytest.mark.k8s, pytest.mark.integration]
 
@@ -133,8 +135,10 @@ def running_hub(
     objects: list[dict[str, Any]],
     directory: Path,
     extra: str = "",
+    hub_port: int | None = None,
 ) -> Iterator[Hub]:
-    """The real hub (generated config, Deployment env, hub ServiceAccount) and proxy."""
+    """The real hub (generated config, Deployment env, hub ServiceAccount) and proxy,
+    on ``hub_port`` (default: a free port)."""
     directory.mkdir(parents=True, exist_ok=True)
     config_map = admin.get(f"/api/v1/namespaces/{namespace}/configmaps/hub-config")
     for name, text in config_map["data"].items():
@@ -148,8 +152,10 @@ def running_hub(
     env.update(KUBECONFIG=str(kubeconfig), PATH=f"{bin_dir}:{os.environ['PATH']}")
     overrides = EXTRA.format(namespace=namespace, token=ADMIN_TOKEN) + extra
     db_url = f"sqlite:///{directory / 'jupyterhub.sqlite'}"
-    with hub_with_proxy(directory, db_url=db_url, env=env, extra_overrides=overrides) as hub:
-        yield Hub(hub.public_url, hub.hub_url, hub.log, namespace, env)
+    with hub_process(
+        directory, settings=overrides, env=env, db_url=db_url, hub_port=hub_port
+    ) as hub:
+        yield Hub(hub.public_url, hub.hub_url, hub.log_path, namespace, env)
 
 
 def user_pods(admin: KubeClient, namespace: str, user: str) -> list[dict[str, Any]]:
@@ -268,9 +274,14 @@ def test_the_idle_culler_deletes_an_idle_server(
     platform: tuple[str, dict[str, dict[str, str]]],
     tmp_path: Path,
 ) -> None:
+    """The culler runs with its rendered ``--url=http://localhost:8081/hub/api`` (the hub
+    pod's loopback): the hub listens on 8081 here too, as in its pod."""
     namespace, _ = platform
     culler = SHORT_CULLER.format(timeout=5, every=2)
-    with running_hub(admin, namespace, PROD, tmp_path / "hub", extra=culler) as hub:
+    with (
+        fixed_port(HUB_PORT) as port,
+        running_hub(admin, namespace, PROD, tmp_path / "hub", extra=culler, hub_port=port) as hub,
+    ):
         hub.api("POST", "/users/bob")
         hub.api("POST", "/users/bob/server")
         wait(lambda: (hub.server("bob") or {}).get("ready"), 150, "bob's server", hub, kubelet)

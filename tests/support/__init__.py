@@ -1,0 +1,14 @@
+"""Test support: every real program the tests start, and the fixtures that start them.
+
+- ``process``: the one process helper (mirakuru): start, bounded wait, logs on failure,
+  teardown of the whole process group; ``free_port``, ``run_tool``.
+- One module per real consumer, each with its pinned ``VERSION``: ``postgres``
+  (PostgreSQL 15), ``s3`` (moto), ``mlflow``, ``ray``, ``prometheus`` (and promtool),
+  ``proxy`` (configurable-http-proxy), ``hub`` (a JupyterHub process), ``singleuser``
+  (jupyter-server user servers), ``jwks`` (a key set on pytest-httpserver).
+- ``fixtures``: the shared fixtures, once per session (loaded by ``tests/conftest.py``).
+- ``snapshots``: the snapshot extension (no package source in ``.ambr`` files).
+- ``http``, ``paths``: a small HTTP client and bounded wait; the repository's folders.
+
+See docs/testing.md.
+"""

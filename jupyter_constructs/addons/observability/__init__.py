@@ -1,0 +1,1 @@
+"""Observability: ``bundle`` (the add-on), ``alerts`` and ``dashboard`` (pure Python data)."""

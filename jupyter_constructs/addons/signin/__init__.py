@@ -1,0 +1,1 @@
+"""Sign-in options for ``JupyterHub(auth=...)``: each implements ``hub.auth.HubAuth``."""

@@ -1,0 +1,297 @@
+"""Synthesize into ``dist/`` all or nothing, one folder per environment.
+
+Layout (``cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE``)::
+
+    dist/
+      argocd/                      the Applications, one per environment (chart "argocd")
+        Application.jupyterhub-prod.k8s.yaml
+        Application.jupyterhub-staging.k8s.yaml
+      prod/                        what Application jupyterhub-prod deploys (path: dist/prod)
+        Namespace.jupyter.k8s.yaml
+        Deployment.jupyter-hub-deployment-c8...k8s.yaml
+        ...
+      staging/                     the same for staging (path: dist/staging)
+
+- One top-level chart per environment, whose id is the environment name
+  (``Environment.chart``), gives one folder per environment. One file per resource keeps
+  git diffs and reviews to the objects that changed, and a file name
+  (``<Kind>.<name>.k8s.yaml``) says what it holds. ArgoCD reads each folder with
+  ``directory.recurse: true``; the order of files does not matter to it (sync waves do).
+- The Applications live in ``dist/argocd/``, which no Application here deploys: an
+  Application inside the folder it syncs would manage itself. Apply ``dist/argocd/``
+  once by hand (``kubectl apply -n argocd -f dist/argocd/``) or point a parent
+  app-of-apps Application at it.
+- ``FILE_PER_RESOURCE`` would put every environment into one flat folder, and
+  ``FILE_PER_CHART`` one file per environment (every change rewrites one big file).
+- cdk8s names the folders ``0000-prod``, ``0001-...`` instead of ``prod`` as soon as a
+  chart is nested in another chart or a construct depends on one in another chart. The
+  numbers shift when a chart is added, which would silently break every Application
+  path, so ``synthesize`` refuses that output.
+
+Atomicity: ``synthesize`` writes into a temporary folder beside ``dist/``
+(``.dist-new-*``) and only when building and synthesizing both succeeded it renames
+``dist/`` away (``.dist-old-*``), renames the new folder to ``dist/`` and deletes the old
+one. Any exception leaves ``dist/`` exactly as it was and removes the temporary folder.
+If the process is killed between the two renames, ``dist/`` is missing and the previous
+output is in ``.dist-old-*``; rename it back (both names are git-ignored).
+
+Note: the cdk8s CLI (``cdk8s synth``) deletes its output folder *before* it runs the app,
+so run ``python main.py`` directly to keep the guarantee above.
+
+Example ``main.py``::
+
+    ENVIRONMENTS = (
+        Environment("staging", cluster="staging",
+                    destination_server="https://staging.example.com:6443",
+                    values={"domain": "jupyter.staging.example.com"}),
+        Environment("prod", cluster="in-cluster", values={"domain": "jupyter.example.com"}),
+    )
+
+    def build(app: cdk8s.App) -> None:
+        argocd = cdk8s.Chart(app, ARGOCD_FOLDER)
+        for env in ENVIRONMENTS:
+            chart = env.chart(app, namespace="jupyter")
+            ...  # JupyterHub(chart, "hub", domain=env.values["domain"], ...)
+            env.add_application(argocd, repo_url=REPO_URL, destination_namespace="jupyter")
+
+    if __name__ == "__main__":
+        main(build)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NoReturn
+
+import cdk8s
+from constructs import Construct
+
+from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.rules import DNS_LABEL
+from jupyter_constructs.delivery.argocd import ArgoCdApplication
+from jupyter_constructs.delivery.gitops import apply_sync_waves
+
+ARGOCD_FOLDER = "argocd"
+"""Chart id, hence output folder, of the Applications (``dist/argocd/``)."""
+
+OUTPUT_TYPE = cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE
+"""How ``synthesize`` lays out files: one folder per chart, one file per resource."""
+
+TRACEBACK_ENV = "JUPYTER_CONSTRUCTS_TRACEBACK"
+"""Set to ``1`` to make ``main`` print the full traceback of a failed synth."""
+
+_SERVER = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/-]*)?$")
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One deployment target: a folder of ``dist/`` and the Application that syncs it.
+
+    Attributes:
+        name: A DNS label: the chart id, the folder ``dist/<name>/`` and the suffix of the
+            Application name.
+        cluster: The cluster's name as registered in ArgoCD (a DNS label; documentation
+            and labels only, ArgoCD targets ``destination_server``).
+        destination_server: API server URL. Default: ``https://kubernetes.default.svc``,
+            the cluster ArgoCD itself runs in.
+        values: Per-environment settings read by your build function (domain, sizes,
+            ...). Default: none. Stored read-only.
+
+    Raises:
+        ConfigurationError: A field is invalid.
+    """
+
+    name: str
+    cluster: str
+    destination_server: str = "https://kubernetes.default.svc"
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for what, value in (("environment name", self.name), ("cluster name", self.cluster)):
+            if not isinstance(value, str) or not DNS_LABEL.match(value):
+                raise invalid(
+                    "Environment",
+                    what,
+                    value,
+                    allowed="a DNS-1123 label: 1-63 lowercase letters, digits and '-', "
+                    "starting and ending with a letter or digit",
+                    fix="use a short name like 'prod' or 'staging'",
+                )
+        if self.name == ARGOCD_FOLDER:
+            raise invalid(
+                "Environment",
+                "environment name",
+                self.name,
+                allowed=f"any DNS label except {ARGOCD_FOLDER!r}, the Applications' own folder",
+                fix="rename the environment, e.g. 'ops'",
+            )
+        if not isinstance(self.destination_server, str) or not _SERVER.match(
+            self.destination_server
+        ):
+            raise invalid(
+                "Environment",
+                "destination_server",
+                self.destination_server,
+                allowed="the https:// API server URL of a cluster registered in ArgoCD",
+                fix="copy the server URL from 'argocd cluster list'",
+            )
+        object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
+
+    def path(self, dist: str = "dist") -> str:
+        """Repository-relative folder of this environment, e.g. ``dist/prod``."""
+        return f"{dist.rstrip('/')}/{self.name}"
+
+    def chart(self, app: cdk8s.App, **options: Any) -> cdk8s.Chart:
+        """The top-level chart of this environment (id = ``name``, folder ``dist/<name>/``).
+
+        Args:
+            app: The app.
+            **options: Options of ``cdk8s.Chart`` (``namespace=``, ``labels=``...).
+        """
+        return cdk8s.Chart(app, self.name, **options)
+
+    def add_application(
+        self,
+        scope: Construct,
+        *,
+        repo_url: str,
+        destination_namespace: str,
+        app_name: str = "jupyterhub",
+        dist: str = "dist",
+        **options: Any,
+    ) -> ArgoCdApplication:
+        """Create the Application ``<app_name>-<name>`` that syncs ``dist/<name>``.
+
+        Args:
+            scope: A construct of the ``ARGOCD_FOLDER`` chart.
+            repo_url: The repository holding ``dist/``.
+            destination_namespace: The namespace the Application deploys into.
+            app_name: Prefix of the Application's name. Default: ``"jupyterhub"``.
+            dist: The repository folder of the output. Default: ``"dist"``.
+            **options: Other options of ``ArgoCdApplication`` (``target_revision``,
+                ``project``...).
+
+        Returns:
+            The Application.
+        """
+        return ArgoCdApplication(
+            scope,
+            self.name,
+            name=f"{app_name}-{self.name}",
+            repo_url=repo_url,
+            path=self.path(dist),
+            destination_namespace=destination_namespace,
+            destination_server=self.destination_server,
+            **options,
+        )
+
+
+def _check_folders(app: cdk8s.App, outdir: Path) -> None:
+    expected = {cdk8s.Names.to_dns_label(chart) for chart in app.charts}
+    written = {p.name for p in outdir.iterdir() if p.is_dir()}
+    if written != expected:
+        raise invalid(
+            "synthesize",
+            "chart folders",
+            sorted(written),
+            allowed=f"one folder per top-level chart, named after it: {sorted(expected)}",
+            fix="do not nest charts and do not add dependencies between constructs of "
+            "different charts (cdk8s then numbers the folders, e.g. '0000-prod', and the "
+            "numbers move whenever a chart is added)",
+        )
+
+
+def _swap_into_place(new: Path, outdir: Path) -> None:
+    if not (outdir.exists() or outdir.is_symlink()):
+        new.rename(outdir)
+        return
+    if not outdir.is_dir() or outdir.is_symlink():
+        raise invalid(
+            "synthesize",
+            "outdir",
+            str(outdir),
+            allowed="a directory (or nothing) at that path",
+            fix="move the file away or choose another outdir",
+        )
+    old = outdir.with_name(f".{outdir.name}-old-{uuid.uuid4().hex[:12]}")
+    outdir.rename(old)
+    try:
+        new.rename(outdir)
+    except BaseException:
+        old.rename(outdir)
+        raise
+    shutil.rmtree(old)
+
+
+def synthesize(build: Callable[[cdk8s.App], None], *, outdir: str | Path = "dist") -> Path:
+    """Run ``build(app)`` and ``app.synth()``, then replace ``outdir`` in one step.
+
+    On any exception, raised by ``build``, by construct validation or by the synth
+    itself, ``outdir`` is left untouched, the temporary folder is removed and the
+    exception propagates. See the module docstring for the layout.
+
+    Args:
+        build: Adds charts to the ``cdk8s.App`` it receives (one top-level chart per
+            output folder).
+        outdir: The folder to replace. Default: ``"dist"``.
+
+    Returns:
+        ``outdir``.
+
+    Raises:
+        ConfigurationError: The output would not have one folder per top-level chart, or
+            ``outdir`` is a file; any error of ``build`` or of the validations.
+    """
+    target = Path(outdir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(prefix=f".{target.name}-new-", dir=target.parent))
+    try:
+        app = cdk8s.App(outdir=str(new), yaml_output_type=OUTPUT_TYPE)
+        build(app)
+        apply_sync_waves(app)
+        app.synth()
+        _check_folders(app, new)
+        # mkdtemp creates 0700; the output is meant to be read (and committed) by others.
+        new.chmod(0o755)
+        _swap_into_place(new, target)
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    return target
+
+
+def main(build: Callable[[cdk8s.App], None], *, outdir: str | Path | None = None) -> NoReturn:
+    """Entry point for ``main.py``: synthesize, or print one line to stderr and exit 1.
+
+    Set ``JUPYTER_CONSTRUCTS_TRACEBACK=1`` to also print the traceback.
+
+    Args:
+        build: Adds charts to the app (see ``synthesize``).
+        outdir: Default: ``$CDK8S_OUTDIR`` (set by the cdk8s CLI) or ``dist``.
+
+    Raises:
+        SystemExit: Always: 0 after a synth, 1 after an error.
+    """
+    target = Path(outdir or os.environ.get("CDK8S_OUTDIR") or "dist")
+    try:
+        synthesize(build, outdir=target)
+    except Exception as exc:
+        if os.environ.get(TRACEBACK_ENV) == "1":
+            traceback.print_exc()
+        message = " ".join(str(exc).split())
+        print(
+            f"synth failed, {target}/ left unchanged: {type(exc).__name__}: {message}",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
+    raise SystemExit(0)

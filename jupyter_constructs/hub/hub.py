@@ -1,0 +1,1114 @@
+"""``JupyterHub``: the hub, its parts, and the one way add-ons attach to it.
+
+The hub composes its parts (proxy, ingress, RBAC, secret bootstrap, database, image
+pre-puller, quota, NetworkPolicies, generated config) and keeps everything attached to
+it, so the checks that need the whole picture live here:
+
+- **Profiles**: ``hub.add_profile(...)`` creates one; ``hub.attach_profile(p)`` takes
+  one built elsewhere.
+- **Platform service bindings**: ``hub.add_binding(b)`` (every profile) or
+  ``profile.add_binding(b)`` (one profile).
+- **Any other add-on** (observability, tunnel, external secrets, yours):
+  ``hub.attach_addon(addon)`` calls ``addon.bind(hub)`` once (``HubAddon``). Add-on
+  constructs that take ``hub=`` do this in their constructor.
+
+In ``bind`` an add-on registers what it needs through the hub's public methods:
+``add_hub_service`` (a JupyterHub service and its role), ``allow_traffic`` (a
+NetworkPolicy, rendered only when the hub renders NetworkPolicies),
+``add_entry_point`` (another way users reach the hub) and the facts it reads
+(``namespace``, ``selector_labels``, ports, ``capacity_summary``...).
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, Unpack, cast
+
+from constructs import Construct, Node
+
+from jupyter_constructs.core import security
+from jupyter_constructs.core.checks import add_check
+from jupyter_constructs.core.errors import ConfigurationError, invalid, questionable
+from jupyter_constructs.core.images import (
+    DEFAULT_NOTEBOOK_IMAGE,
+    HUB_IMAGE,
+    PROXY_IMAGE,
+)
+from jupyter_constructs.core.network_policy import Rule
+from jupyter_constructs.core.objects import (
+    KubeObject,
+    adopt,
+    chart_namespace,
+    chart_of,
+    path_of,
+    sha256_of,
+)
+from jupyter_constructs.core.quantities import Resources, Usage
+from jupyter_constructs.core.rules import check_dns_label, check_domain, check_image
+from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.hub.auth import AuthSettings, HubAuth
+from jupyter_constructs.hub.bindings import HubBindings
+from jupyter_constructs.hub.bootstrap import (
+    COOKIE_SECRET_KEY,
+    CRYPT_KEY_KEY,
+    PROXY_TOKEN_KEY,
+    HubSecretBootstrap,
+)
+from jupyter_constructs.hub.config import (
+    CONFIG_FILE,
+    SETTINGS_FILE,
+    HubConfig,
+    static_config_source,
+)
+from jupyter_constructs.hub.culler import SERVICE_NAME as CULLER_SERVICE
+from jupyter_constructs.hub.culler import IdleCuller
+from jupyter_constructs.hub.database import HubDatabase
+from jupyter_constructs.hub.deployment import (
+    CONFIG_MAP,
+    DATABASE_CLAIM,
+    HUB_PORT,
+    hub_deployment_body,
+    secret_env,
+)
+from jupyter_constructs.hub.ingress import HubIngress, IngressOptions
+from jupyter_constructs.hub.network import (
+    USER_COMPONENT,
+    HubNetworkPolicies,
+    NetworkOptions,
+    Selector,
+)
+from jupyter_constructs.hub.prepuller import ImagePuller, ImagePullerOptions, placement_key
+from jupyter_constructs.hub.profiles import (
+    PROFILE_LABEL,
+    NotebookProfile,
+    ProfileOptions,
+    UserPodBinding,
+)
+from jupyter_constructs.hub.proxy import (
+    API_PORT,
+    API_SERVICE,
+    HTTP_PORT,
+    METRICS_PORT,
+    PUBLIC_PORT,
+    PUBLIC_SERVICE,
+    HubProxy,
+)
+from jupyter_constructs.hub.proxy import DEFAULT_RESOURCES as PROXY_RESOURCES
+from jupyter_constructs.hub.quota import (
+    ContainerLimits,
+    NamespaceQuota,
+    capacity,
+    profile_errors,
+    quota_objects,
+)
+from jupyter_constructs.hub.rbac import USER_SERVICE_ACCOUNT, hub_rbac, user_service_account
+from jupyter_constructs.hub.singleuser import (
+    EXTRA_FILES_CONFIG_MAP,
+    SingleUser,
+    UserPodContext,
+)
+from jupyter_constructs.hub.storage import (
+    SharedData,
+    UserStorage,
+    volume_claim,
+)
+from jupyter_constructs.hub.volumes import UserVolume, nfs_objects
+
+HUB_SERVICE = "hub"
+#: ``JupyterHub.base_url`` (rendered explicitly): the hub serves under ``/hub/``.
+BASE_URL = "/"
+DEFAULT_HUB_RESOURCES = Resources("500m", "2", "1Gi", "4Gi")
+APP_NAME = "jupyterhub"
+# Frozen value objects, so sharing one default instance is safe.
+DEFAULT_IDLE_CULLER = IdleCuller()
+DEFAULT_QUOTA = NamespaceQuota()
+DEFAULT_CONTAINER_LIMITS = ContainerLimits()
+DEFAULT_NETWORK = NetworkOptions()
+
+
+class HubAddon(Protocol):
+    """Something that attaches to a hub: observability, a tunnel, a binding, yours.
+
+    ``JupyterHub.attach_addon(addon)`` calls ``bind`` exactly once. In ``bind`` the
+    add-on reads the facts it needs from the hub and registers what it needs through
+    the hub's public methods (``add_hub_service``, ``allow_traffic``,
+    ``add_entry_point``). It may keep the hub to answer later questions.
+    """
+
+    @property
+    def node(self) -> Node:
+        """The add-on's construct node (its path names it in messages)."""
+        ...
+
+    def bind(self, hub: JupyterHub) -> None:
+        """Attach to ``hub``; called once by ``hub.attach_addon``."""
+        ...
+
+
+class PlatformBinding(HubAddon, UserPodBinding, Protocol):
+    """A platform service binding as the hub sees it (``PlatformServiceBinding``)."""
+
+    @property
+    def name(self) -> str:
+        """The binding's name, unique per hub."""
+        ...
+
+
+class JupyterHub(Construct):
+    """A production JupyterHub in the chart's namespace.
+
+    Renders: Namespace (restricted Pod Security), hub Deployment (exactly one replica,
+    ``Recreate``), hub Service (8081), the proxy and its ``proxy-api``/``proxy-public``
+    Services, an Ingress with TLS, ServiceAccounts, a namespaced Role for KubeSpawner,
+    the hub ConfigMap with the generated config, the hub database volume, and the Job
+    that creates the hub's secrets in the cluster.
+
+    Profiles: at least one, exactly one of them the default (``add_profile``). Add-ons
+    attach through ``attach_addon`` (module docstring).
+
+    One hub per namespace: object names (``hub``, ``proxy-api``, ``proxy-public``) are
+    fixed and documented, because other systems (tunnels, dashboards, runbooks) use them.
+
+    Args:
+        scope: The chart (it must have a namespace).
+        id: Construct id.
+        domain: The host name users open, e.g. ``"jupyter.example.com"``.
+        auth: How users sign in (``OidcAuth``, ``CloudflareAccessAuth``).
+        database: Where the hub keeps its state. Default: ``HubDatabase.sqlite_pvc()``
+            (1Gi PVC).
+        replicas: 1, the only allowed value (the hub owns its database and its
+            in-memory state; two hubs corrupt sqlite and race on spawns).
+        hub_image: Default: the pinned upstream hub image (``core.images``).
+        proxy_image: Default: the pinned configurable-http-proxy image.
+        notebook_image: Image of user servers when a profile names none.
+        hub_resources: Default: 500m/2 CPU, 1Gi/4Gi memory (request/limit).
+        ingress: Default: ``IngressOptions()`` (nginx, TLS Secret ``jupyterhub-tls``).
+        existing_secret: Default ``None``: the bootstrap Job creates Secret
+            ``hub-secrets``. When given, that Secret must hold keys cookie-secret,
+            crypt-key, proxy-token and (for metrics) metrics-api-token, and no Job is
+            rendered.
+        create_namespace: Default True, with Pod Security Admission ``enforce: restricted``.
+        start_timeout: Seconds for a user server to start. Default: 300.
+        admin_users: Hub admins (``Authenticator.admin_users``). Default: none.
+        user_storage: Users' homes. Default: ``UserStorage()``, a 10Gi home PVC
+            ``claim-{username}`` per user, kept when the user is deleted;
+            ``UserStorage.shared(claim)``: a folder per user on one claim;
+            ``UserStorage.none()``: no home volume.
+        shared_data: Default ``None``; ``SharedData()`` adds a 50Gi ReadWriteMany volume
+            that every user pod mounts at /home/jovyan/shared.
+        singleuser: Settings of every user server that profiles may override (z2jh
+            ``singleuser``): env, ``default_url``, ``cmd``, uid/gid, pull secrets,
+            volumes, extra files, init and sidecar containers, labels, annotations,
+            hooks, extended resources, ``/dev/shm``. Default: ``SingleUser()``, uid 1000,
+            fs_gid 100 and the image's defaults.
+        idle_culler: Default: ``IdleCuller()``, stop servers idle for an hour; ``None``:
+            no culler.
+        quota: A ResourceQuota for the namespace, checked against every profile at
+            synth. Default: ``NamespaceQuota()``; ``None``: no quota.
+        container_limits: A LimitRange, checked the same way. Default:
+            ``ContainerLimits()``; ``None``: no LimitRange.
+        image_puller: DaemonSets keep every profile's images (and its containers')
+            pulled on its nodes, with its pull secrets. Default: True;
+            ``ImagePullerOptions(...)`` adds images, resources and tolerations (z2jh
+            ``prePuller``); False: no puller.
+        network: Default-deny NetworkPolicies for the namespace and one policy per
+            component (``hub.network`` and docs/security.md). Default:
+            ``NetworkOptions()``: kube-dns/CoreDNS pods as resolvers, a CNI whose
+            ``ipBlock`` rules match the API server, user servers on the internet (private
+            ranges and metadata excluded); ``None`` renders no NetworkPolicy at all, the
+            add-ons' included.
+
+    Raises:
+        ConfigurationError: A value is invalid; the message says which and how to fix it.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        domain: str,
+        auth: HubAuth,
+        database: HubDatabase | None = None,
+        replicas: int = 1,
+        hub_image: str = HUB_IMAGE,
+        proxy_image: str = PROXY_IMAGE,
+        notebook_image: str = DEFAULT_NOTEBOOK_IMAGE,
+        hub_resources: Resources = DEFAULT_HUB_RESOURCES,
+        ingress: IngressOptions | None = None,
+        existing_secret: str | None = None,
+        create_namespace: bool = True,
+        start_timeout: int = 300,
+        admin_users: Sequence[str] = (),
+        user_storage: UserStorage | None = None,
+        shared_data: SharedData | None = None,
+        singleuser: SingleUser | None = None,
+        idle_culler: IdleCuller | None = DEFAULT_IDLE_CULLER,
+        quota: NamespaceQuota | None = DEFAULT_QUOTA,
+        container_limits: ContainerLimits | None = DEFAULT_CONTAINER_LIMITS,
+        image_puller: bool | ImagePullerOptions = True,
+        network: NetworkOptions | None = DEFAULT_NETWORK,
+    ) -> None:
+        super().__init__(scope, id)
+        adopt(self, scope, id)
+        chart = chart_of(scope)
+        namespace = chart_namespace(scope)
+        if not namespace:
+            raise invalid(
+                self,
+                "chart namespace",
+                namespace,
+                allowed="a Chart created with namespace=...",
+                fix='create the chart as Chart(app, "jupyterhub", namespace="jupyter")',
+            )
+        self.namespace: str = check_dns_label(self, "namespace", namespace)
+        self.domain: str = check_domain(self, domain)
+        if replicas != 1:
+            raise invalid(
+                self,
+                "replicas",
+                replicas,
+                allowed="1",
+                fix="remove replicas=: JupyterHub keeps state in its database and in memory "
+                "and must own its database; two hubs corrupt sqlite and race on spawns. "
+                "For availability use HubDatabase.postgres(...); user servers keep running "
+                "while the hub restarts",
+            )
+        if not isinstance(auth, HubAuth):
+            raise invalid(
+                self,
+                "auth",
+                type(auth).__name__,
+                allowed="an OidcAuth or CloudflareAccessAuth (a HubAuth)",
+                fix="pass auth=OidcAuth(...) or auth=CloudflareAccessAuth(...); there is "
+                "deliberately no open or dummy authenticator",
+            )
+        for what, image in (
+            ("hub_image", hub_image),
+            ("proxy_image", proxy_image),
+            ("notebook_image", notebook_image),
+        ):
+            check_image(self, what, image)
+        if existing_secret is not None:
+            check_dns_label(self, "existing_secret", existing_secret)
+        if start_timeout <= 0:
+            raise invalid(
+                self, "start_timeout", start_timeout, allowed="seconds > 0", fix="e.g. 300"
+            )
+        self._claim_namespace(chart)
+
+        self.database = database or HubDatabase.sqlite_pvc()
+        self.database.check(self)
+        self.hub_resources = hub_resources.checked(self, "hub_resources")
+        self.auth_settings: AuthSettings = auth.settings(self, domain=self.domain)
+        self.secret_name: str = existing_secret or "hub-secrets"
+        self.hub_service_name = HUB_SERVICE
+        self.hub_port = HUB_PORT
+        self.base_url = BASE_URL
+        #: The hub's REST API as hub-managed services reach it: over the hub pod's own
+        #: loopback (z2jh's culler does the same). Through the ``hub`` Service it would be
+        #: hairpin traffic, which default-deny NetworkPolicies drop on iptables CNIs.
+        self.loopback_api_url = f"http://localhost:{HUB_PORT}{BASE_URL}hub/api"
+        self.proxy_api_service_name = API_SERVICE
+        self.proxy_public_service_name = PUBLIC_SERVICE
+        self.proxy_public_port = PUBLIC_PORT
+        self.proxy_http_port = HTTP_PORT
+        self.proxy_metrics_port = METRICS_PORT
+        self.user_service_account_name = USER_SERVICE_ACCOUNT
+        self.notebook_image = notebook_image
+        self.hub_image = hub_image
+        self.config = HubConfig()
+        self._service_token_env: dict[str, SecretRef] = {}
+        self._profiles: list[NotebookProfile] = []
+        self._pullers: list[ImagePuller] = []
+        self._addons: list[HubAddon] = []
+        self._bindings = HubBindings(path_of(self))
+        # (what, its construct, meant to be the only way in)
+        self._entry_points: list[tuple[str, Construct, bool]] = []
+        self._generation = 0  # bumped by every change that alters the generated config
+        self._config_cache: tuple[int, dict[str, str]] | None = None
+        self.image_puller_enabled = image_puller is not False
+        self.image_puller_options = (
+            image_puller.check(self)
+            if isinstance(image_puller, ImagePullerOptions)
+            else ImagePullerOptions()
+        )
+        self.user_storage = (user_storage or UserStorage()).check(self)
+        self.shared_data = shared_data.check(self) if shared_data else None
+        self._singleuser = (singleuser or SingleUser()).check(self, "SingleUser.")
+        self.idle_culler = idle_culler.check(self) if idle_culler else None
+        if self.user_storage.delete_pvc and self.idle_culler and self.idle_culler.cull_users:
+            warnings.warn(
+                questionable(
+                    self,
+                    "UserStorage.delete_pvc",
+                    True,
+                    why="with IdleCuller(cull_users=True) every user idle for the culler's "
+                    "timeout is deleted, and their home claim with every file in it",
+                    fix="keep delete_pvc=False (homes outlive their users), or cull servers "
+                    "only (cull_users=False)",
+                ),
+                stacklevel=2,
+            )
+        self.quota = quota.check(self) if quota else None
+        self.container_limits = container_limits.check(self) if container_limits else None
+
+        self.namespace_object: KubeObject | None = None
+        if create_namespace:
+            self.namespace_object = KubeObject(
+                self,
+                "Namespace",
+                api_version="v1",
+                kind="Namespace",
+                name=self.namespace,
+                cluster_scoped=True,
+                labels=security.RESTRICTED_NAMESPACE_LABELS,
+            )
+
+        self.secret_bootstrap: HubSecretBootstrap | None = None
+        if existing_secret is None:
+            self.secret_bootstrap = HubSecretBootstrap(
+                self,
+                "SecretBootstrap",
+                secret_name=self.secret_name,
+                image=hub_image,
+                labels=self.labels("secret-bootstrap"),
+            )
+
+        self.service_account, self.role, self.role_binding = hub_rbac(
+            self, labels=self.labels("hub")
+        )
+        self.user_service_account = user_service_account(
+            self, labels=self.labels("singleuser-server")
+        )
+        self._configure(start_timeout=start_timeout, admin_users=admin_users)
+        if self.idle_culler is not None:
+            self.add_hub_service(
+                CULLER_SERVICE,
+                scopes=self.idle_culler.scopes(),
+                command=self.idle_culler.command(hub_api_url=self.loopback_api_url),
+            )
+        self.extra_files_config_map: KubeObject | None = None
+        # NFS volumes: claim name -> (the volume, its PersistentVolume and claim).
+        self._nfs: dict[str, tuple[UserVolume, KubeObject, KubeObject]] = {}
+        self._add_settings_objects(self._singleuser)
+        home_nfs = self.user_storage.nfs_volume()
+        if home_nfs is not None:
+            self._add_nfs(home_nfs, read_only=lambda: False)
+        self.shared_data_pvc: KubeObject | None = None
+        if self.shared_data is not None and not self.shared_data.existing_claim:
+            self.shared_data_pvc = volume_claim(
+                self,
+                "SharedData",
+                name=self.shared_data.claim_name,
+                labels=self.labels("shared-data"),
+                access_mode=self.shared_data.access_mode,
+                size=self.shared_data.size,
+                storage_class=self.shared_data.storage_class,
+            )
+        self.resource_quota, self.limit_range = quota_objects(
+            self, quota=self.quota, limits=self.container_limits, labels=self.labels("quota")
+        )
+        self.config_map = KubeObject(
+            self,
+            "Config",
+            api_version="v1",
+            kind="ConfigMap",
+            name=CONFIG_MAP,
+            labels=self.labels("hub"),
+            body=lambda: {"data": self.config_files()},
+        )
+        self.pvc: KubeObject | None = None
+        if self.database.uses_volume:
+            self.pvc = volume_claim(
+                self,
+                "DatabaseVolume",
+                name=DATABASE_CLAIM,
+                labels=self.labels("hub"),
+                access_mode="ReadWriteOnce",
+                size=self.database.size,
+                storage_class=self.database.storage_class,
+            )
+        self.deployment = KubeObject(
+            self,
+            "Deployment",
+            api_version="apps/v1",
+            kind="Deployment",
+            name="hub",
+            labels=self.labels("hub"),
+            body=lambda: hub_deployment_body(
+                image=self.hub_image,
+                env=self._hub_env(),
+                resources=self.hub_resources,
+                selector=self.selector_labels("hub"),
+                labels=self.labels("hub"),
+                config_checksum=sha256_of(self.config_files()),
+                database_volume=self.pvc is not None,
+            ),
+        )
+        self.service = KubeObject(
+            self,
+            "Service",
+            api_version="v1",
+            kind="Service",
+            name=HUB_SERVICE,
+            labels=self.labels("hub"),
+            body={
+                "spec": {
+                    "selector": self.selector_labels("hub"),
+                    "ports": [{"name": "http", "port": HUB_PORT, "targetPort": "http"}],
+                }
+            },
+        )
+        self.proxy = HubProxy(
+            self,
+            "Proxy",
+            image=proxy_image,
+            hub_url=f"http://{HUB_SERVICE}:{HUB_PORT}",
+            auth_token=SecretRef(self.secret_name, PROXY_TOKEN_KEY),
+            labels=self.labels("proxy"),
+            selector=self.selector_labels("proxy"),
+        )
+        self.proxy_deployment = self.proxy.deployment
+        self.proxy_service = self.proxy.public_service
+        self.proxy_api_service = self.proxy.api_service
+        ingress_options = ingress or IngressOptions()
+        self.ingress: HubIngress | None = None
+        if ingress_options.enabled:
+            self.ingress = HubIngress(
+                self,
+                "Ingress",
+                domain=self.domain,
+                options=ingress_options,
+                labels=self.labels("proxy"),
+            )
+            self._entry_points.append(("the Ingress of", self, False))
+        self.network_options = network
+        self.network: HubNetworkPolicies | None = None
+        if network is not None:
+            self.network = HubNetworkPolicies(
+                self,
+                "NetworkPolicies",
+                options=network,
+                selector_labels=self.selector_labels,
+                labels=self.labels("network-policy"),
+                hub_port=HUB_PORT,
+                identity_provider=self.auth_settings.needs_internet_egress,
+                database_port=None if self.database.uses_volume else self.database.port,
+                ingress_controller=self.ingress.controller if self.ingress is not None else None,
+                secret_bootstrap=self.secret_bootstrap is not None,
+                image_puller=self.image_puller_enabled,
+            )
+        add_check(self, self._validate)
+
+    # -- labels -------------------------------------------------------------------------
+
+    def selector_labels(self, component: str) -> dict[str, str]:
+        """Labels that select the pods of ``component`` (hub, proxy, singleuser-server, ...)."""
+        return {
+            "app.kubernetes.io/name": APP_NAME,
+            "app.kubernetes.io/instance": self.namespace,
+            "app.kubernetes.io/component": component,
+        }
+
+    def labels(self, component: str) -> dict[str, str]:
+        """Selector labels plus the informational ones."""
+        return {
+            **self.selector_labels(component),
+            "app.kubernetes.io/part-of": APP_NAME,
+            "app.kubernetes.io/managed-by": "jupyter-constructs",
+        }
+
+    @property
+    def proxy_pod_labels(self) -> dict[str, str]:
+        """Labels selecting the proxy pods (for NetworkPolicies of other constructs)."""
+        return self.selector_labels("proxy")
+
+    def user_pod_labels(self) -> dict[str, str]:
+        """Labels KubeSpawner adds to every user pod (besides its own component label)."""
+        return {"app.kubernetes.io/instance": self.namespace, "app.kubernetes.io/part-of": APP_NAME}
+
+    def user_pod_selector(
+        self, profiles: Sequence[NotebookProfile] | None = None
+    ) -> dict[str, Any]:
+        """The LabelSelector of this hub's user pods, or of ``profiles``' pods only.
+
+        Args:
+            profiles: Select only these profiles' servers. Default: every user pod.
+        """
+        selector: dict[str, Any] = {
+            "matchLabels": {
+                "app.kubernetes.io/component": USER_COMPONENT,
+                "app.kubernetes.io/instance": self.namespace,
+            }
+        }
+        if profiles is not None:
+            selector["matchExpressions"] = [
+                {"key": PROFILE_LABEL, "operator": "In", "values": [p.slug for p in profiles]}
+            ]
+        return selector
+
+    # -- profiles -----------------------------------------------------------------------
+
+    def add_profile(
+        self, slug: str, *, display_name: str, **options: Unpack[ProfileOptions]
+    ) -> NotebookProfile:
+        """Create a ``NotebookProfile`` and attach it.
+
+        Args:
+            slug: The profile's short name (a DNS label, unique per hub).
+            display_name: What users see on the spawn page.
+            **options: The other ``NotebookProfile`` parameters (``ProfileOptions``).
+
+        Returns:
+            The profile.
+        """
+        profile = NotebookProfile(
+            self, f"Profile-{slug}", slug=slug, display_name=display_name, **options
+        )
+        self.attach_profile(profile)
+        return profile
+
+    def attach_profile(self, profile: NotebookProfile) -> None:
+        """Attach a profile built elsewhere. Slugs must be unique.
+
+        Raises:
+            ConfigurationError: Another profile of this hub has the same slug.
+        """
+        if any(p.slug == profile.slug for p in self._profiles):
+            raise invalid(
+                self,
+                "profile slug",
+                profile.slug,
+                allowed="a slug not used by another profile",
+                fix="give each profile its own slug",
+            )
+        profile.bind(self)
+        self._add_settings_objects(profile.settings)
+        self._profiles.append(profile)
+        self._generation += 1
+        if self.image_puller_enabled:
+            self._pull_images_of(profile)
+        if self.network is not None:
+            self.network.add_profile(profile)
+
+    @property
+    def profiles(self) -> list[NotebookProfile]:
+        """The notebook profiles, in the order users see them."""
+        return list(self._profiles)
+
+    def _pull_images_of(self, profile: NotebookProfile) -> None:
+        placement = profile.placement()
+        key = placement_key(placement)
+        puller = next((p for p in self._pullers if p.key == key), None)
+        if puller is None:
+            name = "image-puller" if not self._pullers else f"image-puller-{profile.slug}"
+            puller = ImagePuller(
+                self,
+                f"ImagePuller-{profile.slug}",
+                name=name,
+                labels={**self.labels("image-puller"), "hub.jupyter.org/image-puller": name},
+                selector={
+                    **self.selector_labels("image-puller"),
+                    "hub.jupyter.org/image-puller": name,
+                },
+                placement=placement,
+                options=self.image_puller_options,
+            )
+            self._pullers.append(puller)
+        # The server's image, then its init and sidecar containers', with its pull secrets.
+        for image in [profile.image or self.notebook_image, *profile.images()]:
+            puller.add_image(image)
+        for secret in profile.effective_settings(self._singleuser).image_pull_secrets:
+            puller.add_pull_secret(secret)
+
+    # -- add-ons ------------------------------------------------------------------------
+
+    def attach_addon(self, addon: HubAddon) -> None:
+        """Attach ``addon``: call its ``bind(self)`` once and keep it.
+
+        Raises:
+            ConfigurationError: The add-on is already attached.
+        """
+        if addon in self._addons:
+            raise invalid(
+                self,
+                "add-on",
+                addon.node.path,
+                allowed="each add-on once",
+                fix="attach it once (constructs given hub= attach themselves)",
+            )
+        addon.bind(self)
+        self._addons.append(addon)
+        self._generation += 1
+
+    @property
+    def addons(self) -> list[HubAddon]:
+        """Everything attached to this hub (bindings included), in the order attached."""
+        return list(self._addons)
+
+    def add_binding(
+        self, binding: PlatformBinding, *, profile: NotebookProfile | None = None
+    ) -> None:
+        """Give every profile's servers (or only ``profile``'s) access to ``binding``'s service.
+
+        ``profile.add_binding(b)`` calls this with ``profile``; prefer that spelling. The
+        first call attaches the binding (``attach_addon``).
+
+        Args:
+            binding: A platform service binding (``PlatformServiceBinding``).
+            profile: Only this profile. Default: every profile, later ones included.
+
+        Raises:
+            ConfigurationError: The binding is already bound to the hub, bound both to the
+                hub and to profiles, its name is taken, or it sets a variable another
+                binding of an affected profile sets.
+        """
+        self._bindings.check_new(binding, profile, self._profiles)
+        if binding not in self._bindings:
+            self.attach_addon(binding)
+        self._bindings.add(binding, profile)
+        self._generation += 1
+
+    @property
+    def bindings(self) -> list[PlatformBinding]:
+        """Bindings given to every profile (``add_binding``)."""
+        return cast("list[PlatformBinding]", self._bindings.hub_wide)
+
+    def bindings_of(self, profile: NotebookProfile) -> list[PlatformBinding]:
+        """Bindings reaching ``profile``'s servers: hub-wide ones, then its own."""
+        return cast("list[PlatformBinding]", self._bindings.of(profile))
+
+    def binding_profiles(self, binding: PlatformBinding) -> list[NotebookProfile] | None:
+        """The profiles ``binding`` is bound to; ``None`` when it is bound hub-wide."""
+        return self._bindings.profiles_of(binding)
+
+    # -- what add-ons register ------------------------------------------------------------
+
+    def add_hub_service(
+        self,
+        name: str,
+        *,
+        scopes: Sequence[str],
+        api_token_secret_key: str | None = None,
+        command: Sequence[str] | None = None,
+    ) -> None:
+        """Declare a JupyterHub service with a role granting exactly ``scopes``.
+
+        Args:
+            name: The service's name (a DNS label, unique per hub).
+            scopes: The JupyterHub scopes its role grants, e.g. ``["read:metrics"]``.
+            api_token_secret_key: The key of the hub Secret holding the service's token
+                (external services such as Prometheus). Default: none.
+            command: A hub-managed service the hub starts itself (its token is generated
+                by the hub). It runs in the hub pod and gets the hub's API over the
+                pod's loopback (``JUPYTERHUB_API_URL`` = ``loopback_api_url``).
+                Default: none.
+
+        Raises:
+            ConfigurationError: The name is not a DNS label or is taken.
+        """
+        check_dns_label(self, "hub service name", name)
+        service: dict[str, Any] = {"name": name}
+        if api_token_secret_key is not None:
+            env_var = "JUPYTERHUB_SERVICE_TOKEN_" + name.upper().replace("-", "_")
+            service["api_token_env"] = env_var
+            self._service_token_env[env_var] = SecretRef(self.secret_name, api_token_secret_key)
+        if command is not None:
+            service["command"] = list(command)
+            # Spawner.environment is applied last, so this replaces the hub's own
+            # JUPYTERHUB_API_URL (hub_connect_url: the hub Service, hairpin traffic).
+            service["environment"] = {"JUPYTERHUB_API_URL": self.loopback_api_url}
+        try:
+            self.config.add_service(service)
+            self.config.add_role(
+                {"name": f"{name}-service", "scopes": list(scopes), "services": [name]}
+            )
+        except ValueError as err:
+            raise invalid(
+                self,
+                "hub service",
+                name,
+                allowed="a name not used yet",
+                fix="give each hub service its own name",
+            ) from err
+        self._generation += 1
+
+    def allow_traffic(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        pod_selector: Selector,
+        ingress_rules: Sequence[Rule] | None = None,
+        egress_rules: Sequence[Rule] | None = None,
+        name: str | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> KubeObject | None:
+        """Add a NetworkPolicy for pods of this hub's namespace, if the hub renders them.
+
+        The one way to add a NetworkPolicy beside a hub: with ``network=None`` nothing
+        is rendered and this returns ``None``. Build the rules with
+        ``jupyter_constructs.core.network_policy`` (``ingress``, ``egress``, ``pods``,
+        ``tcp``...).
+
+        Args:
+            scope: The construct the policy belongs to (usually the add-on).
+            id: Its construct id.
+            pod_selector: The pods it applies to (a LabelSelector), or a function
+                returning it at synth.
+            ingress_rules: Allowed ingress; ``[]`` isolates, ``None`` leaves ingress alone.
+            egress_rules: Allowed egress; same meaning.
+            name: ``metadata.name``. Default: generated from the construct path.
+            labels: ``metadata.labels``. Default: none.
+
+        Returns:
+            The NetworkPolicy, or ``None`` when the hub renders no NetworkPolicies.
+        """
+        if self.network is None:
+            return None
+        return self.network.allow(
+            scope,
+            id,
+            pod_selector=pod_selector,
+            ingress_rules=ingress_rules,
+            egress_rules=egress_rules,
+            name=name,
+            labels=labels,
+        )
+
+    def add_entry_point(self, description: str, scope: Construct, *, exclusive: bool) -> None:
+        """Record another way users reach the hub (the Ingress is one; a tunnel another).
+
+        Args:
+            description: What it is, for messages (``"the Cloudflare Tunnel"``).
+            scope: The construct that provides it (its path completes the description).
+            exclusive: It is meant to be the only way in. A hub with an exclusive entry
+                point and another one gets a ``ConfigurationWarning`` at synth: access
+                rules enforced only on the exclusive path can be bypassed.
+        """
+        self._entry_points.append((description, scope, exclusive))
+
+    # -- user pods ----------------------------------------------------------------------
+
+    @property
+    def singleuser(self) -> SingleUser:
+        """The hub-wide user server settings (``JupyterHub(singleuser=...)``)."""
+        return self._singleuser
+
+    def user_pod_context(self) -> UserPodContext:
+        """What every profile's pod gets from the hub: image, labels, settings, volumes."""
+        shared = self.shared_data
+        return UserPodContext(
+            notebook_image=self.notebook_image,
+            pod_labels=self.user_pod_labels(),
+            defaults=self._singleuser,
+            home=self.user_storage.home_volume(),
+            home_dir_container=self.user_storage.home_dir_container,
+            shared_data=(lambda read_only: shared.volume(read_only=read_only)) if shared else None,
+            file_key=extra_file_key,
+        )
+
+    def profile_entry(self, profile: NotebookProfile) -> dict[str, Any]:
+        """``profile``'s ``profile_list`` entry, with this hub's defaults and bindings."""
+        return profile.to_profile_entry(self.user_pod_context(), self.bindings_of(profile))
+
+    def extra_files(self) -> dict[str, str]:
+        """Every extra file of the hub and its profiles: ConfigMap key -> text."""
+        files = {
+            extra_file_key(name, None): f.content()
+            for name, f in self._singleuser.extra_files.items()
+        }
+        for profile in self._profiles:
+            for name, extra_file in profile.settings.extra_files.items():
+                files[extra_file_key(name, profile.slug)] = extra_file.content()
+        return dict(sorted(files.items()))
+
+    def _add_settings_objects(self, settings: SingleUser) -> None:
+        """Render what ``settings`` need beside the pods: the extra files' ConfigMap, NFS claims."""
+        if settings.extra_files and self.extra_files_config_map is None:
+            self.extra_files_config_map = KubeObject(
+                self,
+                "ExtraFiles",
+                api_version="v1",
+                kind="ConfigMap",
+                name=EXTRA_FILES_CONFIG_MAP,
+                labels=self.labels("singleuser-server"),
+                body=lambda: {"data": self.extra_files()},
+            )
+        for volume in settings.volumes:
+            if volume.renders_claim:
+                assert volume.claim_name is not None
+                self._add_nfs(
+                    volume, read_only=functools.partial(self._nfs_read_only, volume.claim_name)
+                )
+
+    def _add_nfs(self, volume: UserVolume, *, read_only: Callable[[], bool]) -> None:
+        """Render the PersistentVolume and claim of an NFS volume, once per claim."""
+        claim = volume.claim_name
+        assert claim is not None
+        known = self._nfs.get(claim)
+        if known is not None:
+            if (known[0].name, known[0].nfs) != (volume.name, volume.nfs):
+                raise invalid(
+                    self,
+                    "NFS volume claim_name",
+                    claim,
+                    allowed=f"one claim per export: {claim!r} is volume {known[0].name!r} of "
+                    f"{known[0].nfs}",
+                    fix="give the other export its own claim_name, or the same settings",
+                )
+            return
+        persistent_volume, pvc = nfs_objects(
+            self,
+            f"NfsVolume-{claim}",
+            volume=volume,
+            namespace=self.namespace,
+            labels=self.labels("user-volume"),
+            read_only=read_only,
+        )
+        self._nfs[claim] = (volume, persistent_volume, pvc)
+
+    def _nfs_read_only(self, claim: str) -> bool:
+        """True when every profile mounts the NFS claim ``claim`` read-only."""
+        uses = [
+            volume.read_only
+            for profile in self._profiles
+            for volume in profile.effective_settings(self._singleuser).volumes
+            if volume.renders_claim and volume.claim_name == claim
+        ]
+        return bool(uses) and all(uses)
+
+    # -- capacity -------------------------------------------------------------------------
+
+    def reserved_usage(self) -> Usage:
+        """What the hub and proxy pods take from the quota before any user server."""
+        return self.hub_resources.usage() + PROXY_RESOURCES.usage()
+
+    def capacity_summary(self) -> dict[str, tuple[int, str]]:
+        """How many servers of each profile the quota admits at once, and what limits it.
+
+        Returns:
+            Profile slug -> (servers of only that profile, the limiting quota item).
+            Empty without a quota.
+        """
+        if self.quota is None:
+            return {}
+        reserved = self.reserved_usage()
+        return {p.slug: capacity(self.quota, reserved, p.usage()) for p in self._profiles}
+
+    def default_profile_capacity(self) -> int | None:
+        """Servers of the default profile the quota admits; ``None`` without quota or default."""
+        defaults = [p.slug for p in self._profiles if p.default]
+        summary = self.capacity_summary()
+        if len(defaults) != 1 or defaults[0] not in summary:
+            return None
+        return summary[defaults[0]][0]
+
+    def format_capacity(self) -> str:
+        """``capacity_summary`` as lines a person reads after synth."""
+        lines = [f"capacity of namespace {self.namespace} (servers of one profile at once):"]
+        for slug, (count, limit) in self.capacity_summary().items():
+            lines.append(f"  {slug}: {count} (limited by {limit})")
+        return "\n".join(lines)
+
+    # -- rendering ----------------------------------------------------------------------
+
+    def config_files(self) -> dict[str, str]:
+        """The hub ConfigMap's files: static config, rendered settings, auth modules."""
+        cached = self._config_cache
+        if cached is not None and cached[0] == self._generation:
+            return dict(cached[1])
+        files = {CONFIG_FILE: static_config_source(), SETTINGS_FILE: self.rendered_config()}
+        files.update(self.auth_settings.files)
+        files = dict(sorted(files.items()))
+        self._config_cache = (self._generation, files)
+        return dict(files)
+
+    def rendered_config(self) -> str:
+        """``hub_config.json`` with every profile and binding added so far."""
+        # Rendered late, so add_profile/add_binding calls after construction count.
+        self.config.replace(
+            "KubeSpawner", "profile_list", [self.profile_entry(p) for p in self._profiles]
+        )
+        # A server is stopped by a spawner whose profile may not be loaded (after a hub
+        # restart KubeSpawner stops it with the hub-wide settings): the hub-wide grace
+        # period is the longest any profile needs.
+        graces = [
+            g
+            for p in self._profiles
+            if (g := p.effective_settings(self._singleuser).effective_stop_grace_period)
+        ]
+        if graces:
+            self.config.replace("KubeSpawner", "delete_grace_period", max(graces))
+        return self.config.render()
+
+    def validation_errors(self) -> list[str]:
+        """Checks that need every profile: one default, quota and LimitRange fit, bindings."""
+        if not self._profiles:
+            return [
+                str(
+                    invalid(
+                        self,
+                        "profiles",
+                        [],
+                        allowed="at least one NotebookProfile",
+                        fix='call hub.add_profile("small", display_name="Small", '
+                        "default=True, ...)",
+                    )
+                )
+            ]
+        defaults = [p.slug for p in self._profiles if p.default]
+        if len(defaults) != 1:
+            return [
+                str(
+                    invalid(
+                        self,
+                        "default profiles",
+                        defaults,
+                        allowed="exactly one profile with default=True",
+                        fix="mark the profile most users need as default=True, and only that one",
+                    )
+                )
+            ]
+        errors = profile_errors(
+            self._profiles,
+            quota=self.quota,
+            limits=self.container_limits,
+            reserved=self.reserved_usage(),
+        )
+        if self.shared_data is not None:
+            writers = [p.slug for p in self._profiles if not p.shared_data_read_only]
+            errors += self.shared_data.read_only_errors(self, writers)
+        return errors + self._bindings.errors(self._profiles)
+
+    def _validate(self) -> list[str]:
+        errors = self.validation_errors()
+        if errors:
+            return errors
+        try:
+            self.config_files()
+        except ConfigurationError as err:
+            return [str(err)]
+        entry_points = [
+            (f"{what} {scope.node.path}", only) for what, scope, only in self._entry_points
+        ]
+        exclusive = [what for what, only in entry_points if only]
+        if exclusive and len(entry_points) > 1:
+            warnings.warn(
+                questionable(
+                    self,
+                    "entry points",
+                    [what for what, _ in entry_points],
+                    why="users reach the hub more than one way, so access rules that only "
+                    "one of them enforces (a Cloudflare Access policy in front of a tunnel) "
+                    "can be bypassed through the other",
+                    fix=f"pass ingress=IngressOptions(enabled=False) when {exclusive[0]} is "
+                    "meant to be the only way in; if both are intended (the hub's own sign-in "
+                    "is the access control you rely on), say so where it is created "
+                    "(CloudflareTunnel(..., exclusive=False))",
+                ),
+                stacklevel=2,
+            )
+        return []
+
+    def _claim_namespace(self, chart: Construct) -> None:
+        if _HUB_OF.setdefault(chart, self) is not self:
+            raise invalid(
+                self,
+                "second JupyterHub in namespace",
+                self.namespace,
+                allowed="one JupyterHub per namespace (object names such as 'hub' and "
+                "'proxy-public' are fixed)",
+                fix="put each hub in its own Chart with its own namespace",
+            )
+
+    def _configure(self, *, start_timeout: int, admin_users: Sequence[str]) -> None:
+        cfg = self.config
+        cfg.update(
+            "JupyterHub",
+            {
+                "authenticator_class": self.auth_settings.authenticator_class,
+                "spawner_class": "kubespawner.KubeSpawner",
+                "db_url": self.database.db_url(),
+                "upgrade_db": True,
+                "base_url": BASE_URL,
+                "hub_bind_url": f"http://:{HUB_PORT}",
+                "hub_connect_url": f"http://{HUB_SERVICE}:{HUB_PORT}",
+                # User servers outlive hub restarts: the hub must not stop them.
+                "cleanup_servers": False,
+                "last_activity_interval": 60,
+                "authenticate_prometheus": True,
+                # Report slow spawns through the progress page instead of a timeout error.
+                "tornado_settings": {"slow_spawn_timeout": 0},
+            },
+        )
+        cfg.update(
+            "ConfigurableHTTPProxy",
+            {"api_url": f"http://{API_SERVICE}:{API_PORT}", "should_start": False},
+        )
+        for class_name, traits in self.auth_settings.traits.items():
+            cfg.update(class_name, traits)
+        for target, env_var in self.auth_settings.traits_from_env.items():
+            class_name, trait = target.split(".", 1)
+            cfg.set_from_env(class_name, trait, env_var)
+        if admin_users:
+            cfg.set("Authenticator", "admin_users", sorted(admin_users))
+        singleuser = self._singleuser
+        hub_wide: dict[str, Any] = {}
+        if singleuser.gid is not None:
+            hub_wide["gid"] = singleuser.gid
+        if singleuser.default_url is not None:
+            hub_wide["default_url"] = singleuser.default_url
+        if singleuser.cmd is not None:
+            hub_wide["cmd"] = list(singleuser.cmd)
+        cfg.update(
+            "KubeSpawner",
+            {
+                "namespace": self.namespace,
+                "image": self.notebook_image,
+                "uid": singleuser.effective_uid,
+                "fs_gid": singleuser.effective_fs_gid,
+                **hub_wide,
+                "service_account": USER_SERVICE_ACCOUNT,
+                "automount_service_account_token": False,
+                "allow_privilege_escalation": False,
+                "container_security_context": security.user_container_security_context(),
+                "pod_security_context": security.user_pod_security_context(),
+                "start_timeout": start_timeout,
+                "http_timeout": 120,
+                "extra_labels": self.user_pod_labels(),
+                "profile_list": [],
+                **self.user_storage.kubespawner_traits(),
+            },
+        )
+
+    def _hub_env(self) -> list[dict[str, Any]]:
+        hub_secret = self.secret_name
+        # Only secrets: the namespace and everything else are in hub_config.json.
+        fixed = {
+            "JPY_COOKIE_SECRET": SecretRef(hub_secret, COOKIE_SECRET_KEY),
+            "JUPYTERHUB_CRYPT_KEY": SecretRef(hub_secret, CRYPT_KEY_KEY),
+            "CONFIGPROXY_AUTH_TOKEN": SecretRef(hub_secret, PROXY_TOKEN_KEY),
+        }
+        extra = {
+            **self.database.secret_env(),
+            **self.auth_settings.secret_env,
+            **self._service_token_env,
+        }
+        return secret_env(fixed) + secret_env(dict(sorted(extra.items())))
+
+
+def extra_file_key(name: str, slug: str | None) -> str:
+    """The ConfigMap key of extra file ``name`` (hub-wide, or of profile ``slug``).
+
+    File names start with a letter or digit and slugs hold no ``_``, so hub-wide keys and
+    every profile's keys never collide.
+    """
+    return name if slug is None else f"_{slug}_{name}"
+
+
+# The hub of each chart: one per namespace, and the chart knows it without a tree walk.
+_HUB_OF: dict[Construct, JupyterHub] = {}

@@ -1,0 +1,147 @@
+"""configurable-http-proxy: the public entry point that routes to the hub and user servers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constructs import Construct
+
+from jupyter_constructs.core import security
+from jupyter_constructs.core.images import PROXY_UID
+from jupyter_constructs.core.objects import KubeObject, adopt
+from jupyter_constructs.core.quantities import Resources
+from jupyter_constructs.core.secrets import SecretRef
+
+HTTP_PORT = 8000
+API_PORT = 8001
+METRICS_PORT = 8002
+PUBLIC_PORT = 80
+PUBLIC_SERVICE = "proxy-public"
+API_SERVICE = "proxy-api"
+DEFAULT_RESOURCES = Resources("100m", "1", "512Mi", "1Gi")
+
+
+class HubProxy(Construct):
+    """Proxy Deployment (1 replica, Recreate) with the ``proxy-api`` and ``proxy-public`` Services.
+
+    One replica: configurable-http-proxy keeps its routing table in memory, and the hub
+    re-adds every route on start; two proxies would disagree about routes.
+
+    Args:
+        scope: The hub.
+        id: Construct id.
+        image: The configurable-http-proxy image.
+        hub_url: Where the hub listens (``--default-target``).
+        auth_token: The proxy API token shared with the hub.
+        labels: Labels of the objects and pods.
+        selector: The pods' selector labels.
+        resources: Requests and limits. Default: 100m/1 CPU, 512Mi/1Gi memory.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        image: str,
+        hub_url: str,
+        auth_token: SecretRef,
+        labels: dict[str, str],
+        selector: dict[str, str],
+        resources: Resources = DEFAULT_RESOURCES,
+    ) -> None:
+        super().__init__(scope, id)
+        adopt(self, scope, id)
+        pod = {
+            "automountServiceAccountToken": False,
+            "enableServiceLinks": False,
+            "securityContext": security.restricted_pod(),
+            "terminationGracePeriodSeconds": 60,
+            "containers": [_container(image, hub_url, auth_token, resources)],
+        }
+        self.deployment = KubeObject(
+            self,
+            "Deployment",
+            api_version="apps/v1",
+            kind="Deployment",
+            name="proxy",
+            labels=labels,
+            body={
+                "spec": {
+                    "replicas": 1,
+                    "strategy": {"type": "Recreate"},
+                    "selector": {"matchLabels": selector},
+                    "template": {"metadata": {"labels": labels}, "spec": pod},
+                }
+            },
+        )
+        self.api_service = KubeObject(
+            self,
+            "ApiService",
+            api_version="v1",
+            kind="Service",
+            name=API_SERVICE,
+            labels=labels,
+            body={
+                "spec": {
+                    "selector": selector,
+                    "ports": [{"name": "api", "port": API_PORT, "targetPort": "api"}],
+                }
+            },
+        )
+        self.public_service = KubeObject(
+            self,
+            "PublicService",
+            api_version="v1",
+            kind="Service",
+            name=PUBLIC_SERVICE,
+            labels=labels,
+            body={
+                "spec": {
+                    "type": "ClusterIP",
+                    "selector": selector,
+                    "ports": [{"name": "http", "port": PUBLIC_PORT, "targetPort": "http"}],
+                }
+            },
+        )
+
+
+def _container(
+    image: str, hub_url: str, auth_token: SecretRef, resources: Resources
+) -> dict[str, Any]:
+    health = {"path": "/_chp_healthz", "port": "http"}
+    return {
+        "name": "chp",
+        "image": image,
+        "command": [
+            "configurable-http-proxy",
+            "--ip=",
+            f"--port={HTTP_PORT}",
+            "--api-ip=",
+            f"--api-port={API_PORT}",
+            f"--default-target={hub_url}",
+            f"--error-target={hub_url}/hub/error",
+            "--metrics-ip=",
+            f"--metrics-port={METRICS_PORT}",
+        ],
+        "env": [{"name": "CONFIGPROXY_AUTH_TOKEN", "valueFrom": auth_token.env_value_from()}],
+        "ports": [
+            {"name": "http", "containerPort": HTTP_PORT},
+            {"name": "api", "containerPort": API_PORT},
+            {"name": "metrics", "containerPort": METRICS_PORT},
+        ],
+        "resources": resources.to_kube(),
+        "securityContext": security.restricted_container(PROXY_UID, PROXY_UID),
+        "livenessProbe": {
+            "httpGet": health,
+            "periodSeconds": 10,
+            "failureThreshold": 3,
+            "timeoutSeconds": 3,
+        },
+        "readinessProbe": {
+            "httpGet": health,
+            "periodSeconds": 5,
+            "failureThreshold": 2,
+            "timeoutSeconds": 3,
+        },
+    }

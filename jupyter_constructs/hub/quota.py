@@ -1,0 +1,291 @@
+"""Namespace ResourceQuota and LimitRange, checked against the profiles at synth time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from constructs import Construct
+
+from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.objects import KubeObject
+from jupyter_constructs.core.quantities import Usage, parse_cpu, parse_memory
+from jupyter_constructs.hub.profiles import NotebookProfile
+
+
+def format_memory(size: int | Decimal) -> str:
+    """Bytes as the largest binary unit that keeps it readable: 4294967296 -> '4Gi'."""
+    for unit, factor in (("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
+        if size >= factor:
+            value = Decimal(size) / factor
+            text = f"{value:.2f}".rstrip("0").rstrip(".")
+            return f"{text}{unit}"
+    return str(size)
+
+
+def format_cpu(cores: int | Decimal) -> str:
+    """Cores as Kubernetes writes them: 0.5 -> '500m', 2 -> '2'."""
+    cores = Decimal(cores)
+    if cores == cores.to_integral_value():
+        return str(int(cores))
+    return f"{int(cores * 1000)}m"
+
+
+@dataclass(frozen=True)
+class NamespaceQuota:
+    """A ResourceQuota for the namespace; the defaults size a platform of about 100 users.
+
+    Attributes:
+        requests_cpu: Total CPU requests, in cores. Default: ``"200"``.
+        requests_memory: Total memory requests. Default: ``"800Gi"``.
+        limits_cpu: Total CPU limits, in cores. Default: ``"400"``.
+        limits_memory: Total memory limits. Default: ``"1600Gi"``.
+        gpus: Total GPUs requested. Default: 8.
+        gpu_resource: The GPU resource name. Default: ``"nvidia.com/gpu"``.
+        pods: Pods. Default: 250.
+        persistent_volume_claims: PVCs. Default: 300.
+        requests_storage: Total storage requested by PVCs. Default: ``"20Ti"``.
+    """
+
+    requests_cpu: str = "200"
+    requests_memory: str = "800Gi"
+    limits_cpu: str = "400"
+    limits_memory: str = "1600Gi"
+    gpus: int = 8
+    gpu_resource: str = "nvidia.com/gpu"
+    pods: int = 250
+    persistent_volume_claims: int = 300
+    requests_storage: str = "20Ti"
+
+    def hard(self) -> dict[str, str]:
+        """The ResourceQuota ``spec.hard``."""
+        return {
+            "requests.cpu": self.requests_cpu,
+            "requests.memory": self.requests_memory,
+            "limits.cpu": self.limits_cpu,
+            "limits.memory": self.limits_memory,
+            f"requests.{self.gpu_resource}": str(self.gpus),
+            "pods": str(self.pods),
+            "persistentvolumeclaims": str(self.persistent_volume_claims),
+            "requests.storage": self.requests_storage,
+        }
+
+    def usage(self) -> Usage:
+        """The quota's CPU, memory and GPU amounts as comparable units."""
+        where = "NamespaceQuota"
+        return Usage(
+            parse_cpu(where, "requests_cpu", self.requests_cpu),
+            parse_cpu(where, "limits_cpu", self.limits_cpu),
+            parse_memory(where, "requests_memory", self.requests_memory),
+            parse_memory(where, "limits_memory", self.limits_memory),
+            self.gpus,
+        )
+
+    def check(self, scope: Construct) -> NamespaceQuota:
+        """Return self if every field is valid.
+
+        Args:
+            scope: The construct that uses it (errors name its path).
+
+        Raises:
+            ConfigurationError: A field is invalid.
+        """
+        parse_cpu(scope, "NamespaceQuota.requests_cpu", self.requests_cpu)
+        parse_cpu(scope, "NamespaceQuota.limits_cpu", self.limits_cpu)
+        parse_memory(scope, "NamespaceQuota.requests_memory", self.requests_memory)
+        parse_memory(scope, "NamespaceQuota.limits_memory", self.limits_memory)
+        parse_memory(scope, "NamespaceQuota.requests_storage", self.requests_storage)
+        for what in ("gpus", "pods", "persistent_volume_claims"):
+            if getattr(self, what) < 0:
+                raise invalid(
+                    scope,
+                    f"NamespaceQuota.{what}",
+                    getattr(self, what),
+                    allowed="0 or more",
+                    fix="give a count",
+                )
+        return self
+
+
+@dataclass(frozen=True)
+class ContainerLimits:
+    """A LimitRange for the namespace's containers.
+
+    Attributes:
+        max_cpu: The most CPU one container may use, in cores. Default: ``"16"``.
+        max_memory: The most memory one container may use. Default: ``"64Gi"``.
+        default_request: Requests of containers that set none. Default: 100m CPU, 128Mi.
+        default_limit: Limits of containers that set none. Default: 1 CPU, 1Gi.
+    """
+
+    max_cpu: str = "16"
+    max_memory: str = "64Gi"
+    default_request: Mapping[str, str] = field(
+        default_factory=lambda: {"cpu": "100m", "memory": "128Mi"}
+    )
+    default_limit: Mapping[str, str] = field(default_factory=lambda: {"cpu": "1", "memory": "1Gi"})
+
+    def check(self, scope: Construct) -> ContainerLimits:
+        """Return self if every field is valid.
+
+        Args:
+            scope: The construct that uses it (errors name its path).
+
+        Raises:
+            ConfigurationError: A field is invalid.
+        """
+        parse_cpu(scope, "ContainerLimits.max_cpu", self.max_cpu)
+        parse_memory(scope, "ContainerLimits.max_memory", self.max_memory)
+        return self
+
+
+def capacity(quota: NamespaceQuota, reserved: Usage, profile_usage: Usage) -> tuple[int, str]:
+    """How many servers of one profile fit in ``quota`` after ``reserved``, and what limits it.
+
+    ``reserved`` is what the hub and proxy take; they are also two of the quota's pods.
+    """
+    free = quota.usage() - reserved
+    room: dict[str, tuple[Decimal, Decimal]] = {
+        "requests.cpu": (free.requests_cpu, profile_usage.requests_cpu),
+        "limits.cpu": (free.limits_cpu, profile_usage.limits_cpu),
+        "requests.memory": (Decimal(free.requests_memory), Decimal(profile_usage.requests_memory)),
+        "limits.memory": (Decimal(free.limits_memory), Decimal(profile_usage.limits_memory)),
+        "pods": (Decimal(quota.pods - 2), Decimal(1)),
+    }
+    if profile_usage.gpus:
+        room[f"requests.{quota.gpu_resource}"] = (Decimal(quota.gpus), Decimal(profile_usage.gpus))
+    counts = {key: int(have // need) if have > 0 else 0 for key, (have, need) in room.items()}
+    limiting = min(counts, key=lambda key: (counts[key], key))
+    return counts[limiting], limiting
+
+
+def shortfall(quota: NamespaceQuota, reserved: Usage, usage: Usage) -> str | None:
+    """Why one server using ``usage`` does not fit in ``quota`` (with the amount), or None."""
+    free = quota.usage() - reserved
+    for what, need, room, show in (
+        ("CPU request", usage.requests_cpu, free.requests_cpu, format_cpu),
+        ("CPU limit", usage.limits_cpu, free.limits_cpu, format_cpu),
+        ("memory request", usage.requests_memory, free.requests_memory, format_memory),
+        ("memory limit", usage.limits_memory, free.limits_memory, format_memory),
+    ):
+        if need > room:
+            return (
+                f"its {what} {show(need)} exceeds what the quota leaves ({show(room)}) "
+                f"by {show(need - room)}"
+            )
+    if usage.gpus > quota.gpus:
+        return (
+            f"it asks for {usage.gpus} GPUs, {usage.gpus - quota.gpus} more than the "
+            f"quota's {quota.gpus}"
+        )
+    return None
+
+
+def limit_range_excess(limits: ContainerLimits, usage: Usage) -> str | None:
+    """Why a container using ``usage`` breaks the LimitRange maximum (with the amount), or None."""
+    max_cpu = parse_cpu("ContainerLimits", "", limits.max_cpu)
+    if usage.limits_cpu > max_cpu:
+        return (
+            f"its CPU limit {format_cpu(usage.limits_cpu)} exceeds the LimitRange maximum "
+            f"{limits.max_cpu} by {format_cpu(usage.limits_cpu - max_cpu)}"
+        )
+    max_memory = parse_memory("ContainerLimits", "", limits.max_memory)
+    if usage.limits_memory > max_memory:
+        return (
+            f"its memory limit {format_memory(usage.limits_memory)} exceeds the LimitRange "
+            f"maximum {limits.max_memory} by {format_memory(usage.limits_memory - max_memory)}"
+        )
+    return None
+
+
+def quota_objects(
+    scope: Construct,
+    *,
+    quota: NamespaceQuota | None,
+    limits: ContainerLimits | None,
+    labels: dict[str, str],
+) -> tuple[KubeObject | None, KubeObject | None]:
+    """The namespace's ResourceQuota and LimitRange (each ``None`` when not wanted)."""
+    resource_quota = None
+    if quota is not None:
+        resource_quota = KubeObject(
+            scope,
+            "ResourceQuota",
+            api_version="v1",
+            kind="ResourceQuota",
+            name="jupyterhub",
+            labels=labels,
+            body={"spec": {"hard": quota.hard()}},
+        )
+    limit_range = None
+    if limits is not None:
+        item: dict[str, Any] = {
+            "type": "Container",
+            "max": {"cpu": limits.max_cpu, "memory": limits.max_memory},
+            "defaultRequest": dict(limits.default_request),
+            "default": dict(limits.default_limit),
+        }
+        limit_range = KubeObject(
+            scope,
+            "LimitRange",
+            api_version="v1",
+            kind="LimitRange",
+            name="jupyterhub",
+            labels=labels,
+            body={"spec": {"limits": [item]}},
+        )
+    return resource_quota, limit_range
+
+
+def profile_errors(
+    profiles: Sequence[NotebookProfile],
+    *,
+    quota: NamespaceQuota | None,
+    limits: ContainerLimits | None,
+    reserved: Usage,
+) -> list[str]:
+    """Profiles whose one server breaks the LimitRange or does not fit in the quota.
+
+    Args:
+        profiles: The hub's profiles (each message names the profile's path).
+        quota: The namespace quota, or ``None``.
+        limits: The LimitRange, or ``None``.
+        reserved: What the hub and proxy take from the quota.
+
+    Returns:
+        One error message (house format) per broken rule.
+    """
+    errors = []
+    for profile in profiles:
+        usage = profile.usage()
+        if limits is not None:
+            excess = limit_range_excess(limits, usage)
+            if excess:
+                errors.append(
+                    str(
+                        invalid(
+                            profile,
+                            "profile for the LimitRange",
+                            profile.slug,
+                            allowed=f"containers within ContainerLimits ({excess})",
+                            fix="lower the profile's limits or raise ContainerLimits",
+                        )
+                    )
+                )
+        if quota is not None:
+            missing = shortfall(quota, reserved, usage)
+            if missing:
+                errors.append(
+                    str(
+                        invalid(
+                            profile,
+                            "profile for the namespace quota",
+                            profile.slug,
+                            allowed=f"one server must fit in NamespaceQuota ({missing})",
+                            fix="lower the profile's requests/limits or raise NamespaceQuota",
+                        )
+                    )
+                )
+    return errors

@@ -1,0 +1,84 @@
+"""apply_sync_waves: every object lands in the ArgoCD wave of its kind, once."""
+
+from __future__ import annotations
+
+import cdk8s
+from cdk8s_plus_27 import k8s
+
+from jupyter_constructs import ExternalSecretSource
+from jupyter_constructs.delivery.gitops import SyncWave, apply_sync_waves, sync_wave
+from tests.helpers import make_hub, synth
+
+WAVE = "argocd.argoproj.io/sync-wave"
+
+
+def _waves(objects):
+    return {
+        f"{o['kind']}/{o['metadata']['name']}": o["metadata"].get("annotations", {}).get(WAVE)
+        for o in objects
+    }
+
+
+def test_hub_objects_are_ordered_by_kind():
+    chart, _ = make_hub()
+    waves = _waves(synth(chart))
+    assert waves["Namespace/jupyter"] == "-3"
+    for name in (
+        "ServiceAccount/hub",
+        "Role/hub",
+        "RoleBinding/hub",
+        "ConfigMap/hub-config",
+        "ResourceQuota/jupyterhub",
+        "LimitRange/jupyterhub",
+        "PersistentVolumeClaim/hub-db-dir",
+    ):
+        assert waves[name] == "-2", name
+    assert waves["Job/hub-secrets-bootstrap"] == "-1"
+    for name in (
+        "Deployment/hub",
+        "Deployment/proxy",
+        "Service/hub",
+        "Ingress/jupyterhub",
+        "DaemonSet/image-puller",
+    ):
+        assert waves[name] is None, name  # ArgoCD's default wave 0
+
+
+def test_external_secrets_sync_before_the_hub_and_skip_dry_run():
+    chart, _ = make_hub()
+    source = ExternalSecretSource(
+        chart, "creds", secret_name="creds", store="vault", keys={"token": "path#token"}
+    )
+    (obj,) = [o for o in synth(chart) if o["kind"] == "ExternalSecret"]
+    # Before the pods that read the Secret it creates, and still safe without the CRD.
+    assert obj["metadata"]["annotations"] == {
+        WAVE: "-2",
+        "argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=true",
+    }
+    assert source.external_secret is not None
+
+
+def test_an_explicit_wave_is_kept():
+    chart, hub = make_hub()
+    sync_wave(hub.service, SyncWave.NAMESPACE)
+    assert _waves(synth(chart))["Service/hub"] == "-3"
+
+
+def test_objects_of_other_libraries_are_recognised_by_their_kind():
+    chart = cdk8s.Chart(cdk8s.Testing.app(), "other", namespace="x")
+    cdk8s.ApiObject(chart, "raw", api_version="v1", kind="ConfigMap")
+    cdk8s.ApiObject(chart, "crd", api_version="monitoring.coreos.com/v1", kind="Probe")
+    k8s.KubeService(chart, "svc")
+    apply_sync_waves(chart)
+    waves = {
+        o["kind"]: o["metadata"].get("annotations", {}).get(WAVE)
+        for o in cdk8s.Testing.synth(chart)
+    }
+    assert waves == {"ConfigMap": "-2", "Probe": "1", "Service": None}
+
+
+def test_a_second_pass_changes_nothing():
+    chart, _ = make_hub()
+    first = synth(chart)
+    apply_sync_waves(chart)
+    assert cdk8s.Testing.synth(chart) == first

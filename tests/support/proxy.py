@@ -1,0 +1,87 @@
+"""configurable-http-proxy, the hub's proxy (npm package, installed by ``make setup``).
+
+Runs as in the cluster, apart from the hub: its own process, the REST API on one port,
+the public side on another and, on request, metrics on a third; all on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.paths import NODE_BIN, ROOT
+from tests.support.process import LOOPBACK, Http, Service, Tcp, free_port, start
+
+#: As pinned in package.json (npm ci installs exactly that).
+VERSION = "5.3.0"
+BINARY = NODE_BIN / "configurable-http-proxy"
+START_TIMEOUT = 60.0
+
+
+@dataclass
+class Proxy:
+    service: Service
+    auth_token: str
+    public_port: int
+    api_port: int
+    metrics_port: int | None
+
+    @property
+    def public_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.public_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.api_port}"
+
+    @property
+    def metrics_url(self) -> str:
+        assert self.metrics_port is not None, "started without metrics"
+        return f"http://{LOOPBACK}:{self.metrics_port}/metrics"
+
+    def stop(self) -> None:
+        self.service.stop()
+
+
+def _binary() -> Path:
+    package = ROOT / "node_modules" / "configurable-http-proxy" / "package.json"
+    if not BINARY.exists() or not package.exists():
+        pytest.fail("configurable-http-proxy is missing from node_modules: run `make setup`")
+    installed = json.loads(package.read_text())["version"]
+    if installed != VERSION:
+        pytest.fail(f"expected configurable-http-proxy {VERSION}, found {installed}: npm ci")
+    return BINARY
+
+
+def start_proxy(
+    workdir: Path, *, auth_token: str, default_target: str | None = None, metrics: bool = False
+) -> Proxy:
+    """Start the proxy; ``default_target`` and ``/hub/error`` under it as z2jh sets them."""
+    public_port, api_port = free_port(), free_port()
+    metrics_port = free_port() if metrics else None
+    argv: list[str | Path] = [
+        _binary(),
+        f"--ip={LOOPBACK}",
+        f"--port={public_port}",
+        f"--api-ip={LOOPBACK}",
+        f"--api-port={api_port}",
+        "--log-level=warn",
+    ]
+    if default_target is not None:
+        argv += [f"--default-target={default_target}", f"--error-target={default_target}/hub/error"]
+    if metrics_port is not None:
+        argv += [f"--metrics-ip={LOOPBACK}", f"--metrics-port={metrics_port}"]
+    service = start(
+        f"configurable-http-proxy {VERSION}",
+        argv,
+        ready=Tcp(api_port)
+        if metrics_port is None
+        else Http(f"http://{LOOPBACK}:{metrics_port}/metrics"),
+        log_path=workdir / "proxy.log",
+        timeout=START_TIMEOUT,
+        env={"CONFIGPROXY_AUTH_TOKEN": auth_token},
+    )
+    return Proxy(service, auth_token, public_port, api_port, metrics_port)
