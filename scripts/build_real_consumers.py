@@ -8,10 +8,12 @@ component is a small *wrapper Go module* whose ``go.mod``/``go.sum`` are committ
 
 Binaries land in the user's cache directory::
 
-    ${XDG_CACHE_HOME:-~/.cache}/jupyter-constructs/real-consumers/<component>/bin/
+    ${XDG_CACHE_HOME:-~/.cache}/jupyter-constructs/real-consumers/<component>/<key>/bin/
 
 next to a ``stamp.json`` holding what they were built from (the component's definition,
-the wrapper module's hash, the hash of the build procedure's code and the Go version). A
+the wrapper module's hash, the hash of the build procedure's code and the Go version);
+``<key>`` is a hash of those inputs but Go's, so checkouts with different inputs (two
+branches sharing the cache) keep separate builds instead of rebuilding each other's. A
 component is rebuilt only when one of those changes. A lock file serialises concurrent
 builds (two test runs, two checkouts).
 
@@ -234,9 +236,19 @@ def cache_root() -> Path:
     return Path(base) / "jupyter-constructs" / "real-consumers"
 
 
+def component_dir(component: str) -> Path:
+    """Folder of the build of ``component`` from the current inputs: ``<component>/<key>``,
+    the key a hash of the wanted stamp without the Go version (a new Go toolchain rebuilds
+    in place)."""
+    inputs = wanted_stamp(COMPONENTS[component], go="any")
+    inputs.pop("go")
+    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
+    return cache_root() / component / key
+
+
 def bin_dir(component: str) -> Path:
     """Folder holding the binaries of ``component``."""
-    return cache_root() / component / "bin"
+    return component_dir(component) / "bin"
 
 
 def component_of(binary: str) -> Component:
@@ -253,7 +265,7 @@ def component_of(binary: str) -> Component:
 
 def share_dir(component: str) -> Path:
     """Folder holding the ``files`` of ``component`` (copied from its module)."""
-    return cache_root() / component / "share"
+    return component_dir(component) / "share"
 
 
 def binary_path(binary: str) -> Path | None:
@@ -338,7 +350,7 @@ def wanted_stamp(component: Component, go: str | None = None) -> dict[str, objec
 
 
 def _stamp_path(component: Component) -> Path:
-    return cache_root() / component.name / "stamp.json"
+    return component_dir(component.name) / "stamp.json"
 
 
 def is_current(component: Component) -> bool:
@@ -449,7 +461,7 @@ def build(component: Component, force: bool = False) -> float | None:
                 )
         _check_disk(component, go)
         start = time.monotonic()
-        target = cache_root() / component.name
+        target = component_dir(component.name)
         target.mkdir(parents=True, exist_ok=True)
         env = _go_env(go)
         with tempfile.TemporaryDirectory(dir=target, prefix="work-") as tmp:

@@ -42,13 +42,14 @@ import requests
 
 from jupyter_constructs.addons.observability.dashboard import dashboard_queries
 from tests.consumers.conftest import MonitoredProduct
-from tests.support.prometheus import metric_names
 from tests.support.kube import prometheus_operator as operator
 from tests.support.kube.client import KubeClient, wait_until
+from tests.support.kube.endpoints import mirror_endpoint_slice
 from tests.support.kube.kubelet import TestKubelet
 from tests.support.kube.pod_root import PodRoot
 from tests.support.kube.product import find
 from tests.support.kube.prometheus import CONFIG_FILE, PrometheusPod, running_prometheus, version
+from tests.support.prometheus import metric_names
 
 pytestmark = pytest.mark.consumers
 
@@ -399,3 +400,77 @@ def test_a_prometheus_selecting_another_release_shows_no_jupyterhub_target_and_n
         assert [t for t in active + dropped if "jupyter" in json.dumps(t)] == []
         assert other.rules() == []
         assert other.query('absent(up{job="hub"})')[0]["value"][1] == "1"  # no one evaluates it
+
+
+# ---------------------------------------------------------------------- a renamed port
+
+
+def test_a_renamed_service_port_drops_the_hub_target_and_the_hub_down_alert_reports_it(
+    admin: KubeClient,
+    monitored_product: MonitoredProduct,
+    prometheus: PrometheusPod,
+    scraped: Any,
+) -> None:
+    """The hub Service's port renamed (``http`` to ``hub-api``: a kustomize patch, a
+    chart's Service in front of the hub) while the ServiceMonitor still names ``http``.
+    The operator's ``keep`` relabeling on the port name drops the endpoint: Prometheus'
+    Targets page lists it under dropped with the new port name, the hub scrape pool has
+    no active target, ``up{job="hub"}`` vanishes and JupyterHubDown's ``absent()`` half
+    returns 1 (the alert is pending, then fires after its 5 minutes). Nothing warns
+    earlier: the operator accepts the monitor unchanged. The port is renamed back
+    afterwards and the hub scraped again."""
+    namespace = monitored_product.namespace
+    path = f"/api/v1/namespaces/{namespace}/services/hub"
+    original = admin.get(path)["spec"]["ports"]
+    assert [p["name"] for p in original] == ["http"]
+    renamed = [{**p, "name": "hub-api"} for p in original]
+    rule = next(r for r in prometheus.rules() if r["name"] == "JupyterHubDown")
+    assert prometheus.query(rule["query"]) == []
+    admin.patch(path, {"spec": {"ports": renamed}})
+    mirror_endpoint_slice(admin, namespace, "hub")  # the controller follows the Service
+    try:
+
+        def dropped_by_port() -> list[dict[str, Any]] | None:
+            active = [t for t in prometheus.targets() if t["scrapePool"] == HUB_JOB]
+            dropped = [
+                t
+                for t in prometheus.targets("dropped")
+                if t["discoveredLabels"].get("__meta_kubernetes_endpointslice_port_name")
+                == "hub-api"
+            ]
+            return dropped if dropped and not active else None
+
+        dropped = wait_until(
+            dropped_by_port,
+            SCRAPE_WAIT,
+            "the hub target dropped for its port name",
+            on_timeout=lambda: f"Prometheus' targets:\n{targets_page(prometheus)}",
+        )
+        print(f"\nTargets page after the rename:\n{targets_page(prometheus)}")
+        assert dropped[0]["discoveredLabels"]["__meta_kubernetes_service_name"] == "hub"
+        (sample,) = wait_until(
+            lambda: prometheus.query(rule["query"]), SCRAPE_WAIT, "the hub-down expression"
+        )
+        assert sample["value"][1] == "1", sample  # 1: no target discovered at all
+        pending = wait_until(
+            lambda: next(
+                (
+                    r
+                    for r in prometheus.rules()
+                    if r["name"] == rule["name"] and r["state"] != "inactive"
+                ),
+                None,
+            ),
+            30,
+            "JupyterHubDown to become pending",
+        )
+        assert pending["state"] == "pending"
+    finally:
+        admin.patch(path, {"spec": {"ports": original}})
+        mirror_endpoint_slice(admin, namespace, "hub")
+    wait_until(
+        lambda: _up_targets(prometheus, {HUB_JOB}),
+        2 * SCRAPE_WAIT,
+        "the hub scraped again under its port name",
+        on_timeout=lambda: f"Prometheus' targets:\n{targets_page(prometheus)}",
+    )

@@ -221,6 +221,46 @@ def test_every_profile_lands_where_its_docs_say(
             assert not pool.has_gpus, f"{choice.id}: a CPU server on GPU node {node} ({pool})"
 
 
+def pulled_on(admin: KubeClient, namespace: str, node: str) -> set[str]:
+    """Images the image-puller DaemonSets' pods bound to ``node`` pull (their init
+    containers pull, the pause container keeps the pod)."""
+    pods = admin.get(f"/api/v1/namespaces/{namespace}/pods", fieldSelector=f"spec.nodeName={node}")
+    return {
+        container["image"]
+        for pod in pods["items"]
+        if any(o["kind"] == "DaemonSet" for o in pod["metadata"].get("ownerReferences") or [])
+        for container in pod["spec"].get("initContainers") or []
+    }
+
+
+@pytest.mark.parametrize("choice", CHOICES, ids=[c.id for c in CHOICES])
+def test_the_node_a_server_lands_on_has_its_images_pre_pulled(
+    admin: KubeClient, cluster: Cluster, platform: str, choice: UserChoice
+) -> None:
+    """The image-puller DaemonSets (one per set of placement rules: the GPU profile's
+    puller carries its node selector and toleration) are placed by the real DaemonSet
+    controller and scheduler on the same stand-in Nodes: wherever the scheduler puts a
+    user's server, a puller of every image of that server is bound to the same node, so
+    the first start does not wait for a multi-GB pull (``docs/DEPLOYMENT_GUIDE.md``)."""
+    with user_server(admin, platform, PROD, choice) as pod:
+        node = node_of(admin, platform, pod)
+    images = {
+        c["image"] for c in [*pod["spec"]["containers"], *(pod["spec"].get("initContainers") or [])]
+    }
+    try:
+        wait_until(
+            lambda: images <= pulled_on(admin, platform, node),
+            60,
+            f"pullers of {sorted(images)} bound to {node}",
+        )
+    except TimeoutError:
+        pytest.fail(
+            f"{choice.id} ({cluster.name}) lands on {node} ({cluster.pool_of(node).description}),"
+            f" where no puller pulls {sorted(images - pulled_on(admin, platform, node))}",
+            pytrace=False,
+        )
+
+
 def test_a_mig_profile_lands_on_a_mig_node(
     admin: KubeClient, cluster: Cluster, scheduler: ControlPlane, product: Any
 ) -> None:

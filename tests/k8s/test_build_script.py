@@ -96,6 +96,25 @@ def test_a_changed_input_makes_the_binaries_stale(
     assert script.binary_path("etcd") is None
 
 
+def test_checkouts_with_other_inputs_keep_their_own_builds(
+    script: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two branches sharing the cache (other pins, another build procedure) each keep
+    their build in a folder named by its inputs, instead of rebuilding each other's."""
+    monkeypatch.setattr(script, "go_version", lambda: "go1.99")
+    mine = _fake_build(script, "etcd")
+    monkeypatch.setattr(script, "_procedure_sha256", lambda: "0" * 64)
+    assert script.bin_dir("etcd") != mine
+    assert script.binary_path("etcd") is None  # the other checkout builds its own
+    theirs = _fake_build(script, "etcd")
+    assert script.binary_path("etcd") == theirs / "etcd"
+    assert mine.parent.parent == theirs.parent.parent == script.cache_root() / "etcd"
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(mine.parents[4]))
+    monkeypatch.setattr(script, "go_version", lambda: "go1.99")
+    assert script.binary_path("etcd") == mine / "etcd"  # still current, untouched
+
+
 def test_a_missing_binary_makes_the_component_stale(
     script: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
