@@ -134,10 +134,17 @@ def scraped(prometheus: PrometheusPod) -> list[dict[str, Any]]:
     )
 
 
-def metrics_token(admin: KubeClient) -> str:
-    """The hub Secret's ``metrics-api-token`` (made by the bootstrap script)."""
-    secret = admin.get("/api/v1/namespaces/jupyter/secrets/hub-secrets")
-    return base64.b64decode(secret["data"]["metrics-api-token"]).decode()
+def metrics_token(admin: KubeClient, objects: list[dict[str, Any]]) -> str:
+    """The token in the Secret key the rendered ServiceMonitor names (made by the
+    bootstrap script), checked to be the one the hub Deployment gives the hub."""
+    monitor = next(o for o in objects if o["kind"] == "ServiceMonitor")
+    (endpoint,) = monitor["spec"]["endpoints"]
+    ref = endpoint["authorization"]["credentials"]
+    hub = find(objects, "Deployment", "hub")["spec"]["template"]["spec"]["containers"][0]
+    (env,) = [e for e in hub["env"] if e["name"] == "JUPYTERHUB_SERVICE_TOKEN_PROMETHEUS"]
+    assert env["valueFrom"]["secretKeyRef"] == ref, (env, ref)
+    secret = admin.get(f"/api/v1/namespaces/jupyter/secrets/{ref['name']}")
+    return base64.b64decode(secret["data"][ref["key"]]).decode()
 
 
 def scrapes_of_the_hub(prometheus: PrometheusPod) -> int:
@@ -155,7 +162,7 @@ def traffic(
     """Requests through the real proxy to the real hub, then every metric name Prometheus
     holds once it has scraped the hub twice after them (rates need two samples)."""
     public = f"http://{monitored_product.pods.proxy['status']['podIP']}:8000"
-    token = metrics_token(admin)
+    token = metrics_token(admin, monitored_product.objects)
     before = scrapes_of_the_hub(prometheus)
     assert requests.get(f"{public}/hub/api/", timeout=10).status_code == 200
     bearer = {"Authorization": f"Bearer {token}"}
@@ -191,8 +198,9 @@ def test_the_operator_generates_both_scrape_jobs_from_the_rendered_monitors(
     assert port_by_name in hub["relabel_configs"]
     assert proxy["kubernetes_sd_configs"][0]["role"] == "pod"
     assert hub["metrics_path"] == "/hub/metrics"
-    # The bearer token is the one the bootstrap script put into the hub Secret.
-    assert hub["authorization"] == {"type": "Bearer", "credentials": metrics_token(admin)}
+    # The bearer token is the one the bootstrap script put into the Secret the monitor names.
+    token = metrics_token(admin, monitored_product.objects)
+    assert hub["authorization"] == {"type": "Bearer", "credentials": token}
     assert "authorization" not in proxy
 
 

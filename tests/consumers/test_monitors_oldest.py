@@ -116,7 +116,7 @@ def test_argocd_syncs_every_monitor_against_the_oldest_crds(
 
 
 def test_the_oldest_operator_generates_the_hub_job_from_the_service_monitor(
-    admin: KubeClient, generated: dict[str, Any]
+    admin: KubeClient, generated: dict[str, Any], monitored_product: MonitoredProduct
 ) -> None:
     jobs = {job["job_name"]: job for job in generated["scrape_configs"]}
     assert PROXY_JOB not in jobs  # the PodMonitor never reached the cluster
@@ -130,7 +130,8 @@ def test_the_oldest_operator_generates_the_hub_job_from_the_service_monitor(
         "source_labels": ["__meta_kubernetes_endpoint_port_name"],
     }
     assert port_by_name in hub["relabel_configs"]
-    assert hub["authorization"] == {"type": "Bearer", "credentials": metrics_token(admin)}
+    token = metrics_token(admin, monitored_product.objects)
+    assert hub["authorization"] == {"type": "Bearer", "credentials": token}
     assert hub["metrics_path"] == "/hub/metrics"
 
 
