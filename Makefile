@@ -71,14 +71,16 @@ format: setup
 bench: setup
 	$(PY) benchmarks/bench_synth.py
 
-# Real consumers (issues 19, 20): kube-apiserver, etcd, kubectl, kube-controller-manager,
-# kube-scheduler and ArgoCD, built from the Go module proxy by a pinned wrapper module per
-# component into ${XDG_CACHE_HOME:-~/.cache}/jupyter-constructs/real-consumers; rebuilt only
-# when the pins or the script change. Needs Go and ~15 GB free (ArgoCD alone ~8 GB).
-# `make real-consumers COMPONENTS=etcd` builds one. The tests against them: `make test-k8s`
-# and `make test-argocd` (which also needs redis-server), both part of `make test`.
+# Real consumers (issues 19, 20, 22): kube-apiserver, etcd, kubectl,
+# kube-controller-manager, kube-scheduler, ArgoCD, prometheus-operator (newest and oldest
+# supported) and Prometheus (3 and 2), built from the Go module proxy by a pinned wrapper
+# module per component into ${XDG_CACHE_HOME:-~/.cache}/jupyter-constructs/real-consumers;
+# rebuilt only when a component's pins or the build procedure change. Needs Go and disk
+# space (docs/testing.md; ArgoCD alone ~8 GB). `make real-consumers COMPONENTS=etcd` builds
+# one. The tests against them: `make test-k8s`, `make test-argocd` (which also needs
+# redis-server) and `make test-consumers`, all part of `make test`.
 COMPONENTS ?=
-.PHONY: real-consumers test-k8s test-argocd e2e-cluster
+.PHONY: real-consumers test-k8s test-argocd test-consumers e2e-cluster
 real-consumers:
 	$(PYTHON) scripts/build_real_consumers.py $(COMPONENTS)
 
@@ -87,6 +89,9 @@ test-k8s: setup
 
 test-argocd: setup
 	$(PY) -m pytest -m argocd
+
+test-consumers: setup
+	$(PY) -m pytest -m consumers
 
 # On a real cluster with a container runtime (kind or k3d), outside `make test`: the images
 # start, the hub answers through the proxy. See docs/testing.md.

@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from tests.k8s.conftest import DIST, ROOT
 from tests.support.kube import history
 from tests.support.kube.client import KubeClient
+from tests.support.kube.fixtures import DIST, ROOT
 from tests.support.kube.sync import (
     SyncResult,
     key,

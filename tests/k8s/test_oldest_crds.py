@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.k8s.conftest import CRDS_DIR, DIST, ROOT, crd_files, install_crds
 from tests.support.kube.client import ApiError, KubeClient
+from tests.support.kube.fixtures import CRDS_DIR, DIST, ROOT, crd_files, install_crds
 from tests.support.kube.sync import key, load_manifests, retarget
 
 pytestmark = pytest.mark.k8s

@@ -52,6 +52,10 @@ NAMESPACE_CONTROLLERS = (
     "persistentvolumeclaim-protection-controller",
     "persistentvolume-protection-controller",
 )
+#: What keeps a Service's EndpointSlices in step with its ready pods (service discovery
+#: reads them), started by the tests that need it. With the test kubelet's loopback pod
+#: addresses its writes are refused (``tests/support/kube/endpoints.py``).
+ENDPOINTSLICE_CONTROLLERS = ("endpointslice-controller",)
 #: Controllers of the opt-in level (workloads).
 WORKLOAD_CONTROLLERS = (
     "deployment-controller",
@@ -239,11 +243,15 @@ class ControlPlane:
 
     def stop_workload_controllers(self) -> None:
         """Back to the base level (the opt-in components stopped)."""
+        self.stop_components("kube-controller-manager-workloads", "kube-scheduler")
+        self.workload_level = False
+
+    def stop_components(self, *names: str) -> None:
+        """Stop the components called ``names`` (those a test module started)."""
         for component in list(self.components):
-            if component.name in ("kube-controller-manager-workloads", "kube-scheduler"):
+            if component.name in names:
                 component.close()
                 self.components.remove(component)
-        self.workload_level = False
 
     def stop(self) -> None:
         for component in reversed(self.components):

@@ -24,7 +24,9 @@ finishes graceful deletes — and runs each container's program as a local proce
   env and volumes were resolved as for any container; each replacement is noted;
 - the process runs as the pod's ``runAsUser``/``runAsGroup``/``fsGroup``, with only the
   environment the pod spec gives it (plus ``PATH`` and the ``KUBERNETES_SERVICE_*``
-  variables every kubelet sets, pointing at the test API server);
+  variables every kubelet sets, pointing at the test API server, and ``POD_IP_ENV``: the
+  pod's address, for a program standing in for an image that binds "all interfaces" —
+  an empty host, ``:8081`` — which in a pod means the pod's own address);
 - missing Secrets/ConfigMaps give the real kubelet's ``CreateContainerConfigError``.
 
 Not done: image pulls, resource limits, liveness probes, cgroups, network isolation.
@@ -57,6 +59,8 @@ Obj = dict[str, Any]
 SA_TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 #: The program that stands in for an image the kubelet cannot run (see ``stand_ins``).
 PROBE_RESPONDER = "probe-responder"
+#: The pod's address, in the environment of every process the test kubelet starts.
+POD_IP_ENV = "TEST_KUBELET_POD_IP"
 
 
 class CannotRun(Exception):
@@ -668,7 +672,13 @@ class TestKubelet:
             if mount.get("subPath"):
                 mounts[mount["mountPath"]].mkdir(parents=True, exist_ok=True)
         env = self._env(state, pod, container, image)
-        env = {k: self._translate(v, mounts, state) for k, v in env.items()}
+        # Paths in the image's and the pod's env are container paths; the kubelet's own PATH
+        # (the programs' local folders, which may sit under a mounted path such as /tmp) is not.
+        own_path = os.pathsep.join(self._path())
+        env = {
+            k: v if (k, v) == ("PATH", own_path) else self._translate(v, mounts, state)
+            for k, v in env.items()
+        }
         argv = [argv[0]] + [self._translate(a, mounts, state) for a in argv[1:]]
         why = self._stand_in(container)
         if why is not None:
@@ -737,10 +747,11 @@ class TestKubelet:
         return user, group, groups
 
     def _translate(self, value: str, mounts: dict[str, Path], state: _Pod) -> str:
-        for mount_path in sorted(mounts, key=len, reverse=True):
-            value = re.sub(
-                re.escape(mount_path) + r"(?=/|$|[^\w.-])", str(mounts[mount_path]), value
-            )
+        """Mount paths -> local folders, in one pass: a translated path is never translated
+        again (the hub mounts ``/tmp`` and the local folders live under ``/tmp``)."""
+        if mounts:
+            paths = "|".join(re.escape(m) for m in sorted(mounts, key=len, reverse=True))
+            value = re.sub(f"(?:{paths})(?=/|$|[^\\w.-])", lambda m: str(mounts[m.group(0)]), value)
         return value.replace("0.0.0.0", state.ip)
 
     # ------------------------------------------------------------------ env
@@ -773,6 +784,7 @@ class TestKubelet:
         if image:
             env.update(image.env)
         env.update(self._service_env)
+        env[POD_IP_ENV] = state.ip
         env.update(
             container_env(
                 self.admin,
@@ -785,7 +797,7 @@ class TestKubelet:
         return env
 
     def _path(self) -> list[str]:
-        dirs = {str(Path(p).parent) for p in self.programs.values()}
+        dirs = {str(Path(p).parent) for p in list(self.programs.values())}  # tests add programs
         return [*sorted(dirs), "/usr/local/bin", "/usr/bin", "/bin"]
 
     # ------------------------------------------------------------------ volumes
