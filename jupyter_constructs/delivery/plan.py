@@ -66,7 +66,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from deepdiff import DeepDiff
 
 from jupyter_constructs.core.errors import ConfigurationError, invalid
 from jupyter_constructs.core.quantities import parse_memory
@@ -193,6 +192,9 @@ class Plan:
 
 # -- reading outputs ------------------------------------------------------------------
 
+#: libyaml's safe loader when PyYAML was built with it (ten times faster), else PyYAML's.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def load_output(root: str | Path) -> dict[ObjectKey, Obj]:
     """Every object under ``root`` (a synthesized output such as ``dist/``), by key.
@@ -216,7 +218,7 @@ def load_output(root: str | Path) -> dict[ObjectKey, Obj]:
     for path in sorted(base.rglob("*.y*ml")):
         relative = path.relative_to(base)
         folder = relative.parts[0] if len(relative.parts) > 1 else ""
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        for doc in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER):
             if not isinstance(doc, dict) or "kind" not in doc:
                 continue
             key = _key(folder, doc)
@@ -293,6 +295,8 @@ def _changed_fields(before: Any, after: Any, prefix: str = "") -> list[tuple[str
     A JSON document held in a string (a hub config file in a ConfigMap) is compared
     field by field too (``field > inner.field``).
     """
+    from deepdiff import DeepDiff  # imported when two objects differ: it is slow to load
+
     diff = DeepDiff(before, after, view="tree")
     fields = []
     for report in diff.values():
