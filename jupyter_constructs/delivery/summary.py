@@ -47,9 +47,7 @@ def _same_files(a: Path, b: Path) -> bool:
     """True when folders ``a`` and ``b`` hold the same files, byte for byte."""
     files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
-    return files_a == files_b and all(
-        (a / f).read_bytes() == (b / f).read_bytes() for f in files_a
-    )
+    return files_a == files_b and all((a / f).read_bytes() == (b / f).read_bytes() for f in files_a)
 
 
 def git_changes(outdir: str | Path, *, ref: str = "HEAD") -> str:
