@@ -34,7 +34,7 @@ setup: $(VENV)/.dev node_modules/.installed
 # synth succeeded. `npx cdk8s synth` works too (cdk8s.yaml), just slower.
 OUTDIR ?= dist
 synth: $(VENV)/.runtime
-	CDK8S_OUTDIR=$(OUTDIR) $(PY) main.py
+	@CDK8S_OUTDIR=$(OUTDIR) $(PY) main.py
 
 # Every level, on every core (pytest-xdist; docs/testing.md): `make test PYTEST_WORKERS=0`
 # runs in one process, `make test PYTEST_ARGS="-m unit"` one level.

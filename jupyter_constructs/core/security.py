@@ -10,7 +10,10 @@ One place so that each rule is visible and explained once:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from jupyter_constructs.core.errors import Where, invalid
 
 # Pod Security Admission labels for a namespace that enforces the restricted standard.
 RESTRICTED_NAMESPACE_LABELS = {
@@ -70,3 +73,127 @@ def user_container_security_context() -> dict[str, Any]:
 def user_pod_security_context() -> dict[str, Any]:
     """KubeSpawner ``pod_security_context`` for user servers (fsGroup comes from ``fs_gid``)."""
     return {"runAsNonRoot": True, "seccompProfile": dict(_RUNTIME_DEFAULT)}
+
+
+# -- containers given by users (escape hatches) --------------------------------------------------
+
+#: The only capability the restricted standard lets a container add.
+_ALLOWED_ADDED_CAPABILITIES = ("NET_BIND_SERVICE",)
+_SECCOMP_TYPES = ("RuntimeDefault", "Localhost")
+# What restricted containers must have; a container that leaves a field out gets it.
+_RESTRICTED_DEFAULTS: dict[str, Any] = {
+    "runAsNonRoot": True,
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": dict(_RUNTIME_DEFAULT),
+}
+POD_SECURITY_STANDARDS = "https://kubernetes.io/docs/concepts/security/pod-security-standards/"
+
+
+def restricted_violations(context: Mapping[str, Any]) -> list[str]:
+    """What in a container ``securityContext`` breaks the ``restricted`` Pod Security Standard.
+
+    Checks the fields a container may set (privileged, allowPrivilegeEscalation,
+    runAsNonRoot, runAsUser 0, capabilities, seccompProfile, procMount, windows
+    hostProcess), as the PodSecurity admission plugin does
+    (k8s.io/pod-security-admission/policy, ``check_*.go``).
+
+    Args:
+        context: A container ``securityContext`` (Kubernetes JSON).
+
+    Returns:
+        One short sentence per broken rule; empty when the context is restricted.
+    """
+    problems = []
+    if context.get("privileged") not in (None, False):
+        problems.append("privileged must be false")
+    if context.get("allowPrivilegeEscalation") is not False:
+        problems.append("allowPrivilegeEscalation must be false")
+    if context.get("runAsNonRoot") is False:
+        problems.append("runAsNonRoot must not be false")
+    if context.get("runAsUser") == 0:
+        problems.append("runAsUser must not be 0")
+    capabilities = context.get("capabilities") or {}
+    if not isinstance(capabilities, Mapping):
+        problems.append("capabilities must be a mapping")
+    else:
+        if "ALL" not in (capabilities.get("drop") or []):
+            problems.append("capabilities.drop must include ALL")
+        added = [c for c in capabilities.get("add") or [] if c not in _ALLOWED_ADDED_CAPABILITIES]
+        if added:
+            problems.append(f"capabilities.add may only hold NET_BIND_SERVICE, not {added}")
+    seccomp = context.get("seccompProfile")
+    if seccomp is not None and (
+        not isinstance(seccomp, Mapping) or seccomp.get("type") not in _SECCOMP_TYPES
+    ):
+        problems.append("seccompProfile.type must be RuntimeDefault or Localhost")
+    if context.get("procMount") not in (None, "Default"):
+        problems.append("procMount must be Default")
+    windows = context.get("windowsOptions") or {}
+    if isinstance(windows, Mapping) and windows.get("hostProcess"):
+        problems.append("windowsOptions.hostProcess must be false")
+    return problems
+
+
+def secure_container(where: Where, what: str, container: Mapping[str, Any]) -> dict[str, Any]:
+    """A user-given container (an init container, a sidecar) under the restricted standard.
+
+    Fields of the restricted ``securityContext`` the container leaves out are filled in
+    (non-root, no privilege escalation, every capability dropped, RuntimeDefault seccomp);
+    a field set against the standard is refused, as are host ports. The one rule every
+    escape hatch that takes containers uses (``extra_overrides`` ``init_containers`` and
+    ``extra_containers``).
+
+    Args:
+        where: The construct the error names.
+        what: The parameter, e.g. ``"extra_overrides['init_containers'][0]"``.
+        container: The container (Kubernetes JSON).
+
+    Returns:
+        A copy with the restricted ``securityContext`` merged in.
+
+    Raises:
+        ConfigurationError: The container is not a mapping, or it breaks the standard.
+    """
+    if not isinstance(container, Mapping):
+        raise invalid(
+            where,
+            what,
+            container,
+            allowed="a container as a mapping (Kubernetes JSON: name, image, command...)",
+            fix='pass {"name": "seed", "image": "busybox:1.36", "command": ["true"]}',
+        )
+    context = container.get("securityContext") or {}
+    if not isinstance(context, Mapping):
+        raise invalid(
+            where,
+            f"{what}.securityContext",
+            context,
+            allowed="a mapping",
+            fix="leave securityContext out: the restricted one is filled in",
+        )
+    merged: dict[str, Any] = {**_RESTRICTED_DEFAULTS, **context}
+    capabilities = context.get("capabilities")
+    if isinstance(capabilities, Mapping) and "drop" not in capabilities:
+        merged["capabilities"] = {**capabilities, "drop": ["ALL"]}
+    problems = restricted_violations(merged)
+    if problems:
+        raise invalid(
+            where,
+            f"{what}.securityContext",
+            dict(context),
+            allowed=f"the restricted Pod Security Standard the namespace enforces "
+            f"({'; '.join(problems)})",
+            fix="leave securityContext out (the restricted one is filled in), or set only "
+            f"what the standard allows: {POD_SECURITY_STANDARDS}",
+        )
+    for index, port in enumerate(container.get("ports") or []):
+        if isinstance(port, Mapping) and port.get("hostPort") not in (None, 0):
+            raise invalid(
+                where,
+                f"{what}.ports[{index}].hostPort",
+                port.get("hostPort"),
+                allowed="no host port (the baseline and restricted standards refuse them)",
+                fix="drop hostPort; reach the container through the pod's IP",
+            )
+    return {**container, "securityContext": merged}

@@ -22,13 +22,14 @@ NetworkPolicy, rendered only when the hub renders NetworkPolicies),
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol, Unpack, cast
 
 from constructs import Construct, Node
 
 from jupyter_constructs.core import security
-from jupyter_constructs.core.checks import add_check
+from jupyter_constructs.core.checks import add_check, check_count, drop_checks_after
 from jupyter_constructs.core.errors import ConfigurationError, invalid, questionable
 from jupyter_constructs.core.images import (
     DEFAULT_NOTEBOOK_IMAGE,
@@ -47,7 +48,19 @@ from jupyter_constructs.core.objects import (
     sha256_of,
 )
 from jupyter_constructs.core.quantities import Resources, Usage
-from jupyter_constructs.core.rules import check_dns_label, check_domain, check_image
+from jupyter_constructs.core.rules import (
+    CONFIG_MAP_KEY_RULE,
+    check,
+    check_bool,
+    check_dns_label,
+    check_dns_subdomain,
+    check_domain,
+    check_image,
+    check_int,
+    check_sequence,
+    check_text,
+    is_int,
+)
 from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.hub.auth import AuthSettings, HubAuth
 from jupyter_constructs.hub.bindings import HubBindings
@@ -242,7 +255,7 @@ class JupyterHub(Construct):
             )
         self.namespace: str = check_dns_label(self, "namespace", namespace)
         self.domain: str = check_domain(self, domain)
-        if replicas != 1:
+        if not is_int(replicas) or replicas != 1:
             raise invalid(
                 self,
                 "replicas",
@@ -269,11 +282,33 @@ class JupyterHub(Construct):
         ):
             check_image(self, what, image)
         if existing_secret is not None:
-            check_dns_label(self, "existing_secret", existing_secret)
-        if start_timeout <= 0:
-            raise invalid(
-                self, "start_timeout", start_timeout, allowed="seconds > 0", fix="e.g. 300"
-            )
+            check_dns_subdomain(self, "existing_secret", existing_secret)
+        check_int(self, "start_timeout", start_timeout, minimum=1, fix="seconds, e.g. 300")
+        check_bool(self, "create_namespace", create_namespace)
+        check_bool(self, "image_puller", image_puller)
+        admin_users = check_sequence(
+            self, "admin_users", admin_users, lambda what, user: check_text(self, what, user)
+        )
+        for what, value, kind in (
+            ("database", database, HubDatabase),
+            ("hub_resources", hub_resources, Resources),
+            ("ingress", ingress, IngressOptions),
+            ("user_storage", user_storage, UserStorage),
+            ("shared_data", shared_data, SharedData),
+            ("idle_culler", idle_culler, IdleCuller),
+            ("quota", quota, NamespaceQuota),
+            ("container_limits", container_limits, ContainerLimits),
+            ("network", network, NetworkOptions),
+        ):
+            if value is not None and not isinstance(value, kind):
+                raise invalid(
+                    self,
+                    what,
+                    type(value).__name__,
+                    allowed=f"a {kind.__name__}(...)"
+                    + ("" if what == "hub_resources" else " or None"),
+                    fix=f"pass {what}={kind.__name__}(...)",
+                )
         self._claim_namespace(chart)
 
         self.database = database or HubDatabase.sqlite_pvc()
@@ -291,7 +326,7 @@ class JupyterHub(Construct):
         self.user_service_account_name = USER_SERVICE_ACCOUNT
         self.notebook_image = notebook_image
         self.hub_image = hub_image
-        self.config = HubConfig()
+        self.config = HubConfig(self)
         self._service_token_env: dict[str, SecretRef] = {}
         self._profiles: list[NotebookProfile] = []
         self._pullers: list[ImagePuller] = []
@@ -422,6 +457,7 @@ class JupyterHub(Construct):
         self.proxy_api_service = self.proxy.api_service
         ingress_options = ingress or IngressOptions()
         self.ingress: HubIngress | None = None
+        ingress_options.check(self)
         if ingress_options.enabled:
             self.ingress = HubIngress(
                 self,
@@ -531,13 +567,14 @@ class JupyterHub(Construct):
                 allowed="a slug not used by another profile",
                 fix="give each profile its own slug",
             )
-        profile.bind(self)
-        self._profiles.append(profile)
-        self._generation += 1
-        if self.image_puller_enabled:
-            self._pull_images_of(profile)
-        if self.network is not None and profile.internet_access:
-            self.network.allow_profile_internet(profile)
+        with self._all_or_nothing(profile):
+            profile.bind(self)
+            self._profiles.append(profile)
+            self._generation += 1
+            if self.image_puller_enabled:
+                self._pull_images_of(profile)
+            if self.network is not None and profile.internet_access:
+                self.network.allow_profile_internet(profile)
 
     @property
     def profiles(self) -> list[NotebookProfile]:
@@ -583,9 +620,56 @@ class JupyterHub(Construct):
                 allowed="each add-on once",
                 fix="attach it once (constructs given hub= attach themselves)",
             )
-        addon.bind(self)
-        self._addons.append(addon)
-        self._generation += 1
+        with self._all_or_nothing(addon):
+            addon.bind(self)
+            self._addons.append(addon)
+            self._generation += 1
+
+    @contextmanager
+    def _all_or_nothing(self, part: Any) -> Iterator[None]:
+        """Undo what a failed ``bind`` did to this hub, so a caught error leaves no trace.
+
+        Restores the generated config, the service tokens, entry points, profiles,
+        pre-pullers, NetworkPolicy names and whole-picture checks, and removes the
+        constructs created under ``part`` and the hub (and its NetworkPolicies) meanwhile.
+        """
+        scopes: list[Construct] = [self, part]
+        if self.network is not None:
+            scopes.append(self.network)
+        children = {id(s): (s, {c.node.id for c in s.node.children}) for s in scopes}
+        state = (
+            self.config.snapshot(),
+            dict(self._service_token_env),
+            list(self._entry_points),
+            list(self._profiles),
+            list(self._pullers),
+            list(self._addons),
+            dict(self.network.policies) if self.network is not None else {},
+            self._generation,
+            check_count(self),
+        )
+        puller_images = [list(p._images) for p in self._pullers]
+        try:
+            yield
+        except BaseException:
+            config, tokens, entries, profiles, pullers, addons, policies, generation, checks = state
+            self.config.restore(config)
+            self._service_token_env = tokens
+            self._entry_points = entries
+            self._profiles = profiles
+            self._pullers = pullers
+            for puller, images in zip(pullers, puller_images, strict=True):
+                puller._images = images
+            self._addons = addons
+            if self.network is not None:
+                self.network.policies = policies
+            self._generation = generation + 1
+            drop_checks_after(self, checks)
+            for scope, before in children.values():
+                for child in scope.node.children:
+                    if child.node.id not in before:
+                        scope.node.try_remove_child(child.node.id)
+            raise
 
     @property
     def addons(self) -> list[HubAddon]:
@@ -652,27 +736,43 @@ class JupyterHub(Construct):
             ConfigurationError: The name is not a DNS label or is taken.
         """
         check_dns_label(self, "hub service name", name)
+        scopes = check_sequence(self, "scopes", scopes, self._check_scope)
         service: dict[str, Any] = {"name": name}
+        env_var = "JUPYTERHUB_SERVICE_TOKEN_" + name.upper().replace("-", "_")
+        token: SecretRef | None = None
         if api_token_secret_key is not None:
-            env_var = "JUPYTERHUB_SERVICE_TOKEN_" + name.upper().replace("-", "_")
-            service["api_token_env"] = env_var
-            self._service_token_env[env_var] = SecretRef(self.secret_name, api_token_secret_key)
-        if command is not None:
-            service["command"] = list(command)
-        try:
-            self.config.add_service(service)
-            self.config.add_role(
-                {"name": f"{name}-service", "scopes": list(scopes), "services": [name]}
+            check(
+                self,
+                "api_token_secret_key",
+                api_token_secret_key,
+                CONFIG_MAP_KEY_RULE,
+                fix="name the key of the hub Secret, e.g. 'metrics-api-token'",
             )
-        except ValueError as err:
+            service["api_token_env"] = env_var
+            token = SecretRef(self.secret_name, api_token_secret_key)
+        if command is not None:
+            service["command"] = check_sequence(
+                self, "command", command, lambda what, arg: check_text(self, what, arg)
+            )
+        # Checked before anything changes, so a refused service leaves no trace.
+        self.config.add_service(
+            service, role={"name": f"{name}-service", "scopes": list(scopes), "services": [name]}
+        )
+        if token is not None:
+            self._service_token_env[env_var] = token
+        self._generation += 1
+
+    def _check_scope(self, what: str, scope: object) -> str:
+        text = check_text(self, what, cast("str", scope))
+        if any(c.isspace() for c in text):
             raise invalid(
                 self,
-                "hub service",
-                name,
-                allowed="a name not used yet",
-                fix="give each hub service its own name",
-            ) from err
-        self._generation += 1
+                what,
+                scope,
+                allowed="a JupyterHub scope such as 'read:metrics' or 'list:users' (no spaces)",
+                fix="see https://jupyterhub.readthedocs.io/en/stable/rbac/scopes.html",
+            )
+        return text
 
     def allow_traffic(
         self,
@@ -920,13 +1020,18 @@ class JupyterHub(Construct):
             "ConfigurableHTTPProxy",
             {"api_url": f"http://{API_SERVICE}:{API_PORT}", "should_start": False},
         )
-        for class_name, traits in self.auth_settings.traits.items():
+        sections = {name: dict(traits) for name, traits in self.auth_settings.traits.items()}
+        if admin_users:
+            # The authenticator's own class (its first section) wins over Authenticator in
+            # traitlets, so the hub's admins are merged into that section's list.
+            own = next(iter(sections), "Authenticator")
+            given = sections.setdefault(own, {}).get("admin_users", [])
+            sections[own]["admin_users"] = sorted({*given, *admin_users})
+        for class_name, traits in sections.items():
             cfg.update(class_name, traits)
         for target, env_var in self.auth_settings.traits_from_env.items():
             class_name, trait = target.split(".", 1)
             cfg.set_from_env(class_name, trait, env_var)
-        if admin_users:
-            cfg.set("Authenticator", "admin_users", sorted(admin_users))
         storage = self.user_storage
         storage_traits: dict[str, Any] = {
             "storage_pvc_ensure": True,

@@ -7,8 +7,13 @@ from dataclasses import dataclass, field
 
 from constructs import Construct
 
+from jupyter_constructs.core.errors import Where
 from jupyter_constructs.core.objects import KubeObject, adopt
-from jupyter_constructs.core.rules import check_dns_label
+from jupyter_constructs.core.rules import (
+    check_annotations,
+    check_bool,
+    check_dns_subdomain,
+)
 from jupyter_constructs.hub.proxy import PUBLIC_SERVICE
 
 # Notebook kernels talk over long-lived websockets and users upload data files.
@@ -42,6 +47,30 @@ class IngressOptions:
     cert_manager_cluster_issuer: str | None = None
     annotations: Mapping[str, str] = field(default_factory=dict)
 
+    def check(self, where: Where) -> IngressOptions:
+        """Return self if every field is valid.
+
+        Args:
+            where: The hub (errors name its path).
+
+        Raises:
+            ConfigurationError: A field is invalid: class and Secret names are DNS-1123
+                subdomains (IngressClass and Secret names), annotations follow the API
+                server's key rules.
+        """
+        check_bool(where, "IngressOptions.enabled", self.enabled)
+        check_dns_subdomain(where, "IngressOptions.class_name", self.class_name)
+        if self.tls_secret_name is not None:
+            check_dns_subdomain(where, "IngressOptions.tls_secret_name", self.tls_secret_name)
+        if self.cert_manager_cluster_issuer is not None:
+            check_dns_subdomain(
+                where,
+                "IngressOptions.cert_manager_cluster_issuer",
+                self.cert_manager_cluster_issuer,
+            )
+        check_annotations(where, "IngressOptions.annotations", self.annotations)
+        return self
+
 
 class HubIngress(Construct):
     """An Ingress routing ``domain`` to the proxy's public Service (a part of the hub).
@@ -65,7 +94,7 @@ class HubIngress(Construct):
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
-        check_dns_label(self, "IngressOptions.class_name", options.class_name)
+        options.check(self)
         annotations: dict[str, str] = {}
         if options.class_name == "nginx":
             annotations.update(NGINX_DEFAULT_ANNOTATIONS)

@@ -63,7 +63,13 @@ from jupyter_constructs.core.network_policy import (
 from jupyter_constructs.core.network_policy import dns_egress as _dns_egress
 from jupyter_constructs.core.network_policy import internet as _internet
 from jupyter_constructs.core.objects import KubeObject, adopt
-from jupyter_constructs.core.rules import check_cidr, check_dns_label
+from jupyter_constructs.core.rules import (
+    check_bool,
+    check_cidr,
+    check_dns_label,
+    check_dns_subdomain,
+    check_labels,
+)
 from jupyter_constructs.hub.profiles import PROFILE_LABEL, NotebookProfile
 from jupyter_constructs.hub.proxy import API_PORT, HTTP_PORT
 
@@ -120,7 +126,11 @@ class NetworkOptions:
             check_dns_label(
                 scope, "ingress_controller_namespace", self.ingress_controller_namespace
             )
+        if self.ingress_controller_pod_labels is not None:
+            check_labels(scope, "ingress_controller_pod_labels", self.ingress_controller_pod_labels)
         check_dns_label(scope, "dns_namespace", self.dns_namespace)
+        check_labels(scope, "dns_pod_labels", self.dns_pod_labels)
+        check_bool(scope, "ipv6", self.ipv6)
         if not self.dns_pod_labels:
             raise invalid(
                 scope,
@@ -321,6 +331,10 @@ class HubNetworkPolicies(Construct):
         Raises:
             ConfigurationError: ``name`` is already used by a policy of this hub.
         """
+        if name is not None:
+            check_dns_subdomain(self, "NetworkPolicy name", name)
+        if labels is not None:
+            check_labels(self, "NetworkPolicy labels", labels)
         if name is not None and name in self.policies:
             raise invalid(
                 self,

@@ -14,11 +14,37 @@ from typing import Any, Protocol, TypedDict
 
 from constructs import Construct, Node
 
-from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.checks import add_check
+from jupyter_constructs.core.errors import Where, invalid
 from jupyter_constructs.core.objects import adopt
 from jupyter_constructs.core.quantities import Usage, parse_cpu, parse_memory
-from jupyter_constructs.core.rules import DNS_LABEL, check_image
-from jupyter_constructs.hub.kubespawner_traits import KUBESPAWNER_TRAITS
+from jupyter_constructs.core.rules import (
+    DNS_LABEL_RULE,
+    DNS_SUBDOMAIN_RULE,
+    ENV_VAR_NAME_RULE,
+    EXTENDED_RESOURCE_RULE,
+    check,
+    check_annotations,
+    check_bool,
+    check_choice,
+    check_env,
+    check_image,
+    check_int,
+    check_labels,
+    check_node_selector,
+    check_sequence,
+    check_text,
+    check_toleration,
+    check_volumes,
+    is_dns_label,
+)
+from jupyter_constructs.core.security import restricted_violations, secure_container
+from jupyter_constructs.hub.config import check_trait_value
+from jupyter_constructs.hub.kubespawner_traits import (
+    KUBESPAWNER_TRAITS,
+    check_templates,
+    expand_sample,
+)
 from jupyter_constructs.hub.storage import HOME_MOUNT_PATH
 
 PROFILE_LABEL = "jupyter-constructs.io/profile"
@@ -51,8 +77,23 @@ class ProfileHost(Protocol):
 
 
 _PULL_POLICIES = ("IfNotPresent", "Always", "Never")
-_TOLERATION_OPERATORS = ("Equal", "Exists")
-_TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+#: The longest slug: ``image-puller-<slug>`` labels the pre-puller's pods (a label value).
+MAX_SLUG_LENGTH = 63 - len("image-puller-")
+#: KubeSpawner's own container in the user pod.
+NOTEBOOK_CONTAINER = "notebook"
+#: Keys of ``kubespawner_override`` the hub decides for every profile: a profile may not
+#: change them (namespace and profile list are the hub's; the security settings keep
+#: the restricted Pod Security Standard the namespace enforces).
+_HUB_KEYS = {
+    "profile_list": "profiles are listed by the hub (hub.add_profile)",
+    "namespace": "every user pod runs in the hub's namespace",
+    "privileged": "the namespace enforces the restricted Pod Security Standard",
+    "allow_privilege_escalation": "the namespace enforces the restricted Pod Security Standard",
+    "container_security_context": "the namespace enforces the restricted Pod Security Standard",
+    "pod_security_context": "the namespace enforces the restricted Pod Security Standard",
+}
+# extra_pod_config keys that break the restricted standard (or the hub's own settings).
+_POD_CONFIG_FORBIDDEN = ("hostNetwork", "hostPID", "hostIPC", "securityContext", "hostUsers")
 # Keys that typed parameters own; extra_overrides may not set them.
 _TYPED_KEYS = frozenset(
     {
@@ -216,37 +257,35 @@ class NotebookProfile(Construct):
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
-        if not isinstance(slug, str) or not DNS_LABEL.match(slug):
+        if not is_dns_label(slug) or len(slug) > MAX_SLUG_LENGTH:
             raise invalid(
                 self,
                 "profile slug",
                 slug,
-                allowed="a DNS-1123 label: 1-63 lowercase letters, digits and '-'",
+                allowed=f"a DNS-1123 label of at most {MAX_SLUG_LENGTH} characters: lowercase "
+                "letters, digits and '-', starting and ending with a letter or digit",
                 fix="use a short name like 'small' or 'gpu-a100'",
             )
-        if not display_name:
-            raise invalid(
-                self,
-                "display_name",
-                display_name,
-                allowed="a non-empty string",
-                fix="give the name users see on the spawn page",
-            )
         self.slug = slug
-        self.display_name = display_name
-        self.description = description
-        self.default = default
+        self.display_name = check_text(self, "display_name", display_name, max_length=256)
+        self.description = check_text(self, "description", description, empty=True)
+        self.default = check_bool(self, "default", default)
         self.image = check_image(self, "image", image) if image is not None else None
-        if image_pull_policy not in _PULL_POLICIES:
-            raise invalid(
-                self,
-                "image_pull_policy",
-                image_pull_policy,
-                allowed=", ".join(_PULL_POLICIES),
-                fix="usually 'IfNotPresent'",
-            )
-        self.image_pull_policy = image_pull_policy
-        self.image_pull_secrets = list(image_pull_secrets)
+        self.image_pull_policy = check_choice(
+            self,
+            "image_pull_policy",
+            image_pull_policy,
+            _PULL_POLICIES,
+            fix="usually 'IfNotPresent'",
+        )
+        self.image_pull_secrets = check_sequence(
+            self,
+            "image_pull_secrets",
+            image_pull_secrets,
+            lambda what, name: check(
+                self, what, name, DNS_SUBDOMAIN_RULE, fix="name the registry Secret"
+            ),
+        )
         self._cpu = (
             parse_cpu(self, "cpu_request", cpu_request),
             parse_cpu(self, "cpu_limit", cpu_limit),
@@ -276,78 +315,116 @@ class NotebookProfile(Construct):
         if gpu is not None:
             self._check_gpu(gpu)
         self.gpu = gpu
-        self.env = dict(env or {})
-        self.node_selector = dict(node_selector or {})
-        self.tolerations = list(tolerations)
-        for toleration in self.tolerations:
-            self._check_toleration(toleration)
-        if start_timeout is not None and start_timeout <= 0:
-            raise invalid(
-                self,
-                "start_timeout",
-                start_timeout,
-                allowed="seconds > 0",
-                fix="e.g. 600 for large images",
+        self.env = check_env(self, "env", env or {})
+        check_templates(self, "env", self.env)
+        self.node_selector = check_node_selector(self, "node_selector", node_selector or {})
+        self.tolerations = check_sequence(
+            self, "tolerations", tolerations, lambda what, t: self._check_toleration(what, t)
+        )
+        if start_timeout is not None:
+            check_int(
+                self, "start_timeout", start_timeout, minimum=1, fix="e.g. 600 for large images"
             )
         self.start_timeout = start_timeout
-        self.post_start_command = list(post_start_command) if post_start_command else None
-        self.shared_data_read_only = shared_data_read_only
-        self.internet_access = internet_access
-        self.extra_overrides = dict(extra_overrides or {})
-        for key in sorted(self.extra_overrides):
-            self._check_override_key(key)
+        self.post_start_command: list[str] | None = None
+        if post_start_command is not None:
+            self.post_start_command = check_sequence(
+                self,
+                "post_start_command",
+                post_start_command,
+                lambda what, arg: _check_argument(self, what, arg),
+            )
+            if not self.post_start_command:
+                raise invalid(
+                    self,
+                    "post_start_command",
+                    [],
+                    allowed="a non-empty list of arguments, or None",
+                    fix='e.g. ["sh", "-c", "echo hi"]',
+                )
+        self.shared_data_read_only = check_bool(
+            self, "shared_data_read_only", shared_data_read_only
+        )
+        self.internet_access = check_bool(self, "internet_access", internet_access)
+        if extra_overrides is not None and not isinstance(extra_overrides, Mapping):
+            raise invalid(
+                self,
+                "extra_overrides",
+                extra_overrides,
+                allowed="a dict of KubeSpawner trait name -> value",
+                fix='e.g. extra_overrides={"default_url": "/lab"}',
+            )
+        self.extra_overrides = {
+            key: check_override(self, key, value)
+            for key, value in sorted((extra_overrides or {}).items())
+        }
         self._bindings: list[UserPodBinding] = []
         self._host: ProfileHost | None = None
+        add_check(self, self._check_attached)
 
     # -- checks -------------------------------------------------------------------------
 
     def _check_gpu(self, gpu: Gpu) -> None:
-        if not isinstance(gpu.count, int) or isinstance(gpu.count, bool) or gpu.count < 1:
+        if not isinstance(gpu, Gpu):
             raise invalid(
-                self,
-                "gpu.count",
-                gpu.count,
-                allowed="a whole number of GPUs, 1 or more",
-                fix="GPUs cannot be shared by fractions here; use Gpu(count=1)",
+                self, "gpu", gpu, allowed="a Gpu(...) or None", fix="pass gpu=Gpu(count=1)"
             )
-        for toleration in gpu.tolerations:
-            self._check_toleration(toleration)
+        check_int(
+            self,
+            "gpu.count",
+            gpu.count,
+            minimum=1,
+            maximum=64,
+            fix="GPUs cannot be shared by fractions here; use Gpu(count=1)",
+        )
+        check(
+            self,
+            "gpu.resource_name",
+            gpu.resource_name,
+            EXTENDED_RESOURCE_RULE,
+            fix="use the name the device plugin advertises, e.g. 'nvidia.com/gpu'",
+        )
+        check_node_selector(self, "gpu.node_selector", gpu.node_selector)
+        check_sequence(
+            self,
+            "gpu.tolerations",
+            gpu.tolerations,
+            lambda what, t: self._check_toleration(what, t),
+        )
 
-    def _check_toleration(self, toleration: Toleration) -> None:
-        if toleration.operator not in _TOLERATION_OPERATORS:
+    def _check_toleration(self, what: str, toleration: object) -> None:
+        if not isinstance(toleration, Toleration):
             raise invalid(
                 self,
-                "toleration operator",
-                toleration.operator,
-                allowed=", ".join(_TOLERATION_OPERATORS),
-                fix="use 'Exists' or 'Equal'",
+                what,
+                toleration,
+                allowed="a Toleration(key, operator, value, effect)",
+                fix='pass Toleration("nvidia.com/gpu", effect="NoSchedule")',
             )
-        if toleration.effect is not None and toleration.effect not in _TAINT_EFFECTS:
-            raise invalid(
-                self,
-                "toleration effect",
-                toleration.effect,
-                allowed=", ".join(_TAINT_EFFECTS),
-                fix="use 'NoSchedule'",
-            )
+        check_toleration(
+            self,
+            what,
+            key=toleration.key,
+            operator=toleration.operator,
+            value=toleration.value,
+            effect=toleration.effect,
+        )
 
-    def _check_override_key(self, key: str) -> None:
-        if key in _TYPED_KEYS:
-            raise invalid(
-                self,
-                "extra_overrides key",
-                key,
-                allowed="KubeSpawner options without a typed parameter",
-                fix=f"use the typed NotebookProfile parameter for {key!r}",
+    def _check_attached(self) -> list[str]:
+        if self._host is not None:
+            return []
+        return [
+            str(
+                invalid(
+                    self,
+                    "profile",
+                    self.slug,
+                    allowed="a profile attached to a hub",
+                    fix="attach it with hub.attach_profile(profile), build it with "
+                    "hub.add_profile(...), or delete it",
+                )
             )
-        if key not in KUBESPAWNER_TRAITS:
-            raise invalid(
-                self,
-                "extra_overrides key",
-                key,
-                allowed="a configurable trait of KubeSpawner (see its docs)",
-                fix="check the spelling against KubeSpawner's configuration reference",
-            )
+        ]
 
     # -- attaching ---------------------------------------------------------------------
 
@@ -496,6 +573,8 @@ class NotebookProfile(Construct):
             all_mounts += binding_mounts
         override["volumes"] = all_volumes
         override["volume_mounts"] = all_mounts
+        check_volumes(self, "user pod", expand_sample(all_volumes), expand_sample(all_mounts))
+        check_templates(self, "environment", environment)
         override.update(self.extra_overrides)
         entry: dict[str, Any] = {
             "display_name": self.display_name,
@@ -508,4 +587,160 @@ class NotebookProfile(Construct):
         return entry
 
 
-__all__ = ["HOME_MOUNT_PATH", "Gpu", "NotebookProfile", "Toleration"]
+def _check_argument(where: Where, what: str, value: object) -> str:
+    if not isinstance(value, str) or "\0" in value:
+        raise invalid(
+            where,
+            what,
+            value,
+            allowed="a string without NUL characters (one argument of the command)",
+            fix='pass the command as a list of arguments, e.g. ["sh", "-c", "echo hi"]',
+        )
+    return value
+
+
+def check_override(where: Where, key: str, value: Any) -> Any:
+    """One ``kubespawner_override`` entry a user gives (``extra_overrides``), checked.
+
+    The key must be a configurable KubeSpawner trait without a typed parameter and not
+    one the hub decides; the value must have the trait's type and be valid where it lands:
+    containers (``init_containers``, ``extra_containers``) get the restricted security
+    context (``core.security.secure_container``), ``extra_container_config`` and
+    ``extra_pod_config`` may not weaken it, labels and annotations follow the API server's
+    rules, and strings are valid KubeSpawner templates.
+
+    Args:
+        where: The profile (errors name its path).
+        key: The KubeSpawner trait.
+        value: Its value.
+
+    Returns:
+        The value to render (containers with the restricted security context merged in).
+
+    Raises:
+        ConfigurationError: The key or value is refused.
+    """
+    what = f"extra_overrides[{key!r}]"
+    if key in _TYPED_KEYS:
+        raise invalid(
+            where,
+            "extra_overrides key",
+            key,
+            allowed="KubeSpawner options without a typed parameter",
+            fix=f"use the typed NotebookProfile parameter for {key!r}",
+        )
+    if key in _HUB_KEYS:
+        raise invalid(
+            where,
+            "extra_overrides key",
+            key,
+            allowed=f"a KubeSpawner option a profile may change ({_HUB_KEYS[key]})",
+            fix=f"drop {key!r} from extra_overrides",
+        )
+    if key not in KUBESPAWNER_TRAITS:
+        raise invalid(
+            where,
+            "extra_overrides key",
+            key,
+            allowed="a configurable trait of KubeSpawner (see its docs)",
+            fix="check the spelling against KubeSpawner's configuration reference",
+        )
+    check_trait_value(where, "KubeSpawner", key, value)
+    check_templates(where, what, value)
+    if key in ("init_containers", "extra_containers"):
+        value = _containers(where, what, value)
+    elif key == "extra_container_config":
+        context = value.get("securityContext")
+        if context is not None:
+            problems = restricted_violations(
+                context if isinstance(context, Mapping) else {"privileged": True}
+            )
+            if problems:
+                raise invalid(
+                    where,
+                    f"{what}['securityContext']",
+                    context,
+                    allowed="the restricted Pod Security Standard (" + "; ".join(problems) + ")",
+                    fix="leave securityContext out: the hub sets the restricted one",
+                )
+    elif key == "extra_pod_config":
+        for forbidden in _POD_CONFIG_FORBIDDEN:
+            if forbidden in value:
+                raise invalid(
+                    where,
+                    f"{what} key",
+                    forbidden,
+                    allowed="pod fields that keep the restricted Pod Security Standard "
+                    f"(not {', '.join(_POD_CONFIG_FORBIDDEN)})",
+                    fix=f"drop {forbidden!r}; the hub sets the pod's security context",
+                )
+    elif key in ("extra_labels", "storage_extra_labels"):
+        check_labels(where, what, expand_sample(value))
+    elif key in ("extra_annotations", "storage_extra_annotations"):
+        check_annotations(where, what, expand_sample(value))
+    elif key in ("uid", "gid", "fs_gid") and value is not None:
+        check_int(where, what, value, minimum=1, maximum=2**31 - 1, fix="use a non-root id")
+    elif key == "supplemental_gids":
+        check_sequence(
+            where,
+            what,
+            value,
+            lambda w, gid: check_int(where, w, gid, minimum=0, maximum=2**31 - 1),
+        )
+    elif key in ("start_timeout", "http_timeout", "port") and value is not None:
+        check_int(where, what, value, minimum=1, maximum=65535 if key == "port" else None)
+    elif key in ("default_url", "working_dir", "notebook_dir") and value is not None:
+        check_text(where, what, value, empty=True)
+    return value
+
+
+def _containers(where: Where, what: str, containers: Any) -> list[dict[str, Any]]:
+    """Init or sidecar containers of an override: named, pinned, restricted, unique."""
+    secured = []
+    names: set[str] = set()
+    for index, container in enumerate(containers):
+        entry = f"{what}[{index}]"
+        container = secure_container(where, entry, container)
+        name = container.get("name")
+        check(where, f"{entry}.name", name, DNS_LABEL_RULE, fix="name the container like 'seed'")
+        if name == NOTEBOOK_CONTAINER or name in names:
+            raise invalid(
+                where,
+                f"{entry}.name",
+                name,
+                allowed=f"a name no other container of the pod has ('{NOTEBOOK_CONTAINER}' is "
+                "KubeSpawner's)",
+                fix="give each container its own name",
+            )
+        names.add(str(name))
+        check_image(where, f"{entry}.image", container.get("image"))
+        env = container.get("env") or []
+        for env_index, variable in enumerate(env):
+            if not isinstance(variable, Mapping):
+                raise invalid(
+                    where,
+                    f"{entry}.env[{env_index}]",
+                    variable,
+                    allowed="a mapping with name and value (or valueFrom)",
+                    fix='e.g. {"name": "MODE", "value": "seed"}',
+                )
+            check(
+                where,
+                f"{entry}.env[{env_index}].name",
+                variable.get("name"),
+                ENV_VAR_NAME_RULE,
+                fix="name variables like 'MY_SETTING'",
+            )
+        for arg_key in ("command", "args"):
+            if arg_key in container:
+                check_sequence(
+                    where,
+                    f"{entry}.{arg_key}",
+                    container[arg_key],
+                    lambda w, arg: _check_argument(where, w, arg),
+                )
+        secured.append(container)
+    return secured
+
+
+__all__ = ["HOME_MOUNT_PATH", "Gpu", "NotebookProfile", "Toleration", "check_override"]

@@ -9,7 +9,12 @@ from constructs import Construct
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.objects import KubeObject
 from jupyter_constructs.core.quantities import parse_memory
-from jupyter_constructs.core.rules import check_dns_label
+from jupyter_constructs.core.rules import (
+    ABSOLUTE_PATH_RULE,
+    check,
+    check_choice,
+    check_dns_subdomain,
+)
 
 HOME_MOUNT_PATH = "/home/jovyan"
 _ACCESS_MODES = ("ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany")
@@ -20,15 +25,15 @@ def _check_common(
 ) -> None:
     parse_memory(scope, f"{what}.size", size)
     if storage_class is not None:
-        check_dns_label(scope, f"{what}.storage_class", storage_class)
-    if access_mode not in _ACCESS_MODES:
-        raise invalid(
-            scope,
-            f"{what}.access_mode",
-            access_mode,
-            allowed=", ".join(_ACCESS_MODES),
-            fix="use ReadWriteOnce for a home volume, ReadWriteMany for shared data",
-        )
+        # StorageClass names are DNS-1123 subdomains (ValidateClassName).
+        check_dns_subdomain(scope, f"{what}.storage_class", storage_class)
+    check_choice(
+        scope,
+        f"{what}.access_mode",
+        access_mode,
+        _ACCESS_MODES,
+        fix="use ReadWriteOnce for a home volume, ReadWriteMany for shared data",
+    )
 
 
 @dataclass(frozen=True)
@@ -92,13 +97,20 @@ class SharedData:
             ConfigurationError: A field is invalid.
         """
         _check_common(scope, "SharedData", self.size, self.storage_class, self.access_mode)
-        check_dns_label(scope, "SharedData.claim_name", self.claim_name)
-        if not self.mount_path.startswith("/"):
+        check_dns_subdomain(scope, "SharedData.claim_name", self.claim_name)
+        check(
+            scope,
+            "SharedData.mount_path",
+            self.mount_path,
+            ABSOLUTE_PATH_RULE,
+            fix="e.g. '/home/jovyan/shared'",
+        )
+        if self.mount_path == HOME_MOUNT_PATH:
             raise invalid(
                 scope,
                 "SharedData.mount_path",
                 self.mount_path,
-                allowed="an absolute path",
+                allowed=f"a path other than the home volume's {HOME_MOUNT_PATH}",
                 fix="e.g. '/home/jovyan/shared'",
             )
         return self
