@@ -123,6 +123,7 @@ image-deps-check: $(VENV)/.runtime
 .PHONY: docs
 docs: setup
 	$(PY) scripts/api_reference.py
+	$(PY) -m tests.validation_inventory
 # checkov lives in its own virtualenv: installed beside our tools it downgrades `packaging`.
 # Zero failed checks on dist/; the few skipped ones are listed, with reasons, in .checkov.yaml.
 CHECKOV_VERSION := 3.3.30

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -54,24 +55,36 @@ def configurable_classes() -> dict[str, type]:
 def kind_of(trait: traitlets.TraitType[Any, Any]) -> str:
     """The value kind of ``trait`` as ``hub.traits.check_trait_value`` understands it."""
     none = "?" if trait.allow_none else ""
+    if type(trait) is traitlets.Any and (trait.name or "").endswith("_hook"):
+        return "python" + none  # hooks are functions, which JSON cannot carry
     if isinstance(trait, traitlets.Union):
-        kinds = sorted({kind_of(t).rstrip("?") for t in trait.trait_types})
+        kinds = sorted({kind_of(t).removesuffix("?") for t in trait.trait_types})
         return "|".join(kinds) + none
     if isinstance(trait, traitlets.Bool):
         return "bool" + none
-    if isinstance(trait, traitlets.Integer):
-        return "int" + none
-    if isinstance(trait, traitlets.Float):
-        return "float" + none
+    if isinstance(trait, traitlets.Integer | traitlets.Float):
+        kind = "int" if isinstance(trait, traitlets.Integer) else "float"
+        low, high = (
+            None if v is None or math.isinf(v) else v
+            for v in (getattr(trait, "min", None), getattr(trait, "max", None))
+        )
+        if low is not None or high is not None:
+            kind += f"[{'' if low is None else low},{'' if high is None else high}]"
+        return kind + none
     if isinstance(trait, traitlets.CaselessStrEnum | traitlets.Enum):
         values = ",".join(str(v) for v in trait.values or ())
         return f"enum({values})" + none
     if isinstance(trait, traitlets.Unicode | traitlets.CUnicode | traitlets.ObjectName):
         return "str" + none
     if isinstance(trait, traitlets.Dict):
-        return "dict" + none
+        inner = trait._value_trait
+        return (f"dict<{kind_of(inner)}>" if inner is not None else "dict") + none
     if isinstance(trait, traitlets.List | traitlets.Set | traitlets.Tuple):
-        return "list" + none
+        inner = getattr(trait, "_trait", None)
+        kind = f"list<{kind_of(inner)}>" if inner is not None else "list"
+        if type(trait).__name__ == "Command":
+            kind = "command"  # jupyterhub's Command: one string, or a non-empty list of them
+        return kind + none
     if isinstance(trait, traitlets.Bytes):
         return "str" + none  # traitlets casts a str from config to bytes
     if isinstance(trait, traitlets.Type):

@@ -130,6 +130,12 @@ def duplicate_objects(chart: cdk8s.Chart) -> list[str]:
     return errors
 
 
+def _ref(construct: object) -> object:
+    # jsii may hand out a new proxy for an object created in JavaScript (cdk8s.Testing.app()),
+    # so identity is its reference id.
+    return getattr(getattr(construct, "__jsii_ref__", None), "ref", None) or id(construct)
+
+
 def validate_app(app: Construct) -> None:
     """Run every check registered for the charts under ``app``; raise if any fails.
 
@@ -142,10 +148,10 @@ def validate_app(app: Construct) -> None:
     Raises:
         ConfigurationError: One or more checks failed (one message per line).
     """
-    root = app.node.root
+    root = _ref(app.node.root)
     errors = []
     for chart, checks in list(_CHECKS.items()):
-        if chart.node.root is root:
+        if _ref(chart.node.root) == root:
             errors += checks.validate()
     if errors:
         raise ConfigurationError("\n".join(errors))

@@ -28,27 +28,59 @@ def static_config_source() -> str:
     return resources.files("jupyter_constructs.hub.files").joinpath(CONFIG_FILE).read_text("utf-8")
 
 
+def _split(kind: str) -> list[str]:
+    """``a|list<b|c>|d`` -> ``["a", "list<b|c>", "d"]`` (bars inside ``<>`` kept)."""
+    parts, depth, current = [], 0, ""
+    for char in kind:
+        if char == "|" and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        depth += {"<": 1, ">": -1}.get(char, 0)
+        current += char
+    return [*parts, current]
+
+
 def _matches(kind: str, value: Any) -> bool:
     if kind.endswith("?"):
         if value is None:
             return True
         kind = kind[:-1]
-    if "|" in kind:
-        return any(_matches(k, value) for k in kind.split("|"))
+    parts = _split(kind)
+    if len(parts) > 1:
+        return any(_matches(k, value) for k in parts)
     if kind.startswith("enum("):
-        return str(value) in kind[5:-1].split(",") and isinstance(value, str | int)
+        return isinstance(value, str | int) and str(value) in kind[5:-1].split(",")
     if isinstance(value, bool):
         return kind in ("bool", "any")
+    if "[" in kind:  # int[min,max], float[min,max]
+        base, bounds = kind[:-1].split("[")
+        low, high = bounds.split(",")
+        return (
+            _matches(base, value)
+            and (low == "" or value >= float(low))
+            and (high == "" or value <= float(high))
+        )
     if kind == "str":
         return isinstance(value, str) and "\0" not in value
     if kind == "int":
         return isinstance(value, int)
+    if kind == "command":
+        return (isinstance(value, str) and value != "") or (
+            isinstance(value, list | tuple)
+            and bool(value)
+            and all(_matches("str", v) for v in value)
+        )
     if kind == "float":
         return isinstance(value, int | float) and math.isfinite(value)
-    if kind == "list":
-        return isinstance(value, list | tuple)
-    if kind == "dict":
-        return isinstance(value, Mapping) and all(isinstance(k, str) for k in value)
+    if kind.startswith("list"):
+        inner = kind[5:-1] if kind.startswith("list<") else "any"
+        return isinstance(value, list | tuple) and all(_matches(inner, v) for v in value)
+    if kind.startswith("dict"):
+        inner = kind[5:-1] if kind.startswith("dict<") else "any"
+        return isinstance(value, Mapping) and all(
+            isinstance(k, str) and _matches(inner, v) for k, v in value.items()
+        )
     return kind == "any"
 
 
@@ -57,6 +89,7 @@ _KIND_WORDS = {
     "int": "an integer (not a bool or a string)",
     "float": "a number (not a bool or a string)",
     "bool": "True or False",
+    "command": "a command: one string or a non-empty list of strings",
     "list": "a list",
     "dict": "a dict with string keys",
     "python": "a Python object (a function or class), which cannot be written into the "
@@ -66,13 +99,22 @@ _KIND_WORDS = {
 
 
 def _describe(kind: str) -> str:
+    optional = kind.endswith("?")
     parts = []
-    for part in kind.rstrip("?").split("|"):
+    for part in _split(kind.removesuffix("?")):
         if part.startswith("enum("):
             parts.append("one of " + ", ".join(part[5:-1].split(",")))
+        elif "[" in part:
+            base, bounds = part[:-1].split("[")
+            low, high = bounds.split(",")
+            limits = [f"at least {low}"] * bool(low) + [f"at most {high}"] * bool(high)
+            parts.append(f"{_KIND_WORDS[base]}, {' and '.join(limits)}")
+        elif part.startswith(("list<", "dict<")):
+            container = _KIND_WORDS[part[:4]]
+            parts.append(f"{container} of {_describe(part[5:-1])}")
         else:
             parts.append(_KIND_WORDS[part])
-    return " or ".join(parts) + (" or None" if kind.endswith("?") else "")
+    return " or ".join(parts) + (" or None" if optional else "")
 
 
 def trait_kind(where: Where, class_name: str, trait: str) -> str:

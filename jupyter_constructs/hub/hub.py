@@ -547,11 +547,22 @@ class JupyterHub(Construct):
         Returns:
             The profile.
         """
+        self._check_new_slug(slug)  # before the construct id Profile-<slug> is taken
         profile = NotebookProfile(
             self, f"Profile-{slug}", slug=slug, display_name=display_name, **options
         )
         self.attach_profile(profile)
         return profile
+
+    def _check_new_slug(self, slug: object) -> None:
+        if any(p.slug == slug for p in self._profiles):
+            raise invalid(
+                self,
+                "profile slug",
+                slug,
+                allowed="a slug not used by another profile",
+                fix="give each profile its own slug",
+            )
 
     def attach_profile(self, profile: NotebookProfile) -> None:
         """Attach a profile built elsewhere. Slugs must be unique.
@@ -559,14 +570,7 @@ class JupyterHub(Construct):
         Raises:
             ConfigurationError: Another profile of this hub has the same slug.
         """
-        if any(p.slug == profile.slug for p in self._profiles):
-            raise invalid(
-                self,
-                "profile slug",
-                profile.slug,
-                allowed="a slug not used by another profile",
-                fix="give each profile its own slug",
-            )
+        self._check_new_slug(profile.slug)
         with self._all_or_nothing(profile):
             profile.bind(self)
             self._profiles.append(profile)

@@ -1,0 +1,1893 @@
+"""The inventory of what is checked at synth: every public parameter, where it lands, its rule.
+
+Each ``Param`` row says which public parameter (``api`` + ``name``) reaches which
+Kubernetes field or hub trait, the kind of rule that field follows (``tests.strategies``
+kinds, most of them ``jupyter_constructs.core.rules`` rules) and where the library checks
+it. ``build(value)`` renders a small valid setup with that one parameter set to
+``value``: the objects as ``synthesize`` writes them, or a ``ConfigurationError``.
+
+The tests walk this table (tests/core/test_validation.py):
+
+- every parameter of the public API is listed here (so a parameter added later must say
+  how it is checked);
+- every known-bad value of a row's kind fails with a ``ConfigurationError`` naming the
+  construct path and the value, what is allowed and how to fix it;
+- generated strings (Hypothesis) either fail that way or render objects that validate.
+
+docs/validation.md is rendered from it (``render_markdown``; ``make docs`` writes it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cdk8s
+
+from jupyter_constructs import (
+    ArgoCdApplication,
+    CloudflareAccessAuth,
+    CloudflareTunnel,
+    ContainerLimits,
+    Environment,
+    ExternalSecretSource,
+    Gpu,
+    HubDatabase,
+    IdleCuller,
+    IngressOptions,
+    JupyterHub,
+    NamespaceQuota,
+    NetworkOptions,
+    ObservabilityBundle,
+    OidcAuth,
+    PlatformServiceBinding,
+    Resources,
+    SecretRef,
+    SharedData,
+    Toleration,
+    UserStorage,
+)
+from jupyter_constructs.core import network_policy
+from jupyter_constructs.core.checks import validate_app
+from jupyter_constructs.delivery.gitops import apply_sync_waves
+from jupyter_constructs.delivery.portal import ServiceCatalogEntry
+from tests.helpers import DOMAIN, new_chart, oidc_auth
+
+Objects = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One public parameter and how it is checked.
+
+    Attributes:
+        api: The class, factory or function (``"JupyterHub"``, ``"Gpu"``...).
+        name: The parameter (``"domain"``); ``extra_overrides['init_containers']`` style for
+            entries of an escape hatch.
+        reaches: The Kubernetes field or hub trait it ends up in.
+        kind: The rule (a ``tests.strategies`` kind).
+        checked_in: The function that checks it.
+        build: Renders a valid setup with this parameter set to the value.
+        path: The construct path error messages name.
+        bad: Values that must be refused. Default: ``strategies.BAD[kind]``.
+        strings: Generated strings may be fed to it (it takes a string).
+    """
+
+    api: str
+    name: str
+    reaches: str
+    kind: str
+    checked_in: str
+    build: Callable[[Any], Objects]
+    path: str
+    bad: tuple[Any, ...] | None = None
+    strings: bool = True
+
+
+# -- building blocks ------------------------------------------------------------------------
+
+
+def render(chart: cdk8s.Chart) -> Objects:
+    """The chart's objects as ``synthesize`` writes them: checks first, then synth."""
+    validate_app(chart)
+    apply_sync_waves(chart)
+    return [json.loads(json.dumps(o)) for o in cdk8s.Testing.synth(chart)]
+
+
+def _hub(chart: cdk8s.Chart, **options: Any) -> JupyterHub:
+    settings: dict[str, Any] = {"domain": DOMAIN, "auth": oidc_auth()}
+    settings.update(options)
+    return JupyterHub(chart, "hub", **settings)
+
+
+def hub_with(**options: Any) -> Objects:
+    """A hub with ``options`` and one default profile."""
+    chart = new_chart()
+    _hub(chart, **options).add_profile("small", display_name="Small", default=True)
+    return render(chart)
+
+
+def profile_with(**options: Any) -> Objects:
+    """A hub whose default profile ``x`` has ``options``."""
+    chart = new_chart()
+    settings: dict[str, Any] = {"display_name": "X", "default": True}
+    settings.update(options)
+    slug = settings.pop("slug", "x")
+    _hub(chart).add_profile(slug, **settings)
+    return render(chart)
+
+
+def binding_with(factory: str, **options: Any) -> Objects:
+    """A hub with a ``PlatformServiceBinding.<factory>`` binding bound to every profile."""
+    chart = new_chart()
+    hub = _hub(chart)
+    hub.add_profile("small", display_name="Small", default=True)
+    settings = dict(BINDING_DEFAULTS[factory])
+    settings.update(options)
+    hub.add_binding(getattr(PlatformServiceBinding, factory)(chart, factory, **settings))
+    return render(chart)
+
+
+BINDING_DEFAULTS: dict[str, dict[str, Any]] = {
+    "trino": {"host": "trino.data", "catalog": "iceberg", "user": "{unescaped_username}"},
+    "s3": {
+        "host": "minio.data",
+        "access_key_id": SecretRef("minio", "id"),
+        "secret_access_key": SecretRef("minio", "key"),
+    },
+    "mlflow": {"host": "mlflow.ml"},
+    "postgres": {
+        "host": "postgres.data",
+        "database": "analytics",
+        "user": "jupyter",
+        "password": SecretRef("pg", "password"),
+    },
+    "datahub": {"host": "datahub-gms.data"},
+    "ray": {"host": "ray-head.ray"},
+    "kafka": {"host": "kafka.data"},
+}
+
+
+def oidc_with(**options: Any) -> Objects:
+    """A hub signing in with an ``OidcAuth`` that has ``options``."""
+    return hub_with(auth=oidc_auth(**options))
+
+
+def saas_with(**options: Any) -> Objects:
+    """A hub signing in with ``OidcAuth.cloudflare_access_saas(**options)``."""
+    settings: dict[str, Any] = {
+        "team_domain": "team.cloudflareaccess.com",
+        "client_id": "abc123",
+        "client_secret": SecretRef("oidc", "secret"),
+        "allow_all": True,
+    }
+    settings.update(options)
+    return hub_with(auth=OidcAuth.cloudflare_access_saas(**settings))
+
+
+def cloudflare_with(**options: Any) -> Objects:
+    """A hub signing in with a ``CloudflareAccessAuth`` that has ``options``."""
+    settings: dict[str, Any] = {
+        "team_domain": "team.cloudflareaccess.com",
+        "audience": "aud-tag",
+        "allowed_emails": ["a@example.com"],
+    }
+    settings.update(options)
+    return hub_with(auth=CloudflareAccessAuth(**settings))
+
+
+def tunnel_with(**options: Any) -> Objects:
+    """A hub with a ``CloudflareTunnel`` that has ``options``."""
+    chart = new_chart()
+    hub = _hub(chart)
+    hub.add_profile("small", display_name="Small", default=True)
+    settings: dict[str, Any] = {
+        "hub": hub,
+        "tunnel_token": SecretRef("cloudflared", "token"),
+        "exclusive": False,
+    }
+    settings.update(options)
+    CloudflareTunnel(chart, "tunnel", **settings)
+    return render(chart)
+
+
+def observability_with(**options: Any) -> Objects:
+    """A hub with an ``ObservabilityBundle`` that has ``options``."""
+    chart = new_chart()
+    hub = _hub(chart)
+    hub.add_profile("small", display_name="Small", default=True)
+    settings: dict[str, Any] = {"hub": hub}
+    settings.update(options)
+    ObservabilityBundle(chart, "observability", **settings)
+    return render(chart)
+
+
+def external_secret_with(**options: Any) -> Objects:
+    """An ``ExternalSecretSource`` with ``options``."""
+    chart = new_chart()
+    settings: dict[str, Any] = {
+        "secret_name": "oidc",
+        "store": "vault",
+        "keys": {"client-secret": "jupyterhub/oidc#secret"},
+    }
+    settings.update(options)
+    ExternalSecretSource(chart, "secret", **settings)
+    return render(chart)
+
+
+def argocd_with(**options: Any) -> Objects:
+    """An ``ArgoCdApplication`` with ``options``."""
+    chart = new_chart()
+    settings: dict[str, Any] = {
+        "name": "jupyterhub",
+        "repo_url": "https://github.com/example/platform.git",
+        "path": "dist/prod",
+        "destination_namespace": "jupyter",
+    }
+    settings.update(options)
+    ArgoCdApplication(chart, "app", **settings)
+    return render(chart)
+
+
+def environment_with(**options: Any) -> Objects:
+    """An ``Environment`` with ``options`` and its Application."""
+    settings: dict[str, Any] = {"name": "prod", "cluster": "in-cluster"}
+    settings.update(options)
+    env = Environment(**settings)
+    chart = new_chart()
+    env.add_application(
+        chart, repo_url="https://github.com/example/platform.git", destination_namespace="jupyter"
+    )
+    return render(chart)
+
+
+def chart_with(**options: Any) -> Objects:
+    """``Environment.chart(app, **options)`` with a hub in it."""
+    app = cdk8s.Testing.app()
+    chart = Environment("prod", cluster="in-cluster").chart(app, **options)
+    return render(chart) if chart.namespace is None else hub_in(chart)
+
+
+def hub_in(chart: cdk8s.Chart) -> Objects:
+    """A hub in ``chart``."""
+    _hub(chart).add_profile("small", display_name="Small", default=True)
+    return render(chart)
+
+
+def add_application_with(**options: Any) -> Objects:
+    """``Environment.add_application`` with ``options``."""
+    settings: dict[str, Any] = {
+        "repo_url": "https://github.com/example/platform.git",
+        "destination_namespace": "jupyter",
+    }
+    settings.update(options)
+    chart = new_chart()
+    Environment("prod", cluster="in-cluster").add_application(chart, **settings)
+    return render(chart)
+
+
+def portal_with(**options: Any) -> Objects:
+    """A ``ServiceCatalogEntry`` with ``options`` on the hub's Ingress annotations."""
+    settings: dict[str, Any] = {
+        "name": "JupyterHub",
+        "url": f"https://{DOMAIN}/",
+        "icon": "jupyter",
+        "description": "Notebooks.",
+    }
+    settings.update(options)
+    entry = ServiceCatalogEntry(**settings)
+    return hub_with(ingress=IngressOptions(annotations=entry.ingress_annotations()))
+
+
+def hub_config_with(class_name: str, trait: str, value: Any) -> Objects:
+    """A hub whose config sets ``class_name.trait = value`` through ``hub.config``."""
+    chart = new_chart()
+    hub = _hub(chart)
+    hub.add_profile("small", display_name="Small", default=True)
+    hub.config.set(class_name, trait, value)
+    return render(chart)
+
+
+def policy_with(function: Callable[..., Any], *args: Any) -> Objects:
+    """A hub with a NetworkPolicy letting user pods reach ``function(*args)``."""
+    chart = new_chart()
+    hub = _hub(chart)
+    hub.add_profile("small", display_name="Small", default=True)
+    piece = function(*args)
+    assert hub.network is not None
+    if function in (network_policy.tcp, network_policy.udp):
+        to, ports = [network_policy.pods({"app": "x"})], [piece]
+    else:
+        to, ports = piece if isinstance(piece, list) else [piece], [network_policy.tcp(80)]
+    hub.network.allow_user_egress("singleuser-to-x", to=to, ports=ports)
+    return render(chart)
+
+
+def _toleration(**fields: Any) -> Objects:
+    settings: dict[str, Any] = {"key": "dedicated", "operator": "Equal", "value": "gpu"}
+    settings.update(fields)
+    return profile_with(tolerations=[Toleration(**settings)])
+
+
+_HUB = "test/hub"
+_PROFILE = "test/hub/Profile-x"
+
+# -- the inventory ----------------------------------------------------------------------------
+
+H = "jupyter_constructs.hub"
+R = "core.rules"
+
+INVENTORY: list[Param] = []
+
+
+def _add(*rows: Param) -> None:
+    INVENTORY.extend(rows)
+
+
+def hub_param(name: str, reaches: str, kind: str, checked_in: str, **extra: Any) -> Param:
+    """A ``JupyterHub(...)`` parameter."""
+    return Param(
+        "JupyterHub",
+        name,
+        reaches,
+        kind,
+        checked_in,
+        lambda v, n=name: hub_with(**{n: v}),
+        _HUB,
+        **extra,
+    )
+
+
+_add(
+    hub_param(
+        "domain",
+        "Ingress spec.rules[].host, tls hosts; OAuth callback URL",
+        "host-name",
+        f"{R}.check_domain",
+    ),
+    hub_param(
+        "auth",
+        "JupyterHub.authenticator_class and its traits",
+        "auth",
+        "hub.JupyterHub",
+        bad=(None, "oidc"),
+        strings=False,
+    ),
+    hub_param(
+        "database",
+        "JupyterHub.db_url; hub PVC",
+        "database",
+        "hub.JupyterHub",
+        bad=("sqlite",),
+        strings=False,
+    ),
+    hub_param(
+        "replicas",
+        "Deployment hub spec.replicas (always 1)",
+        "one",
+        "hub.JupyterHub",
+        bad=(2, True, "1", 0),
+        strings=False,
+    ),
+    hub_param("hub_image", "Deployment hub containers[].image", "image", f"{R}.check_image"),
+    hub_param("proxy_image", "Deployment proxy containers[].image", "image", f"{R}.check_image"),
+    hub_param("notebook_image", "KubeSpawner.image", "image", f"{R}.check_image"),
+    hub_param(
+        "hub_resources",
+        "Deployment hub containers[].resources",
+        "resources",
+        "core.quantities.Resources.checked",
+        bad=("500m",),
+        strings=False,
+    ),
+    hub_param(
+        "ingress", "Ingress", "options", "hub.JupyterHub", bad=({"enabled": False},), strings=False
+    ),
+    hub_param(
+        "existing_secret",
+        "secretKeyRef.name of the hub env (a Secret name)",
+        "dns-subdomain",
+        f"{R}.check_dns_subdomain",
+    ),
+    hub_param("create_namespace", "the Namespace object", "bool", f"{R}.check_bool", strings=False),
+    hub_param(
+        "start_timeout",
+        "KubeSpawner.start_timeout (Integer)",
+        "int>=1",
+        f"{R}.check_int",
+        strings=False,
+    ),
+    hub_param(
+        "admin_users",
+        "<Authenticator class>.admin_users (merged with the auth's)",
+        "text-list",
+        f"{R}.check_sequence/check_text",
+        strings=False,
+    ),
+    hub_param(
+        "user_storage",
+        "KubeSpawner.storage_*",
+        "options",
+        "hub.JupyterHub",
+        bad=("10Gi",),
+        strings=False,
+    ),
+    hub_param(
+        "shared_data",
+        "PVC shared-data; KubeSpawner.volumes",
+        "options",
+        "hub.JupyterHub",
+        bad=("50Gi",),
+        strings=False,
+    ),
+    hub_param(
+        "idle_culler",
+        "JupyterHub.services idle-culler command",
+        "options",
+        "hub.JupyterHub",
+        bad=(3600,),
+        strings=False,
+    ),
+    hub_param(
+        "quota",
+        "ResourceQuota jupyterhub",
+        "options",
+        "hub.JupyterHub",
+        bad=({"pods": 1},),
+        strings=False,
+    ),
+    hub_param(
+        "container_limits",
+        "LimitRange jupyterhub",
+        "options",
+        "hub.JupyterHub",
+        bad=({"max_cpu": "1"},),
+        strings=False,
+    ),
+    hub_param("image_puller", "DaemonSets image-puller*", "bool", f"{R}.check_bool", strings=False),
+    hub_param(
+        "network", "NetworkPolicies", "options", "hub.JupyterHub", bad=(True,), strings=False
+    ),
+)
+
+
+def profile_param(name: str, reaches: str, kind: str, checked_in: str, **extra: Any) -> Param:
+    """A ``NotebookProfile`` / ``hub.add_profile`` parameter."""
+    return Param(
+        "NotebookProfile",
+        name,
+        reaches,
+        kind,
+        checked_in,
+        lambda v, n=name: profile_with(**{n: v}),
+        _PROFILE,
+        **extra,
+    )
+
+
+_add(
+    Param(
+        "NotebookProfile",
+        "slug",
+        "label jupyter-constructs.io/profile; DaemonSet image-puller-<slug> label",
+        "dns-label",
+        f"{H}.profiles.NotebookProfile",
+        lambda v: profile_with(slug=v),
+        "test/hub/Profile-",
+        bad=("Small", "gpu_large", "-x", "", "small\n", "a" * 51),
+    ),
+    profile_param(
+        "display_name", "profile_list[].display_name (spawn page)", "text", f"{R}.check_text"
+    ),
+    profile_param(
+        "description", "profile_list[].description (spawn page)", "text-or-empty", f"{R}.check_text"
+    ),
+    profile_param("default", "profile_list[].default", "bool", f"{R}.check_bool", strings=False),
+    profile_param(
+        "image", "kubespawner_override.image (container image)", "image", f"{R}.check_image"
+    ),
+    profile_param(
+        "image_pull_policy",
+        "containers[].imagePullPolicy",
+        "enum",
+        f"{R}.check_choice",
+        bad=("ifnotpresent", "Always\n", ""),
+    ),
+    profile_param(
+        "image_pull_secrets",
+        "spec.imagePullSecrets[].name (Secret names)",
+        "dns-subdomain-list",
+        f"{R}.check_sequence",
+        bad=("regcred", ["Reg_Cred"], ["regcred\n"]),
+        strings=False,
+    ),
+    profile_param(
+        "cpu_request", "resources.requests.cpu (cpu_guarantee)", "cpu", "core.quantities.parse_cpu"
+    ),
+    profile_param("cpu_limit", "resources.limits.cpu", "cpu", "core.quantities.parse_cpu"),
+    profile_param(
+        "memory_request",
+        "resources.requests.memory (mem_guarantee)",
+        "memory",
+        "core.quantities.parse_memory",
+    ),
+    profile_param(
+        "memory_limit", "resources.limits.memory", "memory", "core.quantities.parse_memory"
+    ),
+    profile_param(
+        "gpu",
+        "extended resource requests/limits, nodeSelector, tolerations",
+        "options",
+        f"{H}.profiles.NotebookProfile._check_gpu",
+        bad=(1,),
+        strings=False,
+    ),
+    profile_param(
+        "env",
+        "containers[].env (KubeSpawner.environment)",
+        "env",
+        f"{R}.check_env",
+        bad=({"A=B": "x"}, {"1A": "x"}, {"A": 1}, {"A": "a\x00b"}, {"A": "{unknown}"}),
+        strings=False,
+    ),
+    profile_param(
+        "node_selector",
+        "spec.nodeSelector",
+        "labels",
+        f"{R}.check_node_selector",
+        bad=({"gpu type": "a100"}, {"gpu": "a 100"}, {"gpu\n": "x"}),
+        strings=False,
+    ),
+    profile_param(
+        "tolerations",
+        "spec.tolerations",
+        "toleration-list",
+        f"{H}.profiles.NotebookProfile._check_toleration",
+        bad=("dedicated", [{"key": "x"}]),
+        strings=False,
+    ),
+    profile_param(
+        "start_timeout", "KubeSpawner.start_timeout", "int>=1", f"{R}.check_int", strings=False
+    ),
+    profile_param(
+        "post_start_command",
+        "lifecycle.postStart.exec.command",
+        "argv",
+        f"{H}.profiles._check_argument",
+        bad=("echo hi", [], ["echo", 1], ["a\x00"]),
+        strings=False,
+    ),
+    profile_param(
+        "shared_data_read_only",
+        "volumeMounts[shared-data].readOnly",
+        "bool",
+        f"{R}.check_bool",
+        strings=False,
+    ),
+    profile_param(
+        "internet_access",
+        "NetworkPolicy singleuser-internet-<slug>",
+        "bool",
+        f"{R}.check_bool",
+        strings=False,
+    ),
+    profile_param(
+        "extra_overrides",
+        "any other kubespawner_override key",
+        "overrides",
+        f"{H}.profiles.check_override",
+        bad=(
+            "image=x",
+            {"cpu_guarentee": 1},
+            {"image": "x:1"},
+            {"namespace": "other"},
+            {"privileged": True},
+        ),
+        strings=False,
+    ),
+)
+
+
+def override(
+    key: str, reaches: str, bad: tuple[Any, ...], checked_in: str = f"{H}.profiles.check_override"
+) -> Param:
+    """One key of ``extra_overrides`` with a rule of its own."""
+    return Param(
+        "NotebookProfile",
+        f"extra_overrides[{key!r}]",
+        reaches,
+        "override",
+        checked_in,
+        lambda v, k=key: profile_with(extra_overrides={k: v}),
+        _PROFILE,
+        bad=bad,
+        strings=False,
+    )
+
+
+_SEED = {"name": "seed", "image": "busybox:1.36", "command": ["true"]}
+_add(
+    override(
+        "init_containers",
+        "spec.initContainers (restricted securityContext filled in)",
+        (
+            [{**_SEED, "securityContext": {"privileged": True}}],
+            [{**_SEED, "securityContext": {"runAsUser": 0}}],
+            [{**_SEED, "securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}}],
+            [{**_SEED, "name": "notebook"}],
+            [{**_SEED, "name": "Seed"}],
+            [{**_SEED, "image": "busybox"}],
+            [{**_SEED, "ports": [{"containerPort": 80, "hostPort": 80}]}],
+            [{**_SEED, "env": [{"name": "A=B", "value": "x"}]}],
+            [{**_SEED, "command": "true"}],
+            [_SEED, _SEED],
+            "seed",
+        ),
+        f"core.security.secure_container; {H}.profiles._containers",
+    ),
+    override(
+        "extra_containers",
+        "spec.containers (sidecars, restricted securityContext)",
+        (
+            [{**_SEED, "securityContext": {"allowPrivilegeEscalation": True}}],
+            [{**_SEED, "securityContext": {"seccompProfile": {"type": "Unconfined"}}}],
+        ),
+        f"core.security.secure_container; {H}.profiles._containers",
+    ),
+    override(
+        "extra_container_config",
+        "the notebook container (securityContext may not weaken)",
+        ({"securityContext": {"privileged": True}},),
+    ),
+    override(
+        "extra_pod_config",
+        "the pod spec (no host namespaces, no securityContext)",
+        (
+            {"hostNetwork": True},
+            {"securityContext": {"runAsUser": 0}},
+            [],
+        ),
+    ),
+    override(
+        "extra_labels", "pod metadata.labels", ({"gpu type": "x"}, {"a": "b c"}, {"a": "{nope}"})
+    ),
+    override("extra_annotations", "pod metadata.annotations", ({"not a key": "x"}, {"a": 1})),
+    override("uid", "securityContext.runAsUser", (0, True, "1000")),
+    override("default_url", "JupyterHub Spawner.default_url", (" /lab", 1)),
+    override("lifecycle_hooks", "typed key (post_start_command)", ({},)),
+    override("profile_list", "hub-owned key", ([],)),
+)
+
+
+def dataclass_param(
+    api: str,
+    name: str,
+    reaches: str,
+    kind: str,
+    checked_in: str,
+    wrap: Callable[[Any], Objects],
+    path: str,
+    **extra: Any,
+) -> Param:
+    """A field of an options dataclass."""
+    return Param(api, name, reaches, kind, checked_in, wrap, path, **extra)
+
+
+_add(
+    dataclass_param(
+        "Gpu",
+        "count",
+        "resources.limits[<resource_name>]",
+        "int>=1",
+        f"{R}.check_int",
+        lambda v: profile_with(gpu=Gpu(count=v)),
+        _PROFILE,
+        strings=False,
+    ),
+    dataclass_param(
+        "Gpu",
+        "resource_name",
+        "resources requests/limits key",
+        "extended-resource-name",
+        f"{R}.is_extended_resource_name",
+        lambda v: profile_with(gpu=Gpu(resource_name=v)),
+        _PROFILE,
+    ),
+    dataclass_param(
+        "Gpu",
+        "node_selector",
+        "spec.nodeSelector",
+        "labels",
+        f"{R}.check_node_selector",
+        lambda v: profile_with(gpu=Gpu(node_selector=v)),
+        _PROFILE,
+        bad=({"gpu type": "x"},),
+        strings=False,
+    ),
+    dataclass_param(
+        "Gpu",
+        "tolerations",
+        "spec.tolerations",
+        "toleration-list",
+        f"{H}.profiles.NotebookProfile._check_toleration",
+        lambda v: profile_with(gpu=Gpu(tolerations=v)),
+        _PROFILE,
+        bad=(["nvidia.com/gpu"],),
+        strings=False,
+    ),
+    dataclass_param(
+        "Toleration",
+        "key",
+        "tolerations[].key",
+        "label-key",
+        f"{R}.check_toleration",
+        lambda v: _toleration(key=v),
+        _PROFILE,
+    ),
+    dataclass_param(
+        "Toleration",
+        "operator",
+        "tolerations[].operator",
+        "enum",
+        f"{R}.check_toleration",
+        lambda v: _toleration(operator=v),
+        _PROFILE,
+        bad=("Is", "exists", ""),
+    ),
+    dataclass_param(
+        "Toleration",
+        "value",
+        "tolerations[].value (a label value; none with Exists)",
+        "label-value",
+        f"{R}.check_toleration",
+        lambda v: _toleration(value=v),
+        _PROFILE,
+    ),
+    dataclass_param(
+        "Toleration",
+        "effect",
+        "tolerations[].effect",
+        "enum",
+        f"{R}.check_toleration",
+        lambda v: _toleration(effect=v),
+        _PROFILE,
+        bad=("noschedule", "Never"),
+    ),
+    dataclass_param(
+        "Toleration",
+        "operator+value",
+        "Exists with a value; empty key with Equal",
+        "combination",
+        f"{R}.check_toleration",
+        lambda v: _toleration(**v),
+        _PROFILE,
+        bad=({"operator": "Exists", "value": "x"}, {"key": "", "operator": "Equal"}),
+        strings=False,
+    ),
+)
+
+for _field in ("cpu_request", "cpu_limit", "memory_request", "memory_limit"):
+    _add(
+        dataclass_param(
+            "Resources",
+            _field,
+            f"hub container resources ({_field})",
+            "cpu" if _field.startswith("cpu") else "memory",
+            "core.quantities.Resources.checked",
+            lambda v, f=_field: hub_with(
+                hub_resources=Resources(
+                    **{
+                        **dict(
+                            cpu_request="1", cpu_limit="2", memory_request="1Gi", memory_limit="2Gi"
+                        ),
+                        f: v,
+                    }
+                )
+            ),
+            _HUB,
+        )
+    )
+
+for _api, _cls, _hub_arg in (
+    ("UserStorage", UserStorage, "user_storage"),
+    ("SharedData", SharedData, "shared_data"),
+):
+    _add(
+        dataclass_param(
+            _api,
+            "size",
+            "PVC spec.resources.requests.storage",
+            "memory",
+            "core.quantities.parse_memory",
+            lambda v, c=_cls, a=_hub_arg: hub_with(**{a: c(size=v)}),
+            _HUB,
+        ),
+        dataclass_param(
+            _api,
+            "storage_class",
+            "PVC spec.storageClassName",
+            "dns-subdomain",
+            f"{R}.check_dns_subdomain",
+            lambda v, c=_cls, a=_hub_arg: hub_with(**{a: c(storage_class=v)}),
+            _HUB,
+        ),
+        dataclass_param(
+            _api,
+            "access_mode",
+            "PVC spec.accessModes",
+            "enum",
+            f"{R}.check_choice",
+            lambda v, c=_cls, a=_hub_arg: hub_with(**{a: c(access_mode=v)}),
+            _HUB,
+            bad=("RWO", "readwriteonce"),
+        ),
+    )
+_add(
+    dataclass_param(
+        "SharedData",
+        "mount_path",
+        "volumeMounts[].mountPath",
+        "absolute-path",
+        f"{R}.is_absolute_path",
+        lambda v: hub_with(shared_data=SharedData(mount_path=v)),
+        _HUB,
+        bad=("relative", "/a/../b", "/home/jovyan", "/a\n"),
+    ),
+    dataclass_param(
+        "SharedData",
+        "claim_name",
+        "PVC metadata.name, volumes[].persistentVolumeClaim.claimName",
+        "dns-subdomain",
+        f"{R}.check_dns_subdomain",
+        lambda v: hub_with(shared_data=SharedData(claim_name=v)),
+        _HUB,
+    ),
+)
+for _field, _kind in (
+    ("timeout", "int>=1"),
+    ("interval", "int>=1"),
+    ("max_age", "int>=0"),
+    ("cull_users", "bool"),
+    ("concurrency", "int>=1"),
+):
+    _add(
+        dataclass_param(
+            "IdleCuller",
+            _field,
+            f"idle-culler --{_field.replace('_', '-')}",
+            _kind,
+            f"{H}.culler.IdleCuller.check",
+            lambda v, f=_field: hub_with(idle_culler=IdleCuller(**{f: v})),
+            _HUB,
+            strings=False,
+        )
+    )
+for _field, _kind in (
+    ("requests_cpu", "cpu"),
+    ("limits_cpu", "cpu"),
+    ("requests_memory", "memory"),
+    ("limits_memory", "memory"),
+    ("requests_storage", "memory"),
+    ("gpus", "int>=0"),
+    ("pods", "int>=0"),
+    ("persistent_volume_claims", "int>=0"),
+    ("gpu_resource", "extended-resource-name"),
+):
+    _add(
+        dataclass_param(
+            "NamespaceQuota",
+            _field,
+            f"ResourceQuota spec.hard ({_field})",
+            _kind,
+            f"{H}.quota.NamespaceQuota.check",
+            lambda v, f=_field: hub_with(quota=NamespaceQuota(**{f: v})),
+            _HUB,
+            strings=_kind not in ("int>=0",),
+        )
+    )
+_add(
+    dataclass_param(
+        "ContainerLimits",
+        "max_cpu",
+        "LimitRange limits[].max.cpu",
+        "cpu",
+        f"{H}.quota.ContainerLimits.check",
+        lambda v: hub_with(container_limits=ContainerLimits(max_cpu=v)),
+        _HUB,
+    ),
+    dataclass_param(
+        "ContainerLimits",
+        "max_memory",
+        "LimitRange limits[].max.memory",
+        "memory",
+        f"{H}.quota.ContainerLimits.check",
+        lambda v: hub_with(container_limits=ContainerLimits(max_memory=v)),
+        _HUB,
+    ),
+    dataclass_param(
+        "ContainerLimits",
+        "default_request",
+        "LimitRange limits[].defaultRequest",
+        "quantities",
+        f"{H}.quota.ContainerLimits.check",
+        lambda v: hub_with(container_limits=ContainerLimits(default_request=v)),
+        _HUB,
+        bad=({"cpu": "1 core", "memory": "1Gi"}, {"cpu": "2", "memory": "1Gi"}, {"cpu": "1"}),
+        strings=False,
+    ),
+    dataclass_param(
+        "ContainerLimits",
+        "default_limit",
+        "LimitRange limits[].default",
+        "quantities",
+        f"{H}.quota.ContainerLimits.check",
+        lambda v: hub_with(container_limits=ContainerLimits(default_limit=v)),
+        _HUB,
+        bad=({"cpu": "32", "memory": "1Gi"}, {"cpu": "1", "memory": "1 Gi"}),
+        strings=False,
+    ),
+)
+_add(
+    dataclass_param(
+        "IngressOptions",
+        "enabled",
+        "the Ingress",
+        "bool",
+        f"{R}.check_bool",
+        lambda v: hub_with(ingress=IngressOptions(enabled=v)),
+        _HUB,
+        strings=False,
+    ),
+    dataclass_param(
+        "IngressOptions",
+        "class_name",
+        "Ingress spec.ingressClassName (IngressClass name)",
+        "dns-subdomain",
+        f"{H}.ingress.IngressOptions.check",
+        lambda v: hub_with(ingress=IngressOptions(class_name=v)),
+        _HUB,
+    ),
+    dataclass_param(
+        "IngressOptions",
+        "tls_secret_name",
+        "Ingress spec.tls[].secretName (Secret name)",
+        "dns-subdomain",
+        f"{H}.ingress.IngressOptions.check",
+        lambda v: hub_with(ingress=IngressOptions(tls_secret_name=v)),
+        _HUB,
+        bad=("Jupyter_TLS", "tls\n", ""),
+    ),
+    dataclass_param(
+        "IngressOptions",
+        "cert_manager_cluster_issuer",
+        "annotation cert-manager.io/cluster-issuer (ClusterIssuer name)",
+        "dns-subdomain",
+        f"{H}.ingress.IngressOptions.check",
+        lambda v: hub_with(ingress=IngressOptions(cert_manager_cluster_issuer=v)),
+        _HUB,
+    ),
+    dataclass_param(
+        "IngressOptions",
+        "annotations",
+        "Ingress metadata.annotations",
+        "annotations",
+        f"{R}.check_annotations",
+        lambda v: hub_with(ingress=IngressOptions(annotations=v)),
+        _HUB,
+        bad=({"not a key": "x"}, {"a/b/c": "x"}, {"x": 1}, {"x": "y" * 300_000}),
+        strings=False,
+    ),
+)
+_add(
+    dataclass_param(
+        "NetworkOptions",
+        "ingress_controller_namespace",
+        "NetworkPolicy namespaceSelector kubernetes.io/metadata.name",
+        "dns-label",
+        f"{R}.check_dns_label",
+        lambda v: hub_with(network=NetworkOptions(ingress_controller_namespace=v)),
+        _HUB,
+    ),
+    dataclass_param(
+        "NetworkOptions",
+        "ingress_controller_pod_labels",
+        "NetworkPolicy podSelector.matchLabels",
+        "labels",
+        f"{R}.check_labels",
+        lambda v: hub_with(network=NetworkOptions(ingress_controller_pod_labels=v)),
+        _HUB,
+        strings=False,
+    ),
+    dataclass_param(
+        "NetworkOptions",
+        "api_server_cidrs",
+        "NetworkPolicy ipBlock.cidr",
+        "cidrs",
+        f"{R}.check_cidr",
+        lambda v: hub_with(network=NetworkOptions(api_server_cidrs=v)),
+        _HUB,
+        strings=False,
+    ),
+    dataclass_param(
+        "NetworkOptions",
+        "database_cidrs",
+        "NetworkPolicy ipBlock.cidr",
+        "cidrs",
+        f"{R}.check_cidr",
+        lambda v: hub_with(network=NetworkOptions(database_cidrs=v)),
+        _HUB,
+        strings=False,
+    ),
+    dataclass_param(
+        "NetworkOptions",
+        "dns_namespace",
+        "NetworkPolicy namespaceSelector",
+        "dns-label",
+        f"{R}.check_dns_label",
+        lambda v: hub_with(network=NetworkOptions(dns_namespace=v)),
+        _HUB,
+    ),
+    dataclass_param(
+        "NetworkOptions",
+        "dns_pod_labels",
+        "NetworkPolicy podSelector.matchLabels",
+        "labels",
+        f"{R}.check_labels",
+        lambda v: hub_with(network=NetworkOptions(dns_pod_labels=v)),
+        _HUB,
+        bad=({"k8s app": "kube-dns"}, {}),
+        strings=False,
+    ),
+    dataclass_param(
+        "NetworkOptions",
+        "ipv6",
+        "NetworkPolicy ipBlock ::/0",
+        "bool",
+        f"{R}.check_bool",
+        lambda v: hub_with(network=NetworkOptions(ipv6=v)),
+        _HUB,
+        strings=False,
+    ),
+)
+
+
+def _postgres(**fields: Any) -> Objects:
+    settings: dict[str, Any] = {
+        "host": "pg.db",
+        "database": "hub",
+        "user": "hub",
+        "password": SecretRef("hub-db", "password"),
+    }
+    settings.update(fields)
+    return hub_with(database=HubDatabase.postgres(**settings))
+
+
+_add(
+    dataclass_param(
+        "HubDatabase.sqlite_pvc",
+        "size",
+        "PVC hub-db-dir storage",
+        "memory",
+        "core.quantities.parse_memory",
+        lambda v: hub_with(database=HubDatabase.sqlite_pvc(size=v)),
+        _HUB,
+    ),
+    dataclass_param(
+        "HubDatabase.sqlite_pvc",
+        "storage_class",
+        "PVC storageClassName",
+        "dns-subdomain",
+        f"{R}.check_dns_subdomain",
+        lambda v: hub_with(database=HubDatabase.sqlite_pvc(storage_class=v)),
+        _HUB,
+    ),
+    dataclass_param(
+        "HubDatabase.postgres",
+        "host",
+        "JupyterHub.db_url host; NetworkPolicy",
+        "dns-subdomain",
+        f"{H}.database.HubDatabase.check",
+        lambda v: _postgres(host=v),
+        _HUB,
+    ),
+    dataclass_param(
+        "HubDatabase.postgres",
+        "database",
+        "JupyterHub.db_url path (URL-quoted)",
+        "token",
+        f"{R}.check_text",
+        lambda v: _postgres(database=v),
+        _HUB,
+    ),
+    dataclass_param(
+        "HubDatabase.postgres",
+        "user",
+        "JupyterHub.db_url user (URL-quoted)",
+        "token",
+        f"{R}.check_text",
+        lambda v: _postgres(user=v),
+        _HUB,
+    ),
+    dataclass_param(
+        "HubDatabase.postgres",
+        "password",
+        "env PGPASSWORD secretKeyRef",
+        "secret-ref",
+        "core.secrets.check_secret",
+        lambda v: _postgres(password=v),
+        _HUB,
+        strings=False,
+    ),
+    dataclass_param(
+        "HubDatabase.postgres",
+        "port",
+        "JupyterHub.db_url port; NetworkPolicy port",
+        "port-number",
+        f"{R}.check_int",
+        lambda v: _postgres(port=v),
+        _HUB,
+        strings=False,
+    ),
+    dataclass_param(
+        "HubDatabase.postgres",
+        "ssl_mode",
+        "JupyterHub.db_url sslmode",
+        "enum",
+        f"{R}.check_choice",
+        lambda v: _postgres(ssl_mode=v),
+        _HUB,
+        bad=("REQUIRE", "on"),
+    ),
+    dataclass_param(
+        "SecretRef",
+        "name",
+        "secretKeyRef.name (a Secret name)",
+        "dns-subdomain",
+        "core.secrets.SecretRef",
+        lambda v: _postgres(password=SecretRef(v, "password")),
+        "SecretRef",
+    ),
+    dataclass_param(
+        "SecretRef",
+        "key",
+        "secretKeyRef.key",
+        "config-map-key",
+        "core.secrets.SecretRef",
+        lambda v: _postgres(password=SecretRef("hub-db", v)),
+        "SecretRef",
+        bad=("a b", "..x", "", "k\n"),
+    ),
+)
+
+for _field, _kind, _bad in (
+    ("client_id", "token", None),
+    ("client_secret", "secret-ref", ("the-actual-secret",)),
+    ("authorize_url", "https-url", None),
+    ("token_url", "https-url", None),
+    ("userdata_url", "https-url", None),
+    ("username_claim", "token", None),
+    ("scopes", "token-list", ("openid email", ["open id"], ["openid\n"])),
+    ("allowed_users", "text-list", None),
+    ("allowed_groups", "text-list", None),
+    ("admin_users", "text-list", None),
+    ("admin_groups", "text-list", None),
+    ("groups_claim", "token", None),
+    ("allow_all", "bool", None),
+    ("login_service", "text", None),
+):
+    _add(
+        Param(
+            "OidcAuth",
+            _field,
+            f"GenericOAuthenticator.{_field}",
+            _kind,
+            "addons.signin.oidc.OidcAuth.settings",
+            lambda v, f=_field: oidc_with(**{f: v}),
+            _HUB,
+            bad=_bad,
+            strings=_kind in ("token", "https-url", "text"),
+        )
+    )
+_add(
+    Param(
+        "OidcAuth.cloudflare_access_saas",
+        "team_domain",
+        "the provider's URLs",
+        "team-domain",
+        "addons.signin.oidc.OidcAuth.cloudflare_access_saas",
+        lambda v: saas_with(team_domain=v),
+        "OidcAuth.cloudflare_access_saas",
+        bad=(
+            "team.example.com",
+            "team.cloudflareaccess.com\n",
+            "https://team.cloudflareaccess.com",
+        ),
+    ),
+    Param(
+        "OidcAuth.cloudflare_access_saas",
+        "client_id",
+        "the provider's URLs, GenericOAuthenticator.client_id",
+        "url-segment",
+        "addons.signin.oidc.OidcAuth.cloudflare_access_saas",
+        lambda v: saas_with(client_id=v),
+        "OidcAuth.cloudflare_access_saas",
+        bad=("a/b", "a b", "<client id>", ""),
+    ),
+)
+for _field in (
+    "client_secret",
+    "username_claim",
+    "scopes",
+    "allowed_users",
+    "allowed_groups",
+    "admin_users",
+    "admin_groups",
+    "groups_claim",
+    "allow_all",
+    "login_service",
+):
+    _oidc = next(p for p in INVENTORY if p.api == "OidcAuth" and p.name == _field)
+    _add(
+        Param(
+            "OidcAuth.cloudflare_access_saas",
+            _field,
+            _oidc.reaches,
+            _oidc.kind,
+            _oidc.checked_in,
+            lambda v, f=_field: saas_with(**{f: v}),
+            _HUB,
+            bad=_oidc.bad,
+            strings=_oidc.strings,
+        )
+    )
+
+for _field, _kind, _bad, _strings in (
+    ("team_domain", "team-domain", ("team.example.com", "team.cloudflareaccess.com\n"), True),
+    ("audience", "text", ("", " tag", "tag\n"), True),
+    ("allowed_emails", "email-list", ("a@example.com", ["not an email"], ["a@b\x00"]), False),
+    ("allowed_email_domains", "domain-list", ("example.com", ["exa mple.com"]), False),
+    ("allowed_groups", "text-list", None, False),
+    ("admin_users", "email-list", (["not an email"],), False),
+    ("allow_service_tokens", "bool", None, False),
+    ("allow_all", "bool", None, False),
+    ("jwks_url", "https-url", ("ftp://x.example.com", "https://x.example.com/certs\n"), True),
+):
+    _add(
+        Param(
+            "CloudflareAccessAuth",
+            _field,
+            f"CloudflareAccessAuthenticator.{_field}",
+            _kind,
+            "addons.signin.cloudflare_access.CloudflareAccessAuth.settings",
+            lambda v, f=_field: cloudflare_with(**{f: v}),
+            _HUB,
+            bad=_bad,
+            strings=_strings,
+        )
+    )
+
+# The seven bindings' factories: their own options, then the options they all share.
+_BINDING_OWN: dict[str, tuple[tuple[str, str, str, tuple[Any, ...] | None], ...]] = {
+    "trino": (
+        (
+            "catalog",
+            "env TRINO_CATALOG, trino-cli.properties",
+            "no-space-text",
+            ("ice berg", "iceberg\n", "{x}"),
+        ),
+        (
+            "user",
+            "env TRINO_USER (a KubeSpawner template)",
+            "templated-user",
+            ("a b", "{unknown}", ""),
+        ),
+        ("schema", "env TRINO_SCHEMA", "no-space-text", ("a b",)),
+        ("password", "env TRINO_PASSWORD secretKeyRef", "secret-ref", ("hunter2",)),
+        ("tls", "env TRINO_HTTP_SCHEME", "bool", None),
+    ),
+    "s3": (
+        ("access_key_id", "env AWS_ACCESS_KEY_ID secretKeyRef", "secret-ref", ("AKIA...",)),
+        ("secret_access_key", "env AWS_SECRET_ACCESS_KEY secretKeyRef", "secret-ref", ("s3cr3t",)),
+        ("region", "env AWS_DEFAULT_REGION, aws-config", "no-space-text", ("us east",)),
+        ("bucket", "env S3_BUCKET", "s3-bucket", ("Notebooks", "a", "notebooks\n")),
+        ("tls", "env S3_ENDPOINT_URL scheme", "bool", None),
+        ("verify_tls", "env S3_VERIFY_TLS", "bool", ("yes", 1)),
+    ),
+    "mlflow": (
+        ("tls", "env MLFLOW_TRACKING_URI scheme", "bool", None),
+        ("username", "env MLFLOW_TRACKING_USERNAME", "no-space-text", ("a b",)),
+        ("password", "env MLFLOW_TRACKING_PASSWORD secretKeyRef", "secret-ref", ("hunter2",)),
+        ("artifact_store", "env MLFLOW_S3_ENDPOINT_URL", "binding", ("http://minio:9000",)),
+    ),
+    "postgres": (
+        ("database", "env PGDATABASE, pg_service.conf", "no-space-text", ("my db",)),
+        ("user", "env PGUSER", "no-space-text", ("my user",)),
+        ("password", "env PGPASSWORD secretKeyRef", "secret-ref", ("hunter2",)),
+        ("sslmode", "env PGSSLMODE", "enum", ("require",)),
+    ),
+    "datahub": (
+        ("tls", "env DATAHUB_GMS_URL scheme", "bool", None),
+        ("token", "env DATAHUB_GMS_TOKEN secretKeyRef", "secret-ref", ("eyJhbGciOi",)),
+    ),
+    "ray": (),
+    "kafka": (
+        ("security_protocol", "env KAFKA_SECURITY_PROTOCOL", "enum", ("SASL_SSL",)),
+        ("sasl_mechanism", "env KAFKA_SASL_MECHANISM (with SASL only)", "enum", ("PLAIN",)),
+        (
+            "sasl_username",
+            "env KAFKA_SASL_USERNAME (with SASL only)",
+            "no-space-text",
+            ("jupyter",),
+        ),
+        (
+            "sasl_password",
+            "env KAFKA_SASL_PASSWORD secretKeyRef (with SASL only)",
+            "secret-ref",
+            ("hunter2",),
+        ),
+    ),
+}
+_BINDING_COMMON: tuple[tuple[str, str, str, tuple[Any, ...] | None], ...] = (
+    (
+        "host",
+        "env *_HOST/URLs; NetworkPolicy namespace",
+        "dns-subdomain",
+        ("Trino.data", "trino.data\n", "10.0.0.1", "http://trino.data"),
+    ),
+    ("port", "env ports/URLs", "port-number", None),
+    ("namespace", "NetworkPolicy namespaceSelector", "dns-label", ("Data", "other")),
+    ("target_port", "NetworkPolicy egress port", "port-number", None),
+    ("service_pod_labels", "NetworkPolicy podSelector.matchLabels", "labels", ({"app name": "x"},)),
+    (
+        "name",
+        "mount /etc/platform-services/<name>, volume binding-<name>, label value",
+        "dns-label",
+        ("Trino", "a" * 56, "trino\n"),
+    ),
+)
+for _factory, _own in _BINDING_OWN.items():
+    for _field, _reaches, _kind, _bad in (*_own, *_BINDING_COMMON):
+        _add(
+            Param(
+                f"PlatformServiceBinding.{_factory}",
+                _field,
+                _reaches,
+                _kind,
+                "addons.bindings (factory, ServiceBinding checks)",
+                lambda v, f=_factory, n=_field: binding_with(f, **{n: v}),
+                f"test/{_factory}",
+                bad=_bad,
+                strings=_kind in ("dns-subdomain", "dns-label", "no-space-text", "templated-user"),
+            )
+        )
+
+for _field, _reaches, _kind, _bad, _strings in (
+    ("hub", "the hub it attaches to", "hub", ("hub",), False),
+    ("tunnel_token", "env TUNNEL_TOKEN secretKeyRef", "secret-ref", ("eyJh...",), False),
+    ("replicas", "Deployment spec.replicas", "int>=1", None, False),
+    ("image", "containers[].image", "image", None, True),
+    ("cpu_request", "resources.requests.cpu", "cpu", None, True),
+    ("memory_request", "resources.requests.memory", "memory", None, True),
+    ("cpu_limit", "resources.limits.cpu", "cpu", None, True),
+    ("memory_limit", "resources.limits.memory", "memory", None, True),
+    ("exclusive", "entry-point warning", "bool", None, False),
+):
+    _add(
+        Param(
+            "CloudflareTunnel",
+            _field,
+            _reaches,
+            _kind,
+            "addons.tunnel.CloudflareTunnel",
+            lambda v, f=_field: tunnel_with(**{f: v}),
+            "test/tunnel",
+            bad=_bad,
+            strings=_strings,
+        )
+    )
+
+for _field, _reaches, _kind, _bad, _strings in (
+    ("hub", "the hub it observes", "hub", ("hub",), False),
+    ("prometheus_namespace", "NetworkPolicy namespaceSelector", "dns-label", None, True),
+    ("prometheus_pod_labels", "NetworkPolicy podSelector.matchLabels", "labels", None, False),
+    (
+        "monitor_labels",
+        "ServiceMonitor/PodMonitor/PrometheusRule metadata.labels",
+        "labels",
+        None,
+        False,
+    ),
+    ("scrape_interval", "endpoints[].interval", "prometheus-duration", None, True),
+    (
+        "dashboard_label",
+        "ConfigMap metadata.labels",
+        "label-pair",
+        (("a b", "1"), ("grafana_dashboard", "a b"), "grafana_dashboard"),
+        False,
+    ),
+    ("dashboard_folder", "annotation grafana_folder", "text", None, True),
+    ("dashboard_namespace", "ConfigMap metadata.namespace", "dns-label", None, True),
+    ("datasource_uid", "dashboard datasource uid", "token", ("", "a b", 'a"b'), True),
+    ("server_capacity", "alert JupyterHubServersNearCapacity", "int>=1", None, False),
+    ("spawn_failure_rate", "alert threshold", "ratio", None, False),
+    ("spawn_p95_seconds", "alert threshold", "seconds>0", None, False),
+    ("api_p95_seconds", "alert threshold", "seconds>0", None, False),
+    ("api_5xx_ratio", "alert threshold", "ratio", None, False),
+    ("event_loop_lag_seconds", "alert threshold", "seconds>0", None, False),
+    ("runbook_base_url", "annotation runbook_url", "url-or-path", None, True),
+):
+    _add(
+        Param(
+            "ObservabilityBundle",
+            _field,
+            _reaches,
+            _kind,
+            "addons.observability.bundle.ObservabilityBundle",
+            lambda v, f=_field: observability_with(**{f: v}),
+            "test/observability",
+            bad=_bad,
+            strings=_strings,
+        )
+    )
+
+for _field, _reaches, _kind, _bad, _strings in (
+    ("secret_name", "ExternalSecret target.name (a Secret name)", "dns-subdomain", None, True),
+    ("store", "secretStoreRef.name", "dns-subdomain", None, True),
+    (
+        "keys",
+        "data[].secretKey / remoteRef",
+        "secret-keys",
+        ({}, {"a b": "x"}, {"key": ""}, {"key": "path\n"}),
+        False,
+    ),
+    ("store_kind", "secretStoreRef.kind", "enum", ("clustersecretstore",), True),
+    ("refresh_interval", "spec.refreshInterval (metav1.Duration)", "go-duration", None, True),
+):
+    _add(
+        Param(
+            "ExternalSecretSource",
+            _field,
+            _reaches,
+            _kind,
+            "addons.external_secrets.ExternalSecretSource",
+            lambda v, f=_field: external_secret_with(**{f: v}),
+            "test/secret" if _field != "keys" else "",
+            bad=_bad,
+            strings=_strings,
+        )
+    )
+
+for _field, _reaches, _kind, _bad, _strings in (
+    ("name", "Application metadata.name", "dns-label", None, True),
+    (
+        "repo_url",
+        "spec.source.repoURL",
+        "repo-url",
+        ("github.com/x/y", "https://github.com/x/y\n", "file:///x"),
+        True,
+    ),
+    ("path", "spec.source.path", "repo-path", ("/dist", "dist/../x", "dist/", "dist\n"), True),
+    ("destination_namespace", "spec.destination.namespace", "dns-label", None, True),
+    ("target_revision", "spec.source.targetRevision", "git-ref", ("main\n", "a..b", ""), True),
+    ("project", "spec.project", "dns-subdomain", None, True),
+    (
+        "destination_server",
+        "spec.destination.server",
+        "https-url",
+        ("http://x:6443", "https://x:6443\n"),
+        True,
+    ),
+    ("argocd_namespace", "Application metadata.namespace", "dns-label", None, True),
+    ("sync_wave", "annotation argocd.argoproj.io/sync-wave", "int", (True, "1", 1.5), False),
+    ("automated", "syncPolicy.automated", "bool", None, False),
+    ("prune", "syncPolicy.automated.prune", "bool", None, False),
+    ("self_heal", "syncPolicy.automated.selfHeal", "bool", None, False),
+    ("retry_limit", "syncPolicy.retry.limit", "int>=0", None, False),
+    (
+        "backoff_duration",
+        "syncPolicy.retry.backoff.duration",
+        "argocd-duration",
+        ("10", "10 s", "0s", "10s\n"),
+        True,
+    ),
+    ("backoff_factor", "syncPolicy.retry.backoff.factor", "int>=1", None, False),
+    (
+        "backoff_max_duration",
+        "syncPolicy.retry.backoff.maxDuration",
+        "argocd-duration",
+        ("3 m", "1s"),
+        True,
+    ),
+    ("create_namespace", "syncOptions CreateNamespace=true", "bool", None, False),
+    ("server_side_apply", "syncOptions ServerSideApply=true", "bool", None, False),
+):
+    _add(
+        Param(
+            "ArgoCdApplication",
+            _field,
+            _reaches,
+            _kind,
+            "delivery.argocd.ArgoCdApplication",
+            lambda v, f=_field: argocd_with(**{f: v}),
+            "test/app",
+            bad=_bad,
+            strings=_strings,
+        )
+    )
+
+_add(
+    Param(
+        "Environment",
+        "name",
+        "chart id, folder dist/<name>, Application name",
+        "dns-label",
+        "delivery.synth.Environment",
+        lambda v: environment_with(name=v),
+        "Environment",
+        bad=("Prod", "prod\n", "argocd"),
+    ),
+    Param(
+        "Environment",
+        "cluster",
+        "documentation only",
+        "dns-label",
+        "delivery.synth.Environment",
+        lambda v: environment_with(cluster=v),
+        "Environment",
+    ),
+    Param(
+        "Environment",
+        "destination_server",
+        "Application spec.destination.server",
+        "https-url",
+        "delivery.synth.Environment",
+        lambda v: environment_with(destination_server=v),
+        "Environment",
+        bad=("http://x", "https://x\n"),
+    ),
+    Param(
+        "Environment",
+        "values",
+        "read by your build function",
+        "mapping",
+        "delivery.synth.Environment",
+        lambda v: environment_with(values=v),
+        "Environment",
+        bad=(),
+        strings=False,
+    ),
+    Param(
+        "Environment.chart",
+        "namespace",
+        "every object's metadata.namespace",
+        "dns-label",
+        "delivery.synth.Environment.chart",
+        lambda v: chart_with(namespace=v),
+        "Environment 'prod'",
+        bad=("Jupyter", "jupyter\n"),
+    ),
+    Param(
+        "Environment.chart",
+        "labels",
+        "every object's metadata.labels",
+        "labels",
+        "delivery.synth.Environment.chart",
+        lambda v: chart_with(labels=v),
+        "Environment 'prod'",
+        strings=False,
+    ),
+    Param(
+        "Environment.chart",
+        "disable_resource_name_hashes",
+        "generated names",
+        "bool",
+        "delivery.synth.Environment.chart",
+        lambda v: chart_with(disable_resource_name_hashes=v),
+        "Environment 'prod'",
+        bad=(1, "yes"),
+        strings=False,
+    ),
+    Param(
+        "Environment.add_application",
+        "repo_url",
+        "Application spec.source.repoURL",
+        "repo-url",
+        "delivery.argocd.ArgoCdApplication",
+        lambda v: add_application_with(repo_url=v),
+        "test/prod",
+        bad=("x",),
+    ),
+    Param(
+        "Environment.add_application",
+        "destination_namespace",
+        "Application spec.destination.namespace",
+        "dns-label",
+        "delivery.argocd.ArgoCdApplication",
+        lambda v: add_application_with(destination_namespace=v),
+        "test/prod",
+    ),
+    Param(
+        "Environment.add_application",
+        "app_name",
+        "Application metadata.name (<app_name>-<env>)",
+        "dns-label",
+        "delivery.argocd.ArgoCdApplication",
+        lambda v: add_application_with(app_name=v),
+        "test/prod",
+        bad=("Jupyter", "a" * 60),
+    ),
+    Param(
+        "Environment.add_application",
+        "dist",
+        "Application spec.source.path",
+        "repo-path",
+        "delivery.argocd.ArgoCdApplication",
+        lambda v: add_application_with(dist=v),
+        "test/prod",
+        bad=("/dist", "di st"),
+    ),
+    Param(
+        "Environment.add_application",
+        "**options",
+        "ArgoCdApplication options (ApplicationOptions)",
+        "typed",
+        "delivery.argocd.ArgoCdApplication",
+        lambda v: add_application_with(**v),
+        "test/prod",
+        bad=({"retry_limit": "5"},),
+        strings=False,
+    ),
+)
+
+for _field, _kind, _bad in (
+    ("name", "text", None),
+    ("url", "https-url", None),
+    ("icon", "text", None),
+    ("description", "text", None),
+    ("category", "text", None),
+    ("docs_url", "https-url", None),
+    ("dashboard_url", "https-url", None),
+):
+    _add(
+        Param(
+            "ServiceCatalogEntry",
+            _field,
+            f"portal card {_field}; Ingress annotation",
+            _kind,
+            "delivery.portal.ServiceCatalogEntry",
+            lambda v, f=_field: portal_with(**{f: v}),
+            "ServiceCatalogEntry",
+            bad=_bad,
+        )
+    )
+
+_add(
+    Param(
+        "network_policy.tcp",
+        "port",
+        "NetworkPolicy ports[].port",
+        "port",
+        f"{R}.check (port number or name)",
+        lambda v: policy_with(network_policy.tcp, v),
+        "tcp",
+        bad=(0, 70000, True, "HTTP", "a--b", "8080"),
+    ),
+    Param(
+        "network_policy.udp",
+        "port",
+        "NetworkPolicy ports[].port",
+        "port",
+        f"{R}.check (port number or name)",
+        lambda v: policy_with(network_policy.udp, v),
+        "udp",
+        bad=(0, "DNS"),
+    ),
+    Param(
+        "network_policy.pods",
+        "labels",
+        "NetworkPolicy podSelector.matchLabels",
+        "labels",
+        f"{R}.check_labels",
+        lambda v: policy_with(network_policy.pods, v),
+        "pods",
+        strings=False,
+    ),
+    Param(
+        "network_policy.pods_in_namespace",
+        "namespace",
+        "namespaceSelector kubernetes.io/metadata.name",
+        "dns-label",
+        f"{R}.check_dns_label",
+        lambda v: policy_with(network_policy.pods_in_namespace, v),
+        "pods_in_namespace",
+    ),
+    Param(
+        "network_policy.pods_in_namespace",
+        "labels",
+        "podSelector.matchLabels",
+        "labels",
+        f"{R}.check_labels",
+        lambda v: policy_with(network_policy.pods_in_namespace, "data", v),
+        "pods_in_namespace",
+        strings=False,
+    ),
+    Param(
+        "network_policy.cidrs",
+        "blocks",
+        "ipBlock.cidr",
+        "cidrs",
+        f"{R}.check_cidr",
+        lambda v: policy_with(network_policy.cidrs, v),
+        "cidrs",
+        bad=("10.0.0.0/8", ["10.0.0.1/8"]),
+        strings=False,
+    ),
+    Param(
+        "hub.config",
+        "Class.trait = value",
+        "the generated hub_config.json",
+        "trait",
+        "hub.config.check_trait_value",
+        lambda v: hub_config_with(*v),
+        _HUB,
+        bad=(
+            ("JupyterHub", "concurent_spawn_limit", 10),
+            ("KubeSpawner", "start_timeout", "600"),
+            ("NoSuchClass", "x", 1),
+            ("JupyterHub", "concurrent_spawn_limit", True),
+            ("Spawner", "pre_spawn_hook", "f"),
+        ),
+        strings=False,
+    ),
+)
+
+# Parameters of the public API that reach nothing a rule could check, with why.
+UNCHECKED: dict[tuple[str, str], str] = {
+    ("Environment", "values"): "free-form settings your build function reads; never rendered",
+}
+
+
+# -- the document ------------------------------------------------------------------------------
+
+KIND_RULES: dict[str, str] = {
+    "dns-label": "IsDNS1123Label (apimachinery validation.go)",
+    "dns-subdomain": "IsDNS1123Subdomain (apimachinery validation.go)",
+    "host-name": "IsDNS1123Subdomain, not an IP (networking validation: Ingress host)",
+    "label-key": "IsQualifiedName (apimachinery validation.go)",
+    "label-value": "IsValidLabelValue (apimachinery validation.go)",
+    "labels": "ValidateLabels: keys IsQualifiedName, values IsValidLabelValue",
+    "annotations": "ValidateAnnotations: keys IsQualifiedName (lower-cased), 256 KiB in all",
+    "env": "ValidateEnv: names IsEnvVarName (the pre-1.32 rule every version accepts); values "
+    "without NUL; KubeSpawner template syntax",
+    "env-var-name": "IsEnvVarName (apimachinery validation.go)",
+    "port-number": "IsValidPortNum: an int 1-65535, not a bool",
+    "port": "IsValidPortNum or IsValidPortName",
+    "extended-resource-name": "IsExtendedResourceName (core helper), validateContainerResourceName",
+    "image": "validateContainers (no surrounding whitespace) + distribution/reference, pinned",
+    "absolute-path": "ValidateVolumeMounts (+ normalised absolute path), unique per container",
+    "go-duration": "time.ParseDuration (metav1.Duration)",
+    "prometheus-duration": "the Prometheus Operator CRDs' Duration pattern",
+    "argocd-duration": "ArgoCD backoff durations (h/m/s), positive, max >= duration",
+    "cidr": "validateIPBlock: a canonical CIDR",
+    "cidrs": "a non-empty list of canonical CIDRs",
+    "cpu": "resource.Quantity for CPU: cores or millicores, positive, ASCII digits",
+    "memory": "resource.Quantity for bytes: binary or decimal suffix, positive",
+    "quantities": "LimitRange: cpu/memory quantities, defaultRequest <= default <= max",
+    "resources": "Resources: four quantities, limit >= request",
+    "text": "clean text: no control/format characters, no surrounding whitespace, non-empty",
+    "text-or-empty": "clean text, may be empty",
+    "text-list": "a list (not a str) of clean texts",
+    "token": "non-empty, no whitespace or control characters",
+    "token-list": "a list of tokens",
+    "no-space-text": "non-empty, no whitespace, braces or control characters",
+    "templated-user": "no whitespace; a valid KubeSpawner template ({unescaped_username})",
+    "https-url": "an absolute https:// URL with a DNS host, no whitespace",
+    "url-or-path": "clean text without whitespace or '#'",
+    "url-segment": "letters, digits, '-', '.', '_', '~' (a URL path segment)",
+    "team-domain": "<team>.cloudflareaccess.com",
+    "email-list": "a list of e-mail addresses or service-token ids (trimmed, lower-cased)",
+    "domain-list": "a list of domain names (trimmed, lower-cased)",
+    "bool": "True or False (not 1, not 'true')",
+    "int": "an int (not a bool, not a str)",
+    "int>=0": "an int >= 0 (not a bool, not a str)",
+    "int>=1": "an int >= 1 (not a bool, not a str)",
+    "one": "exactly the int 1",
+    "ratio": "a finite number strictly between 0 and 1",
+    "seconds>0": "a finite number > 0",
+    "enum": "one of a closed set (exact case)",
+    "secret-ref": "a SecretRef; a plain string is refused without being echoed",
+    "secret-keys": "Secret keys (IsConfigMapKey) -> 'path' or 'path#property'",
+    "s3-bucket": "an S3 bucket name",
+    "binding": "an s3/minio PlatformServiceBinding",
+    "label-pair": "(label key, label value)",
+    "mapping": "a mapping",
+    "repo-url": "https://, ssh:// or scp-like git URL",
+    "repo-path": "a relative path without '.'/'..' segments",
+    "git-ref": "a branch, tag or commit",
+    "dns-subdomain-list": "a list of Secret names (IsDNS1123Subdomain)",
+    "toleration-list": "a list of Toleration (ValidateTolerations)",
+    "combination": "ValidateTolerations: Exists => no value; empty key => Exists",
+    "argv": "a non-empty list of strings without NUL",
+    "overrides": "KubeSpawner trait names and value types; typed and hub-owned keys refused",
+    "override": "the key's own rule (see the row)",
+    "trait": "a configurable trait of that class (the pinned hub image's version), value of "
+    "its type, JSON-serialisable",
+    "typed": "the parameters of ArgoCdApplication (a TypedDict)",
+    "options": "the library's options class (its fields have rows of their own)",
+    "auth": "a HubAuth (OidcAuth, CloudflareAccessAuth)",
+    "database": "a HubDatabase",
+    "hub": "a JupyterHub",
+    "enum-or-none": "one of a closed set, or None",
+    "config-map-key": "IsConfigMapKey (apimachinery validation.go)",
+}
+
+
+def kinds() -> list[str]:
+    """Every kind the inventory uses, sorted."""
+    return sorted({p.kind for p in INVENTORY})
+
+
+def render_markdown() -> str:
+    """docs/validation.md."""
+    lines = [
+        "# What is checked at synth",
+        "",
+        "Every public parameter, the Kubernetes field or hub trait it reaches, the rule that",
+        "field follows and where the library checks it. A value that breaks a rule fails",
+        "`synthesize` (and `make synth`, `cdk8s synth`) with a `ConfigurationError` naming",
+        "the construct path, the value (never a secret), what is allowed and how to fix it;",
+        "`dist/` is left as it was. The rules are written from the Kubernetes sources",
+        "(`jupyter_constructs/core/rules.py` cites each one); where the library is stricter",
+        "than the API server it says so (environment variable names follow the rule every",
+        "Kubernetes version since 1.27 accepts; mount paths must be normalised; images must",
+        "be pinned).",
+        "",
+        "Escape hatches are checked too: `extra_overrides` keys against KubeSpawner's",
+        "configurable traits, their values by the trait's type, containers given there get",
+        "the restricted security context (or an error when they ask for more);",
+        "`hub.config.set(Class, trait, value)` against the traits of every class the hub",
+        "configures (`jupyter_constructs/hub/traits.py`, generated from the pinned versions).",
+        "",
+        "Whole-picture checks at synth: exactly one default profile, profiles fit the quota",
+        "and LimitRange, every profile and binding attached, no two objects of one kind and",
+        "name in one output folder, no variable set twice on a profile.",
+        "",
+        "This table is generated from `tests/validation_inventory.py` (`make docs`); the",
+        "tests walk it: every public parameter must have a row, and every row's bad values",
+        "must fail with the message above.",
+        "",
+        f"{len(INVENTORY)} parameters, {len(kinds())} kinds of rule.",
+        "",
+        "| API | Parameter | Reaches | Rule | Checked in |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    for p in INVENTORY:
+        rule = KIND_RULES.get(p.kind, p.kind)
+        lines.append(
+            f"| `{p.api}` | `{cell(p.name)}` | {cell(p.reaches)} | {cell(rule)} | "
+            f"`{cell(p.checked_in)}` |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "validation.md"
+
+
+def write_markdown() -> Path:
+    """Write docs/validation.md."""
+    DOC.write_text(render_markdown(), encoding="utf-8")
+    return DOC
+
+
+if __name__ == "__main__":
+    print(write_markdown())
+
+
+__all__ = ["INVENTORY", "Param", "render", "render_markdown"]
