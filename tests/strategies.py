@@ -39,6 +39,7 @@ BAD: dict[str, list[Any]] = {
     "label-key": ["gpu type", "a/b/c", "/a", "-a", LONG, "gpu\n", 7],
     "label-value": ["a100 80gb", "-a", LONG, "a100\n", 7],
     "env-var-name": ["A=B", "1A", "", "A\n", "..A", "MY VAR"],
+    "config-map-key": ["a b", "..x", "", "key\n", "a/b", "k" * 254],
     "port-name": ["HTTP", "a--b", "-http", "abcdefghijklmnop", "8080"],
     "port-number": [0, 65536, True, "8080", 80.5],
     "extended-resource-name": ["NVIDIA GPU", "gpu", "kubernetes.io/gpu", "nvidia.com/gpu\n"],

@@ -39,6 +39,7 @@ from jupyter_constructs import (
     IdleCuller,
     IngressOptions,
     JupyterHub,
+    KubeObject,
     NamespaceQuota,
     NetworkOptions,
     ObservabilityBundle,
@@ -1744,9 +1745,251 @@ _add(
     ),
 )
 
+
+def kube_object_with(**options: Any) -> Objects:
+    """A hub and a ``KubeObject`` (a ConfigMap) with ``options``."""
+    chart = new_chart()
+    _hub(chart).add_profile("small", display_name="Small", default=True)
+    settings: dict[str, Any] = {"api_version": "v1", "kind": "ConfigMap", "body": {"data": {}}}
+    settings.update(options)
+    KubeObject(chart, "mine", **settings)
+    return render(chart)
+
+
+def hub_service_with(**options: Any) -> Objects:
+    """A hub with ``hub.add_hub_service(**options)``."""
+    chart = new_chart()
+    hub = _hub(chart)
+    hub.add_profile("small", display_name="Small", default=True)
+    settings: dict[str, Any] = {"name": "mine", "scopes": ["read:metrics"]}
+    settings.update(options)
+    hub.add_hub_service(**settings)
+    return render(chart)
+
+
+def user_egress_with(**options: Any) -> Objects:
+    """A hub with ``hub.network.allow_user_egress(**options)``."""
+    chart = new_chart()
+    hub = _hub(chart)
+    hub.add_profile("small", display_name="Small", default=True)
+    settings: dict[str, Any] = {
+        "name": "singleuser-to-x",
+        "to": [network_policy.pods({"app": "x"})],
+        "ports": [network_policy.tcp(80)],
+    }
+    settings.update(options)
+    assert hub.network is not None
+    hub.network.allow_user_egress(**settings)
+    return render(chart)
+
+
+_add(
+    Param(
+        "KubeObject",
+        "name",
+        "metadata.name (a DNS subdomain; Namespace: label; Service: DNS-1035)",
+        "dns-subdomain",
+        "core.objects.KubeObject",
+        lambda v: kube_object_with(name=v),
+        "test/mine",
+    ),
+    Param(
+        "KubeObject",
+        "namespace",
+        "metadata.namespace",
+        "dns-label",
+        "core.objects.KubeObject",
+        lambda v: kube_object_with(namespace=v),
+        "test/mine",
+    ),
+    Param(
+        "KubeObject",
+        "labels",
+        "metadata.labels",
+        "labels",
+        f"{R}.check_labels",
+        lambda v: kube_object_with(labels=v),
+        "test/mine",
+        strings=False,
+    ),
+    Param(
+        "KubeObject",
+        "annotations",
+        "metadata.annotations",
+        "annotations",
+        f"{R}.check_annotations",
+        lambda v: kube_object_with(annotations=v),
+        "test/mine",
+        strings=False,
+    ),
+    Param(
+        "KubeObject",
+        "finalizers",
+        "metadata.finalizers (qualified names)",
+        "label-key-list",
+        "core.objects.KubeObject",
+        lambda v: kube_object_with(finalizers=v),
+        "test/mine",
+        bad=(["bad finalizer"], ["a/b/c"]),
+        strings=False,
+    ),
+    Param(
+        "KubeObject",
+        "wave",
+        "annotation argocd.argoproj.io/sync-wave",
+        "int",
+        f"{R}.check_int",
+        lambda v: kube_object_with(wave=v),
+        "test/mine",
+        bad=("1", True, 1.5),
+        strings=False,
+    ),
+    Param(
+        "KubeObject",
+        "api_version",
+        "apiVersion",
+        "token",
+        f"{R}.check_token",
+        lambda v: kube_object_with(api_version=v),
+        "test/mine",
+        bad=("", "v 1", "v1\n"),
+    ),
+    Param(
+        "KubeObject",
+        "kind",
+        "kind",
+        "token",
+        f"{R}.check_token",
+        lambda v: kube_object_with(kind=v),
+        "test/mine",
+        bad=("", "Config Map"),
+    ),
+    Param(
+        "JupyterHub.add_hub_service",
+        "name",
+        "JupyterHub.services[].name, role <name>-service",
+        "dns-label",
+        f"{R}.check_dns_label",
+        lambda v: hub_service_with(name=v),
+        _HUB,
+    ),
+    Param(
+        "JupyterHub.add_hub_service",
+        "scopes",
+        "JupyterHub.load_roles[].scopes",
+        "token-list",
+        "hub.JupyterHub._check_scope",
+        lambda v: hub_service_with(scopes=v),
+        _HUB,
+        bad=("read:metrics", ["read metrics"], [""]),
+        strings=False,
+    ),
+    Param(
+        "JupyterHub.add_hub_service",
+        "api_token_secret_key",
+        "env JUPYTERHUB_SERVICE_TOKEN_* secretKeyRef.key",
+        "config-map-key",
+        f"{R}.CONFIG_MAP_KEY_RULE",
+        lambda v: hub_service_with(api_token_secret_key=v),
+        _HUB,
+    ),
+    Param(
+        "JupyterHub.add_hub_service",
+        "command",
+        "JupyterHub.services[].command",
+        "text-list",
+        f"{R}.check_sequence",
+        lambda v: hub_service_with(command=v),
+        _HUB,
+        bad=("python3 -m x", ["python3\n"]),
+        strings=False,
+    ),
+    Param(
+        "HubNetworkPolicies.allow_user_egress",
+        "name",
+        "NetworkPolicy metadata.name",
+        "dns-label",
+        f"{R}.check_dns_label",
+        lambda v: user_egress_with(name=v),
+        "test/hub/NetworkPolicies",
+    ),
+    Param(
+        "HubNetworkPolicies.allow_user_egress",
+        "ports",
+        "NetworkPolicy egress ports",
+        "ports",
+        "hub.network.HubNetworkPolicies.allow_user_egress",
+        lambda v: user_egress_with(ports=v),
+        "test/hub/NetworkPolicies",
+        bad=([],),
+        strings=False,
+    ),
+    Param(
+        "ServiceCatalogEntry.jupyterhub",
+        "domain",
+        "card url https://<domain>/",
+        "host-name",
+        "delivery.portal.ServiceCatalogEntry",
+        lambda v: hub_with(
+            ingress=IngressOptions(
+                annotations=ServiceCatalogEntry.jupyterhub(v).ingress_annotations()
+            )
+        ),
+        "ServiceCatalogEntry",
+        bad=("jupyter.example.com\n", "a b"),
+    ),
+    Param(
+        "ServiceCatalogEntry.jupyterhub",
+        "docs_url",
+        "card docsUrl",
+        "https-url",
+        "delivery.portal.ServiceCatalogEntry",
+        lambda v: hub_with(
+            ingress=IngressOptions(
+                annotations=ServiceCatalogEntry.jupyterhub(DOMAIN, docs_url=v).ingress_annotations()
+            )
+        ),
+        "ServiceCatalogEntry",
+    ),
+    Param(
+        "ServiceCatalogEntry.jupyterhub",
+        "dashboard_url",
+        "card dashboardUrl",
+        "https-url",
+        "delivery.portal.ServiceCatalogEntry",
+        lambda v: hub_with(
+            ingress=IngressOptions(
+                annotations=ServiceCatalogEntry.jupyterhub(
+                    DOMAIN, dashboard_url=v
+                ).ingress_annotations()
+            )
+        ),
+        "ServiceCatalogEntry",
+    ),
+    Param(
+        "ServiceCatalogEntry.jupyterhub",
+        "category",
+        "card category",
+        "text",
+        "delivery.portal.ServiceCatalogEntry",
+        lambda v: hub_with(
+            ingress=IngressOptions(
+                annotations=ServiceCatalogEntry.jupyterhub(DOMAIN, category=v).ingress_annotations()
+            )
+        ),
+        "ServiceCatalogEntry",
+    ),
+)
+
 # Parameters of the public API that reach nothing a rule could check, with why.
 UNCHECKED: dict[tuple[str, str], str] = {
     ("Environment", "values"): "free-form settings your build function reads; never rendered",
+    ("KubeObject", "body"): "the escape hatch for any manifest body: checked against the "
+    "schemas by the tests, by the API server when applied",
+    ("KubeObject", "cluster_scoped"): "a bool that decides whether a namespace is written",
+    ("HubNetworkPolicies.allow_user_egress", "to"): "peers built by core.network_policy "
+    "(pods, pods_in_namespace, cidrs), each checked there",
+    ("HubNetworkPolicies.allow_user_egress", "profile"): "a NotebookProfile object",
 }
 
 
@@ -1757,6 +2000,8 @@ KIND_RULES: dict[str, str] = {
     "dns-subdomain": "IsDNS1123Subdomain (apimachinery validation.go)",
     "host-name": "IsDNS1123Subdomain, not an IP (networking validation: Ingress host)",
     "label-key": "IsQualifiedName (apimachinery validation.go)",
+    "label-key-list": "a list of qualified names (ValidateFinalizerName)",
+    "ports": "a non-empty list of NetworkPolicy ports (tcp/udp)",
     "label-value": "IsValidLabelValue (apimachinery validation.go)",
     "labels": "ValidateLabels: keys IsQualifiedName, values IsValidLabelValue",
     "annotations": "ValidateAnnotations: keys IsQualifiedName (lower-cased), 256 KiB in all",

@@ -36,6 +36,19 @@ import jsii
 from constructs import Construct
 
 from jupyter_constructs.core import _names
+from jupyter_constructs.core.errors import PathOf
+from jupyter_constructs.core.rules import (
+    DNS1035_LABEL_RULE,
+    DNS_LABEL_RULE,
+    DNS_SUBDOMAIN_RULE,
+    LABEL_KEY_RULE,
+    check,
+    check_annotations,
+    check_dns_label,
+    check_int,
+    check_labels,
+    check_token,
+)
 from jupyter_constructs.core.sync_waves import (
     SYNC_OPTIONS_ANNOTATION,
     SyncWave,
@@ -207,6 +220,13 @@ class _Name:
         return obj._name
 
 
+# Kinds whose names follow a stricter rule than a DNS subdomain (NameIsDNSLabel,
+# NameIsDNS1035Label in k8s.io/kubernetes/pkg/apis/core/validation/validation.go).
+_NAME_RULES = {
+    "Namespace": DNS_LABEL_RULE,
+    "Service": DNS1035_LABEL_RULE,
+}
+
 WAVE_OF_KIND: Any = object()
 """Default of ``KubeObject(wave=...)``: the wave of the object's kind (``wave_of``)."""
 
@@ -256,6 +276,27 @@ class KubeObject(cdk8s.ApiObject):
         body: Body | None = None,
         wave: SyncWave | int | None = WAVE_OF_KIND,
     ) -> None:
+        where = PathOf(scope, id)
+        check_token(where, "api_version", api_version, example="apps/v1")
+        check_token(where, "kind", kind, example="Deployment")
+        if name is not None:
+            rule = _NAME_RULES.get(kind, DNS_SUBDOMAIN_RULE)
+            check(where, f"{kind} name", name, rule, fix="choose a lowercase name like 'hub'")
+        if namespace is not None:
+            check_dns_label(where, "namespace", namespace)
+        check_labels(where, "labels", labels or {})
+        check_annotations(where, "annotations", annotations or {})
+        for index, finalizer in enumerate(finalizers or []):
+            # ValidateFinalizerName: a qualified name.
+            check(
+                where,
+                f"finalizers[{index}]",
+                finalizer,
+                LABEL_KEY_RULE,
+                fix="e.g. 'example.com/cleanup'",
+            )
+        if wave is not WAVE_OF_KIND and wave is not None:
+            check_int(where, "wave", wave, fix="pass a SyncWave member or an int")
         # What cdk8s.ApiObject.__init__ does, without its run-time type checks of the
         # arguments (typeguard; they cost more than the rest of building the object):
         # the types are checked statically, and the values are plain data.
@@ -303,11 +344,21 @@ class KubeObject(cdk8s.ApiObject):
     # -- changes ------------------------------------------------------------------------
 
     def add_label(self, key: str, value: str) -> None:
-        """Set label ``key`` (replacing a value given before)."""
+        """Set label ``key`` (replacing a value given before).
+
+        Raises:
+            ConfigurationError: ``key`` is not a label key or ``value`` not a label value.
+        """
+        check_labels(self, "label", {key: value})
         self._labels[key] = value
 
     def add_annotation(self, key: str, value: str) -> None:
-        """Set annotation ``key`` (replacing a value given before)."""
+        """Set annotation ``key`` (replacing a value given before).
+
+        Raises:
+            ConfigurationError: ``key`` is not an annotation key or ``value`` not a string.
+        """
+        check_annotations(self, "annotation", {**self._annotations, key: value})
         self._annotations[key] = value
 
     def add_json_patch(self, *ops: cdk8s.JsonPatch) -> None:
