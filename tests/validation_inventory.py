@@ -31,12 +31,14 @@ from jupyter_constructs import (
     ArgoCdApplication,
     CloudflareAccessAuth,
     CloudflareTunnel,
+    ClusterDns,
     ContainerLimits,
     Environment,
     ExternalSecretSource,
     Gpu,
     HubDatabase,
     IdleCuller,
+    IngressController,
     IngressOptions,
     JupyterHub,
     KubeObject,
@@ -570,9 +572,10 @@ _add(
     ),
     profile_param(
         "internet_access",
-        "NetworkPolicy singleuser-internet-<slug>",
+        "NetworkPolicy singleuser-internet-<slug> (None: the hub's default)",
         "bool",
         f"{R}.check_bool",
+        bad=(1, "true"),
         strings=False,
     ),
     profile_param(
@@ -944,12 +947,14 @@ _add(
     ),
     dataclass_param(
         "IngressOptions",
-        "class_name",
-        "Ingress spec.ingressClassName (IngressClass name)",
-        "dns-subdomain",
+        "controller",
+        "Ingress class, annotations, proxy NetworkPolicy",
+        "options",
         f"{H}.ingress.IngressOptions.check",
-        lambda v: hub_with(ingress=IngressOptions(class_name=v)),
+        lambda v: hub_with(ingress=IngressOptions(controller=v)),
         _HUB,
+        bad=("nginx",),
+        strings=False,
     ),
     dataclass_param(
         "IngressOptions",
@@ -985,21 +990,13 @@ _add(
 _add(
     dataclass_param(
         "NetworkOptions",
-        "ingress_controller_namespace",
-        "NetworkPolicy namespaceSelector kubernetes.io/metadata.name",
-        "dns-label",
-        f"{R}.check_dns_label",
-        lambda v: hub_with(network=NetworkOptions(ingress_controller_namespace=v)),
+        "dns",
+        "DNS egress rules (ClusterDns)",
+        "options",
+        f"{H}.network.NetworkOptions.check",
+        lambda v: hub_with(network=NetworkOptions(dns=v)),
         _HUB,
-    ),
-    dataclass_param(
-        "NetworkOptions",
-        "ingress_controller_pod_labels",
-        "NetworkPolicy podSelector.matchLabels",
-        "labels",
-        f"{R}.check_labels",
-        lambda v: hub_with(network=NetworkOptions(ingress_controller_pod_labels=v)),
-        _HUB,
+        bad=("kube-dns",),
         strings=False,
     ),
     dataclass_param(
@@ -1024,23 +1021,23 @@ _add(
     ),
     dataclass_param(
         "NetworkOptions",
-        "dns_namespace",
-        "NetworkPolicy namespaceSelector",
-        "dns-label",
-        f"{R}.check_dns_label",
-        lambda v: hub_with(network=NetworkOptions(dns_namespace=v)),
+        "user_internet_access",
+        "NetworkPolicy singleuser-internet",
+        "bool",
+        f"{R}.check_bool",
+        lambda v: hub_with(network=NetworkOptions(user_internet_access=v)),
         _HUB,
+        strings=False,
     ),
     dataclass_param(
         "NetworkOptions",
-        "dns_pod_labels",
-        "NetworkPolicy podSelector.matchLabels",
-        "labels",
-        f"{R}.check_labels",
-        lambda v: hub_with(network=NetworkOptions(dns_pod_labels=v)),
+        "cni",
+        "CiliumNetworkPolicy or not",
+        "enum",
+        f"{H}.network.NetworkOptions.check",
+        lambda v: hub_with(network=NetworkOptions(cni=v)),
         _HUB,
-        bad=({"k8s app": "kube-dns"}, {}),
-        strings=False,
+        bad=("cilium", 1),
     ),
     dataclass_param(
         "NetworkOptions",
@@ -1053,6 +1050,153 @@ _add(
         strings=False,
     ),
 )
+for _field, _kind, _bad, _strings in (
+    ("namespace", "dns-label", None, True),
+    ("pod_labels", "labels-list", ({"k8s-app": "kube-dns"}, [{"k8s app": "x"}], [{}]), False),
+    ("cidrs", "cidrs", ("169.254.20.10/32", ["169.254.20.10"]), False),
+    ("port", "port-number", None, False),
+):
+    _add(
+        dataclass_param(
+            "ClusterDns",
+            _field,
+            f"DNS egress ({_field})",
+            _kind,
+            f"{H}.network.ClusterDns.check",
+            lambda v, f=_field: hub_with(network=NetworkOptions(dns=ClusterDns(**{f: v}))),
+            _HUB,
+            bad=_bad,
+            strings=_strings,
+        )
+    )
+_add(
+    dataclass_param(
+        "ClusterDns.kube_dns",
+        "namespace",
+        "DNS egress namespaceSelector",
+        "dns-label",
+        f"{H}.network.ClusterDns.check",
+        lambda v: hub_with(network=NetworkOptions(dns=ClusterDns.kube_dns(namespace=v))),
+        _HUB,
+    ),
+    dataclass_param(
+        "ClusterDns.kube_dns",
+        "pod_labels",
+        "DNS egress podSelector",
+        "labels",
+        f"{H}.network.ClusterDns.check",
+        lambda v: hub_with(network=NetworkOptions(dns=ClusterDns.kube_dns(pod_labels=v))),
+        _HUB,
+        bad=({"k8s app": "x"},),
+        strings=False,
+    ),
+    dataclass_param(
+        "ClusterDns.node_local_dns",
+        "kube_dns_service_ip",
+        "DNS egress ipBlock /32",
+        "ip-address",
+        f"{H}.network._host_cidr",
+        lambda v: hub_with(
+            network=NetworkOptions(dns=ClusterDns.node_local_dns(kube_dns_service_ip=v))
+        ),
+        "ClusterDns.node_local_dns",
+        bad=("10.96.0.10/32", "kube-dns", "10.96.0.10\n", ""),
+    ),
+    dataclass_param(
+        "ClusterDns.node_local_dns",
+        "local_address",
+        "DNS egress ipBlock /32",
+        "ip-address",
+        f"{H}.network._host_cidr",
+        lambda v: hub_with(
+            network=NetworkOptions(
+                dns=ClusterDns.node_local_dns(kube_dns_service_ip="10.96.0.10", local_address=v)
+            )
+        ),
+        "ClusterDns.node_local_dns",
+        bad=("169.254.20.10/32", "x"),
+    ),
+    dataclass_param(
+        "ClusterDns.node_local_dns",
+        "namespace",
+        "DNS egress namespaceSelector",
+        "dns-label",
+        f"{H}.network.ClusterDns.check",
+        lambda v: hub_with(
+            network=NetworkOptions(
+                dns=ClusterDns.node_local_dns(kube_dns_service_ip="10.96.0.10", namespace=v)
+            )
+        ),
+        _HUB,
+    ),
+    dataclass_param(
+        "ClusterDns.node_local_dns",
+        "pod_labels",
+        "DNS egress podSelector",
+        "labels",
+        f"{H}.network.ClusterDns.check",
+        lambda v: hub_with(
+            network=NetworkOptions(
+                dns=ClusterDns.node_local_dns(kube_dns_service_ip="10.96.0.10", pod_labels=v)
+            )
+        ),
+        _HUB,
+        bad=({"k8s app": "x"},),
+        strings=False,
+    ),
+)
+for _field, _kind, _bad, _strings in (
+    ("class_name", "dns-subdomain", None, True),
+    ("namespace", "dns-label", None, True),
+    ("pod_labels", "labels", ({"app name": "x"}, {}), False),
+    ("cidrs", "cidrs", ("10.0.0.0/8", ["10.0.0.1/8"]), False),
+    ("annotations", "annotations", None, False),
+):
+    _add(
+        dataclass_param(
+            "IngressController",
+            _field,
+            f"Ingress class, proxy NetworkPolicy ({_field})",
+            _kind,
+            f"{H}.ingress.IngressController.check",
+            lambda v, f=_field: hub_with(
+                ingress=IngressOptions(
+                    controller=IngressController(
+                        **{
+                            "class_name": "nginx",
+                            "namespace": "ingress-nginx",
+                            "pod_labels": {"app": "nginx"},
+                            f: v,
+                        }
+                    )
+                )
+            ),
+            _HUB,
+            bad=_bad,
+            strings=_strings,
+        )
+    )
+for _preset in ("nginx", "traefik"):
+    for _field, _kind, _bad, _strings in (
+        ("namespace", "dns-label", None, True),
+        ("class_name", "dns-subdomain", None, True),
+        ("pod_labels", "labels", ({"app name": "x"},), False),
+    ):
+        _add(
+            dataclass_param(
+                f"IngressController.{_preset}",
+                _field,
+                f"Ingress class, proxy NetworkPolicy ({_field})",
+                _kind,
+                f"{H}.ingress.IngressController.check",
+                lambda v, p=_preset, f=_field: hub_with(
+                    ingress=IngressOptions(controller=getattr(IngressController, p)(**{f: v}))
+                ),
+                _HUB,
+                bad=_bad,
+                strings=_strings,
+            )
+        )
 
 
 def _postgres(**fields: Any) -> Objects:
@@ -1348,6 +1492,7 @@ _BINDING_COMMON: tuple[tuple[str, str, str, tuple[Any, ...] | None], ...] = (
         "dns-label",
         ("Trino", "a" * 56, "trino\n"),
     ),
+    ("namespace_wide", "NetworkPolicy egress to every pod of the namespace", "bool", (1, "yes")),
 )
 for _factory, _own in _BINDING_OWN.items():
     for _field, _reaches, _kind, _bad in (*_own, *_BINDING_COMMON):
@@ -2001,6 +2146,8 @@ KIND_RULES: dict[str, str] = {
     "host-name": "IsDNS1123Subdomain, not an IP (networking validation: Ingress host)",
     "label-key": "IsQualifiedName (apimachinery validation.go)",
     "label-key-list": "a list of qualified names (ValidateFinalizerName)",
+    "labels-list": "a list of non-empty label sets",
+    "ip-address": "an IPv4 or IPv6 address",
     "ports": "a non-empty list of NetworkPolicy ports (tcp/udp)",
     "label-value": "IsValidLabelValue (apimachinery validation.go)",
     "labels": "ValidateLabels: keys IsQualifiedName, values IsValidLabelValue",

@@ -929,3 +929,10 @@ def check_token(where: Where, what: str, value: Any, *, example: str) -> str:
             fix=f"e.g. {what}={example!r}",
         )
     return value
+
+
+def is_labels(labels: object) -> bool:
+    """True if ``labels`` is a mapping whose keys are label keys and values label values."""
+    return isinstance(labels, Mapping) and all(
+        is_label_key(k) and is_label_value(v) for k, v in labels.items()
+    )

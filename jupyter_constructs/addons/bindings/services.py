@@ -98,7 +98,8 @@ class PlatformServiceBinding(ServiceBinding):
 
     Each factory takes the service's own options and these common ones, with the
     meaning they have on ``ServiceBinding``: ``host``, ``port`` (default: the service's
-    usual port), ``namespace``, ``target_port``, ``service_pod_labels``, ``name``.
+    usual port), ``namespace``, ``target_port``, ``service_pod_labels`` (default: the
+    service's usual pod labels), ``namespace_wide``, ``name``.
     Credentials are always ``SecretRef``s: a plain string is refused without being
     echoed. Reference: docs/platform-services.md (the variables of each service).
     """
@@ -119,6 +120,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """Trino: ``TRINO_*`` and ``trino-cli.properties`` (the Trino CLI's config format).
@@ -139,7 +141,9 @@ class PlatformServiceBinding(ServiceBinding):
             tls: https. Default: False (http).
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -205,6 +209,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -225,6 +230,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """MinIO or any S3 API in the cluster: ``S3_*``/``AWS_*`` and ``aws-config``.
@@ -246,7 +252,9 @@ class PlatformServiceBinding(ServiceBinding):
             verify_tls: Check the certificate. Default: the same as ``tls``.
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -311,6 +319,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -332,6 +341,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """MLflow tracking server: ``MLFLOW_*``. No config file.
@@ -350,7 +360,9 @@ class PlatformServiceBinding(ServiceBinding):
                 NetworkPolicy are what the upload uses.
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -400,6 +412,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -418,6 +431,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """PostgreSQL: the libpq ``PG*`` variables and ``pg_service.conf``.
@@ -438,7 +452,9 @@ class PlatformServiceBinding(ServiceBinding):
                 opt out with ``DISABLE`` for a server without TLS).
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -477,6 +493,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -493,6 +510,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """DataHub GMS: ``DATAHUB_GMS_URL`` and the optional token.
@@ -509,7 +527,9 @@ class PlatformServiceBinding(ServiceBinding):
                 service authentication).
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -535,6 +555,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -549,6 +570,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """Ray Client: ``RAY_ADDRESS=ray://host:port``. No config file, no credentials.
@@ -560,7 +582,9 @@ class PlatformServiceBinding(ServiceBinding):
             port: The Ray Client server's port, the only one opened. Default: 10001.
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -580,6 +604,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -598,6 +623,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """Kafka: ``KAFKA_*`` and ``client.properties`` (no password).
@@ -616,7 +642,9 @@ class PlatformServiceBinding(ServiceBinding):
             sasl_password: With the SASL protocols (a credential).
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -680,6 +708,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
