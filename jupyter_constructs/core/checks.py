@@ -38,8 +38,14 @@ class _ChartChecks:
     def __init__(self, chart: cdk8s.Chart) -> None:
         self.chart = weakref.ref(chart)
         self.checks: list[Check] = [lambda: duplicate_objects(chart)]
+        # Set by validate_app when every check just passed: cdk8s's own validation, which
+        # synth runs right after, then need not run them again.
+        self.passed = False
 
     def validate(self) -> list[str]:
+        if self.passed:
+            self.passed = False
+            return []
         return [error for check in self.checks for error in check()]
 
 
@@ -140,7 +146,8 @@ def validate_app(app: Construct) -> None:
     """Run every check registered for the charts under ``app``; raise if any fails.
 
     ``synthesize`` calls it before ``app.synth()``, so a failed check is a
-    ``ConfigurationError`` with the checks' own messages.
+    ``ConfigurationError`` with the checks' own messages. When every check passes, the
+    next cdk8s validation of those charts (the one ``app.synth()`` runs) skips them.
 
     Args:
         app: The app (or any construct above the charts to check).
@@ -150,11 +157,16 @@ def validate_app(app: Construct) -> None:
     """
     root = _ref(app.node.root)
     errors = []
+    ran = []
     for chart, checks in list(_CHECKS.items()):
         if _ref(chart.node.root) == root:
+            checks.passed = False
             errors += checks.validate()
+            ran.append(checks)
     if errors:
         raise ConfigurationError("\n".join(errors))
+    for checks in ran:  # the synth that follows need not run them again
+        checks.passed = True
 
 
 def validation_error(error: BaseException) -> ConfigurationError | None:

@@ -154,6 +154,25 @@ def path_of(construct: Construct) -> str:
     return path
 
 
+# Every construct adopted, in order: (its scope, its id), so a failed attach can remove
+# what it created (``remove_adopted_since``).
+_ADOPTED: list[tuple[weakref.ref[Construct], str]] = []
+
+
+def adopted_count() -> int:
+    """How many constructs ``adopt`` has seen (a mark for ``remove_adopted_since``)."""
+    return len(_ADOPTED)
+
+
+def remove_adopted_since(mark: int) -> None:
+    """Remove from the tree every construct adopted after ``mark``, newest first."""
+    for scope_ref, id in reversed(_ADOPTED[mark:]):
+        scope = scope_ref()
+        if scope is not None:
+            scope.node.try_remove_child(id)
+    del _ADOPTED[mark:]
+
+
 def adopt(construct: Construct, scope: Construct, id: str) -> None:
     """Remember the chart and path of ``construct``, just built as ``(scope, id)``.
 
@@ -162,6 +181,7 @@ def adopt(construct: Construct, scope: Construct, id: str) -> None:
     cdk8s.
     """
     _CHART_OF[construct] = chart_of(scope)
+    _ADOPTED.append((weakref.ref(scope), id))
     parent = path_of(scope)
     _PATH_OF[construct] = f"{parent}/{id}" if parent else id
 

@@ -42,9 +42,11 @@ from jupyter_constructs.core.network_policy import Rule
 from jupyter_constructs.core.objects import (
     KubeObject,
     adopt,
+    adopted_count,
     chart_namespace,
     chart_of,
     path_of,
+    remove_adopted_since,
     sha256_of,
 )
 from jupyter_constructs.core.quantities import Resources, Usage
@@ -644,12 +646,10 @@ class JupyterHub(Construct):
 
         Restores the generated config, the service tokens, entry points, profiles,
         pre-pullers, NetworkPolicy names and whole-picture checks, and removes the
-        constructs created under ``part`` and the hub (and its NetworkPolicies) meanwhile.
+        constructs of this library (``KubeObject`` and the rest, ``core.objects.adopt``)
+        created meanwhile.
         """
-        scopes: list[Construct] = [self, part]
-        if self.network is not None:
-            scopes.append(self.network)
-        children = {id(s): (s, {c.node.id for c in s.node.children}) for s in scopes}
+        mark = adopted_count()
         state = (
             self.config.snapshot(),
             dict(self._service_token_env),
@@ -678,10 +678,7 @@ class JupyterHub(Construct):
                 self.network.policies = policies
             self._generation = generation + 1
             drop_checks_after(self, checks)
-            for scope, before in children.values():
-                for child in scope.node.children:
-                    if child.node.id not in before:
-                        scope.node.try_remove_child(child.node.id)
+            remove_adopted_since(mark)
             raise
 
     @property
