@@ -36,7 +36,7 @@ import jsii
 from constructs import Construct
 
 from jupyter_constructs.core import _names
-from jupyter_constructs.core.errors import PathOf
+from jupyter_constructs.core.errors import PathOf, invalid
 from jupyter_constructs.core.rules import (
     DNS1035_LABEL_RULE,
     DNS_LABEL_RULE,
@@ -47,7 +47,6 @@ from jupyter_constructs.core.rules import (
     check_dns_label,
     check_int,
     check_labels,
-    check_token,
 )
 from jupyter_constructs.core.sync_waves import (
     SYNC_OPTIONS_ANNOTATION,
@@ -240,6 +239,38 @@ class _Name:
         return obj._name
 
 
+_API_VERSION = re.compile(
+    r"\A(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[a-z](?:[-a-z0-9]*[a-z0-9])?\Z"
+)
+_KIND = re.compile(r"\A[A-Za-z][A-Za-z0-9]{0,62}\Z")
+
+
+def _check_type(where: Any, api_version: object, kind: object) -> None:
+    """``apiVersion`` and ``kind`` in the form the API server's type registry knows.
+
+    ``apiVersion`` is ``[group/]version`` (a DNS subdomain and a DNS-1035 label), ``kind``
+    an identifier.
+    """
+    if not isinstance(api_version, str) or not _API_VERSION.match(api_version):
+        raise invalid(
+            where,
+            "apiVersion",
+            api_version,
+            allowed="'<group>/<version>' or a core version: a DNS subdomain, '/', a DNS-1035 "
+            "label (e.g. 'apps/v1', 'v1', 'monitoring.coreos.com/v1')",
+            fix="copy apiVersion from the kind's reference documentation",
+        )
+    if not isinstance(kind, str) or not _KIND.match(kind):
+        raise invalid(
+            where,
+            "kind",
+            kind,
+            allowed="a kind name: a letter, then letters and digits (e.g. 'Deployment')",
+            fix="copy kind from the kind's reference documentation",
+        )
+
+
 # Kinds whose names follow a stricter rule than a DNS subdomain (NameIsDNSLabel,
 # NameIsDNS1035Label in k8s.io/kubernetes/pkg/apis/core/validation/validation.go).
 _NAME_RULES = {
@@ -297,8 +328,7 @@ class KubeObject(cdk8s.ApiObject):
         wave: SyncWave | int | None = WAVE_OF_KIND,
     ) -> None:
         where = PathOf(scope, id)
-        check_token(where, "api_version", api_version, example="apps/v1")
-        check_token(where, "kind", kind, example="Deployment")
+        _check_type(where, api_version, kind)
         if name is not None:
             rule = _NAME_RULES.get(kind, DNS_SUBDOMAIN_RULE)
             check(where, f"{kind} name", name, rule, fix="choose a lowercase name like 'hub'")
