@@ -124,6 +124,16 @@ _VALID: dict[str, st.SearchStrategy[str]] = {
     ),
 }
 _VALID["text-or-empty"] = _VALID["text"] | st.just("")
+_VALID["server-path"] = st.from_regex(r"/[a-z]{1,8}(/[a-z]{1,8}){0,2}", fullmatch=True)
+_VALID["claim-template"] = st.from_regex(
+    r"[a-z]{1,8}(-[a-z0-9]{1,4})?-\{username\}", fullmatch=True
+)
+_VALID["relative-template"] = st.from_regex(r"([a-z]{1,6}/)?\{username\}", fullmatch=True)
+_VALID["relative-path"] = st.from_regex(
+    r"[a-z]{1,8}(/[a-z0-9._-]{1,8}){0,2}", fullmatch=True
+).filter(lambda p: all(s not in (".", "..") for s in p.split("/")))
+_VALID["host-or-ip"] = _VALID["host-name"] | st.ip_addresses().map(str)
+_VALID["file-text"] = st.text(max_size=200)
 
 _MUTATIONS: list[Callable[[str], str]] = [
     lambda s: s + "\n",

@@ -35,23 +35,32 @@ from jupyter_constructs import (
     ContainerLimits,
     Environment,
     ExternalSecretSource,
+    ExtraFile,
+    FileItem,
     Gpu,
+    HomeStorage,
     HubDatabase,
     IdleCuller,
+    ImagePullerOptions,
     IngressController,
     IngressOptions,
     JupyterHub,
     KubeObject,
+    Mount,
     NamespaceQuota,
     NetworkOptions,
+    NfsExport,
     ObservabilityBundle,
     OidcAuth,
     PlatformServiceBinding,
     Resources,
     SecretRef,
     SharedData,
+    SingleUser,
     Toleration,
+    UserContainer,
     UserStorage,
+    UserVolume,
 )
 from jupyter_constructs.core import network_policy
 from jupyter_constructs.core.checks import validate_app
@@ -450,7 +459,6 @@ _add(
         bad=({"max_cpu": "1"},),
         strings=False,
     ),
-    hub_param("image_puller", "DaemonSets image-puller*", "bool", f"{R}.check_bool", strings=False),
     hub_param(
         "network", "NetworkPolicies", "options", "hub.JupyterHub", bad=(True,), strings=False
     ),
@@ -559,7 +567,7 @@ _add(
         "post_start_command",
         "lifecycle.postStart.exec.command",
         "argv",
-        f"{H}.profiles._check_argument",
+        "jupyter_constructs.hub.singleuser.check_command",
         bad=("echo hi", [], ["echo", 1], ["a\x00"]),
         strings=False,
     ),
@@ -582,7 +590,7 @@ _add(
         "extra_overrides",
         "any other kubespawner_override key",
         "overrides",
-        f"{H}.profiles.check_override",
+        f"{H}.singleuser.check_override_key/check_override_value",
         bad=(
             "image=x",
             {"cpu_guarentee": 1},
@@ -596,7 +604,10 @@ _add(
 
 
 def override(
-    key: str, reaches: str, bad: tuple[Any, ...], checked_in: str = f"{H}.profiles.check_override"
+    key: str,
+    reaches: str,
+    bad: tuple[Any, ...],
+    checked_in: str = f"{H}.singleuser.check_override_key/check_override_value",
 ) -> Param:
     """One key of ``extra_overrides`` with a rule of its own."""
     return Param(
@@ -630,7 +641,7 @@ _add(
             [_SEED, _SEED],
             "seed",
         ),
-        f"core.security.secure_container; {H}.profiles._containers",
+        f"core.security.secure_container; {H}.singleuser.check_raw_container",
     ),
     override(
         "extra_containers",
@@ -639,7 +650,7 @@ _add(
             [{**_SEED, "securityContext": {"allowPrivilegeEscalation": True}}],
             [{**_SEED, "securityContext": {"seccompProfile": {"type": "Unconfined"}}}],
         ),
-        f"core.security.secure_container; {H}.profiles._containers",
+        f"core.security.secure_container; {H}.singleuser.check_raw_container",
     ),
     override(
         "extra_container_config",
@@ -2128,6 +2139,899 @@ _add(
     ),
 )
 
+# -- user servers (issue 13): SingleUser, volumes, files, containers, homes, the pre-puller ------
+
+_SU = "jupyter_constructs.hub.singleuser"
+_VOL = "jupyter_constructs.hub.volumes"
+_CON = "jupyter_constructs.hub.containers"
+_BUSYBOX = "busybox:1.36"
+
+
+def _volume(factory: str, **fields: Any) -> UserVolume:
+    defaults: dict[str, dict[str, Any]] = {
+        "existing_claim": {
+            "name": "datasets",
+            "claim_name": "datasets",
+            "mount_path": "/home/jovyan/datasets",
+        },
+        "nfs_export": {
+            "name": "nfsdata",
+            "server": "nfs.example.internal",
+            "path": "/exports/data",
+            "mount_path": "/home/jovyan/nfs",
+        },
+        "config_map": {"name": "conf", "config_map_name": "team-conf", "mount_path": "/etc/team"},
+        "secret": {"name": "ssh", "secret_name": "team-ssh", "mount_path": "/etc/team-ssh"},
+        "empty_dir": {"name": "scratch", "mount_path": "/scratch"},
+    }
+    settings = {**defaults[factory], **fields}
+    return getattr(UserVolume, factory)(**settings)  # type: ignore[no-any-return]
+
+
+def _container(**fields: Any) -> UserContainer:
+    return UserContainer(**{"name": "seed", "image": _BUSYBOX, **fields})
+
+
+_VOLUMES_BAD = (
+    "datasets",
+    [_volume("empty_dir", name="Scratch")],
+    [_volume("empty_dir"), _volume("empty_dir")],
+    [_volume("empty_dir", mount_path="/home/jovyan")],
+    [_volume("empty_dir", mount_path="/scratch\n")],
+    [_volume("existing_claim", claim_name="data_sets")],
+)
+_FILES_BAD = (
+    {"a b": ExtraFile("/etc/x.json", text="{}")},
+    {"cfg": "text"},
+    {"cfg": ExtraFile("relative.json", text="{}")},
+    {"cfg": ExtraFile("/etc/x.json", text="{}", data={})},
+    {"cfg": ExtraFile("/etc/x.yaml", data={"a": 1})},
+    {"cfg": ExtraFile("/etc/x.json", data={"a": float("nan")})},
+    {"cfg": ExtraFile("/etc/x.json", text="{}", mode=0o1000)},
+)
+_CONTAINERS_BAD = (
+    "seed",
+    [_container(name="Seed")],
+    [_container(name="notebook")],
+    [_container(image="busybox")],
+    [_container(image="busybox:1.36\n")],
+    [_container(env={"A=B": "x"})],
+    [_container(env={"A": "a\x00b"})],
+    [_container(command="true")],
+    [_container(command=["a\x00"])],
+    [_container(mounts=[Mount("nope", "/x")])],
+    [_container(mounts=[Mount("home", "relative")])],
+    [_container(run_as_user=0)],
+    [_container(), _container()],
+)
+_RESOURCES_BAD = (
+    {"NVIDIA GPU": "1"},
+    {"nvidia.com/gpu": "1.5"},
+    {"nvidia.com/gpu": "1\n"},
+    {"nvidia.com/gpu": 1},
+    {"cpu": "1"},
+    {"kubernetes.io/x": "1"},
+    {"hugepages-2Mi": "1 Gi"},
+    {"ephemeral-storage": "10 Gi"},
+)
+_OWNED_LABELS_BAD = (
+    {"gpu type": "a100"},
+    {"app": "a b"},
+    {"team\n": "x"},
+    {"app.kubernetes.io/name": "x"},
+    {"jupyter-constructs.io/profile": "other"},
+    {"team": None},
+    {"team": "{nope}"},
+)
+
+# (field, reaches, kind, checked in, bad values, takes strings): SingleUser's fields, which
+# hub.add_profile takes under the same names (the profile's value wins).
+_USER_SETTINGS: tuple[tuple[str, str, str, str, tuple[Any, ...] | None, bool], ...] = (
+    (
+        "env",
+        "containers[].env (KubeSpawner.environment)",
+        "env",
+        f"{_SU}.check_env ({R}.is_env_var_name)",
+        ({"A=B": "x"}, {"1A": "x"}, {"A": 1}, {"A": "a\x00b"}, {"A": "{unknown}"}, "A=1"),
+        False,
+    ),
+    (
+        "default_url",
+        "KubeSpawner.default_url",
+        "server-path",
+        f"{_SU}.SingleUser.check",
+        ("lab", " /lab", "/lab\n", "/{nope}", 7),
+        True,
+    ),
+    (
+        "cmd",
+        "KubeSpawner.cmd (the notebook container's command)",
+        "argv",
+        f"{_SU}.check_command",
+        ("jupyterhub-singleuser", [], [1], ["a\x00"]),
+        False,
+    ),
+    (
+        "uid",
+        "securityContext.runAsUser",
+        "int>=1",
+        f"{_SU}.check_id",
+        (0, True, "1000", 2**31, -1),
+        False,
+    ),
+    ("gid", "securityContext.runAsGroup", "int>=0", f"{_SU}.check_id", None, False),
+    ("fs_gid", "securityContext.fsGroup", "int>=0", f"{_SU}.check_id", None, False),
+    (
+        "image_pull_secrets",
+        "spec.imagePullSecrets[].name (Secret names)",
+        "dns-subdomain-list",
+        f"{_SU}.SingleUser.check ({R}.is_dns_subdomain)",
+        ("regcred", ["Reg_Cred"], ["regcred\n"], [7]),
+        False,
+    ),
+    (
+        "volumes",
+        "spec.volumes, volumeMounts (unique names and paths, restricted sources)",
+        "user-volumes",
+        f"{_VOL}.UserVolume.check; {_SU}.PodParts",
+        _VOLUMES_BAD,
+        False,
+    ),
+    (
+        "extra_files",
+        "ConfigMap singleuser-extra-files data; subPath mounts",
+        "extra-files",
+        f"{_VOL}.ExtraFile.check; {_VOL}.check_file_name",
+        _FILES_BAD,
+        False,
+    ),
+    (
+        "init_containers",
+        "spec.initContainers (restricted securityContext)",
+        "user-containers",
+        f"{_CON}.UserContainer.check; core.security.secure_container",
+        _CONTAINERS_BAD,
+        False,
+    ),
+    (
+        "extra_containers",
+        "spec.containers (sidecars, restricted securityContext)",
+        "user-containers",
+        f"{_CON}.UserContainer.check; core.security.secure_container",
+        _CONTAINERS_BAD,
+        False,
+    ),
+    (
+        "extra_labels",
+        "pod metadata.labels (not the ones NetworkPolicies select by)",
+        "labels",
+        f"{_SU}.check_labels ({R}.is_label_key/is_label_value)",
+        _OWNED_LABELS_BAD,
+        False,
+    ),
+    (
+        "extra_annotations",
+        "pod metadata.annotations",
+        "annotations",
+        f"{_SU}.check_annotations ({R}.is_annotation_key)",
+        ({"not a key": "x"}, {"a/b/c": "x"}, {"x": 1}, {"hub.jupyter.org/x": "y"}, {"x": None}),
+        False,
+    ),
+    (
+        "extra_resources",
+        "resources requests/limits (extended resources)",
+        "extended-resources",
+        f"{_SU}.check_extra_resources ({R}.is_extended_resource_name, is_whole_number)",
+        _RESOURCES_BAD,
+        False,
+    ),
+    (
+        "shm_size",
+        "emptyDir medium Memory sizeLimit at /dev/shm",
+        "memory",
+        "core.quantities.parse_memory",
+        None,
+        True,
+    ),
+    (
+        "post_start_command",
+        "lifecycle.postStart.exec.command",
+        "argv",
+        f"{_SU}.check_command",
+        ("echo hi", [], ["echo", 1], ["a\x00"]),
+        False,
+    ),
+    (
+        "pre_stop_command",
+        "lifecycle.preStop.exec.command",
+        "argv",
+        f"{_SU}.check_command",
+        ("sync", [], [1], ["a\x00"]),
+        False,
+    ),
+    (
+        "stop_grace_period",
+        "KubeSpawner.delete_grace_period (terminationGracePeriodSeconds)",
+        "int>=1",
+        f"{_SU}.SingleUser.check",
+        (0, True, "30", 3601, 1.5),
+        False,
+    ),
+)
+for _field, _reaches, _kind, _where, _bad, _strings in _USER_SETTINGS:
+    _add(
+        dataclass_param(
+            "SingleUser",
+            _field,
+            _reaches,
+            _kind,
+            _where,
+            lambda v, f=_field: hub_with(singleuser=SingleUser(**{f: v})),
+            _HUB,
+            bad=_bad,
+            strings=_strings,
+        )
+    )
+    if _field not in ("env", "image_pull_secrets", "post_start_command"):  # rows above
+        _add(profile_param(_field, _reaches, _kind, _where, bad=_bad, strings=_strings))
+
+_add(
+    hub_param(
+        "singleuser",
+        "every user server (SingleUser)",
+        "options",
+        "hub.JupyterHub",
+        bad=({"env": {}}, "lab"),
+        strings=False,
+    ),
+    hub_param(
+        "image_puller",
+        "DaemonSets image-puller* (True, False or ImagePullerOptions)",
+        "bool",
+        f"{R}.check_bool; {H}.prepuller.ImagePullerOptions.check",
+        bad=(1, "true", None),
+        strings=False,
+    ),
+    dataclass_param(
+        "SharedData",
+        "existing_claim",
+        "whether the claim is rendered",
+        "bool",
+        f"{R}.check_bool",
+        lambda v: hub_with(shared_data=SharedData(existing_claim=v)),
+        _HUB,
+        bad=(1, "true"),
+        strings=False,
+    ),
+)
+
+
+def _storage(**fields: Any) -> Objects:
+    return hub_with(user_storage=UserStorage(**fields))
+
+
+def _shared_home(**fields: Any) -> Objects:
+    return _storage(**{"type": HomeStorage.SHARED, "claim_name": "homes", **fields})
+
+
+_add(
+    dataclass_param(
+        "UserStorage",
+        "type",
+        "the home volume: a claim per user, a folder of one claim, or none",
+        "enum",
+        f"{H}.storage.UserStorage.check",
+        lambda v: _storage(type=v),
+        _HUB,
+        bad=("dynamic", None),
+        strings=False,
+    ),
+    dataclass_param(
+        "UserStorage",
+        "pvc_name_template",
+        "KubeSpawner.pvc_name_template (PVC metadata.name once expanded)",
+        "claim-template",
+        f"{_VOL}.check_claim_template ({R}.is_dns_subdomain)",
+        lambda v: _storage(pvc_name_template=v),
+        _HUB,
+        bad=(
+            "claim-{unescaped_username}",
+            "Claim-{username}",
+            "claim",
+            "claim-{nope}",
+            "claim-{username}\n",
+        ),
+    ),
+    dataclass_param(
+        "UserStorage",
+        "slug_scheme",
+        "KubeSpawner.slug_scheme",
+        "enum",
+        f"{H}.storage.UserStorage.check",
+        lambda v: _storage(slug_scheme=v),
+        _HUB,
+        bad=("safe",),
+        strings=False,
+    ),
+    dataclass_param(
+        "UserStorage",
+        "delete_pvc",
+        "KubeSpawner.delete_pvc",
+        "bool",
+        f"{R}.check_bool",
+        lambda v: _storage(delete_pvc=v),
+        _HUB,
+        bad=(1, "false"),
+        strings=False,
+    ),
+    dataclass_param(
+        "UserStorage",
+        "claim_name",
+        "volumes[home].persistentVolumeClaim.claimName (shared homes)",
+        "dns-subdomain",
+        f"{_VOL}.check_claim_name ({R}.is_dns_subdomain)",
+        lambda v: _shared_home(claim_name=v),
+        _HUB,
+    ),
+    dataclass_param(
+        "UserStorage",
+        "sub_path",
+        "volumeMounts[home].subPath (a folder per user)",
+        "relative-template",
+        f"{_VOL}.check_relative_path",
+        lambda v: _shared_home(sub_path=v),
+        _HUB,
+        bad=("/{username}", "../{username}", "{unescaped_username}", "fixed", "{username}\n"),
+    ),
+    dataclass_param(
+        "UserStorage",
+        "nfs",
+        "PersistentVolume spec.nfs (shared homes on NFS)",
+        "options",
+        f"{_VOL}.NfsExport.check",
+        lambda v: _shared_home(nfs=v),
+        _HUB,
+        bad=("nfs.example.internal:/exports/home",),
+        strings=False,
+    ),
+    dataclass_param(
+        "UserStorage",
+        "make_home_dir",
+        "the home-dir init container (shared homes)",
+        "bool",
+        f"{R}.check_bool",
+        lambda v: _shared_home(make_home_dir=v),
+        _HUB,
+        bad=(1, "true"),
+        strings=False,
+    ),
+    dataclass_param(
+        "UserStorage",
+        "mount_path",
+        "volumeMounts[home].mountPath",
+        "absolute-path",
+        f"{_VOL}.check_mount_path ({R}.is_absolute_path)",
+        lambda v: _storage(mount_path=v),
+        _HUB,
+    ),
+)
+
+
+def _nfs_home(**fields: Any) -> Objects:
+    export = NfsExport(**{"server": "nfs.example.internal", "path": "/exports/home", **fields})
+    return _shared_home(nfs=export)
+
+
+_HOST_OR_IP_BAD = (
+    "NFS.example.internal",
+    "nfs example",
+    "nfs.example.internal\n",
+    "",
+    "http://nfs",
+)
+_MOUNT_OPTIONS_BAD = ("nfsvers=4.1", ["a,b"], [""], ["hard\n"], ["a b"])
+_add(
+    dataclass_param(
+        "NfsExport",
+        "server",
+        "PersistentVolume spec.nfs.server",
+        "host-or-ip",
+        f"{_VOL}.NfsExport.check ({R}.is_dns_subdomain, ipaddress)",
+        lambda v: _nfs_home(server=v),
+        _HUB,
+        bad=_HOST_OR_IP_BAD,
+    ),
+    dataclass_param(
+        "NfsExport",
+        "path",
+        "PersistentVolume spec.nfs.path",
+        "absolute-path",
+        f"{_VOL}.check_mount_path",
+        lambda v: _nfs_home(path=v),
+        _HUB,
+    ),
+    dataclass_param(
+        "NfsExport",
+        "mount_options",
+        "PersistentVolume spec.mountOptions",
+        "mount-options",
+        f"{_VOL}.NfsExport.check",
+        lambda v: _nfs_home(mount_options=v),
+        _HUB,
+        bad=_MOUNT_OPTIONS_BAD,
+        strings=False,
+    ),
+    dataclass_param(
+        "NfsExport",
+        "capacity",
+        "PersistentVolume spec.capacity.storage, PVC requests.storage",
+        "memory",
+        "core.quantities.parse_memory",
+        lambda v: _nfs_home(capacity=v),
+        _HUB,
+    ),
+)
+
+_FILE_MODE_BAD = (0o1000, -1, True, "0644")
+
+
+def _in_profile_volume(factory: str, **fields: Any) -> Objects:
+    return profile_with(volumes=[_volume(factory, **fields)])
+
+
+# (factory, parameter, reaches, kind, checked in, bad, strings)
+_VOLUME_FACTORY_ROWS: tuple[tuple[str, str, str, str, str, tuple[Any, ...] | None, bool], ...] = (
+    *(
+        (f, "name", "spec.volumes[].name", "dns-label", f"{_VOL}.UserVolume.check", None, True)
+        for f in ("existing_claim", "nfs_export", "config_map", "secret", "empty_dir")
+    ),
+    *(
+        (
+            f,
+            "mount_path",
+            "volumeMounts[].mountPath",
+            "absolute-path",
+            f"{_VOL}.check_mount_path",
+            None,
+            True,
+        )
+        for f in ("existing_claim", "nfs_export", "config_map", "secret", "empty_dir")
+    ),
+    *(
+        (f, "read_only", "volumeMounts[].readOnly", "bool", f"{R}.check_bool", (1, "true"), False)
+        for f in ("existing_claim", "nfs_export")
+    ),
+    *(
+        (
+            f,
+            "sub_path",
+            "volumeMounts[].subPath",
+            "relative-template",
+            f"{_VOL}.check_relative_path",
+            ("/abs", "../x", "{unescaped_username}", "x\n", "{nope}"),
+            True,
+        )
+        for f in ("existing_claim", "nfs_export")
+    ),
+    (
+        "existing_claim",
+        "claim_name",
+        "volumes[].persistentVolumeClaim.claimName (KubeSpawner expands it)",
+        "claim-template",
+        f"{_VOL}.check_claim_template",
+        ("Data", "data_sets", "{unescaped_username}", "data\n", "{nope}"),
+        True,
+    ),
+    (
+        "nfs_export",
+        "claim_name",
+        "PVC metadata.name (rendered once)",
+        "dns-subdomain",
+        f"{_VOL}.check_claim_template",
+        ("Data", "claim-{username}", "data\n"),
+        True,
+    ),
+    (
+        "nfs_export",
+        "server",
+        "PersistentVolume spec.nfs.server",
+        "host-or-ip",
+        f"{_VOL}.NfsExport.check",
+        _HOST_OR_IP_BAD,
+        True,
+    ),
+    (
+        "nfs_export",
+        "path",
+        "PersistentVolume spec.nfs.path",
+        "absolute-path",
+        f"{_VOL}.check_mount_path",
+        None,
+        True,
+    ),
+    (
+        "nfs_export",
+        "mount_options",
+        "PersistentVolume spec.mountOptions",
+        "mount-options",
+        f"{_VOL}.NfsExport.check",
+        _MOUNT_OPTIONS_BAD,
+        False,
+    ),
+    (
+        "nfs_export",
+        "capacity",
+        "PersistentVolume spec.capacity.storage",
+        "memory",
+        "core.quantities.parse_memory",
+        None,
+        True,
+    ),
+    (
+        "config_map",
+        "config_map_name",
+        "volumes[].configMap.name",
+        "dns-subdomain",
+        f"{_VOL}.check_claim_name",
+        None,
+        True,
+    ),
+    (
+        "secret",
+        "secret_name",
+        "volumes[].secret.secretName",
+        "dns-subdomain",
+        f"{_VOL}.check_claim_name",
+        None,
+        True,
+    ),
+    *(
+        (
+            f,
+            "items",
+            f"volumes[].{f}.items",
+            "file-items",
+            f"{_VOL}.FileItem.check",
+            ("a", [FileItem("a b", "a")], [FileItem("a", "/abs")], ["a"]),
+            False,
+        )
+        for f in ("config_map", "secret")
+    ),
+    *(
+        (
+            f,
+            "default_mode",
+            f"volumes[].{f}.defaultMode",
+            "file-mode",
+            f"{_VOL}.check_mode",
+            _FILE_MODE_BAD,
+            False,
+        )
+        for f in ("config_map", "secret")
+    ),
+    (
+        "empty_dir",
+        "size_limit",
+        "volumes[].emptyDir.sizeLimit",
+        "memory",
+        "core.quantities.parse_memory",
+        None,
+        True,
+    ),
+    (
+        "empty_dir",
+        "memory",
+        "volumes[].emptyDir.medium",
+        "bool",
+        f"{R}.check_bool",
+        (1, "true"),
+        False,
+    ),
+)
+for _factory, _field, _reaches, _kind, _where, _bad, _strings in _VOLUME_FACTORY_ROWS:
+    _add(
+        Param(
+            f"UserVolume.{_factory}",
+            _field,
+            _reaches,
+            _kind,
+            _where,
+            lambda v, fa=_factory, f=_field: _in_profile_volume(fa, **{f: v}),
+            _PROFILE,
+            bad=_bad,
+            strings=_strings,
+        )
+    )
+
+
+def _file_item(**fields: Any) -> Objects:
+    item = FileItem(**{"key": "token", "path": "token", **fields})
+    return _in_profile_volume("secret", items=[item])
+
+
+def _extra_file(**fields: Any) -> Objects:
+    extra = ExtraFile(**{"mount_path": "/etc/jupyter/settings.json", "text": "{}", **fields})
+    return profile_with(extra_files={"settings": extra})
+
+
+def _user_container(**fields: Any) -> Objects:
+    return profile_with(init_containers=[_container(**fields)])
+
+
+def _mount(**fields: Any) -> Objects:
+    mount = Mount(**{"volume": "home", "path": "/home/jovyan", **fields})
+    return _user_container(mounts=[mount])
+
+
+def _puller(**fields: Any) -> Objects:
+    return hub_with(image_puller=ImagePullerOptions(**fields))
+
+
+_add(
+    dataclass_param(
+        "FileItem",
+        "key",
+        "volumes[].secret.items[].key",
+        "config-map-key",
+        f"{_VOL}.FileItem.check ({R}.is_config_map_key)",
+        lambda v: _file_item(key=v),
+        _PROFILE,
+    ),
+    dataclass_param(
+        "FileItem",
+        "path",
+        "volumes[].secret.items[].path",
+        "relative-path",
+        f"{_VOL}.check_relative_path",
+        lambda v: _file_item(path=v),
+        _PROFILE,
+        bad=("/abs", "../x", "", "x\n", "a/../../b"),
+    ),
+    dataclass_param(
+        "FileItem",
+        "mode",
+        "volumes[].secret.items[].mode",
+        "file-mode",
+        f"{_VOL}.check_mode",
+        lambda v: _file_item(mode=v),
+        _PROFILE,
+        bad=_FILE_MODE_BAD,
+        strings=False,
+    ),
+    dataclass_param(
+        "ExtraFile",
+        "mount_path",
+        "volumeMounts[extra-files].mountPath",
+        "absolute-path",
+        f"{_VOL}.check_mount_path",
+        lambda v: _extra_file(mount_path=v),
+        _PROFILE,
+    ),
+    dataclass_param(
+        "ExtraFile",
+        "text",
+        "ConfigMap singleuser-extra-files data (any text)",
+        "file-text",
+        f"{_VOL}.ExtraFile.check",
+        lambda v: _extra_file(text=v),
+        _PROFILE,
+        bad=(7, b"{}"),
+    ),
+    dataclass_param(
+        "ExtraFile",
+        "data",
+        "ConfigMap singleuser-extra-files data (written as JSON)",
+        "json-data",
+        f"{_VOL}.ExtraFile.check",
+        lambda v: _extra_file(text=None, data=v),
+        _PROFILE,
+        bad=({"a": {1, 2}}, {"a": float("nan")}, {"a": float("inf")}),
+        strings=False,
+    ),
+    dataclass_param(
+        "ExtraFile",
+        "mode",
+        "configMap items[].mode",
+        "file-mode",
+        f"{_VOL}.check_mode",
+        lambda v: _extra_file(mode=v),
+        _PROFILE,
+        bad=_FILE_MODE_BAD,
+        strings=False,
+    ),
+    dataclass_param(
+        "UserContainer",
+        "name",
+        "initContainers[].name",
+        "dns-label",
+        f"{_CON}.UserContainer.check ({R}.is_dns_label)",
+        lambda v: _user_container(name=v),
+        _PROFILE,
+        bad=("Seed", "notebook", "seed\n", "", "-seed"),
+    ),
+    dataclass_param(
+        "UserContainer",
+        "image",
+        "initContainers[].image",
+        "image",
+        f"{R}.check_image",
+        lambda v: _user_container(image=v),
+        _PROFILE,
+    ),
+    dataclass_param(
+        "UserContainer",
+        "command",
+        "initContainers[].command",
+        "argv",
+        f"{_CON}.UserContainer.check",
+        lambda v: _user_container(command=v),
+        _PROFILE,
+        bad=("true", [1], ["a\x00"], ["{nope}"]),
+        strings=False,
+    ),
+    dataclass_param(
+        "UserContainer",
+        "args",
+        "initContainers[].args",
+        "argv",
+        f"{_CON}.UserContainer.check",
+        lambda v: _user_container(args=v),
+        _PROFILE,
+        bad=("x", [1], ["a\x00"]),
+        strings=False,
+    ),
+    dataclass_param(
+        "UserContainer",
+        "env",
+        "initContainers[].env",
+        "env",
+        f"{_CON}.UserContainer.check ({R}.is_env_var_name)",
+        lambda v: _user_container(env=v),
+        _PROFILE,
+        bad=({"A=B": "x"}, {"1A": "x"}, {"A": 1}, {"A": "a\x00b"}, "A=1"),
+        strings=False,
+    ),
+    dataclass_param(
+        "UserContainer",
+        "mounts",
+        "initContainers[].volumeMounts",
+        "mounts",
+        f"{_CON}.UserContainer.check; {_SU}.PodParts.check_mounts",
+        lambda v: _user_container(mounts=v),
+        _PROFILE,
+        bad=("home", [("home", "/home/jovyan")], [Mount("nope", "/x")]),
+        strings=False,
+    ),
+    dataclass_param(
+        "UserContainer",
+        "resources",
+        "initContainers[].resources",
+        "resources",
+        "core.quantities.Resources.checked",
+        lambda v: _user_container(resources=v),
+        _PROFILE,
+        bad=("500m",),
+        strings=False,
+    ),
+    dataclass_param(
+        "UserContainer",
+        "image_pull_policy",
+        "initContainers[].imagePullPolicy",
+        "enum",
+        f"{_CON}.UserContainer.check",
+        lambda v: _user_container(image_pull_policy=v),
+        _PROFILE,
+        bad=("ifnotpresent", "Always\n", ""),
+    ),
+    dataclass_param(
+        "UserContainer",
+        "read_only_root_filesystem",
+        "initContainers[].securityContext.readOnlyRootFilesystem",
+        "bool",
+        f"{R}.check_bool",
+        lambda v: _user_container(read_only_root_filesystem=v),
+        _PROFILE,
+        bad=(1, "true", None),
+        strings=False,
+    ),
+    dataclass_param(
+        "UserContainer",
+        "run_as_user",
+        "initContainers[].securityContext.runAsUser",
+        "int>=1",
+        f"{_CON}.UserContainer.check",
+        lambda v: _user_container(run_as_user=v),
+        _PROFILE,
+        bad=(0, True, "1000", -1),
+        strings=False,
+    ),
+    dataclass_param(
+        "Mount",
+        "volume",
+        "initContainers[].volumeMounts[].name (a volume of the pod)",
+        "dns-label",
+        f"{_CON}.UserContainer.check; {_SU}.PodParts.check_mounts",
+        lambda v: _mount(volume=v),
+        _PROFILE,
+        bad=("nope", "Home", "home\n", ""),
+    ),
+    dataclass_param(
+        "Mount",
+        "path",
+        "initContainers[].volumeMounts[].mountPath",
+        "absolute-path",
+        f"{_VOL}.check_mount_path",
+        lambda v: _mount(path=v),
+        _PROFILE,
+    ),
+    dataclass_param(
+        "Mount",
+        "read_only",
+        "initContainers[].volumeMounts[].readOnly",
+        "bool",
+        f"{R}.check_bool",
+        lambda v: _mount(read_only=v),
+        _PROFILE,
+        bad=(1, "true"),
+        strings=False,
+    ),
+    dataclass_param(
+        "Mount",
+        "sub_path",
+        "initContainers[].volumeMounts[].subPath",
+        "relative-template",
+        f"{_VOL}.check_relative_path",
+        lambda v: _mount(sub_path=v),
+        _PROFILE,
+        bad=("/abs", "../x", "{unescaped_username}", "x\n", "{nope}"),
+    ),
+    dataclass_param(
+        "ImagePullerOptions",
+        "extra_images",
+        "DaemonSet image-puller initContainers[].image",
+        "image-list",
+        f"{R}.check_image",
+        lambda v: _puller(extra_images=v),
+        _HUB,
+        bad=("busybox:1.36", ["busybox"], ["busybox:1.36\n"], [7]),
+        strings=False,
+    ),
+    dataclass_param(
+        "ImagePullerOptions",
+        "pull_secrets",
+        "DaemonSet image-puller spec.imagePullSecrets[].name",
+        "dns-subdomain-list",
+        f"{R}.check_sequence/check_dns_subdomain",
+        lambda v: _puller(pull_secrets=v),
+        _HUB,
+        bad=("regcred", ["Reg_Cred"], ["regcred\n"]),
+        strings=False,
+    ),
+    dataclass_param(
+        "ImagePullerOptions",
+        "resources",
+        "DaemonSet image-puller containers[].resources",
+        "resources",
+        "core.quantities.Resources.checked",
+        lambda v: _puller(resources=v),
+        _HUB,
+        bad=("10m",),
+        strings=False,
+    ),
+    dataclass_param(
+        "ImagePullerOptions",
+        "extra_tolerations",
+        "DaemonSet image-puller spec.tolerations",
+        "toleration-list",
+        f"{R}.check_toleration",
+        lambda v: _puller(extra_tolerations=v),
+        _HUB,
+        bad=("dedicated", [{"key": "x"}], [Toleration("gpu type")]),
+        strings=False,
+    ),
+)
+
+
 # Parameters of the public API that reach nothing a rule could check, with why.
 UNCHECKED: dict[tuple[str, str], str] = {
     ("Environment", "values"): "free-form settings your build function reads; never rendered",
@@ -2219,6 +3123,27 @@ KIND_RULES: dict[str, str] = {
     "hub": "a JupyterHub",
     "enum-or-none": "one of a closed set, or None",
     "config-map-key": "IsConfigMapKey (apimachinery validation.go)",
+    "server-path": "a path on the user's server: '/' first, clean text, KubeSpawner template",
+    "user-volumes": "UserVolume list: names IsDNS1123Label and unique, mount paths absolute and "
+    "unique, sources the restricted standard allows, claim names IsDNS1123Subdomain",
+    "extra-files": "file names IsConfigMapKey; ExtraFile: absolute path, text or JSON data",
+    "user-containers": "UserContainer list: names IsDNS1123Label (not 'notebook'), unique; "
+    "pinned images; argv; env IsEnvVarName; mounts of pod volumes; restricted securityContext",
+    "extended-resources": "IsExtendedResourceName / hugepages-<size> / ephemeral-storage; "
+    "integer amounts for extended resources (ValidateResourceRequirements)",
+    "claim-template": "IsDNS1123Subdomain once KubeSpawner expands {username} (not "
+    "{unescaped_username})",
+    "relative-template": "a relative path without '..' (validateLocalDescendingPath), "
+    "KubeSpawner template, not the raw user name",
+    "relative-path": "a relative path without '..' (validateLocalDescendingPath)",
+    "host-or-ip": "IsDNS1123Subdomain or an IP address (NFS server)",
+    "mount-options": "a list of single mount options (no ',', whitespace or control characters)",
+    "file-items": "FileItem list: keys IsConfigMapKey, relative paths, modes 0-0o777",
+    "file-mode": "an int 0-0o777 (validateKeyToPath / defaultMode)",
+    "file-text": "a string",
+    "json-data": "JSON-serialisable data, no NaN or Infinity",
+    "mounts": "Mount list: volumes of the pod, absolute paths",
+    "image-list": "a list of pinned images",
 }
 
 

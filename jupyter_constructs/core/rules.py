@@ -210,6 +210,28 @@ def is_extended_resource_name(value: object) -> bool:
     return is_qualified_name(_RESOURCE_REQUESTS_PREFIX + value)
 
 
+_HUGEPAGES_NAME = re.compile(r"\Ahugepages-[1-9][0-9]*(?:Ki|Mi|Gi)\Z", re.ASCII)
+_WHOLE_NUMBER = re.compile(r"\A[1-9][0-9]*\Z", re.ASCII)
+
+
+def is_hugepages_resource_name(value: object) -> bool:
+    """``IsHugePageResourceName`` (HELPER), with a page size that parses.
+
+    ``hugepages-`` then a positive binary quantity (``hugepages-2Mi``, ``hugepages-1Gi``),
+    as ``HugePageSizeFromResourceName`` (HELPER) reads it.
+    """
+    return isinstance(value, str) and _HUGEPAGES_NAME.match(value) is not None
+
+
+def is_whole_number(value: object) -> bool:
+    """A positive whole number written as text (``"1"``), as an extended resource takes.
+
+    ``ValidateResourceRequirements`` (CORE): extended resources must be integers
+    (``IsIntegerResourceName``); the library also refuses ``0`` and any other spelling.
+    """
+    return isinstance(value, str) and _WHOLE_NUMBER.match(value) is not None
+
+
 def is_absolute_path(value: object) -> bool:
     """A mount path: absolute, normalised (no empty, ``.`` or ``..`` segment), clean text.
 

@@ -5,7 +5,13 @@ One place so that each rule is visible and explained once:
 - no privilege escalation, every Linux capability dropped;
 - the container runtime's default seccomp profile;
 - a read-only root filesystem, with writable emptyDir/PVC mounts where needed;
-- no service account token unless the pod talks to the Kubernetes API.
+- no service account token unless the pod talks to the Kubernetes API;
+- volumes whose ownership the kubelet changes to ``fsGroup`` only when their root does
+  not match already (``fsGroupChangePolicy: OnRootMismatch``), so a large home volume is
+  not walked file by file at every start.
+
+Containers that users add to pods (init containers, sidecars, typed or given raw through
+``extra_overrides``) get the restricted settings from one function, ``secure_container``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,13 @@ RESTRICTED_NAMESPACE_LABELS = {
 }
 
 _RUNTIME_DEFAULT = {"type": "RuntimeDefault"}
+
+FS_GROUP_CHANGE_POLICY = "OnRootMismatch"
+"""``fsGroupChangePolicy`` of every pod with an ``fsGroup``: the kubelet changes the
+ownership of a volume only when its root directory does not match yet, instead of
+walking every file at every start (minutes on a large home volume).
+https://kubernetes.io/docs/tasks/configure-pod-container/security-context/#configure-volume-permission-and-ownership-change-policy-for-pods
+"""
 
 
 def restricted_container(uid: int, gid: int) -> dict[str, Any]:
@@ -53,6 +66,7 @@ def restricted_pod(fs_group: int | None = None, *, run_as: int | None = None) ->
         context["runAsGroup"] = run_as
     if fs_group is not None:
         context["fsGroup"] = fs_group
+        context["fsGroupChangePolicy"] = FS_GROUP_CHANGE_POLICY
     return context
 
 
@@ -71,22 +85,34 @@ def user_container_security_context() -> dict[str, Any]:
 
 
 def user_pod_security_context() -> dict[str, Any]:
-    """KubeSpawner ``pod_security_context`` for user servers (fsGroup comes from ``fs_gid``)."""
-    return {"runAsNonRoot": True, "seccompProfile": dict(_RUNTIME_DEFAULT)}
+    """KubeSpawner ``pod_security_context`` for user servers (fsGroup comes from ``fs_gid``).
+
+    ``fsGroupChangePolicy: OnRootMismatch``: without it every start re-chowns the whole
+    home volume to ``fs_gid``.
+    """
+    return {
+        "runAsNonRoot": True,
+        "seccompProfile": dict(_RUNTIME_DEFAULT),
+        "fsGroupChangePolicy": FS_GROUP_CHANGE_POLICY,
+    }
 
 
-# -- containers given by users (escape hatches) --------------------------------------------------
+# -- containers users add to pods ---------------------------------------------------------
 
-#: The only capability the restricted standard lets a container add.
-_ALLOWED_ADDED_CAPABILITIES = ("NET_BIND_SERVICE",)
-_SECCOMP_TYPES = ("RuntimeDefault", "Localhost")
-# What restricted containers must have; a container that leaves a field out gets it.
-_RESTRICTED_DEFAULTS: dict[str, Any] = {
+#: What the restricted standard requires of every container; a container that leaves a
+#: field out gets it (https://kubernetes.io/docs/concepts/security/pod-security-standards/).
+_RESTRICTED_CONTAINER_DEFAULTS: dict[str, Any] = {
     "runAsNonRoot": True,
     "allowPrivilegeEscalation": False,
     "capabilities": {"drop": ["ALL"]},
     "seccompProfile": dict(_RUNTIME_DEFAULT),
 }
+#: The same, public: what KubeSpawner's ``container_security_context`` gives the notebook
+#: container before a profile's ``extra_container_config`` is merged over it.
+RESTRICTED_CONTAINER_FIELDS = _RESTRICTED_CONTAINER_DEFAULTS
+#: The only capability the restricted standard lets a container add.
+_ADDABLE_CAPABILITIES = ("NET_BIND_SERVICE",)
+_SECCOMP_TYPES = ("RuntimeDefault", "Localhost")
 POD_SECURITY_STANDARDS = "https://kubernetes.io/docs/concepts/security/pod-security-standards/"
 
 
@@ -96,21 +122,22 @@ def restricted_violations(context: Mapping[str, Any]) -> list[str]:
     Checks the fields a container may set (privileged, allowPrivilegeEscalation,
     runAsNonRoot, runAsUser 0, capabilities, seccompProfile, procMount, windows
     hostProcess), as the PodSecurity admission plugin does
-    (k8s.io/pod-security-admission/policy, ``check_*.go``).
+    (k8s.io/pod-security-admission/policy, ``check_*.go``). The context is judged on its
+    own: ``runAsNonRoot`` and ``seccompProfile`` must be set on it.
 
     Args:
         context: A container ``securityContext`` (Kubernetes JSON).
 
     Returns:
-        One short sentence per broken rule; empty when the context is restricted.
+        One short phrase per broken rule; empty when the context is restricted.
     """
     problems = []
     if context.get("privileged") not in (None, False):
         problems.append("privileged must be false")
     if context.get("allowPrivilegeEscalation") is not False:
         problems.append("allowPrivilegeEscalation must be false")
-    if context.get("runAsNonRoot") is False:
-        problems.append("runAsNonRoot must not be false")
+    if context.get("runAsNonRoot") is not True:
+        problems.append("runAsNonRoot must be true")
     if context.get("runAsUser") == 0:
         problems.append("runAsUser must not be 0")
     capabilities = context.get("capabilities") or {}
@@ -119,13 +146,11 @@ def restricted_violations(context: Mapping[str, Any]) -> list[str]:
     else:
         if "ALL" not in (capabilities.get("drop") or []):
             problems.append("capabilities.drop must include ALL")
-        added = [c for c in capabilities.get("add") or [] if c not in _ALLOWED_ADDED_CAPABILITIES]
+        added = [c for c in capabilities.get("add") or [] if c not in _ADDABLE_CAPABILITIES]
         if added:
             problems.append(f"capabilities.add may only hold NET_BIND_SERVICE, not {added}")
     seccomp = context.get("seccompProfile")
-    if seccomp is not None and (
-        not isinstance(seccomp, Mapping) or seccomp.get("type") not in _SECCOMP_TYPES
-    ):
+    if not isinstance(seccomp, Mapping) or seccomp.get("type") not in _SECCOMP_TYPES:
         problems.append("seccompProfile.type must be RuntimeDefault or Localhost")
     if context.get("procMount") not in (None, "Default"):
         problems.append("procMount must be Default")
@@ -135,22 +160,34 @@ def restricted_violations(context: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def secure_container(where: Where, what: str, container: Mapping[str, Any]) -> dict[str, Any]:
-    """A user-given container (an init container, a sidecar) under the restricted standard.
+def secure_container(
+    where: Where,
+    what: str,
+    container: Mapping[str, Any],
+    *,
+    uid: int | None = None,
+    gid: int | None = None,
+) -> dict[str, Any]:
+    """A container added to a pod (init container, sidecar) under the restricted standard.
 
-    Fields of the restricted ``securityContext`` the container leaves out are filled in
-    (non-root, no privilege escalation, every capability dropped, RuntimeDefault seccomp);
-    a field set against the standard is refused, as are host ports. The one rule every
-    escape hatch that takes containers uses (``extra_overrides`` ``init_containers`` and
-    ``extra_containers``).
+    The one place where containers that users add get their security context: typed
+    ``UserContainer``s and raw containers given through a profile's ``extra_overrides``
+    (KubeSpawner ``init_containers``, ``extra_containers``) alike. Fields of the
+    restricted ``securityContext`` the container leaves out are filled in (non-root, no
+    privilege escalation, every capability dropped, RuntimeDefault seccomp), and it runs
+    as ``uid``/``gid`` unless it says otherwise, so an image whose user is root still
+    starts under ``runAsNonRoot``. Fields set against the standard are refused, as are
+    host ports: the namespace would refuse the pod when the user presses Start.
 
     Args:
-        where: The construct the error names.
+        where: The construct an error names.
         what: The parameter, e.g. ``"extra_overrides['init_containers'][0]"``.
         container: The container (Kubernetes JSON).
+        uid: ``runAsUser`` when the container sets none. Default: the image's user.
+        gid: ``runAsGroup`` when the container sets none. Default: the image's group.
 
     Returns:
-        A copy with the restricted ``securityContext`` merged in.
+        A copy of ``container`` with the restricted ``securityContext`` merged in.
 
     Raises:
         ConfigurationError: The container is not a mapping, or it breaks the standard.
@@ -163,27 +200,33 @@ def secure_container(where: Where, what: str, container: Mapping[str, Any]) -> d
             allowed="a container as a mapping (Kubernetes JSON: name, image, command...)",
             fix='pass {"name": "seed", "image": "busybox:1.36", "command": ["true"]}',
         )
-    context = container.get("securityContext") or {}
-    if not isinstance(context, Mapping):
+    given = container.get("securityContext") or {}
+    if not isinstance(given, Mapping):
         raise invalid(
             where,
             f"{what}.securityContext",
-            context,
+            given,
             allowed="a mapping",
             fix="leave securityContext out: the restricted one is filled in",
         )
-    merged: dict[str, Any] = {**_RESTRICTED_DEFAULTS, **context}
-    capabilities = context.get("capabilities")
+    context: dict[str, Any] = {**_RESTRICTED_CONTAINER_DEFAULTS}
+    if uid is not None:
+        context["runAsUser"] = uid
+    if gid is not None:
+        context["runAsGroup"] = gid
+    context.update(given)
+    capabilities = given.get("capabilities")
     if isinstance(capabilities, Mapping) and "drop" not in capabilities:
-        merged["capabilities"] = {**capabilities, "drop": ["ALL"]}
-    problems = restricted_violations(merged)
+        context["capabilities"] = {**capabilities, "drop": ["ALL"]}
+    problems = restricted_violations(context)
     if problems:
         raise invalid(
             where,
-            f"{what}.securityContext",
-            dict(context),
-            allowed=f"the restricted Pod Security Standard the namespace enforces "
-            f"({'; '.join(problems)})",
+            f"{what} securityContext",
+            dict(given),
+            allowed="what the restricted Pod Security Standard of the namespace allows ("
+            + "; ".join(problems)
+            + ")",
             fix="leave securityContext out (the restricted one is filled in), or set only "
             f"what the standard allows: {POD_SECURITY_STANDARDS}",
         )
@@ -196,4 +239,4 @@ def secure_container(where: Where, what: str, container: Mapping[str, Any]) -> d
                 allowed="no host port (the baseline and restricted standards refuse them)",
                 fix="drop hostPort; reach the container through the pod's IP",
             )
-    return {**container, "securityContext": merged}
+    return {**container, "securityContext": context}

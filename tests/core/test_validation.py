@@ -38,16 +38,21 @@ from jupyter_constructs import (
     ContainerLimits,
     Environment,
     ExternalSecretSource,
+    ExtraFile,
+    FileItem,
     Gpu,
     HubDatabase,
     HubNetworkPolicies,
     IdleCuller,
+    ImagePullerOptions,
     IngressController,
     IngressOptions,
     JupyterHub,
     KubeObject,
+    Mount,
     NamespaceQuota,
     NetworkOptions,
+    NfsExport,
     NotebookProfile,
     ObservabilityBundle,
     OidcAuth,
@@ -55,8 +60,11 @@ from jupyter_constructs import (
     Resources,
     SecretRef,
     SharedData,
+    SingleUser,
     Toleration,
+    UserContainer,
     UserStorage,
+    UserVolume,
 )
 from jupyter_constructs.core import network_policy
 from jupyter_constructs.delivery.portal import ServiceCatalogEntry
@@ -129,6 +137,19 @@ PUBLIC_API: dict[str, Callable[..., Any]] = {
     "network_policy.pods": network_policy.pods,
     "network_policy.pods_in_namespace": network_policy.pods_in_namespace,
     "network_policy.cidrs": network_policy.cidrs,
+    # User servers (issue 13). UserVolume is built through its factories; UserStorage's
+    # factories (dynamic, shared, none) only set the dataclass fields listed under it.
+    "SingleUser": SingleUser,
+    **{
+        f"UserVolume.{f}": getattr(UserVolume, f)
+        for f in ("existing_claim", "nfs_export", "config_map", "secret", "empty_dir")
+    },
+    "NfsExport": NfsExport,
+    "FileItem": FileItem,
+    "ExtraFile": ExtraFile,
+    "UserContainer": UserContainer,
+    "Mount": Mount,
+    "ImagePullerOptions": ImagePullerOptions,
 }
 # hub.add_profile takes NotebookProfile's parameters (ProfileOptions): covered by its rows.
 _SAME_AS = {"NotebookProfile": ("slug", "display_name")}

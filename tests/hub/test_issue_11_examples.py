@@ -49,13 +49,14 @@ def test_gpu_resource_name_with_a_space():
 
 
 def test_post_start_command_given_as_one_string():
-    assert "invalid post_start_command 'echo hi'. Allowed: a list or tuple" in _refused(
-        lambda: _profile(post_start_command="echo hi")
+    message = _refused(lambda: _profile(post_start_command="echo hi"))
+    assert "invalid post_start_command 'echo hi'. Allowed: a non-empty sequence of strings" in (
+        message
     )
 
 
 def test_env_name_with_an_equals_sign():
-    assert "invalid env key 'A=B'" in _refused(lambda: _profile(env={"A=B": "x"}))
+    assert "invalid env name 'A=B'" in _refused(lambda: _profile(env={"A=B": "x"}))
 
 
 def test_node_selector_key_with_a_space():
