@@ -298,10 +298,17 @@ def _validate(objects: list[dict[str, Any]]) -> None:
     hub_config = [
         o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "hub-config"
     ]
+    # KubeSpawner makes a claim per user only with storage_pvc_ensure (dynamic homes).
+    pvc_per_user = bool(hub_config) and (
+        json.loads(hub_config[0]["data"]["hub_config.json"])
+        .get("KubeSpawner", {})
+        .get("storage_pvc_ensure", False)
+    )
     for choice in user_choices(objects) if hub_config else []:
         pod, pvc = render_user_pod(objects, choice)
         _validate_object(pod)
-        _validate_object(pvc)
+        if pvc_per_user:
+            _validate_object(pvc)
 
 
 @settings.get_profile("unit") and settings(settings.get_profile("unit"))
