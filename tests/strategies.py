@@ -74,6 +74,8 @@ BAD: dict[str, list[Any]] = {
     "text-list": ["alice", [""], ["alice\n"], [7]],
     "toleration": [],
     "url-or-path": ["has space", "with#fragment", ""],
+    "relative-path": ["/abs", "../x", "a/../b", "", "x\n", " x"],
+    "whole-number": ["0", "1.5", "1\n", " 1", "01", "1e3", "-1", ARABIC_ONE],
 }
 """Values that break each kind's rule."""
 
@@ -134,6 +136,10 @@ _VALID["relative-path"] = st.from_regex(
 ).filter(lambda p: all(s not in (".", "..") for s in p.split("/")))
 _VALID["host-or-ip"] = _VALID["host-name"] | st.ip_addresses().map(str)
 _VALID["file-text"] = st.text(max_size=200)
+_VALID["whole-number"] = st.integers(min_value=1, max_value=10**6).map(str)
+_VALID["config-map-key"] = st.from_regex(r"[-._a-zA-Z0-9]{1,30}", fullmatch=True).filter(
+    lambda k: k != "." and not k.startswith("..")
+)
 
 _MUTATIONS: list[Callable[[str], str]] = [
     lambda s: s + "\n",

@@ -211,7 +211,8 @@ def is_extended_resource_name(value: object) -> bool:
 
 
 _HUGEPAGES_NAME = re.compile(r"\Ahugepages-[1-9][0-9]*(?:Ki|Mi|Gi)\Z", re.ASCII)
-_WHOLE_NUMBER = re.compile(r"\A[1-9][0-9]*\Z", re.ASCII)
+# At most 18 digits: a resource.Quantity holds an int64 (the API server refuses more).
+_WHOLE_NUMBER = re.compile(r"\A[1-9][0-9]{0,17}\Z", re.ASCII)
 
 
 def is_hugepages_resource_name(value: object) -> bool:
@@ -227,7 +228,8 @@ def is_whole_number(value: object) -> bool:
     """A positive whole number written as text (``"1"``), as an extended resource takes.
 
     ``ValidateResourceRequirements`` (CORE): extended resources must be integers
-    (``IsIntegerResourceName``); the library also refuses ``0`` and any other spelling.
+    (``IsIntegerResourceName``) that fit a ``resource.Quantity`` (int64: at most 18
+    digits here); the library also refuses ``0`` and any other spelling.
     """
     return isinstance(value, str) and _WHOLE_NUMBER.match(value) is not None
 
@@ -246,6 +248,22 @@ def is_absolute_path(value: object) -> bool:
         return False
     segments = value[1:].split("/")
     return all(s not in ("", ".", "..") for s in segments) and ":" not in value
+
+
+def is_relative_path(value: object) -> bool:
+    """A path inside a volume (``subPath``, ``items[].path``): relative, no ``..`` segment.
+
+    ``validateLocalDescendingPath`` and ``validateLocalNonReservedPath`` (CORE): not
+    absolute, no ``..`` element (nor starting with ``..`` for ``items[].path``). Also
+    clean text here: a control character or surrounding whitespace is a mistake.
+    """
+    return (
+        is_clean_text(value)
+        and isinstance(value, str)
+        and value != ""
+        and not value.startswith("/")
+        and ".." not in value.split("/")
+    )
 
 
 def is_image(value: object) -> bool:
@@ -863,9 +881,7 @@ def check_volumes(
             )
         paths.add(path)
         sub_path = mount.get("subPath")
-        if sub_path is not None and (
-            not is_clean_text(sub_path) or sub_path.startswith("/") or ".." in sub_path.split("/")
-        ):
+        if sub_path is not None and not is_relative_path(sub_path):
             raise invalid(
                 where,
                 f"{what} volume_mounts[{index}].subPath",

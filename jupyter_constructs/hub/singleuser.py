@@ -63,6 +63,7 @@ from jupyter_constructs.hub.volumes import (
     UserVolume,
     check_file_name,
     check_mount_path,
+    check_relative_path,
     sample,
     template_fields,
 )
@@ -601,6 +602,16 @@ class PodParts:
                 ),
                 fix="rename the volume",
             )
+        template_fields(self.where, f"volume name (from {source})", name)
+        if not is_dns_label(sample(name)):
+            raise invalid(
+                self.where,
+                f"volume name (from {source})",
+                name,
+                allowed="a DNS-1123 label (IsDNS1123Label): 1-63 lowercase letters, digits and "
+                "'-', starting and ending with a letter or digit",
+                fix="name the volume like 'datasets'",
+            )
         kinds = set(volume) - {"name"}
         if len(kinds) != 1 or not kinds <= RESTRICTED_VOLUME_SOURCES:
             raise invalid(
@@ -630,6 +641,11 @@ class PodParts:
                 ),
                 fix="mount it somewhere else",
             )
+        template_fields(self.where, f"mount path (from {source})", path)
+        check_mount_path(self.where, f"mount path (from {source})", sample(path))
+        sub_path = mount.get("subPath")
+        if sub_path is not None:
+            check_relative_path(self.where, f"mount {path!r} subPath", sub_path, template=True)
         self.mounts[path] = dict(mount)
         self._mount_source[path] = source
 

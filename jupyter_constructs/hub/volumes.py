@@ -42,6 +42,7 @@ from jupyter_constructs.core.rules import (
     is_config_map_key,
     is_dns_label,
     is_dns_subdomain,
+    is_relative_path,
 )
 from jupyter_constructs.hub.kubespawner_traits import TEMPLATE_FIELDS
 
@@ -129,12 +130,8 @@ def check_relative_path(where: Where, what: str, path: str, *, template: bool = 
     fields = template_fields(where, what, path) if template and isinstance(path, str) else set()
     text = sample(path) if template and isinstance(path, str) else path
     if (
-        not isinstance(text, str)
-        or not text
-        or not is_clean_text(text)
-        or text.startswith("/")
-        or ".." in text.split("/")
-        or fields & _RAW_FIELDS
+        # core.rules.is_relative_path: validateLocalDescendingPath, clean text.
+        not is_relative_path(text) or fields & _RAW_FIELDS
     ):
         raise invalid(
             where,

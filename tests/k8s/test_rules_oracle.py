@@ -107,6 +107,29 @@ PROBES: dict[str, tuple[Callable[[object], bool], Callable[[str], Obj], str, boo
         False,  # stricter: normalised absolute paths
     ),
     "image": (rules.is_image, lambda v: _pod({"image": v}), "image", False),
+    "sub-path": (
+        rules.is_relative_path,
+        lambda v: _pod(
+            {"volumeMounts": [{"name": "v", "mountPath": "/v", "subPath": v}]},
+            volumes=[{"name": "v", "emptyDir": {}}],
+        ),
+        "relative-path",
+        False,  # stricter: no control characters or surrounding whitespace
+    ),
+    "extended-resource-amount": (
+        rules.is_whole_number,
+        lambda v: _pod({"resources": {"limits": {"example.com/dev": v}}}),
+        "whole-number",
+        False,  # stricter: positive whole numbers written plainly
+    ),
+    "file-key": (
+        rules.is_config_map_key,
+        lambda v: _pod(
+            volumes=[{"name": "v", "configMap": {"name": "c", "items": [{"key": v, "path": "p"}]}}]
+        ),
+        "config-map-key",
+        False,  # stricter: the server takes any key here, but no ConfigMap has such a key
+    ),
     "toleration-value": (
         rules.is_label_value,
         lambda v: _pod(tolerations=[{"key": "k", "operator": "Equal", "value": v}]),
