@@ -8,7 +8,7 @@ import-linter, ``make lint``):
 2. ``hub``: ``JupyterHub`` and its parts, profiles and user storage (and the typed
    custom resources in ``crds``, generated from the CRD files);
 3. ``addons``: sign-in, platform bindings, observability, tunnel, external secrets,
-   each attached to a hub through ``bind(hub)``;
+   scheduling (user scheduler, user placeholders), each attached to a hub through ``bind(hub)``;
 4. ``delivery``: ``synthesize``, sync waves, ArgoCD, the portal card.
 
 This module only re-exports the public names. They are resolved on first use (PEP 562),
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     )
     from .addons.external_secrets import ExternalSecretSource
     from .addons.observability.bundle import ObservabilityBundle
+    from .addons.scheduling import UserPlaceholders, UserScheduler
     from .addons.signin.cloudflare_access import CloudflareAccessAuth
     from .addons.signin.oidc import OidcAuth
     from .addons.tunnel import CloudflareTunnel
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from .hub.prepuller import ImagePullerOptions
     from .hub.profiles import Gpu, NotebookProfile, Toleration
     from .hub.quota import ContainerLimits, NamespaceQuota
+    from .hub.scheduling import NodeAffinity, NodePool
     from .hub.singleuser import SingleUser
     from .hub.storage import HomeStorage, SharedData, SlugScheme, UserStorage
     from .hub.volumes import ExtraFile, FileItem, NfsExport, UserVolume, VolumeSource
@@ -86,6 +88,8 @@ _EXPORTS: dict[str, str] = {
     "NamespaceQuota": "hub.quota",
     "NetworkOptions": "hub.network",
     "NfsExport": "hub.volumes",
+    "NodeAffinity": "hub.scheduling",
+    "NodePool": "hub.scheduling",
     "NotebookProfile": "hub.profiles",
     "ObservabilityBundle": "addons.observability.bundle",
     "OidcAuth": "addons.signin.oidc",
@@ -98,6 +102,8 @@ _EXPORTS: dict[str, str] = {
     "SlugScheme": "hub.storage",
     "Toleration": "hub.profiles",
     "UserContainer": "hub.containers",
+    "UserPlaceholders": "addons.scheduling",
+    "UserScheduler": "addons.scheduling",
     "UserStorage": "hub.storage",
     "UserVolume": "hub.volumes",
     "VolumeSource": "hub.volumes",
@@ -150,6 +156,8 @@ __all__ = [
     "NamespaceQuota",
     "NetworkOptions",
     "NfsExport",
+    "NodeAffinity",
+    "NodePool",
     "NotebookProfile",
     "ObservabilityBundle",
     "OidcAuth",
@@ -162,6 +170,8 @@ __all__ = [
     "SlugScheme",
     "Toleration",
     "UserContainer",
+    "UserPlaceholders",
+    "UserScheduler",
     "UserStorage",
     "UserVolume",
     "VolumeSource",

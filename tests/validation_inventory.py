@@ -2401,6 +2401,23 @@ for _field, _reaches, _kind, _where, _bad, _strings in _USER_SETTINGS:
 
 _add(
     hub_param(
+        "core_pods",
+        "nodeSelector/tolerations of the hub's own pods (NodePool: label keys and values, "
+        "tolerations checked in hub.scheduling)",
+        "options",
+        f"{H}.scheduling.NodePool.check",
+        bad=("core", {"node-role": "core"}),
+        strings=False,
+    ),
+    hub_param(
+        "user_pods",
+        "nodeSelector/tolerations of user servers (NodePool)",
+        "options",
+        f"{H}.scheduling.NodePool.check",
+        bad=("user", {"node-role": "user"}),
+        strings=False,
+    ),
+    hub_param(
         "singleuser",
         "every user server (SingleUser)",
         "options",

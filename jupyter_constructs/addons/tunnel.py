@@ -20,7 +20,7 @@ from constructs import Construct
 from jupyter_constructs.core import security
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.network_policy import egress, ingress, pods, tcp, udp
-from jupyter_constructs.core.objects import KubeObject, adopt, sha256_of
+from jupyter_constructs.core.objects import KubeObject, adopt, path_of, sha256_of
 from jupyter_constructs.core.quantities import Resources
 from jupyter_constructs.core.rules import check_bool, check_image, check_int
 from jupyter_constructs.core.secrets import SecretRef, check_secret
@@ -46,13 +46,17 @@ class CloudflareTunnel(Construct):
       zones), pinned image, ``TUNNEL_TOKEN`` from ``tunnel_token``, liveness and
       readiness on ``/ready`` (metrics port 2000), restricted security context (non-root
       uid 65532, read-only root filesystem, no privilege escalation, all capabilities
-      dropped, RuntimeDefault seccomp, no service account token), requests and limits.
-      Rolling updates add a pod before removing one, and the pods roll when the
-      configuration changes.
+      dropped, RuntimeDefault seccomp, no service account token), requests and limits, in
+      the hub's core node pool (``JupyterHub(core_pods=...)``). Rolling updates add a pod
+      before removing one, and the pods roll when the configuration changes. Its pods
+      (one more during a rolling update) count against the namespace quota
+      (``hub.reserve_capacity``).
     - ``config_map``: cloudflared's ``config.yaml``: ``hub.domain`` goes to
       ``http://<proxy-public>.<namespace>.svc.cluster.local:<port>``, anything else gets
       a 404.
-    - ``pdb``: a PodDisruptionBudget keeping at least one connector during node drains.
+    - ``pdb``: a PodDisruptionBudget letting a node drain evict one connector at a time
+      (``maxUnavailable: 1``): with two or more, one keeps carrying traffic; with one, the
+      drain is never blocked (``minAvailable: 1`` would block it forever).
     - ``network_policies``: when the hub renders NetworkPolicies, one for the cloudflared
       pods (no ingress; egress only to DNS, the proxy pods' HTTP port and Cloudflare's
       edge: 7844 TCP/UDP and 443 on public addresses, private ranges and cloud metadata
@@ -138,6 +142,7 @@ class CloudflareTunnel(Construct):
             "app.kubernetes.io/part-of": "jupyterhub",
             "app.kubernetes.io/instance": cdk8s.Names.to_label_value(self),
         }
+        self._placement = hub.core_pod_placement().pod_fields()
         config_yaml = _config_yaml(hub.domain, self.origin_url)
         self.config_map = KubeObject(
             self,
@@ -179,7 +184,11 @@ class CloudflareTunnel(Construct):
             api_version="policy/v1",
             kind="PodDisruptionBudget",
             labels=labels,
-            body={"spec": {"minAvailable": 1, "selector": {"matchLabels": labels}}},
+            body={"spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels}}},
+        )
+        # maxSurge 1: a rolling update runs one more pod than replicas for a while.
+        hub.reserve_capacity(
+            f"the Cloudflare Tunnel {path_of(self)}", self._resources.usage(), self._replicas + 1
         )
         proxy_port = tcp(hub.proxy_http_port)
         # Rendered only when the hub renders NetworkPolicies (then it has options).
@@ -252,6 +261,7 @@ class CloudflareTunnel(Construct):
             "topologySpreadConstraints": spread,
             "containers": [container],
             "volumes": [{"name": "config", "configMap": {"name": self.config_map.name}}],
+            **self._placement,
         }
 
 

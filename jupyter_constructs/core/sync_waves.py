@@ -11,11 +11,12 @@ Wave   ``SyncWave`` member     What goes there, and why
 =====  ======================  ============================================================
  -3    ``NAMESPACE``           The Namespace (with its Pod Security labels): everything
                                else lives in it.
- -2    ``CONFIGURATION``       ServiceAccounts, Roles, RoleBindings, ConfigMaps,
-                               NetworkPolicies, quotas, PersistentVolumeClaims and the
-                               static PersistentVolumes they bind to (same wave, so a
-                               claim never waits for a later wave): what workloads mount
-                               or run as must exist before the pods start.
+ -2    ``CONFIGURATION``       ServiceAccounts, (Cluster)Roles and their bindings,
+                               ConfigMaps, NetworkPolicies, quotas, PriorityClasses,
+                               PersistentVolumeClaims and the static PersistentVolumes they
+                               bind to (same wave, so a claim never waits for a later
+                               wave): what workloads mount, run as or name must exist
+                               before the pods start.
  -1    ``SECRET_BOOTSTRAP``    The Job that generates the hub's own secrets in the cluster,
                                so the hub never starts without them.
   0    ``WORKLOADS``           Deployments, Services, PVCs, Ingress (the default wave).
@@ -53,7 +54,8 @@ class SyncWave(enum.IntEnum):
     NAMESPACE = -3
     """The Namespace and its Pod Security Admission labels."""
     CONFIGURATION = -2
-    """RBAC, ServiceAccounts, ConfigMaps, NetworkPolicies, quotas, PVCs and static PVs."""
+    """RBAC, ServiceAccounts, ConfigMaps, NetworkPolicies, quotas, PriorityClasses, PVCs
+    and static PVs."""
     SECRET_BOOTSTRAP = -1
     """The Job that generates the hub's own secrets inside the cluster."""
     WORKLOADS = 0
@@ -73,6 +75,9 @@ WAVE_BY_KIND: dict[str, SyncWave] = {
     "LimitRange": SyncWave.CONFIGURATION,
     "PersistentVolume": SyncWave.CONFIGURATION,
     "PersistentVolumeClaim": SyncWave.CONFIGURATION,
+    "ClusterRole": SyncWave.CONFIGURATION,
+    "ClusterRoleBinding": SyncWave.CONFIGURATION,
+    "PriorityClass": SyncWave.CONFIGURATION,
     "Job": SyncWave.SECRET_BOOTSTRAP,
 }
 """The wave of each built-in kind our constructs create; kinds not listed stay in wave 0."""

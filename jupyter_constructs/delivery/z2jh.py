@@ -263,6 +263,7 @@ class _Converter:
         self.continuity: list[str] = []
         self.hub_kwargs: dict[str, Any] = {}
         self.profiles: list[tuple[str, dict[str, Any]]] = []
+        self.addons: list[str] = []
 
     def skip(self, path: str, reason: str) -> None:
         if self.v.get(path) is not None:
@@ -477,14 +478,13 @@ class _Converter:
             ("hub.concurrentSpawnLimit", "hub.config.set('JupyterHub', 'concurrent_spawn_limit')"),
             ("hub.activeServerLimit", "hub.config.set('JupyterHub', 'active_server_limit', ...)"),
             ("hub.consecutiveFailureLimit", "hub.config.set('Spawner', ...)"),
-            ("hub.nodeSelector", "core pod placement: patch the hub Deployment"),
-            ("hub.tolerations", "core pod placement: patch the hub Deployment"),
+            ("hub.nodeSelector", "core pod placement: JupyterHub(core_pods=NodePool({...}))"),
+            ("hub.tolerations", "core pod placement: NodePool(..., tolerations=[...])"),
             ("hub.networkPolicy", "NetworkPolicies are built from NetworkOptions and add-ons"),
             ("proxy.service", "the proxy is reached through the Ingress (ClusterIP Service)"),
             ("proxy.https", None),
             ("proxy.traefik", "no autohttps proxy: TLS is the Ingress's"),
             ("proxy.networkPolicy", "NetworkPolicies are built from NetworkOptions"),
-            ("scheduling", "user scheduler, placeholders and node pools are not mapped"),
             ("debug", "set the log level with hub.config.set('JupyterHub', 'log_level', ...)"),
             ("custom", "read by custom hub code only"),
             ("global", "no global settings here"),
@@ -773,6 +773,74 @@ class _Converter:
             )
         self.v.get("prePuller")
 
+    def scheduling(self) -> None:
+        """``scheduling.*``: node pools, the user scheduler, placeholders (docs/scheduling.md)."""
+        affinities = {"prefer": "PREFERRED", "require": "REQUIRED"}
+        for pods, target, pool in (
+            ("corePods", "core_pods", "core"),
+            ("userPods", "user_pods", "user"),
+        ):
+            match = self.v.get(f"scheduling.{pods}.nodeAffinity.matchNodePurpose")
+            if match in affinities:
+                self.imports.update({"NodeAffinity", "NodePool"})
+                self.hub_kwargs[target] = _Code(
+                    f"NodePool.{pool}(affinity=NodeAffinity.{affinities[match]})"
+                )
+            self.skip(
+                f"scheduling.{pods}.tolerations",
+                f"NodePool.{pool}() tolerates z2jh's dedicated taints; other taints: "
+                f"NodePool({{label: value}}, tolerations=[...])",
+            )
+        if self.v.get("scheduling.userScheduler.enabled"):
+            self.imports.add("UserScheduler")
+            self.addons.append('UserScheduler(chart, "user-scheduler", hub=hub)')
+            self.continuity.append(
+                "give UserScheduler(kubernetes_version=...) your control plane's version "
+                "(kubectl version): the scheduler image is pinned to it"
+            )
+            for key in ("replicas", "logLevel", "resources"):
+                self.v.get(f"scheduling.userScheduler.{key}")
+            self.skip(
+                "scheduling.userScheduler.plugins",
+                "the packing profile is z2jh's default one (docs/scheduling.md)",
+            )
+            self.skip(
+                "scheduling.userScheduler.pluginConfig",
+                "the packing profile is z2jh's default one (docs/scheduling.md)",
+            )
+        replicas = self.v.get("scheduling.userPlaceholder.replicas")
+        if self.v.get("scheduling.userPlaceholder.enabled") is not False and replicas:
+            self.imports.add("UserPlaceholders")
+            default = next(
+                (i for i, (_, kwargs) in enumerate(self.profiles) if kwargs.get("default")), 0
+            )
+            self.addons.append(
+                f'UserPlaceholders(chart, "user-placeholders", hub=hub, '
+                f"profile=hub.profiles[{default}], count={int(replicas)})"
+            )
+            self.v.get("scheduling.podPriority.enabled")
+            self.skip(
+                "scheduling.userPlaceholder.resources",
+                "placeholders are sized from the default profile (each holds one server's room)",
+            )
+        self.skip(
+            "scheduling.podPriority.globalDefault",
+            "the PriorityClasses are fixed: users 0, placeholders -10 (docs/scheduling.md)",
+        )
+        for key in ("defaultPriority", "userPlaceholderPriority"):
+            self.skip(
+                f"scheduling.podPriority.{key}",
+                "the PriorityClasses are fixed: users 0, placeholders -10 (docs/scheduling.md)",
+            )
+        placeholders = any(line.startswith("UserPlaceholders") for line in self.addons)
+        if self.v.get("scheduling.podPriority.enabled") and not placeholders:
+            self.unmapped.append(
+                Unmapped(
+                    "scheduling.podPriority.enabled",
+                    "PriorityClasses come with UserPlaceholders (none were asked for)",
+                )
+            )
+
     # -- the app ---------------------------------------------------------------------------
 
     def run(self) -> Conversion:
@@ -789,6 +857,7 @@ class _Converter:
         self.culler()
         self.prepuller()
         self.profile_list(defaults)
+        self.scheduling()
         for leaf in _leaves(self.v.values, ""):
             if (
                 leaf
@@ -820,6 +889,7 @@ class _Converter:
             namespace=_literal(self.namespace, 0),
             hub_args=args,
             profiles="".join(profile_lines),
+            addons="".join(f"    {line}\n" for line in self.addons),
         )
 
 
@@ -848,7 +918,7 @@ def build(app: cdk8s.App) -> None:
         chart,
         "hub",
 {hub_args}    )
-{profiles}
+{profiles}{addons}
 
 if __name__ == "__main__":
     print(synthesize(build, outdir=OUTDIR))

@@ -12,6 +12,7 @@ from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.hub.config import CONFIG_FILE
 from jupyter_constructs.hub.database import HUB_DATA_DIR
 from jupyter_constructs.hub.rbac import HUB_SERVICE_ACCOUNT
+from jupyter_constructs.hub.scheduling import Placement
 
 HUB_PORT = 8081
 CONFIG_DIR = "/usr/local/etc/jupyterhub"
@@ -33,6 +34,7 @@ def hub_deployment_body(
     labels: Mapping[str, str],
     config_checksum: str,
     database_volume: bool,
+    placement: Placement | None = None,
 ) -> dict[str, Any]:
     """The Deployment's ``spec``.
 
@@ -45,6 +47,7 @@ def hub_deployment_body(
         config_checksum: Checksum of the config files; a change rolls the pod.
         database_volume: The database lives on the ``hub-db-dir`` PVC (sqlite); otherwise
             the data directory is an emptyDir.
+        placement: The core pool's node affinity and tolerations. Default: none.
     """
     health = {"httpGet": {"path": "/hub/health", "port": "http"}, "timeoutSeconds": 3}
     if database_volume:
@@ -93,6 +96,7 @@ def hub_deployment_body(
                         data_volume,
                         {"name": "tmp", "emptyDir": {}},
                     ],
+                    **(placement.pod_fields() if placement else {}),
                 },
             },
         }

@@ -15,8 +15,10 @@ it, so the checks that need the whole picture live here:
 In ``bind`` an add-on registers what it needs through the hub's public methods:
 ``add_hub_service`` (a JupyterHub service and its role), ``allow_traffic`` (a
 NetworkPolicy, rendered only when the hub renders NetworkPolicies),
-``add_entry_point`` (another way users reach the hub) and the facts it reads
-(``namespace``, ``selector_labels``, ports, ``capacity_summary``...).
+``add_entry_point`` (another way users reach the hub), ``reserve_capacity`` (pods that
+take their share of the namespace quota), ``use_user_scheduler`` and ``pod_priority``
+(where and how user pods are scheduled), and the facts it reads (``namespace``,
+``selector_labels``, ports, ``core_pod_placement``, ``capacity_summary``...).
 """
 
 from __future__ import annotations
@@ -114,11 +116,15 @@ from jupyter_constructs.hub.proxy import DEFAULT_RESOURCES as PROXY_RESOURCES
 from jupyter_constructs.hub.quota import (
     ContainerLimits,
     NamespaceQuota,
+    Reservation,
     capacity,
+    describe,
+    overbooked,
     profile_errors,
     quota_objects,
 )
 from jupyter_constructs.hub.rbac import USER_SERVICE_ACCOUNT, hub_rbac, user_service_account
+from jupyter_constructs.hub.scheduling import NodeAffinity, NodePool, Placement, PodPriority
 from jupyter_constructs.hub.singleuser import (
     EXTRA_FILES_CONFIG_MAP,
     SingleUser,
@@ -234,6 +240,14 @@ class JupyterHub(Construct):
             ``ipBlock`` rules match the API server, user servers on the internet (private
             ranges and metadata excluded); ``None`` renders no NetworkPolicy at all, the
             add-ons' included.
+        core_pods: The node pool of the hub's own pods (z2jh ``scheduling.corePods``):
+            hub, proxy, secret bootstrap Job, and the pods of add-ons that serve the hub
+            (tunnel, user scheduler) get its node affinity and tolerations. Example:
+            ``NodePool.core()``. Default ``None``: no affinity, no toleration.
+        user_pods: The node pool of user servers, hub-wide (z2jh
+            ``scheduling.userPods``): every user pod (each profile's own node selector
+            and tolerations on top), the image pre-puller and user placeholders. Example:
+            ``NodePool.user()``. Default ``None``: no affinity, no toleration.
 
     Raises:
         ConfigurationError: A value is invalid; the message says which and how to fix it.
@@ -265,6 +279,8 @@ class JupyterHub(Construct):
         container_limits: ContainerLimits | None = DEFAULT_CONTAINER_LIMITS,
         image_puller: bool | ImagePullerOptions = True,
         network: NetworkOptions | None = DEFAULT_NETWORK,
+        core_pods: NodePool | None = None,
+        user_pods: NodePool | None = None,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -326,6 +342,8 @@ class JupyterHub(Construct):
             ("quota", quota, NamespaceQuota),
             ("container_limits", container_limits, ContainerLimits),
             ("network", network, NetworkOptions),
+            ("core_pods", core_pods, NodePool),
+            ("user_pods", user_pods, NodePool),
         ):
             if value is not None and not isinstance(value, kind):
                 raise invalid(
@@ -336,6 +354,8 @@ class JupyterHub(Construct):
                     + ("" if what == "hub_resources" else " or None"),
                     fix=f"pass {what}={kind.__name__}(...)",
                 )
+        self.core_pods = core_pods.check(self, "core_pods") if core_pods is not None else None
+        self.user_pods = user_pods.check(self, "user_pods") if user_pods is not None else None
         self._claim_namespace(chart)
 
         self.database = database or HubDatabase.sqlite_pvc()
@@ -364,6 +384,9 @@ class JupyterHub(Construct):
         self._pullers: list[ImagePuller] = []
         self._addons: list[HubAddon] = []
         self._bindings = HubBindings(path_of(self))
+        self._reservations: list[Reservation] = []
+        self._user_scheduler: tuple[str, Construct] | None = None
+        self._pod_priority: PodPriority | None = None
         # (what, its construct, meant to be the only way in)
         self._entry_points: list[tuple[str, Construct, bool]] = []
         self._generation = 0  # bumped by every change that alters the generated config
@@ -414,6 +437,7 @@ class JupyterHub(Construct):
                 secret_name=self.secret_name,
                 image=hub_image,
                 labels=self.labels("secret-bootstrap"),
+                placement=self.core_pod_placement(),
             )
 
         self.service_account, self.role, self.role_binding = hub_rbac(
@@ -485,6 +509,7 @@ class JupyterHub(Construct):
                 labels=self.labels("hub"),
                 config_checksum=sha256_of(self.config_files()),
                 database_volume=self.pvc is not None,
+                placement=self.core_pod_placement(),
             ),
         )
         self.service = KubeObject(
@@ -509,6 +534,7 @@ class JupyterHub(Construct):
             auth_token=SecretRef(self.secret_name, PROXY_TOKEN_KEY),
             labels=self.labels("proxy"),
             selector=self.selector_labels("proxy"),
+            placement=self.core_pod_placement(),
         )
         self.proxy_deployment = self.proxy.deployment
         self.proxy_service = self.proxy.public_service
@@ -645,7 +671,9 @@ class JupyterHub(Construct):
         return list(self._profiles)
 
     def _pull_images_of(self, profile: NotebookProfile) -> None:
-        placement = profile.placement()
+        # Where the profile's servers run: its own node selector and tolerations, in the
+        # user pool (the puller pulls user images on user nodes).
+        placement = self.user_pod_placement(profile).pod_fields()
         key = placement_key(placement)
         puller = next((p for p in self._pullers if p.key == key), None)
         if puller is None:
@@ -919,7 +947,62 @@ class JupyterHub(Construct):
 
     def profile_entry(self, profile: NotebookProfile) -> dict[str, Any]:
         """``profile``'s ``profile_list`` entry, with this hub's defaults and bindings."""
-        return profile.to_profile_entry(self.user_pod_context(), self.bindings_of(profile))
+        self._check_scheduling_overrides(profile)
+        entry = profile.to_profile_entry(self.user_pod_context(), self.bindings_of(profile))
+        override = entry["kubespawner_override"]
+        preferred = profile.extra_overrides.get("node_affinity_preferred")
+        if self.user_pods is not None and preferred is not None:
+            # Preferences add up: the pool's term first, then the profile's (KubeSpawner
+            # would replace the hub-wide list with the profile's).
+            pool = self.user_pods.kubespawner_traits().get("node_affinity_preferred", [])
+            override["node_affinity_preferred"] = [*pool, *preferred]
+        if self.user_pods is not None and "tolerations" in override:
+            # A profile's tolerations replace the hub-wide ones in KubeSpawner (a list
+            # override is not merged): keep the user pool's first.
+            override["tolerations"] = [
+                dict(t) for t in self.user_pod_placement(profile).tolerations
+            ]
+        return entry
+
+    def _check_scheduling_overrides(self, profile: NotebookProfile) -> None:
+        """Refuse ``extra_overrides`` that would undo how the hub schedules user pods.
+
+        KubeSpawner replaces a hub-wide setting with a profile's override, so a profile
+        naming another scheduler would escape packing, another priority class could
+        preempt other users' servers (or never preempt a placeholder), and its own
+        required node affinity would drop the user pool's term.
+
+        Raises:
+            ConfigurationError: The profile overrides what the hub set.
+        """
+        owned = {}
+        if self.user_scheduler_name is not None:
+            owned["scheduler_name"] = (
+                f"the hub's user scheduler ({self.user_scheduler_name}) schedules every "
+                "user pod, so servers are packed and placeholders preempted",
+                "drop it (to stop packing, do not create a UserScheduler)",
+            )
+        if self._pod_priority is not None:
+            owned["priority_class_name"] = (
+                f"user servers get {self._pod_priority.user_class_name}: above the "
+                "placeholders they preempt, equal to each other, so no user evicts another",
+                "drop it",
+            )
+        if self.user_pods is not None and self.user_pods.affinity is NodeAffinity.REQUIRED:
+            owned["node_affinity_required"] = (
+                "user pods require the user pool (JupyterHub(user_pods=...)); a profile's "
+                "terms would replace the pool's in KubeSpawner",
+                "narrow the profile's nodes with node_selector= (added to the pool's term)",
+            )
+        for key in sorted(set(owned) & set(profile.extra_overrides)):
+            allowed, fix = owned[key]
+            raise invalid(
+                profile,
+                "extra_overrides key",
+                key,
+                allowed=f"keys the hub does not set: {allowed}",
+                fix=fix,
+            )
 
     def extra_files(self) -> dict[str, str]:
         """Every extra file of the hub and its profiles: ConfigMap key -> text."""
@@ -987,14 +1070,144 @@ class JupyterHub(Construct):
         ]
         return bool(uses) and all(uses)
 
+    # -- scheduling -----------------------------------------------------------------------
+
+    def core_pod_placement(self) -> Placement:
+        """Where the hub's own pods run: the ``core_pods`` pool's affinity and tolerations.
+
+        Hub, proxy and bootstrap Job use it; add-ons whose pods serve the hub (tunnel,
+        user scheduler) put ``core_pod_placement().pod_fields()`` into their pod specs.
+
+        Returns:
+            The placement (empty without ``core_pods``).
+        """
+        return Placement.of(self.core_pods)
+
+    def user_pod_placement(self, profile: NotebookProfile | None = None) -> Placement:
+        """Where user servers (of ``profile``) run: the user pool, then the profile's own.
+
+        The ``user_pods`` pool's affinity and tolerations, then the profile's node
+        selector, GPU placement and tolerations. The pre-puller and user placeholders use
+        it, so they land where the servers do.
+
+        Args:
+            profile: A profile of this hub. Default: none (the pool alone).
+        """
+        if profile is None:
+            return Placement.of(self.user_pods)
+        own = profile.placement()
+        return Placement.of(
+            self.user_pods, node_selector=own["nodeSelector"], tolerations=own["tolerations"]
+        )
+
+    def use_user_scheduler(self, scheduler_name: str, scope: Construct) -> None:
+        """Have every user pod scheduled by ``scheduler_name`` (KubeSpawner ``scheduler_name``).
+
+        ``UserScheduler`` calls this when it attaches; user placeholders read
+        ``user_scheduler_name`` so they are scheduled the same way.
+
+        Args:
+            scheduler_name: The ``schedulerName`` of the scheduler's profile.
+            scope: The construct providing it (named when a second one is refused).
+
+        Raises:
+            ConfigurationError: Another user scheduler is already in use.
+        """
+        if self._user_scheduler is not None:
+            raise invalid(
+                self,
+                "user scheduler",
+                path_of(scope),
+                allowed=f"one user scheduler per hub ({path_of(self._user_scheduler[1])} "
+                "is already attached)",
+                fix="create one UserScheduler for the hub",
+            )
+        self._user_scheduler = (scheduler_name, scope)
+        self.config.set("KubeSpawner", "scheduler_name", scheduler_name)
+        self._generation += 1
+
+    @property
+    def user_scheduler_name(self) -> str | None:
+        """The scheduler of user pods (``use_user_scheduler``); ``None``: the default one."""
+        return self._user_scheduler[0] if self._user_scheduler else None
+
+    def pod_priority(self) -> PodPriority:
+        """The hub's PriorityClass pair, created on first use; user pods get the user class.
+
+        ``UserPlaceholders`` calls it; every placeholder group of the hub shares the pair.
+
+        Returns:
+            The ``PodPriority`` (class names: ``user_class_name``,
+            ``placeholder_class_name``).
+        """
+        if self._pod_priority is None:
+            self._pod_priority = PodPriority(
+                self, "PodPriority", namespace=self.namespace, labels=self.labels("scheduling")
+            )
+            self.config.set(
+                "KubeSpawner", "priority_class_name", self._pod_priority.user_class_name
+            )
+            self._generation += 1
+        return self._pod_priority
+
+    def allow_api_server(
+        self, scope: Construct, id: str, *, name: str, pod_labels: dict[str, str]
+    ) -> list[KubeObject]:
+        """Let an add-on's pods reach the Kubernetes API server only (no ingress).
+
+        Rendered only when the hub renders NetworkPolicies (``HubNetworkPolicies.
+        allow_api_server``: ``api_server_cidrs``, and Cilium's ``kube-apiserver`` entity).
+
+        Args:
+            scope: The construct the policy belongs to.
+            id: Its construct id.
+            name: The NetworkPolicy's name.
+            pod_labels: Labels selecting the pods.
+
+        Returns:
+            The policies, or ``[]`` when the hub renders no NetworkPolicies.
+        """
+        if self.network is None:
+            return []
+        return self.network.allow_api_server(
+            scope, id, name=name, pod_labels=pod_labels, labels=self.labels("network-policy")
+        )
+
     # -- capacity -------------------------------------------------------------------------
 
+    def reserve_capacity(self, what: str, per_pod: Usage, pods: int) -> None:
+        """Count ``pods`` pods of an add-on against the namespace quota, before user servers.
+
+        ``capacity_summary``, ``format_capacity`` and the quota check at synth then leave
+        room for them (user placeholders, the user scheduler, tunnel connectors).
+
+        Args:
+            what: What they are, for messages (``"user placeholders test/warm"``).
+            per_pod: Requests and limits of one pod (``Resources(...).usage()``).
+            pods: How many pods run at once.
+        """
+        self._reservations.append(Reservation(what, per_pod, pods))
+
+    def reservations(self) -> list[Reservation]:
+        """What the quota holds before any user server: hub, proxy, then add-ons' pods."""
+        return [
+            Reservation("the hub", self.hub_resources.usage(), 1, add_on=False),
+            Reservation("the proxy", PROXY_RESOURCES.usage(), 1, add_on=False),
+            *self._reservations,
+        ]
+
     def reserved_usage(self) -> Usage:
-        """What the hub and proxy pods take from the quota before any user server."""
-        return self.hub_resources.usage() + PROXY_RESOURCES.usage()
+        """What ``reservations`` take from the quota together."""
+        total = self.hub_resources.usage() + PROXY_RESOURCES.usage()
+        for reservation in self._reservations:
+            total = total + reservation.usage()
+        return total
 
     def capacity_summary(self) -> dict[str, tuple[int, str]]:
         """How many servers of each profile the quota admits at once, and what limits it.
+
+        Counted after what the quota holds before any user server (``reservations``: the
+        hub, the proxy, user placeholders, the user scheduler, tunnel connectors).
 
         Returns:
             Profile slug -> (servers of only that profile, the limiting quota item).
@@ -1002,8 +1215,8 @@ class JupyterHub(Construct):
         """
         if self.quota is None:
             return {}
-        reserved = self.reserved_usage()
-        return {p.slug: capacity(self.quota, reserved, p.usage()) for p in self._profiles}
+        reservations = self.reservations()
+        return {p.slug: capacity(self.quota, reservations, p.usage()) for p in self._profiles}
 
     def default_profile_capacity(self) -> int | None:
         """Servers of the default profile the quota admits; ``None`` without quota or default."""
@@ -1018,6 +1231,10 @@ class JupyterHub(Construct):
         lines = [f"capacity of namespace {self.namespace} (servers of one profile at once):"]
         for slug, (count, limit) in self.capacity_summary().items():
             lines.append(f"  {slug}: {count} (limited by {limit})")
+        extra = [r for r in self.reservations() if r.add_on and r.pods]
+        if self.quota is not None and extra:
+            lines.append("  counted after the hub, the proxy and what add-ons reserve:")
+            lines += [f"    {describe([r])}" for r in extra]
         return "\n".join(lines)
 
     # -- rendering ----------------------------------------------------------------------
@@ -1079,11 +1296,27 @@ class JupyterHub(Construct):
                     )
                 )
             ]
+        reservations = self.reservations()
+        if self.quota is not None:
+            too_much = overbooked(self.quota, reservations)
+            if too_much:
+                return [
+                    str(
+                        invalid(
+                            self,
+                            "namespace quota",
+                            self.quota,
+                            allowed="room for the pods that run before any user server: "
+                            f"{describe(reservations)} ({too_much})",
+                            fix="raise NamespaceQuota or reserve less (fewer placeholders)",
+                        )
+                    )
+                ]
         errors = profile_errors(
             self._profiles,
             quota=self.quota,
             limits=self.container_limits,
-            reserved=self.reserved_usage(),
+            reservations=reservations,
         )
         if self.shared_data is not None:
             writers = [p.slug for p in self._profiles if not p.shared_data_read_only]
@@ -1195,6 +1428,8 @@ class JupyterHub(Construct):
                 **self.user_storage.kubespawner_traits(),
             },
         )
+        if self.user_pods is not None:
+            cfg.update("KubeSpawner", self.user_pods.kubespawner_traits())
 
     def _hub_env(self) -> list[dict[str, Any]]:
         hub_secret = self.secret_name

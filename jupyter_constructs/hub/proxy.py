@@ -11,6 +11,7 @@ from jupyter_constructs.core.images import PROXY_UID
 from jupyter_constructs.core.objects import KubeObject, adopt
 from jupyter_constructs.core.quantities import Resources
 from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.hub.scheduling import Placement
 
 HTTP_PORT = 8000
 API_PORT = 8001
@@ -36,6 +37,7 @@ class HubProxy(Construct):
         labels: Labels of the objects and pods.
         selector: The pods' selector labels.
         resources: Requests and limits. Default: 100m/1 CPU, 512Mi/1Gi memory.
+        placement: The core pool's node affinity and tolerations. Default: none.
     """
 
     def __init__(
@@ -49,6 +51,7 @@ class HubProxy(Construct):
         labels: dict[str, str],
         selector: dict[str, str],
         resources: Resources = DEFAULT_RESOURCES,
+        placement: Placement | None = None,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -58,6 +61,7 @@ class HubProxy(Construct):
             "securityContext": security.restricted_pod(),
             "terminationGracePeriodSeconds": 60,
             "containers": [_container(image, hub_url, auth_token, resources)],
+            **(placement.pod_fields() if placement else {}),
         }
         self.deployment = KubeObject(
             self,

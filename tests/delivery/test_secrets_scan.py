@@ -31,9 +31,6 @@ NOT_SCANNED = ("tests/", "imports/", "dist/")
 # Findings in the repository that are names, not values: (file, value) -> what it is.
 # A new finding fails the test: read it, and add it here only if it is not a secret.
 KNOWN_NAMES = {
-    # The z2jh converter (issue 17): names of the Secrets it tells users to create.
-    ("jupyter_constructs/delivery/z2jh.py", "jupyterhub-oauth"): "a Secret name",
-    ("jupyter_constructs/delivery/z2jh.py", "hub-db-password"): "a Secret name",
     # The generated trait table: trait names such as cookie_secret and the kind of value.
     ("jupyter_constructs/hub/traits.py", "str"): "a value kind of the trait table",
     ("jupyter_constructs/hub/traits.py", "list|str"): "a value kind of the trait table",
@@ -58,6 +55,8 @@ KNOWN_NAMES = {
     ("jupyter_constructs/hub/volumes.py", "secret"): "a volume source's name (VolumeSource)",
     ("jupyter_constructs/hub/singleuser.py", "image_pull_secrets"): "a KubeSpawner trait name",
     ("docs/comparison-z2jh.md", "jupyterhub-tls"): "the TLS Secret's name",
+    ("jupyter_constructs/delivery/z2jh.py", "jupyterhub-oauth"): "the OAuth Secret's name",
+    ("jupyter_constructs/delivery/z2jh.py", "hub-db-password"): "the database Secret's name",
     (
         "docs/platform-services.md",
         "PGSSLMODE` (default `require`) | `password` → `PGPASSWORD` | `pg_service.conf` "
