@@ -42,6 +42,7 @@ from jupyter_constructs.core.rules import (
     DNS_LABEL_RULE,
     DNS_SUBDOMAIN_RULE,
     LABEL_KEY_RULE,
+    PATH_SEGMENT_NAME_RULE,
     check,
     check_annotations,
     check_dns_label,
@@ -271,11 +272,16 @@ def _check_type(where: Any, api_version: object, kind: object) -> None:
         )
 
 
-# Kinds whose names follow a stricter rule than a DNS subdomain (NameIsDNSLabel,
-# NameIsDNS1035Label in k8s.io/kubernetes/pkg/apis/core/validation/validation.go).
+# Kinds whose names follow another rule than a DNS subdomain: stricter (NameIsDNSLabel,
+# NameIsDNS1035Label in k8s.io/kubernetes/pkg/apis/core/validation/validation.go) or, for
+# RBAC objects, a path segment name (ValidateRBACName: 'jupyterhub:ns:user-scheduler').
 _NAME_RULES = {
     "Namespace": DNS_LABEL_RULE,
     "Service": DNS1035_LABEL_RULE,
+    "Role": PATH_SEGMENT_NAME_RULE,
+    "ClusterRole": PATH_SEGMENT_NAME_RULE,
+    "RoleBinding": PATH_SEGMENT_NAME_RULE,
+    "ClusterRoleBinding": PATH_SEGMENT_NAME_RULE,
 }
 
 WAVE_OF_KIND: Any = object()

@@ -250,6 +250,23 @@ def is_absolute_path(value: object) -> bool:
     return all(s not in ("", ".", "..") for s in segments) and ":" not in value
 
 
+def is_path_segment_name(value: object) -> bool:
+    """``IsValidPathSegmentName`` (k8s.io/apimachinery/pkg/api/validation/path/name.go).
+
+    The name rule of RBAC objects (``ValidateRBACName``): not ``.`` or ``..``, no ``/``
+    or ``%`` (so ``jupyterhub:jupyter:user-scheduler`` is valid). Also clean, non-empty
+    text and at most 253 characters here, as every object name is stored in etcd keys.
+    """
+    return (
+        is_clean_text(value)
+        and isinstance(value, str)
+        and 0 < len(value) <= 253
+        and value not in (".", "..")
+        and "/" not in value
+        and "%" not in value
+    )
+
+
 def is_relative_path(value: object) -> bool:
     """A path inside a volume (``subPath``, ``items[].path``): relative, no ``..`` segment.
 
@@ -351,6 +368,14 @@ DNS1035_LABEL_RULE = Rule(
     "ending with a letter or digit",
     is_dns1035_label,
     f"IsDNS1035Label, {VALIDATION_GO}",
+)
+PATH_SEGMENT_NAME_RULE = Rule(
+    "path-segment-name",
+    "a name without '/' or '%', not '.' or '..', without whitespace at the ends or "
+    "control characters (RBAC object names, e.g. 'jupyterhub:jupyter:user-scheduler')",
+    is_path_segment_name,
+    "IsValidPathSegmentName, k8s.io/apimachinery/pkg/api/validation/path/name.go "
+    "(ValidateRBACName, k8s.io/kubernetes/pkg/apis/rbac/validation/validation.go)",
 )
 DNS_SUBDOMAIN_RULE = Rule(
     "dns-subdomain",
