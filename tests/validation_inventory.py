@@ -40,6 +40,7 @@ from jupyter_constructs import (
     Gpu,
     HomeStorage,
     HubDatabase,
+    HubTunables,
     IdleCuller,
     ImagePullerOptions,
     IngressController,
@@ -47,20 +48,25 @@ from jupyter_constructs import (
     JupyterHub,
     KubeObject,
     Mount,
+    NamedServers,
     NamespaceQuota,
     NetworkOptions,
     NfsExport,
     ObservabilityBundle,
     OidcAuth,
     PlatformServiceBinding,
+    ProfileChoice,
+    ProfileOption,
     Resources,
     SecretRef,
     SharedData,
     SingleUser,
     Toleration,
+    UnlistedChoice,
     UserContainer,
     UserStorage,
     UserVolume,
+    VeleroBackups,
 )
 from jupyter_constructs.core import network_policy
 from jupyter_constructs.core.checks import validate_app
@@ -3071,6 +3077,411 @@ _add(
         strings=False,
     ),
 )
+
+
+# -- added by the merge of main (hub features, day two, argocd): issue 11's rules on them -----
+
+_P = f"{H}.profile_options"
+_LONG_TEXT = "x" * (256 * 1024 + 1)
+
+
+def _choice(**fields: Any) -> ProfileChoice:
+    settings: dict[str, Any] = {"display_name": "Small", "default": True}
+    settings.update(fields)
+    return ProfileChoice(**settings)
+
+
+def options_with(option: Any = None, **choice_fields: Any) -> Objects:
+    """A default profile ``x`` with one option ``size`` (one choice with ``choice_fields``)."""
+    if option is None:
+        option = ProfileOption("Size", {"small": _choice(**choice_fields)})
+    return profile_with(options={"size": option})
+
+
+def unlisted_with(**fields: Any) -> Objects:
+    """A profile option ``image`` whose ``UnlistedChoice`` has ``fields``."""
+    settings: dict[str, Any] = {
+        "display_name": "Image",
+        "validation_regex": r"^quay\.io/jupyter/[a-z-]+:[0-9a-f]+$",
+    }
+    settings.update(fields)
+    option = ProfileOption(
+        "Image",
+        {"scipy": _choice(image="quay.io/jupyter/scipy-notebook:2024-01-15")},
+        unlisted_choice=UnlistedChoice(**settings),
+    )
+    return options_with(option)
+
+
+def restricted_profile_with(**options: Any) -> Objects:
+    """A hub with an open default profile and a restricted profile ``x`` with ``options``."""
+    chart = new_chart()
+    hub = _hub(chart)
+    hub.add_profile("small", display_name="Small", default=True)
+    hub.add_profile("x", display_name="X", **options)
+    return render(chart)
+
+
+def hub_calls(method: str, *args: Any) -> Objects:
+    """A hub on which ``hub.<method>(*args)`` was called."""
+    chart = new_chart()
+    hub = _hub(chart)
+    hub.add_profile("small", display_name="Small", default=True)
+    getattr(hub, method)(*args)
+    return render(chart)
+
+
+def backups_with(**options: Any) -> Objects:
+    """A hub with ``VeleroBackups`` that has ``options``."""
+    chart = new_chart()
+    hub = _hub(chart)
+    hub.add_profile("small", display_name="Small", default=True)
+    settings: dict[str, Any] = {"hub": hub}
+    settings.update(options)
+    VeleroBackups(chart, "backups", **settings)
+    return render(chart)
+
+
+_add(
+    Param(
+        "ProfileOption",
+        "display_name",
+        "profile_list[].profile_options[].display_name",
+        "text",
+        f"{_P}.check_options ({R}.check_text)",
+        lambda v: options_with(ProfileOption(v, {"small": _choice()})),
+        _PROFILE,
+    ),
+    Param(
+        "ProfileOption",
+        "choices",
+        "profile_list[].profile_options[].choices",
+        "typed",
+        f"{_P}.check_options",
+        lambda v: options_with(ProfileOption("Size", v)),
+        _PROFILE,
+        bad=({}, [_choice()], {"Small": _choice()}, {"small": "Small"}),
+        strings=False,
+    ),
+    Param(
+        "ProfileOption",
+        "unlisted_choice",
+        "profile_list[].profile_options[].unlisted_choice",
+        "typed",
+        f"{_P}._check_unlisted",
+        lambda v: options_with(ProfileOption("Size", {"small": _choice()}, unlisted_choice=v)),
+        _PROFILE,
+        bad=(r"^x$", {"display_name": "Image"}),
+        strings=False,
+    ),
+)
+for _field, _reaches, _kind, _bad, _strings in (
+    ("display_name", "profile_options[].choices[].display_name", "text", None, True),
+    ("default", "profile_options[].choices[].default", "bool", None, False),
+    ("image", "kubespawner_override.image", "image", None, True),
+    ("cpu_request", "kubespawner_override.cpu_guarantee", "cpu", None, True),
+    ("cpu_limit", "kubespawner_override.cpu_limit", "cpu", None, True),
+    ("memory_request", "kubespawner_override.mem_guarantee", "memory", None, True),
+    ("memory_limit", "kubespawner_override.mem_limit", "memory", None, True),
+    (
+        "env",
+        "kubespawner_override.environment (containers[].env)",
+        "env",
+        ({"A=B": "x"}, {"1A": "x"}, {"A": 1}, {"A": "a\x00b"}, {"A": "{unknown}"}, "A=1"),
+        False,
+    ),
+    (
+        "default_url",
+        "kubespawner_override.default_url",
+        "server-path",
+        ("lab", " /lab", "/lab\n", "/{nope}", 7),
+        True,
+    ),
+):
+    _add(
+        Param(
+            "ProfileChoice",
+            _field,
+            _reaches,
+            _kind,
+            f"{_P}._check_choice",
+            lambda v, f=_field: options_with(**{f: v}),
+            _PROFILE,
+            bad=_bad,
+            strings=_strings,
+        )
+    )
+for _field, _reaches, _kind, _bad, _strings in (
+    ("display_name", "unlisted_choice.display_name", "text", None, True),
+    (
+        "validation_regex",
+        "unlisted_choice.validation_regex (KubeSpawner re.match)",
+        "typed",
+        ("[", r"^quay\.io/.*", r"quay\.io/.*$", "^.*$", 7),
+        False,
+    ),
+    ("validation_message", "unlisted_choice.validation_message", "text-or-empty", None, True),
+    (
+        "image",
+        "unlisted_choice.kubespawner_override.image",
+        "typed",
+        ("quay.io/jupyter/scipy-notebook:latest", "{value}{other}", "{value", 7),
+        False,
+    ),
+    ("display_name_in_choices", "unlisted_choice.display_name_in_choices", "text", None, True),
+):
+    _add(
+        Param(
+            "UnlistedChoice",
+            _field,
+            _reaches,
+            _kind,
+            f"{_P}._check_unlisted",
+            lambda v, f=_field: unlisted_with(**{f: v}),
+            _PROFILE,
+            bad=_bad,
+            strings=_strings,
+        )
+    )
+_add(
+    hub_param(
+        "named_servers",
+        "JupyterHub.allow_named_servers, named_server_limit_per_user",
+        "options",
+        "hub.JupyterHub",
+        bad=(3, True),
+        strings=False,
+    ),
+    hub_param(
+        "tunables",
+        "JupyterHub / Spawner traits",
+        "options",
+        "hub.JupyterHub",
+        bad=({"log_level": "INFO"},),
+        strings=False,
+    ),
+    Param(
+        "NamedServers",
+        "limit_per_user",
+        "JupyterHub.named_server_limit_per_user",
+        "int>=0",
+        f"{H}.named_servers.NamedServers.check",
+        lambda v: hub_with(named_servers=NamedServers(limit_per_user=v)),
+        _HUB,
+        strings=False,
+    ),
+    Param(
+        "NamedServers",
+        "home_per_server",
+        "KubeSpawner.pvc_name_template (claim-{user_server})",
+        "bool",
+        f"{H}.named_servers.NamedServers.check ({R}.check_bool)",
+        lambda v: hub_with(named_servers=NamedServers(home_per_server=v)),
+        _HUB,
+        strings=False,
+    ),
+)
+for _field, _reaches, _kind, _bad in (
+    ("concurrent_spawn_limit", "JupyterHub.concurrent_spawn_limit", "int>=0", None),
+    ("active_server_limit", "JupyterHub.active_server_limit", "int>=0", None),
+    ("consecutive_failure_limit", "Spawner.consecutive_failure_limit", "int>=0", None),
+    ("redirect_to_server", "JupyterHub.redirect_to_server", "bool", (1, "true")),
+    ("shutdown_on_logout", "JupyterHub.shutdown_on_logout", "bool", (1, "true")),
+    (
+        "template_vars",
+        "JupyterHub.template_vars",
+        "typed",
+        ({"not an identifier": "x"}, {"x": 1}, ["announcement"], "announcement"),
+    ),
+    ("log_level", "JupyterHub.log_level", "enum", ("debug", "INFO ", "", 10)),
+):
+    _add(
+        Param(
+            "HubTunables",
+            _field,
+            _reaches,
+            _kind,
+            f"{H}.tunables.HubTunables.check",
+            lambda v, f=_field: hub_with(tunables=HubTunables(**{f: v})),
+            _HUB,
+            bad=_bad,
+            strings=False,
+        )
+    )
+_add(
+    Param(
+        "NotebookProfile",
+        "options",
+        "profile_list[].profile_options",
+        "typed",
+        f"{_P}.check_options",
+        lambda v: profile_with(options=v),
+        _PROFILE,
+        bad=(
+            ["size"],
+            {"Size": ProfileOption("Size", {"small": _choice()})},
+            {"size--x": ProfileOption("Size", {"small": _choice()})},
+            {"profile": ProfileOption("Size", {"small": _choice()})},
+            {"size": {"small": _choice()}},
+        ),
+        strings=False,
+    ),
+    *(
+        Param(
+            "NotebookProfile",
+            _field,
+            f"hub profile_access.{_field.removeprefix('allowed_')} (enforced in the hub)",
+            "text-list",
+            f"{H}.profiles.NotebookProfile._check_names",
+            lambda v, f=_field: restricted_profile_with(**{f: v}),
+            _PROFILE,
+            strings=False,
+        )
+        for _field in ("allowed_groups", "allowed_users")
+    ),
+)
+for _field in ("remove_named_servers", "cull_admin_users"):
+    _add(
+        Param(
+            "IdleCuller",
+            _field,
+            f"idle-culler --{_field.replace('_', '-')}",
+            "bool",
+            f"{H}.culler.IdleCuller.check",
+            lambda v, f=_field: hub_with(idle_culler=IdleCuller(cull_users=True, **{f: v})),
+            _HUB,
+            strings=False,
+        )
+    )
+_add(
+    Param(
+        "ArgoCdApplication",
+        "cascade_delete",
+        "metadata.finalizers (resources-finalizer.argocd.argoproj.io)",
+        "bool",
+        "delivery.argocd.ArgoCdApplication",
+        lambda v: argocd_with(cascade_delete=v),
+        "test/app",
+        strings=False,
+    ),
+    Param(
+        "JupyterHub.set_trait",
+        "class_name",
+        "the hub config's traits (JSON)",
+        "trait",
+        f"{H}.tunables.check_trait",
+        lambda v: hub_calls("set_trait", v, "concurrent_spawn_limit", 10),
+        _HUB,
+        bad=("Jupyterhub", "os", "", 7),
+        strings=False,
+    ),
+    Param(
+        "JupyterHub.set_trait",
+        "trait",
+        "the hub config's traits (JSON)",
+        "trait",
+        f"{H}.tunables.check_trait",
+        lambda v: hub_calls("set_trait", "JupyterHub", v, 10),
+        _HUB,
+        bad=("concurent_spawn_limit", "", "concurrent_spawn_limit\n", 7),
+        strings=False,
+    ),
+    Param(
+        "JupyterHub.set_trait",
+        "value",
+        "the hub config's traits (JSON)",
+        "trait",
+        f"{H}.config.check_trait_value (kinds of hub.traits)",
+        lambda v: hub_calls("set_trait", "JupyterHub", "concurrent_spawn_limit", v),
+        _HUB,
+        bad=("10", 1.5, float("nan"), {10}, [10]),
+        strings=False,
+    ),
+    Param(
+        "JupyterHub.add_python_file",
+        "name",
+        "hub ConfigMap key (IsConfigMapKey), file name in the hub",
+        "config-map-key",
+        f"{H}.custom_code.check_python_file",
+        lambda v: hub_calls("add_python_file", v, "c.JupyterHub.cleanup_servers = False\n"),
+        _HUB,
+        bad=("Hooks.py", "hooks", "a/b.py", "hooks.py\n", "..py", "", 7),
+        strings=True,
+    ),
+    Param(
+        "JupyterHub.add_python_file",
+        "source",
+        "hub ConfigMap data (compiled at synth)",
+        "file-text",
+        f"{H}.custom_code.check_python_file",
+        lambda v: hub_calls("add_python_file", "hooks.py", v),
+        _HUB,
+        bad=("def (:", "x = 1\x00", 7, _LONG_TEXT),
+        strings=False,
+    ),
+    Param(
+        "JupyterHub.add_template",
+        "name",
+        "hub ConfigMap key template.<name> (IsConfigMapKey)",
+        "config-map-key",
+        f"{H}.custom_code.check_template",
+        lambda v: hub_calls("add_template", v, '{% extends "templates/page.html" %}\n'),
+        _HUB,
+        bad=("page", "../page.html", "a/page.html", "page.html\n", ".html", "", 7),
+        strings=True,
+    ),
+    Param(
+        "JupyterHub.add_template",
+        "text",
+        "hub ConfigMap data",
+        "file-text",
+        f"{H}.custom_code.check_template",
+        lambda v: hub_calls("add_template", "page.html", v),
+        _HUB,
+        bad=(7, _LONG_TEXT),
+        strings=False,
+    ),
+)
+for _field, _reaches, _kind, _bad, _strings in (
+    ("hub", "the hub whose namespace it backs up", "hub", ("hub",), False),
+    (
+        "schedule",
+        "Schedule spec.schedule (cron)",
+        "typed",
+        ("0 3 * *", "daily", "0 3 * * *\nx", "", 7),
+        False,
+    ),
+    (
+        "retention",
+        "Schedule spec.template.ttl",
+        "go-duration",
+        ("1 h", "1d", "", "1h\n", "0h", 60),
+        False,
+    ),
+    (
+        "volume_method",
+        "Schedule spec.template snapshot settings",
+        "enum",
+        ("snapshots", "", 7),
+        False,
+    ),
+    ("velero_namespace", "Schedule metadata.namespace", "dns-label", None, True),
+    ("storage_location", "Schedule spec.template.storageLocation", "dns-label", None, True),
+    ("name", "Schedule metadata.name", "dns-label", None, True),
+):
+    _add(
+        Param(
+            "VeleroBackups",
+            _field,
+            _reaches,
+            _kind,
+            "addons.backups.VeleroBackups",
+            lambda v, f=_field: backups_with(**{f: v}),
+            "test/backups",
+            bad=_bad,
+            strings=_strings,
+        )
+    )
 
 
 # Parameters of the public API that reach nothing a rule could check, with why.

@@ -62,9 +62,13 @@ class CloudflareTunnel(Construct):
       edge: 7844 TCP/UDP and 443 on public addresses, private ranges and cloud metadata
       excluded) and one letting them into the proxy.
 
-    ``tunnel_token`` is the token of a tunnel created in Zero Trust > Networks > Tunnels;
-    with a token the tunnel is remotely managed, so give its public hostname the same
-    service URL there (see docs/cloudflare-tunnel-config.md).
+    ``tunnel_token`` is the token of a tunnel created in Zero Trust > Networks > Tunnels.
+    With a token the tunnel is remotely managed: the public hostname configured in the
+    Cloudflare dashboard is mandatory and decides the routing; the rendered
+    ``config.yaml`` is not a fallback (it records the intended routing in git; keep the
+    dashboard equal to it). ``/ready``, the pods' probe, counts only the connections to
+    Cloudflare's edge: pods stay Ready when the hub behind them is down (watch the hub's
+    own alerts). See docs/cloudflare-tunnel-config.md.
 
     Args:
         scope: The hub's chart.

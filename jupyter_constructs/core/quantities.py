@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
-
-from constructs import Construct
+from typing import TYPE_CHECKING, Any
 
 from jupyter_constructs.core.errors import invalid
+
+if TYPE_CHECKING:
+    from constructs import Construct
 
 _CPU = re.compile(r"\A(?P<num>[0-9]+(\.[0-9]+)?)(?P<unit>m?)\Z")
 _MEMORY = re.compile(r"\A(?P<num>[0-9]+(\.[0-9]+)?)(?P<unit>|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)\Z")

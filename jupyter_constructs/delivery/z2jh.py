@@ -347,7 +347,7 @@ class _Converter:
                     self.v.get(path)
                 else:
                     self.unmapped.append(
-                        Unmapped(path, "no OidcAuth parameter: set it with hub.config.set(...)")
+                        Unmapped(path, "no OidcAuth parameter: set it with hub.set_trait(...)")
                     )
             if isinstance(kwargs.get("scopes"), str):
                 kwargs["scopes"] = kwargs["scopes"].split()
@@ -391,14 +391,14 @@ class _Converter:
                 if key == "CryptKeeper" or _SECRET_KEY.search(key):
                     continue
                 self.unmapped.append(
-                    Unmapped(f"hub.config.{key}", "set it with hub.config.set(...)")
+                    Unmapped(f"hub.config.{key}", "set it with hub.set_trait(...)")
                 )
         for key in (self.v.values.get("hub", {}).get("config") or {}).get("JupyterHub") or {}:
             if key not in ("authenticator_class", "cookie_secret", "admin_access"):
-                self.skip(f"hub.config.JupyterHub.{key}", "set it with hub.config.set(...)")
+                self.skip(f"hub.config.JupyterHub.{key}", "set it with hub.set_trait(...)")
         for key in (self.v.values.get("hub", {}).get("config") or {}).get("Authenticator") or {}:
             if key not in ("allowed_users", "admin_users"):
-                self.skip(f"hub.config.Authenticator.{key}", "set it with hub.config.set(...)")
+                self.skip(f"hub.config.Authenticator.{key}", "set it with hub.set_trait(...)")
         self.continuity.append(
             f"create the Secret {OAUTH_SECRET} (key client-secret) with the OAuth client "
             f"secret in namespace {self.namespace}; keep the provider's callback URL "
@@ -468,16 +468,19 @@ class _Converter:
             )
         for path, reason in (
             ("hub.baseUrl", "the hub is served at / of its host"),
-            ("hub.extraConfig", "custom hub code: port it to the hub's config or an add-on"),
+            ("hub.extraConfig", "custom hub code: hub.add_python_file(name, source)"),
             ("hub.extraFiles", "ship the files with a profile's extra_files or an image"),
-            ("hub.extraEnv", "set it with hub.config.set(...) or an add-on"),
+            ("hub.extraEnv", "set it with hub.set_trait(...) or an add-on"),
             ("hub.services", "register services with hub.add_hub_service(...)"),
-            ("hub.loadRoles", "roles: hub.config.set('JupyterHub', 'load_roles', ...)"),
-            ("hub.allowNamedServers", "named servers are not typed yet: one server per user"),
-            ("hub.namedServerLimitPerUser", "named servers are not typed yet"),
-            ("hub.concurrentSpawnLimit", "hub.config.set('JupyterHub', 'concurrent_spawn_limit')"),
-            ("hub.activeServerLimit", "hub.config.set('JupyterHub', 'active_server_limit', ...)"),
-            ("hub.consecutiveFailureLimit", "hub.config.set('Spawner', ...)"),
+            ("hub.loadRoles", "roles: hub.add_hub_service(...) or an add-on"),
+            (
+                "hub.allowNamedServers",
+                "NamedServers(...): check the home claim names of named servers first",
+            ),
+            ("hub.namedServerLimitPerUser", "NamedServers(limit_per_user=...)"),
+            ("hub.concurrentSpawnLimit", "HubTunables(concurrent_spawn_limit=...)"),
+            ("hub.activeServerLimit", "HubTunables(active_server_limit=...)"),
+            ("hub.consecutiveFailureLimit", "HubTunables(consecutive_failure_limit=...)"),
             ("hub.nodeSelector", "core pod placement: JupyterHub(core_pods=NodePool({...}))"),
             ("hub.tolerations", "core pod placement: NodePool(..., tolerations=[...])"),
             ("hub.networkPolicy", "NetworkPolicies are built from NetworkOptions and add-ons"),
@@ -485,7 +488,7 @@ class _Converter:
             ("proxy.https", None),
             ("proxy.traefik", "no autohttps proxy: TLS is the Ingress's"),
             ("proxy.networkPolicy", "NetworkPolicies are built from NetworkOptions"),
-            ("debug", "set the log level with hub.config.set('JupyterHub', 'log_level', ...)"),
+            ("debug", "HubTunables(log_level='DEBUG')"),
             ("custom", "read by custom hub code only"),
             ("global", "no global settings here"),
             ("imagePullSecret", "create the pull Secret and give SingleUser(image_pull_secrets)"),
@@ -733,7 +736,7 @@ class _Converter:
                 self.unmapped.append(
                     Unmapped(
                         f"{where}.profile_options",
-                        "choices inside a profile are not typed yet: make one profile per choice",
+                        "port them to add_profile(..., options={...: ProfileOption(...)})",
                     )
                 )
             self.profiles.append((slug, kwargs))
@@ -753,7 +756,7 @@ class _Converter:
             )
             if self.v.get(f"cull.{key}") is not None
         }
-        self.skip("cull.removeNamedServers", "named servers are not typed yet")
+        self.skip("cull.removeNamedServers", "IdleCuller(remove_named_servers=...)")
         self.skip("cull.adminUsers", "admins' servers are culled like every server")
         if kwargs:
             self.imports.add("IdleCuller")

@@ -21,6 +21,7 @@ from jupyter_constructs.hub.traits import TRAITS
 
 CONFIG_FILE = "jupyterhub_config.py"
 SETTINGS_FILE = "hub_config.json"
+PROFILE_ACCESS_FILE = "profile_access.py"
 
 
 def static_config_source() -> str:
@@ -175,6 +176,15 @@ def check_trait_value(where: Where, class_name: str, trait: str, value: Any) -> 
     return value
 
 
+def profile_access_source() -> str:
+    """The text of ``profile_access.py`` (restricted profiles, enforced in the hub)."""
+    return (
+        resources.files("jupyter_constructs.hub.files")
+        .joinpath(PROFILE_ACCESS_FILE)
+        .read_text("utf-8")
+    )
+
+
 class HubConfig:
     """Trait settings by class name, plus the traits and tokens read from env in the hub.
 
@@ -192,14 +202,32 @@ class HubConfig:
         self._from_env: dict[str, str] = {}
         self._services: list[dict[str, Any]] = []
         self._roles: list[dict[str, Any]] = []
+        self._profile_access: dict[str, dict[str, list[str]]] = {}
+        self._custom: dict[str, Any] = {}
 
     def snapshot(self) -> tuple[Any, ...]:
         """Everything set so far, for ``restore`` (a failed add-on leaves no trace)."""
-        return copy.deepcopy((self._traits, self._from_env, self._services, self._roles))
+        return copy.deepcopy(
+            (
+                self._traits,
+                self._from_env,
+                self._services,
+                self._roles,
+                self._profile_access,
+                self._custom,
+            )
+        )
 
     def restore(self, snapshot: tuple[Any, ...]) -> None:
         """Go back to a ``snapshot``."""
-        self._traits, self._from_env, self._services, self._roles = copy.deepcopy(snapshot)
+        (
+            self._traits,
+            self._from_env,
+            self._services,
+            self._roles,
+            self._profile_access,
+            self._custom,
+        ) = copy.deepcopy(snapshot)
 
     def set(self, class_name: str, trait: str, value: Any) -> None:
         """Set ``class_name.trait``.
@@ -229,6 +257,14 @@ class HubConfig:
         """Set ``class_name.trait`` even if set before (for values re-rendered at synth)."""
         check_trait_value(self._owner, class_name, trait, value)
         self._traits.setdefault(class_name, {})[trait] = value
+
+    def trait_names(self) -> dict[str, list[str]]:
+        """The traits set so far, by class name (those read from env included)."""
+        names = {c: sorted(t) for c, t in self._traits.items()}
+        for target in self._from_env:
+            class_name, trait = target.split(".", 1)
+            names.setdefault(class_name, []).append(trait)
+        return names
 
     def set_from_env(self, class_name: str, trait: str, env_var: str) -> None:
         """In the hub, ``class_name.trait`` takes the value of env var ``env_var``."""
@@ -276,6 +312,18 @@ class HubConfig:
                 fix="give each role its own name",
             )
 
+    def set_profile_access(self, access: dict[str, dict[str, list[str]]]) -> None:
+        """Who may use each restricted profile: slug -> ``{"groups": [...], "users": [...]}``."""
+        self._profile_access = copy.deepcopy(access)
+
+    def set_custom_code(self, python_files: list[str], templates: bool) -> None:
+        """Custom Python files to run after the config (in order), and whether templates exist."""
+        self._custom = {}
+        if python_files:
+            self._custom["python_files"] = list(python_files)
+        if templates:
+            self._custom["templates"] = True
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON document the static config file reads."""
         traits = copy.deepcopy(self._traits)
@@ -283,7 +331,11 @@ class HubConfig:
             traits.setdefault("JupyterHub", {})["services"] = copy.deepcopy(self._services)
         if self._roles:
             traits.setdefault("JupyterHub", {})["load_roles"] = copy.deepcopy(self._roles)
-        return {"traits": traits, "traits_from_env": dict(self._from_env)}
+        document = {"traits": traits, "traits_from_env": dict(self._from_env)}
+        if self._profile_access:
+            document["profile_access"] = copy.deepcopy(self._profile_access)
+        document.update(copy.deepcopy(self._custom))
+        return document
 
     def render(self) -> str:
         """``to_dict`` as deterministic JSON text."""
@@ -296,4 +348,8 @@ class HubConfig:
             if self._roles:
                 hub["load_roles"] = self._roles
             traits["JupyterHub"] = hub
-        return stable_json({"traits": traits, "traits_from_env": self._from_env})
+        document: dict[str, Any] = {"traits": traits, "traits_from_env": self._from_env}
+        if self._profile_access:
+            document["profile_access"] = self._profile_access
+        document.update(self._custom)
+        return stable_json(document)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
+from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.rules import check_bool, check_int
 
 SERVICE_NAME = "idle-culler"
@@ -24,6 +25,10 @@ class IdleCuller:
         cull_users: Also delete idle users (``--cull-users``). Their homes are kept
             unless ``UserStorage(delete_pvc=True)`` (then the synth warns). Default: False.
         concurrency: Concurrent hub API requests. Default: 10.
+        remove_named_servers: Delete idle named servers instead of only stopping them
+            (``--remove-named-servers``); their home claims are kept. Default: False.
+        cull_admin_users: With ``cull_users``, delete idle admins too
+            (``--cull-admin-users``). Default: False (the culler's own default is True).
     """
 
     timeout: int = 3600
@@ -31,6 +36,8 @@ class IdleCuller:
     max_age: int = 0
     cull_users: bool = False
     concurrency: int = 10
+    remove_named_servers: bool = False
+    cull_admin_users: bool = False
 
     def check(self, scope: Construct) -> IdleCuller:
         """Return self if every field is valid.
@@ -57,6 +64,17 @@ class IdleCuller:
             fix="0 (no maximum) or seconds, e.g. max_age=86400",
         )
         check_bool(scope, "IdleCuller.cull_users", self.cull_users)
+        check_bool(scope, "IdleCuller.remove_named_servers", self.remove_named_servers)
+        check_bool(scope, "IdleCuller.cull_admin_users", self.cull_admin_users)
+        if self.cull_admin_users and not self.cull_users:
+            raise invalid(
+                scope,
+                "IdleCuller.cull_admin_users",
+                True,
+                allowed="True only with cull_users=True (it chooses whether admins are among "
+                "the users deleted)",
+                fix="drop cull_admin_users, or set cull_users=True",
+            )
         return self
 
     def command(self, *, hub_api_url: str) -> list[str]:
@@ -80,6 +98,9 @@ class IdleCuller:
             cmd.append(f"--max-age={self.max_age}")
         if self.cull_users:
             cmd.append("--cull-users")
+            cmd.append(f"--cull-admin-users={str(self.cull_admin_users).lower()}")
+        if self.remove_named_servers:
+            cmd.append("--remove-named-servers")
         return cmd
 
     def scopes(self) -> list[str]:

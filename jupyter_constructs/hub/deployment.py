@@ -35,6 +35,7 @@ def hub_deployment_body(
     config_checksum: str,
     database_volume: bool,
     placement: Placement | None = None,
+    config_items: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The Deployment's ``spec``.
 
@@ -48,7 +49,12 @@ def hub_deployment_body(
         database_volume: The database lives on the ``hub-db-dir`` PVC (sqlite); otherwise
             the data directory is an emptyDir.
         placement: The core pool's node affinity and tolerations. Default: none.
+        config_items: Where each ConfigMap key goes in the config folder (``items``),
+            for templates in a ``templates/`` subfolder. Default: every key at the top.
     """
+    config_volume: dict[str, Any] = {"name": CONFIG_MAP}
+    if config_items is not None:
+        config_volume["items"] = config_items
     health = {"httpGet": {"path": "/hub/health", "port": "http"}, "timeoutSeconds": 3}
     if database_volume:
         data_volume = {"name": "hub-data", "persistentVolumeClaim": {"claimName": DATABASE_CLAIM}}
@@ -92,7 +98,7 @@ def hub_deployment_body(
                     "securityContext": security.restricted_pod(fs_group=HUB_UID),
                     "containers": [container],
                     "volumes": [
-                        {"name": "config", "configMap": {"name": CONFIG_MAP}},
+                        {"name": "config", "configMap": config_volume},
                         data_volume,
                         {"name": "tmp", "emptyDir": {}},
                     ],

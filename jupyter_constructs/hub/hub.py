@@ -24,6 +24,7 @@ take their share of the namespace quota), ``use_user_scheduler`` and ``pod_prior
 from __future__ import annotations
 
 import functools
+import json
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -75,12 +76,20 @@ from jupyter_constructs.hub.bootstrap import (
 )
 from jupyter_constructs.hub.config import (
     CONFIG_FILE,
+    PROFILE_ACCESS_FILE,
     SETTINGS_FILE,
     HubConfig,
+    profile_access_source,
     static_config_source,
 )
 from jupyter_constructs.hub.culler import SERVICE_NAME as CULLER_SERVICE
 from jupyter_constructs.hub.culler import IdleCuller
+from jupyter_constructs.hub.custom_code import (
+    TEMPLATE_KEY_PREFIX,
+    TEMPLATES_DIR,
+    check_python_file,
+    check_template,
+)
 from jupyter_constructs.hub.database import HubDatabase
 from jupyter_constructs.hub.deployment import (
     CONFIG_MAP,
@@ -90,6 +99,11 @@ from jupyter_constructs.hub.deployment import (
     secret_env,
 )
 from jupyter_constructs.hub.ingress import HubIngress, IngressOptions
+from jupyter_constructs.hub.named_servers import (
+    DEFAULT_CLAIM_TEMPLATE,
+    PER_SERVER_CLAIM_TEMPLATE,
+    NamedServers,
+)
 from jupyter_constructs.hub.network import (
     USER_COMPONENT,
     HubNetworkPolicies,
@@ -108,6 +122,7 @@ from jupyter_constructs.hub.proxy import (
     API_SERVICE,
     HTTP_PORT,
     METRICS_PORT,
+    METRICS_PORT_NAME,
     PUBLIC_PORT,
     PUBLIC_SERVICE,
     HubProxy,
@@ -131,10 +146,12 @@ from jupyter_constructs.hub.singleuser import (
     UserPodContext,
 )
 from jupyter_constructs.hub.storage import (
+    HomeStorage,
     SharedData,
     UserStorage,
     volume_claim,
 )
+from jupyter_constructs.hub.tunables import KNOWN_TRAITS, HubTunables, check_trait
 from jupyter_constructs.hub.volumes import UserVolume, nfs_objects
 
 HUB_SERVICE = "hub"
@@ -248,6 +265,12 @@ class JupyterHub(Construct):
             ``scheduling.userPods``): every user pod (each profile's own node selector
             and tolerations on top), the image pre-puller and user placeholders. Example:
             ``NodePool.user()``. Default ``None``: no affinity, no toleration.
+        named_servers: Let users run several named servers (``NamedServers``: a limit per
+            user, a home claim per server by default). Default: ``None``, one server per
+            user. See ``IdleCuller(remove_named_servers=...)``.
+        tunables: Spawn limits, failure limit, redirect and logout behaviour, template
+            variables, log level (``HubTunables``). Default: JupyterHub's defaults. Any
+            other trait: ``hub.set_trait(...)``, checked against the real classes.
 
     Raises:
         ConfigurationError: A value is invalid; the message says which and how to fix it.
@@ -281,6 +304,8 @@ class JupyterHub(Construct):
         network: NetworkOptions | None = DEFAULT_NETWORK,
         core_pods: NodePool | None = None,
         user_pods: NodePool | None = None,
+        named_servers: NamedServers | None = None,
+        tunables: HubTunables | None = None,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -344,6 +369,8 @@ class JupyterHub(Construct):
             ("network", network, NetworkOptions),
             ("core_pods", core_pods, NodePool),
             ("user_pods", user_pods, NodePool),
+            ("named_servers", named_servers, NamedServers),
+            ("tunables", tunables, HubTunables),
         ):
             if value is not None and not isinstance(value, kind):
                 raise invalid(
@@ -375,6 +402,7 @@ class JupyterHub(Construct):
         self.proxy_public_port = PUBLIC_PORT
         self.proxy_http_port = HTTP_PORT
         self.proxy_metrics_port = METRICS_PORT
+        self.proxy_metrics_port_name = METRICS_PORT_NAME
         self.user_service_account_name = USER_SERVICE_ACCOUNT
         self.notebook_image = notebook_image
         self.hub_image = hub_image
@@ -391,6 +419,8 @@ class JupyterHub(Construct):
         self._entry_points: list[tuple[str, Construct, bool]] = []
         self._generation = 0  # bumped by every change that alters the generated config
         self._config_cache: tuple[int, dict[str, str]] | None = None
+        self._python_files: dict[str, str] = {}
+        self._templates: dict[str, str] = {}
         self.image_puller_enabled = image_puller is not False
         self.image_puller_options = (
             image_puller.check(self)
@@ -401,6 +431,9 @@ class JupyterHub(Construct):
         self.shared_data = shared_data.check(self) if shared_data else None
         self._singleuser = (singleuser or SingleUser()).check(self, "SingleUser.")
         self.idle_culler = idle_culler.check(self) if idle_culler else None
+        self.named_servers = named_servers.check(self) if named_servers else None
+        self._check_named_server_homes()
+        self.tunables = (tunables or HubTunables()).check(self)
         if self.user_storage.delete_pvc and self.idle_culler and self.idle_culler.cull_users:
             warnings.warn(
                 questionable(
@@ -446,6 +479,7 @@ class JupyterHub(Construct):
         self.user_service_account = user_service_account(
             self, labels=self.labels("singleuser-server")
         )
+        self.start_timeout: int = start_timeout
         self._configure(start_timeout=start_timeout, admin_users=admin_users)
         if self.idle_culler is not None:
             self.add_hub_service(
@@ -470,6 +504,8 @@ class JupyterHub(Construct):
                 access_mode=self.shared_data.access_mode,
                 size=self.shared_data.size,
                 storage_class=self.shared_data.storage_class,
+                # Only user servers mount it (pods KubeSpawner creates, not in git).
+                consumed_in_git=False,
             )
         self.resource_quota, self.limit_range = quota_objects(
             self, quota=self.quota, limits=self.container_limits, labels=self.labels("quota")
@@ -510,6 +546,7 @@ class JupyterHub(Construct):
                 config_checksum=sha256_of(self.config_files()),
                 database_volume=self.pvc is not None,
                 placement=self.core_pod_placement(),
+                config_items=self._config_items(),
             ),
         )
         self.service = KubeObject(
@@ -537,6 +574,18 @@ class JupyterHub(Construct):
             placement=self.core_pod_placement(),
         )
         self.proxy_deployment = self.proxy.deployment
+        # Hub and proxy read their Secrets once, at start: a changed Secret (a rotation,
+        # the bootstrap Job re-creating it, an ExternalSecret refresh) must restart both
+        # together, or the pair's proxy token disagrees (docs/runbook.md, "Rotating the
+        # hub's secrets"). Stakater Reloader's annotation; without Reloader it does nothing
+        # and the runbook's procedure applies.
+        consumed = {
+            self.secret_name,
+            *(ref.name for ref in self.database.secret_env().values()),
+            *(ref.name for ref in self.auth_settings.secret_env.values()),
+        }
+        self.deployment.add_annotation(RELOAD_ANNOTATION, ",".join(sorted(consumed)))
+        self.proxy_deployment.add_annotation(RELOAD_ANNOTATION, self.secret_name)
         self.proxy_service = self.proxy.public_service
         self.proxy_api_service = self.proxy.api_service
         ingress_options = ingress or IngressOptions()
@@ -802,6 +851,117 @@ class JupyterHub(Construct):
     def binding_profiles(self, binding: PlatformBinding) -> list[NotebookProfile] | None:
         """The profiles ``binding`` is bound to; ``None`` when it is bound hub-wide."""
         return self._bindings.profiles_of(binding)
+
+    # -- custom hub code --------------------------------------------------------------------
+
+    def add_python_file(self, name: str, source: str) -> None:
+        """Run ``source`` in the hub after the generated config (z2jh ``hub.extraConfig``).
+
+        Files run in the order added, with ``c`` (the hub's config) in scope, so
+        ``c.KubeSpawner.pre_spawn_hook = ...`` works as in z2jh. The file is part of the
+        hub ConfigMap: a change rolls the hub (config checksum). It is compiled at synth,
+        so a syntax error fails the synth instead of the hub.
+
+        Args:
+            name: The file name, e.g. ``"spawn_hooks.py"``.
+            source: The Python text (at most 256 KiB).
+
+        Raises:
+            ConfigurationError: Bad or taken name, too large, or a syntax error.
+        """
+        taken = set(self.config_files())
+        self._python_files[name] = check_python_file(self, name, source, taken)
+        self._generation += 1
+
+    def add_template(self, name: str, text: str) -> None:
+        """Add a page template, used before JupyterHub's own (``JupyterHub.template_paths``).
+
+        ``{% extends "templates/page.html" %}`` extends the stock template; variables come
+        from ``HubTunables(template_vars=...)``. Part of the hub ConfigMap (a change rolls
+        the hub). Reference: https://jupyterhub.readthedocs.io/en/stable/howto/templates.html
+
+        Args:
+            name: The template's file name, e.g. ``"page.html"`` or ``"login.html"``.
+            text: The Jinja2 template (at most 256 KiB).
+
+        Raises:
+            ConfigurationError: Bad or taken name, or too large.
+        """
+        self._templates[name] = check_template(self, name, text, set(self._templates))
+        self._generation += 1
+
+    def _config_items(self) -> list[dict[str, str]] | None:
+        """The config volume's ``items`` when templates need a folder; else every key."""
+        if not self._templates:
+            return None
+        return [
+            {
+                "key": key,
+                "path": f"{TEMPLATES_DIR}/{key.removeprefix(TEMPLATE_KEY_PREFIX)}"
+                if key.startswith(TEMPLATE_KEY_PREFIX)
+                else key,
+            }
+            for key in self.config_files()
+        ]
+
+    # -- the escape hatch -----------------------------------------------------------------
+
+    def set_trait(self, class_name: str, trait: str, value: Any) -> None:
+        """Set any other configurable trait of the hub's classes (z2jh ``hub.config``), checked.
+
+        The name is checked against the real class's configurable traits (tables
+        generated from the pinned JupyterHub, oauthenticator and KubeSpawner), so a
+        misspelled ``concurent_spawn_limt`` fails here instead of being ignored by the
+        hub. A trait the library or a typed parameter already sets cannot be changed
+        this way. Prefer the typed parameters (``tunables=``, ``named_servers=``...).
+
+        Args:
+            class_name: ``"JupyterHub"``, ``"Spawner"``, ``"KubeSpawner"``,
+                ``"Authenticator"``, ``"ConfigurableHTTPProxy"``, ``"OAuthenticator"`` or
+                ``"GenericOAuthenticator"``.
+            trait: The trait name.
+            value: A JSON value (the hub config is rendered as JSON).
+
+        Raises:
+            ConfigurationError: Unknown class or trait, a value that is not JSON, or a
+                trait already set to another value.
+        """
+        check_trait(self, class_name, trait)
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as err:
+            raise invalid(
+                self,
+                f"{class_name}.{trait} value",
+                type(value).__name__,
+                allowed="a JSON value: text, number, bool, None, list or dict of those",
+                fix="give plain data; code belongs in a hub Python file",
+            ) from err
+        already = self.config.to_dict()["traits"].get(class_name, {})
+        if trait not in already:
+            self.config.set(class_name, trait, value)  # checks the value's type
+        elif already[trait] != value:
+            raise invalid(
+                self,
+                f"{class_name}.{trait}",
+                value,
+                allowed="a trait the library does not already set (it is set to "
+                f"{already[trait]!r})",
+                fix="use the typed parameter that sets it",
+            )
+        self._generation += 1
+
+    def _unknown_trait_errors(self) -> list[str]:
+        errors = []
+        for class_name, traits in self.config.trait_names().items():
+            if class_name not in KNOWN_TRAITS:
+                continue  # an authenticator shipped with its HubAuth, checked by its tests
+            for trait in traits:
+                try:
+                    check_trait(self, class_name, trait)
+                except ConfigurationError as err:
+                    errors.append(str(err))
+        return errors
 
     # -- what add-ons register ------------------------------------------------------------
 
@@ -1246,6 +1406,10 @@ class JupyterHub(Construct):
             return dict(cached[1])
         files = {CONFIG_FILE: static_config_source(), SETTINGS_FILE: self.rendered_config()}
         files.update(self.auth_settings.files)
+        if any(p.restricted for p in self._profiles):
+            files[PROFILE_ACCESS_FILE] = profile_access_source()
+        files.update(self._python_files)
+        files.update({TEMPLATE_KEY_PREFIX + n: t for n, t in self._templates.items()})
         files = dict(sorted(files.items()))
         self._config_cache = (self._generation, files)
         return dict(files)
@@ -1253,9 +1417,20 @@ class JupyterHub(Construct):
     def rendered_config(self) -> str:
         """``hub_config.json`` with every profile and binding added so far."""
         # Rendered late, so add_profile/add_binding calls after construction count.
-        self.config.replace(
-            "KubeSpawner", "profile_list", [self.profile_entry(p) for p in self._profiles]
-        )
+        entries = [self.profile_entry(p) for p in self._profiles]
+        # JupyterHub reads start_timeout before KubeSpawner applies the chosen profile
+        # (jupyterhub/user.py: the spawn is awaited for spawner.start_timeout, and
+        # KubeSpawner loads the profile inside start()): the hub-wide value is the longest
+        # any profile needs, and every profile carries its own, which KubeSpawner applies
+        # to its own wait for the pod. A fast profile is not given a slow one's timeout.
+        longest = max([self.start_timeout, *(p.start_timeout or 0 for p in self._profiles)])
+        self.config.replace("KubeSpawner", "start_timeout", longest)
+        if longest > self.start_timeout:
+            for entry in entries:
+                entry["kubespawner_override"].setdefault("start_timeout", self.start_timeout)
+        self.config.replace("KubeSpawner", "profile_list", entries)
+        self.config.set_profile_access({p.slug: p.access() for p in self._profiles if p.restricted})
+        self.config.set_custom_code(list(self._python_files), bool(self._templates))
         # A server is stopped by a spawner whose profile may not be loaded (after a hub
         # restart KubeSpawner stops it with the hub-wide settings): the hub-wide grace
         # period is the longest any profile needs.
@@ -1331,6 +1506,9 @@ class JupyterHub(Construct):
             self.config_files()
         except ConfigurationError as err:
             return [str(err)]
+        unknown = self._unknown_trait_errors()
+        if unknown:
+            return unknown
         entry_points = [
             (f"{what} {scope.node.path}", only) for what, scope, only in self._entry_points
         ]
@@ -1425,11 +1603,63 @@ class JupyterHub(Construct):
                 "http_timeout": 120,
                 "extra_labels": self.user_pod_labels(),
                 "profile_list": [],
-                **self.user_storage.kubespawner_traits(),
+                **self._storage_traits(),
             },
         )
         if self.user_pods is not None:
             cfg.update("KubeSpawner", self.user_pods.kubespawner_traits())
+        if self.named_servers is not None:
+            cfg.update("JupyterHub", self.named_servers.hub_traits())
+        for class_name, traits in self.tunables.traits().items():
+            cfg.update(class_name, traits)
+
+    def _per_server_homes(self) -> bool:
+        named = self.named_servers
+        return (
+            named is not None
+            and named.home_per_server
+            and self.user_storage.type is HomeStorage.DYNAMIC
+        )
+
+    def _check_named_server_homes(self) -> None:
+        named, storage = self.named_servers, self.user_storage
+        if named is None or storage.type is not HomeStorage.DYNAMIC:
+            return
+        template = storage.pvc_name_template
+        if named.home_per_server:
+            if template != DEFAULT_CLAIM_TEMPLATE and not (
+                "{user_server}" in template or "{servername}" in template
+            ):
+                raise invalid(
+                    self,
+                    "UserStorage.pvc_name_template",
+                    template,
+                    allowed="with NamedServers(home_per_server=True), a template naming the "
+                    "server too: {user_server} (or {servername})",
+                    fix=f"use {PER_SERVER_CLAIM_TEMPLATE!r}, or "
+                    "NamedServers(home_per_server=False) with a ReadWriteMany home",
+                )
+        elif storage.access_mode == "ReadWriteOnce":
+            warnings.warn(
+                questionable(
+                    self,
+                    "NamedServers.home_per_server",
+                    False,
+                    why="every server of a user mounts the one ReadWriteOnce home claim, which "
+                    "attaches to one node: a second server scheduled on another node never "
+                    "starts",
+                    fix="keep home_per_server=True, or give homes "
+                    "UserStorage(access_mode='ReadWriteMany')",
+                ),
+                stacklevel=3,
+            )
+
+    def _storage_traits(self) -> dict[str, Any]:
+        traits = self.user_storage.kubespawner_traits()
+        if self._per_server_homes() and traits.get("pvc_name_template") == DEFAULT_CLAIM_TEMPLATE:
+            # The default server's {user_server} is {username}: its home keeps its claim.
+            traits["pvc_name_template"] = PER_SERVER_CLAIM_TEMPLATE
+        return traits
 
     def _hub_env(self) -> list[dict[str, Any]]:
         hub_secret = self.secret_name
@@ -1445,6 +1675,10 @@ class JupyterHub(Construct):
             **self._service_token_env,
         }
         return secret_env(fixed) + secret_env(dict(sorted(extra.items())))
+
+
+#: Stakater Reloader: restart the Deployment when one of these Secrets changes.
+RELOAD_ANNOTATION = "secret.reloader.stakater.com/reload"
 
 
 def extra_file_key(name: str, slug: str | None) -> str:

@@ -16,6 +16,7 @@ from jupyter_constructs.hub.scheduling import Placement
 HTTP_PORT = 8000
 API_PORT = 8001
 METRICS_PORT = 8002
+METRICS_PORT_NAME = "metrics"
 PUBLIC_PORT = 80
 PUBLIC_SERVICE = "proxy-public"
 API_SERVICE = "proxy-api"
@@ -132,7 +133,7 @@ def _container(
         "ports": [
             {"name": "http", "containerPort": HTTP_PORT},
             {"name": "api", "containerPort": API_PORT},
-            {"name": "metrics", "containerPort": METRICS_PORT},
+            {"name": METRICS_PORT_NAME, "containerPort": METRICS_PORT},
         ],
         "resources": resources.to_kube(),
         "securityContext": security.restricted_container(PROXY_UID, PROXY_UID),

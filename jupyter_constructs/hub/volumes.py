@@ -44,6 +44,7 @@ from jupyter_constructs.core.rules import (
     is_dns_subdomain,
     is_relative_path,
 )
+from jupyter_constructs.core.sync_waves import SyncWave
 from jupyter_constructs.hub.kubespawner_traits import TEMPLATE_FIELDS
 
 #: Template fields KubeSpawner 7 expands in user pod settings (``_expand_user_properties``);
@@ -721,6 +722,9 @@ def nfs_objects(
         kind="PersistentVolumeClaim",
         name=claim,
         labels=labels,
+        # The volume's wave: reserved for it (volumeName, no StorageClass), it binds at
+        # once, WaitForFirstConsumer or not, so no wave ever waits on it.
+        wave=SyncWave.CONFIGURATION,
         body=claim_body,
     )
     return persistent_volume, claim_object

@@ -43,6 +43,7 @@ from jupyter_constructs import (
     Gpu,
     HubDatabase,
     HubNetworkPolicies,
+    HubTunables,
     IdleCuller,
     ImagePullerOptions,
     IngressController,
@@ -50,6 +51,7 @@ from jupyter_constructs import (
     JupyterHub,
     KubeObject,
     Mount,
+    NamedServers,
     NamespaceQuota,
     NetworkOptions,
     NfsExport,
@@ -57,14 +59,18 @@ from jupyter_constructs import (
     ObservabilityBundle,
     OidcAuth,
     PlatformServiceBinding,
+    ProfileChoice,
+    ProfileOption,
     Resources,
     SecretRef,
     SharedData,
     SingleUser,
     Toleration,
+    UnlistedChoice,
     UserContainer,
     UserStorage,
     UserVolume,
+    VeleroBackups,
 )
 from jupyter_constructs.core import network_policy
 from jupyter_constructs.delivery.portal import ServiceCatalogEntry
@@ -150,6 +156,16 @@ PUBLIC_API: dict[str, Callable[..., Any]] = {
     "UserContainer": UserContainer,
     "Mount": Mount,
     "ImagePullerOptions": ImagePullerOptions,
+    # Hub features (issue 14A), day two (issue 17), merged from main.
+    "ProfileOption": ProfileOption,
+    "ProfileChoice": ProfileChoice,
+    "UnlistedChoice": UnlistedChoice,
+    "NamedServers": NamedServers,
+    "HubTunables": HubTunables,
+    "JupyterHub.set_trait": JupyterHub.set_trait,
+    "JupyterHub.add_python_file": JupyterHub.add_python_file,
+    "JupyterHub.add_template": JupyterHub.add_template,
+    "VeleroBackups": VeleroBackups,
 }
 # hub.add_profile takes NotebookProfile's parameters (ProfileOptions): covered by its rows.
 _SAME_AS = {"NotebookProfile": ("slug", "display_name")}

@@ -49,6 +49,11 @@ KNOWN_NAMES = {
         "docs/DEPLOYMENT_GUIDE.md",
         "platform/jupyterhub/oidc#client-secret",
     ): "a secret store path in an example",
+    ("examples/secret_store.py", "jupyterhub-oidc"): "a Secret name in an example",
+    (
+        "examples/secret_store.py",
+        "platform/jupyterhub/oidc#client_secret",
+    ): "a secret store path in an example",
     ("docs/comparison-z2jh.md", "my-hub-secrets"): "a Secret name in an example",
     ("jupyter_constructs/hub/volumes.py", "team-ssh"): "a Secret name (doc example)",
     ("docs/api-reference.md", "team-ssh"): "the same example, generated from the docstring",

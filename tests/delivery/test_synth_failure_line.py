@@ -62,7 +62,7 @@ def project(tmp_path: Path) -> Path:
 def _run(
     project: Path, *command: str, outdir: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env = dict(os.environ)  # main.py picks the project's Node.js (core.toolchain)
     env.pop("CDK8S_OUTDIR", None)
     if outdir is not None:
         env["CDK8S_OUTDIR"] = outdir
