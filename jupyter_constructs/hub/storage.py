@@ -27,7 +27,7 @@ from constructs import Construct
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.objects import KubeObject
 from jupyter_constructs.core.quantities import Resources, parse_memory
-from jupyter_constructs.core.rules import check_dns_label
+from jupyter_constructs.core.rules import check_bool, check_dns_subdomain
 from jupyter_constructs.core.sync_waves import IGNORE_HEALTHCHECK_ANNOTATION, SyncWave
 from jupyter_constructs.hub.volumes import (
     NfsExport,
@@ -249,10 +249,12 @@ class UserStorage:
                 fix="use SlugScheme.ESCAPE only to keep homes named by z2jh 3.x or earlier",
             )
         check_mount_path(scope, "UserStorage.mount_path", self.mount_path)
+        check_bool(scope, "UserStorage.delete_pvc", self.delete_pvc)
+        check_bool(scope, "UserStorage.make_home_dir", self.make_home_dir)
         if self.type is HomeStorage.DYNAMIC:
             parse_memory(scope, "UserStorage.size", self.size)
             if self.storage_class is not None:
-                check_dns_label(scope, "UserStorage.storage_class", self.storage_class)
+                check_dns_subdomain(scope, "UserStorage.storage_class", self.storage_class)
             if self.access_mode not in _HOME_ACCESS_MODES:
                 raise invalid(
                     scope,
@@ -418,11 +420,11 @@ class SharedData:
         """
         check_user_claim(scope, "SharedData.claim_name", self.claim_name)
         check_mount_path(scope, "SharedData.mount_path", self.mount_path)
-        if self.existing_claim:
+        if check_bool(scope, "SharedData.existing_claim", self.existing_claim):
             return self
         parse_memory(scope, "SharedData.size", self.size)
         if self.storage_class is not None:
-            check_dns_label(scope, "SharedData.storage_class", self.storage_class)
+            check_dns_subdomain(scope, "SharedData.storage_class", self.storage_class)
         if self.access_mode not in _SHARED_ACCESS_MODES:
             raise invalid(
                 scope,

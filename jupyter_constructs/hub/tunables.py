@@ -49,8 +49,10 @@ def check_trait(where: Where, class_name: str, trait: str) -> None:
             fix="set traits of the hub's own classes; an authenticator's traits come with "
             "its HubAuth",
         )
-    if trait not in names:
-        close = difflib.get_close_matches(trait, sorted(names), n=3)
+    if not isinstance(trait, str) or trait not in names:
+        close = (
+            difflib.get_close_matches(trait, sorted(names), n=3) if isinstance(trait, str) else []
+        )
         raise invalid(
             where,
             f"{class_name} trait",
