@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from .hub.containers import Mount, UserContainer
     from .hub.culler import IdleCuller
     from .hub.database import HubDatabase
+    from .hub.gpus import GpuIsolation
     from .hub.hub import HubAddon, JupyterHub
     from .hub.ingress import IngressController, IngressOptions
     from .hub.named_servers import NamedServers
@@ -83,6 +84,7 @@ _EXPORTS: dict[str, str] = {
     "ExtraFile": "hub.volumes",
     "FileItem": "hub.volumes",
     "Gpu": "hub.profiles",
+    "GpuIsolation": "hub.gpus",
     "ProfileChoice": "hub.profile_options",
     "ProfileOption": "hub.profile_options",
     "UnlistedChoice": "hub.profile_options",
@@ -157,6 +159,7 @@ __all__ = [
     "ExtraFile",
     "FileItem",
     "Gpu",
+    "GpuIsolation",
     "HomeStorage",
     "HubAddon",
     "HubAuth",

@@ -38,6 +38,7 @@ from jupyter_constructs import (
     ExtraFile,
     FileItem,
     Gpu,
+    GpuIsolation,
     HomeStorage,
     HubDatabase,
     HubTunables,
@@ -932,6 +933,27 @@ for _field, _kind in (
             strings=_kind not in ("int>=0",),
         )
     )
+_add(
+    dataclass_param(
+        "NamespaceQuota",
+        "extended_resources",
+        "ResourceQuota spec.hard (requests.<name> per extended resource)",
+        "options",
+        f"{H}.quota.NamespaceQuota.check ({R}.is_extended_resource_name, check_int)",
+        lambda v: hub_with(quota=NamespaceQuota(extended_resources=v)),
+        _HUB,
+        bad=(
+            {"NVIDIA GPU": 1},
+            {"nvidia.com/mig-1g.10gb": -1},
+            {"nvidia.com/mig-1g.10gb": "4"},
+            {"nvidia.com/mig-1g.10gb": 1.5},
+            {"cpu": 4},
+            {"kubernetes.io/x": 1},
+            ["nvidia.com/gpu"],
+        ),
+        strings=False,
+    )
+)
 _add(
     dataclass_param(
         "ContainerLimits",
@@ -2413,6 +2435,24 @@ _add(
         "options",
         f"{H}.scheduling.NodePool.check",
         bad=("core", {"node-role": "core"}),
+        strings=False,
+    ),
+    hub_param(
+        "gpu_isolation",
+        "required node affinity and NVIDIA_VISIBLE_DEVICES of servers of profiles without "
+        "a GPU (GpuIsolation: label keys and values, resource domains)",
+        "options",
+        f"{H}.gpus.GpuIsolation.check",
+        bad=(
+            True,
+            "on",
+            GpuIsolation(keep_off_gpu_nodes=1),  # type: ignore[arg-type]
+            GpuIsolation(gpu_node_labels={}),
+            GpuIsolation(gpu_node_labels={"gpu node": ()}),
+            GpuIsolation(gpu_node_labels={"nvidia.com/gpu.present": "true"}),
+            GpuIsolation(gpu_node_labels={"nvidia.com/gpu.present": ("not a value!",)}),
+            GpuIsolation(gpu_resource_domains=("nvidia.com/gpu",)),
+        ),
         strings=False,
     ),
     hub_param(
