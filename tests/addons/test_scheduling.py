@@ -518,9 +518,9 @@ def test_fails_when_placeholders_alone_exceed_the_quota() -> None:
     assert error.endswith(
         "Allowed: room for the pods that run before any user server: the hub (1 pod, 500m CPU, "
         "1Gi requested), the proxy (1 pod, 100m CPU, 512Mi requested), user placeholders "
-        "test/warm-gpu (2 pods, 2 CPU, 4Gi, 2 nvidia.com/gpu requested) (requests.nvidia.com/gpu: they "
-        "take 2 of 1, 1 too many). Fix: raise NamespaceQuota or reserve less (fewer "
-        "placeholders)"
+        "test/warm-gpu (2 pods, 2 CPU, 4Gi, 2 nvidia.com/gpu requested) "
+        "(requests.nvidia.com/gpu: they take 2 of 1, 1 too many). Fix: raise NamespaceQuota "
+        "or reserve less (fewer placeholders)"
     )
 
 
