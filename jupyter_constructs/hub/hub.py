@@ -97,7 +97,7 @@ from jupyter_constructs.hub.deployment import (
     hub_deployment_body,
     secret_env,
 )
-from jupyter_constructs.hub.gpus import GpuIsolation, with_required
+from jupyter_constructs.hub.gpus import VISIBLE_DEVICES, GpuIsolation, with_required
 from jupyter_constructs.hub.ingress import HubIngress, IngressOptions
 from jupyter_constructs.hub.named_servers import (
     DEFAULT_CLAIM_TEMPLATE,
@@ -1476,6 +1476,35 @@ class JupyterHub(Construct):
 
     # -- rendering ----------------------------------------------------------------------
 
+    def _reset_stale_overrides(self, entries: list[dict[str, Any]]) -> None:
+        """Make each profile undo what another profile's override leaves on a spawner.
+
+        JupyterHub reuses a user's spawner after a failed start (jupyterhub#3592, open;
+        kubespawner#546), and KubeSpawner applies the next profile's overrides on top of
+        the last one's: a dict override is merged key by key and a list replaces the
+        hub-wide value only when given. Without this, a CPU server started after a failed
+        GPU start keeps the GPU's node selector and request (and, with ``GpuIsolation``,
+        can never be scheduled), and a GPU server after a CPU one keeps "no GPU node"
+        and ``NVIDIA_VISIBLE_DEVICES=void``. So each entry deletes (``None``) the keys
+        of placement and device mappings that only other profiles set, and gives the
+        hub-wide value of the placement lists that only other profiles set.
+        """
+        overrides = [entry["kubespawner_override"] for entry in entries]
+        pool = self.user_pods.kubespawner_traits() if self.user_pods is not None else {}
+        for key in ("node_selector", "extra_resource_limits", "extra_resource_guarantees"):
+            names = {name for o in overrides for name in o.get(key) or {}}
+            for override in overrides:
+                stale = names - set(override.get(key) or {})
+                if stale:
+                    override[key] = {**(override.get(key) or {}), **dict.fromkeys(sorted(stale))}
+        if any(VISIBLE_DEVICES in (o.get("environment") or {}) for o in overrides):
+            for override in overrides:
+                override.setdefault("environment", {}).setdefault(VISIBLE_DEVICES, None)
+        for key in ("node_affinity_required", "tolerations"):
+            if any(key in o for o in overrides):
+                for override in overrides:
+                    override.setdefault(key, list(pool.get(key) or []))
+
     def config_files(self) -> dict[str, str]:
         """The hub ConfigMap's files: static config, rendered settings, auth modules."""
         cached = self._config_cache
@@ -1495,6 +1524,7 @@ class JupyterHub(Construct):
         """``hub_config.json`` with every profile and binding added so far."""
         # Rendered late, so add_profile/add_binding calls after construction count.
         entries = [self.profile_entry(p) for p in self._profiles]
+        self._reset_stale_overrides(entries)
         # JupyterHub reads start_timeout before KubeSpawner applies the chosen profile
         # (jupyterhub/user.py: the spawn is awaited for spawner.start_timeout, and
         # KubeSpawner loads the profile inside start()): the hub-wide value is the longest

@@ -252,3 +252,41 @@ def test_a_profile_setting_the_variable_itself_is_refused() -> None:
         "so they see no GPU of the node. Fix: drop it, give the profile a GPU, or pass "
         "JupyterHub(gpu_isolation=GpuIsolation(hide_devices=False))"
     ]
+
+
+def test_a_spawner_reused_after_a_failed_start_takes_the_next_profile_whole(
+    tmp_path: Any,
+) -> None:
+    """JupyterHub keeps a user's spawner after a failed start and KubeSpawner applies the
+    next profile on top of the last one (jupyterhub#3592, open; kubespawner#546): a dict
+    override is merged, a list kept unless given. One real KubeSpawner renders GPU, then
+    CPU, then GPU, then MIG: each pod is its own profile's, not a mix (a CPU pod with the
+    GPU's node selector and "no GPU node" could never be scheduled)."""
+    from tests.helpers import write_config_dir
+    from tests.real_hub import load_config, mock_kubespawner, pod_manifest
+    from tests.support.kube.product import HUB_SECRET_ENV
+
+    config = load_config(write_config_dir(_isolated_hub(), tmp_path), HUB_SECRET_ENV)
+    with mock_kubespawner(config, "alice@example.com") as spawner:
+        pods = [(slug, {"spec": pod_manifest(spawner, slug)["spec"]}) for slug in
+                ("gpu", "small", "gpu", "mig", "small")]  # fmt: skip
+    for slug, pod in pods:
+        (notebook,) = [c for c in pod["spec"]["containers"] if c["name"] == "notebook"]
+        limits = notebook["resources"].get("limits") or {}
+        devices = {name for name in limits if "/" in name}
+        selector = pod["spec"].get("nodeSelector") or {}
+        if slug == "small":
+            assert devices == set(), (slug, limits)
+            assert "nvidia.com/gpu.present" not in selector, selector
+            assert _required_terms(pod) == [{"matchExpressions": NO_GPU_NODE}]
+            assert _env(pod)["NVIDIA_VISIBLE_DEVICES"] == "void"
+            assert not pod["spec"].get("tolerations")
+        else:
+            assert devices == ({"nvidia.com/gpu"} if slug == "gpu" else {MIG}), (slug, limits)
+            assert _required_terms(pod) is None, slug
+            assert "NVIDIA_VISIBLE_DEVICES" not in _env(pod), slug
+        if slug == "gpu":
+            assert selector == {"nvidia.com/gpu.present": "true"}
+            assert pod["spec"]["tolerations"] == [
+                {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+            ]
