@@ -15,18 +15,70 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jwt
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from jupyter_constructs.auth import AuthSettings
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CHP = ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
+
+TEAM = "test-team.cloudflareaccess.com"
+ISSUER = f"https://{TEAM}"
+AUD = "a3c5e0d1f2b4" * 5 + "abcd"
+HEADER = "Cf-Access-Jwt-Assertion"
+
+
+class SigningKey:
+    """An RSA key that signs Access-like tokens; ``jwk()`` is its public half for the JWKS."""
+
+    def __init__(self, kid: str) -> None:
+        self.kid = kid
+        self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def jwk(self) -> dict[str, Any]:
+        jwk: dict[str, Any] = json.loads(
+            jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key())
+        )
+        jwk.update(kid=self.kid, alg="RS256", use="sig")
+        return jwk
+
+    def public_pem(self) -> bytes:
+        return self.private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": self.kid})
+
+
+def claims_for(email: str | None, **overrides: Any) -> dict[str, Any]:
+    """Claims of an Access token for ``email`` (None: no email claim), valid for 10 minutes."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "aud": [AUD],
+        "iss": ISSUER,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "sub": str(uuid.uuid4()),
+        "type": "app",
+        "identity_nonce": uuid.uuid4().hex,
+    }
+    if email is not None:
+        claims["email"] = email
+    claims.update(overrides)
+    return claims
 
 
 def wait_until(check: Callable[[], bool], *, timeout: float, what: str) -> None:
@@ -39,10 +91,15 @@ def wait_until(check: Callable[[], bool], *, timeout: float, what: str) -> None:
 
 
 class JwksServer:
-    """Serves ``{"keys": [...]}`` at ``/cdn-cgi/access/certs`` and counts the fetches."""
+    """Serves ``{"keys": [...]}`` at ``/cdn-cgi/access/certs`` and counts the fetches.
+
+    ``set_answer(status, body)`` replaces that answer by any status and bytes (a broken or
+    misbehaving key endpoint) until the next ``set_keys``.
+    """
 
     def __init__(self) -> None:
         self.keys: list[dict[str, Any]] = []
+        self.answer: tuple[int, bytes] | None = None
         self.fetches = 0
         self._lock = threading.Lock()
         owner = self
@@ -54,8 +111,11 @@ class JwksServer:
                     return
                 with owner._lock:
                     owner.fetches += 1
-                    body = json.dumps({"keys": list(owner.keys)}).encode()
-                self.send_response(200)
+                    status, body = owner.answer or (
+                        200,
+                        json.dumps({"keys": list(owner.keys)}).encode(),
+                    )
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -78,6 +138,11 @@ class JwksServer:
     def set_keys(self, keys: list[dict[str, Any]]) -> None:
         with self._lock:
             self.keys = list(keys)
+            self.answer = None
+
+    def set_answer(self, status: int, body: bytes) -> None:
+        with self._lock:
+            self.answer = (status, body)
 
     def start(self) -> JwksServer:
         self._thread.start()
@@ -92,10 +157,13 @@ class JwksServer:
 class Hub:
     """A real ``jupyterhub`` process configured from an ``AuthSettings``.
 
-    The authenticator's ``files`` are written to ``<workdir>/auth`` and put on
-    ``sys.path`` by the config, exactly as the hub ConfigMap does in the cluster; the
+    The authenticator's ``files``, the library's ``jupyterhub_config.py`` and a
+    ``hub_config.json`` (the auth traits, ``extra_traits``, and ``extra_settings`` as
+    top-level keys) are written to ``<workdir>/auth``, the layout of the hub ConfigMap in
+    the cluster, and loaded through that ``jupyterhub_config.py``; the
     hub starts its own configurable-http-proxy (from ``node_modules``). A service
-    ``test-admin`` with ``admin:users`` and ``read:users`` scopes holds ``admin_token``.
+    ``test-admin`` with ``admin:users``, ``read:users`` and ``admin:servers`` scopes holds
+    ``admin_token``.
     """
 
     def __init__(
@@ -104,10 +172,12 @@ class Hub:
         auth: AuthSettings,
         *,
         extra_traits: dict[str, dict[str, Any]] | None = None,
+        extra_settings: dict[str, Any] | None = None,
     ) -> None:
         self.workdir = workdir
         self.auth = auth
         self.extra_traits = extra_traits or {}
+        self.extra_settings = extra_settings or {}
         self.port = free_port()
         self.hub_port = free_port()
         self.api_port = free_port()
@@ -121,19 +191,27 @@ class Hub:
         return f"http://127.0.0.1:{self.port}"
 
     def _write_config(self) -> Path:
+        # The hub ConfigMap's layout: the library's jupyterhub_config.py, hub_config.json
+        # beside it (traits by class, plus top-level settings) and the authenticator files.
         files_dir = self.workdir / "auth"
         files_dir.mkdir(parents=True, exist_ok=True)
         for name, text in self.auth.files.items():
             (files_dir / name).write_text(text, encoding="utf-8")
+        (files_dir / "jupyterhub_config.py").write_text(
+            resources.files("jupyter_constructs.hub_files")
+            .joinpath("jupyterhub_config.py")
+            .read_text(encoding="utf-8"),
+            encoding="utf-8",
+        )
         traits: dict[str, dict[str, Any]] = {
-            cls: dict(values) for cls, values in self.auth.traits.items()
+            "JupyterHub": {"authenticator_class": self.auth.authenticator_class}
         }
-        for cls, values in self.extra_traits.items():
+        for cls, values in [*self.auth.traits.items(), *self.extra_traits.items()]:
             traits.setdefault(cls, {}).update(values)
+        hub_config = {"traits": traits, **self.extra_settings}
+        (files_dir / "hub_config.json").write_text(json.dumps(hub_config), encoding="utf-8")
         settings = {
             "files_dir": str(files_dir),
-            "authenticator_class": self.auth.authenticator_class,
-            "traits": traits,
             "port": self.port,
             "hub_port": self.hub_port,
             "api_port": self.api_port,
@@ -148,15 +226,11 @@ class Hub:
             """\
 import json
 import os
-import sys
 
 c = get_config()  # noqa: F821
 s = json.load(open(os.path.join(os.path.dirname(__file__), "settings.json")))
-sys.path.insert(0, s["files_dir"])
-c.JupyterHub.authenticator_class = s["authenticator_class"]
-for cls, values in s["traits"].items():
-    for name, value in values.items():
-        setattr(getattr(c, cls), name, value)
+# The product's config file, then what replaces the cluster on loopback.
+load_subconfig("jupyterhub_config.py", path=s["files_dir"])  # noqa: F821
 c.JupyterHub.bind_url = f"http://127.0.0.1:{s['port']}"
 c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = s["hub_port"]
@@ -167,7 +241,11 @@ c.JupyterHub.cookie_secret_file = s["cookie_secret"]
 c.JupyterHub.cleanup_servers = True
 c.JupyterHub.services = [{"name": "test-admin", "api_token": s["admin_token"]}]
 c.JupyterHub.load_roles = [
-    {"name": "test-admin", "scopes": ["admin:users", "read:users"], "services": ["test-admin"]}
+    {
+        "name": "test-admin",
+        "scopes": ["admin:users", "read:users", "admin:servers"],
+        "services": ["test-admin"],
+    }
 ]
 """,
             encoding="utf-8",
