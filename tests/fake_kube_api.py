@@ -8,9 +8,10 @@ as a precondition (409 ``Conflict`` when it is stale, as controller-runtime's
 objects. RBAC is modelled as a set of allowed ``(verb, name)`` pairs, ``name`` None meaning
 any Secret (as Kubernetes cannot limit ``create`` by name), checked after the bearer token.
 
-Test levers: ``hold_gets(n)`` makes the first ``n`` GETs wait for each other (so concurrent
-runs read the same version before either writes) and ``force(method, status)`` makes every
-request of a method answer that status (to replay a broken server).
+Test levers: ``hold_gets(n)`` holds the answers of the next ``n`` GETs until all of them
+are answered (so concurrent runs read the same version before either writes), and
+``force(method, status)`` makes every request of a method answer that status (to replay
+a broken server).
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ class FakeSecretApi:
             self.secrets[name] = obj
 
     def hold_gets(self, parties: int) -> None:
-        """The next ``parties`` GETs each wait (at most 10 s) until all of them arrived."""
-        self._barrier = threading.Barrier(parties, timeout=10)
+        """The next ``parties`` GETs are answered, then held (at most 60 s) until all are."""
+        self._barrier = threading.Barrier(parties, timeout=60)
         self._held = parties
 
     def force(self, method: str, status: int) -> None:
@@ -108,18 +109,19 @@ class FakeSecretApi:
         }
 
     def handle(self, method: str, path: str, headers: Any, body: Any) -> tuple[int, dict[str, Any]]:
-        if method == "GET" and self._barrier is not None:
-            with self._lock:
-                wait = self._held > 0
-                self._held -= 1
-            if wait:
-                self._barrier.wait()
         with self._lock:
             status, answer = self._handle(method, path, headers, body)
             self.calls.append(
                 Call(time.monotonic(), method, path, status, body, headers.get("Content-Type"))
             )
-            return status, answer
+            hold = method == "GET" and self._barrier is not None and self._held > 0
+            if hold:
+                self._held -= 1
+        if hold and self._barrier is not None:
+            # Answered, but not sent until every held GET has been answered too: all of
+            # them then carry the same version, whatever order the clients write in.
+            self._barrier.wait()
+        return status, answer
 
     def _handle(
         self, method: str, path: str, headers: Any, body: Any

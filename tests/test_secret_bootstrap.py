@@ -218,7 +218,8 @@ def test_two_concurrent_runs_creating_the_secret_agree_on_one_value(tmp_path):
         api.hold_gets(2)  # both see 404, both try to create
         outputs = _run_concurrently(api, tmp_path)
         posts = [c for c in api.calls if c.method == "POST"]
-        assert sorted(c.status for c in posts) == [201, 409]
+        trace = [(c.method, c.status) for c in api.calls]
+        assert sorted(c.status for c in posts) == [201, 409], trace
         (created,) = [c for c in posts if c.status == 201]
         assert values(api) == _decoded(created.body)
         assert not [c for c in api.calls if c.method == "PATCH"]
@@ -242,7 +243,7 @@ def test_a_404_then_409_loop_gives_up_after_a_bounded_number_of_requests(api, tm
     starts = [c.at for c in api.calls if c.method == "GET"]
     pauses = [later - earlier for earlier, later in itertools.pairwise(starts)]
     for pause, nominal in zip(pauses, (0.1, 0.2, 0.4, 0.8), strict=True):
-        assert 0.8 * nominal - 0.01 <= pause <= nominal + 0.5, pauses
+        assert 0.8 * nominal - 0.01 <= pause <= nominal + 1.0, pauses  # + time for POST
 
 
 def test_the_default_retry_budget_is_bounded(api, tmp_path):
