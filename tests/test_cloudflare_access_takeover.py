@@ -309,7 +309,7 @@ def test_shared_layout_control_the_token_signs_in_and_the_session_ends_with_it(
     assert d.browser(ALICE, d.hub_host, "/hub/login").status_code == 302
     url = urlparse(d.start_server(ALICE))
     # The victim's token expires in a few seconds (Access sessions are short in this test).
-    seen = d.browser(VICTIM, d.hub_host, f"{url.path}files/chart.png", ttl=4)
+    seen = d.browser(VICTIM, d.hub_host, f"{url.path}files/chart.png", ttl=6)
     assert seen.status_code == 200, d.hub.log_tail()
     (request,) = [r for r in d.recorded(ALICE) if r["path"].endswith("/files/chart.png")]
     header_token = captured_tokens(request)[0]
@@ -330,7 +330,7 @@ def test_shared_layout_control_the_token_signs_in_and_the_session_ends_with_it(
     assert as_victim(header_token).status_code == 200  # an admin's view, while the token lives
     time.sleep(1.1)  # past auth_refresh_age: the hub checks again
     assert as_victim(None).status_code == 403  # a browser request without a token: no session
-    time.sleep(4 + 1 + 0.5)  # past the token's exp plus the leeway
+    time.sleep(6 + 1 + 0.5)  # past the token's exp plus the leeway
     assert as_victim(header_token).status_code == 403
     assert as_victim(None).status_code == 403
 
@@ -341,8 +341,11 @@ def test_a_user_server_audience_without_own_hosts_stops_the_hub(
     d = _deploy(tmp_path, jwks, key, separate=True)
     del d.hub.extra_traits["JupyterHub"]["subdomain_host"]
     del d.hub.extra_traits["JupyterHub"]["public_url"]
-    with pytest.raises(RuntimeError, match="jupyterhub exited early") as failure:
-        d.hub.start(timeout=30)
+    try:
+        with pytest.raises(RuntimeError, match="jupyterhub exited early") as failure:
+            d.hub.start(timeout=30)
+    finally:
+        d.hub.stop()  # in case it started after all
     assert "user_server_audience is set but JupyterHub.subdomain_host is not" in str(failure.value)
 
 
@@ -351,6 +354,102 @@ def test_the_same_audience_for_hub_and_user_servers_stops_the_hub(
 ) -> None:
     d = _deploy(tmp_path, jwks, key, separate=True)
     d.hub.extra_traits["CloudflareAccessAuthenticator"]["user_server_audience"] = AUD
-    with pytest.raises(RuntimeError, match="jupyterhub exited early") as failure:
-        d.hub.start(timeout=30)
+    try:
+        with pytest.raises(RuntimeError, match="jupyterhub exited early") as failure:
+            d.hub.start(timeout=30)
+    finally:
+        d.hub.stop()  # in case it started after all
     assert "user_server_audience equals audience" in str(failure.value)
+
+
+class Browser:
+    """One person's browser behind Cloudflare: cookies kept per host, redirects followed.
+
+    Every request carries the header and cookie Cloudflare adds for the Access application
+    of its host; cookies set by a host go back to that host only (the hub's and the user
+    servers' cookies are host-only; a cookie of the hub's host could not reach a sibling
+    domain in any case).
+    """
+
+    def __init__(self, d: Deployment, email: str) -> None:
+        self.d, self.email = d, email
+        self.cookies: dict[str, dict[str, str]] = {}
+
+    def sign_in(self) -> None:
+        """``/hub/login`` on the hub's host: the hub sets its cookie and redirects."""
+        response = self.get(f"http://{self.d.hub_host}/hub/login", max_redirects=0)
+        assert response.status_code == 302, (response.status_code, self.d.hub.log_tail())
+
+    def get(self, url: str, *, max_redirects: int = 10) -> requests.Response:
+        for _ in range(max_redirects + 1):
+            parsed = urlparse(url)
+            host = parsed.netloc
+            now = int(time.time())
+            token = self.d.key.sign(
+                claims_for(self.email, aud=[self.d.audience_for(host)], exp=now + 600)
+            )
+            jar = {**self.cookies.get(host, {}), COOKIE: token}
+            path = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+            response = requests.get(
+                f"{self.d.hub.url}{path}",
+                headers={
+                    "Host": host,
+                    HEADER: token,
+                    "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()),
+                },
+                allow_redirects=False,
+                timeout=15,
+            )
+            for line in response.raw.headers.getlist("Set-Cookie"):
+                name, _, rest = line.partition("=")
+                self.cookies.setdefault(host, {})[name.strip()] = rest.split(";", 1)[0]
+            if response.status_code not in (301, 302, 303, 307) or not max_redirects:
+                return response
+            location = response.headers["Location"]
+            url = location if "://" in location else f"http://{host}{location}"
+        raise AssertionError(f"more than {max_redirects} redirects, last {url}")
+
+
+@pytest.fixture(scope="module")
+def separate_with_real_servers(
+    tmp_path_factory: pytest.TempPathFactory, jwks: JwksServer, key: SigningKey
+) -> Iterator[Deployment]:
+    deployment = _deploy(tmp_path_factory.mktemp("real"), jwks, key, separate=True)
+    deployment.hub.extra_traits["Spawner"] = {
+        "cmd": [str(Path(sys.executable).parent / "jupyterhub-singleuser")],
+        "args": ["--ServerApp.allow_root=True"] if os.geteuid() == 0 else [],
+        "start_timeout": 60,
+        "http_timeout": 30,
+    }
+    deployment.hub.start()
+    try:
+        yield deployment
+    finally:
+        deployment.hub.stop()
+
+
+def test_separate_layout_users_still_reach_their_own_server(
+    separate_with_real_servers: Deployment,
+) -> None:
+    """The layout that closes the hole keeps the normal path working: a user signs in at
+    the hub's host, her real jupyterhub-singleuser server on its own host sends her through
+    the hub's OAuth flow, and she gets in; another user's browser does not."""
+    d = separate_with_real_servers
+    carol = Browser(d, "carol@example.org")
+    carol.sign_in()
+    server = urlparse(d.start_server("carol@example.org"))
+    assert server.hostname is not None and server.hostname.endswith("." + USERS_HOST)
+    home = d.record_dir.parent / "home" / "carol@example.org"
+    (home / "hello.txt").write_text("hello from carol")
+    # A page of her server sends the browser through the hub's OAuth flow (to the hub's
+    # host and back, with the hub's Access application on the way) and then serves it.
+    page = f"http://{server.netloc}{server.path}files/hello.txt"
+    served = carol.get(page)
+    assert served.status_code == 200, (served.status_code, served.text[:300], d.hub.log_tail())
+    assert served.text == "hello from carol"
+    assert any("/hub/api/oauth2/authorize" in line for line in d.hub.log_tail(80).splitlines())
+    # Dave, signed in too, is not let into Carol's server by the hub's OAuth.
+    dave = Browser(d, "dave@example.org")
+    dave.sign_in()
+    denied = dave.get(page)
+    assert denied.status_code == 403, (denied.status_code, denied.text[:300])
