@@ -90,8 +90,8 @@ def test_settings_ship_the_hub_module_verbatim_and_it_defines_the_class() -> Non
     }
     assert "jupyter_constructs" not in imported
     assert imported <= {
-        "__future__", "asyncio", "json", "time", "typing", "jwt", "jupyterhub", "tornado",
-        "traitlets",
+        "__future__", "asyncio", "json", "re", "time", "typing", "urllib", "jwt", "jupyterhub",
+        "tornado", "traitlets",
     }  # fmt: skip
 
 
@@ -136,10 +136,12 @@ def test_hub_module_defaults() -> None:
     assert authenticator.jwks_max_age == 3600.0
     assert authenticator.auth_refresh_age == 1
     assert authenticator.auto_login is True
+    assert authenticator.user_server_audience == ""
     assert all(
         cls.class_traits()[name].metadata.get("config")
         for name in (
-            "team_domain", "audience", "jwks_url", "leeway", "jwks_refetch_interval",
+            "team_domain", "audience", "user_server_audience", "jwks_url", "leeway",
+            "jwks_refetch_interval",
             "jwks_max_age", "jwks_timeout", "allowed_email_domains", "allowed_groups",
             "allow_service_tokens", "auto_login",
         )

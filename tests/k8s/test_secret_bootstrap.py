@@ -90,7 +90,8 @@ def test_existing_values_are_kept_and_missing_keys_added(
 ) -> None:
     """An upgrade that needs a new key, or a Secret an operator created by hand."""
     namespace = product()
-    kept = {KEYS[0]: "value-set-by-the-operator-0123456789abcdef"}
+    # Long enough for any key (the cookie secret needs 64 characters; shorter is repaired).
+    kept = {KEYS[0]: "0123456789abcdef" * 4}
     admin.apply(_secret(namespace, kept), field_manager="operator")
     _assert_ran(run_bootstrap(admin, namespace, tmp_path))
     data = _data(admin, namespace)

@@ -114,6 +114,10 @@ def start_hub(
     db_url: str | None = None,
     admin_scopes: Sequence[str] = (),
     proxy_metrics: bool = False,
+    proxy_host_routing: bool = False,
+    proxy_env: Mapping[str, str] | None = None,
+    proxy_public_port: int | None = None,
+    timeout: float = START_TIMEOUT,
 ) -> Hub:
     """Start the proxy, then the hub from ``workdir``; return once the hub answers through
     the proxy.
@@ -129,6 +133,12 @@ def start_hub(
         admin_scopes: When given, a ``test-admin`` service with these scopes, used by
             ``Hub.api``.
         proxy_metrics: Start the proxy with its metrics port.
+        proxy_host_routing: Start the proxy with ``--host-routing`` (a hub with
+            ``JupyterHub.subdomain_host``).
+        proxy_env: More environment for the proxy (e.g. ``NODE_OPTIONS``).
+        proxy_public_port: The proxy's public port, chosen by the caller (``free_port()``)
+            when the hub's own settings must name it (``public_url``, ``subdomain_host``).
+        timeout: Seconds the hub gets to answer through the proxy.
 
     Raises:
         ServiceError: the proxy or the hub did not start (their logs are quoted).
@@ -142,6 +152,9 @@ def start_hub(
         auth_token=env["CONFIGPROXY_AUTH_TOKEN"],
         default_target=hub_url,
         metrics=proxy_metrics,
+        host_routing=proxy_host_routing,
+        env=proxy_env,
+        public_port=proxy_public_port,
     )
     try:
         text = _OVERRIDES.format(
@@ -165,7 +178,7 @@ def start_hub(
             # Through the proxy: the hub is up and has its route.
             ready=Http(f"{proxy.public_url}/hub/api", status="^200$", own_port=False),
             log_path=workdir / "jupyterhub.log",
-            timeout=START_TIMEOUT,
+            timeout=timeout,
             env=env,
             cwd=workdir,
         )

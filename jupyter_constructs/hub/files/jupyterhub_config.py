@@ -10,6 +10,9 @@ hub_config.json keys:
 - ``traits_from_env``: ``{"ClassName.trait_name": "ENV_VAR"}``, values read from env.
 - in ``JupyterHub.services``, an entry's ``api_token_env`` names the env var that
   holds its token.
+- ``user_server_domain`` (optional): user and service servers are served at
+  ``<name>.<user_server_domain>`` (with ``JupyterHub.subdomain_host`` set to that domain
+  and ``JupyterHub.public_url`` to the hub's own host), instead of under the hub's host.
 """
 
 import json
@@ -49,3 +52,15 @@ for service in settings["traits"].get("JupyterHub", {}).get("services", []):
     token_env = service.pop("api_token_env", None)
     if token_env:
         service["api_token"] = require_env(token_env)
+
+# User servers on hosts of their own (docs/authentication.md). JupyterHub 5 names user
+# hosts after the public_url host (services after subdomain_host); this puts both under
+# user_server_domain, a sibling of the hub's host, so no cookie of the hub's host reaches
+# a user's server, whatever its Domain attribute.
+if settings.get("user_server_domain"):
+    from jupyterhub.utils import subdomain_hook_idna
+
+    def user_server_subdomain(name: str, domain: str, kind: str) -> str:
+        return str(subdomain_hook_idna(name, settings["user_server_domain"], kind))
+
+    c.JupyterHub.subdomain_hook = user_server_subdomain
