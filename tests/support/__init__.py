@@ -1,0 +1,1 @@
+"""Test support: real processes and the servers tests run against."""
