@@ -53,8 +53,7 @@ class OidcAuthenticator(GenericOAuthenticator):  # type: ignore[misc]
                 verdict = await verdict
             if not verdict:
                 self.log.warning(
-                    "Ending the session of %s: no longer allowed by the provider's answer "
-                    "(%s)",
+                    "Ending the session of %s: no longer allowed by the provider's answer (%s)",
                     user.name,
                     check.__name__,
                 )

@@ -35,6 +35,7 @@ import shutil
 import ssl
 import subprocess
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -202,10 +203,12 @@ class KeycloakExecutor(Executor):
         self._context = ssl.create_default_context(cafile=str(ca_file))
 
     def pre_start_check(self) -> bool:
-        with contextlib.suppress(OSError):
+        """Something already answers on the port: refuse to start a second server."""
+        try:
             with urllib.request.urlopen(self.url, timeout=1, context=self._context):
                 return True
-        return False
+        except OSError:
+            return False
 
     def after_start_check(self) -> bool:
         try:
@@ -240,7 +243,12 @@ class Keycloak:
 
     # admin REST API (https://www.keycloak.org/docs-api/latest/rest-api/)
 
+    _token: tuple[float, str] | None = None
+
     def _admin_token(self) -> str:
+        # master realm admin tokens live 60 s; reuse one for 30 s
+        if self._token is not None and time.monotonic() - self._token[0] < 30:
+            return self._token[1]
         response = requests.post(
             f"{self.base_url}/realms/master/protocol/openid-connect/token",
             data={
@@ -253,7 +261,8 @@ class Keycloak:
             timeout=30,
         )
         response.raise_for_status()
-        return str(response.json()["access_token"])
+        self._token = (time.monotonic(), str(response.json()["access_token"]))
+        return self._token[1]
 
     def admin(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """Call ``/admin/realms/<realm><path>``; raises on an error status."""
