@@ -398,3 +398,67 @@ def test_logout_from_the_hub_ends_the_hub_session_only(hub, keycloak):
     assert len(keycloak.sessions("heidi")) == 1
     final = browser.start_sign_in()
     assert final.status_code == 200 and final.json()["name"] == "heidi@example.org"
+
+
+# -- a user in 200 groups ------------------------------------------------------------------
+
+# Keycloak's header limit for the userinfo call (measured with 26.5.6): a 63,781-byte
+# access token (1,200 groups of 36 characters) passes, a 69 KB one gets 431.
+PROVIDER_HEADER_LIMIT = 64 * 1024
+
+
+def user_in_groups(keycloak: Keycloak, username: str, names: list[str]) -> None:
+    keycloak.create_groups(names)
+    keycloak.create_user(username, f"{username}-password", ["data-science", *names])
+
+
+def test_user_in_200_groups_signs_in_and_no_token_crosses_the_proxy(hub, keycloak):
+    """Issue 16 saw 431 at the proxy for ~10 KB Cloudflare Access tokens, which arrive with
+    every request. In the code flow the tokens travel between hub and provider only: what
+    the browser sends through the proxy does not grow with the groups."""
+    names = [f"research-project-{i:04d}-energy-markets" for i in range(200)]  # 36 chars
+    user_in_groups(keycloak, "many", names)
+    reference, browser = Browser(hub, keycloak), Browser(hub, keycloak)
+    assert reference.sign_in("alice").status_code == 200
+    final = browser.sign_in("many")
+    assert final.status_code == 200, final.text[:300]
+    assert set(final.json()["groups"]) == {"data-science", *names}
+
+    auth_state = hub.user_model("many@example.org")["auth_state"]
+    assert len(auth_state["access_token"]) > 10_000  # ~11.8 KB: the groups are in it
+    assert len(auth_state["id_token"]) > 10_000
+
+    def through_proxy(b: Browser) -> int:
+        return max(
+            s.request_header_bytes for s in b.steps if s.url.startswith(hub.process.public_url)
+        )
+
+    assert through_proxy(browser) < 2048
+    assert abs(through_proxy(browser) - through_proxy(reference)) < 64
+
+
+def test_token_over_the_provider_header_limit_gets_a_clear_error(hub, keycloak):
+    """200 groups with 250-character names make a ~70 KB access token: Keycloak answers
+    the hub's userinfo call with 431. The user gets a 502 naming the cause and the fix
+    (oauthenticator alone gives a bare 500); with the groups claim left out of the access
+    token, as the message says, the same user signs in."""
+    names = [f"g{i:03d}-" + "x" * 246 for i in range(200)]  # 250 characters each
+    user_in_groups(keycloak, "longnames", names)
+    browser = Browser(hub, keycloak)
+    final = browser.sign_in("longnames")
+    assert final.status_code == 502, final.text[:300]
+    assert "HTTP 431" in final.text and "access token" in final.text
+    size = int(re.search(r"the access token is (\d+) bytes", final.text).group(1))
+    assert size > PROVIDER_HEADER_LIMIT
+    assert hub.user_model("longnames@example.org") is None
+
+    mapper = keycloak.group_mapper()
+    try:
+        keycloak.set_group_mapper(mapper, access_token=False)
+        again = Browser(hub, keycloak)
+        final = again.sign_in("longnames")
+        assert final.status_code == 200, final.text[:300]
+        assert len(final.json()["groups"]) == 201
+        assert len(hub.user_model("longnames@example.org")["auth_state"]["access_token"]) < 4096
+    finally:
+        keycloak.set_group_mapper(mapper, access_token=True)

@@ -14,6 +14,12 @@ groups, admins), and a model whose username is no longer the session's user ends
 session too. Upstream context: oauthenticator#579 (refresh_user), ldapauthenticator#218
 (the same re-check asked of LDAP).
 
+Tokens too large for the provider: oauthenticator sends the access token in a header to
+the userinfo endpoint. A provider that copies many groups into the access token can make
+it larger than its own header limit (Keycloak 26: 64 KiB, about 1,200 groups with
+36-character names), and the provider then answers 431; oauthenticator lets that surface
+as a bare 500. Sign-in answers 502 with the token size and the fix instead.
+
 This module is copied into the hub image's config directory by jupyter-constructs and
 imports only what that image ships (jupyterhub, oauthenticator).
 """
@@ -24,10 +30,46 @@ from inspect import isawaitable
 from typing import Any
 
 from oauthenticator.generic import GenericOAuthenticator
+from tornado import web
+from tornado.httpclient import HTTPClientError
+
+TOKEN_TOO_LARGE = (
+    "The identity provider refused the hub's user-info request (HTTP 431): the access "
+    "token is %d bytes, more than the provider accepts in a request header. Ask the "
+    "provider's administrator to leave the groups claim out of the access token and keep "
+    "it in the userinfo response (Keycloak: the group mapper's 'Add to access token' off)."
+)
+
+
+
+class TokenTooLarge(HTTPClientError):
+    """The provider answered 431 to a request carrying an access token of ``size`` bytes."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(431, "Request Header Fields Too Large")
+        self.size = size
 
 
 class OidcAuthenticator(GenericOAuthenticator):  # type: ignore[misc]
     """``GenericOAuthenticator`` that re-applies the allow rules on every refresh."""
+
+    async def authenticate(self, handler: Any, data: Any = None, **kwargs: Any) -> Any:
+        """Sign in as oauthenticator does; a 431 from the provider becomes a clear 502."""
+        try:
+            return await super().authenticate(handler, data, **kwargs)
+        except TokenTooLarge as err:
+            self.log.error(TOKEN_TOO_LARGE, err.size)
+            raise web.HTTPError(502, TOKEN_TOO_LARGE, err.size) from err
+
+    async def token_to_user(self, token_info: dict[str, Any]) -> Any:
+        """The provider's userinfo answer; a 431 is raised as ``TokenTooLarge`` (still an
+        ``HTTPClientError``, so ``refresh_user`` treats it as before)."""
+        try:
+            return await super().token_to_user(token_info)
+        except HTTPClientError as err:
+            if err.code == 431:
+                raise TokenTooLarge(len(token_info.get("access_token") or "")) from err
+            raise
 
     async def refresh_user(self, user: Any, handler: Any = None, **kwargs: Any) -> Any:
         """Refresh as oauthenticator does, then end the session if it is no longer allowed.

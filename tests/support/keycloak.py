@@ -322,6 +322,23 @@ class Keycloak:
             },
         )
 
+    def group_mapper(self) -> dict[str, Any]:
+        """The client's group-membership mapper (as in the realm file)."""
+        client = self.admin("GET", "/clients", params={"clientId": self.client_id}).json()[0]
+        mappers = self.admin("GET", f"/clients/{client['id']}/protocol-mappers/models").json()
+        (mapper,) = [m for m in mappers if m["protocolMapper"] == "oidc-group-membership-mapper"]
+        return {"client": client["id"], **mapper}
+
+    def set_group_mapper(self, mapper: dict[str, Any], *, access_token: bool) -> None:
+        """Put the groups claim into access tokens, or leave it to id token and userinfo."""
+        body = {k: v for k, v in mapper.items() if k != "client"}
+        body["config"] = {**mapper["config"], "access.token.claim": str(access_token).lower()}
+        self.admin(
+            "PUT",
+            f"/clients/{mapper['client']}/protocol-mappers/models/{mapper['id']}",
+            json=body,
+        )
+
     def create_groups(self, names: list[str]) -> None:
         for name in names:
             self.admin("POST", "/groups", json={"name": name})
