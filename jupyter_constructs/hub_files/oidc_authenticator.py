@@ -21,7 +21,7 @@ it larger than its own header limit (Keycloak 26: 64 KiB, about 1,200 groups wit
 as a bare 500. Sign-in answers 502 with the token size and the fix instead.
 
 This module is copied into the hub image's config directory by jupyter-constructs and
-imports only what that image ships (jupyterhub, oauthenticator).
+imports only what that image ships (oauthenticator, tornado).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ TOKEN_TOO_LARGE = (
     "provider's administrator to leave the groups claim out of the access token and keep "
     "it in the userinfo response (Keycloak: the group mapper's 'Add to access token' off)."
 )
-
 
 
 class TokenTooLarge(HTTPClientError):
