@@ -18,6 +18,16 @@ fetches it, except in CI (``CI=true``), where a missing Keycloak fails the test.
 - bounded waits (start, stop); its log is attached to any start failure; stopped and
   removed on exit.
 
+The realm (``keycloak_realm.json``, realm ``jupyter``): groups ``data-science`` (the
+allowed group of the tests), ``marketing`` and ``hub-admins``; the confidential client
+``jupyterhub`` (code flow only, redirect URI ``https://jupyter.example.com/hub/oauth_callback``)
+with a group-membership mapper writing short group names to the ``groups`` claim of the
+id token, access token and userinfo; access tokens live 10 s so the refresh-token path runs
+within a test. Users (password ``<name>-password``, e-mail ``<name>@example.org``): alice
+(data-science), bob (marketing only: refused), carol (data-science, hub-admins), and one
+user per test that changes a user at the provider (dave, erin, frank, grace, heidi, ivan),
+so no test sees another's changes.
+
 ``Keycloak`` wraps the admin REST API calls the tests use to change users at the provider
 (disable, log out, group membership).
 """
