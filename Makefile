@@ -9,7 +9,7 @@ CDK8S := npx --no-install cdk8s
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: synth test lint format bench crds setup clean checkov
+.PHONY: synth test lint format bench crds setup clean checkov keycloak
 
 # Runtime only: what synthesizing needs.
 $(VENV)/.runtime: pyproject.toml
@@ -117,6 +117,12 @@ image-deps-check: $(VENV)/.runtime
 	  echo "image-deps-check: requirements do NOT resolve for Python $(IMAGE_PYTHON) ($$(( $$(date +%s) - start )) s)" >&2; \
 	  exit 1; \
 	fi
+
+# Keycloak, the real OpenID Connect provider of tests/addons/test_oidc_keycloak.py: downloaded once
+# from Maven Central into the user's cache (XDG_CACHE_HOME or ~/.cache), built for the tests'
+# options; a second run does nothing. Without it those tests skip locally and fail in CI.
+keycloak:
+	scripts/fetch_keycloak.sh
 
 # Regenerate docs/api-reference.md from the docstrings with griffe; tests/delivery/test_docs.py fails
 # when the committed file is out of date or a docstring disagrees with its signature.

@@ -53,6 +53,11 @@ c.JupyterHub.load_roles.append(
     {{"name": "test-admin", "scopes": ["admin:users", "admin:servers", "tokens"],
       "services": ["test-admin"]}}
 )
+# The test's users are created through the API and never sign in, so they have no
+# provider tokens for the product's OidcAuth to re-check: the re-check (before a spawn, and
+# on their API tokens) would refuse them, as it should for a real user
+# (tests/addons/test_oidc_keycloak.py). Not what this test is about: turned off.
+c.GenericOAuthenticator.auth_refresh_age = 0
 """
 SHORT_CULLER = """
 for _service in c.JupyterHub.services:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 from urllib.parse import urlparse
 
@@ -12,6 +13,23 @@ from constructs import Construct
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.hub.auth import AuthSettings, HubAuth
+
+# The hub-side subclass of GenericOAuthenticator (jupyter_constructs/hub/files), shipped in
+# the hub ConfigMap beside jupyterhub_config.py.
+OIDC_AUTHENTICATOR_MODULE = "oidc_authenticator.py"
+OIDC_AUTHENTICATOR_CLASS = "oidc_authenticator.OidcAuthenticator"
+
+# Bounds of the session settings of OidcAuth.
+MAX_AUTH_REFRESH_AGE = 3600  # seconds: longer lets a revoked user work on for over an hour
+MAX_COOKIE_MAX_AGE_DAYS = 14.0  # JupyterHub's own default: never longer than upstream
+
+
+def _oidc_authenticator_source() -> str:
+    return (
+        resources.files("jupyter_constructs.hub.files")
+        .joinpath(OIDC_AUTHENTICATOR_MODULE)
+        .read_text(encoding="utf-8")
+    )
 
 
 def _check_https_url(scope: Construct, what: str, value: str) -> str:
@@ -39,6 +57,15 @@ class OidcAuth(HubAuth):
     (read from ``groups_claim``), or ``allow_all=True`` when the provider itself already
     restricts who can authenticate (for example a Cloudflare Access policy).
 
+    Sessions end with the provider's word. The hub keeps the user's tokens encrypted
+    (``enable_auth_state``, key ``JUPYTERHUB_CRYPT_KEY`` from the hub Secret) and, on the
+    first request after ``auth_refresh_age`` seconds and before every server start, asks
+    the provider again (userinfo with the access token, else the refresh token). A user
+    disabled, logged out or deleted at the provider, or no longer in an allowed group, is
+    sent back to sign in, where the provider or the allow rules refuse them. So a revoked
+    user loses hub access at most ``auth_refresh_age`` seconds after the revocation; the
+    hub cookie itself expires after ``cookie_max_age_days`` whatever happens.
+
     For Cloudflare Access for SaaS use ``OidcAuth.cloudflare_access_saas(...)``.
     Reference: https://oauthenticator.readthedocs.io/en/latest/reference/api/gen/oauthenticator.generic.html
 
@@ -57,6 +84,18 @@ class OidcAuth(HubAuth):
         groups_claim: The userinfo claim listing groups. Default: ``"groups"``.
         allow_all: Anyone the provider authenticates may sign in. Default: False.
         login_service: The name on the login button. Default: ``"single sign-on"``.
+        auth_refresh_age: Seconds after which a signed-in user is checked with the
+            provider again, on their next request (1 to 3600). Default: 300, so a revoked
+            user keeps hub access for at most 5 minutes. JupyterHub's
+            ``Authenticator.auth_refresh_age``,
+            https://jupyterhub.readthedocs.io/en/stable/reference/api/auth.html
+        cookie_max_age_days: Lifetime of the hub's login cookie, in days (more than 0, at
+            most 14). Default: 1. JupyterHub's ``JupyterHub.cookie_max_age_days``
+            (upstream default 14); applies to the whole hub.
+
+    Raises:
+        ConfigurationError: At synth, for a non-https endpoint, an empty client id, no
+            allow rule, or a session setting out of its bounds.
     """
 
     client_id: str
@@ -73,6 +112,8 @@ class OidcAuth(HubAuth):
     groups_claim: str = "groups"
     allow_all: bool = False
     login_service: str = "single sign-on"
+    auth_refresh_age: int = 300
+    cookie_max_age_days: float = 1.0
 
     @classmethod
     def cloudflare_access_saas(
@@ -132,6 +173,34 @@ class OidcAuth(HubAuth):
                 fix="say who may sign in; allow_all=True only when the identity provider "
                 "already restricts who can authenticate",
             )
+        refresh_age = self.auth_refresh_age
+        if (
+            isinstance(refresh_age, bool)
+            or not isinstance(refresh_age, int)
+            or not 1 <= refresh_age <= MAX_AUTH_REFRESH_AGE
+        ):
+            raise invalid(
+                scope,
+                "OidcAuth.auth_refresh_age",
+                refresh_age,
+                allowed=f"whole seconds from 1 to {MAX_AUTH_REFRESH_AGE}",
+                fix="keep the default 300 (a revoked user loses access within 5 minutes) or "
+                "choose how long a revoked user may keep working",
+            )
+        max_age_days = self.cookie_max_age_days
+        if (
+            isinstance(max_age_days, bool)
+            or not isinstance(max_age_days, int | float)
+            or not 0 < max_age_days <= MAX_COOKIE_MAX_AGE_DAYS
+        ):
+            raise invalid(
+                scope,
+                "OidcAuth.cookie_max_age_days",
+                max_age_days,
+                allowed=f"days, more than 0 and at most {MAX_COOKIE_MAX_AGE_DAYS:g}",
+                fix="keep the default 1 (sign in again every day) or give a number of days "
+                "such as 0.5 or 7",
+            )
         traits: dict[str, Any] = {
             "client_id": self.client_id,
             "authorize_url": self.authorize_url,
@@ -142,6 +211,12 @@ class OidcAuth(HubAuth):
             "username_claim": self.username_claim,
             "login_service": self.login_service,
             "allow_all": self.allow_all,
+            # Re-check users with the provider (oauthenticator's refresh_user needs the
+            # tokens, kept encrypted with JUPYTERHUB_CRYPT_KEY); OidcAuthenticator applies
+            # the allow rules again to what the provider answers.
+            "enable_auth_state": True,
+            "auth_refresh_age": refresh_age,
+            "refresh_pre_spawn": True,
         }
         if self.allowed_users:
             traits["allowed_users"] = sorted(self.allowed_users)
@@ -156,9 +231,14 @@ class OidcAuth(HubAuth):
             traits["allowed_groups"] = sorted(self.allowed_groups)
         if self.admin_groups:
             traits["admin_groups"] = sorted(self.admin_groups)
+        # Traits stay under GenericOAuthenticator: the subclass reads its parent's section.
         return AuthSettings(
-            authenticator_class="generic-oauth",
-            traits={"GenericOAuthenticator": traits},
+            authenticator_class=OIDC_AUTHENTICATOR_CLASS,
+            traits={
+                "GenericOAuthenticator": traits,
+                "JupyterHub": {"cookie_max_age_days": float(max_age_days)},
+            },
             secret_env={"OAUTH_CLIENT_SECRET": self.client_secret},
             traits_from_env={"GenericOAuthenticator.client_secret": "OAUTH_CLIENT_SECRET"},
+            files={OIDC_AUTHENTICATOR_MODULE: _oidc_authenticator_source()},
         )

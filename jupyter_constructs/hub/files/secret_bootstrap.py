@@ -8,7 +8,7 @@ auth token and the metrics scrape token. For each Secret, on every run, it:
   leaving every other value untouched;
 - does nothing when every key holds a long enough value;
 - creates the Secret with every key when it is absent, if ``CREATE_SECRET`` allows it.
-  When the product renders the (empty) Secret object itself, ``CREATE_SECRET=false`` and
+  When the product renders the (empty) Secret object itself, ``CREATE_SECRET`` is ``false`` and
   the Job's Role needs only ``get`` and ``patch`` on that one name.
 
 Concurrency: every write is conditional on the ``resourceVersion`` just read (a JSON merge
