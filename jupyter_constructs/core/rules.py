@@ -44,12 +44,18 @@ def check_dns_label(scope: Construct, what: str, value: str) -> str:
     return value
 
 
-def check_domain(scope: Construct, value: str) -> str:
-    """Return ``value`` if it is a fully qualified DNS name (no scheme, no path)."""
+def check_domain(scope: Construct, value: str, *, what: str = "domain") -> str:
+    """Return ``value`` if it is a fully qualified DNS name (no scheme, no path).
+
+    Args:
+        scope: Where an error is (its path is named).
+        value: The host name.
+        what: What the value is, for the message. Default: ``"domain"``.
+    """
     if not isinstance(value, str) or not DNS_NAME.match(value):
         raise invalid(
             scope,
-            "domain",
+            what,
             value,
             allowed="a lowercase fully qualified host name such as 'jupyter.example.com' "
             "(no scheme, port or path)",

@@ -12,8 +12,8 @@ Wave   ``SyncWave`` member     What goes there, and why
  -3    ``NAMESPACE``           The Namespace (with its Pod Security labels): everything
                                else lives in it.
  -2    ``CONFIGURATION``       ServiceAccounts, Roles, RoleBindings, ConfigMaps,
-                               NetworkPolicies, quotas: what workloads mount or run as
-                               must exist before the pods start.
+                               NetworkPolicies, quotas, the hub's (empty) Secrets: what
+                               workloads mount or run as must exist before the pods start.
  -1    ``SECRET_BOOTSTRAP``    The Job that generates the hub's own secrets in the cluster,
                                so the hub never starts without them.
   0    ``WORKLOADS``           Deployments, Services, PVCs, Ingress (the default wave).
@@ -51,7 +51,8 @@ class SyncWave(enum.IntEnum):
     NAMESPACE = -3
     """The Namespace and its Pod Security Admission labels."""
     CONFIGURATION = -2
-    """RBAC, ServiceAccounts, ConfigMaps, NetworkPolicies, ResourceQuota, LimitRange."""
+    """RBAC, ServiceAccounts, ConfigMaps, NetworkPolicies, ResourceQuota, LimitRange, and
+    the hub's Secrets (rendered empty; the bootstrap Job fills them)."""
     SECRET_BOOTSTRAP = -1
     """The Job that generates the hub's own secrets inside the cluster."""
     WORKLOADS = 0
@@ -70,6 +71,7 @@ WAVE_BY_KIND: dict[str, SyncWave] = {
     "ResourceQuota": SyncWave.CONFIGURATION,
     "LimitRange": SyncWave.CONFIGURATION,
     "PersistentVolumeClaim": SyncWave.CONFIGURATION,
+    "Secret": SyncWave.CONFIGURATION,
     "Job": SyncWave.SECRET_BOOTSTRAP,
 }
 """The wave of each built-in kind our constructs create; kinds not listed stay in wave 0."""

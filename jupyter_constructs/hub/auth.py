@@ -29,6 +29,20 @@ class AuthSettings:
         files: Python modules placed beside ``jupyterhub_config.py`` (importable).
         needs_internet_egress: The hub must reach an identity provider over HTTPS.
             Default: True.
+        user_server_domain: User servers are served on hosts of their own,
+            ``<name>.<user_server_domain>`` (``JupyterHub.subdomain_host``), beside the
+            hub's host; the hub then sets ``public_url`` and ``subdomain_host``, the proxy
+            routes by host, and entry points carry ``*.<user_server_domain>`` too.
+            Default: none (user servers under the hub's host, ``/user/<name>/``).
+        front_door: The edge every request must pass for sign-in to hold, when the
+            authenticator trusts something that edge adds to requests (``"Cloudflare"``
+            for the Access header). An entry point that does not pass it (an Ingress) is
+            refused at synth unless ``other_entry_points_accepted``. Default: none.
+        other_entry_points_accepted: The user said, on the sign-in option, that entry
+            points bypassing ``front_door`` are intended (a ``ConfigurationWarning`` at
+            synth instead of an error). Default: False.
+        front_door_fix: How to accept such an entry point, for the error message.
+            Default: empty.
     """
 
     authenticator_class: str
@@ -37,6 +51,10 @@ class AuthSettings:
     traits_from_env: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     needs_internet_egress: bool = True
+    user_server_domain: str | None = None
+    front_door: str | None = None
+    other_entry_points_accepted: bool = False
+    front_door_fix: str = ""
 
 
 class HubAuth(abc.ABC):

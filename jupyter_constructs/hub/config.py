@@ -34,6 +34,7 @@ class HubConfig:
         self._from_env: dict[str, str] = {}
         self._services: list[dict[str, Any]] = []
         self._roles: list[dict[str, Any]] = []
+        self._settings: dict[str, Any] = {}
 
     def set(self, class_name: str, trait: str, value: Any) -> None:
         """Set ``class_name.trait``; raises if another value was set before."""
@@ -58,6 +59,21 @@ class HubConfig:
         """In the hub, ``class_name.trait`` takes the value of env var ``env_var``."""
         self._from_env[f"{class_name}.{trait}"] = env_var
 
+    def set_setting(self, key: str, value: Any) -> None:
+        """Set a top-level key of ``hub_config.json`` (read by the static config file).
+
+        Such keys are read by the static file itself, e.g. ``user_server_domain``; raises
+        if another value was set before.
+        """
+        if key in ("traits", "traits_from_env"):
+            raise ValueError(f"hub config: {key!r} is not a setting")
+        if key in self._settings and self._settings[key] != value:
+            raise ValueError(
+                f"hub config: setting {key} is already {self._settings[key]!r}; "
+                f"refusing to overwrite it with {value!r}"
+            )
+        self._settings[key] = value
+
     def add_service(self, service: dict[str, Any]) -> None:
         """Add a ``JupyterHub.services`` entry; ``api_token_env`` names its token's env var."""
         if any(s["name"] == service["name"] for s in self._services):
@@ -77,7 +93,11 @@ class HubConfig:
             traits.setdefault("JupyterHub", {})["services"] = copy.deepcopy(self._services)
         if self._roles:
             traits.setdefault("JupyterHub", {})["load_roles"] = copy.deepcopy(self._roles)
-        return {"traits": traits, "traits_from_env": dict(self._from_env)}
+        return {
+            "traits": traits,
+            "traits_from_env": dict(self._from_env),
+            **copy.deepcopy(self._settings),
+        }
 
     def render(self) -> str:
         """``to_dict`` as deterministic JSON text."""
@@ -90,4 +110,4 @@ class HubConfig:
             if self._roles:
                 hub["load_roles"] = self._roles
             traits["JupyterHub"] = hub
-        return stable_json({"traits": traits, "traits_from_env": self._from_env})
+        return stable_json({"traits": traits, "traits_from_env": self._from_env, **self._settings})

@@ -36,6 +36,7 @@ from jupyter_constructs.core.images import (
     NOTEBOOK_FS_GID,
     NOTEBOOK_UID,
     PROXY_IMAGE,
+    unpinned_reason,
 )
 from jupyter_constructs.core.network_policy import Rule
 from jupyter_constructs.core.objects import (
@@ -115,6 +116,11 @@ DEFAULT_IDLE_CULLER = IdleCuller()
 DEFAULT_QUOTA = NamespaceQuota()
 DEFAULT_CONTAINER_LIMITS = ContainerLimits()
 DEFAULT_NETWORK = NetworkOptions()
+DEFAULT_COOKIE_MAX_AGE_DAYS = 1.0
+MAX_COOKIE_MAX_AGE_DAYS = 14.0  # JupyterHub's own default: never longer than upstream
+DEFAULT_TOKEN_EXPIRES_IN_MAX_SECONDS = 86400
+MIN_TOKEN_SECONDS = 60
+MAX_TOKEN_SECONDS = 365 * 86400
 
 
 class HubAddon(Protocol):
@@ -174,10 +180,11 @@ class JupyterHub(Construct):
         notebook_image: Image of user servers when a profile names none.
         hub_resources: Default: 500m/2 CPU, 1Gi/4Gi memory (request/limit).
         ingress: Default: ``IngressOptions()`` (nginx, TLS Secret ``jupyterhub-tls``).
-        existing_secret: Default ``None``: the bootstrap Job creates Secret
-            ``hub-secrets``. When given, that Secret must hold keys cookie-secret,
-            crypt-key, proxy-token and (for metrics) metrics-api-token, and no Job is
-            rendered.
+        existing_secret: Default ``None``: Secret ``hub-secrets`` is rendered empty and
+            the bootstrap Job fills it (and each service token's own Secret,
+            ``<service>-hub-token``). When given, that Secret must hold keys
+            cookie-secret, crypt-key, proxy-token and (for metrics) metrics-api-token, and
+            no Secret or Job is rendered.
         create_namespace: Default True, with Pod Security Admission ``enforce: restricted``.
         start_timeout: Seconds for a user server to start. Default: 300.
         admin_users: Hub admins (``Authenticator.admin_users``). Default: none.
@@ -197,6 +204,16 @@ class JupyterHub(Construct):
             component (``hub.network`` and docs/security.md). Default:
             ``NetworkOptions()``; ``None`` renders no NetworkPolicy at all, the add-ons'
             included.
+        cookie_max_age_days: Lifetime of the hub's login cookie, in days, for every
+            sign-in option (more than 0, at most 14). Default: 1 (JupyterHub's own
+            default is 14). OAuth tokens of user servers and services expire with it.
+            ``JupyterHub.cookie_max_age_days``,
+            https://jupyterhub.readthedocs.io/en/stable/reference/api/app.html
+        token_expires_in_max_seconds: Longest lifetime of an API token a user creates
+            (``/hub/token``, ``POST /hub/api/users/<name>/tokens``), in seconds (60 to
+            31536000). Default: 86400 (a day): a token minted during a session cannot
+            outlive it by much, and a token without expiry cannot be created.
+            ``JupyterHub.token_expires_in_max_seconds`` (JupyterHub 5.1).
 
     Raises:
         ConfigurationError: A value is invalid; the message says which and how to fix it.
@@ -227,6 +244,8 @@ class JupyterHub(Construct):
         container_limits: ContainerLimits | None = DEFAULT_CONTAINER_LIMITS,
         image_puller: bool = True,
         network: NetworkOptions | None = DEFAULT_NETWORK,
+        cookie_max_age_days: float = DEFAULT_COOKIE_MAX_AGE_DAYS,
+        token_expires_in_max_seconds: int = DEFAULT_TOKEN_EXPIRES_IN_MAX_SECONDS,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -274,12 +293,20 @@ class JupyterHub(Construct):
             raise invalid(
                 self, "start_timeout", start_timeout, allowed="seconds > 0", fix="e.g. 300"
             )
+        _check_session_limits(self, cookie_max_age_days, token_expires_in_max_seconds)
         self._claim_namespace(chart)
 
         self.database = database or HubDatabase.sqlite_pvc()
         self.database.check(self)
         self.hub_resources = hub_resources.checked(self, "hub_resources")
         self.auth_settings: AuthSettings = auth.settings(self, domain=self.domain)
+        #: Where user servers are served (``<name>.<user_server_domain>``), or ``None``
+        #: when they are under the hub's host (``/user/<name>/``).
+        self.user_server_domain: str | None = None
+        if self.auth_settings.user_server_domain is not None:
+            self.user_server_domain = check_domain(
+                self, self.auth_settings.user_server_domain, what="user_server_domain"
+            )
         self.secret_name: str = existing_secret or "hub-secrets"
         self.hub_service_name = HUB_SERVICE
         self.hub_port = HUB_PORT
@@ -297,8 +324,8 @@ class JupyterHub(Construct):
         self._pullers: list[ImagePuller] = []
         self._addons: list[HubAddon] = []
         self._bindings = HubBindings(path_of(self))
-        # (what, its construct, meant to be the only way in)
-        self._entry_points: list[tuple[str, Construct, bool]] = []
+        # (what, its construct, meant to be the only way in, the edge it passes through)
+        self._entry_points: list[tuple[str, Construct, bool, str | None]] = []
         self._generation = 0  # bumped by every change that alters the generated config
         self._config_cache: tuple[int, dict[str, str]] | None = None
         self.image_puller_enabled = image_puller
@@ -336,7 +363,12 @@ class JupyterHub(Construct):
         self.user_service_account = user_service_account(
             self, labels=self.labels("singleuser-server")
         )
-        self._configure(start_timeout=start_timeout, admin_users=admin_users)
+        self._configure(
+            start_timeout=start_timeout,
+            admin_users=admin_users,
+            cookie_max_age_days=float(cookie_max_age_days),
+            token_expires_in_max_seconds=token_expires_in_max_seconds,
+        )
         if self.idle_culler is not None:
             self.add_hub_service(
                 CULLER_SERVICE,
@@ -384,6 +416,15 @@ class JupyterHub(Construct):
             kind="Deployment",
             name="hub",
             labels=self.labels("hub"),
+            annotations=security.scanner_exceptions(
+                {
+                    "CKV_K8S_15": security.PULL_POLICY,
+                    "CKV_K8S_35": security.HUB_ENV_VARS,
+                    "CKV_K8S_38": security.HUB_API_TOKEN,
+                    "CKV_K8S_40": security.HUB_IMAGE_UID,
+                    "CKV_K8S_43": unpinned_reason([hub_image]),
+                }
+            ),
             body=lambda: hub_deployment_body(
                 image=self.hub_image,
                 env=self._hub_env(),
@@ -416,6 +457,7 @@ class JupyterHub(Construct):
             auth_token=SecretRef(self.secret_name, PROXY_TOKEN_KEY),
             labels=self.labels("proxy"),
             selector=self.selector_labels("proxy"),
+            host_routing=self.user_server_domain is not None,
         )
         self.proxy_deployment = self.proxy.deployment
         self.proxy_service = self.proxy.public_service
@@ -429,8 +471,9 @@ class JupyterHub(Construct):
                 domain=self.domain,
                 options=ingress_options,
                 labels=self.labels("proxy"),
+                extra_hosts=self.user_server_hosts(),
             )
-            self._entry_points.append(("the Ingress of", self, False))
+            self._entry_points.append(("the Ingress of", self, False, None))
         self.network_options = network
         self.network: HubNetworkPolicies | None = None
         if network is not None:
@@ -637,26 +680,35 @@ class JupyterHub(Construct):
         scopes: Sequence[str],
         api_token_secret_key: str | None = None,
         command: Sequence[str] | None = None,
-    ) -> None:
+    ) -> SecretRef | None:
         """Declare a JupyterHub service with a role granting exactly ``scopes``.
 
         Args:
             name: The service's name (a DNS label, unique per hub).
             scopes: The JupyterHub scopes its role grants, e.g. ``["read:metrics"]``.
-            api_token_secret_key: The key of the hub Secret holding the service's token
-                (external services such as Prometheus). Default: none.
+            api_token_secret_key: For an external service (such as Prometheus), the key
+                holding its token: in a Secret of its own, ``<name>-hub-token``, rendered
+                empty and filled by the bootstrap Job (so whatever reads the token cannot
+                read the hub's other secrets); in ``existing_secret`` when the hub was
+                given one. Default: none.
             command: A hub-managed service the hub starts itself (its token is generated
                 by the hub). Default: none.
+
+        Returns:
+            Where the service's token is (for whatever presents it), or ``None`` without
+            ``api_token_secret_key``.
 
         Raises:
             ConfigurationError: The name is not a DNS label or is taken.
         """
         check_dns_label(self, "hub service name", name)
         service: dict[str, Any] = {"name": name}
+        token: SecretRef | None = None
         if api_token_secret_key is not None:
             env_var = "JUPYTERHUB_SERVICE_TOKEN_" + name.upper().replace("-", "_")
             service["api_token_env"] = env_var
-            self._service_token_env[env_var] = SecretRef(self.secret_name, api_token_secret_key)
+            token = self._service_token_secret(name, api_token_secret_key)
+            self._service_token_env[env_var] = token
         if command is not None:
             service["command"] = list(command)
         try:
@@ -673,6 +725,23 @@ class JupyterHub(Construct):
                 fix="give each hub service its own name",
             ) from err
         self._generation += 1
+        return token
+
+    def _service_token_secret(self, service: str, key: str) -> SecretRef:
+        if self.secret_bootstrap is None:
+            return SecretRef(self.secret_name, key)
+        secret = f"{service}-hub-token"
+        try:
+            self.secret_bootstrap.add_secret(secret, [key])
+        except ValueError as err:
+            raise invalid(
+                self,
+                "hub service",
+                service,
+                allowed="a name not used yet",
+                fix="give each hub service its own name",
+            ) from err
+        return SecretRef(secret, key)
 
     def allow_traffic(
         self,
@@ -717,7 +786,9 @@ class JupyterHub(Construct):
             labels=labels,
         )
 
-    def add_entry_point(self, description: str, scope: Construct, *, exclusive: bool) -> None:
+    def add_entry_point(
+        self, description: str, scope: Construct, *, exclusive: bool, via: str | None = None
+    ) -> None:
         """Record another way users reach the hub (the Ingress is one; a tunnel another).
 
         Args:
@@ -726,8 +797,21 @@ class JupyterHub(Construct):
             exclusive: It is meant to be the only way in. A hub with an exclusive entry
                 point and another one gets a ``ConfigurationWarning`` at synth: access
                 rules enforced only on the exclusive path can be bypassed.
+            via: The edge network every request of this entry point passes through
+                (``"Cloudflare"`` for a Cloudflare Tunnel). A sign-in option that trusts
+                what an edge adds to requests (``AuthSettings.front_door``) refuses, at
+                synth, entry points that do not pass through it. Default: none.
         """
-        self._entry_points.append((description, scope, exclusive))
+        self._entry_points.append((description, scope, exclusive, via))
+
+    def user_server_hosts(self) -> list[str]:
+        """Host names of user servers besides the hub's own.
+
+        Returns:
+            ``["*.<user_server_domain>"]`` when user servers have hosts of their own, else
+            none. Entry points (Ingress, tunnel) route these to the proxy too.
+        """
+        return [f"*.{self.user_server_domain}"] if self.user_server_domain else []
 
     # -- user pods ----------------------------------------------------------------------
 
@@ -864,8 +948,11 @@ class JupyterHub(Construct):
             self.config_files()
         except ConfigurationError as err:
             return [str(err)]
+        front_door = self._front_door_errors()
+        if front_door:
+            return front_door
         entry_points = [
-            (f"{what} {scope.node.path}", only) for what, scope, only in self._entry_points
+            (f"{what} {scope.node.path}", only) for what, scope, only, _ in self._entry_points
         ]
         exclusive = [what for what, only in entry_points if only]
         if exclusive and len(entry_points) > 1:
@@ -886,6 +973,51 @@ class JupyterHub(Construct):
             )
         return []
 
+    def _front_door_errors(self) -> list[str]:
+        """Entry points that bypass the edge the sign-in trusts.
+
+        An error each, or one warning when the sign-in option says they are intended.
+        """
+        front = self.auth_settings.front_door
+        if front is None:
+            return []
+        bypass = [
+            f"{what} {scope.node.path}"
+            for what, scope, _, via in self._entry_points
+            if via != front
+        ]
+        if not bypass:
+            return []
+        why = (
+            f"sign-in trusts what {front} adds to every request, and these ways in do not "
+            f"pass through {front}: whoever reaches them directly skips its access policy, "
+            "and a captured sign-in token can be replayed there"
+        )
+        if self.auth_settings.other_entry_points_accepted:
+            warnings.warn(
+                questionable(
+                    self,
+                    "entry points",
+                    bypass,
+                    why=why + " (accepted on the sign-in option)",
+                    fix=f"make sure they accept only {front}'s traffic, or remove them",
+                ),
+                stacklevel=3,
+            )
+            return []
+        return [
+            str(
+                invalid(
+                    self,
+                    "entry points",
+                    bypass,
+                    allowed=f"only ways in that pass through {front} ({why})",
+                    fix="pass ingress=IngressOptions(enabled=False) and reach the hub through "
+                    f"{front} (a CloudflareTunnel); {self.auth_settings.front_door_fix}",
+                )
+            )
+        ]
+
     def _claim_namespace(self, chart: Construct) -> None:
         if _HUB_OF.setdefault(chart, self) is not self:
             raise invalid(
@@ -897,7 +1029,14 @@ class JupyterHub(Construct):
                 fix="put each hub in its own Chart with its own namespace",
             )
 
-    def _configure(self, *, start_timeout: int, admin_users: Sequence[str]) -> None:
+    def _configure(
+        self,
+        *,
+        start_timeout: int,
+        admin_users: Sequence[str],
+        cookie_max_age_days: float,
+        token_expires_in_max_seconds: int,
+    ) -> None:
         cfg = self.config
         cfg.update(
             "JupyterHub",
@@ -914,8 +1053,22 @@ class JupyterHub(Construct):
                 "authenticate_prometheus": True,
                 # Report slow spawns through the progress page instead of a timeout error.
                 "tornado_settings": {"slow_spawn_timeout": 0},
+                # Sessions are bounded for every sign-in option (docs/authentication.md).
+                "cookie_max_age_days": cookie_max_age_days,
+                "token_expires_in_max_seconds": token_expires_in_max_seconds,
             },
         )
+        if self.user_server_domain is not None:
+            # User servers on hosts of their own (docs/authentication.md): the hub stays
+            # at public_url, user servers at <name>.<user_server_domain>.
+            cfg.update(
+                "JupyterHub",
+                {
+                    "public_url": f"https://{self.domain}/",
+                    "subdomain_host": f"https://{self.user_server_domain}",
+                },
+            )
+            cfg.set_setting("user_server_domain", self.user_server_domain)
         cfg.update(
             "ConfigurableHTTPProxy",
             {"api_url": f"http://{API_SERVICE}:{API_PORT}", "should_start": False},
@@ -970,6 +1123,35 @@ class JupyterHub(Construct):
             **self._service_token_env,
         }
         return secret_env(fixed) + secret_env(dict(sorted(extra.items())))
+
+
+def _check_session_limits(scope: Construct, cookie_days: object, token_seconds: object) -> None:
+    if (
+        isinstance(cookie_days, bool)
+        or not isinstance(cookie_days, int | float)
+        or not 0 < cookie_days <= MAX_COOKIE_MAX_AGE_DAYS
+    ):
+        raise invalid(
+            scope,
+            "cookie_max_age_days",
+            cookie_days,
+            allowed=f"days, more than 0 and at most {MAX_COOKIE_MAX_AGE_DAYS:g}",
+            fix="keep the default 1 (sign in again every day) or give a number of days such "
+            "as 0.5 or 7",
+        )
+    if (
+        isinstance(token_seconds, bool)
+        or not isinstance(token_seconds, int)
+        or not MIN_TOKEN_SECONDS <= token_seconds <= MAX_TOKEN_SECONDS
+    ):
+        raise invalid(
+            scope,
+            "token_expires_in_max_seconds",
+            token_seconds,
+            allowed=f"whole seconds from {MIN_TOKEN_SECONDS} to {MAX_TOKEN_SECONDS} (a year)",
+            fix="keep the default 86400 (a day); automation that needs longer-lived tokens "
+            "should use a hub service instead",
+        )
 
 
 # The hub of each chart: one per namespace, and the chart knows it without a tree walk.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from constructs import Construct
@@ -52,6 +52,9 @@ class HubIngress(Construct):
         domain: The host name.
         options: How (``IngressOptions``).
         labels: Labels of the Ingress.
+        extra_hosts: More hosts routed to the proxy, e.g. ``["*.users.example.com"]``
+            (user servers on hosts of their own); they join the TLS hosts too. Default:
+            none.
     """
 
     def __init__(
@@ -62,6 +65,7 @@ class HubIngress(Construct):
         domain: str,
         options: IngressOptions,
         labels: dict[str, str],
+        extra_hosts: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -72,27 +76,20 @@ class HubIngress(Construct):
         if options.cert_manager_cluster_issuer:
             annotations["cert-manager.io/cluster-issuer"] = options.cert_manager_cluster_issuer
         annotations.update(options.annotations)
+        hosts = [domain, *extra_hosts]
+        backend = {"service": {"name": PUBLIC_SERVICE, "port": {"name": "http"}}}
         spec: dict[str, object] = {
             "ingressClassName": options.class_name,
             "rules": [
                 {
-                    "host": domain,
-                    "http": {
-                        "paths": [
-                            {
-                                "path": "/",
-                                "pathType": "Prefix",
-                                "backend": {
-                                    "service": {"name": PUBLIC_SERVICE, "port": {"name": "http"}}
-                                },
-                            }
-                        ]
-                    },
+                    "host": host,
+                    "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]},
                 }
+                for host in hosts
             ],
         }
         if options.tls_secret_name is not None:
-            spec["tls"] = [{"hosts": [domain], "secretName": options.tls_secret_name}]
+            spec["tls"] = [{"hosts": hosts, "secretName": options.tls_secret_name}]
         self.ingress = KubeObject(
             self,
             "Resource",

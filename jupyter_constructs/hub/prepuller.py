@@ -17,7 +17,7 @@ from typing import Any
 from constructs import Construct
 
 from jupyter_constructs.core import security
-from jupyter_constructs.core.images import PAUSE_IMAGE
+from jupyter_constructs.core.images import PAUSE_IMAGE, unpinned_reason
 from jupyter_constructs.core.objects import KubeObject, adopt
 
 PULLER_UID = 65534
@@ -77,6 +77,22 @@ class ImagePuller(Construct):
         """Pull ``image`` too (once, in the order given)."""
         if image not in self._images:
             self._images.append(image)
+            self._scanner_exceptions()
+
+    def _scanner_exceptions(self) -> None:
+        # The profiles' images are pulled as the profiles name them (pinned by tag, never
+        # latest; by digest when the profile gives one).
+        exceptions = security.scanner_exceptions(
+            {
+                "CKV_K8S_15": security.PULL_POLICY,
+                "CKV_K8S_8": security.NOTHING_TO_PROBE,
+                "CKV_K8S_9": security.NOTHING_TO_PROBE,
+                "CKV_K8S_43": unpinned_reason([*self._images, PAUSE_IMAGE]),
+            }
+        )
+        # Images are only ever added, so the exceptions only grow: each key is rewritten.
+        for key, value in exceptions.items():
+            self.daemon_set.add_annotation(key, value)
 
     def images(self) -> list[str]:
         """Distinct images to pull, in profile order."""

@@ -26,7 +26,16 @@ import pytest
 import requests
 
 from jupyter_constructs.addons.signin.cloudflare_access import CloudflareAccessAuth
-from tests.support.cloudflare import AUD, HEADER, TEAM, SigningKey, claims_for, write_hub_files
+from jupyter_constructs.core.errors import ConfigurationWarning
+from tests.support.cloudflare import (
+    AUD,
+    HEADER,
+    TEAM,
+    SigningKey,
+    claims_for,
+    load_authenticator,
+    write_hub_files,
+)
 from tests.support.hub import Hub, start_hub
 from tests.support.jwks import Jwks
 
@@ -70,9 +79,13 @@ def hub(tmp_path_factory: pytest.TempPathFactory, jwks: Jwks) -> Iterator[Hub]:
         allowed_groups=["jupyter-users"],
         admin_users=["boss@example.org"],
         jwks_url=jwks.url,
+        # These tests are about the token checks; the user-server layout is tested in
+        # test_cloudflare_access_takeover.py.
+        user_servers_on_hub_host=True,
     )
     # settings() only needs a construct to name in errors.
-    settings = auth.settings(cdk8s.Testing.chart(), domain="jupyter.example.org")
+    with pytest.warns(ConfigurationWarning, match="user_servers_on_hub_host"):
+        settings = auth.settings(cdk8s.Testing.chart(), domain="jupyter.example.org")
     workdir: Path = tmp_path_factory.mktemp("cloudflare-hub")
     # The product's jupyterhub_config.py on a hub_config.json holding exactly what the auth
     # settings configure. Test-only tuning: a short refetch window so key rotation is
@@ -309,23 +322,26 @@ def test_a_hub_session_ends_when_the_access_identity_changes(
 
 
 def test_service_tokens_sign_in_by_client_id_when_allowed(
-    jwks: Jwks, keys: dict[str, SigningKey]
+    jwks: Jwks, keys: dict[str, SigningKey], tmp_path: Path
 ) -> None:
     # The same module the hub loads, driven directly with a real tornado request object.
     from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 
-    settings = CloudflareAccessAuth(
-        team_domain=TEAM,
-        audience=AUD,
-        allowed_emails=["svc-1234.access"],
-        allow_service_tokens=True,
-        jwks_url=jwks.url,
-    ).settings(cdk8s.Testing.chart(), domain="jupyter.example.org")
-    namespace: dict[str, Any] = {}
-    exec(compile(settings.files["cloudflare_access.py"], "cloudflare_access.py", "exec"), namespace)
+    with pytest.warns(ConfigurationWarning, match="user_servers_on_hub_host"):
+        settings = CloudflareAccessAuth(
+            team_domain=TEAM,
+            audience=AUD,
+            allowed_emails=["svc-1234.access"],
+            allow_service_tokens=True,
+            jwks_url=jwks.url,
+            # These tests are about the token checks; the user-server layout is tested in
+            # test_cloudflare_access_takeover.py.
+            user_servers_on_hub_host=True,
+        ).settings(cdk8s.Testing.chart(), domain="jupyter.example.org")
+    module = load_authenticator(settings, tmp_path)
     from traitlets.config import Config
 
-    authenticator = namespace["CloudflareAccessAuthenticator"](config=Config(settings.traits))
+    authenticator = module.CloudflareAccessAuthenticator(config=Config(settings.traits))
 
     def attempt(claims: dict[str, Any]) -> Any:
         request = HTTPServerRequest(

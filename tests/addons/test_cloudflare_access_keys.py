@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from jupyter_constructs.addons.signin.cloudflare_access import CloudflareAccessAuth
+from jupyter_constructs.core.errors import ConfigurationWarning
 from tests.support.cloudflare import AUD, HEADER, TEAM, SigningKey, claims_for, write_hub_files
 from tests.support.hub import Hub, hub_process
 from tests.support.jwks import Jwks
@@ -53,12 +54,16 @@ def jwks() -> Iterator[Jwks]:
 
 @pytest.fixture
 def hub(tmp_path: Path, jwks: Jwks) -> Iterator[Hub]:
-    settings = CloudflareAccessAuth(
-        team_domain=TEAM,
-        audience=AUD,
-        allowed_email_domains=["example.org"],
-        jwks_url=jwks.url,
-    ).settings(cdk8s.Testing.chart(), domain="jupyter.example.org")
+    with pytest.warns(ConfigurationWarning, match="user_servers_on_hub_host"):
+        settings = CloudflareAccessAuth(
+            team_domain=TEAM,
+            audience=AUD,
+            allowed_email_domains=["example.org"],
+            jwks_url=jwks.url,
+            # These tests are about the token checks; the user-server layout is tested in
+            # test_cloudflare_access_takeover.py.
+            user_servers_on_hub_host=True,
+        ).settings(cdk8s.Testing.chart(), domain="jupyter.example.org")
     tuning = {"jwks_refetch_interval": INTERVAL, "jwks_max_age": MAX_AGE}
     write_hub_files(tmp_path, settings, extra_traits={"CloudflareAccessAuthenticator": tuning})
     with hub_process(tmp_path, admin_scopes=["admin:users", "read:users"]) as process:

@@ -31,30 +31,32 @@ import signal
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
 
-import cdk8s
 import pytest
 import requests
+import yaml
 
-from jupyter_constructs.addons.signin.cloudflare_access import CloudflareAccessAuth
-from tests.support.cloudflare import (
-    AUD,
-    COOKIE,
-    HEADER,
-    TEAM,
-    SigningKey,
-    claims_for,
-    write_hub_files,
+from jupyter_constructs import (
+    CloudflareAccessAuth,
+    CloudflareTunnel,
+    ConfigurationWarning,
+    IngressOptions,
+    SecretRef,
 )
+from tests.helpers import find, make_hub, proxy_options, synth, write_config_dir
+from tests.support.cloudflare import AUD, COOKIE, HEADER, TEAM, SigningKey, claims_for
 from tests.support.http import wait_for
 from tests.support.hub import Hub, start_hub
 from tests.support.jwks import Jwks
-from tests.support.process import ServiceError, free_port
+from tests.support.process import ServiceError
+from tests.support.proxy import start_proxy
+from tests.support.singleuser import local_spawner_env, local_spawner_settings
 
 pytestmark = pytest.mark.integration
 
@@ -97,29 +99,26 @@ ThreadingHTTPServer((url.hostname, url.port), Recorder).serve_forever()
 
 @dataclass
 class Deployment:
-    """A hub in one layout (its files written, started by ``start``), and how the test
-    reaches it."""
+    """A hub rendered in one layout (its ConfigMap files written, started by ``start``), and
+    how the test reaches it."""
 
     workdir: Path
     key: SigningKey
     record_dir: Path
     separate: bool
-    public_port: int
-    traits: dict[str, dict[str, Any]]
-    settings: dict[str, Any]
-    auth: Any
+    objects: list[dict[str, Any]]
+    settings: str
     hub: Hub | None = None
 
     def start(self, *, timeout: float = 120.0) -> Deployment:
-        write_hub_files(
-            self.workdir, self.auth, extra_traits=self.traits, extra_settings=self.settings
-        )
+        write_config_dir(self.objects, self.workdir)
         self.hub = start_hub(
             self.workdir,
+            settings=self.settings,
+            env=local_spawner_env(),
             admin_scopes=["admin:users", "read:users", "admin:servers"],
-            proxy_host_routing=self.separate,
-            proxy_public_port=self.public_port,
             timeout=timeout,
+            **proxy_options(self.objects),
         )
         return self
 
@@ -135,7 +134,7 @@ class Deployment:
 
     @property
     def hub_host(self) -> str:
-        return f"{HUB_HOST}:{self.public_port}"
+        return HUB_HOST
 
     def audience_for(self, host: str) -> str:
         """The AUD tag of the Access application Cloudflare applies to ``host``."""
@@ -208,48 +207,59 @@ def jwks(key: SigningKey) -> Iterator[Jwks]:
     server.stop()
 
 
+def render(jwks: Jwks, *, separate: bool, **auth: Any) -> list[dict[str, Any]]:
+    """The product's manifests for a hub behind Cloudflare Access and a Cloudflare Tunnel,
+    in the separate layout (what CloudflareAccessAuth requires) or the shared one (its loud
+    opt-out)."""
+    layout: dict[str, Any] = (
+        {"user_server_domain": USERS_HOST, "user_server_audience": USERS_AUD}
+        if separate
+        else {"user_servers_on_hub_host": True}
+    )
+    options = {
+        "team_domain": TEAM,
+        "audience": AUD,
+        "allowed_email_domains": ["example.org"],
+        "admin_users": [VICTIM],
+        "jwks_url": jwks.url,
+        **layout,
+        **auth,
+    }
+    with warnings.catch_warnings():
+        # The shared layout's opt-out warns at every synth (tested in test_cloudflare.py).
+        warnings.simplefilter("ignore", ConfigurationWarning)
+        chart, hub = make_hub(
+            domain=HUB_HOST,
+            auth=CloudflareAccessAuth(**options),
+            ingress=IngressOptions(enabled=False),
+        )
+        CloudflareTunnel(chart, "tunnel", hub=hub, tunnel_token=SecretRef("cloudflared", "token"))
+        return synth(chart)
+
+
 def _deploy(workdir: Path, jwks: Jwks, key: SigningKey, *, separate: bool) -> Deployment:
-    settings = CloudflareAccessAuth(
-        team_domain=TEAM,
-        audience=AUD,
-        allowed_email_domains=["example.org"],
-        admin_users=[VICTIM],
-        jwks_url=jwks.url,
-    ).settings(cdk8s.Testing.chart(), domain=HUB_HOST)
     record_dir = workdir / "recorded"
     record_dir.mkdir(parents=True)
     script = workdir / "recording_server.py"
     script.write_text(RECORDING_SERVER)
-    port = free_port()
-    authenticator: dict[str, Any] = {"leeway": 1.0}  # test-only: expiry within seconds
-    jupyterhub: dict[str, Any] = {"spawner_class": "simple"}
-    top_level: dict[str, Any] = {}
-    if separate:
-        # What the construct renders after issue 16 (see docs/authentication.md).
-        authenticator["user_server_audience"] = USERS_AUD
-        jupyterhub["public_url"] = f"http://{HUB_HOST}:{port}/"
-        jupyterhub["subdomain_host"] = f"http://{USERS_HOST}:{port}"
-        top_level["user_server_domain"] = USERS_HOST
-    traits = {
-        "CloudflareAccessAuthenticator": authenticator,
-        "JupyterHub": jupyterhub,
-        "Spawner": {
-            "cmd": [sys.executable, str(script)],
-            "environment": {"RECORD_DIR": str(record_dir)},
-            "start_timeout": 60,
-            "http_timeout": 30,
-        },
-        "SimpleLocalProcessSpawner": {"home_dir_template": str(workdir / "home" / "{username}")},
-    }
+    # Test-only settings after the rendered config: user servers are local processes
+    # recording what reaches them, and Access tokens may expire within seconds.
+    home = str(workdir / "home" / "{username}")
+    settings = (
+        local_spawner_settings()
+        + "c.CloudflareAccessAuthenticator.leeway = 1.0\n"
+        + f"c.Spawner.cmd = [{sys.executable!r}, {str(script)!r}]\n"
+        + f"c.Spawner.environment = {{'RECORD_DIR': {str(record_dir)!r}}}\n"
+        + "c.Spawner.http_timeout = 30\n"
+        + f"c.SimpleLocalProcessSpawner.home_dir_template = {home!r}\n"
+    )
     return Deployment(
         workdir=workdir,
         key=key,
         record_dir=record_dir,
         separate=separate,
-        public_port=port,
-        traits=traits,
-        settings=top_level,
-        auth=settings,
+        objects=render(jwks, separate=separate),
+        settings=settings,
     )
 
 
@@ -273,6 +283,23 @@ def separate(
         yield deployment.start()
     finally:
         deployment.stop()
+
+
+def test_the_rendered_separate_layout_is_what_the_hub_runs(separate: Deployment) -> None:
+    """What the construct renders for the separate layout, read back from the manifests the
+    hub above runs on: user hosts, the second audience, host routing, the tunnel route."""
+    objects = separate.objects
+    config = json.loads(find(objects, "ConfigMap", "hub-config")["data"]["hub_config.json"])
+    assert config["user_server_domain"] == USERS_HOST
+    assert config["traits"]["JupyterHub"]["public_url"] == f"https://{HUB_HOST}/"
+    assert config["traits"]["JupyterHub"]["subdomain_host"] == f"https://{USERS_HOST}"
+    authenticator = config["traits"]["CloudflareAccessAuthenticator"]
+    assert authenticator["user_server_audience"] == USERS_AUD != authenticator["audience"]
+    assert proxy_options(objects)["proxy_host_routing"] is True
+    tunnel = next(o for o in objects if o["kind"] == "ConfigMap" and "config.yaml" in o["data"])
+    rules = yaml.safe_load(tunnel["data"]["config.yaml"])["ingress"]
+    assert [r.get("hostname") for r in rules] == [HUB_HOST, f"*.{USERS_HOST}", None]
+    assert not [o for o in objects if o["kind"] == "Ingress"]
 
 
 def _victim_visits_alices_server(d: Deployment) -> list[str]:
@@ -372,12 +399,26 @@ def test_shared_layout_control_the_token_signs_in_and_the_session_ends_with_it(
     assert as_victim(None).status_code == 403
 
 
+def _edit_hub_config(d: Deployment, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Change the rendered hub_config.json, as a hand edit of the ConfigMap would."""
+    config_map = find(d.objects, "ConfigMap", "hub-config")
+    config = json.loads(config_map["data"]["hub_config.json"])
+    edit(config)
+    config_map["data"]["hub_config.json"] = json.dumps(config)
+
+
 def test_a_user_server_audience_without_own_hosts_stops_the_hub(
     tmp_path: Path, jwks: Jwks, key: SigningKey
 ) -> None:
+    """The construct cannot render this; the hub refuses it too (a hand-edited ConfigMap)."""
     d = _deploy(tmp_path, jwks, key, separate=True)
-    del d.traits["JupyterHub"]["subdomain_host"]
-    del d.traits["JupyterHub"]["public_url"]
+
+    def without_own_hosts(config: dict[str, Any]) -> None:
+        del config["traits"]["JupyterHub"]["subdomain_host"]
+        del config["traits"]["JupyterHub"]["public_url"]
+        del config["user_server_domain"]
+
+    _edit_hub_config(d, without_own_hosts)
     try:
         with pytest.raises(ServiceError, match="exited with code") as failure:
             d.start(timeout=30)
@@ -389,8 +430,13 @@ def test_a_user_server_audience_without_own_hosts_stops_the_hub(
 def test_the_same_audience_for_hub_and_user_servers_stops_the_hub(
     tmp_path: Path, jwks: Jwks, key: SigningKey
 ) -> None:
+    """The construct refuses this at synth (test_cloudflare.py); the hub refuses it too."""
     d = _deploy(tmp_path, jwks, key, separate=True)
-    d.traits["CloudflareAccessAuthenticator"]["user_server_audience"] = AUD
+
+    def same_audience(config: dict[str, Any]) -> None:
+        config["traits"]["CloudflareAccessAuthenticator"]["user_server_audience"] = AUD
+
+    _edit_hub_config(d, same_audience)
     try:
         with pytest.raises(ServiceError, match="exited with code") as failure:
             d.start(timeout=30)
@@ -452,12 +498,12 @@ def separate_with_real_servers(
     tmp_path_factory: pytest.TempPathFactory, jwks: Jwks, key: SigningKey
 ) -> Iterator[Deployment]:
     deployment = _deploy(tmp_path_factory.mktemp("real"), jwks, key, separate=True)
-    deployment.traits["Spawner"] = {
-        "cmd": [str(Path(sys.executable).parent / "jupyterhub-singleuser")],
-        "args": ["--ServerApp.allow_root=True"] if os.geteuid() == 0 else [],
-        "start_timeout": 60,
-        "http_timeout": 30,
-    }
+    # Real jupyterhub-singleuser servers (the local spawner's default command).
+    deployment.settings = local_spawner_settings() + (
+        f"c.SimpleLocalProcessSpawner.home_dir_template = "
+        f"{str(deployment.workdir / 'home' / '{username}')!r}\n"
+        "c.Spawner.http_timeout = 30\n"
+    )
     try:
         yield deployment.start()
     finally:
@@ -489,3 +535,43 @@ def test_separate_layout_users_still_reach_their_own_server(
     dave.sign_in()
     denied = dave.get(page)
     assert denied.status_code == 403, (denied.status_code, denied.text[:300])
+
+
+def _big_token(d: Deployment, email: str, size: int) -> str:
+    """A valid Access token of about ``size`` bytes: an identity provider that sends many
+    groups makes tokens this large (issue 16 saw ~10 KB)."""
+    groups: list[str] = []
+    token = ""
+    while len(token) < size:
+        groups += [f"research-project-{len(groups) + i:05d}-energy-markets" for i in range(40)]
+        token = d.key.sign(claims_for(email, groups=groups))
+    return token
+
+
+@pytest.mark.parametrize("size", [10_240, 28_000])
+def test_two_large_access_tokens_pass_the_rendered_proxy(separate: Deployment, size: int) -> None:
+    """Issue 16: a ~10 KB Access token arrives twice (header and cookie), over Node's 16 KiB
+    default header limit: 431 at the proxy. The rendered proxy raises the limit to 64 KiB
+    (NODE_OPTIONS); a proxy without it, otherwise the same, still answers 431."""
+    d = separate
+    token = _big_token(d, "many-groups@example.org", size)
+    headers = {"Host": d.hub_host, HEADER: token, "Cookie": f"{COOKIE}={token}"}
+    assert proxy_options(d.objects)["proxy_env"]["NODE_OPTIONS"] == ("--max-http-header-size=65536")
+    through_rendered = requests.get(
+        f"{d.running.public_url}/hub/login", headers=headers, allow_redirects=False, timeout=15
+    )
+    assert through_rendered.status_code == 302, (through_rendered.status_code, len(token))
+    assert "many-groups@example.org" in d.running.user_names()
+
+    plain = start_proxy(
+        d.workdir / f"plain-proxy-{size}",
+        auth_token="unused-" + uuid.uuid4().hex,
+        default_target=d.running.hub_url,
+    )
+    try:
+        refused = requests.get(
+            f"{plain.public_url}/hub/login", headers=headers, allow_redirects=False, timeout=15
+        )
+    finally:
+        plain.stop()
+    assert refused.status_code == 431

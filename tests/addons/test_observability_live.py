@@ -137,8 +137,12 @@ def scrape_config(
     (hub_endpoint,) = bundle.manifests["ServiceMonitor"]["spec"]["endpoints"]
     (proxy_endpoint,) = bundle.manifests["PodMonitor"]["spec"]["podMetricsEndpoints"]
     credentials = hub_endpoint["authorization"]["credentials"]
-    # The ServiceMonitor reads the very Secret key the hub takes the service token from.
-    assert (credentials["name"], credentials["key"]) == (bundle.hub.secret_name, METRICS_TOKEN_KEY)
+    # The ServiceMonitor reads the very Secret key the hub takes the service token from: a
+    # Secret of its own, not the hub's (issue 16).
+    assert (credentials["name"], credentials["key"]) == ("prometheus-hub-token", METRICS_TOKEN_KEY)
+    hub_env = pod_spec(find(bundle.hub_objects, "Deployment", "hub"))["containers"][0]["env"]
+    (token_env,) = [e for e in hub_env if e["name"] == "JUPYTERHUB_SERVICE_TOKEN_PROMETHEUS"]
+    assert token_env["valueFrom"]["secretKeyRef"] == dict(credentials)
     labels = {"namespace": NAMESPACE}
     return [
         {
@@ -266,7 +270,7 @@ def test_bundle_registers_a_read_metrics_only_service(bundle: Bundle) -> None:
     env = pod_spec(find(bundle.hub_objects, "Deployment", "hub"))["containers"][0]["env"]
     assert {
         "name": "JUPYTERHUB_SERVICE_TOKEN_PROMETHEUS",
-        "valueFrom": {"secretKeyRef": {"name": "hub-secrets", "key": METRICS_TOKEN_KEY}},
+        "valueFrom": {"secretKeyRef": {"name": "prometheus-hub-token", "key": METRICS_TOKEN_KEY}},
     } in env
     (endpoint,) = bundle.manifests["ServiceMonitor"]["spec"]["endpoints"]
     assert endpoint["port"] == "http"

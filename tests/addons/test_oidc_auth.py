@@ -19,8 +19,8 @@ from tests.helpers import find, make_hub, oidc_auth, pod_spec, synth, write_conf
 from tests.real_hub import load_config, unknown_traits
 
 
-def _config(tmp_path, **auth_options):
-    chart, _ = make_hub(auth=oidc_auth(**auth_options))
+def _config(tmp_path, hub_options=None, **auth_options):
+    chart, _ = make_hub(auth=oidc_auth(**auth_options), **(hub_options or {}))
     objects = synth(chart)
     return objects, load_config(write_config_dir(objects, tmp_path))
 
@@ -48,7 +48,8 @@ def test_defaults_recheck_users_every_5_minutes_and_end_cookies_after_a_day(tmp_
 
 
 def test_session_settings_are_settable(tmp_path):
-    _, config = _config(tmp_path, auth_refresh_age=60, cookie_max_age_days=0.5)
+    # The cookie lifetime is the hub's, for every sign-in option (JupyterHub(...)).
+    _, config = _config(tmp_path, {"cookie_max_age_days": 0.5}, auth_refresh_age=60)
     authenticator = _authenticator(tmp_path, config)
     assert authenticator.auth_refresh_age == 60
     assert JupyterHubApp(config=config).cookie_max_age_days == 0.5
@@ -91,8 +92,10 @@ def test_auth_refresh_age_out_of_bounds_is_refused(value):
 
 @pytest.mark.parametrize("value", [0, -1, 14.5, False, "1"])
 def test_cookie_max_age_days_out_of_bounds_is_refused(value):
-    chart_error = _error(cookie_max_age_days=value)
-    assert chart_error.startswith(f"test/hub: invalid OidcAuth.cookie_max_age_days {value!r}.")
+    with pytest.raises(ConfigurationError) as err:
+        make_hub(cookie_max_age_days=value)
+    chart_error = str(err.value)
+    assert chart_error.startswith(f"test/hub: invalid cookie_max_age_days {value!r}.")
     assert "Allowed: days, more than 0 and at most 14." in chart_error
 
 

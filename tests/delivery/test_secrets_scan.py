@@ -114,7 +114,14 @@ def test_no_secret_object_in_dist_carries_a_value() -> None:
     objects = load_manifests(DIST)
     assert objects
     assert secret_objects_with_values(objects) == []
-    assert [o["metadata"]["name"] for o in objects if o["kind"] == "Secret"] == []
+    # The only Secrets are the hub's own, rendered empty for the bootstrap Job to fill, and
+    # never pruned or deleted by ArgoCD (issue 16).
+    secrets = [o for o in objects if o["kind"] == "Secret"]
+    assert sorted(o["metadata"]["name"] for o in secrets) == ["hub-secrets", "prometheus-hub-token"]
+    for secret in secrets:
+        assert set(secret) == {"apiVersion", "kind", "metadata", "type"}, secret
+        annotations = secret["metadata"]["annotations"]
+        assert annotations["argocd.argoproj.io/sync-options"] == "Prune=false,Delete=false"
 
 
 def test_structural_check_catches_a_secret_with_data() -> None:

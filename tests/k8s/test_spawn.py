@@ -38,7 +38,13 @@ from tests.k8s.conftest import DIST, apply_product, delete_namespace
 from tests.support.hub import hub_process
 from tests.support.kube.client import KubeClient
 from tests.support.kube.kubelet import TestKubelet, container_env
-from tests.support.kube.product import find, hub_settings, pod_templates, run_secret_bootstrap
+from tests.support.kube.product import (
+    bootstrap_secrets,
+    find,
+    hub_settings,
+    pod_templates,
+    run_secret_bootstrap,
+)
 from tests.support.kube.sync import load_manifests
 
 pytestmark = [pytest.mark.k8s, pytest.mark.integration]
@@ -94,14 +100,7 @@ def platform_secret_values(objects: list[dict[str, Any]]) -> dict[str, dict[str,
     ones the bootstrap Job makes."""
     hub = find(objects, "Deployment", "hub")
     refs = referenced_secrets(hub_settings(objects)) | referenced_secrets(hub)
-    made_by_bootstrap = {
-        e["value"]
-        for o in objects
-        if o["kind"] == "Job"
-        for c in o["spec"]["template"]["spec"]["containers"]
-        for e in c.get("env", [])
-        if e["name"] == "SECRET_NAME"
-    }
+    made_by_bootstrap = set(bootstrap_secrets(objects))
     return {
         name: {key: f"test-{name}-{key}-{secrets.token_hex(4)}" for key in sorted(keys)}
         for name, keys in refs.items()
@@ -391,5 +390,40 @@ def test_one_user_more_than_the_quota_admits_gets_the_api_servers_message(
                 hub,
                 kubelet,
             )
+    finally:
+        delete_namespace(admin, namespace)
+
+
+def test_a_user_restarts_a_server_when_the_pvc_quota_is_full(
+    admin: KubeClient, kubelet: TestKubelet, crds: list[str], tmp_path: Path
+) -> None:
+    """Why the hub's Role keeps ``get`` on PVCs (issue 16 removed the verbs KubeSpawner never
+    uses): with the ``persistentvolumeclaims`` quota full, creating a claim that already
+    exists is refused with 403 (quota admission comes before the existence check), and
+    KubeSpawner reads the claim to tell "exists" from "over quota". The hub database's PVC
+    and alice's home fill a quota of 2; alice starts, stops and starts again."""
+    chart, _ = make_hub(quota=NamespaceQuota(persistent_volume_claims=2))
+    objects = synth(chart)
+    namespace = f"pvc-quota-{secrets.token_hex(3)}"
+    try:
+        apply_product(admin, namespace, objects)
+        prepare_platform(admin, namespace, objects, tmp_path)
+        with running_hub(admin, namespace, objects, tmp_path / "hub") as hub:
+            hub.api("POST", "/users/alice")
+            for attempt in ("first start", "restart"):
+                hub.api("POST", "/users/alice/server")
+                wait(
+                    lambda: (hub.server("alice") or {}).get("ready"),
+                    150,
+                    f"alice's server ({attempt})",
+                    hub,
+                    kubelet,
+                )
+                hub.api("DELETE", "/users/alice/server")
+                wait(lambda: not user_pods(admin, namespace, "alice"), 60, "the stop", hub, kubelet)
+            quota = admin.get(f"/api/v1/namespaces/{namespace}/resourcequotas/jupyterhub")
+            assert quota["status"]["used"]["persistentvolumeclaims"] == "2"
+            log = hub.log.read_text(errors="replace")
+            assert "already exists, possibly have reached quota though" in log
     finally:
         delete_namespace(admin, namespace)

@@ -106,3 +106,22 @@ def write_hub_files(
     hub_config = {"traits": traits, **(extra_settings or {})}
     (workdir / "hub_config.json").write_text(json.dumps(hub_config), encoding="utf-8")
     return config
+
+
+def load_authenticator(auth: Any, directory: Path) -> Any:
+    """The ``cloudflare_access`` module of an ``AuthSettings``, imported from ``directory``
+    as the hub imports it from its ConfigMap folder (with ``cloudflare_access_names``)."""
+    import importlib
+    import sys
+
+    for name, text in auth.files.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    sys.path.insert(0, str(directory))
+    try:
+        for name in ("cloudflare_access", "cloudflare_access_names"):
+            sys.modules.pop(name, None)
+        return importlib.import_module("cloudflare_access")
+    finally:
+        sys.path.remove(str(directory))
+        for name in ("cloudflare_access", "cloudflare_access_names"):
+            sys.modules.pop(name, None)

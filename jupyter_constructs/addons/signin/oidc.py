@@ -21,7 +21,6 @@ OIDC_AUTHENTICATOR_CLASS = "oidc_authenticator.OidcAuthenticator"
 
 # Bounds of the session settings of OidcAuth.
 MAX_AUTH_REFRESH_AGE = 3600  # seconds: longer lets a revoked user work on for over an hour
-MAX_COOKIE_MAX_AGE_DAYS = 14.0  # JupyterHub's own default: never longer than upstream
 
 
 def _oidc_authenticator_source() -> str:
@@ -64,7 +63,8 @@ class OidcAuth(HubAuth):
     disabled, logged out or deleted at the provider, or no longer in an allowed group, is
     sent back to sign in, where the provider or the allow rules refuse them. So a revoked
     user loses hub access at most ``auth_refresh_age`` seconds after the revocation; the
-    hub cookie itself expires after ``cookie_max_age_days`` whatever happens.
+    hub cookie itself expires after ``JupyterHub(cookie_max_age_days=...)`` (a day by
+    default) whatever happens.
 
     For Cloudflare Access for SaaS use ``OidcAuth.cloudflare_access_saas(...)``.
     Reference: https://oauthenticator.readthedocs.io/en/latest/reference/api/gen/oauthenticator.generic.html
@@ -89,9 +89,6 @@ class OidcAuth(HubAuth):
             user keeps hub access for at most 5 minutes. JupyterHub's
             ``Authenticator.auth_refresh_age``,
             https://jupyterhub.readthedocs.io/en/stable/reference/api/auth.html
-        cookie_max_age_days: Lifetime of the hub's login cookie, in days (more than 0, at
-            most 14). Default: 1. JupyterHub's ``JupyterHub.cookie_max_age_days``
-            (upstream default 14); applies to the whole hub.
 
     Raises:
         ConfigurationError: At synth, for a non-https endpoint, an empty client id, no
@@ -113,7 +110,6 @@ class OidcAuth(HubAuth):
     allow_all: bool = False
     login_service: str = "single sign-on"
     auth_refresh_age: int = 300
-    cookie_max_age_days: float = 1.0
 
     @classmethod
     def cloudflare_access_saas(
@@ -187,20 +183,6 @@ class OidcAuth(HubAuth):
                 fix="keep the default 300 (a revoked user loses access within 5 minutes) or "
                 "choose how long a revoked user may keep working",
             )
-        max_age_days = self.cookie_max_age_days
-        if (
-            isinstance(max_age_days, bool)
-            or not isinstance(max_age_days, int | float)
-            or not 0 < max_age_days <= MAX_COOKIE_MAX_AGE_DAYS
-        ):
-            raise invalid(
-                scope,
-                "OidcAuth.cookie_max_age_days",
-                max_age_days,
-                allowed=f"days, more than 0 and at most {MAX_COOKIE_MAX_AGE_DAYS:g}",
-                fix="keep the default 1 (sign in again every day) or give a number of days "
-                "such as 0.5 or 7",
-            )
         traits: dict[str, Any] = {
             "client_id": self.client_id,
             "authorize_url": self.authorize_url,
@@ -234,10 +216,7 @@ class OidcAuth(HubAuth):
         # Traits stay under GenericOAuthenticator: the subclass reads its parent's section.
         return AuthSettings(
             authenticator_class=OIDC_AUTHENTICATOR_CLASS,
-            traits={
-                "GenericOAuthenticator": traits,
-                "JupyterHub": {"cookie_max_age_days": float(max_age_days)},
-            },
+            traits={"GenericOAuthenticator": traits},
             secret_env={"OAUTH_CLIENT_SECRET": self.client_secret},
             traits_from_env={"GenericOAuthenticator.client_secret": "OAUTH_CLIENT_SECRET"},
             files={OIDC_AUTHENTICATOR_MODULE: _oidc_authenticator_source()},
