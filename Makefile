@@ -9,7 +9,7 @@ CDK8S := npx --no-install cdk8s
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: synth test lint format bench crds setup clean checkov keycloak
+.PHONY: synth test lint format bench crds setup clean checkov keycloak nca
 
 # Runtime only: what synthesizing needs.
 $(VENV)/.runtime: pyproject.toml
@@ -41,7 +41,7 @@ synth: $(VENV)/.runtime
 # pytest exits 5 when it collected no test: that is a failure here, never a silent pass.
 PYTEST_WORKERS ?= auto
 PYTEST_ARGS ?=
-test: setup
+test: setup nca
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no test" >&2; exit 1; fi; exit $$rc
 	$(MAKE) --no-print-directory checkov
@@ -79,7 +79,7 @@ e2e-cluster:
 	scripts/e2e_cluster.sh
 
 clean:
-	rm -rf $(VENV) $(CODEGEN_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(CODEGEN_VENV) $(NCA_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build *.egg-info
 
 # Regenerate jupyter_constructs/crds/ (typed custom resources) from local copies of the
 # CRDs pinned in cdk8s.yaml (imports:): `make crds CRDS=<dir>`. datamodel-code-generator
@@ -140,3 +140,14 @@ $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
 
 checkov: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 	$(CHECKOV_VENV)/bin/checkov -d dist --config-file .checkov.yaml
+
+# network-config-analyzer (np-guard's `nca`), the independent judge of our NetworkPolicies
+# (tests/support/nca.py). Its own virtualenv: it pins PyYAML and networkx exactly.
+NCA_VERSION := 2.1.0
+NCA_VENV := .nca-venv
+$(NCA_VENV)/.installed-$(NCA_VERSION):
+	test -x $(NCA_VENV)/bin/python || $(PYTHON) -m venv $(NCA_VENV)
+	$(NCA_VENV)/bin/python -m pip install -q network-config-analyzer==$(NCA_VERSION)
+	touch $@
+
+nca: $(NCA_VENV)/.installed-$(NCA_VERSION)

@@ -8,6 +8,13 @@
 
 It also writes ``catalog/jupyterhub.json``, the portal's service card.
 
+The cluster it assumes: ingress-nginx in namespace ``ingress-nginx``, cert-manager, the
+Prometheus Operator in ``monitoring``, a CNI that enforces NetworkPolicy (Calico-like:
+``ipBlock`` rules match the API server) and **kube-dns/CoreDNS pods** (``k8s-app:
+kube-dns`` in ``kube-system``) as every pod's resolver, with no NodeLocal DNSCache. On
+another cluster change ``NETWORK`` (docs/security.md, "What each CNI and DNS setup
+needs"; examples/nodelocal_dns_cilium.py).
+
 ``python main.py`` writes into ``$CDK8S_OUTDIR`` (default ``dist``).
 ``python main.py --publish dist`` (what ``cdk8s synth`` runs, see cdk8s.yaml) writes into
 ``dist`` and then copies the result into the cdk8s CLI's own output folder.
@@ -27,11 +34,13 @@ import cdk8s
 
 from jupyter_constructs import (
     CloudflareTunnel,
+    ClusterDns,
     Gpu,
     IngressOptions,
     JupyterHub,
     KafkaSaslMechanism,
     KafkaSecurityProtocol,
+    NetworkOptions,
     ObservabilityBundle,
     OidcAuth,
     PlatformServiceBinding,
@@ -47,6 +56,11 @@ NAMESPACE = "jupyter"
 REPO_URL = "https://github.com/254carbon/jupyter-constructs.git"
 NOTEBOOK_IMAGE = "ghcr.io/254carbon/jupyter-notebook:1.0.0"
 GPU_NOTEBOOK_IMAGE = "quay.io/jupyter/pytorch-notebook:cuda12-2025-01-13"
+
+# The cluster's DNS and CNI as the NetworkPolicies must see them (module docstring). User
+# servers reach the internet (pip install, datasets), as NetworkOptions does by default;
+# private ranges and cloud metadata stay blocked.
+NETWORK = NetworkOptions(dns=ClusterDns.kube_dns())
 
 ENVIRONMENTS = (
     Environment("prod", cluster="in-cluster", values={"domain": "jupyter.254carbon.com"}),
@@ -74,6 +88,7 @@ def build_platform(chart: cdk8s.Chart, *, domain: str) -> JupyterHub:
         notebook_image=NOTEBOOK_IMAGE,
         user_storage=UserStorage(size="10Gi"),
         shared_data=SharedData(size="50Gi"),
+        network=NETWORK,
     )
     hub.add_profile(
         "small",
@@ -116,9 +131,6 @@ def build_platform(chart: cdk8s.Chart, *, domain: str) -> JupyterHub:
         gpu=Gpu(count=1),
         start_timeout=900,
         shared_data_read_only=True,
-        # Deep learning pulls pretrained weights and packages from the internet; private
-        # ranges and cloud metadata stay unreachable (see docs/security.md).
-        internet_access=True,
     )
     bind_platform_services(chart, hub)
     CloudflareTunnel(

@@ -33,9 +33,10 @@ OUTDIR = os.environ.get("CDK8S_OUTDIR") or (
     Path(__file__).parent.parent / "dist-examples/cloudflare_access"
 )
 
-# The Application Audience (AUD) tags of the two Access applications (not secrets).
-HUB_AUD = "4714c1358e65fe4b408ad6d432a5f878f08194bdb6752f58df2b6ff7cc6b7c7e"
-USERS_AUD = "9c1d0e6a2b7f48e3a5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8"
+# The Application Audience (AUD) tags of the two Access applications (not secrets; each
+# is a 64-character hex string shown on its application's overview page).
+HUB_AUD = "the-aud-tag-of-the-hub-access-application"
+USERS_AUD = "the-aud-tag-of-the-user-servers-access-application"
 
 
 def build(app: cdk8s.App) -> None:

@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from .hub.culler import IdleCuller
     from .hub.database import HubDatabase
     from .hub.hub import HubAddon, JupyterHub
-    from .hub.ingress import IngressOptions
-    from .hub.network import HubNetworkPolicies, NetworkOptions
+    from .hub.ingress import IngressController, IngressOptions
+    from .hub.network import ClusterDns, Cni, HubNetworkPolicies, NetworkOptions
     from .hub.profiles import Gpu, NotebookProfile, Toleration
     from .hub.quota import ContainerLimits, NamespaceQuota
     from .hub.storage import SharedData, UserStorage
@@ -55,6 +55,8 @@ _EXPORTS: dict[str, str] = {
     "AuthSettings": "hub.auth",
     "CloudflareAccessAuth": "addons.signin.cloudflare_access",
     "CloudflareTunnel": "addons.tunnel",
+    "ClusterDns": "hub.network",
+    "Cni": "hub.network",
     "ConfigurationError": "core.errors",
     "ConfigurationWarning": "core.errors",
     "ContainerLimits": "hub.quota",
@@ -66,6 +68,7 @@ _EXPORTS: dict[str, str] = {
     "HubDatabase": "hub.database",
     "HubNetworkPolicies": "hub.network",
     "IdleCuller": "hub.culler",
+    "IngressController": "hub.ingress",
     "IngressOptions": "hub.ingress",
     "JupyterHub": "hub.hub",
     "KubeObject": "core.objects",
@@ -105,6 +108,8 @@ __all__ = [
     "AuthSettings",
     "CloudflareAccessAuth",
     "CloudflareTunnel",
+    "ClusterDns",
+    "Cni",
     "ConfigurationError",
     "ConfigurationWarning",
     "ContainerLimits",
@@ -116,6 +121,7 @@ __all__ = [
     "HubDatabase",
     "HubNetworkPolicies",
     "IdleCuller",
+    "IngressController",
     "IngressOptions",
     "JupyterHub",
     "KafkaSaslMechanism",

@@ -27,22 +27,27 @@ CRD_FILES = {
     ("argoproj.io/v1alpha1", "Application"): "argoproj.io_applications.yaml",
     ("argoproj.io/v1alpha1", "AppProject"): "argoproj.io_appprojects.yaml",
     ("external-secrets.io/v1", "ExternalSecret"): "external-secrets.io_externalsecrets.yaml",
+    ("cilium.io/v2", "CiliumNetworkPolicy"): "cilium.io_ciliumnetworkpolicies.yaml",
 }
 
 
-def _forbid_unknown(node: Any) -> None:
+def _forbid_unknown(node: Any, *, constraint_only: bool = False) -> None:
     if isinstance(node, dict):
         if (
             "properties" in node
             and "additionalProperties" not in node
             and not node.get("x-kubernetes-preserve-unknown-fields")
+            and not constraint_only
         ):
             node["additionalProperties"] = False
-        for child in node.values():
-            _forbid_unknown(child)
+        for key, child in node.items():
+            # Branches of oneOf/anyOf in a structural schema only say which fields are
+            # required (CiliumNetworkPolicy: endpointSelector or nodeSelector): the
+            # object's fields are declared beside them, not in them.
+            _forbid_unknown(child, constraint_only=key in ("oneOf", "anyOf", "allOf"))
     elif isinstance(node, list):
         for child in node:
-            _forbid_unknown(child)
+            _forbid_unknown(child, constraint_only=constraint_only)
 
 
 @functools.cache

@@ -21,9 +21,14 @@ Semantics (https://kubernetes.io/docs/concepts/services-networking/network-polic
   ``endPort``) or a container port name, resolved against the destination pod's
   container ports (for egress and for ingress alike: it is the destination's port).
 
+- Loopback: a pod connecting to ``127.0.0.0/8`` or ``::1`` reaches its own network
+  namespace (the containers of the same pod); that traffic never leaves the pod, and no
+  NetworkPolicy applies to it.
+
 Not modelled: traffic from the node (kubelet probes; CNIs admit it), Services (policies
-see the pod address after the Service is resolved, so endpoints here are pods and IPs),
-``hostNetwork`` pods, and CNI-specific extensions.
+see the pod address after the Service is resolved, so endpoints here are pods and IPs;
+``service_pods`` resolves a Service to its pods), ``hostNetwork`` pods, and
+CNI-specific extensions (CiliumNetworkPolicy).
 """
 
 from __future__ import annotations
@@ -69,6 +74,30 @@ def pod(
 
 def address(name: str, ip: str) -> Endpoint:
     return Endpoint(name, ip)
+
+
+def loopback(name: str = "localhost", ip: str = "127.0.0.1") -> Endpoint:
+    """The source pod's own loopback (``localhost``)."""
+    assert is_loopback(ip), ip
+    return Endpoint(name, ip)
+
+
+def is_loopback(ip: str) -> bool:
+    return ipaddress.ip_address(ip).is_loopback
+
+
+def service_pods(service: Mapping[str, Any], endpoints: Iterable[Endpoint]) -> list[Endpoint]:
+    """The pods among ``endpoints`` that a Service object sends its traffic to."""
+    selector = service["spec"].get("selector") or {}
+    namespace = service["metadata"].get("namespace")
+    return [
+        e
+        for e in endpoints
+        if e.is_pod
+        and e.namespace == namespace
+        and selector
+        and selector_matches({"matchLabels": selector}, e.labels)
+    ]
 
 
 def container_ports(pod_spec: Mapping[str, Any]) -> dict[str, tuple[int, str]]:
@@ -224,6 +253,8 @@ class Evaluator:
         self, source: Endpoint, destination: Endpoint, port: int, proto: str = "TCP"
     ) -> bool:
         """May ``source`` open a connection to ``destination`` on ``port``/``proto``?"""
+        if source.is_pod and not destination.is_pod and is_loopback(destination.ip):
+            return True  # the pod's own network namespace: no policy applies
         return self.egress_allows(source, destination, port, proto) and self.ingress_allows(
             source, destination, port, proto
         )

@@ -8,9 +8,10 @@ Pieces (plain Kubernetes JSON, so they can be printed, compared and patched):
 
 - ports: ``tcp(8080)``, ``tcp("http")`` (a named container port), ``udp(53)``;
 - peers: ``pods(labels)`` (this namespace), ``pods_in_namespace(ns, labels)``,
-  ``cidrs(blocks)``, ``internet(ipv6=True)`` (public addresses only);
+  ``cidrs(blocks)``, ``internet(ipv6=True)`` (public addresses only),
+  ``anywhere(ipv6=True)`` (every address, for rules narrowed by port only);
 - rules: ``ingress(peers, ports)``, ``egress(peers, ports)`` (no ports: every port),
-  ``dns_egress(namespace, labels)``.
+  ``dns_egress(peers)`` (53, UDP and TCP).
 
 Reference: https://kubernetes.io/docs/concepts/services-networking/network-policies/
 """
@@ -28,12 +29,14 @@ __all__ = [
     "ANY_IPV4",
     "ANY_IPV6",
     "CLOUD_METADATA_ADDRESS",
+    "DNS_PORT",
     "NAMESPACE_NAME_LABEL",
     "PRIVATE_IPV4_RANGES",
     "PRIVATE_IPV6_RANGES",
     "Peer",
     "Port",
     "Rule",
+    "anywhere",
     "cidrs",
     "dns_egress",
     "egress",
@@ -66,7 +69,8 @@ service 169.254.169.254."""
 
 PRIVATE_IPV6_RANGES: tuple[str, ...] = ("64:ff9b::/96", "64:ff9b:1::/48", "fc00::/7", "fe80::/10")
 """IPv6 unique-local (AWS metadata is fd00:ec2::254), link-local, and the NAT64 prefixes,
-which translate to IPv4 addresses (private ones included)."""
+which translate to IPv4 addresses (private ones included). IPv4-mapped addresses
+(``::ffff:0:0/96``) never appear on the wire, so they need no entry."""
 
 CLOUD_METADATA_ADDRESS = "169.254.169.254"
 ANY_IPV4 = "0.0.0.0/0"
@@ -117,6 +121,15 @@ def internet(*, ipv6: bool = True) -> list[Peer]:
     return peers
 
 
+def anywhere(*, ipv6: bool = True) -> list[Peer]:
+    """Every address, ``0.0.0.0/0`` (and ``::/0``): for rules that only a port narrows.
+
+    Args:
+        ipv6: Also every IPv6 address. Default: True.
+    """
+    return cidrs([ANY_IPV4, ANY_IPV6] if ipv6 else [ANY_IPV4])
+
+
 def egress(peers: Sequence[Peer], ports: Sequence[Port] = ()) -> Rule:
     """An egress rule to ``peers``; no ``ports`` means every port."""
     rule: Rule = {"to": list(peers)}
@@ -130,9 +143,20 @@ def ingress(peers: Sequence[Peer], ports: Sequence[Port]) -> Rule:
     return {"from": list(peers), "ports": list(ports)}
 
 
-def dns_egress(namespace: str, labels: Mapping[str, str]) -> Rule:
-    """Egress to the cluster DNS pods (``labels`` in ``namespace``) on 53, UDP and TCP."""
-    return egress([pods_in_namespace(namespace, labels)], [udp(53), tcp(53)])
+DNS_PORT = 53
+
+
+def dns_egress(peers: Sequence[Peer], port: int = DNS_PORT) -> Rule:
+    """Egress to the cluster's resolvers (pods and/or addresses) on ``port``, UDP and TCP.
+
+    DNS answers too large for UDP are retried over TCP (RFC 7766), so both are needed.
+
+    Args:
+        peers: The resolvers: ``pods_in_namespace(...)`` peers, ``cidrs(...)`` peers.
+        port: The port the resolvers listen on, as the policy sees it (after a Service
+            is resolved). Default: 53.
+    """
+    return egress(peers, [udp(port), tcp(port)])
 
 
 def policy_spec(

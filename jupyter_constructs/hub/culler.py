@@ -59,12 +59,19 @@ class IdleCuller:
             )
         return self
 
-    def command(self) -> list[str]:
-        """The command line the hub runs the culler with."""
+    def command(self, *, hub_api_url: str) -> list[str]:
+        """The command line the hub runs the culler with.
+
+        Args:
+            hub_api_url: The hub's API as the culler reaches it: the hub pod's loopback
+                (``JupyterHub.loopback_api_url``), as z2jh passes
+                ``--url=http://localhost:8081<base_url>hub/api``.
+        """
         cmd = [
             "python3",
             "-m",
             "jupyterhub_idle_culler",
+            f"--url={hub_api_url}",
             f"--timeout={self.timeout}",
             f"--cull-every={self.interval}",
             f"--concurrency={self.concurrency}",

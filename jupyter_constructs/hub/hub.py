@@ -109,6 +109,8 @@ from jupyter_constructs.hub.rbac import USER_SERVICE_ACCOUNT, hub_rbac, user_ser
 from jupyter_constructs.hub.storage import HOME_MOUNT_PATH, SharedData, UserStorage, volume_claim
 
 HUB_SERVICE = "hub"
+#: ``JupyterHub.base_url`` (rendered explicitly): the hub serves under ``/hub/``.
+BASE_URL = "/"
 DEFAULT_HUB_RESOURCES = Resources("500m", "2", "1Gi", "4Gi")
 APP_NAME = "jupyterhub"
 # Frozen value objects, so sharing one default instance is safe.
@@ -202,8 +204,10 @@ class JupyterHub(Construct):
             True.
         network: Default-deny NetworkPolicies for the namespace and one policy per
             component (``hub.network`` and docs/security.md). Default:
-            ``NetworkOptions()``; ``None`` renders no NetworkPolicy at all, the add-ons'
-            included.
+            ``NetworkOptions()``: kube-dns/CoreDNS pods as resolvers, a CNI whose
+            ``ipBlock`` rules match the API server, user servers on the internet (private
+            ranges and metadata excluded); ``None`` renders no NetworkPolicy at all, the
+            add-ons' included.
         cookie_max_age_days: Lifetime of the hub's login cookie, in days, for every
             sign-in option (more than 0, at most 14). Default: 1 (JupyterHub's own
             default is 14). OAuth tokens of user servers and services expire with it.
@@ -310,6 +314,11 @@ class JupyterHub(Construct):
         self.secret_name: str = existing_secret or "hub-secrets"
         self.hub_service_name = HUB_SERVICE
         self.hub_port = HUB_PORT
+        self.base_url = BASE_URL
+        #: The hub's REST API as hub-managed services reach it: over the hub pod's own
+        #: loopback (z2jh's culler does the same). Through the ``hub`` Service it would be
+        #: hairpin traffic, which default-deny NetworkPolicies drop on iptables CNIs.
+        self.loopback_api_url = f"http://localhost:{HUB_PORT}{BASE_URL}hub/api"
         self.proxy_api_service_name = API_SERVICE
         self.proxy_public_service_name = PUBLIC_SERVICE
         self.proxy_public_port = PUBLIC_PORT
@@ -373,7 +382,7 @@ class JupyterHub(Construct):
             self.add_hub_service(
                 CULLER_SERVICE,
                 scopes=self.idle_culler.scopes(),
-                command=self.idle_culler.command(),
+                command=self.idle_culler.command(hub_api_url=self.loopback_api_url),
             )
         self.shared_data_pvc: KubeObject | None = None
         if self.shared_data is not None:
@@ -486,7 +495,7 @@ class JupyterHub(Construct):
                 hub_port=HUB_PORT,
                 identity_provider=self.auth_settings.needs_internet_egress,
                 database_port=None if self.database.uses_volume else self.database.port,
-                ingress_controller=self.ingress is not None,
+                ingress_controller=self.ingress.controller if self.ingress is not None else None,
                 secret_bootstrap=self.secret_bootstrap is not None,
                 image_puller=image_puller,
             )
@@ -579,8 +588,8 @@ class JupyterHub(Construct):
         self._generation += 1
         if self.image_puller_enabled:
             self._pull_images_of(profile)
-        if self.network is not None and profile.internet_access:
-            self.network.allow_profile_internet(profile)
+        if self.network is not None:
+            self.network.add_profile(profile)
 
     @property
     def profiles(self) -> list[NotebookProfile]:
@@ -692,7 +701,9 @@ class JupyterHub(Construct):
                 read the hub's other secrets); in ``existing_secret`` when the hub was
                 given one. Default: none.
             command: A hub-managed service the hub starts itself (its token is generated
-                by the hub). Default: none.
+                by the hub). It runs in the hub pod and gets the hub's API over the
+                pod's loopback (``JUPYTERHUB_API_URL`` = ``loopback_api_url``).
+                Default: none.
 
         Returns:
             Where the service's token is (for whatever presents it), or ``None`` without
@@ -711,6 +722,9 @@ class JupyterHub(Construct):
             self._service_token_env[env_var] = token
         if command is not None:
             service["command"] = list(command)
+            # Spawner.environment is applied last, so this replaces the hub's own
+            # JUPYTERHUB_API_URL (hub_connect_url: the hub Service, hairpin traffic).
+            service["environment"] = {"JUPYTERHUB_API_URL": self.loopback_api_url}
         try:
             self.config.add_service(service)
             self.config.add_role(
@@ -1045,6 +1059,7 @@ class JupyterHub(Construct):
                 "spawner_class": "kubespawner.KubeSpawner",
                 "db_url": self.database.db_url(),
                 "upgrade_db": True,
+                "base_url": BASE_URL,
                 "hub_bind_url": f"http://:{HUB_PORT}",
                 "hub_connect_url": f"http://{HUB_SERVICE}:{HUB_PORT}",
                 # User servers outlive hub restarts: the hub must not stop them.

@@ -1,4 +1,21 @@
-"""The Ingress in front of ``proxy-public``: host, TLS and websocket-safe timeouts."""
+"""The Ingress in front of ``proxy-public``: host, TLS, and the controller that serves it.
+
+Notebooks keep a websocket open per kernel for as long as the kernel runs, and users
+upload data files through the same HTTP connection; both outlive the 60 s most proxies
+allow a request by default. ``IngressController`` says, per controller, which settings
+keep them working and where the controller's pods run (the proxy's NetworkPolicy admits
+exactly those pods):
+
+- ingress-nginx (``IngressController.nginx()``): ``proxy-read-timeout`` and
+  ``proxy-send-timeout`` 3600 s and ``proxy-body-size`` 64m, as Ingress annotations
+  (rendered).
+- Traefik (``IngressController.traefik()``): nothing per Ingress; websockets pass
+  through and Traefik never times them out. Since Traefik 2.11.2 an entry point reads a
+  whole request in at most 60 s (``respondingTimeouts.readTimeout``), which stops uploads
+  of large files: raise it in Traefik's static configuration (no annotation can).
+- Others: ``IngressController(...)`` with your controller's annotations; docs/security.md
+  says what HAProxy and the cloud load balancers need.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +24,9 @@ from dataclasses import dataclass, field
 
 from constructs import Construct
 
+from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.objects import KubeObject, adopt
-from jupyter_constructs.core.rules import check_dns_label
+from jupyter_constructs.core.rules import check_cidr, check_dns_label, is_labels
 from jupyter_constructs.hub.proxy import PUBLIC_SERVICE
 
 # Notebook kernels talk over long-lived websockets and users upload data files.
@@ -17,17 +35,155 @@ NGINX_DEFAULT_ANNOTATIONS = {
     "nginx.ingress.kubernetes.io/proxy-send-timeout": "3600",
     "nginx.ingress.kubernetes.io/proxy-body-size": "64m",
 }
+#: The labels the ingress-nginx Helm chart gives its controller pods.
+NGINX_POD_LABELS = {
+    "app.kubernetes.io/name": "ingress-nginx",
+    "app.kubernetes.io/component": "controller",
+}
+#: The label the Traefik Helm chart gives its pods.
+TRAEFIK_POD_LABELS = {"app.kubernetes.io/name": "traefik"}
+
+
+@dataclass(frozen=True)
+class IngressController:
+    """The ingress controller that serves the hub: its class, its pods, its settings.
+
+    The proxy's NetworkPolicy admits the controller's pods only: those with
+    ``pod_labels`` in ``namespace`` (both must match), plus ``cidrs`` for load balancers
+    that reach pods from addresses rather than from pods (AWS ALB in IP mode, GKE
+    container-native load balancing). Find the labels with
+    ``kubectl -n <namespace> get pods --show-labels``.
+
+    Use the presets (``nginx()``, ``traefik()``) or build one for another controller.
+
+    Attributes:
+        class_name: The IngressClass (``spec.ingressClassName``).
+        namespace: Where the controller's pods run; ``None`` when only ``cidrs`` reach
+            the proxy.
+        pod_labels: Labels of the controller's pods (all must match). Required with
+            ``namespace``: a namespace-wide rule would admit any pod there.
+        cidrs: Addresses the controller connects from, when it is not a pod. Default:
+            none.
+        annotations: Annotations the controller needs for websockets and uploads
+            (module docstring). Default: none.
+    """
+
+    class_name: str
+    namespace: str | None
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+    cidrs: Sequence[str] = ()
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def nginx(
+        cls,
+        *,
+        namespace: str = "ingress-nginx",
+        class_name: str = "nginx",
+        pod_labels: Mapping[str, str] | None = None,
+    ) -> IngressController:
+        """ingress-nginx (https://kubernetes.github.io/ingress-nginx/).
+
+        Args:
+            namespace: Where it runs. Default: ``"ingress-nginx"``.
+            class_name: Its IngressClass. Default: ``"nginx"``.
+            pod_labels: Its pods' labels. Default: the Helm chart's
+                (``app.kubernetes.io/name: ingress-nginx``,
+                ``app.kubernetes.io/component: controller``).
+
+        Returns:
+            The controller, with 3600 s read/send timeouts and a 64m body size.
+        """
+        return cls(
+            class_name=class_name,
+            namespace=namespace,
+            pod_labels=dict(NGINX_POD_LABELS if pod_labels is None else pod_labels),
+            annotations=dict(NGINX_DEFAULT_ANNOTATIONS),
+        )
+
+    @classmethod
+    def traefik(
+        cls,
+        *,
+        namespace: str = "traefik",
+        class_name: str = "traefik",
+        pod_labels: Mapping[str, str] | None = None,
+    ) -> IngressController:
+        """Traefik (https://doc.traefik.io/traefik/providers/kubernetes-ingress/).
+
+        Websockets need nothing. Uploads longer than the entry point's
+        ``respondingTimeouts.readTimeout`` (60 s since Traefik 2.11.2) fail: raise it in
+        Traefik's static configuration (k3s runs Traefik in ``kube-system``).
+
+        Args:
+            namespace: Where it runs. Default: ``"traefik"``.
+            class_name: Its IngressClass. Default: ``"traefik"``.
+            pod_labels: Its pods' labels. Default: the Helm chart's
+                (``app.kubernetes.io/name: traefik``).
+
+        Returns:
+            The controller (no annotations: none changes these timeouts).
+        """
+        return cls(
+            class_name=class_name,
+            namespace=namespace,
+            pod_labels=dict(TRAEFIK_POD_LABELS if pod_labels is None else pod_labels),
+        )
+
+    def check(self, scope: Construct) -> IngressController:
+        """Return self if every field is valid.
+
+        Args:
+            scope: The construct that uses it (errors name its path).
+
+        Raises:
+            ConfigurationError: A field is invalid.
+        """
+        check_dns_label(scope, "IngressController.class_name", self.class_name)
+        if self.namespace is not None:
+            check_dns_label(scope, "IngressController.namespace", self.namespace)
+            if not self.pod_labels or not is_labels(self.pod_labels):
+                raise invalid(
+                    scope,
+                    "IngressController.pod_labels",
+                    dict(self.pod_labels),
+                    allowed="the labels of the controller's pods (non-empty): without them "
+                    "every pod of the namespace could reach the proxy",
+                    fix="copy them from `kubectl -n <namespace> get pods --show-labels`, "
+                    "e.g. {'app.kubernetes.io/name': 'ingress-nginx'}",
+                )
+        elif not self.cidrs:
+            raise invalid(
+                scope,
+                "IngressController",
+                self.class_name,
+                allowed="a namespace with pod labels, or cidrs, or both",
+                fix="say where the controller runs: namespace= and pod_labels=, or "
+                "cidrs= for a load balancer that connects from addresses",
+            )
+        if isinstance(self.cidrs, str):
+            raise invalid(
+                scope,
+                "IngressController.cidrs",
+                self.cidrs,
+                allowed="a sequence of CIDRs",
+                fix='pass cidrs=("10.0.0.0/16",)',
+            )
+        for cidr in self.cidrs:
+            check_cidr(scope, "IngressController.cidrs", cidr)
+        return self
 
 
 @dataclass(frozen=True)
 class IngressOptions:
-    """How the hub is exposed: by default an nginx Ingress with TLS.
+    """How the hub is exposed: by default an ingress-nginx Ingress with TLS.
 
     Attributes:
         enabled: Render an Ingress. Default: True; False for a hub reached only through
             a tunnel.
-        class_name: The IngressClass. Default: ``"nginx"`` (its websocket-friendly
-            timeouts and body size are added only then).
+        controller: The ingress controller: its IngressClass, where its pods run (the
+            only ones the proxy admits) and the annotations notebooks need from it.
+            Default: ``IngressController.nginx()``.
         tls_secret_name: The Secret holding the certificate. Default:
             ``"jupyterhub-tls"``; ``None`` serves plain HTTP (only when TLS ends before
             the Ingress, e.g. at Cloudflare).
@@ -37,7 +193,7 @@ class IngressOptions:
     """
 
     enabled: bool = True
-    class_name: str = "nginx"
+    controller: IngressController = field(default_factory=IngressController.nginx)
     tls_secret_name: str | None = "jupyterhub-tls"
     cert_manager_cluster_issuer: str | None = None
     annotations: Mapping[str, str] = field(default_factory=dict)
@@ -69,17 +225,15 @@ class HubIngress(Construct):
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
-        check_dns_label(self, "IngressOptions.class_name", options.class_name)
-        annotations: dict[str, str] = {}
-        if options.class_name == "nginx":
-            annotations.update(NGINX_DEFAULT_ANNOTATIONS)
+        self.controller = options.controller.check(self)
+        annotations: dict[str, str] = dict(self.controller.annotations)
         if options.cert_manager_cluster_issuer:
             annotations["cert-manager.io/cluster-issuer"] = options.cert_manager_cluster_issuer
         annotations.update(options.annotations)
         hosts = [domain, *extra_hosts]
         backend = {"service": {"name": PUBLIC_SERVICE, "port": {"name": "http"}}}
         spec: dict[str, object] = {
-            "ingressClassName": options.class_name,
+            "ingressClassName": self.controller.class_name,
             "rules": [
                 {
                     "host": host,

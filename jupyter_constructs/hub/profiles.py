@@ -144,7 +144,7 @@ class ProfileOptions(TypedDict, total=False):
     start_timeout: int | None
     post_start_command: Sequence[str] | None
     shared_data_read_only: bool
-    internet_access: bool
+    internet_access: bool | None
     extra_overrides: Mapping[str, Any] | None
 
 
@@ -179,8 +179,9 @@ class NotebookProfile(Construct):
         post_start_command: Command run after the server starts
             (``lifecycle_hooks.postStart``). Default: none.
         shared_data_read_only: Mount the shared data volume read-only. Default: False.
-        internet_access: Let the servers reach public addresses on any port; private
-            ranges and cloud metadata stay blocked. Default: False.
+        internet_access: Let the servers reach public addresses on any port (True) or
+            not (False); private ranges and cloud metadata stay blocked either way.
+            Default: ``None``, the hub's ``NetworkOptions.user_internet_access`` (True).
         extra_overrides: Other ``kubespawner_override`` keys, checked against
             KubeSpawner's trait names. Default: none.
 
@@ -211,7 +212,7 @@ class NotebookProfile(Construct):
         start_timeout: int | None = None,
         post_start_command: Sequence[str] | None = None,
         shared_data_read_only: bool = False,
-        internet_access: bool = False,
+        internet_access: bool | None = None,
         extra_overrides: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)

@@ -19,6 +19,7 @@ from jupyter_constructs import (
     PlatformServiceBinding,
     SecretRef,
 )
+from jupyter_constructs.addons.bindings.binding import DEFAULT_SERVICE_POD_LABELS
 from jupyter_constructs.addons.bindings.contract import SERVICE_ENV
 from tests.core.test_manifests import NEWEST_KUBERNETES
 from tests.helpers import find, make_hub, new_chart, synth, validate, write_config_dir
@@ -284,13 +285,47 @@ def test_network_policy_allows_exactly_the_service(service: str) -> None:
                     {
                         "namespaceSelector": {
                             "matchLabels": {"kubernetes.io/metadata.name": namespace}
-                        }
+                        },
+                        # The service's pods, not the whole namespace (issue 12).
+                        "podSelector": {"matchLabels": DEFAULT_SERVICE_POD_LABELS[service]},
                     }
                 ],
                 "ports": [{"protocol": "TCP", "port": port}],
             }
         ],
     }
+
+
+def test_namespace_wide_egress_only_when_asked_for() -> None:
+    chart, hub = make_hub()
+    wide = PlatformServiceBinding.trino(
+        chart, "trino", host="trino.data-platform", catalog="c", user="u", namespace_wide=True
+    )
+    hub.add_binding(wide)
+    policy = find(synth(chart), "NetworkPolicy", wide.network_policy.name)
+    assert policy["spec"]["egress"][0]["to"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "data-platform"}}}
+    ]
+    assert wide.namespace_wide and wide.service_pod_labels == {}
+
+
+def test_fails_when_both_pod_labels_and_namespace_wide_are_given() -> None:
+    chart = new_chart()
+    with pytest.raises(ConfigurationError) as err:
+        PlatformServiceBinding.ray(
+            chart,
+            "ray",
+            host="ray-head.ray",
+            service_pod_labels={"ray.io/node-type": "head"},
+            namespace_wide=True,
+        )
+    assert str(err.value) == (
+        "test/ray: invalid namespace_wide True. Allowed: False when service_pod_labels is "
+        "given (the labels narrow the rule, namespace_wide widens it to every pod). Fix: "
+        "drop one of service_pod_labels= and namespace_wide=True"
+    )
+    with pytest.raises(ConfigurationError, match=r"invalid service_pod_labels \{\}"):
+        PlatformServiceBinding.ray(chart, "ray2", host="ray-head.ray", service_pod_labels={})
 
 
 @pytest.mark.parametrize("version", ["1.27", NEWEST_KUBERNETES])
@@ -487,7 +522,15 @@ def test_defaults() -> None:
     assert datahub.environment() == {"DATAHUB_GMS_URL": "http://datahub-gms.data-platform:8080"}
     ray = PlatformServiceBinding.ray(chart, "r", host="ray-head.ray")
     assert ray.port == ray.target_port == 10001
-    assert ray.service_pod_labels == {}
+    assert ray.service_pod_labels == {"ray.io/node-type": "head"}
+    assert not ray.namespace_wide
+    assert {b.service: b.service_pod_labels for b in (trino, s3, mlflow, pg, datahub)} == {
+        "trino": {"app.kubernetes.io/component": "coordinator", "app.kubernetes.io/name": "trino"},
+        "s3": {"app.kubernetes.io/name": "minio"},
+        "mlflow": {"app.kubernetes.io/name": "mlflow"},
+        "postgres": {"app.kubernetes.io/name": "postgresql"},
+        "datahub": {"app.kubernetes.io/name": "datahub-gms"},
+    }
     kafka = PlatformServiceBinding.kafka(chart, "k", host="kafka.data-platform")
     assert kafka.environment() == {
         "KAFKA_BOOTSTRAP_SERVERS": "kafka.data-platform:9092",

@@ -1,217 +1,210 @@
-"""NetworkPolicies: who can reach whom in the reference platform, and the evaluator itself.
+"""NetworkPolicies: who can reach whom, in the reference platform and other setups.
 
 The endpoints are built from the real objects: pod labels and container ports of the
 synthesized pod templates, and the user pods the real KubeSpawner renders from the
-generated hub config. ``tests/netpol.py`` evaluates every NetworkPolicy in the output
-(ours, the observability and tunnel ones, and any a binding adds).
+generated hub config (``tests/network_matrix.py``). ``tests/netpol.py`` evaluates every
+NetworkPolicy in the output (ours, the observability and tunnel ones, and the bindings');
+``tests/core/test_network_analyzer.py`` has network-config-analyzer judge the same cells.
+
+Cases replayed from public reports: GKE Cloud DNS and NodeLocal DNSCache resolvers that
+no pod selector matches (tektoncd/operator#4000, restatedev/restate-operator#88, z2jh PR
+#3179); z2jh's culler reaching the hub over localhost; bindings that opened whole
+namespaces (issue 12).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from jupyter_constructs import HubDatabase, IngressOptions, NetworkOptions, SecretRef
+from jupyter_constructs import (
+    ClusterDns,
+    Cni,
+    HubDatabase,
+    IngressController,
+    IngressOptions,
+    NetworkOptions,
+    PlatformServiceBinding,
+    SecretRef,
+)
 from jupyter_constructs.core.errors import ConfigurationError
 from jupyter_constructs.hub.network import (
     PRIVATE_IPV4_RANGES,
     pods_in_namespace,
     tcp,
 )
-from tests.helpers import find, load_manifests, make_hub, pod_spec, synth, write_config_dir
-from tests.netpol import Endpoint, Evaluator, address, container_ports, pod
-from tests.real_hub import load_config, mock_kubespawner, pod_manifest
+from tests.crd_schemas import validate_custom_resource
+from tests.helpers import find, load_manifests, make_hub, synth
+from tests.netpol import Evaluator, address, loopback, pod
+from tests.network_matrix import (
+    NS,
+    Scenario,
+    culler_url,
+    hub_service,
+    hub_settings,
+    markdown_matrix,
+)
+from tests.network_scenarios import (
+    CUSTOM_COLUMNS,
+    CUSTOM_ROWS,
+    DNS_COLUMNS,
+    DNS_PRESETS,
+    DNS_ROWS,
+    REFERENCE_COLUMNS,
+    REFERENCE_ROWS,
+    custom,
+    dns,
+    reference,
+)
 
-NS = "jupyter"
 ROOT = Path(__file__).resolve().parents[2]
 
-
-def _pod_of(objects: list[dict[str, Any]], kind: str, name: str, ip: str) -> Endpoint:
-    obj = find(objects, kind, name)
-    labels = obj["spec"]["template"]["metadata"]["labels"]
-    return pod(name, ip, NS, labels, container_ports(pod_spec(obj)))
-
-
-def _user_pod(config: Any, user: str, slug: str, ip: str) -> Endpoint:
-    with mock_kubespawner(config, user_name=user) as spawner:
-        manifest = pod_manifest(spawner, slug)
-    assert manifest["metadata"].get("namespace", NS) == NS
-    return pod(
-        f"{slug}:{user}", ip, NS, manifest["metadata"]["labels"], container_ports(manifest["spec"])
-    )
-
-
-def endpoints(objects: list[dict[str, Any]], config_dir: Path) -> dict[str, Endpoint]:
-    """The matrix's endpoints, from the reference platform's objects."""
-    config = load_config(
-        write_config_dir(objects, config_dir),
-        {"JUPYTERHUB_SERVICE_TOKEN_PROMETHEUS": "test-metrics-token"},
-    )
-    tunnel = next(
-        o
-        for o in objects
-        if o["kind"] == "Deployment"
-        and o["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/name")
-        == "cloudflared"
-    )
-    return {
-        "hub": _pod_of(objects, "Deployment", "hub", "10.244.0.10"),
-        "proxy": _pod_of(objects, "Deployment", "proxy", "10.244.0.11"),
-        "bootstrap": _pod_of(objects, "Job", "hub-secrets-bootstrap", "10.244.0.12"),
-        "puller": _pod_of(objects, "DaemonSet", "image-puller", "10.244.0.13"),
-        "cloudflared": _pod_of(objects, "Deployment", tunnel["metadata"]["name"], "10.244.0.14"),
-        # Profile A (small, no internet), a second server of it, profile B (gpu, internet).
-        "user-a": _user_pod(config, "alice@example.com", "small", "10.244.1.20"),
-        "user-a2": _user_pod(config, "bob@example.com", "small", "10.244.1.21"),
-        "user-b": _user_pod(config, "carol@example.com", "gpu", "10.244.1.22"),
-        "ingress-nginx": pod(
-            "ingress-nginx",
-            "10.244.2.5",
-            "ingress-nginx",
-            {
-                "app.kubernetes.io/name": "ingress-nginx",
-                "app.kubernetes.io/component": "controller",
-            },
-            {"http": (80, "TCP"), "https": (443, "TCP")},
-        ),
-        "prometheus": pod(
-            "prometheus",
-            "10.244.2.6",
-            "monitoring",
-            {"app.kubernetes.io/name": "prometheus", "prometheus": "kube-prometheus"},
-            {"web": (9090, "TCP")},
-        ),
-        "kube-dns": pod(
-            "kube-dns",
-            "10.244.2.2",
-            "kube-system",
-            {"k8s-app": "kube-dns", "pod-template-hash": "5d78c9869d"},
-            {"dns": (53, "UDP"), "dns-tcp": (53, "TCP"), "metrics": (9153, "TCP")},
-        ),
-        # Platform services that bindings open to user pods (all profiles / large and gpu).
-        "trino": pod(
-            "trino",
-            "10.244.5.1",
-            "data-platform",
-            {"app.kubernetes.io/name": "trino", "app.kubernetes.io/component": "coordinator"},
-            {"http": (8080, "TCP")},
-        ),
-        "ray-head": pod(
-            "ray-head",
-            "10.244.6.1",
-            "ray",
-            {"ray.io/node-type": "head"},
-            {"client": (10001, "TCP"), "gcs": (6379, "TCP")},
-        ),
-        # The control plane: a private address outside the pod network.
-        "api-server": address("api-server", "172.20.0.10"),
-        "metadata": address("metadata", "169.254.169.254"),
-        "private-host": address("private-host", "10.0.0.5"),
-        "internet": address("internet", "8.8.8.8"),
-    }
-
-
-# Destinations: (endpoint, port, protocol).
-COLUMNS: list[tuple[str, int, str]] = [
-    ("hub", 8081, "TCP"),
-    ("proxy", 8000, "TCP"),
-    ("proxy", 8001, "TCP"),
-    ("proxy", 8002, "TCP"),
-    ("user-a", 8888, "TCP"),
-    ("user-a2", 8888, "TCP"),
-    ("user-b", 8888, "TCP"),
-    ("cloudflared", 2000, "TCP"),
-    ("kube-dns", 53, "UDP"),
-    ("kube-dns", 53, "TCP"),
-    ("prometheus", 9090, "TCP"),
-    ("ingress-nginx", 80, "TCP"),
-    ("trino", 8080, "TCP"),
-    ("ray-head", 10001, "TCP"),
-    ("api-server", 6443, "TCP"),
-    ("api-server", 443, "TCP"),
-    ("metadata", 80, "TCP"),
-    ("private-host", 5432, "TCP"),
-    ("private-host", 443, "TCP"),
-    ("internet", 443, "TCP"),
-    ("internet", 80, "TCP"),
-    ("internet", 7844, "TCP"),
-    ("internet", 7844, "UDP"),
-]
-
-# Y: allowed, .: denied, -: not judged here (from outside the cluster to outside it).
-# Pods outside the hub's namespace (ingress-nginx, prometheus, kube-dns, trino, ray) have no policy,
-# so what they send is limited only by the receiving side.
+# Y: allowed, .: denied, -: not judged (outside the cluster to outside it; for the culler,
+# connections it never makes). Pods outside the hub's namespace (ingress-nginx, prometheus,
+# kube-dns, trino, ray...) have no policy, so only the receiving side limits what they send.
+# The culler row is the idle culler inside the hub pod, reaching the hub the way its
+# rendered command says (--url=http://localhost:8081/hub/api: the pod's own loopback).
 #
-# Columns (COLUMNS, in order): hub 8081 | proxy 8000 8001 8002 | user-a user-a2 user-b 8888 |
-# cloudflared 2000 | dns 53/udp 53/tcp | prometheus 9090 | ingress-nginx 80 | trino 8080 |
-# ray-head 10001 | api-server 6443 443 | metadata 80 | 10.0.0.5 5432 443 | 8.8.8.8 443 80 7844
-# 7844/udp
-EXPECTED: dict[str, str] = {
-    "hub":           ". . Y . Y Y Y . Y Y . . . . Y Y . . Y Y . . .",
-    "proxy":         "Y . . . Y Y Y . Y Y . . . . . . . . . . . . .",
-    "user-a":        "Y Y . . . . . . Y Y . . Y . . . . . . . . . .",
-    "user-a2":       "Y Y . . . . . . Y Y . . Y . . . . . . . . . .",
-    "user-b":        "Y Y . . . . . . Y Y . . Y Y . . . . . Y Y Y Y",
-    "bootstrap":     ". . . . . . . . . . . . . . Y Y . . Y Y . . .",
-    "puller":        ". . . . . . . . . . . . . . . . . . . . . . .",
-    "cloudflared":   ". Y . . . . . . Y Y . . . . . . . . . Y . Y Y",
-    "ingress-nginx": ". Y . . . . . . Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y",
-    "prometheus":    "Y . . Y . . . . Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y",
-    "internet":      ". . . . . . . . Y Y Y Y Y Y - - - - - - - - -",
+# Columns (REFERENCE_COLUMNS): hub 8081 | proxy 8000 8001 8002 | user-a user-a2 user-b 8888 |
+# cloudflared 2000 | kube-dns 53/udp 53 | kube-other 53/udp | prometheus 9090 |
+# ingress-nginx 80 | trino 8080 | trino-worker 8080 | admin-db 5432 8080 | ray-head 10001 |
+# ray-worker 10001 | api-server 6443 443 | api-server-v6 443 | metadata 80 | metadata-v6 80 |
+# private-host 5432 443 | internet 443 80 7844 7844/udp | internet-v6 443
+REFERENCE: dict[str, str] = {
+    "hub":           ". . Y . Y Y Y . Y Y . . . . . . . . . Y Y Y . . . Y Y . . . Y",
+    "culler":        "Y - - - - - - - - - - - - - - - - - - - - - - - - - - - - - -",
+    "proxy":         "Y . . . Y Y Y . Y Y . . . . . . . . . . . . . . . . . . . . .",
+    "user-a":        "Y Y . . . . . . Y Y . . . Y . . . . . . . . . . . . Y Y Y Y Y",
+    "user-a2":       "Y Y . . . . . . Y Y . . . Y . . . . . . . . . . . . Y Y Y Y Y",
+    "user-b":        "Y Y . . . . . . Y Y . . . Y . . . Y . . . . . . . . Y Y Y Y Y",
+    "bootstrap":     ". . . . . . . . . . . . . . . . . . . Y Y Y . . . Y Y . . . Y",
+    "puller":        ". . . . . . . . . . . . . . . . . . . . . . . . . . . . . . .",
+    "cloudflared":   ". Y . . . . . . Y Y . . . . . . . . . . . . . . . . Y . Y Y Y",
+    "ingress-nginx": ". Y . . . . . . Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y",
+    "ingress-other": ". . . . . . . . Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y",
+    "prometheus":    "Y . . Y . . . . Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y",
+    "internet":      ". . . . . . . . Y Y Y Y Y Y Y Y Y Y Y - - - - - - - - - - - -",
+}  # fmt: skip
+
+# NodeLocal DNSCache, Traefik, no internet by default ("open" opts in), API server narrowed,
+# Trino bound namespace-wide on purpose, PostgreSQL bound to "open" only.
+# Columns (CUSTOM_COLUMNS): hub 8081 | proxy 8000 | user-small 8888 | kube-dns 53/udp |
+# node-local-dns 53/udp | node-local 53/udp 53 | kube-dns-svc 53/udp | kube-other 53/udp |
+# trino 8080 | trino-worker 8080 | admin-db 8080 5432 | postgres 5432 | api-server 6443 |
+# api-server-v6 443 | private-host 443 | metadata 80 | internet 443 | internet-v6 443
+CUSTOM: dict[str, str] = {
+    "hub":           ". . Y Y Y Y Y Y . . . . . . Y Y . . Y Y",
+    "culler":        "Y - - - - - - - - - - - - - - - - - - -",
+    "proxy":         "Y . Y Y Y Y Y Y . . . . . . . . . . . .",
+    "user-small":    "Y Y . Y Y Y Y Y . Y Y Y . . . . . . . .",
+    "user-open":     "Y Y . Y Y Y Y Y . Y Y Y . Y . . . . Y Y",
+    "bootstrap":     ". . . . . . . . . . . . . . Y Y . . . .",
+    "traefik":       ". Y . Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y",
+    "ingress-nginx": ". . . Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y",
+    "internet":      ". . . Y Y - - - Y Y Y Y Y Y - - - - - -",
+}  # fmt: skip
+
+# DNS under each preset. Columns (DNS_COLUMNS): kube-dns pod 53/udp 53 | node-local-dns pod
+# 53/udp | kube-other 53/udp | node-local (169.254.20.10) 53/udp 53 80 | kube-dns-svc
+# (10.96.0.10) 53/udp 53 | metadata (169.254.169.254) 53/udp 53 80 | internet (8.8.8.8) 53/udp
+DNS: dict[str, dict[str, str]] = {
+    "kube_dns": {
+        "hub":         "Y Y . . . . . . . . . . .",
+        "proxy":       "Y Y . . . . . . . . . . .",
+        "user":        "Y Y . . . . . . . . . . Y",
+        "cloudflared": "Y Y . . . . . . . . . . .",
+        "bootstrap":   ". . . . . . . . . . . . .",
+    },
+    "node_local_dns": {
+        "hub":         "Y Y Y . Y Y . Y Y . . . .",
+        "proxy":       "Y Y Y . Y Y . Y Y . . . .",
+        "user":        "Y Y Y . Y Y . Y Y . . . Y",
+        "cloudflared": "Y Y Y . Y Y . Y Y . . . .",
+        "bootstrap":   ". . . . . . . . . . . . .",
+    },
+    "gke_cloud_dns": {
+        "hub":         ". . . . . . . . . Y Y . .",
+        "proxy":       ". . . . . . . . . Y Y . .",
+        "user":        ". . . . . . . . . Y Y . Y",
+        "cloudflared": ". . . . . . . . . Y Y . .",
+        "bootstrap":   ". . . . . . . . . . . . .",
+    },
 }  # fmt: skip
 
 
-def matrix(evaluator: Evaluator, eps: dict[str, Endpoint]) -> dict[str, str]:
-    rows = {}
-    for source in EXPECTED:
-        cells = []
-        for name, port, proto in COLUMNS:
-            src, dst = eps[source], eps[name]
-            if not src.is_pod and not dst.is_pod:
-                cells.append("-")
-            else:
-                cells.append("Y" if evaluator.allows(src, dst, port, proto) else ".")
-        rows[source] = cells
-    return {k: " ".join(v) for k, v in rows.items()}
-
-
 @pytest.fixture(scope="module")
-def reference(reference_manifests: list[dict[str, Any]], tmp_path_factory: Any) -> Iterator[Any]:
-    objects = [o for o in reference_manifests if o["metadata"].get("namespace") in (NS, None)]
-    eps = endpoints(objects, tmp_path_factory.mktemp("hub-config"))
-    yield Evaluator.from_objects(objects), eps
+def reference_scenario(reference_manifests: list[dict[str, Any]]) -> Scenario:
+    return reference(reference_manifests)
 
 
-def test_reachability_matrix_of_the_reference_platform(reference: Any) -> None:
-    evaluator, eps = reference
-    assert matrix(evaluator, eps) == EXPECTED
+def test_reachability_matrix_of_the_reference_platform(reference_scenario: Scenario) -> None:
+    assert reference_scenario.matrix(REFERENCE_ROWS, REFERENCE_COLUMNS) == REFERENCE
 
 
-def test_the_headline_rules(reference: Any) -> None:
-    """The issue's three named cases, spelled out (they are also cells of the matrix)."""
-    evaluator, eps = reference
+def test_the_headline_rules(reference_scenario: Scenario) -> None:
+    """The issue's named cases, spelled out (they are also cells of the matrix)."""
+    s = reference_scenario
+    evaluator, eps = s.evaluator, s.endpoints
     assert not evaluator.allows(eps["user-a"], eps["user-a2"], 8888)
     assert not evaluator.allows(eps["user-b"], eps["user-a"], 8888)
     for user in ("user-a", "user-b"):
         for port in (80, 443):
             assert not evaluator.allows(eps[user], eps["metadata"], port)
+        # pip install works, as the quickstart says (IPv4 and IPv6).
+        assert evaluator.allows(eps[user], eps["internet"], 443)
+        assert evaluator.allows(eps[user], eps["internet-v6"], 443)
+        # A binding opens its service's pods, not their namespace: the admin database
+        # beside them listens on the bound ports and stays closed.
+        assert evaluator.allows(eps[user], eps["trino"], 8080)
+        for port in (5432, 8080, 9000, 9092):
+            assert not evaluator.allows(eps[user], eps["admin-db"], port), port
+        assert not evaluator.allows(eps[user], eps["trino-worker"], 8080)
+        assert not evaluator.allows(eps[user], eps["ray-worker"], 10001)
+    assert evaluator.allows(eps["user-a"], eps["postgres"], 5432)
     assert evaluator.allows(eps["hub"], eps["user-a"], 8888)
-    # Bindings (their own policies) open exactly their service: Ray only for gpu/large.
-    assert evaluator.allows(eps["user-a"], eps["trino"], 8080)
+    # Ray only for gpu/large.
     assert not evaluator.allows(eps["user-a"], eps["ray-head"], 10001)
     assert evaluator.allows(eps["user-b"], eps["ray-head"], 10001)
+    # The ingress controller is its namespace AND its pods.
+    assert evaluator.allows(eps["ingress-nginx"], eps["proxy"], 8000)
+    assert not evaluator.allows(eps["ingress-other"], eps["proxy"], 8000)
 
 
-def test_every_pod_of_the_namespace_is_isolated_both_ways(reference: Any) -> None:
-    evaluator, eps = reference
-    ours = [e for e in eps.values() if e.namespace == NS]
+def test_every_pod_of_the_namespace_is_isolated_both_ways(reference_scenario: Scenario) -> None:
+    evaluator = reference_scenario.evaluator
+    ours = [e for e in reference_scenario.endpoints.values() if e.namespace == NS]
     assert len(ours) == 8
     for endpoint in ours:
         assert evaluator._selecting(endpoint, "Ingress"), endpoint.name
         assert evaluator._selecting(endpoint, "Egress"), endpoint.name
+
+
+def test_the_culler_reaches_the_hub_over_the_pods_loopback(reference_manifests: Any) -> None:
+    """z2jh runs its culler with ``--url=http://localhost:8081<base_url>hub/api``: a
+    hub-managed service is a process of the hub pod. Through the ``hub`` Service (the
+    hub's ``hub_connect_url``, which the culler inherits otherwise) the same request is
+    hairpin traffic, which these default-deny policies drop on iptables-based CNIs: the
+    culler silently stopped culling (issue 12)."""
+    objects = [o for o in reference_manifests if o["metadata"].get("namespace") in (NS, None)]
+    traits = hub_settings(objects)["traits"]["JupyterHub"]
+    url = culler_url(objects)
+    assert url == f"http://localhost:8081{traits['base_url']}hub/api"
+    # Whatever reads JUPYTERHUB_API_URL instead of --url gets the same loopback URL.
+    assert hub_service(objects, "idle-culler")["environment"] == {"JUPYTERHUB_API_URL": url}
+
+    scenario = reference(reference_manifests)
+    hub = scenario.endpoints["hub"]
+    evaluator = scenario.evaluator
+    assert scenario.route(hub, url) == loopback("localhost")
+    assert evaluator.allows(hub, scenario.route(hub, url), 8081)
+    # The culler needs nothing else: no DNS for "localhost" (/etc/hosts), no other peer.
+    assert set(scenario.processes["culler"].urls) == {"hub"}
+    # Counterfactual: the Service URL resolves to the hub pod itself, and is denied.
+    through_service = scenario.route(hub, traits["hub_connect_url"] + "/hub/api")
+    assert through_service is scenario.endpoints["hub"]
+    assert not evaluator.allows(hub, through_service, 8081)
 
 
 def test_reference_platform_policies(reference_manifests: list[dict[str, Any]]) -> None:
@@ -235,13 +228,21 @@ def test_reference_platform_policies(reference_manifests: list[dict[str, Any]]) 
         "prod-tunnel-network-policy",
         "proxy",
         "secret-bootstrap",
-        "singleuser-internet-gpu",
+        "singleuser-internet",
         "singleuser-server",
     ]
+    # The reference platform assumes a CNI that matches the API server with ipBlock.
+    assert not [o for o in reference_manifests if o["kind"] == "CiliumNetworkPolicy"]
     deny = find(reference_manifests, "NetworkPolicy", "default-deny")
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    internet = find(reference_manifests, "NetworkPolicy", "singleuser-internet-gpu")["spec"]
-    assert internet["podSelector"]["matchLabels"]["jupyter-constructs.io/profile"] == "gpu"
+    internet = find(reference_manifests, "NetworkPolicy", "singleuser-internet")["spec"]
+    assert internet["podSelector"]["matchExpressions"] == [
+        {
+            "key": "jupyter-constructs.io/profile",
+            "operator": "In",
+            "values": ["small", "medium", "large", "gpu"],
+        }
+    ]
     assert internet["egress"][0]["to"][0]["ipBlock"] == {
         "cidr": "0.0.0.0/0",
         "except": list(PRIVATE_IPV4_RANGES),
@@ -258,6 +259,19 @@ def test_reference_platform_policies(reference_manifests: list[dict[str, Any]]) 
     assert set(waves.values()) == {"-2"}
 
 
+def test_reachability_matrix_of_a_non_default_setup() -> None:
+    assert custom().matrix(CUSTOM_ROWS, CUSTOM_COLUMNS) == CUSTOM
+
+
+@pytest.mark.parametrize("preset", sorted(DNS_PRESETS))
+def test_dns_under_each_preset(preset: str) -> None:
+    """Each pod that resolves names reaches exactly its preset's resolvers on 53: GKE's
+    Cloud DNS at the metadata address (its API on 80 stays closed), NodeLocal DNSCache at
+    169.254.20.10 and the kube-dns ClusterIP (tektoncd/operator#4000: a pod selector alone
+    left every pod without DNS there)."""
+    assert dns(preset).matrix(DNS_ROWS, DNS_COLUMNS) == DNS[preset]
+
+
 # --- options --------------------------------------------------------------------------
 
 HUB = pod(
@@ -270,9 +284,29 @@ HUB = pod(
         "app.kubernetes.io/component": "hub",
     },
 )
+PROXY = pod(
+    "proxy",
+    "10.244.0.11",
+    NS,
+    {
+        "app.kubernetes.io/name": "jupyterhub",
+        "app.kubernetes.io/instance": NS,
+        "app.kubernetes.io/component": "proxy",
+    },
+)
+USER_LABELS = {
+    "app.kubernetes.io/name": "jupyterhub",
+    "app.kubernetes.io/instance": NS,
+    "app.kubernetes.io/component": "singleuser-server",
+}
 API_SERVER = address("api-server", "172.20.0.10")
+API_SERVER_V6 = address("api-server-v6", "fd00:10:96::1")
 PRIVATE_HOST = address("private-host", "10.0.0.5")
 PUBLIC = address("internet", "8.8.8.8")
+
+
+def user(profile: str, ip: str = "10.244.1.1") -> Any:
+    return pod(profile, ip, NS, {**USER_LABELS, "jupyter-constructs.io/profile": profile})
 
 
 def _evaluator(**hub_options: Any) -> tuple[Evaluator, list[dict[str, Any]]]:
@@ -286,11 +320,18 @@ def test_narrowed_api_server_cidrs_close_the_wide_default() -> None:
     narrow, _ = _evaluator(network=NetworkOptions(api_server_cidrs=("172.20.0.10/32",)))
     for port in (443, 6443):
         assert wide.allows(HUB, API_SERVER, port) and narrow.allows(HUB, API_SERVER, port)
+    # The wide default covers IPv6 too (dual-stack control planes); the narrowed one
+    # exactly what it lists.
+    assert wide.allows(HUB, API_SERVER_V6, 443)
+    assert not narrow.allows(HUB, API_SERVER_V6, 443)
     assert wide.allows(HUB, PRIVATE_HOST, 443)
     assert not narrow.allows(HUB, PRIVATE_HOST, 443)
     # The identity provider is still reachable over HTTPS, on public addresses only.
     assert narrow.allows(HUB, PUBLIC, 443)
     assert not narrow.allows(HUB, PUBLIC, 6443)
+    ipv4_only, _ = _evaluator(network=NetworkOptions(ipv6=False))
+    assert ipv4_only.allows(HUB, API_SERVER, 443)
+    assert not ipv4_only.allows(HUB, API_SERVER_V6, 443)
 
 
 def test_postgres_database_opens_its_port_from_the_hub_only() -> None:
@@ -311,57 +352,89 @@ def test_postgres_database_opens_its_port_from_the_hub_only() -> None:
     assert not sqlite.allows(HUB, PRIVATE_HOST, 5433)
 
 
-def test_ingress_controller_namespace_and_labels_are_options() -> None:
-    proxy = pod(
-        "proxy",
-        "10.244.0.11",
-        NS,
-        {
-            "app.kubernetes.io/name": "jupyterhub",
-            "app.kubernetes.io/instance": NS,
-            "app.kubernetes.io/component": "proxy",
-        },
-    )
-    traefik = pod("traefik", "10.244.3.3", "traefik", {"app": "traefik"})
+ALB_IDLE_TIMEOUT = "idle_timeout.timeout_seconds=3600"
+
+
+def test_ingress_controller_is_its_namespace_and_its_pods() -> None:
+    traefik = pod("traefik", "10.244.3.3", "traefik", {"app.kubernetes.io/name": "traefik"})
     other = pod("other", "10.244.3.4", "traefik", {"app": "other"})
-    nginx = pod("nginx", "10.244.3.5", "ingress-nginx", {"app": "nginx"})
-    evaluator, _ = _evaluator(
-        network=NetworkOptions(
-            ingress_controller_namespace="traefik",
-            ingress_controller_pod_labels={"app": "traefik"},
-        )
+    nginx = pod(
+        "nginx",
+        "10.244.3.5",
+        "ingress-nginx",
+        {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
     )
-    assert evaluator.allows(traefik, proxy, 8000)
-    assert not evaluator.allows(traefik, proxy, 8001)
-    assert not evaluator.allows(other, proxy, 8000)
-    assert not evaluator.allows(nginx, proxy, 8000)
-    default, _ = _evaluator()
-    assert default.allows(nginx, proxy, 8000)
+    webhook = pod(
+        "webhook",
+        "10.244.3.6",
+        "ingress-nginx",
+        {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "admission"},
+    )
+    evaluator, objects = _evaluator(ingress=IngressOptions(controller=IngressController.traefik()))
+    assert evaluator.allows(traefik, PROXY, 8000)
+    assert not evaluator.allows(traefik, PROXY, 8001)
+    assert not evaluator.allows(other, PROXY, 8000)
+    assert not evaluator.allows(nginx, PROXY, 8000)
+    ingress = find(objects, "Ingress", "jupyterhub")
+    assert ingress["spec"]["ingressClassName"] == "traefik"
+    # No Traefik annotation changes its timeouts (its static configuration does).
+    assert not any("nginx" in k for k in ingress["metadata"].get("annotations", {}))
+
+    default, objects = _evaluator()
+    assert default.allows(nginx, PROXY, 8000)
+    assert not default.allows(webhook, PROXY, 8000)
+    annotations = find(objects, "Ingress", "jupyterhub")["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"] == "3600"
+
+    # A load balancer that connects from addresses (AWS ALB in IP mode).
+    alb = IngressController(
+        class_name="alb",
+        namespace=None,
+        cidrs=("10.0.0.0/16",),
+        annotations={"alb.ingress.kubernetes.io/load-balancer-attributes": ALB_IDLE_TIMEOUT},
+    )
+    by_address, _ = _evaluator(ingress=IngressOptions(controller=alb))
+    assert by_address.allows(address("alb", "10.0.3.4"), PROXY, 8000)
+    assert not by_address.allows(address("elsewhere", "10.1.0.1"), PROXY, 8000)
+    assert not by_address.allows(nginx, PROXY, 8000)
+
     no_ingress, _ = _evaluator(ingress=IngressOptions(enabled=False))
-    assert not no_ingress.allows(nginx, proxy, 8000)
+    assert not no_ingress.allows(nginx, PROXY, 8000)
+
+
+def test_fails_when_the_ingress_controller_has_no_pod_labels() -> None:
+    with pytest.raises(ConfigurationError) as err:
+        make_hub(
+            ingress=IngressOptions(
+                controller=IngressController(class_name="haproxy", namespace="haproxy")
+            )
+        )
+    assert str(err.value).startswith(
+        "test/hub/Ingress: invalid IngressController.pod_labels {}. Allowed: the labels of "
+        "the controller's pods (non-empty)"
+    )
+    with pytest.raises(ConfigurationError, match="invalid IngressController 'alb'"):
+        make_hub(
+            ingress=IngressOptions(controller=IngressController(class_name="alb", namespace=None))
+        )
 
 
 def test_network_none_renders_no_policy() -> None:
     _, objects = _evaluator(network=None)
-    assert [o for o in objects if o["kind"] == "NetworkPolicy"] == []
+    assert [o for o in objects if "NetworkPolicy" in o["kind"]] == []
 
 
-def test_profile_internet_access_reaches_public_addresses_only() -> None:
+def test_users_reach_the_internet_by_default_and_profiles_override_it() -> None:
+    """z2jh allows user pods every public address by default (``nonPrivateIPs``); so do we,
+    so that ``pip install`` works as the quickstart says. A profile opts out (or in)."""
     chart, hub = make_hub()
-    hub.add_profile("open", display_name="Open", internet_access=True)
-    evaluator = Evaluator.from_objects(synth(chart))
-    base = {
-        "app.kubernetes.io/name": "jupyterhub",
-        "app.kubernetes.io/instance": NS,
-        "app.kubernetes.io/component": "singleuser-server",
-    }
-    small = pod("small", "10.244.1.1", NS, {**base, "jupyter-constructs.io/profile": "small"})
-    opened = pod("open", "10.244.1.2", NS, {**base, "jupyter-constructs.io/profile": "open"})
+    hub.add_profile("closed", display_name="Closed", internet_access=False)
+    by_default = Evaluator.from_objects(synth(chart))
+    small, closed = user("small"), user("closed", "10.244.1.2")
     for port in (22, 80, 443):
-        assert evaluator.allows(opened, PUBLIC, port)
-        assert not evaluator.allows(small, PUBLIC, port)
-    v6 = address("v6", "2606:4700:4700::1111")
-    assert evaluator.allows(opened, v6, 443)
+        assert by_default.allows(small, PUBLIC, port)
+        assert not by_default.allows(closed, PUBLIC, port)
+    assert by_default.allows(small, address("v6", "2606:4700:4700::1111"), 443)
     blocked = [
         "169.254.169.254",
         "10.0.0.5",
@@ -373,8 +446,21 @@ def test_profile_internet_access_reaches_public_addresses_only() -> None:
         "64:ff9b::a00:5",
     ]
     for ip in blocked:
-        assert not evaluator.allows(opened, address(ip, ip), 80), ip
-    assert not evaluator.allows(opened, small, 8888)
+        assert not by_default.allows(small, address(ip, ip), 80), ip
+    assert not by_default.allows(small, closed, 8888)
+
+    chart, hub = make_hub(network=NetworkOptions(user_internet_access=False))
+    hub.add_profile("open", display_name="Open", internet_access=True)
+    opt_in = Evaluator.from_objects(synth(chart))
+    assert not opt_in.allows(user("small"), PUBLIC, 443)
+    assert opt_in.allows(user("open"), PUBLIC, 443)
+    names = [o["metadata"]["name"] for o in synth(chart) if o["kind"] == "NetworkPolicy"]
+    assert names.count("singleuser-internet") == 1
+
+    chart, hub = make_hub(network=NetworkOptions(user_internet_access=False))
+    assert "singleuser-internet" not in [
+        o["metadata"]["name"] for o in synth(chart) if o["kind"] == "NetworkPolicy"
+    ]
 
 
 def test_allow_user_egress_adds_one_policy_for_all_or_one_profile() -> None:
@@ -388,19 +474,95 @@ def test_allow_user_egress_adds_one_policy_for_all_or_one_profile() -> None:
         "gpu-to-ray", to=[pods_in_namespace("ray")], ports=[tcp(10001)], profile=gpu
     )
     evaluator = Evaluator.from_objects(synth(chart))
-    base = {
-        "app.kubernetes.io/name": "jupyterhub",
-        "app.kubernetes.io/instance": NS,
-        "app.kubernetes.io/component": "singleuser-server",
-    }
-    small = pod("small", "10.244.1.1", NS, {**base, "jupyter-constructs.io/profile": "small"})
-    on_gpu = pod("gpu", "10.244.1.2", NS, {**base, "jupyter-constructs.io/profile": "gpu"})
+    small, on_gpu = user("small"), user("gpu", "10.244.1.2")
     trino = pod("trino", "10.244.4.1", "trino", {"app": "trino"})
     ray = pod("ray", "10.244.4.2", "ray", {"ray.io/node-type": "head"})
     assert evaluator.allows(small, trino, 8080) and evaluator.allows(on_gpu, trino, 8080)
     assert not evaluator.allows(small, trino, 8081)
     assert evaluator.allows(on_gpu, ray, 10001)
     assert not evaluator.allows(small, ray, 10001)
+
+
+def test_bindings_select_their_service_pods_unless_asked_for_the_namespace() -> None:
+    """A third-party analyzer found users reaching *any* pod of ``data-platform`` on the
+    bound ports (an admin database replica among them): each binding now selects its
+    service's pods, and opens the namespace only when told to (issue 12)."""
+    chart, hub = make_hub()
+    hub.add_binding(
+        PlatformServiceBinding.trino(
+            chart, "trino", host="trino.data-platform", catalog="c", user="u"
+        )
+    )
+    hub.add_binding(
+        PlatformServiceBinding.mlflow(
+            chart,
+            "mlflow",
+            host="mlflow.data-platform",
+            service_pod_labels={"app": "tracking"},
+        )
+    )
+    hub.add_binding(
+        PlatformServiceBinding.ray(chart, "ray", host="ray-head.data-platform", namespace_wide=True)
+    )
+    evaluator = Evaluator.from_objects(synth(chart))
+    small = user("small")
+    coordinator = pod(
+        "coordinator",
+        "10.244.5.1",
+        "data-platform",
+        {"app.kubernetes.io/name": "trino", "app.kubernetes.io/component": "coordinator"},
+    )
+    tracking = pod("tracking", "10.244.5.2", "data-platform", {"app": "tracking"})
+    decoy = pod("decoy", "10.244.5.9", "data-platform", {"app": "admin-db"})
+    assert evaluator.allows(small, coordinator, 8080)
+    assert evaluator.allows(small, tracking, 5000)
+    assert not evaluator.allows(small, decoy, 8080)
+    assert not evaluator.allows(small, decoy, 5000)
+    assert not evaluator.allows(small, coordinator, 5000)
+    # Ray was opened namespace-wide, on its port only.
+    assert evaluator.allows(small, decoy, 10001)
+    assert not evaluator.allows(small, decoy, 10002)
+
+
+def test_cilium_reaches_the_api_server_entity() -> None:
+    """On Cilium the API server is the ``kube-apiserver`` entity, which an ``ipBlock``
+    does not match with its defaults: without this the hub cannot spawn and the
+    bootstrap Job cannot write the hub's secrets (cilium/cilium#20550)."""
+    chart, _ = make_hub(network=NetworkOptions(cni=Cni.CILIUM))
+    objects = synth(chart)
+    cilium = {o["metadata"]["name"]: o for o in objects if o["kind"] == "CiliumNetworkPolicy"}
+    assert sorted(cilium) == ["hub-api-server", "secret-bootstrap-api-server"]
+    for name, component in (
+        ("hub-api-server", "hub"),
+        ("secret-bootstrap-api-server", "secret-bootstrap"),
+    ):
+        policy = cilium[name]
+        validate_custom_resource(policy)
+        assert policy["apiVersion"] == "cilium.io/v2"
+        spec = policy["spec"]
+        assert spec["endpointSelector"]["matchLabels"]["app.kubernetes.io/component"] == component
+        assert spec["egress"] == [
+            {
+                "toEntities": ["kube-apiserver"],
+                "toPorts": [
+                    {
+                        "ports": [
+                            {"port": "443", "protocol": "TCP"},
+                            {"port": "6443", "protocol": "TCP"},
+                        ]
+                    }
+                ],
+            }
+        ]
+        # Applied with the NetworkPolicies, before the bootstrap Job (wave -1).
+        assert policy["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "-2"
+    # The standard policies are unchanged: the ipBlock rule stays for other CNIs' sake.
+    standard = Evaluator.from_objects(objects)
+    assert standard.allows(HUB, API_SERVER, 443)
+    no_bootstrap, _ = make_hub(network=NetworkOptions(cni=Cni.CILIUM), existing_secret="mine")
+    assert [
+        o["metadata"]["name"] for o in synth(no_bootstrap) if o["kind"] == "CiliumNetworkPolicy"
+    ] == ["hub-api-server"]
 
 
 def test_fails_when_a_cidr_has_host_bits_set() -> None:
@@ -418,6 +580,48 @@ def test_fails_when_cidrs_is_a_string() -> None:
         make_hub(network=NetworkOptions(database_cidrs="10.0.0.0/8"))
 
 
+@pytest.mark.parametrize(
+    ("dns_options", "message"),
+    [
+        (
+            ClusterDns(pod_labels=(), cidrs=()),
+            "invalid ClusterDns 'no resolver'. Allowed: resolver pods (pod_labels) or "
+            "addresses (cidrs). Fix: use a preset: ClusterDns.kube_dns(), "
+            "ClusterDns.node_local_dns(...) or ClusterDns.gke_cloud_dns()",
+        ),
+        (
+            ClusterDns(pod_labels=({},)),
+            "invalid ClusterDns.pod_labels {}. Allowed: non-empty Kubernetes labels",
+        ),
+        (
+            ClusterDns(namespace="Kube_System"),
+            "invalid ClusterDns.namespace 'Kube_System'",
+        ),
+        (
+            ClusterDns(cidrs=("169.254.20.10",)),
+            "invalid ClusterDns.cidrs '169.254.20.10'",
+        ),
+    ],
+)
+def test_fails_on_a_dns_setting_without_a_resolver(dns_options: ClusterDns, message: str) -> None:
+    with pytest.raises(ConfigurationError) as err:
+        make_hub(network=NetworkOptions(dns=dns_options))
+    assert str(err.value).startswith(f"test/hub/NetworkPolicies: {message}")
+
+
+def test_node_local_dns_needs_the_kube_dns_service_address() -> None:
+    with pytest.raises(ConfigurationError) as err:
+        ClusterDns.node_local_dns(kube_dns_service_ip="10.96.0.10/32")
+    assert str(err.value).startswith(
+        "ClusterDns.node_local_dns: invalid kube_dns_service_ip '10.96.0.10/32'. Allowed: an "
+        "IPv4 or IPv6 address, without a prefix length"
+    )
+    assert ClusterDns.node_local_dns(kube_dns_service_ip="fd00:10:96::a").cidrs == (
+        "169.254.20.10/32",
+        "fd00:10:96::a/128",
+    )
+
+
 def test_fails_when_a_policy_name_is_used_twice() -> None:
     _, hub = make_hub()
     assert hub.network is not None
@@ -430,6 +634,29 @@ def test_fails_when_user_egress_has_no_port() -> None:
     assert hub.network is not None
     with pytest.raises(ConfigurationError, match="invalid ports"):
         hub.network.allow_user_egress("anything", to=[pods_in_namespace("x")], ports=[])
+
+
+def test_docs_and_defaults_agree_on_internet_access(reference_manifests: Any) -> None:
+    """The quickstart tells users ``pip install`` works on every profile; security.md says
+    that is the hub-wide default. Both must stay true of what is rendered."""
+    quickstart = (ROOT / "docs" / "QUICKSTART.md").read_text(encoding="utf-8")
+    assert "Every profile reaches the internet: `pip install --user" in quickstart
+    assert NetworkOptions().user_internet_access is True
+    security = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    assert (
+        "**Users reach the internet by default**: `NetworkOptions(user_internet_access=True)`"
+        in (security)
+    )
+    objects = [o for o in reference_manifests if o["metadata"].get("namespace") in (NS, None)]
+    slugs = [p["slug"] for p in hub_settings(objects)["traits"]["KubeSpawner"]["profile_list"]]
+    internet = find(objects, "NetworkPolicy", "singleuser-internet")["spec"]["podSelector"]
+    assert internet["matchExpressions"][0]["values"] == slugs
+
+
+def test_docs_show_the_tested_matrices() -> None:
+    text = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    assert markdown_matrix(REFERENCE, REFERENCE_COLUMNS) in text
+    assert markdown_matrix(CUSTOM, CUSTOM_COLUMNS) in text
 
 
 # --- the evaluator itself, on tiny hand-made policies ----------------------------------
@@ -585,19 +812,3 @@ def test_evaluator_adds_policies_up() -> None:
     evaluator = Evaluator([one, two])
     assert evaluator.allows(WEB, DB, 5432) and evaluator.allows(WEB, DB, 9187)
     assert not evaluator.allows(WEB, DB, 22)
-
-
-def markdown_matrix() -> str:
-    """EXPECTED as the Markdown table docs/security.md shows."""
-    header = ["from \\ to"] + [
-        f"{name}:{port}{'/udp' if p == 'UDP' else ''}" for name, port, p in COLUMNS
-    ]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    symbol = {"Y": "✅", ".": "·", "-": " "}
-    for source, row in EXPECTED.items():
-        lines.append("| " + " | ".join([source] + [symbol[c] for c in row.split()]) + " |")
-    return "\n".join(lines)
-
-
-def test_docs_show_the_tested_matrix() -> None:
-    assert markdown_matrix() in (ROOT / "docs" / "security.md").read_text(encoding="utf-8")

@@ -11,6 +11,7 @@ import pytest
 from jupyter_constructs import (
     ConfigurationError,
     HubDatabase,
+    IngressController,
     IngressOptions,
     JupyterHub,
     OidcAuth,
@@ -59,6 +60,8 @@ def test_defaults():
             "NetworkPolicy/singleuser-server",
             "NetworkPolicy/secret-bootstrap",
             "NetworkPolicy/image-puller",
+            # Users reach the internet by default (private ranges and metadata excluded).
+            "NetworkPolicy/singleuser-internet",
         ]
     )
     assert hub.secret_name == "hub-secrets"
@@ -91,10 +94,13 @@ def test_defaults():
         "python3",
         "-m",
         "jupyterhub_idle_culler",
+        # The hub pod's loopback, as z2jh: through the hub Service it is hairpin traffic.
+        "--url=http://localhost:8081/hub/api",
         "--timeout=3600",
         "--cull-every=600",
         "--concurrency=10",
     ]
+    assert culler["environment"] == {"JUPYTERHUB_API_URL": "http://localhost:8081/hub/api"}
     quota = find(objects, "ResourceQuota", "jupyterhub")["spec"]["hard"]
     assert quota["requests.cpu"] == "200" and quota["requests.nvidia.com/gpu"] == "8"
     limits = find(objects, "LimitRange", "jupyterhub")["spec"]["limits"][0]
@@ -299,7 +305,7 @@ def test_postgres_password_reaches_the_hub_only_as_a_secret_reference():
 def test_ingress_options():
     chart, _ = make_hub(
         ingress=IngressOptions(
-            class_name="traefik",
+            controller=IngressController.traefik(),
             tls_secret_name="hub-cert",
             cert_manager_cluster_issuer="letsencrypt",
             annotations={"example.com/team": "data"},

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.crd_schemas import CRD_FILES
 from tests.support.kube import binaries
 from tests.support.kube.client import ApiError, KubeClient, wait_until
 from tests.support.kube.control_plane import ControlPlane, start_control_plane
@@ -125,8 +126,14 @@ def load_manifests_file(path: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def crds(admin: KubeClient) -> list[str]:
-    """The newest CRDs of ``JC_CRDS_DIR`` (ArgoCD, prometheus-operator, ...), installed once."""
-    return install_crds(admin, crd_files(CRDS_DIR))
+    """The newest CRDs of ``JC_CRDS_DIR`` (ArgoCD, prometheus-operator, Cilium, ...),
+    installed once. Every CRD the product renders a kind of (``tests/crd_schemas.py``)
+    must be among them."""
+    files = crd_files(CRDS_DIR)
+    missing = sorted(set(CRD_FILES.values()) - {path.name for path in files})
+    if missing:
+        pytest.fail(f"{CRDS_DIR} lacks the CRDs of kinds the product renders: {missing}")
+    return install_crds(admin, files)
 
 
 # ---------------------------------------------------------------------- namespaces

@@ -33,6 +33,7 @@ import pytest
 import requests
 
 from jupyter_constructs import NamespaceQuota
+from jupyter_constructs.hub.deployment import HUB_PORT
 from tests.helpers import make_hub, synth
 from tests.k8s.conftest import DIST, apply_product, delete_namespace
 from tests.support.hub import hub_process
@@ -46,6 +47,7 @@ from tests.support.kube.product import (
     run_secret_bootstrap,
 )
 from tests.support.kube.sync import load_manifests
+from tests.support.process import fixed_port
 
 pytestmark = [pytest.mark.k8s, pytest.mark.integration]
 
@@ -190,8 +192,10 @@ def running_hub(
     objects: list[dict[str, Any]],
     directory: Path,
     extra: str = "",
+    hub_port: int | None = None,
 ) -> Iterator[Hub]:
-    """The real hub (generated config, Deployment env, hub ServiceAccount) and proxy."""
+    """The real hub (generated config, Deployment env, hub ServiceAccount) and proxy,
+    on ``hub_port`` (default: a free port)."""
     directory.mkdir(parents=True, exist_ok=True)
     config_map = admin.get(f"/api/v1/namespaces/{namespace}/configmaps/hub-config")
     for name, text in config_map["data"].items():
@@ -205,7 +209,9 @@ def running_hub(
     env.update(KUBECONFIG=str(kubeconfig), PATH=f"{bin_dir}:{os.environ['PATH']}")
     overrides = EXTRA.format(namespace=namespace, token=ADMIN_TOKEN) + extra
     db_url = f"sqlite:///{directory / 'jupyterhub.sqlite'}"
-    with hub_process(directory, settings=overrides, env=env, db_url=db_url) as hub:
+    with hub_process(
+        directory, settings=overrides, env=env, db_url=db_url, hub_port=hub_port
+    ) as hub:
         yield Hub(hub.public_url, hub.hub_url, hub.log_path, namespace, env)
 
 
@@ -325,9 +331,14 @@ def test_the_idle_culler_deletes_an_idle_server(
     platform: tuple[str, dict[str, dict[str, str]]],
     tmp_path: Path,
 ) -> None:
+    """The culler runs with its rendered ``--url=http://localhost:8081/hub/api`` (the hub
+    pod's loopback): the hub listens on 8081 here too, as in its pod."""
     namespace, _ = platform
     culler = SHORT_CULLER.format(timeout=5, every=2)
-    with running_hub(admin, namespace, PROD, tmp_path / "hub", extra=culler) as hub:
+    with (
+        fixed_port(HUB_PORT) as port,
+        running_hub(admin, namespace, PROD, tmp_path / "hub", extra=culler, hub_port=port) as hub,
+    ):
         hub.api("POST", "/users/bob")
         hub.api("POST", "/users/bob/server")
         wait(lambda: (hub.server("bob") or {}).get("ready"), 150, "bob's server", hub, kubelet)

@@ -45,8 +45,7 @@ c = get_config()  # noqa: F821
 {load_base}
 c.JupyterHub.bind_url = "http://{ip}:{public_port}"          # Service 'proxy-public'
 c.JupyterHub.hub_bind_url = "http://{ip}:{hub_port}"         # the hub pod's IP
-c.JupyterHub.hub_connect_url = "http://{ip}:{hub_port}"      # Service 'hub'
-c.ConfigurableHTTPProxy.api_url = "http://{ip}:{api_port}"   # Service 'proxy-api'
+{connect_url}c.ConfigurableHTTPProxy.api_url = "http://{ip}:{api_port}"   # Service 'proxy-api'
 c.ConfigurableHTTPProxy.should_start = False                 # the proxy has its own Deployment
 c.JupyterHub.db_url = {db_url!r}                             # PVC path / cluster database
 c.KubeSpawner.namespace = "jupyter"                          # no service account here
@@ -70,6 +69,9 @@ class Hub:
     workdir: Path
     hub_url: str
     admin_token: str | None
+    #: Where ``api`` sends requests: through the proxy, or straight to the hub when the
+    #: proxy cannot reach it (``start_hub(keep_connect_url=True)``).
+    api_base_url: str = ""
 
     @property
     def public_url(self) -> str:
@@ -84,11 +86,12 @@ class Hub:
         return self.service.log_tail(lines)
 
     def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """Call the hub's REST API through the proxy as the ``test-admin`` service."""
+        """Call the hub's REST API (through the proxy) as the ``test-admin`` service."""
         assert self.admin_token is not None, "start the hub with admin_scopes=[...]"
         headers = {"Authorization": f"token {self.admin_token}"}
+        base = self.api_base_url or self.public_url
         return requests.request(
-            method, f"{self.public_url}/hub/api{path}", headers=headers, timeout=10, **kwargs
+            method, f"{base}/hub/api{path}", headers=headers, timeout=10, **kwargs
         )
 
     def user_names(self) -> set[str]:
@@ -118,6 +121,8 @@ def start_hub(
     proxy_env: Mapping[str, str] | None = None,
     proxy_public_port: int | None = None,
     timeout: float = START_TIMEOUT,
+    hub_port: int | None = None,
+    keep_connect_url: bool = False,
 ) -> Hub:
     """Start the proxy, then the hub from ``workdir``; return once the hub answers through
     the proxy.
@@ -139,12 +144,19 @@ def start_hub(
         proxy_public_port: The proxy's public port, chosen by the caller (``free_port()``)
             when the hub's own settings must name it (``public_url``, ``subdomain_host``).
         timeout: Seconds the hub gets to answer through the proxy.
+        hub_port: The hub's loopback port. Default: a free one. A test that runs what the
+            config says about the hub pod's own loopback (``localhost:8081``) passes
+            that port (held with ``process.fixed_port``).
+        keep_connect_url: Keep the config's ``hub_connect_url`` (the ``hub`` Service,
+            which does not resolve here) instead of pointing it at the hub: whatever
+            still works then does not depend on it. The proxy's route to the hub uses
+            that URL, so the readiness check and ``Hub.api`` go to the hub directly.
 
     Raises:
         ServiceError: the proxy or the hub did not start (their logs are quoted).
     """
     _check_version()
-    hub_port = free_port()
+    hub_port = hub_port or free_port()
     hub_url = f"http://{LOOPBACK}:{hub_port}"
     env = {**FAKE_SECRET_ENV, **(env or {})}
     proxy = start_proxy(
@@ -164,6 +176,9 @@ def start_hub(
             ip=LOOPBACK,
             public_port=proxy.public_port,
             hub_port=hub_port,
+            connect_url=""
+            if keep_connect_url
+            else f"c.JupyterHub.hub_connect_url = \"{hub_url}\"      # Service 'hub'\n",
             api_port=proxy.api_port,
             db_url=db_url or f"sqlite:///{workdir / 'jupyterhub.sqlite'}",
         )
@@ -176,7 +191,11 @@ def start_hub(
             f"jupyterhub {VERSION}",
             [sys.executable, "-m", "jupyterhub", "--config", workdir / OVERRIDES_FILE],
             # Through the proxy: the hub is up and has its route.
-            ready=Http(f"{proxy.public_url}/hub/api", status="^200$", own_port=False),
+            ready=Http(
+                f"{hub_url if keep_connect_url else proxy.public_url}/hub/api",
+                status="^200$",
+                own_port=False,
+            ),
             log_path=workdir / "jupyterhub.log",
             timeout=timeout,
             env=env,
@@ -185,7 +204,7 @@ def start_hub(
     except BaseException:
         proxy.stop()
         raise
-    return Hub(service, proxy, workdir, hub_url, admin_token)
+    return Hub(service, proxy, workdir, hub_url, admin_token, hub_url if keep_connect_url else "")
 
 
 @contextmanager

@@ -13,12 +13,15 @@ One-shot tools (promtool, ...) run through ``run_tool``: bounded, output on fail
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
 import socket
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -45,6 +48,45 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((LOOPBACK, 0))
         return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def fixed_port(port: int, timeout: float = 600.0) -> Iterator[int]:
+    """Hold loopback port ``port`` for a test that needs that exact port.
+
+    A rendered configuration sometimes names a port (the culler's
+    ``--url=http://localhost:8081/hub/api``, as in the hub pod). Concurrent test runs on
+    one machine take turns through a lock file in the system's temp folder; a port taken
+    by something else fails the test with what to do.
+
+    Raises:
+        pytest.fail.Exception: the lock was not had within ``timeout`` seconds, or the
+            port is in use by another program.
+    """
+    path = Path(tempfile.gettempdir()) / f"jupyter-constructs-port-{port}.lock"
+    deadline = time.monotonic() + timeout
+    with path.open("a+") as lock:
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"port {port}: another test run held {path} for {timeout:.0f} s")
+                time.sleep(0.5)
+        try:
+            with socket.socket() as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind((LOOPBACK, port))
+                except OSError as error:
+                    pytest.fail(
+                        f"loopback port {port} is in use by another program ({error}); "
+                        "this test needs that exact port: stop that program"
+                    )
+            yield port
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def closed_port() -> int:

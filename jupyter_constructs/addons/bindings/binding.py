@@ -8,7 +8,8 @@ A binding renders, for the user pods of the profiles it is bound to:
 - client config files (no credentials) in a ConfigMap, mounted read-only at
   ``/etc/platform-services/<name>/``;
 - a NetworkPolicy (through ``hub.allow_traffic``) that lets exactly those pods reach
-  exactly the service's namespace and port, and nothing else.
+  exactly the service's pods (``service_pod_labels``, a default per service) on its
+  port, and nothing else: not the other pods of its namespace.
 
 The seven services' factories (``PlatformServiceBinding.trino`` ...) live in
 ``services.py``; this module is the generic construct they build. It is a hub add-on:
@@ -32,6 +33,25 @@ from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.hub.hub import JupyterHub
 
 CONFIG_MOUNT_ROOT = "/etc/platform-services"
+
+DEFAULT_SERVICE_POD_LABELS: dict[str, dict[str, str]] = {
+    # trinodb/charts: clients talk to the coordinator only.
+    "trino": {"app.kubernetes.io/name": "trino", "app.kubernetes.io/component": "coordinator"},
+    # The Bitnami MinIO chart (the MinIO operator's tenants: {"v1.min.io/tenant": NAME}).
+    "s3": {"app.kubernetes.io/name": "minio"},
+    # The community-charts and Bitnami MLflow charts.
+    "mlflow": {"app.kubernetes.io/name": "mlflow"},
+    # The Bitnami PostgreSQL chart (CloudNativePG: {"cnpg.io/cluster": NAME}).
+    "postgres": {"app.kubernetes.io/name": "postgresql"},
+    # The DataHub chart's GMS subchart.
+    "datahub": {"app.kubernetes.io/name": "datahub-gms"},
+    # KubeRay: the Ray Client server runs on the head pod only.
+    "ray": {"ray.io/node-type": "head"},
+    # Strimzi and Bitnami brokers both carry it; clients reach every broker.
+    "kafka": {"app.kubernetes.io/name": "kafka"},
+}
+"""The labels of each service's pods as its usual chart or operator sets them: a
+binding's egress rule selects these pods, in the service's namespace, on its port."""
 """User pods see a binding's config files in ``CONFIG_MOUNT_ROOT/<binding name>/``."""
 
 _VOLUME_PREFIX = "binding-"
@@ -90,8 +110,12 @@ class ServiceBinding(Construct):
             ``data-platform``); required when ``host`` does not say.
         target_port: The port the service's pods listen on, when the Service maps
             ``port`` to another one (NetworkPolicies see pod ports). Default: ``port``.
-        service_pod_labels: Labels of the service's pods; the egress rule then allows
-            only those pods of the namespace. Default: any pod of the namespace.
+        service_pod_labels: Labels of the service's pods; the egress rule allows only
+            those pods of the namespace. Default: the service's
+            (``DEFAULT_SERVICE_POD_LABELS``, e.g. ``app.kubernetes.io/name: trino``);
+            read yours with ``kubectl -n <namespace> get pods --show-labels``.
+        namespace_wide: Allow every pod of the namespace instead (decoys and admin
+            replicas included): only when asked for. Default: False.
         name: The binding's name (a DNS label, unique per hub); the config files are
             mounted at ``/etc/platform-services/<name>/``. Default: the construct id.
 
@@ -117,6 +141,7 @@ class ServiceBinding(Construct):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -137,7 +162,26 @@ class ServiceBinding(Construct):
             self.port if target_port is None else self._check_port("target_port", target_port)
         )
         self.namespace: str = self._check_namespace(namespace)
-        self.service_pod_labels = self._check_labels(service_pod_labels or {})
+        if namespace_wide and service_pod_labels is not None:
+            raise invalid(
+                self,
+                "namespace_wide",
+                namespace_wide,
+                allowed="False when service_pod_labels is given (the labels narrow the "
+                "rule, namespace_wide widens it to every pod)",
+                fix="drop one of service_pod_labels= and namespace_wide=True",
+            )
+        self.namespace_wide = bool(namespace_wide)
+        #: The labels the egress rule selects; empty when ``namespace_wide``.
+        self.service_pod_labels: dict[str, str] = (
+            {}
+            if namespace_wide
+            else self._check_labels(
+                DEFAULT_SERVICE_POD_LABELS[service]
+                if service_pod_labels is None
+                else service_pod_labels
+            )
+        )
         self._env = self._check_env(env)
         self.files: dict[str, str] = dict(sorted((files or {}).items()))
         self._hub: JupyterHub | None = None
@@ -227,6 +271,15 @@ class ServiceBinding(Construct):
         return namespace
 
     def _check_labels(self, labels: Mapping[str, str]) -> dict[str, str]:
+        if not labels:
+            raise invalid(
+                self,
+                "service_pod_labels",
+                dict(labels),
+                allowed="the (non-empty) labels of the service's pods",
+                fix="copy them from `kubectl -n <namespace> get pods --show-labels`, or "
+                "pass namespace_wide=True to allow every pod of the namespace",
+            )
         for key, value in labels.items():
             if not is_labels({key: value}):
                 raise invalid(
@@ -294,6 +347,7 @@ class ServiceBinding(Construct):
             )
         self._hub = hub
         peer = pods_in_namespace(self.namespace, self.service_pod_labels or None)
+        # namespace_wide: no pod selector, every pod of the namespace.
         self.network_policy = hub.allow_traffic(
             self,
             "egress",
@@ -381,4 +435,4 @@ class ServiceBinding(Construct):
         return [volume], [mount]
 
 
-__all__ = ["CONFIG_MOUNT_ROOT", "ServiceBinding", "check_secret"]
+__all__ = ["CONFIG_MOUNT_ROOT", "DEFAULT_SERVICE_POD_LABELS", "ServiceBinding", "check_secret"]

@@ -97,7 +97,8 @@ class PlatformServiceBinding(ServiceBinding):
 
     Each factory takes the service's own options and these common ones, with the
     meaning they have on ``ServiceBinding``: ``host``, ``port`` (default: the service's
-    usual port), ``namespace``, ``target_port``, ``service_pod_labels``, ``name``.
+    usual port), ``namespace``, ``target_port``, ``service_pod_labels`` (default: the
+    service's usual pod labels), ``namespace_wide``, ``name``.
     Credentials are always ``SecretRef``s: a plain string is refused without being
     echoed. Reference: docs/platform-services.md (the variables of each service).
     """
@@ -118,6 +119,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """Trino: ``TRINO_*`` and ``trino-cli.properties`` (the Trino CLI's config format).
@@ -143,7 +145,9 @@ class PlatformServiceBinding(ServiceBinding):
             tls: https. Default: False (http).
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -203,6 +207,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -223,6 +228,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """MinIO or any S3 API in the cluster: ``S3_*``/``AWS_*`` and ``aws-config``.
@@ -244,7 +250,9 @@ class PlatformServiceBinding(ServiceBinding):
             verify_tls: Check the certificate. Default: the same as ``tls``.
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -306,6 +314,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -327,6 +336,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """MLflow tracking server: ``MLFLOW_*``. No config file.
@@ -345,7 +355,9 @@ class PlatformServiceBinding(ServiceBinding):
                 NetworkPolicy are what the upload uses.
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -394,6 +406,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -412,6 +425,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """PostgreSQL: the libpq ``PG*`` variables and ``pg_service.conf``.
@@ -432,7 +446,9 @@ class PlatformServiceBinding(ServiceBinding):
                 opt out with ``DISABLE`` for a server without TLS).
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -471,6 +487,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -487,6 +504,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """DataHub GMS: ``DATAHUB_GMS_URL`` and the optional token.
@@ -503,7 +521,9 @@ class PlatformServiceBinding(ServiceBinding):
                 service authentication).
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -528,6 +548,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -542,6 +563,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """Ray Client: ``RAY_ADDRESS=ray://host:port``. No config file, no credentials.
@@ -553,7 +575,9 @@ class PlatformServiceBinding(ServiceBinding):
             port: The Ray Client server's port, the only one opened. Default: 10001.
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -573,6 +597,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
@@ -591,6 +616,7 @@ class PlatformServiceBinding(ServiceBinding):
         namespace: str | None = None,
         target_port: int | None = None,
         service_pod_labels: Mapping[str, str] | None = None,
+        namespace_wide: bool = False,
         name: str | None = None,
     ) -> PlatformServiceBinding:
         """Kafka: ``KAFKA_*`` and ``client.properties`` (no password).
@@ -609,7 +635,9 @@ class PlatformServiceBinding(ServiceBinding):
             sasl_password: With the SASL protocols (a credential).
             namespace: Where the service runs. Default: read from ``host``.
             target_port: The port its pods listen on. Default: ``port``.
-            service_pod_labels: Allow only these pods of the namespace. Default: any pod.
+            service_pod_labels: Allow only these pods of the namespace. Default: the
+                service's usual labels (``DEFAULT_SERVICE_POD_LABELS``).
+            namespace_wide: Allow every pod of the namespace instead. Default: False.
             name: The binding's name. Default: ``id``.
 
         Returns:
@@ -673,6 +701,7 @@ class PlatformServiceBinding(ServiceBinding):
             namespace=namespace,
             target_port=target_port,
             service_pod_labels=service_pod_labels,
+            namespace_wide=namespace_wide,
             name=name,
         )
 
