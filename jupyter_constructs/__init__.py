@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from .addons.external_secrets import ExternalSecretSource
     from .addons.observability.bundle import ObservabilityBundle
     from .addons.signin.cloudflare_access import CloudflareAccessAuth
+    from .addons.signin.ldap import LdapAuth
+    from .addons.signin.oauth_providers import AzureAdAuth, GitHubAuth, GoogleAuth
     from .addons.signin.oidc import OidcAuth
     from .addons.tunnel import CloudflareTunnel
     from .core.errors import ConfigurationError, ConfigurationWarning
@@ -53,6 +55,10 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "ArgoCdApplication": "delivery.argocd",
     "AuthSettings": "hub.auth",
+    "AzureAdAuth": "addons.signin.oauth_providers",
+    "GitHubAuth": "addons.signin.oauth_providers",
+    "GoogleAuth": "addons.signin.oauth_providers",
+    "LdapAuth": "addons.signin.ldap",
     "CloudflareAccessAuth": "addons.signin.cloudflare_access",
     "CloudflareTunnel": "addons.tunnel",
     "ClusterDns": "hub.network",
@@ -106,6 +112,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "ArgoCdApplication",
     "AuthSettings",
+    "AzureAdAuth",
     "CloudflareAccessAuth",
     "CloudflareTunnel",
     "ClusterDns",
@@ -115,6 +122,8 @@ __all__ = [
     "ContainerLimits",
     "Environment",
     "ExternalSecretSource",
+    "GitHubAuth",
+    "GoogleAuth",
     "Gpu",
     "HubAddon",
     "HubAuth",
@@ -127,6 +136,7 @@ __all__ = [
     "KafkaSaslMechanism",
     "KafkaSecurityProtocol",
     "KubeObject",
+    "LdapAuth",
     "NamespaceQuota",
     "NetworkOptions",
     "NotebookProfile",

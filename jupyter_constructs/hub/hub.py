@@ -50,7 +50,7 @@ from jupyter_constructs.core.objects import (
 from jupyter_constructs.core.quantities import Resources, Usage
 from jupyter_constructs.core.rules import check_dns_label, check_domain, check_image
 from jupyter_constructs.core.secrets import SecretRef
-from jupyter_constructs.hub.auth import AuthSettings, HubAuth
+from jupyter_constructs.hub.auth import AuthSettings, HubAuth, SignIn
 from jupyter_constructs.hub.bindings import HubBindings
 from jupyter_constructs.hub.bootstrap import (
     COOKIE_SECRET_KEY,
@@ -442,6 +442,7 @@ class JupyterHub(Construct):
                 labels=self.labels("hub"),
                 config_checksum=sha256_of(self.config_files()),
                 database_volume=self.pvc is not None,
+                secret_files=self.auth_settings.secret_files,
             ),
         )
         self.service = KubeObject(
@@ -499,6 +500,9 @@ class JupyterHub(Construct):
                 secret_bootstrap=self.secret_bootstrap is not None,
                 image_puller=image_puller,
             )
+        #: The sign-in option as an add-on (``HubAuth.bind``: its egress, its objects).
+        self.sign_in = SignIn(self, "SignIn", auth=auth)
+        self.attach_addon(self.sign_in)
         add_check(self, self._validate)
 
     # -- labels -------------------------------------------------------------------------
