@@ -112,11 +112,15 @@ class ServiceCatalogEntry:
         docs_url: str | None = None,
         dashboard_url: str | None = None,
         category: str = DEFAULT_CATEGORY,
+        base_url: str = "/",
     ) -> ServiceCatalogEntry:
-        """The JupyterHub card for a hub served at ``https://<domain>/``."""
+        """The JupyterHub card for a hub served at ``https://<domain><base_url>``.
+
+        ``base_url`` is the hub's (``JupyterHub(base_url=...)``). Default: ``"/"``.
+        """
         return cls(
             name="JupyterHub",
-            url=f"https://{domain}/",
+            url=f"https://{domain}{base_url}",
             icon="jupyter",
             description="Interactive Jupyter notebooks with the data platform's services "
             "(Trino, object storage, MLflow, Ray, Kafka) already connected.",

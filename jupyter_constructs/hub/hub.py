@@ -21,6 +21,8 @@ NetworkPolicy, rendered only when the hub renders NetworkPolicies),
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import warnings
 from collections.abc import Sequence
 from typing import Any, Protocol, Unpack, cast
@@ -218,6 +220,12 @@ class JupyterHub(Construct):
             31536000). Default: 86400 (a day): a token minted during a session cannot
             outlive it by much, and a token without expiry cannot be created.
             ``JupyterHub.token_expires_in_max_seconds`` (JupyterHub 5.1).
+        base_url: The path the hub is served under, e.g. ``"/jupyter/"`` (starts and ends
+            with ``/``). Everything follows it: ``JupyterHub.base_url``, the hub's probes
+            (``<base_url>hub/health``), the proxy's error target, the Ingress path, the
+            culler's and hub services' API URL, the metrics path, OAuth callback URLs.
+            Default: ``"/"``. ``JupyterHub.base_url``,
+            https://jupyterhub.readthedocs.io/en/stable/reference/api/app.html
 
     Raises:
         ConfigurationError: A value is invalid; the message says which and how to fix it.
@@ -250,6 +258,7 @@ class JupyterHub(Construct):
         network: NetworkOptions | None = DEFAULT_NETWORK,
         cookie_max_age_days: float = DEFAULT_COOKIE_MAX_AGE_DAYS,
         token_expires_in_max_seconds: int = DEFAULT_TOKEN_EXPIRES_IN_MAX_SECONDS,
+        base_url: str = BASE_URL,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -298,12 +307,16 @@ class JupyterHub(Construct):
                 self, "start_timeout", start_timeout, allowed="seconds > 0", fix="e.g. 300"
             )
         _check_session_limits(self, cookie_max_age_days, token_expires_in_max_seconds)
+        #: The path the hub is served under (``"/"`` or ``"/<path>/"``).
+        self.base_url: str = check_base_url(self, base_url)
         self._claim_namespace(chart)
 
         self.database = database or HubDatabase.sqlite_pvc()
         self.database.check(self)
         self.hub_resources = hub_resources.checked(self, "hub_resources")
-        self.auth_settings: AuthSettings = auth.settings(self, domain=self.domain)
+        self.auth_settings: AuthSettings = _under_base_url(
+            auth.settings(self, domain=self.domain), self.domain, self.base_url
+        )
         #: Where user servers are served (``<name>.<user_server_domain>``), or ``None``
         #: when they are under the hub's host (``/user/<name>/``).
         self.user_server_domain: str | None = None
@@ -314,11 +327,12 @@ class JupyterHub(Construct):
         self.secret_name: str = existing_secret or "hub-secrets"
         self.hub_service_name = HUB_SERVICE
         self.hub_port = HUB_PORT
-        self.base_url = BASE_URL
         #: The hub's REST API as hub-managed services reach it: over the hub pod's own
         #: loopback (z2jh's culler does the same). Through the ``hub`` Service it would be
         #: hairpin traffic, which default-deny NetworkPolicies drop on iptables CNIs.
-        self.loopback_api_url = f"http://localhost:{HUB_PORT}{BASE_URL}hub/api"
+        self.loopback_api_url = f"http://localhost:{HUB_PORT}{self.base_url}hub/api"
+        #: The hub's Prometheus metrics (``read:metrics`` scope), on the hub port.
+        self.metrics_path = f"{self.base_url}hub/metrics"
         self.proxy_api_service_name = API_SERVICE
         self.proxy_public_service_name = PUBLIC_SERVICE
         self.proxy_public_port = PUBLIC_PORT
@@ -443,6 +457,7 @@ class JupyterHub(Construct):
                 config_checksum=sha256_of(self.config_files()),
                 database_volume=self.pvc is not None,
                 secret_files=self.auth_settings.secret_files,
+                probe_path=f"{self.base_url}hub/health",
             ),
         )
         self.service = KubeObject(
@@ -468,6 +483,7 @@ class JupyterHub(Construct):
             labels=self.labels("proxy"),
             selector=self.selector_labels("proxy"),
             host_routing=self.user_server_domain is not None,
+            error_path=f"{self.base_url}hub/error",
         )
         self.proxy_deployment = self.proxy.deployment
         self.proxy_service = self.proxy.public_service
@@ -482,6 +498,7 @@ class JupyterHub(Construct):
                 options=ingress_options,
                 labels=self.labels("proxy"),
                 extra_hosts=self.user_server_hosts(),
+                path=self.base_url,
             )
             self._entry_points.append(("the Ingress of", self, False, None))
         self.network_options = network
@@ -1063,7 +1080,7 @@ class JupyterHub(Construct):
                 "spawner_class": "kubespawner.KubeSpawner",
                 "db_url": self.database.db_url(),
                 "upgrade_db": True,
-                "base_url": BASE_URL,
+                "base_url": self.base_url,
                 "hub_bind_url": f"http://:{HUB_PORT}",
                 "hub_connect_url": f"http://{HUB_SERVICE}:{HUB_PORT}",
                 # User servers outlive hub restarts: the hub must not stop them.
@@ -1083,7 +1100,7 @@ class JupyterHub(Construct):
             cfg.update(
                 "JupyterHub",
                 {
-                    "public_url": f"https://{self.domain}/",
+                    "public_url": f"https://{self.domain}{self.base_url}",
                     "subdomain_host": f"https://{self.user_server_domain}",
                 },
             )
@@ -1142,6 +1159,53 @@ class JupyterHub(Construct):
             **self._service_token_env,
         }
         return secret_env(fixed) + secret_env(dict(sorted(extra.items())))
+
+
+_BASE_URL = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*$")
+
+
+def check_base_url(scope: Construct, value: object) -> str:
+    """``value`` as ``JupyterHub.base_url``: ``/`` or ``/a/b/``, URL-safe characters only.
+
+    Raises:
+        ConfigurationError: Not of that form.
+    """
+    if (
+        not isinstance(value, str)
+        or not _BASE_URL.match(value)
+        or "/./" in value
+        or "/../" in value
+    ):
+        raise invalid(
+            scope,
+            "base_url",
+            value,
+            allowed="'/' or a path that starts and ends with '/', made of letters, digits, "
+            "'-', '.', '_' and '~' (e.g. '/jupyter/')",
+            fix="write the path users open after the host, with both slashes: '/jupyter/'",
+        )
+    return value
+
+
+def _under_base_url(settings: AuthSettings, domain: str, base_url: str) -> AuthSettings:
+    """``settings`` with OAuth callback URLs moved under ``base_url``.
+
+    Sign-in options render ``https://<domain>/hub/oauth_callback``; under a path the hub
+    serves it at ``https://<domain><base_url>hub/oauth_callback``.
+    """
+    if base_url == BASE_URL:
+        return settings
+    root = f"https://{domain}/hub/"
+    traits = {
+        section: {
+            name: f"https://{domain}{base_url}hub/{value.removeprefix(root)}"
+            if name == "oauth_callback_url" and isinstance(value, str) and value.startswith(root)
+            else value
+            for name, value in values.items()
+        }
+        for section, values in settings.traits.items()
+    }
+    return dataclasses.replace(settings, traits=traits)
 
 
 def _check_session_limits(scope: Construct, cookie_days: object, token_seconds: object) -> None:

@@ -211,6 +211,8 @@ class HubIngress(Construct):
         extra_hosts: More hosts routed to the proxy, e.g. ``["*.users.example.com"]``
             (user servers on hosts of their own); they join the TLS hosts too. Default:
             none.
+        path: The hub's ``base_url``: only requests under it reach the proxy (a
+            ``Prefix`` match, so ``/jupyter/`` also matches ``/jupyter``). Default: ``/``.
     """
 
     def __init__(
@@ -222,6 +224,7 @@ class HubIngress(Construct):
         options: IngressOptions,
         labels: dict[str, str],
         extra_hosts: Sequence[str] = (),
+        path: str = "/",
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -237,7 +240,15 @@ class HubIngress(Construct):
             "rules": [
                 {
                     "host": host,
-                    "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]},
+                    "http": {
+                        "paths": [
+                            {
+                                "path": path.rstrip("/") or "/",
+                                "pathType": "Prefix",
+                                "backend": backend,
+                            }
+                        ]
+                    },
                 }
                 for host in hosts
             ],

@@ -46,6 +46,8 @@ class HubProxy(Construct):
         host_routing: Route by host as well as path (``--host-routing``), for a hub whose
             user servers have hosts of their own (``JupyterHub.subdomain_host``). Default:
             False.
+        error_path: The hub's error page (``<base_url>hub/error``), where the proxy sends
+            requests it cannot route (``--error-target``). Default: ``/hub/error``.
     """
 
     def __init__(
@@ -60,6 +62,7 @@ class HubProxy(Construct):
         selector: dict[str, str],
         resources: Resources = DEFAULT_RESOURCES,
         host_routing: bool = False,
+        error_path: str = "/hub/error",
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -68,7 +71,9 @@ class HubProxy(Construct):
             "enableServiceLinks": False,
             "securityContext": security.restricted_pod(),
             "terminationGracePeriodSeconds": 60,
-            "containers": [_container(image, hub_url, auth_token, resources, host_routing)],
+            "containers": [
+                _container(image, hub_url, auth_token, resources, host_routing, error_path)
+            ],
         }
         self.deployment = KubeObject(
             self,
@@ -125,7 +130,12 @@ class HubProxy(Construct):
 
 
 def _container(
-    image: str, hub_url: str, auth_token: SecretRef, resources: Resources, host_routing: bool
+    image: str,
+    hub_url: str,
+    auth_token: SecretRef,
+    resources: Resources,
+    host_routing: bool,
+    error_path: str,
 ) -> dict[str, Any]:
     health = {"path": "/_chp_healthz", "port": "http"}
     return {
@@ -138,7 +148,7 @@ def _container(
             "--api-ip=",
             f"--api-port={API_PORT}",
             f"--default-target={hub_url}",
-            f"--error-target={hub_url}/hub/error",
+            f"--error-target={hub_url}{error_path}",
             "--metrics-ip=",
             f"--metrics-port={METRICS_PORT}",
             # What JupyterHub adds when it starts the proxy itself with subdomain_host.

@@ -642,7 +642,8 @@ def test_tunnel_is_an_add_on_of_its_hub() -> None:
     tunnel = CloudflareTunnel(
         chart, "tunnel", hub=hub, tunnel_token=SecretRef("cloudflared", "token")
     )
-    assert hub.addons == [tunnel]
+    # The hub's own sign-in option is attached first, the same way (HubAuth.bind).
+    assert hub.addons == [hub.sign_in, tunnel]
     with pytest.raises(ConfigurationError) as error:
         hub.attach_addon(tunnel)
     assert str(error.value) == (

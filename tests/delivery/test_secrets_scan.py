@@ -33,6 +33,11 @@ NOT_SCANNED = ("tests/", "imports/", "dist/")
 KNOWN_NAMES = {
     ("jupyter_constructs/addons/signin/oidc.py", "OAUTH_CLIENT_SECRET"): "an env var's name",
     ("jupyter_constructs/hub/bootstrap.py", "cookie-secret"): "a key name of the hub Secret",
+    ("jupyter_constructs/addons/signin/ldap.py", "LDAP_SEARCH_PASSWORD"): "an env var's name",
+    (
+        "jupyter_constructs/addons/signin/oauth_providers.py",
+        "OAUTH_CLIENT_SECRET",
+    ): "an env var's name",
     ("jupyter_constructs/addons/external_secrets.py", "jupyterhub-oidc"): "a Secret name (doc)",
     ("jupyter_constructs/addons/external_secrets.py", "jupyterhub/oidc#secret"): "a remote key",
     ("jupyter_constructs/addons/external_secrets.py", "db#password"): "a remote key path",

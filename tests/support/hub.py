@@ -72,6 +72,8 @@ class Hub:
     #: Where ``api`` sends requests: through the proxy, or straight to the hub when the
     #: proxy cannot reach it (``start_hub(keep_connect_url=True)``).
     api_base_url: str = ""
+    #: ``JupyterHub.base_url`` of the config under test.
+    base_url: str = "/"
 
     @property
     def public_url(self) -> str:
@@ -91,7 +93,7 @@ class Hub:
         headers = {"Authorization": f"token {self.admin_token}"}
         base = self.api_base_url or self.public_url
         return requests.request(
-            method, f"{base}/hub/api{path}", headers=headers, timeout=10, **kwargs
+            method, f"{base}{self.base_url}hub/api{path}", headers=headers, timeout=10, **kwargs
         )
 
     def user_names(self) -> set[str]:
@@ -123,6 +125,7 @@ def start_hub(
     timeout: float = START_TIMEOUT,
     hub_port: int | None = None,
     keep_connect_url: bool = False,
+    base_url: str = "/",
 ) -> Hub:
     """Start the proxy, then the hub from ``workdir``; return once the hub answers through
     the proxy.
@@ -151,6 +154,8 @@ def start_hub(
             which does not resolve here) instead of pointing it at the hub: whatever
             still works then does not depend on it. The proxy's route to the hub uses
             that URL, so the readiness check and ``Hub.api`` go to the hub directly.
+        base_url: The config's ``JupyterHub.base_url``: the readiness check, ``Hub.api``
+            and the proxy's error target use it. Default: ``"/"``.
 
     Raises:
         ServiceError: the proxy or the hub did not start (their logs are quoted).
@@ -167,6 +172,7 @@ def start_hub(
         host_routing=proxy_host_routing,
         env=proxy_env,
         public_port=proxy_public_port,
+        error_path=f"{base_url}hub/error",
     )
     try:
         text = _OVERRIDES.format(
@@ -192,7 +198,7 @@ def start_hub(
             [sys.executable, "-m", "jupyterhub", "--config", workdir / OVERRIDES_FILE],
             # Through the proxy: the hub is up and has its route.
             ready=Http(
-                f"{hub_url if keep_connect_url else proxy.public_url}/hub/api",
+                f"{hub_url if keep_connect_url else proxy.public_url}{base_url}hub/api",
                 status="^200$",
                 own_port=False,
             ),
@@ -204,7 +210,15 @@ def start_hub(
     except BaseException:
         proxy.stop()
         raise
-    return Hub(service, proxy, workdir, hub_url, admin_token, hub_url if keep_connect_url else "")
+    return Hub(
+        service,
+        proxy,
+        workdir,
+        hub_url,
+        admin_token,
+        hub_url if keep_connect_url else "",
+        base_url,
+    )
 
 
 @contextmanager

@@ -66,6 +66,7 @@ def start_proxy(
     host_routing: bool = False,
     env: Mapping[str, str] | None = None,
     public_port: int | None = None,
+    error_path: str = "/hub/error",
 ) -> Proxy:
     """Start the proxy; ``default_target`` and ``/hub/error`` under it as z2jh sets them.
 
@@ -79,6 +80,7 @@ def start_proxy(
         env: More variables (e.g. ``NODE_OPTIONS`` as the rendered Deployment sets it).
         public_port: The public port, when the caller needs it before the start (a hub
             whose ``public_url`` names it); a free port by default.
+        error_path: The hub's error page under ``default_target`` (``<base_url>hub/error``).
     """
     public_port, api_port = public_port or free_port(), free_port()
     metrics_port = free_port() if metrics else None
@@ -91,7 +93,10 @@ def start_proxy(
         "--log-level=warn",
     ]
     if default_target is not None:
-        argv += [f"--default-target={default_target}", f"--error-target={default_target}/hub/error"]
+        argv += [
+            f"--default-target={default_target}",
+            f"--error-target={default_target}{error_path}",
+        ]
     if host_routing:
         argv.append("--host-routing")
     if metrics_port is not None:

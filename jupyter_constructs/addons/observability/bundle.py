@@ -175,7 +175,7 @@ class ObservabilityBundle(Construct):
                 "endpoints": [
                     {
                         "port": HUB_PORT_NAME,
-                        "path": "/hub/metrics",
+                        "path": hub.metrics_path,
                         "interval": self._scrape_interval,
                         "authorization": {
                             "type": "Bearer",
