@@ -28,6 +28,7 @@ CRD_FILES = {
     ("argoproj.io/v1alpha1", "AppProject"): "argoproj.io_appprojects.yaml",
     ("external-secrets.io/v1", "ExternalSecret"): "external-secrets.io_externalsecrets.yaml",
     ("cilium.io/v2", "CiliumNetworkPolicy"): "cilium.io_ciliumnetworkpolicies.yaml",
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"): "gateway.networking.k8s.io_httproutes.yaml",
 }
 
 
