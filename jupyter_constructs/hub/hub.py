@@ -29,6 +29,7 @@ from typing import Any, Protocol, Unpack, cast
 
 from constructs import Construct, Node
 
+from jupyter_constructs.core import network_policy as netpol
 from jupyter_constructs.core import security
 from jupyter_constructs.core.checks import add_check
 from jupyter_constructs.core.errors import ConfigurationError, invalid, questionable
@@ -76,7 +77,8 @@ from jupyter_constructs.hub.deployment import (
     hub_deployment_body,
     secret_env,
 )
-from jupyter_constructs.hub.ingress import HubIngress, IngressOptions
+from jupyter_constructs.hub.edge import GatewayRoute, HubRoute, PublicService
+from jupyter_constructs.hub.ingress import HubIngress, IngressController, IngressOptions
 from jupyter_constructs.hub.network import (
     USER_COMPONENT,
     HubNetworkPolicies,
@@ -226,6 +228,19 @@ class JupyterHub(Construct):
             culler's and hub services' API URL, the metrics path, OAuth callback URLs.
             Default: ``"/"``. ``JupyterHub.base_url``,
             https://jupyterhub.readthedocs.io/en/stable/reference/api/app.html
+        gateway: Serve the hub through a Gateway API ``HTTPRoute`` attached to this
+            Gateway instead of an Ingress (``hub.edge.GatewayRoute``); then no Ingress is
+            rendered unless ``ingress=`` says so explicitly, which is refused (one way
+            in). Default: none.
+        public_service: The ``proxy-public`` Service: ``PublicService.load_balancer(
+            source_ranges=[...])`` or ``.node_port_service(...)`` exposes the proxy
+            directly, admitting only ``source_ranges`` (``loadBalancerSourceRanges`` and
+            the proxy's NetworkPolicy). Default: ClusterIP.
+        redirect_domains: More hostnames for the hub, answered with a permanent redirect
+            to ``https://<domain>`` (same path), so sign-in cookies and OAuth callbacks
+            stay on one host: a second HTTPRoute with a ``RequestRedirect`` filter, or,
+            with an ingress-nginx Ingress, a second Ingress with its ``permanent-redirect``
+            annotation. Default: none.
 
     Raises:
         ConfigurationError: A value is invalid; the message says which and how to fix it.
@@ -259,6 +274,9 @@ class JupyterHub(Construct):
         cookie_max_age_days: float = DEFAULT_COOKIE_MAX_AGE_DAYS,
         token_expires_in_max_seconds: int = DEFAULT_TOKEN_EXPIRES_IN_MAX_SECONDS,
         base_url: str = BASE_URL,
+        gateway: GatewayRoute | None = None,
+        public_service: PublicService | None = None,
+        redirect_domains: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -320,6 +338,7 @@ class JupyterHub(Construct):
         #: Where user servers are served (``<name>.<user_server_domain>``), or ``None``
         #: when they are under the hub's host (``/user/<name>/``).
         self.user_server_domain: str | None = None
+        self.public_service: PublicService = (public_service or PublicService()).check(self)
         if self.auth_settings.user_server_domain is not None:
             self.user_server_domain = check_domain(
                 self, self.auth_settings.user_server_domain, what="user_server_domain"
@@ -484,11 +503,48 @@ class JupyterHub(Construct):
             selector=self.selector_labels("proxy"),
             host_routing=self.user_server_domain is not None,
             error_path=f"{self.base_url}hub/error",
+            public_service_spec=self.public_service.spec_fields(),
+            public_service_annotations=self.public_service.annotations,
         )
         self.proxy_deployment = self.proxy.deployment
         self.proxy_service = self.proxy.public_service
         self.proxy_api_service = self.proxy.api_service
-        ingress_options = ingress or IngressOptions()
+        self.redirect_domains: list[str] = [
+            check_domain(self, d, what="redirect_domains entry") for d in redirect_domains
+        ]
+        if isinstance(redirect_domains, str) or self.domain in self.redirect_domains:
+            raise invalid(
+                self,
+                "redirect_domains",
+                redirect_domains,
+                allowed="a list of other host names than domain",
+                fix="pass redirect_domains=['jupyterhub.example.com']",
+            )
+        if gateway is not None and ingress is not None and ingress.enabled:
+            raise invalid(
+                self,
+                "ingress",
+                "enabled beside gateway",
+                allowed="an HTTPRoute (gateway=) or an Ingress (ingress=), not both",
+                fix="drop ingress= when the hub is served through a Gateway",
+            )
+        ingress_options = ingress or IngressOptions(enabled=gateway is None)
+        self.route: HubRoute | None = None
+        if gateway is not None:
+            self.route = HubRoute(
+                self,
+                "Route",
+                options=gateway,
+                hostnames=[self.domain, *self.user_server_hosts()],
+                redirect_hostnames=self.redirect_domains,
+                base_url=self.base_url,
+                labels=self.labels("proxy"),
+            )
+            self._entry_points.append(("the HTTPRoute of", self, False, None))
+        if self.public_service.exposed:
+            self._entry_points.append(
+                (f"the {self.public_service.type} Service proxy-public of", self, False, None)
+            )
         self.ingress: HubIngress | None = None
         if ingress_options.enabled:
             self.ingress = HubIngress(
@@ -499,6 +555,7 @@ class JupyterHub(Construct):
                 labels=self.labels("proxy"),
                 extra_hosts=self.user_server_hosts(),
                 path=self.base_url,
+                redirect_hosts=self.redirect_domains,
             )
             self._entry_points.append(("the Ingress of", self, False, None))
         self.network_options = network
@@ -513,14 +570,43 @@ class JupyterHub(Construct):
                 hub_port=HUB_PORT,
                 identity_provider=self.auth_settings.needs_internet_egress,
                 database_port=None if self.database.uses_volume else self.database.port,
-                ingress_controller=self.ingress.controller if self.ingress is not None else None,
+                ingress_controller=self._front_proxy_peers(),
                 secret_bootstrap=self.secret_bootstrap is not None,
                 image_puller=image_puller,
+            )
+        if self.public_service.exposed:
+            # Clients of the LoadBalancer/NodePort Service: exactly its source ranges.
+            self.allow_traffic(
+                self,
+                "PublicClients",
+                name="proxy-public-clients",
+                pod_selector={"matchLabels": self.selector_labels("proxy")},
+                ingress_rules=[
+                    netpol.ingress(
+                        netpol.cidrs(list(self.public_service.source_ranges)),
+                        [netpol.tcp(HTTP_PORT)],
+                    )
+                ],
+                labels=self.labels("network-policy"),
             )
         #: The sign-in option as an add-on (``HubAuth.bind``: its egress, its objects).
         self.sign_in = SignIn(self, "SignIn", auth=auth)
         self.attach_addon(self.sign_in)
         add_check(self, self._validate)
+
+    def _front_proxy_peers(self) -> IngressController | None:
+        """Who sends users' traffic to the proxy: the Ingress controller or the Gateway."""
+        if self.ingress is not None:
+            return self.ingress.controller
+        if self.route is not None:
+            gateway = self.route.options
+            return IngressController(
+                class_name="gateway",
+                namespace=gateway.data_plane_namespace,
+                pod_labels=dict(gateway.data_plane_pod_labels),
+                cidrs=tuple(gateway.data_plane_cidrs),
+            )
+        return None
 
     # -- labels -------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from constructs import Construct
@@ -48,6 +49,9 @@ class HubProxy(Construct):
             False.
         error_path: The hub's error page (``<base_url>hub/error``), where the proxy sends
             requests it cannot route (``--error-target``). Default: ``/hub/error``.
+        public_service_spec: Fields of ``proxy-public``'s spec (``type`` and what goes
+            with it, ``PublicService.spec_fields``). Default: ``type: ClusterIP``.
+        public_service_annotations: Annotations of ``proxy-public``. Default: none.
     """
 
     def __init__(
@@ -63,6 +67,8 @@ class HubProxy(Construct):
         resources: Resources = DEFAULT_RESOURCES,
         host_routing: bool = False,
         error_path: str = "/hub/error",
+        public_service_spec: Mapping[str, Any] | None = None,
+        public_service_annotations: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -119,9 +125,11 @@ class HubProxy(Construct):
             kind="Service",
             name=PUBLIC_SERVICE,
             labels=labels,
+            annotations=dict(public_service_annotations or {}) or None,
             body={
                 "spec": {
                     "type": "ClusterIP",
+                    **dict(public_service_spec or {}),
                     "selector": selector,
                     "ports": [{"name": "http", "port": PUBLIC_PORT, "targetPort": "http"}],
                 }
