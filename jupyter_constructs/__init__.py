@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .hub.auth import AuthSettings, HubAuth
     from .hub.culler import IdleCuller
     from .hub.database import HubDatabase
+    from .hub.edge import GatewayRoute, PublicService
     from .hub.hub import HubAddon, JupyterHub
     from .hub.ingress import IngressController, IngressOptions
     from .hub.network import ClusterDns, Cni, HubNetworkPolicies, NetworkOptions
@@ -68,6 +69,7 @@ _EXPORTS: dict[str, str] = {
     "ContainerLimits": "hub.quota",
     "Environment": "delivery.synth",
     "ExternalSecretSource": "addons.external_secrets",
+    "GatewayRoute": "hub.edge",
     "Gpu": "hub.profiles",
     "HubAddon": "hub.hub",
     "HubAuth": "hub.auth",
@@ -86,6 +88,7 @@ _EXPORTS: dict[str, str] = {
     "ObservabilityBundle": "addons.observability.bundle",
     "OidcAuth": "addons.signin.oidc",
     "PlatformServiceBinding": "addons.bindings.services",
+    "PublicService": "hub.edge",
     "PostgresSslMode": "addons.bindings.services",
     "Resources": "core.quantities",
     "SecretRef": "core.secrets",
@@ -122,6 +125,7 @@ __all__ = [
     "ContainerLimits",
     "Environment",
     "ExternalSecretSource",
+    "GatewayRoute",
     "GitHubAuth",
     "GoogleAuth",
     "Gpu",
@@ -143,6 +147,7 @@ __all__ = [
     "ObservabilityBundle",
     "OidcAuth",
     "PlatformServiceBinding",
+    "PublicService",
     "PostgresSslMode",
     "Resources",
     "SecretRef",

@@ -430,3 +430,21 @@ def test_a_user_who_leaves_the_organization_loses_the_session_on_the_next_rechec
     state.members.add(("data-org", "ada"))
     state.valid_tokens.clear()  # app access revoked at GitHub
     assert asyncio.run(authenticator.refresh_user(user)) is False
+
+
+def test_the_custom_authenticator_example_loads_into_the_real_gitlab_class(tmp_path):
+    """examples/custom_authenticator.py: a HubAuth subclass of the user's own, as rendered."""
+
+    from oauthenticator.gitlab import GitLabOAuthenticator
+
+    from tests.delivery.test_examples import ROOT, run_example
+
+    objects = run_example(ROOT / "examples" / "custom_authenticator.py", tmp_path / "out")
+    config = load_config(write_config_dir(objects, tmp_path), {"GITLAB_CLIENT_SECRET": "not-real"})
+    assert unknown_traits(config, {"GitLabOAuthenticator": GitLabOAuthenticator}) == []
+    authenticator = GitLabOAuthenticator(config=config)
+    assert authenticator.client_secret == "not-real"
+    assert authenticator.allowed_gitlab_groups == {"data-science"}
+    assert authenticator.gitlab_url == "https://gitlab.internal.example.com"
+    policy = find(objects, "NetworkPolicy", "hub-to-gitlab")
+    assert policy["spec"]["egress"][0]["to"] == [{"ipBlock": {"cidr": "10.30.0.10/32"}}]

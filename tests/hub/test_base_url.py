@@ -92,9 +92,7 @@ def test_a_real_hub_and_proxy_serve_everything_under_the_base_url(tmp_path):
         login = requests.get(f"{public}/jupyter/hub/login", timeout=10)
         assert login.status_code == 200 and "single sign-on" in login.text
         # The OAuth redirect names the callback under the path.
-        start = requests.get(
-            f"{public}/jupyter/hub/oauth_login", allow_redirects=False, timeout=10
-        )
+        start = requests.get(f"{public}/jupyter/hub/oauth_login", allow_redirects=False, timeout=10)
         assert start.status_code == 302
         redirect_uri = parse_qs(urlparse(start.headers["Location"]).query)["redirect_uri"][0]
         assert redirect_uri == "https://jupyter.example.com/jupyter/hub/oauth_callback"

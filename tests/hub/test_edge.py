@@ -33,7 +33,7 @@ def _policy_for(objects, labels):
 
 
 def test_an_httproute_replaces_the_ingress_and_matches_the_base_url():
-    chart, hub = make_hub(gateway=GATEWAY, base_url="/jupyter/")
+    chart, _ = make_hub(gateway=GATEWAY, base_url="/jupyter/")
     objects = synth(chart)
     assert not [o for o in objects if o["kind"] == "Ingress"]
     route = find(objects, "HTTPRoute", "jupyterhub")
