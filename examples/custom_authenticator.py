@@ -46,6 +46,7 @@ class GitLabAuth(HubAuth):
     groups: tuple[str, ...]
 
     def settings(self, scope: Construct, *, domain: str) -> AuthSettings:
+        """The class, traits and secrets the hub loads (``HubAuth.settings``)."""
         return AuthSettings(
             authenticator_class="oauthenticator.gitlab.GitLabOAuthenticator",
             traits={
@@ -68,6 +69,7 @@ class GitLabAuth(HubAuth):
         )
 
     def bind(self, scope: Construct, hub: JupyterHub) -> None:
+        """The hub's egress to GitLab's private addresses (``HubAuth.bind``)."""
         hub.allow_traffic(
             scope,
             "GitLabEgress",
