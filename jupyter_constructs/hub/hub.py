@@ -327,8 +327,8 @@ class JupyterHub(Construct):
         #: when they are under the hub's host (``/user/<name>/``).
         self.user_server_domain: str | None = None
         if self.auth_settings.user_server_domain is not None:
-            self.user_server_domain = check_domain(
-                self, self.auth_settings.user_server_domain, what="user_server_domain"
+            self.user_server_domain = _check_user_server_domain(
+                self, self.auth_settings.user_server_domain, self.domain
             )
         self.secret_name: str = existing_secret or "hub-secrets"
         self.hub_service_name = HUB_SERVICE
@@ -1252,6 +1252,21 @@ class JupyterHub(Construct):
             **self._service_token_env,
         }
         return secret_env(fixed) + secret_env(dict(sorted(extra.items())))
+
+
+def _check_user_server_domain(scope: Construct, value: str, domain: str) -> str:
+    users = check_domain(scope, value, what="user_server_domain")
+    if users == domain or users.endswith("." + domain) or domain.endswith("." + users):
+        # A user host under the hub's host receives the hub's Domain cookies; the hub's
+        # host under the user domain could be a user's host.
+        raise invalid(
+            scope,
+            "user_server_domain",
+            users,
+            allowed=f"a domain beside the hub's {domain!r}, neither under the other",
+            fix=f"e.g. {'jupyter-users.' + domain.split('.', 1)[-1]!r} for the hub at {domain!r}",
+        )
+    return users
 
 
 def _check_session_limits(scope: Construct, cookie_days: object, token_seconds: object) -> None:
