@@ -129,6 +129,8 @@ def build_platform(chart: cdk8s.Chart, *, domain: str) -> JupyterHub:
         memory_request="32Gi",
         memory_limit="48Gi",
         gpu=Gpu(count=1),
+        # PyTorch's DataLoader workers share batches through /dev/shm (64MiB by default).
+        shm_size="8Gi",
         start_timeout=900,
         shared_data_read_only=True,
     )

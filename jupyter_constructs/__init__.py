@@ -42,15 +42,19 @@ if TYPE_CHECKING:
     from .delivery.argocd import ArgoCdApplication
     from .delivery.synth import Environment, synthesize
     from .hub.auth import AuthSettings, HubAuth
+    from .hub.containers import Mount, UserContainer
     from .hub.culler import IdleCuller
     from .hub.database import HubDatabase
     from .hub.edge import GatewayRoute, PublicService
     from .hub.hub import HubAddon, JupyterHub
     from .hub.ingress import IngressController, IngressOptions
     from .hub.network import ClusterDns, Cni, HubNetworkPolicies, NetworkOptions
+    from .hub.prepuller import ImagePullerOptions
     from .hub.profiles import Gpu, NotebookProfile, Toleration
     from .hub.quota import ContainerLimits, NamespaceQuota
-    from .hub.storage import SharedData, UserStorage
+    from .hub.singleuser import SingleUser
+    from .hub.storage import HomeStorage, SharedData, SlugScheme, UserStorage
+    from .hub.volumes import ExtraFile, FileItem, NfsExport, UserVolume, VolumeSource
 
 # Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {
@@ -69,21 +73,27 @@ _EXPORTS: dict[str, str] = {
     "ContainerLimits": "hub.quota",
     "Environment": "delivery.synth",
     "ExternalSecretSource": "addons.external_secrets",
+    "ExtraFile": "hub.volumes",
+    "FileItem": "hub.volumes",
     "GatewayRoute": "hub.edge",
     "Gpu": "hub.profiles",
+    "HomeStorage": "hub.storage",
     "HubAddon": "hub.hub",
     "HubAuth": "hub.auth",
     "HubDatabase": "hub.database",
     "HubNetworkPolicies": "hub.network",
     "IdleCuller": "hub.culler",
+    "ImagePullerOptions": "hub.prepuller",
     "IngressController": "hub.ingress",
     "IngressOptions": "hub.ingress",
     "JupyterHub": "hub.hub",
-    "KubeObject": "core.objects",
     "KafkaSaslMechanism": "addons.bindings.services",
     "KafkaSecurityProtocol": "addons.bindings.services",
+    "KubeObject": "core.objects",
+    "Mount": "hub.containers",
     "NamespaceQuota": "hub.quota",
     "NetworkOptions": "hub.network",
+    "NfsExport": "hub.volumes",
     "NotebookProfile": "hub.profiles",
     "ObservabilityBundle": "addons.observability.bundle",
     "OidcAuth": "addons.signin.oidc",
@@ -93,8 +103,13 @@ _EXPORTS: dict[str, str] = {
     "Resources": "core.quantities",
     "SecretRef": "core.secrets",
     "SharedData": "hub.storage",
+    "SingleUser": "hub.singleuser",
+    "SlugScheme": "hub.storage",
     "Toleration": "hub.profiles",
+    "UserContainer": "hub.containers",
     "UserStorage": "hub.storage",
+    "UserVolume": "hub.volumes",
+    "VolumeSource": "hub.volumes",
     "synthesize": "delivery.synth",
 }
 
@@ -125,15 +140,19 @@ __all__ = [
     "ContainerLimits",
     "Environment",
     "ExternalSecretSource",
+    "ExtraFile",
+    "FileItem",
     "GatewayRoute",
     "GitHubAuth",
     "GoogleAuth",
     "Gpu",
+    "HomeStorage",
     "HubAddon",
     "HubAuth",
     "HubDatabase",
     "HubNetworkPolicies",
     "IdleCuller",
+    "ImagePullerOptions",
     "IngressController",
     "IngressOptions",
     "JupyterHub",
@@ -141,8 +160,10 @@ __all__ = [
     "KafkaSecurityProtocol",
     "KubeObject",
     "LdapAuth",
+    "Mount",
     "NamespaceQuota",
     "NetworkOptions",
+    "NfsExport",
     "NotebookProfile",
     "ObservabilityBundle",
     "OidcAuth",
@@ -152,7 +173,12 @@ __all__ = [
     "Resources",
     "SecretRef",
     "SharedData",
+    "SingleUser",
+    "SlugScheme",
     "Toleration",
+    "UserContainer",
     "UserStorage",
+    "UserVolume",
+    "VolumeSource",
     "synthesize",
 ]

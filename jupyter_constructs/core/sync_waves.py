@@ -12,8 +12,11 @@ Wave   ``SyncWave`` member     What goes there, and why
  -3    ``NAMESPACE``           The Namespace (with its Pod Security labels): everything
                                else lives in it.
  -2    ``CONFIGURATION``       ServiceAccounts, Roles, RoleBindings, ConfigMaps,
-                               NetworkPolicies, quotas, the hub's (empty) Secrets: what
-                               workloads mount or run as must exist before the pods start.
+                               NetworkPolicies, quotas, the hub's (empty) Secrets,
+                               PersistentVolumeClaims and the static PersistentVolumes
+                               they bind to (same wave, so a claim never waits for a
+                               later wave): what workloads mount or run as must exist
+                               before the pods start.
  -1    ``SECRET_BOOTSTRAP``    The Job that generates the hub's own secrets in the cluster,
                                so the hub never starts without them.
   0    ``WORKLOADS``           Deployments, Services, PVCs, Ingress (the default wave).
@@ -51,7 +54,7 @@ class SyncWave(enum.IntEnum):
     NAMESPACE = -3
     """The Namespace and its Pod Security Admission labels."""
     CONFIGURATION = -2
-    """RBAC, ServiceAccounts, ConfigMaps, NetworkPolicies, ResourceQuota, LimitRange, and
+    """RBAC, ServiceAccounts, ConfigMaps, NetworkPolicies, quotas, PVCs, static PVs, and
     the hub's Secrets (rendered empty; the bootstrap Job fills them)."""
     SECRET_BOOTSTRAP = -1
     """The Job that generates the hub's own secrets inside the cluster."""
@@ -70,6 +73,7 @@ WAVE_BY_KIND: dict[str, SyncWave] = {
     "NetworkPolicy": SyncWave.CONFIGURATION,
     "ResourceQuota": SyncWave.CONFIGURATION,
     "LimitRange": SyncWave.CONFIGURATION,
+    "PersistentVolume": SyncWave.CONFIGURATION,
     "PersistentVolumeClaim": SyncWave.CONFIGURATION,
     "Secret": SyncWave.CONFIGURATION,
     "Job": SyncWave.SECRET_BOOTSTRAP,

@@ -21,7 +21,8 @@ class IdleCuller:
         timeout: Stop a server idle for this many seconds. Default: 3600.
         interval: Seconds between checks (``--cull-every``). Default: 600.
         max_age: Stop any server older than this many seconds; 0: no maximum. Default: 0.
-        cull_users: Also delete idle users (``--cull-users``). Default: False.
+        cull_users: Also delete idle users (``--cull-users``). Their homes are kept
+            unless ``UserStorage(delete_pvc=True)`` (then the synth warns). Default: False.
         concurrency: Concurrent hub API requests. Default: 10.
     """
 

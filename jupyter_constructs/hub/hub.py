@@ -22,9 +22,10 @@ NetworkPolicy, rendered only when the hub renders NetworkPolicies),
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, Unpack, cast
 
 from constructs import Construct, Node
@@ -36,8 +37,6 @@ from jupyter_constructs.core.errors import ConfigurationError, invalid, question
 from jupyter_constructs.core.images import (
     DEFAULT_NOTEBOOK_IMAGE,
     HUB_IMAGE,
-    NOTEBOOK_FS_GID,
-    NOTEBOOK_UID,
     PROXY_IMAGE,
     unpinned_reason,
 )
@@ -85,7 +84,7 @@ from jupyter_constructs.hub.network import (
     NetworkOptions,
     Selector,
 )
-from jupyter_constructs.hub.prepuller import ImagePuller, placement_key
+from jupyter_constructs.hub.prepuller import ImagePuller, ImagePullerOptions, placement_key
 from jupyter_constructs.hub.profiles import (
     PROFILE_LABEL,
     NotebookProfile,
@@ -110,7 +109,17 @@ from jupyter_constructs.hub.quota import (
     quota_objects,
 )
 from jupyter_constructs.hub.rbac import USER_SERVICE_ACCOUNT, hub_rbac, user_service_account
-from jupyter_constructs.hub.storage import HOME_MOUNT_PATH, SharedData, UserStorage, volume_claim
+from jupyter_constructs.hub.singleuser import (
+    EXTRA_FILES_CONFIG_MAP,
+    SingleUser,
+    UserPodContext,
+)
+from jupyter_constructs.hub.storage import (
+    SharedData,
+    UserStorage,
+    volume_claim,
+)
+from jupyter_constructs.hub.volumes import UserVolume, nfs_objects
 
 HUB_SERVICE = "hub"
 #: ``JupyterHub.base_url`` (rendered explicitly): the hub serves under ``/hub/``.
@@ -194,18 +203,27 @@ class JupyterHub(Construct):
         create_namespace: Default True, with Pod Security Admission ``enforce: restricted``.
         start_timeout: Seconds for a user server to start. Default: 300.
         admin_users: Hub admins (``Authenticator.admin_users``). Default: none.
-        user_storage: Default: ``UserStorage()``, a 10Gi home PVC ``claim-{username}``
-            per user.
+        user_storage: Users' homes. Default: ``UserStorage()``, a 10Gi home PVC
+            ``claim-{username}`` per user, kept when the user is deleted;
+            ``UserStorage.shared(claim)``: a folder per user on one claim;
+            ``UserStorage.none()``: no home volume.
         shared_data: Default ``None``; ``SharedData()`` adds a 50Gi ReadWriteMany volume
             that every user pod mounts at /home/jovyan/shared.
+        singleuser: Settings of every user server that profiles may override (z2jh
+            ``singleuser``): env, ``default_url``, ``cmd``, uid/gid, pull secrets,
+            volumes, extra files, init and sidecar containers, labels, annotations,
+            hooks, extended resources, ``/dev/shm``. Default: ``SingleUser()``, uid 1000,
+            fs_gid 100 and the image's defaults.
         idle_culler: Default: ``IdleCuller()``, stop servers idle for an hour; ``None``:
             no culler.
         quota: A ResourceQuota for the namespace, checked against every profile at
             synth. Default: ``NamespaceQuota()``; ``None``: no quota.
         container_limits: A LimitRange, checked the same way. Default:
             ``ContainerLimits()``; ``None``: no LimitRange.
-        image_puller: DaemonSets keep every profile image pulled on its nodes. Default:
-            True.
+        image_puller: DaemonSets keep every profile's images (and its containers')
+            pulled on its nodes, with its pull secrets. Default: True;
+            ``ImagePullerOptions(...)`` adds images, resources and tolerations (z2jh
+            ``prePuller``); False: no puller.
         network: Default-deny NetworkPolicies for the namespace and one policy per
             component (``hub.network`` and docs/security.md). Default:
             ``NetworkOptions()``: kube-dns/CoreDNS pods as resolvers, a CNI whose
@@ -266,10 +284,11 @@ class JupyterHub(Construct):
         admin_users: Sequence[str] = (),
         user_storage: UserStorage | None = None,
         shared_data: SharedData | None = None,
+        singleuser: SingleUser | None = None,
         idle_culler: IdleCuller | None = DEFAULT_IDLE_CULLER,
         quota: NamespaceQuota | None = DEFAULT_QUOTA,
         container_limits: ContainerLimits | None = DEFAULT_CONTAINER_LIMITS,
-        image_puller: bool = True,
+        image_puller: bool | ImagePullerOptions = True,
         network: NetworkOptions | None = DEFAULT_NETWORK,
         cookie_max_age_days: float = DEFAULT_COOKIE_MAX_AGE_DAYS,
         token_expires_in_max_seconds: int = DEFAULT_TOKEN_EXPIRES_IN_MAX_SECONDS,
@@ -340,8 +359,8 @@ class JupyterHub(Construct):
         self.user_server_domain: str | None = None
         self.public_service: PublicService = (public_service or PublicService()).check(self)
         if self.auth_settings.user_server_domain is not None:
-            self.user_server_domain = check_domain(
-                self, self.auth_settings.user_server_domain, what="user_server_domain"
+            self.user_server_domain = _check_user_server_domain(
+                self, self.auth_settings.user_server_domain, self.domain
             )
         self.secret_name: str = existing_secret or "hub-secrets"
         self.hub_service_name = HUB_SERVICE
@@ -370,10 +389,29 @@ class JupyterHub(Construct):
         self._entry_points: list[tuple[str, Construct, bool, str | None]] = []
         self._generation = 0  # bumped by every change that alters the generated config
         self._config_cache: tuple[int, dict[str, str]] | None = None
-        self.image_puller_enabled = image_puller
+        self.image_puller_enabled = image_puller is not False
+        self.image_puller_options = (
+            image_puller.check(self)
+            if isinstance(image_puller, ImagePullerOptions)
+            else ImagePullerOptions()
+        )
         self.user_storage = (user_storage or UserStorage()).check(self)
         self.shared_data = shared_data.check(self) if shared_data else None
+        self._singleuser = (singleuser or SingleUser()).check(self, "SingleUser.")
         self.idle_culler = idle_culler.check(self) if idle_culler else None
+        if self.user_storage.delete_pvc and self.idle_culler and self.idle_culler.cull_users:
+            warnings.warn(
+                questionable(
+                    self,
+                    "UserStorage.delete_pvc",
+                    True,
+                    why="with IdleCuller(cull_users=True) every user idle for the culler's "
+                    "timeout is deleted, and their home claim with every file in it",
+                    fix="keep delete_pvc=False (homes outlive their users), or cull servers "
+                    "only (cull_users=False)",
+                ),
+                stacklevel=2,
+            )
         self.quota = quota.check(self) if quota else None
         self.container_limits = container_limits.check(self) if container_limits else None
 
@@ -417,8 +455,15 @@ class JupyterHub(Construct):
                 scopes=self.idle_culler.scopes(),
                 command=self.idle_culler.command(hub_api_url=self.loopback_api_url),
             )
+        self.extra_files_config_map: KubeObject | None = None
+        # NFS volumes: claim name -> (the volume, its PersistentVolume and claim).
+        self._nfs: dict[str, tuple[UserVolume, KubeObject, KubeObject]] = {}
+        self._add_settings_objects(self._singleuser)
+        home_nfs = self.user_storage.nfs_volume()
+        if home_nfs is not None:
+            self._add_nfs(home_nfs, read_only=lambda: False)
         self.shared_data_pvc: KubeObject | None = None
-        if self.shared_data is not None:
+        if self.shared_data is not None and not self.shared_data.existing_claim:
             self.shared_data_pvc = volume_claim(
                 self,
                 "SharedData",
@@ -572,7 +617,7 @@ class JupyterHub(Construct):
                 database_port=None if self.database.uses_volume else self.database.port,
                 ingress_controller=self._front_proxy_peers(),
                 secret_bootstrap=self.secret_bootstrap is not None,
-                image_puller=image_puller,
+                image_puller=self.image_puller_enabled,
             )
         if self.public_service.exposed:
             # Clients of the LoadBalancer/NodePort Service: exactly its source ranges.
@@ -691,6 +736,7 @@ class JupyterHub(Construct):
                 fix="give each profile its own slug",
             )
         profile.bind(self)
+        self._add_settings_objects(profile.settings)
         self._profiles.append(profile)
         self._generation += 1
         if self.image_puller_enabled:
@@ -706,25 +752,27 @@ class JupyterHub(Construct):
     def _pull_images_of(self, profile: NotebookProfile) -> None:
         placement = profile.placement()
         key = placement_key(placement)
-        image = profile.image or self.notebook_image
-        for puller in self._pullers:
-            if puller.key == key:
-                puller.add_image(image)
-                return
-        name = "image-puller" if not self._pullers else f"image-puller-{profile.slug}"
-        puller = ImagePuller(
-            self,
-            f"ImagePuller-{profile.slug}",
-            name=name,
-            labels={**self.labels("image-puller"), "hub.jupyter.org/image-puller": name},
-            selector={
-                **self.selector_labels("image-puller"),
-                "hub.jupyter.org/image-puller": name,
-            },
-            placement=placement,
-        )
-        puller.add_image(image)
-        self._pullers.append(puller)
+        puller = next((p for p in self._pullers if p.key == key), None)
+        if puller is None:
+            name = "image-puller" if not self._pullers else f"image-puller-{profile.slug}"
+            puller = ImagePuller(
+                self,
+                f"ImagePuller-{profile.slug}",
+                name=name,
+                labels={**self.labels("image-puller"), "hub.jupyter.org/image-puller": name},
+                selector={
+                    **self.selector_labels("image-puller"),
+                    "hub.jupyter.org/image-puller": name,
+                },
+                placement=placement,
+                options=self.image_puller_options,
+            )
+            self._pullers.append(puller)
+        # The server's image, then its init and sidecar containers', with its pull secrets.
+        for image in [profile.image or self.notebook_image, *profile.images()]:
+            puller.add_image(image)
+        for secret in profile.effective_settings(self._singleuser).image_pull_secrets:
+            puller.add_pull_secret(secret)
 
     # -- add-ons ------------------------------------------------------------------------
 
@@ -936,40 +984,93 @@ class JupyterHub(Construct):
 
     # -- user pods ----------------------------------------------------------------------
 
-    def user_volumes(
-        self, *, shared_read_only: bool
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """KubeSpawner ``volumes`` and ``volume_mounts`` of user pods: home, shared data."""
-        volumes: list[dict[str, Any]] = [
-            {"name": "home", "persistentVolumeClaim": {"claimName": "{pvc_name}"}}
-        ]
-        mounts: list[dict[str, Any]] = [{"name": "home", "mountPath": HOME_MOUNT_PATH}]
-        if self.shared_data is not None:
-            volumes.append(
-                {
-                    "name": "shared-data",
-                    "persistentVolumeClaim": {"claimName": self.shared_data.claim_name},
-                }
-            )
-            mounts.append(
-                {
-                    "name": "shared-data",
-                    "mountPath": self.shared_data.mount_path,
-                    "readOnly": shared_read_only,
-                }
-            )
-        return volumes, mounts
+    @property
+    def singleuser(self) -> SingleUser:
+        """The hub-wide user server settings (``JupyterHub(singleuser=...)``)."""
+        return self._singleuser
+
+    def user_pod_context(self) -> UserPodContext:
+        """What every profile's pod gets from the hub: image, labels, settings, volumes."""
+        shared = self.shared_data
+        return UserPodContext(
+            notebook_image=self.notebook_image,
+            pod_labels=self.user_pod_labels(),
+            defaults=self._singleuser,
+            home=self.user_storage.home_volume(),
+            home_dir_container=self.user_storage.home_dir_container,
+            shared_data=(lambda read_only: shared.volume(read_only=read_only)) if shared else None,
+            file_key=extra_file_key,
+        )
 
     def profile_entry(self, profile: NotebookProfile) -> dict[str, Any]:
         """``profile``'s ``profile_list`` entry, with this hub's defaults and bindings."""
-        volumes, mounts = self.user_volumes(shared_read_only=profile.shared_data_read_only)
-        return profile.to_profile_entry(
-            notebook_image=self.notebook_image,
-            pod_labels=self.user_pod_labels(),
-            volumes=volumes,
-            volume_mounts=mounts,
-            bindings=self.bindings_of(profile),
+        return profile.to_profile_entry(self.user_pod_context(), self.bindings_of(profile))
+
+    def extra_files(self) -> dict[str, str]:
+        """Every extra file of the hub and its profiles: ConfigMap key -> text."""
+        files = {
+            extra_file_key(name, None): f.content()
+            for name, f in self._singleuser.extra_files.items()
+        }
+        for profile in self._profiles:
+            for name, extra_file in profile.settings.extra_files.items():
+                files[extra_file_key(name, profile.slug)] = extra_file.content()
+        return dict(sorted(files.items()))
+
+    def _add_settings_objects(self, settings: SingleUser) -> None:
+        """Render what ``settings`` need beside the pods: the extra files' ConfigMap, NFS claims."""
+        if settings.extra_files and self.extra_files_config_map is None:
+            self.extra_files_config_map = KubeObject(
+                self,
+                "ExtraFiles",
+                api_version="v1",
+                kind="ConfigMap",
+                name=EXTRA_FILES_CONFIG_MAP,
+                labels=self.labels("singleuser-server"),
+                body=lambda: {"data": self.extra_files()},
+            )
+        for volume in settings.volumes:
+            if volume.renders_claim:
+                assert volume.claim_name is not None
+                self._add_nfs(
+                    volume, read_only=functools.partial(self._nfs_read_only, volume.claim_name)
+                )
+
+    def _add_nfs(self, volume: UserVolume, *, read_only: Callable[[], bool]) -> None:
+        """Render the PersistentVolume and claim of an NFS volume, once per claim."""
+        claim = volume.claim_name
+        assert claim is not None
+        known = self._nfs.get(claim)
+        if known is not None:
+            if (known[0].name, known[0].nfs) != (volume.name, volume.nfs):
+                raise invalid(
+                    self,
+                    "NFS volume claim_name",
+                    claim,
+                    allowed=f"one claim per export: {claim!r} is volume {known[0].name!r} of "
+                    f"{known[0].nfs}",
+                    fix="give the other export its own claim_name, or the same settings",
+                )
+            return
+        persistent_volume, pvc = nfs_objects(
+            self,
+            f"NfsVolume-{claim}",
+            volume=volume,
+            namespace=self.namespace,
+            labels=self.labels("user-volume"),
+            read_only=read_only,
         )
+        self._nfs[claim] = (volume, persistent_volume, pvc)
+
+    def _nfs_read_only(self, claim: str) -> bool:
+        """True when every profile mounts the NFS claim ``claim`` read-only."""
+        uses = [
+            volume.read_only
+            for profile in self._profiles
+            for volume in profile.effective_settings(self._singleuser).volumes
+            if volume.renders_claim and volume.claim_name == claim
+        ]
+        return bool(uses) and all(uses)
 
     # -- capacity -------------------------------------------------------------------------
 
@@ -1023,6 +1124,16 @@ class JupyterHub(Construct):
         self.config.replace(
             "KubeSpawner", "profile_list", [self.profile_entry(p) for p in self._profiles]
         )
+        # A server is stopped by a spawner whose profile may not be loaded (after a hub
+        # restart KubeSpawner stops it with the hub-wide settings): the hub-wide grace
+        # period is the longest any profile needs.
+        graces = [
+            g
+            for p in self._profiles
+            if (g := p.effective_settings(self._singleuser).effective_stop_grace_period)
+        ]
+        if graces:
+            self.config.replace("KubeSpawner", "delete_grace_period", max(graces))
         return self.config.render()
 
     def validation_errors(self) -> list[str]:
@@ -1059,6 +1170,9 @@ class JupyterHub(Construct):
             limits=self.container_limits,
             reserved=self.reserved_usage(),
         )
+        if self.shared_data is not None:
+            writers = [p.slug for p in self._profiles if not p.shared_data_read_only]
+            errors += self.shared_data.read_only_errors(self, writers)
         return errors + self._bindings.errors(self._profiles)
 
     def _validate(self) -> list[str]:
@@ -1202,22 +1316,22 @@ class JupyterHub(Construct):
             cfg.set_from_env(class_name, trait, env_var)
         if admin_users:
             cfg.set("Authenticator", "admin_users", sorted(admin_users))
-        storage = self.user_storage
-        storage_traits: dict[str, Any] = {
-            "storage_pvc_ensure": True,
-            "pvc_name_template": "claim-{username}",
-            "storage_capacity": storage.size,
-            "storage_access_modes": [storage.access_mode],
-        }
-        if storage.storage_class is not None:
-            storage_traits["storage_class"] = storage.storage_class
+        singleuser = self._singleuser
+        hub_wide: dict[str, Any] = {}
+        if singleuser.gid is not None:
+            hub_wide["gid"] = singleuser.gid
+        if singleuser.default_url is not None:
+            hub_wide["default_url"] = singleuser.default_url
+        if singleuser.cmd is not None:
+            hub_wide["cmd"] = list(singleuser.cmd)
         cfg.update(
             "KubeSpawner",
             {
                 "namespace": self.namespace,
                 "image": self.notebook_image,
-                "uid": NOTEBOOK_UID,
-                "fs_gid": NOTEBOOK_FS_GID,
+                "uid": singleuser.effective_uid,
+                "fs_gid": singleuser.effective_fs_gid,
+                **hub_wide,
                 "service_account": USER_SERVICE_ACCOUNT,
                 "automount_service_account_token": False,
                 "allow_privilege_escalation": False,
@@ -1227,7 +1341,7 @@ class JupyterHub(Construct):
                 "http_timeout": 120,
                 "extra_labels": self.user_pod_labels(),
                 "profile_list": [],
-                **storage_traits,
+                **self.user_storage.kubespawner_traits(),
             },
         )
 
@@ -1294,6 +1408,21 @@ def _under_base_url(settings: AuthSettings, domain: str, base_url: str) -> AuthS
     return dataclasses.replace(settings, traits=traits)
 
 
+def _check_user_server_domain(scope: Construct, value: str, domain: str) -> str:
+    users = check_domain(scope, value, what="user_server_domain")
+    if users == domain or users.endswith("." + domain) or domain.endswith("." + users):
+        # A user host under the hub's host receives the hub's Domain cookies; the hub's
+        # host under the user domain could be a user's host.
+        raise invalid(
+            scope,
+            "user_server_domain",
+            users,
+            allowed=f"a domain beside the hub's {domain!r}, neither under the other",
+            fix=f"e.g. {'jupyter-users.' + domain.split('.', 1)[-1]!r} for the hub at {domain!r}",
+        )
+    return users
+
+
 def _check_session_limits(scope: Construct, cookie_days: object, token_seconds: object) -> None:
     if (
         isinstance(cookie_days, bool)
@@ -1321,6 +1450,15 @@ def _check_session_limits(scope: Construct, cookie_days: object, token_seconds: 
             fix="keep the default 86400 (a day); automation that needs longer-lived tokens "
             "should use a hub service instead",
         )
+
+
+def extra_file_key(name: str, slug: str | None) -> str:
+    """The ConfigMap key of extra file ``name`` (hub-wide, or of profile ``slug``).
+
+    File names start with a letter or digit and slugs hold no ``_``, so hub-wide keys and
+    every profile's keys never collide.
+    """
+    return name if slug is None else f"_{slug}_{name}"
 
 
 # The hub of each chart: one per namespace, and the chart knows it without a tree walk.

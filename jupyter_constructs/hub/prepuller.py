@@ -2,26 +2,86 @@
 
 Notebook images are several GB; pulling one at spawn time makes users wait minutes.
 A DaemonSet per placement (node selector + tolerations, e.g. GPU nodes) lists the
-images of the profiles that land there as init containers, which makes the kubelet
-pull them, then sleeps in a pause container. It is a plain DaemonSet, not a Helm hook
-(z2jh's hook-based puller stalls upgrades, their #2099), so a new image rolls out like
-any other change. Images of GPU profiles are pulled only on GPU nodes.
+images of the profiles that land there (and of their init and sidecar containers) as
+init containers, which makes the kubelet pull them, then sleeps in a pause container.
+It is a plain DaemonSet, not a Helm hook (z2jh's hook-based puller stalls upgrades,
+their #2099), so a new image rolls out like any other change. Images of GPU profiles
+are pulled only on GPU nodes, with the pull secrets of the profiles that use them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from constructs import Construct
 
 from jupyter_constructs.core import security
+from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.images import PAUSE_IMAGE, unpinned_reason
 from jupyter_constructs.core.objects import KubeObject, adopt
+from jupyter_constructs.core.quantities import Resources
+from jupyter_constructs.core.rules import check_image
+from jupyter_constructs.hub.profiles import Toleration
 
 PULLER_UID = 65534
 _TINY = {"requests": {"cpu": "0", "memory": "0"}, "limits": {"cpu": "10m", "memory": "16Mi"}}
+
+
+@dataclass(frozen=True)
+class ImagePullerOptions:
+    """How the continuous image pre-puller runs (z2jh ``prePuller``).
+
+    Pass ``JupyterHub(image_puller=ImagePullerOptions(...))``; ``image_puller=False``
+    renders no puller.
+
+    Attributes:
+        extra_images: More images to keep on every user node (z2jh
+            ``prePuller.extraImages``), pinned by tag or digest. Default: none.
+        pull_secrets: Pull secrets for ``extra_images`` (the profiles' own
+            ``image_pull_secrets`` are used for their images). Default: none.
+        resources: Requests and limits of the puller's containers (z2jh
+            ``prePuller.resources``). Default: no request, 10m CPU and 16Mi limits.
+        extra_tolerations: Tolerations added to every puller, for tainted nodes that
+            profiles do not tolerate themselves (z2jh ``prePuller.extraTolerations``).
+            Default: none.
+    """
+
+    extra_images: Sequence[str] = ()
+    pull_secrets: Sequence[str] = ()
+    resources: Resources | None = None
+    extra_tolerations: Sequence[Toleration] = ()
+
+    def check(self, scope: Construct) -> ImagePullerOptions:
+        """Return self if every field is valid, else raise a ``ConfigurationError``."""
+        if isinstance(self.extra_images, str):
+            raise invalid(
+                scope,
+                "ImagePullerOptions.extra_images",
+                self.extra_images,
+                allowed="a sequence of images",
+                fix='pass extra_images=["quay.io/example/tools:1.0"]',
+            )
+        for image in self.extra_images:
+            check_image(scope, "ImagePullerOptions.extra_images", image)
+        if self.resources is not None:
+            self.resources.checked(scope, "ImagePullerOptions.resources")
+        for toleration in self.extra_tolerations:
+            if not isinstance(toleration, Toleration):
+                raise invalid(
+                    scope,
+                    "ImagePullerOptions.extra_tolerations",
+                    toleration,
+                    allowed="Toleration values",
+                    fix='e.g. Toleration("dedicated", effect="NoSchedule")',
+                )
+        return self
+
+    def container_resources(self) -> dict[str, Any]:
+        """The ``resources`` of the puller's containers."""
+        return self.resources.to_kube() if self.resources is not None else dict(_TINY)
 
 
 def placement_key(placement: Mapping[str, Any]) -> str:
@@ -43,6 +103,8 @@ class ImagePuller(Construct):
         labels: Labels of the DaemonSet and its pods.
         selector: The pods' selector labels.
         placement: Where the pods run (``NotebookProfile.placement()``).
+        options: Extra images, pull secrets, resources and tolerations. Default:
+            ``ImagePullerOptions()``.
     """
 
     def __init__(
@@ -54,13 +116,16 @@ class ImagePuller(Construct):
         labels: dict[str, str],
         selector: dict[str, str],
         placement: Mapping[str, Any],
+        options: ImagePullerOptions | None = None,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
         self.name = name
         self.placement = dict(placement)
         self.key = placement_key(placement)
+        self.options = options or ImagePullerOptions()
         self._images: list[str] = []
+        self._pull_secrets: list[str] = list(self.options.pull_secrets)
         self._labels = labels
         self._selector = selector
         self.daemon_set = KubeObject(
@@ -72,6 +137,7 @@ class ImagePuller(Construct):
             labels=labels,
             body=self._render,
         )
+        self._scanner_exceptions()
 
     def add_image(self, image: str) -> None:
         """Pull ``image`` too (once, in the order given)."""
@@ -87,19 +153,29 @@ class ImagePuller(Construct):
                 "CKV_K8S_15": security.PULL_POLICY,
                 "CKV_K8S_8": security.NOTHING_TO_PROBE,
                 "CKV_K8S_9": security.NOTHING_TO_PROBE,
-                "CKV_K8S_43": unpinned_reason([*self._images, PAUSE_IMAGE]),
+                "CKV_K8S_43": unpinned_reason([*self.images(), PAUSE_IMAGE]),
             }
         )
         # Images are only ever added, so the exceptions only grow: each key is rewritten.
         for key, value in exceptions.items():
             self.daemon_set.add_annotation(key, value)
 
+    def add_pull_secret(self, name: str) -> None:
+        """Pull with Secret ``name`` too (once, in the order given)."""
+        if name not in self._pull_secrets:
+            self._pull_secrets.append(name)
+
     def images(self) -> list[str]:
-        """Distinct images to pull, in profile order."""
-        return list(self._images)
+        """Distinct images to pull, in profile order, then the extra images."""
+        return list(dict.fromkeys([*self._images, *self.options.extra_images]))
+
+    def pull_secrets(self) -> list[str]:
+        """The pull secrets of every image it pulls."""
+        return list(self._pull_secrets)
 
     def _render(self) -> dict[str, Any]:
         container_security = security.restricted_container(PULLER_UID, PULLER_UID)
+        resources = self.options.container_resources()
         init_containers = [
             {
                 "name": f"image-pull-{index}",
@@ -107,10 +183,10 @@ class ImagePuller(Construct):
                 "imagePullPolicy": "IfNotPresent",
                 # Pulling is the point; the container only has to start and exit.
                 "command": ["/bin/sh", "-c", "echo Pulling complete"],
-                "resources": _TINY,
+                "resources": resources,
                 "securityContext": container_security,
             }
-            for index, image in enumerate(self._images)
+            for index, image in enumerate(self.images())
         ]
         pod: dict[str, Any] = {
             "automountServiceAccountToken": False,
@@ -122,15 +198,21 @@ class ImagePuller(Construct):
                 {
                     "name": "pause",
                     "image": PAUSE_IMAGE,
-                    "resources": _TINY,
+                    "resources": resources,
                     "securityContext": container_security,
                 }
             ],
         }
+        if self._pull_secrets:
+            pod["imagePullSecrets"] = [{"name": name} for name in self._pull_secrets]
         if self.placement["nodeSelector"]:
             pod["nodeSelector"] = self.placement["nodeSelector"]
-        if self.placement["tolerations"]:
-            pod["tolerations"] = self.placement["tolerations"]
+        tolerations = [
+            *self.placement["tolerations"],
+            *(t.to_kube() for t in self.options.extra_tolerations),
+        ]
+        if tolerations:
+            pod["tolerations"] = tolerations
         return {
             "spec": {
                 "selector": {"matchLabels": self._selector},

@@ -18,8 +18,26 @@ from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.objects import adopt
 from jupyter_constructs.core.quantities import Usage, parse_cpu, parse_memory
 from jupyter_constructs.core.rules import DNS_LABEL, check_image
+from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.core.security import secure_container
+from jupyter_constructs.hub.containers import UserContainer
 from jupyter_constructs.hub.kubespawner_traits import KUBESPAWNER_TRAITS
-from jupyter_constructs.hub.storage import HOME_MOUNT_PATH
+from jupyter_constructs.hub.singleuser import (
+    EXTRA_FILES_CHECKSUM,
+    PodParts,
+    SingleUser,
+    UserPodContext,
+    add_settings_volumes,
+    check_command,
+    check_override_key,
+    check_override_value,
+    env_entries,
+    files_checksum,
+    merge_overrides,
+    render_parts,
+)
+from jupyter_constructs.hub.storage import HOME_MOUNT_PATH, HOME_VOLUME, SHARED_DATA_VOLUME
+from jupyter_constructs.hub.volumes import ExtraFile, UserVolume
 
 PROFILE_LABEL = "jupyter-constructs.io/profile"
 """Label on every user pod naming its profile (NetworkPolicies select by it)."""
@@ -45,35 +63,33 @@ class UserPodBinding(Protocol):
 class ProfileHost(Protocol):
     """What a profile needs from the hub it is attached to (``JupyterHub``)."""
 
+    @property
+    def singleuser(self) -> SingleUser:
+        """The hub-wide user server settings."""
+        ...
+
     def add_binding(self, binding: Any, *, profile: NotebookProfile | None = None) -> None:
         """Bind ``binding`` to the hub, or only to ``profile``."""
         ...
 
 
 _PULL_POLICIES = ("IfNotPresent", "Always", "Never")
+
+
+def _as_dict(value: Any) -> Any:
+    """A mapping as a dict (``None``: empty); anything else as given, for the check to refuse."""
+    if value is None:
+        return {}
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _as_tuple(value: Any) -> Any:
+    """A list or tuple as a tuple; anything else as given, for the check to refuse it."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 _TOLERATION_OPERATORS = ("Equal", "Exists")
 _TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
-# Keys that typed parameters own; extra_overrides may not set them.
-_TYPED_KEYS = frozenset(
-    {
-        "image",
-        "image_pull_policy",
-        "image_pull_secrets",
-        "cpu_guarantee",
-        "cpu_limit",
-        "mem_guarantee",
-        "mem_limit",
-        "extra_resource_guarantees",
-        "extra_resource_limits",
-        "node_selector",
-        "tolerations",
-        "environment",
-        "start_timeout",
-        "lifecycle_hooks",
-        "volumes",
-        "volume_mounts",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -138,21 +154,38 @@ class ProfileOptions(TypedDict, total=False):
     memory_request: str
     memory_limit: str
     gpu: Gpu | None
-    env: Mapping[str, str] | None
+    env: Mapping[str, str | SecretRef] | None
     node_selector: Mapping[str, str] | None
     tolerations: Sequence[Toleration]
     start_timeout: int | None
     post_start_command: Sequence[str] | None
+    pre_stop_command: Sequence[str] | None
+    stop_grace_period: int | None
     shared_data_read_only: bool
     internet_access: bool | None
+    default_url: str | None
+    cmd: Sequence[str] | None
+    uid: int | None
+    gid: int | None
+    fs_gid: int | None
+    volumes: Sequence[UserVolume]
+    extra_files: Mapping[str, ExtraFile] | None
+    shm_size: str | None
+    init_containers: Sequence[UserContainer]
+    extra_containers: Sequence[UserContainer]
+    extra_labels: Mapping[str, str] | None
+    extra_annotations: Mapping[str, str] | None
+    extra_resources: Mapping[str, str] | None
     extra_overrides: Mapping[str, Any] | None
 
 
 class NotebookProfile(Construct):
-    """One choice on the spawn page: image, CPU, memory, GPUs, env and bindings.
+    """One choice on the spawn page: image, CPU, memory, GPUs, env, volumes and bindings.
 
     Build it with ``hub.add_profile(slug, display_name=..., ...)``; each field becomes a
     checked entry of KubeSpawner's ``profile_list`` (z2jh's ``singleuser.profileList``).
+    Parameters that ``SingleUser`` also has override the hub-wide ones (mappings and named
+    things merge, the profile's entry winning; see ``hub.singleuser``).
     Reference: https://jupyterhub-kubespawner.readthedocs.io/en/latest/spawner.html
 
     Args:
@@ -172,18 +205,46 @@ class NotebookProfile(Construct):
         memory_request: Memory request (``mem_guarantee``). Default: ``"2Gi"``.
         memory_limit: Memory limit. Default: ``"4Gi"``.
         gpu: GPUs (``Gpu``). Default: none.
-        env: Environment variables. Default: none.
+        env: Environment variables: text, or ``SecretRef`` for a Secret's key
+            (KubeSpawner ``environment``). Default: the hub-wide ones.
         node_selector: Extra node labels the servers require. Default: none.
         tolerations: Extra tolerations. Default: none.
         start_timeout: Seconds for a server to start. Default: the hub's.
         post_start_command: Command run after the server starts
-            (``lifecycle_hooks.postStart``). Default: none.
+            (``lifecycle_hooks.postStart``). Default: the hub-wide one, if any.
+        pre_stop_command: Command run before the server stops
+            (``lifecycle_hooks.preStop``). Default: the hub-wide one, if any.
+        stop_grace_period: Seconds a stopping server gets (KubeSpawner
+            ``delete_grace_period``). Default: 30 with a ``pre_stop_command``, else 1.
         shared_data_read_only: Mount the shared data volume read-only. Default: False.
         internet_access: Let the servers reach public addresses on any port (True) or
             not (False); private ranges and cloud metadata stay blocked either way.
             Default: ``None``, the hub's ``NetworkOptions.user_internet_access`` (True).
+        default_url: The page servers open on, e.g. ``"/lab"``. Default: the hub-wide one.
+        cmd: The notebook container's command (KubeSpawner ``cmd``). Default: the
+            hub-wide one, else ``jupyterhub-singleuser``.
+        uid: The server's uid. Default: the hub-wide one (1000).
+        gid: The server's gid. Default: the hub-wide one (the image's).
+        fs_gid: The volumes' group. Default: the hub-wide one (100).
+        volumes: Volumes the servers mount (``UserVolume``); one named like a hub-wide
+            volume replaces it here. Default: the hub-wide ones.
+        extra_files: Files put into the servers (``ExtraFile``), by name; same rule.
+            Default: the hub-wide ones.
+        shm_size: Size of a memory-backed ``/dev/shm``, at most ``memory_limit``
+            (PyTorch's DataLoader needs more than the runtime's 64MiB). Default: the
+            hub-wide one, if any.
+        init_containers: Containers run before the server (``UserContainer``).
+            Default: the hub-wide ones.
+        extra_containers: Sidecars (``UserContainer``). Default: the hub-wide ones.
+        extra_labels: Pod labels (KubeSpawner ``extra_labels``); labels the
+            NetworkPolicies select by are refused. Default: the hub-wide ones.
+        extra_annotations: Pod annotations. Default: the hub-wide ones.
+        extra_resources: Extended resources by name, requested and limited alike
+            (``ephemeral-storage``, ``hugepages-2Mi``, ``nvidia.com/mig-1g.10gb``...).
+            Default: the hub-wide ones.
         extra_overrides: Other ``kubespawner_override`` keys, checked against
-            KubeSpawner's trait names. Default: none.
+            KubeSpawner's trait names; mappings and lists merge with what the library
+            renders and cannot replace or remove it. Default: none.
 
     Raises:
         ConfigurationError: A value is invalid or an override key unknown.
@@ -206,13 +267,28 @@ class NotebookProfile(Construct):
         memory_request: str = "2Gi",
         memory_limit: str = "4Gi",
         gpu: Gpu | None = None,
-        env: Mapping[str, str] | None = None,
+        env: Mapping[str, str | SecretRef] | None = None,
         node_selector: Mapping[str, str] | None = None,
         tolerations: Sequence[Toleration] = (),
         start_timeout: int | None = None,
         post_start_command: Sequence[str] | None = None,
+        pre_stop_command: Sequence[str] | None = None,
+        stop_grace_period: int | None = None,
         shared_data_read_only: bool = False,
         internet_access: bool | None = None,
+        default_url: str | None = None,
+        cmd: Sequence[str] | None = None,
+        uid: int | None = None,
+        gid: int | None = None,
+        fs_gid: int | None = None,
+        volumes: Sequence[UserVolume] = (),
+        extra_files: Mapping[str, ExtraFile] | None = None,
+        shm_size: str | None = None,
+        init_containers: Sequence[UserContainer] = (),
+        extra_containers: Sequence[UserContainer] = (),
+        extra_labels: Mapping[str, str] | None = None,
+        extra_annotations: Mapping[str, str] | None = None,
+        extra_resources: Mapping[str, str] | None = None,
         extra_overrides: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -247,7 +323,7 @@ class NotebookProfile(Construct):
                 fix="usually 'IfNotPresent'",
             )
         self.image_pull_policy = image_pull_policy
-        self.image_pull_secrets = list(image_pull_secrets)
+        self.image_pull_secrets = list(_as_tuple(image_pull_secrets))
         self._cpu = (
             parse_cpu(self, "cpu_request", cpu_request),
             parse_cpu(self, "cpu_limit", cpu_limit),
@@ -277,7 +353,7 @@ class NotebookProfile(Construct):
         if gpu is not None:
             self._check_gpu(gpu)
         self.gpu = gpu
-        self.env = dict(env or {})
+        self.env = _as_dict(env)
         self.node_selector = dict(node_selector or {})
         self.tolerations = list(tolerations)
         for toleration in self.tolerations:
@@ -291,12 +367,44 @@ class NotebookProfile(Construct):
                 fix="e.g. 600 for large images",
             )
         self.start_timeout = start_timeout
+        if post_start_command:
+            check_command(self, "post_start_command", post_start_command)
         self.post_start_command = list(post_start_command) if post_start_command else None
         self.shared_data_read_only = shared_data_read_only
         self.internet_access = internet_access
+        self.settings = SingleUser(
+            env=_as_dict(env),
+            default_url=default_url,
+            cmd=_as_tuple(cmd) if cmd is not None else None,
+            uid=uid,
+            gid=gid,
+            fs_gid=fs_gid,
+            image_pull_secrets=_as_tuple(image_pull_secrets),
+            volumes=_as_tuple(volumes),
+            extra_files=_as_dict(extra_files),
+            init_containers=_as_tuple(init_containers),
+            extra_containers=_as_tuple(extra_containers),
+            extra_labels=_as_dict(extra_labels),
+            extra_annotations=_as_dict(extra_annotations),
+            extra_resources=_as_dict(extra_resources),
+            shm_size=shm_size,
+            post_start_command=self.post_start_command,
+            pre_stop_command=_as_tuple(pre_stop_command) if pre_stop_command is not None else None,
+            stop_grace_period=stop_grace_period,
+        ).check(self)
+        if gpu is not None and gpu.resource_name in self.settings.extra_resources:
+            raise invalid(
+                self,
+                "extra_resources name",
+                gpu.resource_name,
+                allowed="a resource gpu= does not already request",
+                fix=f"ask for {gpu.resource_name} once: with gpu=Gpu(count=...) or in "
+                "extra_resources",
+            )
         self.extra_overrides = dict(extra_overrides or {})
         for key in sorted(self.extra_overrides):
-            self._check_override_key(key)
+            check_override_key(self, key, KUBESPAWNER_TRAITS)
+            check_override_value(self, key, self.extra_overrides[key])
         self._bindings: list[UserPodBinding] = []
         self._host: ProfileHost | None = None
 
@@ -330,24 +438,6 @@ class NotebookProfile(Construct):
                 toleration.effect,
                 allowed=", ".join(_TAINT_EFFECTS),
                 fix="use 'NoSchedule'",
-            )
-
-    def _check_override_key(self, key: str) -> None:
-        if key in _TYPED_KEYS:
-            raise invalid(
-                self,
-                "extra_overrides key",
-                key,
-                allowed="KubeSpawner options without a typed parameter",
-                fix=f"use the typed NotebookProfile parameter for {key!r}",
-            )
-        if key not in KUBESPAWNER_TRAITS:
-            raise invalid(
-                self,
-                "extra_overrides key",
-                key,
-                allowed="a configurable trait of KubeSpawner (see its docs)",
-                fix="check the spelling against KubeSpawner's configuration reference",
             )
 
     # -- attaching ---------------------------------------------------------------------
@@ -401,15 +491,60 @@ class NotebookProfile(Construct):
 
     # -- rendering ----------------------------------------------------------------------
 
+    def effective_settings(self, defaults: SingleUser | None = None) -> SingleUser:
+        """The hub-wide settings (``defaults``; the host's by default) merged with this one's."""
+        if defaults is None:
+            defaults = self._host.singleuser if self._host is not None else SingleUser()
+        return defaults.merged_with(self.settings)
+
     def usage(self) -> Usage:
-        """The requests and limits of one server of this profile."""
-        return Usage(
+        """The requests and limits of one server of this profile, added containers included.
+
+        A pod takes the sum of its containers, or its largest init container if that is
+        more (init containers run one at a time, before the others).
+        """
+        settings = self.effective_settings()
+        server = Usage(
             self._cpu[0],
             self._cpu[1],
             self._memory[0],
             self._memory[1],
             self.gpu.count if self.gpu else 0,
         )
+        for sidecar in settings.extra_containers:
+            server = server + sidecar.usage()
+        for init in settings.init_containers:
+            usage = init.usage()
+            server = Usage(
+                max(server.requests_cpu, usage.requests_cpu),
+                max(server.limits_cpu, usage.limits_cpu),
+                max(server.requests_memory, usage.requests_memory),
+                max(server.limits_memory, usage.limits_memory),
+                server.gpus,
+            )
+        return server
+
+    def extended_resources(self) -> dict[str, str]:
+        """Extended resources one server requests, by name (the GPU's included)."""
+        resources = dict(self.effective_settings().extra_resources)
+        if self.gpu is not None:
+            resources[self.gpu.resource_name] = str(self.gpu.count)
+        return dict(sorted(resources.items()))
+
+    def images(self) -> list[str]:
+        """Every image of this profile's pods that is known at synth, for the pre-puller.
+
+        The notebook image (``None`` here when the profile uses the hub's) is the
+        caller's; these are the added containers' images, typed and raw.
+        """
+        settings = self.effective_settings()
+        images = [c.image for c in (*settings.init_containers, *settings.extra_containers)]
+        for key in ("init_containers", "extra_containers"):
+            raw = self.extra_overrides.get(key) or []
+            for container in raw.values() if isinstance(raw, Mapping) else raw:
+                if isinstance(container, Mapping) and isinstance(container.get("image"), str):
+                    images.append(container["image"])
+        return list(dict.fromkeys(images))
 
     def placement(self) -> dict[str, Any]:
         """Where this profile's servers run, GPU placement included.
@@ -424,80 +559,126 @@ class NotebookProfile(Construct):
             tolerations += [t.to_kube() for t in self.gpu.tolerations]
         return {"nodeSelector": dict(sorted(node_selector.items())), "tolerations": tolerations}
 
-    def environment(self, bindings: Sequence[UserPodBinding]) -> dict[str, Any]:
-        """KubeSpawner ``environment``: ``bindings``' variables, then the profile's own."""
+    def environment(
+        self, bindings: Sequence[UserPodBinding], settings: SingleUser | None = None
+    ) -> dict[str, Any]:
+        """KubeSpawner ``environment``: ``bindings``' variables, then the settings' own.
+
+        Args:
+            bindings: The bindings reaching this profile's pods.
+            settings: The effective settings. Default: this profile's merged with the hub's.
+
+        Raises:
+            ConfigurationError: A variable of the settings is one a binding sets.
+        """
+        settings = settings or self.effective_settings()
         env: dict[str, Any] = {}
         for binding in bindings:
             env.update(binding.environment())
-        for name, value in self.env.items():
+        for name, value in env_entries(settings.env).items():
             if name in env:
                 raise invalid(
                     self,
                     "env",
                     name,
                     allowed="a name no binding sets",
-                    fix="rename the variable or drop it from env=",
+                    fix="rename the variable or drop it from env= (here or in SingleUser)",
                 )
             env[name] = value
         return dict(sorted(env.items()))
 
     def to_profile_entry(
         self,
-        *,
-        notebook_image: str,
-        pod_labels: Mapping[str, str],
-        volumes: Sequence[dict[str, Any]],
-        volume_mounts: Sequence[dict[str, Any]],
+        context: UserPodContext,
         bindings: Sequence[UserPodBinding],
     ) -> dict[str, Any]:
-        """The ``profile_list`` entry.
+        """The ``profile_list`` entry, with the hub's part of the pod (``context``) merged in.
 
         Args:
-            notebook_image: The hub's image for profiles that name none.
-            pod_labels: Labels the hub puts on every user pod.
-            volumes: The hub's user volumes (home, shared data).
-            volume_mounts: Their mounts.
+            context: What the hub gives every profile (image, labels, hub-wide settings,
+                home and shared data volumes).
             bindings: The bindings reaching this profile's pods (hub-wide ones first).
+
+        Raises:
+            ConfigurationError: Two parts of the pod clash (a mount path, a volume or
+                container name, a variable, a label), or an override would replace or
+                remove what the library set.
         """
+        settings = context.defaults.merged_with(self.settings)
+        image = self.image or context.notebook_image
         override: dict[str, Any] = {
-            "image": self.image or notebook_image,
+            "image": image,
             "image_pull_policy": self.image_pull_policy,
             "cpu_guarantee": float(self._cpu[0]),
             "cpu_limit": float(self._cpu[1]),
             "mem_guarantee": self._memory[0],
             "mem_limit": self._memory[1],
         }
-        if self.image_pull_secrets:
-            override["image_pull_secrets"] = self.image_pull_secrets
-        if self.gpu is not None:
-            count = str(self.gpu.count)
-            override["extra_resource_guarantees"] = {self.gpu.resource_name: count}
-            override["extra_resource_limits"] = {self.gpu.resource_name: count}
+        # Scalars the hub sets hub-wide (KubeSpawner class config) and this profile changes.
+        for key in ("default_url", "cmd", "uid", "gid", "fs_gid"):
+            value = getattr(self.settings, key)
+            if value is not None:
+                override[key] = list(value) if key == "cmd" else value
+        if settings.image_pull_secrets:
+            override["image_pull_secrets"] = list(settings.image_pull_secrets)
+        resources = self.extended_resources()
+        if resources:
+            override["extra_resource_guarantees"] = resources
+            override["extra_resource_limits"] = dict(resources)
         where = self.placement()
         if where["nodeSelector"]:
             override["node_selector"] = where["nodeSelector"]
         if where["tolerations"]:
             override["tolerations"] = where["tolerations"]
-        environment = self.environment(bindings)
+        environment = self.environment(bindings, settings)
         if environment:
             override["environment"] = environment
         if self.start_timeout is not None:
             override["start_timeout"] = self.start_timeout
-        if self.post_start_command:
-            override["lifecycle_hooks"] = {
-                "postStart": {"exec": {"command": self.post_start_command}}
-            }
-        # The profile label lets NetworkPolicies select one profile's servers.
-        override["extra_labels"] = {**pod_labels, PROFILE_LABEL: self.slug}
-        all_volumes, all_mounts = list(volumes), list(volume_mounts)
-        # Bindings' client config files, read-only under /etc/platform-services/<name>/.
-        for binding in bindings:
-            binding_volumes, binding_mounts = binding.user_volumes()
-            all_volumes += binding_volumes
-            all_mounts += binding_mounts
-        override["volumes"] = all_volumes
-        override["volume_mounts"] = all_mounts
-        override.update(self.extra_overrides)
+        hooks: dict[str, Any] = {}
+        if settings.post_start_command:
+            hooks["postStart"] = {"exec": {"command": list(settings.post_start_command)}}
+        if settings.pre_stop_command:
+            hooks["preStop"] = {"exec": {"command": list(settings.pre_stop_command)}}
+        if hooks:
+            override["lifecycle_hooks"] = hooks
+        grace = settings.effective_stop_grace_period
+        if grace is not None:
+            override["delete_grace_period"] = grace
+        # The profile label lets NetworkPolicies select one profile's servers; it is last,
+        # and labels the library sets are refused in extra_labels (hub.singleuser).
+        override["extra_labels"] = {
+            **context.pod_labels,
+            **settings.extra_labels,
+            PROFILE_LABEL: self.slug,
+        }
+        parts = self._pod_parts(context, settings, bindings, image)
+        files = add_settings_volumes(
+            parts,
+            settings,
+            context,
+            owner=lambda name: self.slug if name in self.settings.extra_files else None,
+        )
+        annotations = dict(settings.extra_annotations)
+        if files:
+            annotations[EXTRA_FILES_CHECKSUM] = files_checksum(files)
+        if annotations:
+            override["extra_annotations"] = annotations
+        merge_overrides(
+            self,
+            override,
+            self.extra_overrides,
+            parts,
+            uid=settings.effective_uid,
+            gid=settings.gid,
+        )
+        data_paths = {}
+        if context.home is not None:
+            data_paths[context.home[1]["mountPath"]] = "the home volume"
+        if context.shared_data is not None:
+            data_paths[context.shared_data(False)[1]["mountPath"]] = "the shared data volume"
+        parts.check_mounts(data_paths)
+        render_parts(override, parts)
         entry: dict[str, Any] = {
             "display_name": self.display_name,
             "slug": self.slug,
@@ -508,5 +689,67 @@ class NotebookProfile(Construct):
             entry["default"] = True
         return entry
 
+    def _pod_parts(
+        self,
+        context: UserPodContext,
+        settings: SingleUser,
+        bindings: Sequence[UserPodBinding],
+        image: str,
+    ) -> PodParts:
+        parts = PodParts(self)
+        uid, gid = settings.effective_uid, settings.gid
+        if context.home is not None:
+            parts.add_volume(context.home[0], "the home volume")
+            parts.add_mount(context.home[1], "the home volume")
+            home_dir = context.home_dir_container(image)
+            if home_dir is not None:
+                parts.add_container(
+                    secure_container(self, "home-dir", home_dir, uid=uid, gid=gid),
+                    "UserStorage.shared",
+                    init=True,
+                )
+        if context.shared_data is not None:
+            volume, mount = context.shared_data(self.shared_data_read_only)
+            parts.add_volume(volume, "the shared data volume")
+            parts.add_mount(mount, "the shared data volume")
+        # Bindings' client config files, read-only under /etc/platform-services/<name>/.
+        for binding in bindings:
+            binding_volumes, binding_mounts = binding.user_volumes()
+            for volume in binding_volumes:
+                parts.add_volume(volume, f"binding {binding.node.path}")
+            for mount in binding_mounts:
+                parts.add_mount(mount, f"binding {binding.node.path}")
+        if settings.shm_size is not None:
+            shm = UserVolume.dev_shm(settings.shm_size)
+            if parse_memory(self, "shm_size", settings.shm_size) > self._memory[1]:
+                raise invalid(
+                    self,
+                    "shm_size",
+                    settings.shm_size,
+                    allowed=f"at most the memory limit {self.memory_limit!r} (a memory-backed "
+                    "/dev/shm counts against it)",
+                    fix="lower shm_size or raise memory_limit",
+                )
+            parts.add_volume(shm.kube_volume(), "shm_size")
+            parts.add_mount(shm.kube_mount(), "shm_size")
+        for what, containers in (
+            ("init_containers", settings.init_containers),
+            ("extra_containers", settings.extra_containers),
+        ):
+            for container in containers:
+                parts.add_container(
+                    container.to_kube(self, f"{what} {container.name!r}", uid=uid, gid=gid),
+                    f"{what} {container.name!r}",
+                    init=what == "init_containers",
+                )
+        return parts
 
-__all__ = ["HOME_MOUNT_PATH", "Gpu", "NotebookProfile", "Toleration"]
+
+__all__ = [
+    "HOME_MOUNT_PATH",
+    "HOME_VOLUME",
+    "SHARED_DATA_VOLUME",
+    "Gpu",
+    "NotebookProfile",
+    "Toleration",
+]

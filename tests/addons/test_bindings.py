@@ -248,7 +248,8 @@ def test_config_files_are_a_read_only_config_map(service: str) -> None:
     objects = synth(chart)
     maps = [o for o in _objects_of(objects, binding) if o["kind"] == "ConfigMap"]
     override = _profile_override(objects, "small")
-    mounts = [m for m in override["volume_mounts"] if m["name"].startswith("binding-")]
+    # KubeSpawner's mapping form (hub.singleuser): volumes by name, mounts by name and path.
+    mounts = [m for m in override["volume_mounts"].values() if m["name"].startswith("binding-")]
     if not EXPECTED_FILES[service]:
         assert maps == [] and binding.config_map is None and mounts == []
         return
@@ -258,7 +259,7 @@ def test_config_files_are_a_read_only_config_map(service: str) -> None:
         {"name": f"binding-{binding.name}", "mountPath": binding.mount_path, "readOnly": True}
     ]
     assert binding.mount_path == f"/etc/platform-services/{binding.name}"
-    volume = next(v for v in override["volumes"] if v["name"] == f"binding-{binding.name}")
+    volume = override["volumes"][f"binding-{binding.name}"]
     assert volume == {
         "name": f"binding-{binding.name}",
         "configMap": {"name": config_map["metadata"]["name"], "defaultMode": 0o444},

@@ -103,3 +103,44 @@ def _error(**auth_options) -> str:
     with pytest.raises(ConfigurationError) as err:
         make_hub(auth=oidc_auth(**auth_options))
     return str(err.value)
+
+
+def test_user_servers_on_hosts_of_their_own(tmp_path):
+    """``user_server_domain``: the real JupyterHub gets ``public_url`` and ``subdomain_host``
+    and names Alice's host under that domain; the proxy routes by host and the Ingress
+    (with its certificate) carries the wildcard host. Same origin as the hub is what
+    JupyterHub's web-security page warns about for users who do not trust each other."""
+    objects, config = _config(tmp_path, user_server_domain="jupyter-users.example.com")
+    app = JupyterHubApp(config=config)
+    assert app.public_url == "https://jupyter.example.com/"
+    assert app.subdomain_host == "https://jupyter-users.example.com"
+    assert app.subdomain_hook("alice", app.domain, "user") == "alice.jupyter-users.example.com"
+    # services too, with JupyterHub's own suffix (so no user can take a service's host)
+    assert app.subdomain_hook("grafana", app.domain, "service") == (
+        "grafana--service.jupyter-users.example.com"
+    )
+    authenticator = _authenticator(tmp_path, config)
+    assert authenticator.oauth_callback_url == "https://jupyter.example.com/hub/oauth_callback"
+    proxy = pod_spec(find(objects, "Deployment", "proxy"))["containers"][0]
+    assert "--host-routing" in proxy["command"]
+    ingress = find(objects, "Ingress", "jupyterhub")
+    hosts = [rule["host"] for rule in ingress["spec"]["rules"]]
+    assert hosts == ["jupyter.example.com", "*.jupyter-users.example.com"]
+    assert ingress["spec"]["tls"][0]["hosts"] == hosts
+
+
+def test_without_user_server_domain_user_servers_stay_under_the_hub(tmp_path):
+    objects, config = _config(tmp_path)
+    app = JupyterHubApp(config=config)
+    assert app.subdomain_host == ""
+    proxy = pod_spec(find(objects, "Deployment", "proxy"))["containers"][0]
+    assert "--host-routing" not in proxy["command"]
+
+
+@pytest.mark.parametrize(
+    "users", ["jupyter.example.com", "u.jupyter.example.com", "example.com", "Bad_Domain"]
+)
+def test_a_user_server_domain_not_beside_the_hubs_is_refused(users):
+    with pytest.raises(ConfigurationError, match="user_server_domain") as error:
+        make_hub(auth=oidc_auth(user_server_domain=users))
+    assert "jupyter.example.com" in str(error.value) or "Bad_Domain" in str(error.value)

@@ -143,6 +143,32 @@ def test_reachability_matrix_of_the_reference_platform(reference_scenario: Scena
     assert reference_scenario.matrix(REFERENCE_ROWS, REFERENCE_COLUMNS) == REFERENCE
 
 
+def test_the_matrix_holds_for_a_profile_with_extra_labels() -> None:
+    """Labels added to user pods (per profile, and through ``extra_overrides``, the usual
+    way to add cost labels) merge with the library's: a pod of such a profile stands
+    exactly where a pod of the plain default profile stands, in every row and column."""
+    import cdk8s
+
+    import main
+
+    chart = cdk8s.Chart(
+        cdk8s.Testing.app(), "prod", namespace=NS, disable_resource_name_hashes=True
+    )
+    hub = main.build_platform(chart, domain="jupyter.254carbon.com")
+    hub.add_profile(
+        "labelled",
+        display_name="Labelled",
+        extra_labels={"example.com/cost-center": "ml"},
+        extra_overrides={"extra_labels": {"cost-center": "ml"}},
+    )
+    scenario = reference(synth(chart))
+    scenario.add_user("user-a", "10.244.1.20", "labelled", "dave@example.com")
+    labels = scenario.endpoints["user-a"].labels
+    assert labels["cost-center"] == "ml" and labels["example.com/cost-center"] == "ml"
+    assert labels["jupyter-constructs.io/profile"] == "labelled"
+    assert scenario.matrix(REFERENCE_ROWS, REFERENCE_COLUMNS) == REFERENCE
+
+
 def test_the_headline_rules(reference_scenario: Scenario) -> None:
     """The issue's named cases, spelled out (they are also cells of the matrix)."""
     s = reference_scenario

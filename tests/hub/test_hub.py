@@ -87,6 +87,14 @@ def test_defaults():
     assert spawner["pvc_name_template"] == "claim-{username}"
     assert spawner["storage_capacity"] == "10Gi"
     assert spawner["storage_access_modes"] == ["ReadWriteOnce"]
+    # Homes outlive their users (KubeSpawner's own default deletes them), named by
+    # KubeSpawner 7's scheme, and the volume is not re-chowned at every start.
+    assert spawner["delete_pvc"] is False and spawner["storage_pvc_ensure"] is True
+    assert spawner["slug_scheme"] == "safe"
+    assert spawner["pod_security_context"]["fsGroupChangePolicy"] == "OnRootMismatch"
+    for absent in ("default_url", "cmd", "gid", "delete_grace_period"):
+        assert absent not in spawner
+    assert not [o for o in objects if o["metadata"]["name"] == "singleuser-extra-files"]
     culler = next(
         s for s in settings["traits"]["JupyterHub"]["services"] if s["name"] == "idle-culler"
     )

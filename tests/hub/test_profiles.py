@@ -312,8 +312,8 @@ def test_fails_when_override_key_is_not_a_kubespawner_trait():
 def test_fails_when_override_key_has_a_typed_parameter():
     assert _profile_error(extra_overrides={"mem_limit": "1G"}) == (
         "test/hub/Profile-x: invalid extra_overrides key 'mem_limit'. Allowed: KubeSpawner "
-        "options without a typed parameter. Fix: use the typed NotebookProfile parameter for "
-        "'mem_limit'"
+        "options without a typed parameter. Fix: use the typed NotebookProfile parameter "
+        "memory_limit for 'mem_limit'"
     )
 
 

@@ -89,6 +89,16 @@ class OidcAuth(HubAuth):
             user keeps hub access for at most 5 minutes. JupyterHub's
             ``Authenticator.auth_refresh_age``,
             https://jupyterhub.readthedocs.io/en/stable/reference/api/auth.html
+        user_server_domain: Serve user servers on hosts of their own,
+            ``<name>.<user_server_domain>`` (``JupyterHub.subdomain_host``), beside the
+            hub's domain and neither under the other (e.g. ``"jupyter-users.example.com"``
+            beside ``"jupyter.example.com"``). A user's server then runs its pages in an
+            origin of its own, so a page another user opens there cannot call the hub's
+            API with that visitor's hub cookie, JupyterHub's advice for users who do not
+            trust each other
+            (https://jupyterhub.readthedocs.io/en/stable/explanation/websecurity.html).
+            Needs DNS and a certificate for ``*.<user_server_domain>``. Default: none
+            (user servers under the hub's host, ``/user/<name>/``).
 
     Raises:
         ConfigurationError: At synth, for a non-https endpoint, an empty client id, no
@@ -110,6 +120,7 @@ class OidcAuth(HubAuth):
     allow_all: bool = False
     login_service: str = "single sign-on"
     auth_refresh_age: int = 300
+    user_server_domain: str | None = None
 
     @classmethod
     def cloudflare_access_saas(
@@ -220,4 +231,5 @@ class OidcAuth(HubAuth):
             secret_env={"OAUTH_CLIENT_SECRET": self.client_secret},
             traits_from_env={"GenericOAuthenticator.client_secret": "OAUTH_CLIENT_SECRET"},
             files={OIDC_AUTHENTICATOR_MODULE: _oidc_authenticator_source()},
+            user_server_domain=self.user_server_domain,
         )

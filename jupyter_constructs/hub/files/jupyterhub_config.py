@@ -64,3 +64,33 @@ if settings.get("user_server_domain"):
         return str(subdomain_hook_idna(name, settings["user_server_domain"], kind))
 
     c.JupyterHub.subdomain_hook = user_server_subdomain
+
+# Request logs. For a failed request (5xx) JupyterHub writes every request header to its
+# log, masking only Authorization and cookie values (jupyterhub/log.py). Cloudflare Access
+# adds the visitor's signed token to every request it forwards (Cf-Access-Jwt-Assertion),
+# and service tokens arrive as Cf-Access-Client-Id/-Secret: bearer credentials that would
+# sign their holder in for as long as they live. Mask every Cf-Access-* header too, then
+# log exactly as JupyterHub does.
+from jupyterhub.log import log_request as _jupyterhub_log_request  # noqa: E402
+from tornado.httputil import HTTPHeaders  # noqa: E402
+
+CREDENTIAL_HEADER_PREFIXES = ("cf-access-",)
+
+
+def log_request_without_credentials(handler):  # type: ignore[no-untyped-def]
+    """JupyterHub's request log, with the Cloudflare Access credentials masked."""
+    headers = handler.request.headers
+    if not any(name.lower().startswith(CREDENTIAL_HEADER_PREFIXES) for name in headers):
+        return _jupyterhub_log_request(handler)
+    masked = HTTPHeaders()
+    for name, value in headers.get_all():
+        secret = name.lower().startswith(CREDENTIAL_HEADER_PREFIXES)
+        masked.add(name, "[secret]" if secret else value)
+    handler.request.headers = masked  # the request has finished: only the log reads it
+    try:
+        return _jupyterhub_log_request(handler)
+    finally:
+        handler.request.headers = headers
+
+
+c.JupyterHub.tornado_settings.update({"log_function": log_request_without_credentials})

@@ -16,6 +16,7 @@ finishes graceful deletes — and runs each container's program as a local proce
 - volumes (emptyDir, configMap, secret, projected ServiceAccount tokens, downwardAPI,
   PVCs) are materialised as directories, and mount paths in the command, arguments and
   environment are translated to those directories; a PVC's directory outlives its pods;
+  a missing ``subPath`` folder is made, as root, when the container mounting it starts;
 - the process runs as the pod's ``runAsUser``/``runAsGroup``/``fsGroup``, with only the
   environment the pod spec gives it (plus ``PATH`` and the ``KUBERNETES_SERVICE_*``
   variables every kubelet sets, pointing at the test API server);
@@ -596,6 +597,11 @@ class TestKubelet:
         self, state: _Pod, pod: Obj, container: Obj, mounts: dict[str, Path]
     ) -> _Container:
         argv, image = self._argv(container)
+        # The kubelet makes a missing subPath folder when the container that mounts it
+        # starts (after the init containers ran), as root (kubernetes/kubernetes#95945).
+        for mount in container.get("volumeMounts") or []:
+            if mount.get("subPath"):
+                mounts[mount["mountPath"]].mkdir(parents=True, exist_ok=True)
         env = self._env(state, pod, container, image)
         env = {k: self._translate(v, mounts, state) for k, v in env.items()}
         argv = [argv[0]] + [self._translate(a, mounts, state) for a in argv[1:]]
@@ -811,8 +817,8 @@ class TestKubelet:
             for mount in container.get("volumeMounts") or []:
                 target = local[mount["name"]]
                 if mount.get("subPath"):
+                    # Made when the container starts (_start_container), as the kubelet does.
                     target = target / mount["subPath"]
-                    target.mkdir(parents=True, exist_ok=True)
                 mounts[mount["mountPath"]] = target
         return mounts
 

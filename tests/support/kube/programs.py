@@ -74,4 +74,11 @@ def pod_programs(directory: Path) -> dict[str, str]:
         path.chmod(0o755)
     if shutil.which("python3") is None:  # pragma: no cover - every supported machine has one
         raise RuntimeError("python3 not found")
-    return {"jupyterhub-singleuser": str(singleuser), "python3": python, "python": python}
+    programs = {"jupyterhub-singleuser": str(singleuser), "python3": python, "python": python}
+    # Tools every notebook image has, used by init containers the product renders.
+    for tool in ("mkdir",):
+        found = shutil.which(tool)
+        if found is None:  # pragma: no cover - coreutils is everywhere
+            raise RuntimeError(f"{tool} not found")
+        programs[tool] = found
+    return programs

@@ -109,10 +109,26 @@ def in_sync_order(objects: Iterable[Obj]) -> list[tuple[int, list[Obj]]]:
 
 
 def retarget(objects: Iterable[Obj], namespace: str, original: str = "jupyter") -> list[Obj]:
-    """A copy of ``objects`` moved from namespace ``original`` into ``namespace``."""
+    """A copy of ``objects`` moved from namespace ``original`` into ``namespace``.
+
+    A static PersistentVolume reserved for a claim of ``original`` (``claimRef``) follows
+    its claim; when its name is the product's ``<original>-<claim>`` it is renamed
+    ``<namespace>-<claim>`` (PersistentVolumes are cluster-wide: two namespaces must not
+    share one), and so is the claim's ``volumeName``.
+    """
+    objects = [copy.deepcopy(o) for o in objects]
+    renamed = {}
+    for obj in objects:
+        meta = obj["metadata"]
+        claim_ref = (obj.get("spec") or {}).get("claimRef") or {}
+        if obj["kind"] == "PersistentVolume" and claim_ref.get("namespace") == original:
+            claim_ref["namespace"] = namespace
+            if meta["name"].startswith(f"{original}-"):
+                new_name = f"{namespace}-{meta['name'].removeprefix(f'{original}-')}"
+                renamed[meta["name"]] = new_name
+                meta["name"] = new_name
     moved = []
     for obj in objects:
-        obj = copy.deepcopy(obj)
         meta = obj["metadata"]
         if obj["kind"] == "Namespace" and meta["name"] == original:
             meta["name"] = namespace
@@ -121,6 +137,9 @@ def retarget(objects: Iterable[Obj], namespace: str, original: str = "jupyter") 
                 labels["kubernetes.io/metadata.name"] = namespace
         elif meta.get("namespace") == original:
             meta["namespace"] = namespace
+            spec = obj.get("spec") or {}
+            if obj["kind"] == "PersistentVolumeClaim" and spec.get("volumeName") in renamed:
+                spec["volumeName"] = renamed[spec["volumeName"]]
         moved.append(obj)
     return moved
 

@@ -1,0 +1,917 @@
+"""From Zero to JupyterHub: turn a z2jh ``values.yaml`` into a typed app of this library.
+
+``python -m jupyter_constructs from-z2jh values.yaml -o app.py`` writes a Python app (the
+same shape as ``examples/minimal.py``) and prints a report:
+
+- every key of ``values.yaml`` it could not map, with the reason and what to do;
+- the continuity steps that keep users signed in, their homes and the hub database
+  when the z2jh release is replaced (docs/migrating-from-z2jh.md walks through them).
+
+What continuity rests on (each is tested against the real classes):
+
+- **Homes.** The app keeps z2jh's home claim names: ``claim-{username}`` with
+  KubeSpawner 7's ``safe`` user names for z2jh 4 (``--z2jh-version 4``, the default), and
+  z2jh 3.x's ``claim-{username}{servername}`` with the ``escape`` scheme for 3.x.
+- **The database.** sqlite stays on the claim ``hub-db-dir`` (z2jh's name, same size and
+  StorageClass); PostgreSQL keeps its URL, with the password from a Secret.
+- **Sessions.** The cookie secret, crypt key and proxy token are copied from z2jh's
+  Secret ``hub`` into ``hub-secrets`` before the first sync: the hub reads the same
+  hex values through ``JPY_COOKIE_SECRET`` that z2jh gave ``JupyterHub.cookie_secret``.
+- **Profiles.** Slugs are made exactly as KubeSpawner makes them from a
+  ``display_name`` (python-slugify), so a user's last choice still names a profile.
+
+Secret values found in ``values.yaml`` (``hub.config.*.client_secret``,
+``proxy.secretToken``, ``hub.db.password``, ...) are never written into the app nor the
+report: the app reads them from Secrets, and the report says which to create.
+
+Upstream: https://z2jh.jupyter.org/en/stable/resources/reference.html (the values),
+https://jupyterhub-kubespawner.readthedocs.io/en/latest/spawner.html (the traits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from slugify import slugify
+
+from jupyter_constructs.hub.singleuser import HUB_OVERRIDE_KEYS, TYPED_OVERRIDE_KEYS
+
+__all__ = ["Conversion", "Unmapped", "convert", "main"]
+
+#: The Secret the app's OAuth client secret is read from (created in continuity step 2).
+OAUTH_SECRET = "jupyterhub-oauth"
+#: The Secret the PostgreSQL password is read from.
+DB_PASSWORD_SECRET = "hub-db-password"
+
+# z2jh ``authenticator_class`` values that mean GenericOAuthenticator.
+_GENERIC_OAUTH = {
+    "generic-oauth",
+    "generic",
+    "oauthenticator.generic.GenericOAuthenticator",
+    "oauthenticator.GenericOAuthenticator",
+}
+
+# Keys under hub.config.GenericOAuthenticator and their OidcAuth parameter.
+_OAUTH_FIELDS = {
+    "client_id": "client_id",
+    "authorize_url": "authorize_url",
+    "token_url": "token_url",
+    "userdata_url": "userdata_url",
+    "username_claim": "username_claim",
+    "username_key": "username_claim",
+    "scope": "scopes",
+    "allowed_groups": "allowed_groups",
+    "admin_groups": "admin_groups",
+    "claim_groups_key": "groups_claim",
+    "allow_all": "allow_all",
+    "login_service": "login_service",
+}
+
+# Keys of a value file whose values are secrets: never echoed.
+_SECRET_KEY = re.compile(r"(secret|password|token|keys)$", re.IGNORECASE)
+
+# KubeSpawner's ByteSpecification suffixes are powers of 1024 (kubespawner/traitlets.py):
+# z2jh's "1G" is one GiB.
+_BYTES = re.compile(r"^(?P<num>[0-9]+(?:\.[0-9]+)?)(?P<unit>[KMGT])$")
+
+# kubespawner_override keys mapped to NotebookProfile parameters.
+_OVERRIDE_FIELDS = {
+    "image": "image",
+    "image_pull_policy": "image_pull_policy",
+    "node_selector": "node_selector",
+    "default_url": "default_url",
+    "start_timeout": "start_timeout",
+    "cmd": "cmd",
+    "uid": "uid",
+    "fs_gid": "fs_gid",
+}
+
+
+@dataclass(frozen=True)
+class Unmapped:
+    """A key of ``values.yaml`` the converter did not turn into code.
+
+    Attributes:
+        path: The key, dotted (``hub.extraConfig.myConfig``).
+        reason: Why, and what to do instead.
+    """
+
+    path: str
+    reason: str
+
+
+@dataclass
+class Conversion:
+    """What ``convert`` gives back.
+
+    Attributes:
+        source: The Python app (runnable: ``python app.py`` writes its manifests).
+        unmapped: The keys not mapped, in the order found.
+        continuity: The steps to run before the first sync, in order.
+    """
+
+    source: str
+    unmapped: list[Unmapped] = field(default_factory=list)
+    continuity: list[str] = field(default_factory=list)
+
+    def report(self) -> str:
+        """The report printed by the command line: unmapped keys, then continuity steps."""
+        lines = []
+        if self.unmapped:
+            lines.append(f"{len(self.unmapped)} key(s) of values.yaml not mapped:")
+            lines += [f"  - {u.path}: {u.reason}" for u in self.unmapped]
+        else:
+            lines.append("every key of values.yaml was mapped")
+        lines.append("")
+        lines.append("before the first sync (docs/migrating-from-z2jh.md):")
+        lines += [f"  {n}. {step}" for n, step in enumerate(self.continuity, 1)]
+        return "\n".join(lines) + "\n"
+
+
+class _Code:
+    """A Python expression, written as is (``repr`` gives the code)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _call(name: str, kwargs: Mapping[str, Any], indent: int, *args: Any) -> _Code:
+    """``name(a, k=v, ...)``, one argument per line when it does not fit on one."""
+    items = [_literal(a, indent) for a in args] + [
+        f"{k}={_literal(v, indent)}" for k, v in kwargs.items()
+    ]
+    inline = f"{name}({', '.join(items)})"
+    if len(inline) + indent <= 90 and "\n" not in inline:
+        return _Code(inline)
+    pad = " " * (indent + 4)
+    lines = [f"{pad}{_literal(a, indent + 4)},\n" for a in args] + [
+        f"{pad}{k}={_literal(v, indent + 4)},\n" for k, v in kwargs.items()
+    ]
+    return _Code(f"{name}(\n{''.join(lines)}{' ' * indent})")
+
+
+def _literal(value: Any, indent: int) -> str:
+    """``value`` as Python source: double quotes, one item per line when it is too long."""
+    if isinstance(value, _Code):
+        return value.text
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, Mapping):
+        items = [f"{_literal(k, 0)}: {_literal(v, indent + 4)}" for k, v in value.items()]
+        brackets = "{}"
+    elif isinstance(value, list | tuple):
+        items = [_literal(v, indent + 4) for v in value]
+        brackets = "[]"
+    else:
+        return repr(value)
+    inline = f"{brackets[0]}{', '.join(items)}{brackets[1]}"
+    if len(inline) + indent <= 88 and "\n" not in inline:
+        return inline
+    pad = " " * (indent + 4)
+    body = "".join(f"{pad}{item},\n" for item in items)
+    return f"{brackets[0]}\n{body}{' ' * indent}{brackets[1]}"
+
+
+def _leaves(value: Any, prefix: str) -> Iterator[str]:
+    if isinstance(value, Mapping) and value:
+        for key, item in value.items():
+            yield from _leaves(item, f"{prefix}.{key}" if prefix else str(key))
+    else:
+        yield prefix
+
+
+class _Values:
+    """``values.yaml`` with a record of which keys were read."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = values
+        self.used: set[str] = set()
+
+    def get(self, path: str, default: Any = None) -> Any:
+        node: Any = self.values
+        for part in path.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return default
+            node = node[part]
+        self.used.add(path)
+        return node
+
+    def is_used(self, path: str) -> bool:
+        return any(path == u or path.startswith(u + ".") for u in self.used)
+
+
+def _memory(value: Any) -> str:
+    """A KubeSpawner byte value (``"1G"``, ``2147483648``) as a Kubernetes quantity."""
+    if isinstance(value, int | float):
+        return str(int(value))
+    match = _BYTES.match(str(value).strip())
+    if match is None:
+        return str(value)
+    number = match["num"]
+    if "." in number:  # "1.5G": KubeSpawner rounds down to bytes; keep the exact amount
+        factor = {"K": 1, "M": 2, "G": 3, "T": 4}[match["unit"]]
+        return str(int(float(number) * 1024**factor))
+    return f"{number}{match['unit']}i"
+
+
+def _cpu(value: Any) -> str:
+    """A KubeSpawner CPU value (a float of cores) as a Kubernetes quantity."""
+    number = float(value)
+    if number.is_integer():
+        return str(int(number))
+    return f"{round(number * 1000)}m"
+
+
+def _exec_hooks(value: Any) -> dict[str, list[str]] | None:
+    """``lifecycle_hooks`` with only exec commands, as post_start_command/pre_stop_command."""
+    if not isinstance(value, Mapping) or not value:
+        return None
+    result = {}
+    for hook, target in (("postStart", "post_start_command"), ("preStop", "pre_stop_command")):
+        if hook in value:
+            command = (value[hook] or {}).get("exec", {}).get("command")
+            if set(value[hook]) != {"exec"} or not command:
+                return None
+            result[target] = [str(c) for c in command]
+    return result if set(value) <= {"postStart", "preStop"} else None
+
+
+def _toleration(raw: Mapping[str, Any]) -> _Code:
+    kwargs = {k: raw[k] for k in ("key", "operator", "value", "effect") if raw.get(k) is not None}
+    return _call("Toleration", kwargs, 12)
+
+
+class _Converter:
+    def __init__(self, values: Mapping[str, Any], namespace: str, z2jh_version: int) -> None:
+        self.v = _Values(values)
+        self.namespace = namespace
+        self.z2jh_version = z2jh_version
+        self.imports: set[str] = {"JupyterHub", "synthesize"}
+        self.unmapped: list[Unmapped] = []
+        self.continuity: list[str] = []
+        self.hub_kwargs: dict[str, Any] = {}
+        self.profiles: list[tuple[str, dict[str, Any]]] = []
+
+    def skip(self, path: str, reason: str) -> None:
+        if self.v.get(path) is not None:
+            self.unmapped.append(Unmapped(path, reason))
+
+    # -- the hub ---------------------------------------------------------------------------
+
+    def domain(self) -> str:
+        hosts = self.v.get("ingress.hosts") or []
+        if self.v.get("ingress.enabled") and hosts:
+            for extra in hosts[1:]:
+                self.unmapped.append(
+                    Unmapped(
+                        "ingress.hosts",
+                        f"only the first host is served ({hosts[0]}); {extra} is not: "
+                        "point it at the first with a redirect",
+                    )
+                )
+            return str(hosts[0])
+        https_hosts = self.v.get("proxy.https.hosts") or []
+        if https_hosts:
+            self.unmapped.append(
+                Unmapped(
+                    "proxy.https",
+                    "the proxy does not terminate TLS here: the app serves the host through "
+                    "an Ingress with TLS from cert-manager (IngressOptions)",
+                )
+            )
+            return str(https_hosts[0])
+        self.unmapped.append(
+            Unmapped(
+                "ingress.hosts",
+                "no host found (ingress.hosts or proxy.https.hosts): the app uses "
+                "jupyter.example.com, replace it with the hub's public host name",
+            )
+        )
+        return "jupyter.example.com"
+
+    def ingress(self) -> None:
+        options: dict[str, Any] = {}
+        tls = self.v.get("ingress.tls") or []
+        if tls and tls[0].get("secretName"):
+            options["tls_secret_name"] = tls[0]["secretName"]
+        annotations = self.v.get("ingress.annotations") or {}
+        issuer = annotations.get("cert-manager.io/cluster-issuer")
+        if issuer:
+            options["cert_manager_cluster_issuer"] = issuer
+        rest = {k: v for k, v in annotations.items() if k != "cert-manager.io/cluster-issuer"}
+        if rest:
+            options["annotations"] = rest
+        class_name = self.v.get("ingress.ingressClassName")
+        if class_name and class_name != "nginx":
+            self.unmapped.append(
+                Unmapped(
+                    "ingress.ingressClassName",
+                    f"{class_name!r}: the app assumes ingress-nginx; give "
+                    "IngressOptions(controller=IngressController.traefik() or "
+                    "IngressController(...)) so the proxy's NetworkPolicy admits it",
+                )
+            )
+        self.v.get("ingress.enabled")
+        self.v.get("ingress.hosts")
+        self.v.get("ingress.pathType")
+        self.v.get("ingress.pathSuffix")
+        if options:
+            self.imports.add("IngressOptions")
+            self.hub_kwargs["ingress"] = _call("IngressOptions", options, 8)
+
+    def auth(self) -> _Code:
+        authenticator = self.v.get("hub.config.JupyterHub.authenticator_class")
+        self.imports |= {"OidcAuth", "SecretRef"}
+        oauth = self.v.get("hub.config.GenericOAuthenticator") or {}
+        kwargs: dict[str, Any] = {}
+        if authenticator in _GENERIC_OAUTH:
+            for key, value in oauth.items():
+                path = f"hub.config.GenericOAuthenticator.{key}"
+                if key in _OAUTH_FIELDS:
+                    self.v.get(path)
+                    kwargs[_OAUTH_FIELDS[key]] = value
+                elif key in ("client_secret", "oauth_callback_url"):
+                    self.v.get(path)
+                else:
+                    self.unmapped.append(
+                        Unmapped(path, "no OidcAuth parameter: set it with hub.config.set(...)")
+                    )
+            if isinstance(kwargs.get("scopes"), str):
+                kwargs["scopes"] = kwargs["scopes"].split()
+        else:
+            what = authenticator or "the default (dummy) authenticator"
+            self.unmapped.append(
+                Unmapped(
+                    "hub.config.JupyterHub.authenticator_class",
+                    f"{what}: only OpenID Connect / generic OAuth (OidcAuth) and "
+                    "Cloudflare Access are typed here; the app has an OidcAuth with "
+                    "example URLs to replace (docs/authentication.md)",
+                )
+            )
+            kwargs = {
+                "client_id": "jupyterhub",
+                "authorize_url": "https://idp.example.com/authorize",
+                "token_url": "https://idp.example.com/token",
+                "userdata_url": "https://idp.example.com/userinfo",
+            }
+        kwargs["client_secret"] = _Code(f'SecretRef("{OAUTH_SECRET}", "client-secret")')
+        allowed_users = self.v.get("hub.config.Authenticator.allowed_users")
+        if allowed_users:
+            kwargs["allowed_users"] = list(allowed_users)
+        if not any(kwargs.get(k) for k in ("allowed_users", "allowed_groups", "allow_all")):
+            # oauthenticator 16+ (z2jh 3+) lets no one in without an allow rule but admins;
+            # OidcAuth asks for one: a group nobody is in keeps that until it is replaced.
+            kwargs["allowed_groups"] = ["CHANGE-ME-jupyterhub-users"]
+            self.unmapped.append(
+                Unmapped(
+                    "hub.config.Authenticator.allowed_users",
+                    "no allow rule: z2jh lets only admins in; the app allows the group "
+                    "CHANGE-ME-jupyterhub-users (nobody) until you name who may sign in",
+                )
+            )
+        admins = self.v.get("hub.config.Authenticator.admin_users")
+        if admins:
+            self.hub_kwargs["admin_users"] = list(admins)
+        for key in self.v.values.get("hub", {}).get("config") or {}:
+            if key not in ("JupyterHub", "GenericOAuthenticator", "Authenticator"):
+                self.v.get(f"hub.config.{key}")
+                if key == "CryptKeeper" or _SECRET_KEY.search(key):
+                    continue
+                self.unmapped.append(
+                    Unmapped(f"hub.config.{key}", "set it with hub.config.set(...)")
+                )
+        for key in (self.v.values.get("hub", {}).get("config") or {}).get("JupyterHub") or {}:
+            if key not in ("authenticator_class", "cookie_secret", "admin_access"):
+                self.skip(f"hub.config.JupyterHub.{key}", "set it with hub.config.set(...)")
+        for key in (self.v.values.get("hub", {}).get("config") or {}).get("Authenticator") or {}:
+            if key not in ("allowed_users", "admin_users"):
+                self.skip(f"hub.config.Authenticator.{key}", "set it with hub.config.set(...)")
+        self.continuity.append(
+            f"create the Secret {OAUTH_SECRET} (key client-secret) with the OAuth client "
+            f"secret in namespace {self.namespace}; keep the provider's callback URL "
+            "https://<host>/hub/oauth_callback"
+        )
+        return _call("OidcAuth", kwargs, 8)
+
+    def database(self) -> None:
+        db_type = self.v.get("hub.db.type", "sqlite-pvc")
+        if db_type == "sqlite-pvc":
+            size = self.v.get("hub.db.pvc.storage")
+            storage_class = self.v.get("hub.db.pvc.storageClassName")
+            pvc = {k: v for k, v in (("size", size), ("storage_class", storage_class)) if v}
+            if pvc:
+                self.imports.add("HubDatabase")
+                self.hub_kwargs["database"] = _call("HubDatabase.sqlite_pvc", pvc, 8)
+            self.continuity.append(
+                "keep the hub database: annotate the claim hub-db-dir through z2jh "
+                "(hub.db.pvc.annotations, helm.sh/resource-policy: keep) with a helm upgrade "
+                "before uninstalling, so helm leaves it for the app (guide, step 3)"
+            )
+        elif db_type in ("postgres", "mysql"):
+            url = str(self.v.get("hub.db.url") or "")
+            parts = urlsplit(url)
+            if db_type == "mysql" or not parts.scheme.startswith("postgres"):
+                self.unmapped.append(
+                    Unmapped("hub.db.url", "only PostgreSQL and sqlite are supported")
+                )
+                return
+            self.imports |= {"HubDatabase", "SecretRef"}
+            kwargs: dict[str, Any] = {
+                "host": parts.hostname or "",
+                "database": parts.path.lstrip("/"),
+                "user": parts.username or "",
+                "password": _Code(f'SecretRef("{DB_PASSWORD_SECRET}", "password")'),
+            }
+            if parts.port and parts.port != 5432:
+                kwargs["port"] = parts.port
+            self.hub_kwargs["database"] = _call("HubDatabase.postgres", kwargs, 8)
+            if self.v.get("hub.db.password") is not None or parts.password:
+                self.continuity.append(
+                    f"copy the database password (key hub.db.password of z2jh's Secret hub) "
+                    f"into the Secret {DB_PASSWORD_SECRET}, key password (guide, step 3)"
+                )
+        else:
+            self.unmapped.append(
+                Unmapped("hub.db.type", f"{db_type!r}: only sqlite-pvc and postgres are offered")
+            )
+
+    def hub(self) -> None:
+        image = self.v.get("hub.image")
+        if image and image.get("name"):
+            self.hub_kwargs["hub_image"] = f"{image['name']}:{image.get('tag', 'latest')}"
+        resources = self.v.get("hub.resources")
+        if resources:
+            self.imports.add("Resources")
+            self.hub_kwargs["hub_resources"] = self.resources(resources, 8)
+        chp = self.v.get("proxy.chp.image")
+        if chp and chp.get("name"):
+            self.hub_kwargs["proxy_image"] = f"{chp['name']}:{chp.get('tag', 'latest')}"
+        if self.v.get("hub.existingSecret"):
+            self.unmapped.append(
+                Unmapped(
+                    "hub.existingSecret",
+                    "its keys have z2jh's names; copy them into hub-secrets (continuity step)",
+                )
+            )
+        for path, reason in (
+            ("hub.baseUrl", "the hub is served at / of its host"),
+            ("hub.extraConfig", "custom hub code: port it to the hub's config or an add-on"),
+            ("hub.extraFiles", "ship the files with a profile's extra_files or an image"),
+            ("hub.extraEnv", "set it with hub.config.set(...) or an add-on"),
+            ("hub.services", "register services with hub.add_hub_service(...)"),
+            ("hub.loadRoles", "roles: hub.config.set('JupyterHub', 'load_roles', ...)"),
+            ("hub.allowNamedServers", "named servers are not typed yet: one server per user"),
+            ("hub.namedServerLimitPerUser", "named servers are not typed yet"),
+            ("hub.concurrentSpawnLimit", "hub.config.set('JupyterHub', 'concurrent_spawn_limit')"),
+            ("hub.activeServerLimit", "hub.config.set('JupyterHub', 'active_server_limit', ...)"),
+            ("hub.consecutiveFailureLimit", "hub.config.set('Spawner', ...)"),
+            ("hub.nodeSelector", "core pod placement: patch the hub Deployment"),
+            ("hub.tolerations", "core pod placement: patch the hub Deployment"),
+            ("hub.networkPolicy", "NetworkPolicies are built from NetworkOptions and add-ons"),
+            ("proxy.service", "the proxy is reached through the Ingress (ClusterIP Service)"),
+            ("proxy.https", None),
+            ("proxy.traefik", "no autohttps proxy: TLS is the Ingress's"),
+            ("proxy.networkPolicy", "NetworkPolicies are built from NetworkOptions"),
+            ("scheduling", "user scheduler, placeholders and node pools are not mapped"),
+            ("debug", "set the log level with hub.config.set('JupyterHub', 'log_level', ...)"),
+            ("custom", "read by custom hub code only"),
+            ("global", "no global settings here"),
+            ("imagePullSecret", "create the pull Secret and give SingleUser(image_pull_secrets)"),
+            ("imagePullSecrets", "give SingleUser(image_pull_secrets=[...])"),
+            ("rbac", "RBAC is always rendered, least privilege"),
+        ):
+            if reason is not None:
+                self.skip(path, reason)
+            else:
+                self.v.get(path)
+        for key in ("hub.db.password", "proxy.secretToken", "hub.cookieSecret"):
+            self.v.get(key)
+        self.continuity.append(
+            "keep users signed in: copy the keys of z2jh's Secret hub into hub-secrets "
+            "(cookie-secret, crypt-key, proxy-token) before the first sync (guide, step 3); "
+            "the bootstrap Job only adds the keys still missing"
+        )
+
+    def resources(self, raw: Mapping[str, Any], indent: int) -> _Code:
+        requests = raw.get("requests") or {}
+        limits = raw.get("limits") or {}
+        kwargs = {
+            k: str(v)
+            for k, v in (
+                ("cpu_request", requests.get("cpu")),
+                ("cpu_limit", limits.get("cpu")),
+                ("memory_request", requests.get("memory")),
+                ("memory_limit", limits.get("memory")),
+            )
+            if v is not None
+        }
+        return _call("Resources", kwargs, indent)
+
+    # -- user servers ----------------------------------------------------------------------
+
+    def storage(self) -> None:
+        kind = self.v.get("singleuser.storage.type", "dynamic")
+        mount = self.v.get("singleuser.storage.homeMountPath")
+        common: dict[str, Any] = {}
+        if mount and mount != "/home/jovyan":
+            common["mount_path"] = mount
+        if kind == "none":
+            self.imports.add("UserStorage")
+            self.hub_kwargs["user_storage"] = _Code("UserStorage.none()")
+            return
+        if kind == "static":
+            claim = self.v.get("singleuser.storage.static.pvcName")
+            sub_path = self.v.get("singleuser.storage.static.subPath")
+            kwargs = {"claim_name": claim}
+            if sub_path and sub_path != "{username}":
+                kwargs["sub_path"] = sub_path
+            self.imports.add("UserStorage")
+            self.hub_kwargs["user_storage"] = _call("UserStorage.shared", {**kwargs, **common}, 8)
+            return
+        kwargs = {}
+        capacity = self.v.get("singleuser.storage.capacity")
+        if capacity and capacity != "10Gi":
+            kwargs["size"] = str(capacity)
+        storage_class = self.v.get("singleuser.storage.dynamic.storageClass")
+        if storage_class:
+            kwargs["storage_class"] = storage_class
+        modes = self.v.get("singleuser.storage.dynamic.storageAccessModes") or []
+        if modes and modes[0] != "ReadWriteOnce":
+            kwargs["access_mode"] = modes[0]
+        template = self.v.get("singleuser.storage.dynamic.pvcNameTemplate")
+        self.v.get("singleuser.storage.dynamic.volumeNameTemplate")
+        if self.z2jh_version < 4:
+            self.imports.add("SlugScheme")
+            kwargs["slug_scheme"] = _Code("SlugScheme.ESCAPE")
+            template = template or "claim-{username}{servername}"
+        if template and template not in ("claim-{username}", "claim-{user_server}"):
+            kwargs["pvc_name_template"] = template
+        kwargs.update(common)
+        if kwargs:
+            self.imports.add("UserStorage")
+            self.hub_kwargs["user_storage"] = _call("UserStorage.dynamic", kwargs, 8)
+        self.skip(
+            "singleuser.storage.extraVolumes",
+            "give each as UserVolume (existing_claim, nfs_export, config_map, secret, "
+            "empty_dir) in SingleUser(volumes=[...])",
+        )
+        self.skip("singleuser.storage.extraVolumeMounts", "mount paths go with each UserVolume")
+        self.skip("singleuser.storage.extraLabels", "labels of home claims are not mapped")
+        self.continuity.append(
+            "homes: user claims are made by KubeSpawner, not helm, so helm uninstall keeps "
+            "them; the app names them as z2jh did ("
+            + (
+                "claim-{username}{servername}, escape scheme"
+                if self.z2jh_version < 4
+                else "claim-{username}, KubeSpawner 7's safe names"
+            )
+            + "), and the kept hub database remembers each user's claim"
+        )
+
+    def singleuser(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Hub-wide SingleUser settings and the settings of the default profile."""
+        settings: dict[str, Any] = {}
+        profile: dict[str, Any] = {}
+        image = self.v.get("singleuser.image")
+        if image and image.get("name"):
+            self.hub_kwargs["notebook_image"] = f"{image['name']}:{image.get('tag', 'latest')}"
+            if image.get("pullPolicy"):
+                profile["image_pull_policy"] = image["pullPolicy"]
+            if image.get("pullSecrets"):
+                settings["image_pull_secrets"] = list(image["pullSecrets"])
+        for key, target, convert in (
+            ("cpu.guarantee", "cpu_request", _cpu),
+            ("cpu.limit", "cpu_limit", _cpu),
+            ("memory.guarantee", "memory_request", _memory),
+            ("memory.limit", "memory_limit", _memory),
+        ):
+            value = self.v.get(f"singleuser.{key}")
+            if value is not None:
+                profile[target] = convert(value)
+        env = self.v.get("singleuser.extraEnv") or {}
+        plain = {k: str(v) for k, v in env.items() if not isinstance(v, Mapping)}
+        for key in env:
+            if key not in plain:
+                self.unmapped.append(
+                    Unmapped(
+                        f"singleuser.extraEnv.{key}",
+                        "valueFrom: give SecretRef(secret, key) as the value in env",
+                    )
+                )
+        if plain:
+            settings["env"] = plain
+        for key, target in (
+            ("defaultUrl", "default_url"),
+            ("cmd", "cmd"),
+            ("uid", "uid"),
+            ("fsGid", "fs_gid"),
+            ("extraLabels", "extra_labels"),
+            ("extraAnnotations", "extra_annotations"),
+        ):
+            value = self.v.get(f"singleuser.{key}")
+            if value is not None:
+                settings[target] = value if not isinstance(value, str) or key != "cmd" else [value]
+        if node_selector := self.v.get("singleuser.nodeSelector"):
+            profile["node_selector"] = dict(node_selector)
+        if tolerations := self.v.get("singleuser.extraTolerations"):
+            self.imports.add("Toleration")
+            profile["tolerations"] = [_toleration(t) for t in tolerations]
+        if (timeout := self.v.get("singleuser.startTimeout")) is not None:
+            self.hub_kwargs["start_timeout"] = int(timeout)
+        post_start = self.v.get("singleuser.lifecycleHooks.postStart.exec.command")
+        if post_start:
+            settings["post_start_command"] = list(post_start)
+        internet = self.v.get("singleuser.networkPolicy.egressAllowRules.nonPrivateIPs")
+        if internet is False:
+            self.imports.add("NetworkOptions")
+            self.hub_kwargs["network"] = _Code("NetworkOptions(user_internet_access=False)")
+        self.v.get("singleuser.networkPolicy.enabled")
+        self.v.get("singleuser.cloudMetadata")  # blocked by NetworkPolicy here, always
+        for path, reason in (
+            ("singleuser.extraResource", "give profile extra_resources={...}"),
+            ("singleuser.extraContainers", "give UserContainer(...) in SingleUser"),
+            ("singleuser.initContainers", "give UserContainer(...) in SingleUser"),
+            ("singleuser.extraFiles", "give ExtraFile(...) in SingleUser(extra_files)"),
+            ("singleuser.extraPodConfig", "use a profile's extra_overrides"),
+            ("singleuser.extraNodeAffinity", "use a profile's node_selector or extra_overrides"),
+            ("singleuser.networkPolicy.egress", "allow it with hub.allow_traffic(...)"),
+            ("singleuser.networkPolicy.egressAllowRules", None),
+            ("singleuser.serviceAccountName", "user pods have no service account token"),
+            ("singleuser.networkTools", "not needed: metadata is blocked by NetworkPolicy"),
+            ("singleuser.events", "user pod events are shown by KubeSpawner's default"),
+        ):
+            if reason is not None:
+                self.skip(path, reason)
+        for key in self.v.get("singleuser.networkPolicy.egressAllowRules") or {}:
+            if key != "nonPrivateIPs":
+                self.unmapped.append(
+                    Unmapped(
+                        f"singleuser.networkPolicy.egressAllowRules.{key}",
+                        "egress is narrow by design: allow a destination with "
+                        "hub.allow_traffic(...) or a binding",
+                    )
+                )
+        return settings, profile
+
+    def profile_list(self, defaults: dict[str, Any]) -> None:
+        profiles = self.v.get("singleuser.profileList") or []
+        if not profiles:
+            self.profiles.append(
+                ("default", {"display_name": "Default", "default": True, **defaults})
+            )
+            return
+        for index, raw in enumerate(profiles):
+            where = f"singleuser.profileList[{index}]"
+            display_name = str(raw.get("display_name", f"Profile {index + 1}"))
+            slug = str(raw.get("slug") or slugify(display_name))
+            kwargs: dict[str, Any] = {"display_name": display_name}
+            if raw.get("description"):
+                kwargs["description"] = raw["description"]
+            if raw.get("default"):
+                kwargs["default"] = True
+            kwargs.update(defaults)
+            overrides = dict(raw.get("kubespawner_override") or {})
+            extra: dict[str, Any] = {}
+            for key, value in overrides.items():
+                if key in _OVERRIDE_FIELDS:
+                    kwargs[_OVERRIDE_FIELDS[key]] = value
+                elif key in ("cpu_guarantee", "cpu_limit"):
+                    kwargs["cpu_request" if key == "cpu_guarantee" else "cpu_limit"] = _cpu(value)
+                elif key in ("mem_guarantee", "mem_limit"):
+                    target = "memory_request" if key == "mem_guarantee" else "memory_limit"
+                    kwargs[target] = _memory(value)
+                elif key == "environment":
+                    kwargs["env"] = {k: str(v) for k, v in value.items()}
+                elif key == "tolerations":
+                    self.imports.add("Toleration")
+                    kwargs["tolerations"] = [_toleration(t) for t in value]
+                elif key == "lifecycle_hooks" and _exec_hooks(value) is not None:
+                    kwargs.update(_exec_hooks(value) or {})
+                elif key == "extra_resource_limits" and isinstance(value, Mapping):
+                    gpus = {k: v for k, v in value.items() if "gpu" in k}
+                    if len(gpus) == 1:
+                        self.imports.add("Gpu")
+                        ((name, count),) = gpus.items()
+                        gpu: dict[str, Any] = {"count": int(count)}
+                        if name != "nvidia.com/gpu":
+                            gpu["resource_name"] = name
+                        kwargs["gpu"] = _call("Gpu", gpu, 12)
+                    others = {k: str(v) for k, v in value.items() if k not in gpus}
+                    if others:
+                        kwargs["extra_resources"] = others
+                elif key in TYPED_OVERRIDE_KEYS or key in HUB_OVERRIDE_KEYS:
+                    why = (
+                        f"use the typed parameter {TYPED_OVERRIDE_KEYS[key]}"
+                        if key in TYPED_OVERRIDE_KEYS
+                        else f"decided by the hub: {HUB_OVERRIDE_KEYS[key]}"
+                    )
+                    self.unmapped.append(Unmapped(f"{where}.kubespawner_override.{key}", why))
+                else:
+                    extra[key] = value
+            if extra:
+                kwargs["extra_overrides"] = extra
+                self.unmapped.append(
+                    Unmapped(
+                        f"{where}.kubespawner_override",
+                        f"kept as extra_overrides ({', '.join(sorted(extra))}), checked "
+                        "against KubeSpawner's traits at synth: prefer typed parameters",
+                    )
+                )
+            if raw.get("profile_options"):
+                self.unmapped.append(
+                    Unmapped(
+                        f"{where}.profile_options",
+                        "choices inside a profile are not typed yet: make one profile per choice",
+                    )
+                )
+            self.profiles.append((slug, kwargs))
+
+    def culler(self) -> None:
+        if self.v.get("cull.enabled") is False:
+            self.hub_kwargs["idle_culler"] = None
+            return
+        kwargs = {
+            target: self.v.get(f"cull.{key}")
+            for key, target in (
+                ("timeout", "timeout"),
+                ("every", "interval"),
+                ("maxAge", "max_age"),
+                ("users", "cull_users"),
+                ("concurrency", "concurrency"),
+            )
+            if self.v.get(f"cull.{key}") is not None
+        }
+        self.skip("cull.removeNamedServers", "named servers are not typed yet")
+        self.skip("cull.adminUsers", "admins' servers are culled like every server")
+        if kwargs:
+            self.imports.add("IdleCuller")
+            self.hub_kwargs["idle_culler"] = _call("IdleCuller", kwargs, 8)
+
+    def prepuller(self) -> None:
+        continuous = self.v.get("prePuller.continuous.enabled")
+        hook = self.v.get("prePuller.hook.enabled")
+        if continuous is False and hook is False:
+            self.hub_kwargs["image_puller"] = False
+        extra = self.v.get("prePuller.extraImages") or {}
+        images = [f"{i['name']}:{i['tag']}" for i in extra.values() if "name" in i and "tag" in i]
+        if images and self.hub_kwargs.get("image_puller") is not False:
+            self.imports.add("ImagePullerOptions")
+            self.hub_kwargs["image_puller"] = _call(
+                "ImagePullerOptions", {"extra_images": images}, 8
+            )
+        self.v.get("prePuller")
+
+    # -- the app ---------------------------------------------------------------------------
+
+    def run(self) -> Conversion:
+        domain = self.domain()
+        self.ingress()
+        auth = self.auth()
+        self.database()
+        self.hub()
+        self.storage()
+        settings, defaults = self.singleuser()
+        if settings:
+            self.imports.add("SingleUser")
+            self.hub_kwargs["singleuser"] = _call("SingleUser", settings, 8)
+        self.culler()
+        self.prepuller()
+        self.profile_list(defaults)
+        for leaf in _leaves(self.v.values, ""):
+            if (
+                leaf
+                and not self.v.is_used(leaf)
+                and not any(leaf == u.path or leaf.startswith(u.path + ".") for u in self.unmapped)
+            ):
+                self.unmapped.append(Unmapped(leaf, "not known to the converter"))
+        self.continuity.append(
+            "stop every user server (hub admin page, 'Stop All') so no pod runs under "
+            "z2jh's NetworkPolicies and labels, then helm uninstall the release"
+        )
+        self.continuity.append(
+            "sync the Application (guide, step 4); healthy when kubectl -n "
+            f"{self.namespace} get pods -l app.kubernetes.io/component=hub shows it Ready"
+        )
+        return Conversion(self.source(domain, auth), self.unmapped, self.continuity)
+
+    def source(self, domain: str, auth: _Code) -> str:
+        hub_args = {"domain": domain, "auth": auth, **self.hub_kwargs}
+        args = "".join(f"        {k}={_literal(v, 8)},\n" for k, v in hub_args.items())
+        profile_lines = []
+        for slug, kwargs in self.profiles:
+            profile_lines.append(f"    {_call('hub.add_profile', kwargs, 4, slug).text}\n")
+        names = ", ".join(sorted(self.imports))
+        if len(names) > 60:
+            names = "(\n" + "".join(f"    {n},\n" for n in sorted(self.imports)) + ")"
+        return _APP.format(
+            imports=names,
+            namespace=_literal(self.namespace, 0),
+            hub_args=args,
+            profiles="".join(profile_lines),
+        )
+
+
+_APP = '''"""JupyterHub converted from a Zero to JupyterHub values.yaml.
+
+Made by ``python -m jupyter_constructs from-z2jh``; read its report and
+docs/migrating-from-z2jh.md before the first sync.
+
+Run: ``python app.py`` (writes ``dist/``, or ``$CDK8S_OUTDIR`` when set).
+"""
+
+from __future__ import annotations
+
+import os
+
+import cdk8s
+
+from jupyter_constructs import {imports}
+
+OUTDIR = os.environ.get("CDK8S_OUTDIR") or "dist"
+
+
+def build(app: cdk8s.App) -> None:
+    chart = cdk8s.Chart(app, "jupyterhub", namespace={namespace})
+    hub = JupyterHub(
+        chart,
+        "hub",
+{hub_args}    )
+{profiles}
+
+if __name__ == "__main__":
+    print(synthesize(build, outdir=OUTDIR))
+'''
+
+
+def convert(values: Mapping[str, Any], *, namespace: str, z2jh_version: int = 4) -> Conversion:
+    """Turn z2jh values into a typed app, a list of unmapped keys and continuity steps.
+
+    Args:
+        values: The parsed ``values.yaml`` (only the keys a team set; defaults need not
+            be there).
+        namespace: The namespace of the z2jh release: the app deploys into the same one,
+            where the homes and the database are.
+        z2jh_version: The chart's major version (3 or 4). It decides the home claim
+            names: 3.x escaped user names (``SlugScheme.ESCAPE``). Default: 4.
+
+    Returns:
+        The ``Conversion``: the app's source, the unmapped keys and the steps.
+
+    Raises:
+        ValueError: ``values`` is not a mapping, or ``z2jh_version`` is not 3 or 4.
+    """
+    if not isinstance(values, Mapping):
+        raise ValueError("values.yaml must hold a mapping at its top level")
+    if z2jh_version not in (3, 4):
+        raise ValueError(f"z2jh_version must be 3 or 4, not {z2jh_version!r}")
+    return _Converter(values, namespace, z2jh_version).run()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m jupyter_constructs from-z2jh VALUES [-o APP] [--namespace NS]``.
+
+    Writes the app (default ``app.py``) and prints the report. Exit status: 0, or 1 when
+    the values file cannot be read, or 3 with ``--strict`` when a key was not mapped.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m jupyter_constructs from-z2jh",
+        description="Turn a Zero to JupyterHub values.yaml into a typed app.",
+    )
+    parser.add_argument("values", type=Path, help="the z2jh values.yaml")
+    parser.add_argument("-o", "--output", type=Path, default=Path("app.py"))
+    parser.add_argument("--namespace", default="jupyterhub", help="the release's namespace")
+    parser.add_argument("--z2jh-version", type=int, choices=(3, 4), default=4)
+    parser.add_argument("--strict", action="store_true", help="exit 3 if a key is not mapped")
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        values = yaml.safe_load(args.values.read_text(encoding="utf-8")) or {}
+        conversion = convert(values, namespace=args.namespace, z2jh_version=args.z2jh_version)
+    except yaml.MarkedYAMLError as error:
+        # Not str(error): it quotes the line, which may hold a secret.
+        mark = error.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        print(
+            f"from-z2jh: cannot convert {args.values}: not valid YAML at {where} "
+            f"({error.problem}); fix the file and run again",
+            file=sys.stderr,
+        )
+        return 1
+    except (OSError, yaml.YAMLError, ValueError) as error:
+        print(f"from-z2jh: cannot convert {args.values}: {error}", file=sys.stderr)
+        return 1
+    args.output.write_text(conversion.source, encoding="utf-8")
+    print(f"wrote {args.output}")
+    print(conversion.report(), end="")
+    return 3 if args.strict and conversion.unmapped else 0
