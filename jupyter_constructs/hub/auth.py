@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from constructs import Construct
 
 from jupyter_constructs.core.objects import adopt
 from jupyter_constructs.core.secrets import SecretRef
-
-if TYPE_CHECKING:
-    from jupyter_constructs.hub.hub import JupyterHub
 
 #: Where ``AuthSettings.secret_files`` appear in the hub container (read-only).
 AUTH_FILES_DIR = "/etc/jupyterhub/auth-files"
@@ -89,7 +86,8 @@ class HubAuth(abc.ABC):
         ``scope`` is the hub construct; errors name its path.
         """
 
-    def bind(self, scope: Construct, hub: JupyterHub) -> None:  # noqa: B027 (optional hook)
+    # ``hub`` is the ``JupyterHub`` (typed ``Any`` here: hub.hub imports this module).
+    def bind(self, scope: Construct, hub: Any) -> None:  # noqa: B027 (optional hook)
         """Add what this sign-in needs beside the hub's own objects (default: nothing).
 
         Called once, after the hub has built its parts, through ``hub.attach_addon``
@@ -100,7 +98,7 @@ class HubAuth(abc.ABC):
 
         Args:
             scope: The construct objects made here belong to.
-            hub: The hub being built.
+            hub: The hub being built (a ``JupyterHub``).
         """
 
 
@@ -118,6 +116,6 @@ class SignIn(Construct):
         adopt(self, scope, id)
         self.auth = auth
 
-    def bind(self, hub: JupyterHub) -> None:
-        """Let the sign-in option add its objects (``HubAuth.bind``)."""
+    def bind(self, hub: Any) -> None:
+        """Let the sign-in option add its objects (``HubAuth.bind``); ``hub`` is the hub."""
         self.auth.bind(self, hub)
