@@ -60,6 +60,8 @@ KNOWN_NAMES = {
     ("jupyter_constructs/hub/volumes.py", "secret"): "a volume source's name (VolumeSource)",
     ("jupyter_constructs/hub/singleuser.py", "image_pull_secrets"): "a KubeSpawner trait name",
     ("docs/comparison-z2jh.md", "jupyterhub-tls"): "the TLS Secret's name",
+    ("jupyter_constructs/delivery/z2jh.py", "jupyterhub-oauth"): "a Secret name",
+    ("jupyter_constructs/delivery/z2jh.py", "hub-db-password"): "a Secret name",
     (
         "docs/platform-services.md",
         "PGSSLMODE` (default `require`) | `password` → `PGPASSWORD` | `pg_service.conf` "

@@ -68,9 +68,9 @@ if settings.get("user_server_domain"):
 # Request logs. For a failed request (5xx) JupyterHub writes every request header to its
 # log, masking only Authorization and cookie values (jupyterhub/log.py). Cloudflare Access
 # adds the visitor's signed token to every request it forwards (Cf-Access-Jwt-Assertion),
-# and service tokens arrive as Cf-Access-Client-Id/-Secret: bearer credentials that would
-# sign their holder in for as long as they live. Mask every Cf-Access-* header too, then
-# log exactly as JupyterHub does.
+# and service tokens arrive in the Cf-Access-Client-Id and Cf-Access-Client-Secret headers,
+# bearer credentials that would sign their holder in for as long as they live. Mask every
+# Cf-Access-* header too, then log exactly as JupyterHub does.
 from jupyterhub.log import log_request as _jupyterhub_log_request  # noqa: E402
 from tornado.httputil import HTTPHeaders  # noqa: E402
 
@@ -84,8 +84,8 @@ def log_request_without_credentials(handler):  # type: ignore[no-untyped-def]
         return _jupyterhub_log_request(handler)
     masked = HTTPHeaders()
     for name, value in headers.get_all():
-        secret = name.lower().startswith(CREDENTIAL_HEADER_PREFIXES)
-        masked.add(name, "[secret]" if secret else value)
+        credential = name.lower().startswith(CREDENTIAL_HEADER_PREFIXES)
+        masked.add(name, "[secret]" if credential else value)
     handler.request.headers = masked  # the request has finished: only the log reads it
     try:
         return _jupyterhub_log_request(handler)
