@@ -35,8 +35,6 @@ KNOWN_NAMES = {
     ("jupyter_constructs/hub/bootstrap.py", "cookie-secret"): "a key name of the hub Secret",
     ("jupyter_constructs/addons/signin/ldap.py", "LDAP_SEARCH_PASSWORD"): "an env var's name",
     ("examples/custom_authenticator.py", "GITLAB_CLIENT_SECRET"): "an env var's name",
-    ("jupyter_constructs/delivery/z2jh.py", "jupyterhub-oauth"): "a Secret name",
-    ("jupyter_constructs/delivery/z2jh.py", "hub-db-password"): "a Secret name",
     (
         "jupyter_constructs/addons/signin/oauth_providers.py",
         "OAUTH_CLIENT_SECRET",
