@@ -11,10 +11,12 @@ from jupyter_constructs.core.images import PROXY_UID, unpinned_reason
 from jupyter_constructs.core.objects import KubeObject, adopt
 from jupyter_constructs.core.quantities import Resources
 from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.hub.scheduling import Placement
 
 HTTP_PORT = 8000
 API_PORT = 8001
 METRICS_PORT = 8002
+METRICS_PORT_NAME = "metrics"
 PUBLIC_PORT = 80
 PUBLIC_SERVICE = "proxy-public"
 API_SERVICE = "proxy-api"
@@ -46,6 +48,7 @@ class HubProxy(Construct):
         host_routing: Route by host as well as path (``--host-routing``), for a hub whose
             user servers have hosts of their own (``JupyterHub.subdomain_host``). Default:
             False.
+        placement: The core pool's node affinity and tolerations. Default: none.
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class HubProxy(Construct):
         selector: dict[str, str],
         resources: Resources = DEFAULT_RESOURCES,
         host_routing: bool = False,
+        placement: Placement | None = None,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -69,6 +73,7 @@ class HubProxy(Construct):
             "securityContext": security.restricted_pod(),
             "terminationGracePeriodSeconds": 60,
             "containers": [_container(image, hub_url, auth_token, resources, host_routing)],
+            **(placement.pod_fields() if placement else {}),
         }
         self.deployment = KubeObject(
             self,
@@ -151,7 +156,7 @@ def _container(
         "ports": [
             {"name": "http", "containerPort": HTTP_PORT},
             {"name": "api", "containerPort": API_PORT},
-            {"name": "metrics", "containerPort": METRICS_PORT},
+            {"name": METRICS_PORT_NAME, "containerPort": METRICS_PORT},
         ],
         "resources": resources.to_kube(),
         "securityContext": security.restricted_container(PROXY_UID, PROXY_UID),

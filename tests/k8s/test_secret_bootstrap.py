@@ -29,9 +29,9 @@ from typing import Any
 
 import pytest
 
-from tests.k8s.conftest import DIST
 from tests.support.kube import binaries
 from tests.support.kube.client import ApiError, KubeClient
+from tests.support.kube.fixtures import DIST
 from tests.support.kube.product import (
     bootstrap_keys,
     bootstrap_secret_name,
