@@ -30,6 +30,7 @@ from jupyter_constructs.core import security
 from jupyter_constructs.core.images import HUB_UID, unpinned_reason
 from jupyter_constructs.core.objects import KubeObject, adopt
 from jupyter_constructs.core.sync_waves import SYNC_OPTIONS_ANNOTATION, SyncWave
+from jupyter_constructs.hub.scheduling import Placement
 
 SCRIPT_FILE = "secret_bootstrap.py"
 SCRIPT_DIR = "/etc/jupyter-constructs/bootstrap"
@@ -61,6 +62,7 @@ class HubSecretBootstrap(Construct):
         secret_name: The hub Secret (keys ``HUB_SECRET_KEYS``).
         image: The image the Job runs (the hub image: it has Python).
         labels: Labels of every object and of the Job's pod.
+        placement: The core pool's node affinity and tolerations. Default: none.
 
     Attributes:
         secrets: The rendered Secrets by name (``add_secret`` adds more).
@@ -74,11 +76,13 @@ class HubSecretBootstrap(Construct):
         secret_name: str,
         image: str,
         labels: dict[str, str],
+        placement: Placement | None = None,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
         name = f"{secret_name}-bootstrap"
         self._labels = labels
+        self._placement = placement
         self._keys: dict[str, list[str]] = {}
         self.secrets: dict[str, KubeObject] = {}
         self.add_secret(secret_name, HUB_SECRET_KEYS)
@@ -225,6 +229,7 @@ class HubSecretBootstrap(Construct):
                         "securityContext": security.restricted_pod(),
                         "containers": [container],
                         "volumes": [{"name": "script", "configMap": {"name": name}}],
+                        **(self._placement.pod_fields() if self._placement else {}),
                     },
                 },
             }

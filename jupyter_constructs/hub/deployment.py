@@ -13,6 +13,7 @@ from jupyter_constructs.hub.auth import AUTH_FILES_DIR
 from jupyter_constructs.hub.config import CONFIG_FILE
 from jupyter_constructs.hub.database import HUB_DATA_DIR
 from jupyter_constructs.hub.rbac import HUB_SERVICE_ACCOUNT
+from jupyter_constructs.hub.scheduling import Placement
 
 HUB_PORT = 8081
 CONFIG_DIR = "/usr/local/etc/jupyterhub"
@@ -36,6 +37,8 @@ def hub_deployment_body(
     database_volume: bool,
     secret_files: Mapping[str, SecretRef] | None = None,
     probe_path: str = "/hub/health",
+    placement: Placement | None = None,
+    config_items: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The Deployment's ``spec``.
 
@@ -52,7 +55,13 @@ def hub_deployment_body(
             read-only under ``AUTH_FILES_DIR``. Default: none.
         probe_path: The hub's health endpoint (``<base_url>hub/health``). Default:
             ``/hub/health``.
+        placement: The core pool's node affinity and tolerations. Default: none.
+        config_items: Where each ConfigMap key goes in the config folder (``items``),
+            for templates in a ``templates/`` subfolder. Default: every key at the top.
     """
+    config_volume: dict[str, Any] = {"name": CONFIG_MAP}
+    if config_items is not None:
+        config_volume["items"] = config_items
     health = {"httpGet": {"path": probe_path, "port": "http"}, "timeoutSeconds": 3}
     if database_volume:
         data_volume = {"name": "hub-data", "persistentVolumeClaim": {"claimName": DATABASE_CLAIM}}
@@ -77,7 +86,7 @@ def hub_deployment_body(
         ],
     }
     volumes: list[dict[str, Any]] = [
-        {"name": "config", "configMap": {"name": CONFIG_MAP}},
+        {"name": "config", "configMap": config_volume},
         data_volume,
         {"name": "tmp", "emptyDir": {}},
     ]
@@ -123,6 +132,7 @@ def hub_deployment_body(
                     "securityContext": security.restricted_pod(fs_group=HUB_UID),
                     "containers": [container],
                     "volumes": volumes,
+                    **(placement.pod_fields() if placement else {}),
                 },
             },
         }

@@ -12,10 +12,12 @@ from jupyter_constructs.core.images import PROXY_UID, unpinned_reason
 from jupyter_constructs.core.objects import KubeObject, adopt
 from jupyter_constructs.core.quantities import Resources
 from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.hub.scheduling import Placement
 
 HTTP_PORT = 8000
 API_PORT = 8001
 METRICS_PORT = 8002
+METRICS_PORT_NAME = "metrics"
 PUBLIC_PORT = 80
 PUBLIC_SERVICE = "proxy-public"
 API_SERVICE = "proxy-api"
@@ -52,6 +54,7 @@ class HubProxy(Construct):
         public_service_spec: Fields of ``proxy-public``'s spec (``type`` and what goes
             with it, ``PublicService.spec_fields``). Default: ``type: ClusterIP``.
         public_service_annotations: Annotations of ``proxy-public``. Default: none.
+        placement: The core pool's node affinity and tolerations. Default: none.
     """
 
     def __init__(
@@ -69,6 +72,7 @@ class HubProxy(Construct):
         error_path: str = "/hub/error",
         public_service_spec: Mapping[str, Any] | None = None,
         public_service_annotations: Mapping[str, str] | None = None,
+        placement: Placement | None = None,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -80,6 +84,7 @@ class HubProxy(Construct):
             "containers": [
                 _container(image, hub_url, auth_token, resources, host_routing, error_path)
             ],
+            **(placement.pod_fields() if placement else {}),
         }
         self.deployment = KubeObject(
             self,
@@ -169,7 +174,7 @@ def _container(
         "ports": [
             {"name": "http", "containerPort": HTTP_PORT},
             {"name": "api", "containerPort": API_PORT},
-            {"name": "metrics", "containerPort": METRICS_PORT},
+            {"name": METRICS_PORT_NAME, "containerPort": METRICS_PORT},
         ],
         "resources": resources.to_kube(),
         "securityContext": security.restricted_container(PROXY_UID, PROXY_UID),

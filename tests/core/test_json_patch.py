@@ -186,4 +186,6 @@ def test_metadata_changes_through_cdk8s_are_kept() -> None:
         for k, v in deployment["metadata"]["annotations"].items()
         if not k.startswith("checkov.io/skip")  # the object's own scanner exceptions
     }
-    assert annotations == {"example.com/owner": "platform"}
+    assert annotations["example.com/owner"] == "platform"
+    # The library's own annotation (Reloader: restart on Secret changes) is kept beside it.
+    assert set(annotations) == {"example.com/owner", "secret.reloader.stakater.com/reload"}

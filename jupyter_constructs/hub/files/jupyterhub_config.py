@@ -13,6 +13,11 @@ hub_config.json keys:
 - ``user_server_domain`` (optional): user and service servers are served at
   ``<name>.<user_server_domain>`` (with ``JupyterHub.subdomain_host`` set to that domain
   and ``JupyterHub.public_url`` to the hub's own host), instead of under the hub's host.
+- ``profile_access`` (only when a profile is restricted): profile slug ->
+  ``{"groups": [...], "users": [...]}``, enforced by ``profile_access.ProfileFilter``.
+- ``templates`` (only with custom page templates): they are in ``templates/`` beside us.
+- ``python_files`` (only with custom hub code): files beside us, run last, in order, with
+  ``c`` in scope (as z2jh's ``hub.extraConfig``).
 """
 
 import json
@@ -94,3 +99,18 @@ def log_request_without_credentials(handler):  # type: ignore[no-untyped-def]
 
 
 c.JupyterHub.tornado_settings.update({"log_function": log_request_without_credentials})
+
+profile_access = settings.get("profile_access") or {}
+if profile_access:
+    from profile_access import ProfileFilter  # type: ignore[import-not-found]  # beside us
+
+    c.KubeSpawner.profile_list = ProfileFilter(c.KubeSpawner.profile_list, profile_access)
+
+if settings.get("templates"):
+    c.JupyterHub.template_paths = [str(CONFIG_DIR / "templates")]
+
+for file_name in settings.get("python_files", []):
+    path = CONFIG_DIR / file_name
+    print(f"jupyterhub_config.py: running custom hub code {file_name}")
+    code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
+    exec(code, {"c": c, "get_config": lambda: c, "__file__": str(path), "__name__": path.stem})
