@@ -221,7 +221,17 @@ class HubRoute(Construct):
                 "rules": [
                     {
                         "matches": [match],
-                        "backendRefs": [{"name": PUBLIC_SERVICE, "port": PUBLIC_PORT}],
+                        # The CRD's defaults spelled out (group, kind, weight): the API
+                        # server adds them, so leaving them out shows as drift in ArgoCD.
+                        "backendRefs": [
+                            {
+                                "group": "",
+                                "kind": "Service",
+                                "name": PUBLIC_SERVICE,
+                                "port": PUBLIC_PORT,
+                                "weight": 1,
+                            }
+                        ],
                         # Kernels' websockets and uploads: no request timeout.
                         "timeouts": {"request": "0s"},
                     }

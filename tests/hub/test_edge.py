@@ -53,7 +53,9 @@ def test_an_httproute_replaces_the_ingress_and_matches_the_base_url():
     assert spec["hostnames"] == ["jupyter.example.com"]
     [rule] = spec["rules"]
     assert rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/jupyter"}}]
-    assert rule["backendRefs"] == [{"name": "proxy-public", "port": 80}]
+    assert rule["backendRefs"] == [
+        {"group": "", "kind": "Service", "name": "proxy-public", "port": 80, "weight": 1}
+    ]
     assert rule["timeouts"] == {"request": "0s"}
 
 
