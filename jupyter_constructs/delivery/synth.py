@@ -271,7 +271,7 @@ def synthesize(build: Callable[[cdk8s.App], None], *, outdir: str | Path = "dist
 
 
 def main(build: Callable[[cdk8s.App], None], *, outdir: str | Path | None = None) -> NoReturn:
-    """Entry point for ``main.py``: synthesize, or print one line to stderr and exit 1.
+    """Entry point for ``main.py``: synthesize and print a summary, or one line and exit 1.
 
     Set ``JUPYTER_CONSTRUCTS_TRACEBACK=1`` to also print the traceback.
 
@@ -294,4 +294,7 @@ def main(build: Callable[[cdk8s.App], None], *, outdir: str | Path | None = None
             file=sys.stderr,
         )
         raise SystemExit(1) from None
+    from jupyter_constructs.delivery.summary import synth_summary
+
+    print(synth_summary(target), end="")  # folders, object counts, what changed against git
     raise SystemExit(0)

@@ -141,7 +141,12 @@ from jupyter_constructs.hub.storage import (
     UserStorage,
     volume_claim,
 )
-from jupyter_constructs.hub.tunables import KNOWN_TRAITS, HubTunables, check_trait
+from jupyter_constructs.hub.tunables import (
+    KNOWN_TRAITS,
+    HubTunables,
+    check_guarded_trait,
+    check_trait,
+)
 from jupyter_constructs.hub.volumes import UserVolume, nfs_objects
 
 HUB_SERVICE = "hub"
@@ -351,6 +356,16 @@ class JupyterHub(Construct):
                 fix='create the chart as Chart(app, "jupyterhub", namespace="jupyter")',
             )
         self.namespace: str = check_dns_label(self, "namespace", namespace)
+        if namespace in RESERVED_NAMESPACES or namespace.startswith("kube-"):
+            raise invalid(
+                self,
+                "namespace",
+                namespace,
+                allowed="a namespace of the hub's own: the hub renders it with the restricted "
+                "Pod Security Standard and a default-deny NetworkPolicy, which would cut "
+                "DNS and system pods in a system namespace",
+                fix='give the chart a namespace of its own, e.g. namespace="jupyter"',
+            )
         self.domain: str = check_domain(self, domain)
         if replicas != 1:
             raise invalid(
@@ -978,6 +993,7 @@ class JupyterHub(Construct):
                 trait already set to another value.
         """
         check_trait(self, class_name, trait)
+        check_guarded_trait(self, class_name, trait)
         try:
             json.dumps(value, allow_nan=False)
         except (TypeError, ValueError) as err:
@@ -1917,6 +1933,9 @@ def _check_session_limits(scope: Construct, cookie_days: object, token_seconds: 
             "should use a hub service instead",
         )
 
+
+#: Namespaces a hub must not take over (its restricted labels and default-deny policy).
+RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
 #: Stakater Reloader: restart the Deployment when one of these Secrets changes.
 RELOAD_ANNOTATION = "secret.reloader.stakater.com/reload"

@@ -815,6 +815,9 @@ HUB_OVERRIDE_KEYS: dict[str, str] = {
     "delete_pvc": _HOME,
     "remember_pvc_name": _HOME,
     "handle_legacy_names": _HOME,
+    "service_account": "user pods never get a ServiceAccount token (the hub's can delete "
+    "every home)",
+    "automount_service_account_token": "user pods never get a ServiceAccount token",
     "privileged": _RESTRICTED,
     "allow_privilege_escalation": _RESTRICTED,
     "container_security_context": _RESTRICTED,
@@ -891,6 +894,30 @@ def check_override_value(where: Where, key: str, value: Any) -> None:
         check_annotations(where, what, value)
     elif key == "environment":
         check_env(where, what, {k: v for k, v in value.items() if not isinstance(v, Mapping)})
+    elif key == "extra_pod_config":
+        refused = sorted(set(value) & set(POD_CONFIG_DECIDED_BY_HUB))
+        if refused:
+            why = POD_CONFIG_DECIDED_BY_HUB[refused[0]]
+            raise invalid(
+                where,
+                f"{what} key",
+                refused[0],
+                allowed=f"a pod field the hub does not decide ({why})",
+                fix=f"drop {refused[0]!r}",
+            )
+
+
+#: Pod fields ``extra_pod_config`` may not set -> why (the hub decides them for every pod).
+POD_CONFIG_DECIDED_BY_HUB: dict[str, str] = {
+    "serviceAccountName": "user pods never get a ServiceAccount token",
+    "serviceAccount": "user pods never get a ServiceAccount token",
+    "automountServiceAccountToken": "user pods never get a ServiceAccount token",
+    "hostNetwork": "the restricted Pod Security Standard",
+    "hostPID": "the restricted Pod Security Standard",
+    "hostIPC": "the restricted Pod Security Standard",
+    "securityContext": "the restricted Pod Security Standard",
+    "nodeName": "placement goes through node_selector and tolerations",
+}
 
 
 def _merge_mapping(

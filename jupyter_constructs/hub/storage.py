@@ -33,10 +33,10 @@ from jupyter_constructs.hub.volumes import (
     NfsExport,
     UserVolume,
     VolumeSource,
-    check_claim_name,
     check_claim_template,
     check_mount_path,
     check_relative_path,
+    check_user_claim,
     template_fields,
 )
 
@@ -50,6 +50,20 @@ SHARED_HOMES_ROOT = "/mnt/homes"
 HOME_DIR_RESOURCES = Resources("10m", "100m", "16Mi", "64Mi")
 _HOME_ACCESS_MODES = ("ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany")
 _SHARED_ACCESS_MODES = ("ReadWriteMany", "ReadOnlyMany")
+#: KubeSpawner template fields that differ from one user to another: a home's name or
+#: folder needs one, or two users share a home ({servername} alone is "" for everyone's
+#: default server).
+PER_USER_FIELDS = frozenset(
+    {
+        "username",
+        "userid",
+        "user_server",
+        "escaped_username",
+        "safe_username",
+        "escaped_user_server",
+        "safe_user_server",
+    }
+)
 
 
 class HomeStorage(enum.Enum):
@@ -250,7 +264,7 @@ class UserStorage:
             fields = check_claim_template(
                 scope, "UserStorage.pvc_name_template", self.pvc_name_template
             )
-            if not fields - {"namespace", "hubnamespace"}:
+            if not fields & PER_USER_FIELDS:
                 raise invalid(
                     scope,
                     "UserStorage.pvc_name_template",
@@ -260,7 +274,7 @@ class UserStorage:
                     fix="keep the default 'claim-{username}'",
                 )
         elif self.type is HomeStorage.SHARED:
-            check_claim_name(scope, "UserStorage.claim_name", self.claim_name or "")
+            check_user_claim(scope, "UserStorage.claim_name", self.claim_name or "")
             if self.nfs is not None:
                 if not isinstance(self.nfs, NfsExport):
                     raise invalid(
@@ -272,7 +286,7 @@ class UserStorage:
                     )
                 self.nfs.check(scope, "UserStorage.nfs")
             check_relative_path(scope, "UserStorage.sub_path", self.sub_path, template=True)
-            if not template_fields(scope, "UserStorage.sub_path", self.sub_path):
+            if not template_fields(scope, "UserStorage.sub_path", self.sub_path) & PER_USER_FIELDS:
                 raise invalid(
                     scope,
                     "UserStorage.sub_path",
@@ -402,7 +416,7 @@ class SharedData:
         Raises:
             ConfigurationError: A field is invalid.
         """
-        check_claim_name(scope, "SharedData.claim_name", self.claim_name)
+        check_user_claim(scope, "SharedData.claim_name", self.claim_name)
         check_mount_path(scope, "SharedData.mount_path", self.mount_path)
         if self.existing_claim:
             return self

@@ -179,6 +179,25 @@ def check_claim_name(where: Where, what: str, name: str) -> str:
     return name
 
 
+#: The hub database's claim (``hub.deployment.DATABASE_CLAIM``): never mounted by users.
+HUB_DATABASE_CLAIM = "hub-db-dir"
+
+
+def check_user_claim(where: Where, what: str, name: str) -> str:
+    """``check_claim_name``, and never the hub database's claim (users mount it)."""
+    check_claim_name(where, what, name)
+    if name == HUB_DATABASE_CLAIM:
+        raise invalid(
+            where,
+            what,
+            name,
+            allowed="a claim of data for users, not the hub's database (a user who can "
+            "write the sqlite file can make themselves a hub admin)",
+            fix="mount another claim",
+        )
+    return name
+
+
 def check_claim_template(where: Where, what: str, name: str) -> set[str]:
     """Check a claim name that KubeSpawner expands per user; return its template fields.
 
@@ -186,8 +205,8 @@ def check_claim_template(where: Where, what: str, name: str) -> set[str]:
         ConfigurationError: A field is unknown or is the user's raw name, or the name is
             not a DNS-1123 subdomain once expanded.
     """
-    if not isinstance(name, str):
-        check_claim_name(where, what, name)
+    if not isinstance(name, str) or name == HUB_DATABASE_CLAIM:
+        check_user_claim(where, what, name)
     fields = template_fields(where, what, name)
     if fields & _RAW_FIELDS or not _DNS_SUBDOMAIN.match(sample(name)):
         raise invalid(
