@@ -111,7 +111,7 @@ def test_no_user_egress_reaches_the_cloud_metadata_service(blocks) -> None:
     (``singleuser.cloudMetadata.blockWithIptables``, docs "Block cloud metadata API")."""
     from jupyter_constructs.hub.network import cidrs, tcp
 
-    chart, hub = make_hub()
+    _chart, hub = make_hub()
     assert hub.network is not None
     with pytest.raises(ConfigurationError, match="cloud metadata address") as error:
         hub.network.allow_user_egress("user-egress", to=cidrs(blocks), ports=[tcp(443)])
