@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from .addons.observability.bundle import ObservabilityBundle
     from .addons.scheduling import UserPlaceholders, UserScheduler
     from .addons.signin.cloudflare_access import CloudflareAccessAuth
+    from .addons.signin.ldap import LdapAuth
+    from .addons.signin.oauth_providers import AzureAdAuth, GitHubAuth, GoogleAuth
     from .addons.signin.oidc import OidcAuth
     from .addons.tunnel import CloudflareTunnel
     from .core.errors import ConfigurationError, ConfigurationWarning
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
     from .hub.containers import Mount, UserContainer
     from .hub.culler import IdleCuller
     from .hub.database import HubDatabase
+    from .hub.edge import GatewayRoute, PublicService
     from .hub.gpus import GpuIsolation
     from .hub.hub import HubAddon, JupyterHub
     from .hub.ingress import IngressController, IngressOptions
@@ -72,6 +75,10 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "ArgoCdApplication": "delivery.argocd",
     "AuthSettings": "hub.auth",
+    "AzureAdAuth": "addons.signin.oauth_providers",
+    "GitHubAuth": "addons.signin.oauth_providers",
+    "GoogleAuth": "addons.signin.oauth_providers",
+    "LdapAuth": "addons.signin.ldap",
     "CloudflareAccessAuth": "addons.signin.cloudflare_access",
     "CloudflareTunnel": "addons.tunnel",
     "ClusterDns": "hub.network",
@@ -83,6 +90,7 @@ _EXPORTS: dict[str, str] = {
     "ExternalSecretSource": "addons.external_secrets",
     "ExtraFile": "hub.volumes",
     "FileItem": "hub.volumes",
+    "GatewayRoute": "hub.edge",
     "Gpu": "hub.profiles",
     "GpuIsolation": "hub.gpus",
     "ProfileChoice": "hub.profile_options",
@@ -113,6 +121,7 @@ _EXPORTS: dict[str, str] = {
     "ObservabilityBundle": "addons.observability.bundle",
     "OidcAuth": "addons.signin.oidc",
     "PlatformServiceBinding": "addons.bindings.services",
+    "PublicService": "hub.edge",
     "PostgresSslMode": "addons.bindings.services",
     "Resources": "core.quantities",
     "SecretRef": "core.secrets",
@@ -147,6 +156,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "ArgoCdApplication",
     "AuthSettings",
+    "AzureAdAuth",
     "CloudflareAccessAuth",
     "CloudflareTunnel",
     "ClusterDns",
@@ -158,6 +168,9 @@ __all__ = [
     "ExternalSecretSource",
     "ExtraFile",
     "FileItem",
+    "GatewayRoute",
+    "GitHubAuth",
+    "GoogleAuth",
     "Gpu",
     "GpuIsolation",
     "HomeStorage",
@@ -174,6 +187,7 @@ __all__ = [
     "KafkaSaslMechanism",
     "KafkaSecurityProtocol",
     "KubeObject",
+    "LdapAuth",
     "Mount",
     "NamedServers",
     "NamespaceQuota",
@@ -188,6 +202,7 @@ __all__ = [
     "PostgresSslMode",
     "ProfileChoice",
     "ProfileOption",
+    "PublicService",
     "Resources",
     "SecretRef",
     "SharedData",
