@@ -264,9 +264,9 @@ def test_a_spawner_reused_after_a_failed_start_takes_the_next_profile_whole(
     GPU's node selector and "no GPU node" could never be scheduled)."""
     from tests.helpers import write_config_dir
     from tests.real_hub import load_config, mock_kubespawner, pod_manifest
-    from tests.support.kube.product import HUB_SECRET_ENV
+    from tests.support.kube.product import HUB_ENV_VARS
 
-    config = load_config(write_config_dir(_isolated_hub(), tmp_path), HUB_SECRET_ENV)
+    config = load_config(write_config_dir(_isolated_hub(), tmp_path), HUB_ENV_VARS)
     with mock_kubespawner(config, "alice@example.com") as spawner:
         pods = [(slug, {"spec": pod_manifest(spawner, slug)["spec"]}) for slug in
                 ("gpu", "small", "gpu", "mig", "small")]  # fmt: skip
