@@ -448,3 +448,47 @@ def test_the_custom_authenticator_example_loads_into_the_real_gitlab_class(tmp_p
     assert authenticator.gitlab_url == "https://gitlab.internal.example.com"
     policy = find(objects, "NetworkPolicy", "hub-to-gitlab")
     assert policy["spec"]["egress"][0]["to"] == [{"ipBlock": {"cidr": "10.30.0.10/32"}}]
+
+
+def test_an_admin_by_login_must_still_be_a_member_of_the_allowed_organizations(
+    tmp_path, github_api
+):
+    """oauthenticator lets every ``admin_users`` login in, whatever GitHub says of its
+    organizations (``OAuthenticator.check_allowed``: ``auth_model["admin"]`` first). A
+    GitHub login is reusable: an admin who leaves the organization kept admin access, and
+    whoever registers a login its admin renamed away from became a hub admin. With
+    ``allowed_organizations`` the hub-side class asks GitHub for admins too."""
+    url, state = github_api
+    _, config, _ = _render(
+        tmp_path, github(allowed_organizations=["data-org"], admin_users=["ada"])
+    )
+    config.GitHubOAuthenticator.github_url = url
+    config.GitHubOAuthenticator.userdata_url = f"{url}/api/v3/user"
+    authenticator = _real_authenticator(tmp_path, config)
+    token_info = {"access_token": "token-ada", "token_type": "bearer", "scope": "read:org"}
+
+    async def sign_in() -> bool:
+        # What oauthenticator's authenticate and the hub's get_authenticated_user do.
+        model = await authenticator._token_to_auth_model(token_info)
+        assert model["name"] == "ada" and model["admin"] is True
+        return bool(await authenticator.check_allowed(model["name"], model))
+
+    auth_state = {
+        "access_token": "token-ada",
+        "token_response": {"access_token": "token-ada", "token_type": "bearer"},
+        "scope": ["read:user", "read:org"],
+    }
+
+    async def get_auth_state() -> dict[str, Any]:
+        return auth_state
+
+    user = SimpleNamespace(name="ada", get_auth_state=get_auth_state)
+
+    # Not a member (left the organization, or a squatter of the admin's old login).
+    assert asyncio.run(sign_in()) is False
+    assert asyncio.run(authenticator.refresh_user(user)) is False
+    # A member admin signs in and keeps the session.
+    state.members.add(("data-org", "ada"))
+    assert asyncio.run(sign_in()) is True
+    refreshed = asyncio.run(authenticator.refresh_user(user))
+    assert isinstance(refreshed, dict) and refreshed["admin"] is True

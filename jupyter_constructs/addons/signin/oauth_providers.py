@@ -126,7 +126,9 @@ class GitHubAuth(HubAuth):
         allowed_organizations: Organizations (``"org"``) and teams (``"org:team-slug"``)
             whose members may sign in. Default: none.
         allowed_users: GitHub logins that may sign in. Default: none.
-        admin_users: Logins that are hub admins. Default: none.
+        admin_users: Logins that are hub admins. With ``allowed_organizations`` they
+            must be members of one of them too (a login is reusable: a renamed
+            admin's old login can be registered by anyone). Default: none.
         teams_in_auth_state: Keep the user's team list in the auth state
             (``populate_teams_in_auth_state``, for spawn hooks). Default: False.
         github_url: GitHub Enterprise Server, e.g. ``"https://github.example.com"``.
