@@ -492,3 +492,37 @@ def test_an_admin_by_login_must_still_be_a_member_of_the_allowed_organizations(
     assert asyncio.run(sign_in()) is True
     refreshed = asyncio.run(authenticator.refresh_user(user))
     assert isinstance(refreshed, dict) and refreshed["admin"] is True
+
+
+def test_google_users_with_one_hosted_domain_are_written_as_the_real_class_names_them(tmp_path):
+    """With one hosted domain the real ``GoogleOAuthenticator`` names ``ada@example.org``
+    ``ada`` (``strip_domain``), so ``admin_users=["boss@example.org"]`` made nobody admin and
+    ``allowed_users=["ada@example.org"]`` let nobody in, silently. Such entries are refused
+    at synth, naming the form that works; that form is the one the real class allows."""
+    with pytest.raises(ConfigurationError) as err:
+        make_hub(auth=google(admin_users=["boss@example.org"]))
+    assert "invalid GoogleAuth.admin_users entry 'boss@example.org'" in str(err.value)
+    assert "write 'boss'" in str(err.value)
+    with pytest.raises(ConfigurationError, match="allowed_users entry 'ada@Example.org'"):
+        make_hub(auth=google(allowed_users=["ada@Example.org"]))
+
+    _, config, _ = _render(tmp_path, google(allowed_users=["ada"], admin_users=["boss"]))
+    authenticator = _real_authenticator(tmp_path, config)
+
+    def sign_in(email: str) -> tuple[str, bool | None, bool]:
+        user_info = {"email": email, "hd": "example.org", "verified_email": True}
+        name = authenticator.normalize_username(authenticator.user_info_to_username(user_info))
+        model = {
+            "name": name,
+            "admin": True if name in authenticator.admin_users else None,
+            "auth_state": {authenticator.user_auth_state_key: {**user_info, "google_groups": []}},
+        }
+        return name, model["admin"], bool(asyncio.run(authenticator.check_allowed(name, model)))
+
+    assert sign_in("ada@example.org") == ("ada", None, True)
+    assert sign_in("boss@example.org") == ("boss", True, True)
+    assert sign_in("eve@example.org") == ("eve", None, False)
+    # With two domains usernames keep theirs, and addresses are the form that works.
+    make_hub(
+        auth=google(hosted_domains=["example.org", "example.net"], admin_users=["b@example.org"])
+    )

@@ -261,8 +261,9 @@ class GoogleAuth(HubAuth):
             claim Google signs).
         allow_all_in_domains: Every account of ``hosted_domains`` may sign in. Default:
             False.
-        allowed_users: E-mail addresses (or usernames) that may sign in. Default: none.
-        admin_users: Hub admins. Default: none.
+        allowed_users: Usernames that may sign in: with one hosted domain the part
+            before ``@`` (``"ada"``), with several the e-mail address. Default: none.
+        admin_users: Hub admins, written as ``allowed_users``. Default: none.
         allowed_groups: Google groups by domain whose members may sign in. Default: none.
         admin_groups: Google groups by domain whose members are hub admins. Default: none.
         gsuite_administrator: By domain, the administrator the service account acts as
@@ -311,6 +312,23 @@ class GoogleAuth(HubAuth):
         users = check_names(
             scope, "GoogleAuth.allowed_users", self.allowed_users, example="ada@example.com"
         )
+        admins = check_names(scope, "GoogleAuth.admin_users", self.admin_users, example="a@b.org")
+        if len(domains) == 1:
+            # oauthenticator strips "@<domain>" from usernames when there is one hosted
+            # domain (GoogleOAuthenticator.strip_domain): an address would never match.
+            for what, names in (("allowed_users", users), ("admin_users", admins)):
+                for name in names:
+                    if name.lower().endswith("@" + domains[0].lower()):
+                        raise invalid(
+                            scope,
+                            f"GoogleAuth.{what} entry",
+                            name,
+                            allowed=f"usernames without '@{domains[0]}': with one hosted "
+                            "domain the hub names users by the part before '@' "
+                            "(oauthenticator's strip_domain), so this entry would match "
+                            "nobody",
+                            fix=f"write {name.rsplit('@', 1)[0]!r}",
+                        )
         groups = self._groups(scope, "allowed_groups", self.allowed_groups, domains)
         admin_groups = self._groups(scope, "admin_groups", self.admin_groups, domains)
         if not (self.allow_all_in_domains or users or groups):
@@ -328,7 +346,6 @@ class GoogleAuth(HubAuth):
         }
         if users:
             traits["allowed_users"] = users
-        admins = check_names(scope, "GoogleAuth.admin_users", self.admin_users, example="a@b.org")
         if admins:
             traits["admin_users"] = admins
         secret_files: dict[str, SecretRef] = {}
