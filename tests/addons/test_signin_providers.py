@@ -503,7 +503,7 @@ def test_google_users_with_one_hosted_domain_are_written_as_the_real_class_names
         make_hub(auth=google(admin_users=["boss@example.org"]))
     assert "invalid GoogleAuth.admin_users entry 'boss@example.org'" in str(err.value)
     assert "write 'boss'" in str(err.value)
-    with pytest.raises(ConfigurationError, match="allowed_users entry 'ada@Example.org'"):
+    with pytest.raises(ConfigurationError, match=r"allowed_users entry 'ada@Example\.org'"):
         make_hub(auth=google(allowed_users=["ada@Example.org"]))
 
     _, config, _ = _render(tmp_path, google(allowed_users=["ada"], admin_users=["boss"]))
