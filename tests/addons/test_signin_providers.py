@@ -526,3 +526,30 @@ def test_google_users_with_one_hosted_domain_are_written_as_the_real_class_names
     make_hub(
         auth=google(hosted_domains=["example.org", "example.net"], admin_users=["b@example.org"])
     )
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "uid={username},ou={0},dc=example,dc=org",
+        "uid={username},ou={ou},dc=example,dc=org",
+        "uid={username.upper},dc=example,dc=org",
+        "uid={username!r},dc=example,dc=org",
+        "uid={username},ou=a}b,dc=example,dc=org",
+    ],
+)
+def test_a_dn_template_the_real_class_cannot_fill_is_refused_at_synth(tmp_path, template):
+    """ldapauthenticator fills a template with ``template.format(username=...)``: any other
+    replacement field passed the old check (``{username}`` once) and then broke or changed
+    every sign-in. The real class, given the template, fails or binds to another DN."""
+    with pytest.raises(ConfigurationError, match=r"LdapAuth\.bind_dn_templates entry"):
+        make_hub(auth=ldap(user_search_base=None, bind_dn_templates=[template]))
+
+    authenticator = LDAPAuthenticator(
+        server_address="127.0.0.1", bind_dn_template=[template], allow_all=True
+    )
+    try:
+        dns = [t.format(username="ada") for t in authenticator.bind_dn_template]
+    except (IndexError, KeyError, ValueError):
+        return  # every sign-in fails with a 500
+    assert dns != [template.replace("{username}", "ada")]  # or binds as someone else's DN
