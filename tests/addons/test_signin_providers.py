@@ -327,6 +327,16 @@ def test_the_hub_module_ships_verbatim_and_imports_only_the_hub_image(tmp_path):
         ),
         (lambda: azure(tenant_id="common"), "invalid AzureAdAuth.tenant_id 'common'"),
         (lambda: azure(tenant_id="contoso"), "invalid AzureAdAuth.tenant_id 'contoso'"),
+        # A final newline passed the patterns' "$" and reached the provider URLs.
+        (lambda: azure(tenant_id=TENANT + "\n"), "invalid AzureAdAuth.tenant_id"),
+        (
+            lambda: github(github_url="https://github.example.org\n"),
+            "invalid GitHubAuth.github_url",
+        ),
+        (
+            lambda: github(github_url="https://github.example.org:\u0664\u0664\u0663"),
+            "invalid GitHubAuth.github_url",
+        ),
         (lambda: azure(allowed_groups=[]), "invalid AzureAdAuth allow rule 'nobody'"),
         (lambda: ldap(tls="insecure"), "invalid LdapAuth.tls 'insecure'"),
         (lambda: ldap(server_cidrs=[]), "invalid LdapAuth.server_cidrs []"),

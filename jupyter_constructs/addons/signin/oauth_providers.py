@@ -52,10 +52,11 @@ if TYPE_CHECKING:
 OAUTH_MODULE = "oauth_authenticators.py"
 CLIENT_SECRET_ENV = "OAUTH_CLIENT_SECRET"
 
-_GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
-_GITHUB_TEAM = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+# \Z, not $: "$" also matches before a final newline.
+_GITHUB_NAME = re.compile(r"\A[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\Z")
+_GITHUB_TEAM = re.compile(r"\A[A-Za-z0-9._-]{1,100}\Z")
 _TENANT_GUID = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    r"\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
 )
 # Azure AD tenants that are not one organization: anybody with a Microsoft account.
 _MULTI_TENANT = frozenset({"common", "organizations", "consumers"})
@@ -230,7 +231,9 @@ class GitHubAuth(HubAuth):
 
 
 def _https_base(scope: Construct, what: str, value: str) -> str:
-    if not isinstance(value, str) or not re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?/?$", value):
+    if not isinstance(value, str) or not re.match(
+        r"\Ahttps://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?\Z", value
+    ):
         raise invalid(
             scope,
             what,
