@@ -6,12 +6,14 @@ What they do against a real provider is in tests/addons/test_oidc_keycloak.py.
 from __future__ import annotations
 
 import ast
+import hashlib
 import importlib
 import sys
 from importlib import resources
 
 import pytest
 from jupyterhub.app import JupyterHub as JupyterHubApp
+from jupyterhub.utils import subdomain_hook_idna
 from oauthenticator.generic import GenericOAuthenticator
 
 from jupyter_constructs import ConfigurationError
@@ -119,6 +121,20 @@ def test_user_servers_on_hosts_of_their_own(tmp_path):
     assert app.subdomain_hook("grafana", app.domain, "service") == (
         "grafana--service.jupyter-users.example.com"
     )
+    # Names that are not DNS labels: JupyterHub's own fallback keeps 7 hex digits of
+    # SHA-256, and these two addresses (found among 2**14 or so) share one host with it,
+    # one origin; the rendered hook keeps 128 bits.
+    pair = ("aliceexa14297@example.org", "aliceexa24815@example.org")
+    upstream = {subdomain_hook_idna(n, "jupyter-users.example.com", "user") for n in pair}
+    assert upstream == {"u-aliceexa--9368c2e.jupyter-users.example.com"}
+    hosts = [app.subdomain_hook(n, app.domain, "user") for n in pair]
+    assert hosts[0] != hosts[1]
+    for name, host in zip(pair, hosts, strict=True):
+        digest = hashlib.sha256(name.encode()).hexdigest()[:32]
+        assert host == f"u-aliceexa--{digest}.jupyter-users.example.com"
+        assert app.subdomain_hook(name, app.domain, "service") == (
+            f"u-aliceexa--{digest}--service.jupyter-users.example.com"
+        )
     authenticator = _authenticator(tmp_path, config)
     assert authenticator.oauth_callback_url == "https://jupyter.example.com/hub/oauth_callback"
     proxy = pod_spec(find(objects, "Deployment", "proxy"))["containers"][0]
