@@ -563,3 +563,28 @@ def test_a_dn_template_the_real_class_cannot_fill_is_refused_at_synth(tmp_path, 
     except (IndexError, KeyError, ValueError):
         return  # every sign-in fails with a 500
     assert dns != [template.replace("{username}", "ada")]  # or binds as someone else's DN
+
+
+@pytest.mark.parametrize("claim", ["email", "unique_name"])
+def test_azure_ad_refuses_a_username_claim_entra_id_does_not_verify(tmp_path, claim):
+    """Entra ID does not verify ``email`` (an account's mail attribute, set by whoever can
+    edit the account) and ``unique_name`` is for display only; as the username, the real
+    class names the account after whatever the claim says, an admin's address included."""
+    with pytest.raises(ConfigurationError, match=r"invalid AzureAdAuth\.username_claim"):
+        make_hub(auth=azure(username_claim=claim, admin_users=["boss@example.org"]))
+
+    _, config, _ = _render(tmp_path, azure(admin_users=["boss@example.org"]))
+    config.AzureAdOAuthenticator.username_claim = claim  # what the construct now refuses
+    authenticator = _real_authenticator(tmp_path, config)
+    id_token = jwt.encode(
+        {
+            "aud": "az-client",
+            "preferred_username": "mallory@example.org",
+            claim: "boss@example.org",
+        },
+        "k" * 32,
+        algorithm="HS256",
+    )
+    token_info = {"access_token": "at", "token_type": "Bearer", "id_token": id_token}
+    model = asyncio.run(authenticator._token_to_auth_model(token_info))
+    assert model["name"] == "boss@example.org" and model["admin"] is True

@@ -58,6 +58,8 @@ _GITHUB_TEAM = re.compile(r"\A[A-Za-z0-9._-]{1,100}\Z")
 _TENANT_GUID = re.compile(
     r"\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
 )
+# ID-token claims Entra ID does not verify: a username from them is someone else's name.
+_UNVERIFIED_AZURE_CLAIMS = frozenset({"email", "emails", "unique_name"})
 # Azure AD tenants that are not one organization: anybody with a Microsoft account.
 _MULTI_TENANT = frozenset({"common", "organizations", "consumers"})
 
@@ -438,7 +440,8 @@ class AzureAdAuth(HubAuth):
         admin_users: Hub admins. Default: none.
         allowed_groups: Group ids whose members may sign in. Default: none.
         admin_groups: Group ids whose members are hub admins. Default: none.
-        username_claim: The ID-token claim naming the user. Default: ``preferred_username``.
+        username_claim: The ID-token claim naming the user (not ``email``, which Entra ID
+            does not verify). Default: ``preferred_username``.
         auth_refresh_age: Seconds between re-checks with Azure AD (1 to 3600). Default: 300.
 
     Raises:
@@ -495,13 +498,22 @@ class AzureAdAuth(HubAuth):
                 allowed="allow_all_in_tenant=True, allowed_users or allowed_groups",
                 fix="say who of your tenant may sign in",
             )
-        if not isinstance(self.username_claim, str) or not self.username_claim:
+        if (
+            not isinstance(self.username_claim, str)
+            or not self.username_claim
+            or self.username_claim in _UNVERIFIED_AZURE_CLAIMS
+        ):
+            # https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference
+            # ("email": not verified, mutable; never use it for authorization).
             raise invalid(
                 scope,
                 "AzureAdAuth.username_claim",
                 self.username_claim,
-                allowed="an ID-token claim such as preferred_username, upn, email or oid",
-                fix="keep the default preferred_username",
+                allowed="an ID-token claim that names one account of the tenant: "
+                "preferred_username, upn or oid; not email, which Entra ID does not verify "
+                "(an account whose mail attribute holds someone else's address would sign "
+                "in as them)",
+                fix="keep the default preferred_username, or use oid for an id that never changes",
             )
         refresh_age = check_refresh_age(
             scope, "AzureAdAuth.auth_refresh_age", self.auth_refresh_age
