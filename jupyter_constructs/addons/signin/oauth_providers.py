@@ -42,8 +42,14 @@ from jupyter_constructs.addons.signin._common import (
 )
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.network_policy import cidrs, egress, tcp
-from jupyter_constructs.core.rules import check_domain
-from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.core.rules import (
+    HOST_NAME_RULE,
+    check_bool,
+    check_domain,
+    check_mapping,
+    check_token,
+)
+from jupyter_constructs.core.secrets import SecretRef, check_secret
 from jupyter_constructs.hub.auth import AUTH_FILES_DIR, AuthSettings, HubAuth
 
 if TYPE_CHECKING:
@@ -62,23 +68,8 @@ _MULTI_TENANT = frozenset({"common", "organizations", "consumers"})
 
 
 def _check_client(scope: Construct, cls: str, client_id: str, client_secret: object) -> None:
-    if not isinstance(client_id, str) or not client_id.strip():
-        raise invalid(
-            scope,
-            f"{cls}.client_id",
-            client_id,
-            allowed="the non-empty client id of the OAuth application",
-            fix="copy the client id from the provider's application page",
-        )
-    if not isinstance(client_secret, SecretRef):
-        raise invalid(
-            scope,
-            f"{cls}.client_secret",
-            type(client_secret).__name__,
-            allowed="a SecretRef naming the Secret key that holds the client secret",
-            fix=f'pass client_secret=SecretRef("{cls.lower()}-oauth", "client-secret") and '
-            "create that Secret in the cluster (never put the value in code)",
-        )
+    check_token(scope, f"{cls}.client_id", client_id, example=f"{cls.lower()}-client")
+    check_secret(scope, f"{cls}.client_secret", client_secret)
 
 
 def _oauth_settings(
@@ -163,7 +154,9 @@ class GitHubAuth(HubAuth):
         )
         for entry in orgs:
             org, _, team = entry.partition(":")
-            if not _GITHUB_NAME.match(org) or (":" in entry and not _GITHUB_TEAM.match(team)):
+            if not _GITHUB_NAME.fullmatch(org) or (
+                ":" in entry and not _GITHUB_TEAM.fullmatch(team)
+            ):
                 raise invalid(
                     scope,
                     "GitHubAuth.allowed_organizations entry",
@@ -199,7 +192,7 @@ class GitHubAuth(HubAuth):
         admins = check_names(scope, "GitHubAuth.admin_users", self.admin_users, example="octocat")
         if admins:
             traits["admin_users"] = admins
-        if self.teams_in_auth_state:
+        if check_bool(scope, "GitHubAuth.teams_in_auth_state", self.teams_in_auth_state):
             traits["populate_teams_in_auth_state"] = True
         if self.github_url is not None:
             traits["github_url"] = _https_base(scope, "GitHubAuth.github_url", self.github_url)
@@ -228,7 +221,7 @@ class GitHubAuth(HubAuth):
 
 
 def _https_base(scope: Construct, what: str, value: str) -> str:
-    if not isinstance(value, str) or not re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?/?$", value):
+    if not isinstance(value, str) or not re.fullmatch(r"https://[a-z0-9.-]+(:\d{1,5})?/?", value):
         raise invalid(
             scope,
             what,
@@ -311,6 +304,7 @@ class GoogleAuth(HubAuth):
         )
         groups = self._groups(scope, "allowed_groups", self.allowed_groups, domains)
         admin_groups = self._groups(scope, "admin_groups", self.admin_groups, domains)
+        check_bool(scope, "GoogleAuth.allow_all_in_domains", self.allow_all_in_domains)
         if not (self.allow_all_in_domains or users or groups):
             raise invalid(
                 scope,
@@ -322,17 +316,31 @@ class GoogleAuth(HubAuth):
         refresh_age = check_refresh_age(scope, "GoogleAuth.auth_refresh_age", self.auth_refresh_age)
         traits: dict[str, Any] = {
             "hosted_domain": domains,
-            "allow_all": bool(self.allow_all_in_domains),
+            "allow_all": self.allow_all_in_domains,
         }
         if users:
             traits["allowed_users"] = users
         admins = check_names(scope, "GoogleAuth.admin_users", self.admin_users, example="a@b.org")
         if admins:
             traits["admin_users"] = admins
+        administrators = check_mapping(
+            scope,
+            "GoogleAuth.gsuite_administrator",
+            self.gsuite_administrator,
+            key=HOST_NAME_RULE,
+            fix="pass gsuite_administrator={'example.com': 'admin'}",
+        )
+        for admin_domain, admin in administrators.items():
+            check_token(
+                scope, f"GoogleAuth.gsuite_administrator[{admin_domain!r}]", admin, example="admin"
+            )
+        check_secret(
+            scope, "GoogleAuth.service_account_key", self.service_account_key, optional=True
+        )
         secret_files: dict[str, SecretRef] = {}
         if groups or admin_groups:
             group_domains = sorted(set(groups) | set(admin_groups))
-            missing = [d for d in group_domains if d not in self.gsuite_administrator]
+            missing = [d for d in group_domains if d not in administrators]
             if missing or self.service_account_key is None:
                 raise invalid(
                     scope,
@@ -348,9 +356,7 @@ class GoogleAuth(HubAuth):
             secret_files["google-service-account.json"] = self.service_account_key
             key_path = f"{AUTH_FILES_DIR}/google-service-account.json"
             traits["google_service_account_keys"] = {d: key_path for d in group_domains}
-            traits["gsuite_administrator"] = {
-                d: self.gsuite_administrator[d] for d in group_domains
-            }
+            traits["gsuite_administrator"] = {d: administrators[d] for d in group_domains}
             if groups:
                 traits["allowed_google_groups"] = groups
             if admin_groups:
@@ -446,7 +452,7 @@ class AzureAdAuth(HubAuth):
         if (
             not isinstance(tenant, str)
             or tenant.lower() in _MULTI_TENANT
-            or not (_TENANT_GUID.match(tenant) or "." in tenant)
+            or not (_TENANT_GUID.fullmatch(tenant) or "." in tenant)
         ):
             raise invalid(
                 scope,
@@ -456,7 +462,7 @@ class AzureAdAuth(HubAuth):
                 "organizations or consumers, through which any Microsoft account could sign in",
                 fix="copy the 'Directory (tenant) ID' from the app registration's overview",
             )
-        if not _TENANT_GUID.match(tenant):
+        if not _TENANT_GUID.fullmatch(tenant):
             check_domain(scope, tenant, what="AzureAdAuth.tenant_id")
         users = check_names(scope, "AzureAdAuth.allowed_users", self.allowed_users, example="ada")
         groups = check_names(
@@ -465,6 +471,7 @@ class AzureAdAuth(HubAuth):
         admin_groups = check_names(
             scope, "AzureAdAuth.admin_groups", self.admin_groups, example="<group-object-id>"
         )
+        check_bool(scope, "AzureAdAuth.allow_all_in_tenant", self.allow_all_in_tenant)
         if not (self.allow_all_in_tenant or users or groups):
             raise invalid(
                 scope,
@@ -473,21 +480,16 @@ class AzureAdAuth(HubAuth):
                 allowed="allow_all_in_tenant=True, allowed_users or allowed_groups",
                 fix="say who of your tenant may sign in",
             )
-        if not isinstance(self.username_claim, str) or not self.username_claim:
-            raise invalid(
-                scope,
-                "AzureAdAuth.username_claim",
-                self.username_claim,
-                allowed="an ID-token claim such as preferred_username, upn, email or oid",
-                fix="keep the default preferred_username",
-            )
+        check_token(
+            scope, "AzureAdAuth.username_claim", self.username_claim, example="preferred_username"
+        )
         refresh_age = check_refresh_age(
             scope, "AzureAdAuth.auth_refresh_age", self.auth_refresh_age
         )
         traits: dict[str, Any] = {
             "tenant_id": tenant,
             "username_claim": self.username_claim,
-            "allow_all": bool(self.allow_all_in_tenant),
+            "allow_all": self.allow_all_in_tenant,
             "scope": ["openid", "email", "profile", "offline_access"],
         }
         if users:
