@@ -179,6 +179,17 @@ _VALID["relative-path"] = st.from_regex(
 _VALID["host-or-ip"] = _VALID["host-name"] | st.ip_addresses().map(str)
 _VALID["file-text"] = st.text(max_size=200)
 _VALID["whole-number"] = st.integers(min_value=1, max_value=10**6).map(str)
+_VALID["https-origin"] = st.from_regex(
+    r"https://[a-z]{1,10}\.example\.com(:[1-9][0-9]{2,3})?", fullmatch=True
+)
+_VALID["azure-tenant"] = st.uuids().map(str) | _VALID["host-name"]
+_VALID["dn"] = st.from_regex(
+    r"(ou|cn|dc|uid)=[a-z]{1,8}(,(ou|cn|dc)=[a-z]{1,8}){0,3}", fullmatch=True
+)
+_VALID["ldap-filter"] = st.sampled_from(
+    ["(member={userdn})", "(memberUid={uid})", "(|(member={userdn})(uniqueMember={userdn}))"]
+)
+_VALID["k8s-version"] = st.from_regex(r"1\.3[0-5]\.(0|[1-9][0-9]?)", fullmatch=True)
 _VALID["config-map-key"] = st.from_regex(r"[-._a-zA-Z0-9]{1,30}", fullmatch=True).filter(
     lambda k: k != "." and not k.startswith("..")
 )

@@ -57,6 +57,8 @@ from jupyter_constructs import (
     NamespaceQuota,
     NetworkOptions,
     NfsExport,
+    NodeAffinity,
+    NodePool,
     ObservabilityBundle,
     OidcAuth,
     PlatformServiceBinding,
@@ -70,6 +72,8 @@ from jupyter_constructs import (
     Toleration,
     UnlistedChoice,
     UserContainer,
+    UserPlaceholders,
+    UserScheduler,
     UserStorage,
     UserVolume,
     VeleroBackups,
@@ -3716,6 +3720,7 @@ def _provider(
     )
 
 
+LONG_LABEL = "a" * 64
 _CIDRS_BAD = ("10.0.0.0/8", ["10.0.0.1/8"], ["10.0.0.0/33"], ["ldap.example.org"], [7])
 _DN_BAD = ("", "people", "ou=people\n,dc=example,dc=org", " ou=people,dc=example", 7)
 
@@ -4135,6 +4140,257 @@ for _factory, _fields in (
         )
 
 
+# -- scheduling (issue 21): node pools, the user scheduler, placeholders --------------------
+
+
+def _pool_hub(pool: Any) -> Objects:
+    return hub_with(user_pods=pool)
+
+
+for _api, _make in (
+    ("NodePool", lambda **f: NodePool(**{"node_labels": {"pool": "users"}, **f})),
+    (
+        "NodePool.by_purpose",
+        lambda **f: NodePool.by_purpose(
+            **{"purpose": "gpu", "affinity": NodeAffinity.REQUIRED, **f}
+        ),
+    ),
+    ("NodePool.core", NodePool.core),
+    ("NodePool.user", NodePool.user),
+):
+    _add(
+        Param(
+            _api,
+            "affinity",
+            "requiredDuringScheduling/preferredDuringScheduling node affinity",
+            "enum",
+            f"{H}.scheduling.NodePool.check",
+            lambda v, m=_make: _pool_hub(m(affinity=v)),
+            _HUB,
+            bad=("required", "REQUIRED", 1, None),
+            good=(NodeAffinity.REQUIRED, NodeAffinity.PREFERRED),
+            strings=False,
+        )
+    )
+_add(
+    Param(
+        "NodePool",
+        "node_labels",
+        "nodeSelector / nodeAffinity matchExpressions",
+        "labels",
+        f"{H}.scheduling.NodePool.check",
+        lambda v: _pool_hub(NodePool(node_labels=v)),
+        _HUB,
+        bad=({}, {"gpu type": "a100"}, {"pool": "a b"}, {"pool": ""}, "pool=users"),
+        good=({"cloud.google.com/gke-nodepool": "users"},),
+        strings=False,
+    ),
+    Param(
+        "NodePool",
+        "tolerations",
+        "spec.tolerations",
+        "toleration-list",
+        f"{R}.check_toleration",
+        lambda v: _pool_hub(NodePool(node_labels={"pool": "users"}, tolerations=v)),
+        _HUB,
+        bad=("dedicated", [Toleration("bad key!")], ["dedicated=users:NoSchedule"]),
+        good=((Toleration("dedicated", operator="Equal", value="users", effect="NoSchedule"),),),
+        strings=False,
+    ),
+    Param(
+        "NodePool",
+        "weight",
+        "preferredDuringSchedulingIgnoredDuringExecution[].weight",
+        "int>=1",
+        f"{H}.scheduling.NodePool.check",
+        lambda v: _pool_hub(NodePool(node_labels={"pool": "users"}, weight=v)),
+        _HUB,
+        bad=(0, 101, True, "50", 1.5),
+        good=(1, 100),
+        strings=False,
+    ),
+    Param(
+        "NodePool.by_purpose",
+        "purpose",
+        "node label hub.jupyter.org/node-purpose and taint hub.jupyter.org/dedicated value",
+        "label-value",
+        f"{H}.scheduling.NodePool.check",
+        lambda v: _pool_hub(NodePool.by_purpose(v, affinity=NodeAffinity.REQUIRED)),
+        _HUB,
+        bad=("", "a b", "gpu\n", "-gpu", LONG_LABEL, 7),
+        good=("gpu",),
+    ),
+)
+
+
+def scheduler_with(**options: Any) -> Objects:
+    """A hub with a ``UserScheduler`` that has ``options``."""
+    chart = new_chart()
+    hub = _hub(chart)
+    hub.add_profile("small", display_name="Small", default=True)
+    UserScheduler(chart, "scheduler", **{"hub": hub, **options})
+    return render(chart)
+
+
+def placeholders_with(**options: Any) -> Objects:
+    """A hub with ``UserPlaceholders`` for its profile, with ``options``."""
+    chart = new_chart()
+    hub = _hub(chart)
+    profile = hub.add_profile("small", display_name="Small", default=True)
+    UserPlaceholders(chart, "placeholders", **{"hub": hub, "profile": profile, **options})
+    return render(chart)
+
+
+_SCHEDULER = "addons.scheduling.UserScheduler"
+_add(
+    Param(
+        "UserScheduler",
+        "hub",
+        "the hub it attaches to",
+        "hub",
+        _SCHEDULER,
+        lambda v: scheduler_with(hub=v),
+        "test/scheduler",
+        bad=("hub", None),
+        strings=False,
+    ),
+    Param(
+        "UserScheduler",
+        "kubernetes_version",
+        "image tag, KubeSchedulerConfiguration apiVersion",
+        "k8s-version",
+        _SCHEDULER,
+        lambda v: scheduler_with(kubernetes_version=v),
+        "test/scheduler",
+        bad=("v1.34.3", "1.29.0", "1.36.0", "1.34", "1.34.3\n", " 1.34.3", "1.34.03", 1.34),
+        good=("1.33.1",),
+    ),
+    Param(
+        "UserScheduler",
+        "image",
+        "Deployment user-scheduler containers[].image",
+        "image",
+        f"{R}.check_image",
+        lambda v: scheduler_with(image=v),
+        "test/scheduler",
+        good=("registry.k8s.io/kube-scheduler:v1.34.3",),
+    ),
+    Param(
+        "UserScheduler",
+        "replicas",
+        "Deployment user-scheduler spec.replicas",
+        "int>=1",
+        _SCHEDULER,
+        lambda v: scheduler_with(replicas=v),
+        "test/scheduler",
+        good=(1, 3),
+        strings=False,
+    ),
+    Param(
+        "UserScheduler",
+        "resources",
+        "Deployment user-scheduler containers[].resources",
+        "resources",
+        "core.quantities.Resources.checked",
+        lambda v: scheduler_with(resources=v),
+        "test/scheduler",
+        bad=("500m", Resources("2", "1", "256Mi", "512Mi")),
+        good=(Resources("100m", "1", "256Mi", "512Mi"),),
+        strings=False,
+    ),
+    Param(
+        "UserScheduler",
+        "log_level",
+        "kube-scheduler --v",
+        "int>=0",
+        _SCHEDULER,
+        lambda v: scheduler_with(log_level=v),
+        "test/scheduler",
+        good=(0, 4),
+        strings=False,
+    ),
+    Param(
+        "UserScheduler",
+        "lease_duration",
+        "leaderElection.leaseDuration",
+        "int>=1",
+        _SCHEDULER,
+        lambda v: scheduler_with(lease_duration=v),
+        "test/scheduler",
+        bad=(0, -1, True, "15", 1.5, 10),
+        good=(30,),
+        strings=False,
+    ),
+    Param(
+        "UserScheduler",
+        "renew_deadline",
+        "leaderElection.renewDeadline",
+        "int>=1",
+        _SCHEDULER,
+        lambda v: scheduler_with(renew_deadline=v),
+        "test/scheduler",
+        bad=(0, True, "10", 1.5, 15, 2),
+        good=(12,),
+        strings=False,
+    ),
+    Param(
+        "UserScheduler",
+        "retry_period",
+        "leaderElection.retryPeriod",
+        "int>=1",
+        _SCHEDULER,
+        lambda v: scheduler_with(retry_period=v),
+        "test/scheduler",
+        bad=(0, True, "2", 1.5, 9),
+        good=(1, 8),
+        strings=False,
+    ),
+    Param(
+        "UserScheduler",
+        "bind_static_volumes",
+        "ClusterRole persistentvolumes patch/update",
+        "bool",
+        _SCHEDULER,
+        lambda v: scheduler_with(bind_static_volumes=v),
+        "test/scheduler",
+        strings=False,
+    ),
+    Param(
+        "UserPlaceholders",
+        "hub",
+        "the hub it attaches to",
+        "hub",
+        "addons.scheduling.UserPlaceholders",
+        lambda v: placeholders_with(hub=v),
+        "test/placeholders",
+        bad=("hub", None),
+        strings=False,
+    ),
+    Param(
+        "UserPlaceholders",
+        "profile",
+        "Deployment user-placeholder-<slug> (requests, placement)",
+        "options",
+        "addons.scheduling.UserPlaceholders",
+        lambda v: placeholders_with(profile=v),
+        "test/placeholders",
+        bad=("small", None),
+        strings=False,
+    ),
+    Param(
+        "UserPlaceholders",
+        "count",
+        "Deployment user-placeholder-<slug> spec.replicas",
+        "int>=1",
+        "addons.scheduling.UserPlaceholders",
+        lambda v: placeholders_with(count=v),
+        "test/placeholders",
+        good=(1, 3),
+        strings=False,
+    ),
+)
+
+
 # Rows whose field takes a narrower value than its kind's ``strategies.EXAMPLE``.
 _GOOD: dict[tuple[str, str], tuple[Any, ...]] = {
     ("NotebookProfile", "default"): (True,),
@@ -4409,6 +4665,9 @@ WITHOUT_GOOD_VALUE: frozenset[tuple[str, str]] = frozenset(
             "schedule",
             "volume_method",
         ),
+        # Built inside the builder (a hub and its profile): no value to pass from outside.
+        "UserScheduler": ("hub",),
+        "UserPlaceholders": ("hub", "profile"),
     }.items()
     for name in names
 )
@@ -4536,6 +4795,7 @@ KIND_RULES: dict[str, str] = {
     "dn": "an LDAP distinguished name: clean text of attribute=value parts (RFC 4514)",
     "dn-template-list": "a list of DNs containing {username} once, no other field",
     "ldap-filter": "an LDAP filter in parentheses (RFC 4515), fields {userdn} and {uid} only",
+    "k8s-version": "a Kubernetes release 1.30.x to 1.35.x ('1.34.3', no 'v')",
     "node-port": "an int 30000-32767 (the default service-node-port-range), NodePort only",
 }
 

@@ -60,6 +60,7 @@ from jupyter_constructs import (
     NamespaceQuota,
     NetworkOptions,
     NfsExport,
+    NodePool,
     NotebookProfile,
     ObservabilityBundle,
     OidcAuth,
@@ -74,6 +75,8 @@ from jupyter_constructs import (
     Toleration,
     UnlistedChoice,
     UserContainer,
+    UserPlaceholders,
+    UserScheduler,
     UserStorage,
     UserVolume,
     VeleroBackups,
@@ -191,6 +194,13 @@ PUBLIC_API: dict[str, Callable[..., Any]] = {
     "PublicService": PublicService,
     "PublicService.load_balancer": PublicService.load_balancer,
     "PublicService.node_port_service": PublicService.node_port_service,
+    # Scheduling (issue 21).
+    "NodePool": NodePool,
+    "NodePool.by_purpose": NodePool.by_purpose,
+    "NodePool.core": NodePool.core,
+    "NodePool.user": NodePool.user,
+    "UserScheduler": UserScheduler,
+    "UserPlaceholders": UserPlaceholders,
 }
 # hub.add_profile takes NotebookProfile's parameters (ProfileOptions): covered by its rows.
 _SAME_AS = {"NotebookProfile": ("slug", "display_name")}
