@@ -366,6 +366,10 @@ class PublicService:
             )
         return self
 
+    def port_fields(self) -> dict[str, Any]:
+        """What this adds to the Service's port: the fixed ``nodePort`` when one is given."""
+        return {"nodePort": self.node_port} if self.node_port is not None else {}
+
     def spec_fields(self) -> dict[str, Any]:
         """What this adds to the Service's ``spec``."""
         if not self.exposed:
