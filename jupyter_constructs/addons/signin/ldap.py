@@ -113,7 +113,8 @@ class LdapAuth(HubAuth):
 
     Args:
         server_address: The directory's host name (it must match its certificate).
-        server_cidrs: IPv4 CIDR blocks of the directory servers, for the egress rule.
+        server_cidrs: CIDR blocks of the directory servers (host bits zero), for the
+            egress rule.
         tls: ``"starttls"`` or ``"ldaps"``. Default: ``"starttls"``.
         server_port: Default: 389 for starttls, 636 for ldaps.
         ca_certificate: PEM CA bundle that signed the server's certificate. Default:
@@ -180,7 +181,7 @@ class LdapAuth(HubAuth):
                 scope,
                 "LdapAuth.server_cidrs",
                 [],
-                allowed="the IPv4 CIDR blocks of the directory servers",
+                allowed="the CIDR blocks of the directory servers",
                 fix="give e.g. server_cidrs=['10.20.0.15/32']: the hub's NetworkPolicy "
                 "allows only what is listed",
             )

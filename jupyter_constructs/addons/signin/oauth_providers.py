@@ -123,7 +123,8 @@ class GitHubAuth(HubAuth):
         github_url: GitHub Enterprise Server, e.g. ``"https://github.example.com"``.
             Default: none (github.com).
         provider_cidrs: Where GitHub Enterprise Server answers when that is a private
-            network (IPv4 CIDR blocks); the hub gets an egress rule to them on 443.
+            network (CIDR blocks, host bits zero); the hub gets an egress rule to them on
+            443.
             Default: none (the provider is on the public internet).
         auth_refresh_age: Seconds between re-checks with GitHub (1 to 3600). Default: 300.
 
