@@ -620,10 +620,10 @@ class _Converter:
             self._placeholder(
                 kwargs,
                 "allowed_users",
-                ["change-me@change-me.example.com"],
+                ["change-me-user"],
                 "hub.config.Authenticator.allowed_users",
                 "no allow rule (z2jh then lets only admins in): the app allows "
-                "change-me@change-me.example.com (nobody) until you name who may sign in",
+                "the user change-me-user (nobody) until you name who may sign in",
             )
 
     def _complete_AzureAdAuth(self, kwargs: dict[str, Any], section: str) -> None:

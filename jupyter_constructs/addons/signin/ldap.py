@@ -88,6 +88,27 @@ def _is_filter(value: object) -> bool:
     return depth == 0 and names is not None and set(names) <= {"userdn", "uid"}
 
 
+def _template_fields(template: str) -> list[str] | None:
+    """The replacement fields of a DN template as ``str.format`` reads it, or None.
+
+    ldapauthenticator calls ``template.format(username=...)``; None means it cannot.
+
+    Only a plain ``{username}`` works: any other field (``{0}``, ``{uid}``), a conversion or a
+    format spec (``{username!r}``, ``{username.upper}``) fails or changes every sign-in.
+    """
+    fields = []
+    try:
+        for _, name, spec, conversion in string.Formatter().parse(template):
+            if name is None:
+                continue
+            if spec or conversion:
+                return None
+            fields.append(name)
+    except ValueError:  # an unmatched brace
+        return None
+    return fields
+
+
 @dataclass(frozen=True)
 class LdapAuth(HubAuth):
     """Sign-in with a username and password checked against an LDAP directory.
@@ -214,14 +235,15 @@ class LdapAuth(HubAuth):
             example="uid={username},ou=people,dc=example,dc=org",
         )
         for template in templates:
-            if template.count("{username}") != 1 or not _is_dn(
+            if _template_fields(template) != ["username"] or not _is_dn(
                 template, fields=frozenset({"username"})
             ):
                 raise invalid(
                     scope,
                     "LdapAuth.bind_dn_templates entry",
                     template,
-                    allowed="a DN containing {username} once and no other {field}",
+                    allowed="a DN containing {username} once and no other '{' or '}' "
+                    "(ldapauthenticator fills it with str.format)",
                     fix="e.g. 'uid={username},ou=people,dc=example,dc=org'",
                 )
         if not templates and self.user_search_base is None:
