@@ -517,6 +517,21 @@ def _home_findings(before: Obj, after: Obj) -> list[Finding]:
                         "settings on a running hub)",
                     )
                 )
+    if _culls_users(after) and not _culls_users(before):
+        findings.append(
+            Finding(
+                NOTE,
+                "JupyterHub.services.idle-culler",
+                "the idle culler now deletes idle users from the hub: their API tokens, "
+                "stored profile choice and remembered home claim name go with them"
+                + (
+                    " (their home claims stay: delete_pvc is False)"
+                    if new.get("delete_pvc") is False
+                    else ""
+                )
+                + ". A user idle for the culler's timeout has to create their tokens again",
+            )
+        )
     gone = sorted(_profile_slugs(old) - _profile_slugs(new))
     if gone:
         findings.append(
@@ -532,6 +547,20 @@ def _home_findings(before: Obj, after: Obj) -> list[Finding]:
             )
         )
     return findings
+
+
+def _culls_users(config_map: Obj) -> bool:
+    """Whether the hub config runs the idle culler with ``--cull-users``."""
+    try:
+        config = json.loads((config_map.get("data") or {}).get(HUB_CONFIG_KEY) or "{}")
+    except ValueError:
+        return False
+    services = ((config.get("traits") or {}).get("JupyterHub") or {}).get("services") or []
+    return any(
+        "--cull-users" in (service.get("command") or [])
+        for service in services
+        if isinstance(service, dict)
+    )
 
 
 def _profile_slugs(traits: dict[str, Any]) -> set[str]:

@@ -310,3 +310,17 @@ def test_a_profile_leaving_the_list_is_noted(tmp_path: Path) -> None:
     assert (finding.severity, finding.field) == ("note", "KubeSpawner.profile_list")
     assert "medium" in finding.message and "No such profile" in finding.message
     assert not _notes(_plan(tmp_path / "same", objects("medium"), objects("medium")))
+
+
+def test_turning_on_culling_users_is_noted(tmp_path: Path) -> None:
+    """Found by the simulated month (issue 21): ``IdleCuller(cull_users=True)`` planned as
+    a plain config change; it deletes idle users, and their API tokens with them (their
+    homes stay; tests/k8s/test_month.py)."""
+    from jupyter_constructs import IdleCuller
+
+    plan = _plan(tmp_path, _hub_objects(), _hub_objects(idle_culler=IdleCuller(cull_users=True)))
+    assert _notes(plan) == ["JupyterHub.services.idle-culler"] and not plan.dangerous
+    back = _plan(
+        tmp_path / "back", _hub_objects(idle_culler=IdleCuller(cull_users=True)), _hub_objects()
+    )
+    assert not _notes(back)

@@ -208,9 +208,13 @@ def test_culling_users_keeps_their_homes(
 ) -> None:
     """Week 3: ``IdleCuller(cull_users=True)``, with the real culler as rendered (its
     ``--cull-users`` and its role), a short timeout. The culler deletes carol once her
-    server is culled; her home claim stays, and when she comes back she gets it again."""
+    server is culled; her home claim stays, and when she comes back she gets it again. Her
+    API token goes with her, as the plan notes when culling users is turned on."""
+    before, _ = make_hub()
     chart, _ = make_hub(idle_culler=IdleCuller(cull_users=True))
     objects = synth(chart)
+    notes = [f.field for f in plan_findings(tmp_path / "plan", synth(before), objects)]
+    assert notes == ["JupyterHub.services.idle-culler"], notes
     namespace = month_namespace
     apply_product(admin, namespace, objects)
     prepare_platform(admin, namespace, objects, tmp_path)
@@ -225,6 +229,7 @@ def test_culling_users_keeps_their_homes(
         hub.api("POST", "/users/carol")
         start(hub, kubelet, "carol")
         home = home_claim(admin, namespace, "carol")
+        token = hub.api("POST", "/users/carol/tokens", {"note": "a script"})["token"]
 
         def users() -> list[str]:
             return [u["name"] for u in hub.api("GET", "/users")]
@@ -234,6 +239,12 @@ def test_culling_users_keeps_their_homes(
         kept = admin.get(f"{claims}/{home['metadata']['name']}")
         assert kept["metadata"]["uid"] == home["metadata"]["uid"]
         assert "deletionTimestamp" not in kept["metadata"]
+        # What the plan notes: the user's API tokens went with the user.
+        assert requests.get(
+            f"{hub.hub_url}/hub/api/user",
+            headers={"Authorization": f"token {token}"},
+            timeout=30,
+        ).status_code in (401, 403)
         hub.api("POST", "/users/carol")
         start(hub, kubelet, "carol")
         again = home_claim(admin, namespace, "carol")
