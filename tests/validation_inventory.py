@@ -4752,7 +4752,9 @@ KIND_RULES: dict[str, str] = {
     "toleration-list": "a list of Toleration (ValidateTolerations)",
     "combination": "ValidateTolerations: Exists => no value; empty key => Exists",
     "argv": "a non-empty list of strings without NUL",
-    "overrides": "KubeSpawner trait names and value types; typed and hub-owned keys refused",
+    "overrides": "KubeSpawner trait names and value types; typed and hub-owned keys refused, "
+    "and keys JupyterHub reads before the profile applies (server_token_scopes, the OAuth "
+    "client, the options form)",
     "override": "the key's own rule (see the row)",
     "trait": "a configurable trait of that class (the pinned hub image's version), value of "
     "its type, JSON-serialisable",

@@ -45,7 +45,11 @@ import yaml
 from slugify import slugify
 
 from jupyter_constructs.hub.hub import DEFAULT_HUB_RESOURCES
-from jupyter_constructs.hub.singleuser import HUB_OVERRIDE_KEYS, TYPED_OVERRIDE_KEYS
+from jupyter_constructs.hub.singleuser import (
+    BEFORE_PROFILE_KEYS,
+    HUB_OVERRIDE_KEYS,
+    TYPED_OVERRIDE_KEYS,
+)
 
 __all__ = ["Conversion", "Unmapped", "convert", "main"]
 
@@ -1102,6 +1106,12 @@ class _Converter:
                         f"use the typed parameter {TYPED_OVERRIDE_KEYS[key]}"
                         if key in TYPED_OVERRIDE_KEYS
                         else f"decided by the hub: {HUB_OVERRIDE_KEYS[key]}"
+                    )
+                    self.unmapped.append(Unmapped(f"{where}.kubespawner_override.{key}", why))
+                elif key in BEFORE_PROFILE_KEYS:
+                    why = (
+                        f"never applied per profile ({BEFORE_PROFILE_KEYS[key]}): set it for "
+                        f"every profile with hub.set_trait('KubeSpawner', {key!r}, ...)"
                     )
                     self.unmapped.append(Unmapped(f"{where}.kubespawner_override.{key}", why))
                 else:
