@@ -76,9 +76,11 @@ from jupyter_constructs.hub.bootstrap import (
 )
 from jupyter_constructs.hub.config import (
     CONFIG_FILE,
+    HOME_EXPANSION_FILE,
     PROFILE_ACCESS_FILE,
     SETTINGS_FILE,
     HubConfig,
+    home_expansion_source,
     profile_access_source,
     static_config_source,
 )
@@ -131,11 +133,13 @@ from jupyter_constructs.hub.quota import (
     ContainerLimits,
     NamespaceQuota,
     Reservation,
+    ServerCount,
     capacity,
     describe,
     overbooked,
     profile_errors,
     quota_objects,
+    server_counts,
 )
 from jupyter_constructs.hub.rbac import USER_SERVICE_ACCOUNT, hub_rbac, user_service_account
 from jupyter_constructs.hub.scheduling import NodeAffinity, NodePool, Placement, PodPriority
@@ -273,8 +277,10 @@ class JupyterHub(Construct):
             user, a home claim per server by default). Default: ``None``, one server per
             user. See ``IdleCuller(remove_named_servers=...)``.
         tunables: Spawn limits, failure limit, redirect and logout behaviour, template
-            variables, log level (``HubTunables``). Default: JupyterHub's defaults. Any
-            other trait: ``hub.set_trait(...)``, checked against the real classes.
+            variables, log level (``HubTunables``). Default: ``HubTunables()``: z2jh's
+            spawn and failure limits, and an active server limit derived from ``quota``
+            (``server_limit``). Any other trait: ``hub.set_trait(...)``, checked against
+            the real classes.
 
     Raises:
         ConfigurationError: A value is invalid; the message says which and how to fix it.
@@ -488,7 +494,7 @@ class JupyterHub(Construct):
             )
 
         self.service_account, self.role, self.role_binding = hub_rbac(
-            self, labels=self.labels("hub")
+            self, labels=self.labels("hub"), grow_claims=self._grows_homes()
         )
         self.user_service_account = user_service_account(
             self, labels=self.labels("singleuser-server")
@@ -1401,16 +1407,70 @@ class JupyterHub(Construct):
             return None
         return summary[defaults[0]][0]
 
+    def server_counts(self) -> tuple[ServerCount, ServerCount] | None:
+        """Servers the quota holds whatever profiles users pick, and the most it ever holds.
+
+        Counted on the quota's pods, CPU and memory after ``reservations``; GPUs bound
+        only the profiles that ask for them (``capacity_summary``). ``None`` without a
+        quota. See ``quota.server_counts``.
+        """
+        if self.quota is None:
+            return None
+        usages = {p.slug: p.usage() for p in self._profiles}
+        return server_counts(self.quota, self.reservations(), usages)
+
+    def server_limit(self) -> int | None:
+        """The hub's ``JupyterHub.active_server_limit``; ``None``: no limit.
+
+        ``HubTunables(active_server_limit=N)`` when given (0: no limit); otherwise, with a
+        quota, the number of servers that always fit in it whatever profiles users pick
+        (``server_counts``), so that a full namespace gives users the hub's own refusal
+        (HTTP 429 "Active user limit exceeded", spawn status ``too-many-users``) instead
+        of the API server's "exceeded quota". Without a quota: no limit.
+        """
+        given = self.tunables.active_server_limit
+        if given is not None:
+            return given or None
+        counts = self.server_counts()
+        if counts is None or counts[0].servers < 1:
+            return None
+        return counts[0].servers
+
     def format_capacity(self) -> str:
-        """``capacity_summary`` as lines a person reads after synth."""
+        """``capacity_summary`` as lines a person reads after synth, and the server limit."""
         lines = [f"capacity of namespace {self.namespace} (servers of one profile at once):"]
         for slug, (count, limit) in self.capacity_summary().items():
             lines.append(f"  {slug}: {count} (limited by {limit})")
+        limit_line = self._server_limit_line()
+        if limit_line:
+            lines.append(limit_line)
         extra = [r for r in self.reservations() if r.add_on and r.pods]
         if self.quota is not None and extra:
             lines.append("  counted after the hub, the proxy and what add-ons reserve:")
             lines += [f"    {describe([r])}" for r in extra]
         return "\n".join(lines)
+
+    def _server_limit_line(self) -> str | None:
+        counts = self.server_counts()
+        limit = self.server_limit()
+        if self.tunables.active_server_limit is not None:
+            if limit is None:
+                return "  active server limit: none (HubTunables(active_server_limit=0))"
+            return f"  active server limit: {limit} (HubTunables(active_server_limit={limit}))"
+        if counts is None or limit is None:
+            return None
+        always, most = counts
+        text = (
+            f"  active server limit: {limit}, servers that always fit whatever profiles "
+            f"users pick (one more overflows {always.limited_by} when "
+            f"users pick {always.profile} first)"
+        )
+        if most.servers > always.servers:
+            text += (
+                f"; up to {most.servers} of {most.profile} fit: "
+                "HubTunables(active_server_limit=N) admits more"
+            )
+        return text
 
     # -- rendering ----------------------------------------------------------------------
 
@@ -1423,6 +1483,8 @@ class JupyterHub(Construct):
         files.update(self.auth_settings.files)
         if any(p.restricted for p in self._profiles):
             files[PROFILE_ACCESS_FILE] = profile_access_source()
+        if self._grows_homes():
+            files[HOME_EXPANSION_FILE] = home_expansion_source()
         files.update(self._python_files)
         files.update({TEMPLATE_KEY_PREFIX + n: t for n, t in self._templates.items()})
         files = dict(sorted(files.items()))
@@ -1444,8 +1506,14 @@ class JupyterHub(Construct):
             for entry in entries:
                 entry["kubespawner_override"].setdefault("start_timeout", self.start_timeout)
         self.config.replace("KubeSpawner", "profile_list", entries)
+        if self.tunables.active_server_limit is None:
+            derived = self.server_limit()
+            if derived is not None:
+                self.config.replace("JupyterHub", "active_server_limit", derived)
         self.config.set_profile_access({p.slug: p.access() for p in self._profiles if p.restricted})
-        self.config.set_custom_code(list(self._python_files), bool(self._templates))
+        self.config.set_custom_code(
+            list(self._python_files), bool(self._templates), grow_homes=self._grows_homes()
+        )
         # A server is stopped by a spawner whose profile may not be loaded (after a hub
         # restart KubeSpawner stops it with the hub-wide settings): the hub-wide grace
         # period is the longest any profile needs.
@@ -1502,7 +1570,8 @@ class JupyterHub(Construct):
                         )
                     )
                 ]
-        errors = profile_errors(
+        errors = self._server_limit_errors()
+        errors += profile_errors(
             self._profiles,
             quota=self.quota,
             limits=self.container_limits,
@@ -1512,6 +1581,32 @@ class JupyterHub(Construct):
             writers = [p.slug for p in self._profiles if not p.shared_data_read_only]
             errors += self.shared_data.read_only_errors(self, writers)
         return errors + self._bindings.errors(self._profiles)
+
+    def _server_limit_errors(self) -> list[str]:
+        """An explicit active server limit the quota can never reach."""
+        given = self.tunables.active_server_limit
+        counts = self.server_counts()
+        if not given or counts is None:
+            return []
+        always, most = counts
+        if given <= most.servers:
+            return []
+        return [
+            str(
+                invalid(
+                    self,
+                    "HubTunables.active_server_limit",
+                    given,
+                    allowed=f"at most {most.servers}, the most servers NamespaceQuota ever "
+                    f"holds ({most.servers} of profile {most.profile!r} fill "
+                    f"{most.limited_by}); above it the hub never refuses and users get the "
+                    "API server's 'exceeded quota' instead",
+                    fix=f"leave it unset (the hub derives {always.servers}, servers that "
+                    f"always fit), give at most {most.servers}, raise NamespaceQuota, or 0 "
+                    "for no hub limit",
+                )
+            )
+        ]
 
     def _validate(self) -> list[str]:
         errors = self.validation_errors()
@@ -1627,6 +1722,10 @@ class JupyterHub(Construct):
             cfg.update("JupyterHub", self.named_servers.hub_traits())
         for class_name, traits in self.tunables.traits().items():
             cfg.update(class_name, traits)
+
+    def _grows_homes(self) -> bool:
+        """Whether the hub grows existing home claims on spawn (a claim per user)."""
+        return self.user_storage.type is HomeStorage.DYNAMIC
 
     def _per_server_homes(self) -> bool:
         named = self.named_servers

@@ -10,16 +10,23 @@ HUB_SERVICE_ACCOUNT = "hub"
 USER_SERVICE_ACCOUNT = "user-server"
 
 
-def hub_rbac(scope: Construct, *, labels: dict[str, str]) -> tuple[KubeObject, ...]:
+def hub_rbac(
+    scope: Construct, *, labels: dict[str, str], grow_claims: bool = False
+) -> tuple[KubeObject, ...]:
     """The hub's ServiceAccount, Role and RoleBinding, all named ``hub``.
 
     The Role is exactly what KubeSpawner uses: it creates, watches and deletes user pods
     and their home PVCs, and reads events to report spawn progress. No secrets, no
     services (KubeSpawner needs those only with ``internal_ssl``/``services_enabled``).
+    With ``grow_claims``, ``patch`` on PVCs too: the hub's pre-spawn hook raises an
+    existing home claim's size (``hub/files/home_expansion.py``); RBAC cannot narrow a
+    patch to one field, the API server refuses shrinking and changes of other fields
+    of a bound claim.
 
     Args:
         scope: The hub.
         labels: Labels of the three objects.
+        grow_claims: Allow ``patch`` on PVCs. Default: False.
 
     Returns:
         ``(service_account, role, role_binding)``.
@@ -49,6 +56,11 @@ def hub_rbac(scope: Construct, *, labels: dict[str, str]) -> tuple[KubeObject, .
                 },
                 {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "list", "watch"]},
             ]
+            + (
+                [{"apiGroups": [""], "resources": ["persistentvolumeclaims"], "verbs": ["patch"]}]
+                if grow_claims
+                else []
+            )
         },
     )
     role_binding = KubeObject(
