@@ -329,8 +329,13 @@ class HubConfig:
     def set_custom_code(
         self, python_files: list[str], templates: bool, *, grow_homes: bool = False
     ) -> None:
-        """Custom Python files to run after the config (in order), whether templates
-        exist, and whether the hub grows existing home claims (``home_expansion.py``)."""
+        """Custom code and templates, and whether the hub grows existing home claims.
+
+        Args:
+            python_files: Custom Python files to run after the config, in order.
+            templates: Whether custom page templates exist.
+            grow_homes: Install ``home_expansion.py``'s pre-spawn hook. Default: False.
+        """
         self._custom = {}
         if python_files:
             self._custom["python_files"] = list(python_files)

@@ -194,6 +194,8 @@ def test_hub_role_grants_exactly_what_kubespawner_uses():
             "verbs": ["get", "list", "watch", "create", "delete"],
         },
         {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "list", "watch"]},
+        # The hub's pre-spawn hook grows existing home claims (hub/files/home_expansion.py).
+        {"apiGroups": [""], "resources": ["persistentvolumeclaims"], "verbs": ["patch"]},
     ]
     assert not [o for o in objects if o["kind"] in ("ClusterRole", "ClusterRoleBinding")]
     binding = find(objects, "RoleBinding", "hub")

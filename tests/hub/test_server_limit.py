@@ -27,19 +27,49 @@ def _mixed_hub(**overrides):
     chart, hub = make_hub(
         with_profile=False,
         quota=NamespaceQuota(
-            requests_cpu="20", limits_cpu="40", requests_memory="64Gi", limits_memory="128Gi",
-            gpus=2, pods=40,
+            requests_cpu="20",
+            limits_cpu="40",
+            requests_memory="64Gi",
+            limits_memory="128Gi",
+            gpus=2,
+            pods=40,
         ),
         **overrides,
     )
-    hub.add_profile("small", display_name="Small", default=True, cpu_request="500m",
-                    cpu_limit="1", memory_request="1Gi", memory_limit="2Gi")
-    hub.add_profile("cpu", display_name="CPU", cpu_request="4", cpu_limit="8",
-                    memory_request="2Gi", memory_limit="4Gi")
-    hub.add_profile("memory", display_name="Memory", cpu_request="1", cpu_limit="2",
-                    memory_request="16Gi", memory_limit="32Gi")
-    hub.add_profile("gpu", display_name="GPU", cpu_request="2", cpu_limit="4",
-                    memory_request="8Gi", memory_limit="16Gi", gpu=Gpu())
+    hub.add_profile(
+        "small",
+        display_name="Small",
+        default=True,
+        cpu_request="500m",
+        cpu_limit="1",
+        memory_request="1Gi",
+        memory_limit="2Gi",
+    )
+    hub.add_profile(
+        "cpu",
+        display_name="CPU",
+        cpu_request="4",
+        cpu_limit="8",
+        memory_request="2Gi",
+        memory_limit="4Gi",
+    )
+    hub.add_profile(
+        "memory",
+        display_name="Memory",
+        cpu_request="1",
+        cpu_limit="2",
+        memory_request="16Gi",
+        memory_limit="32Gi",
+    )
+    hub.add_profile(
+        "gpu",
+        display_name="GPU",
+        cpu_request="2",
+        cpu_limit="4",
+        memory_request="8Gi",
+        memory_limit="16Gi",
+        gpu=Gpu(),
+    )
     return chart, hub
 
 

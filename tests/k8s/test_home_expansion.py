@@ -88,9 +88,9 @@ def bound_home(
             },
         },
     )
-    uid = admin.get(f"/api/v1/namespaces/{namespace}/persistentvolumeclaims/{claim}")[
-        "metadata"
-    ]["uid"]
+    uid = admin.get(f"/api/v1/namespaces/{namespace}/persistentvolumeclaims/{claim}")["metadata"][
+        "uid"
+    ]
     admin.post(
         "/api/v1/persistentvolumes",
         {
@@ -155,9 +155,7 @@ def test_existing_homes_grow_where_the_storage_class_allows_it(
             "carol": ("3Gi", expandable),  # bigger than configured: never lowered
         }
         for user, (size, klass) in homes.items():
-            volumes.append(
-                bound_home(admin, namespace, f"claim-{user}", size, klass, disks / user)
-            )
+            volumes.append(bound_home(admin, namespace, f"claim-{user}", size, klass, disks / user))
         with running_hub(admin, namespace, objects, tmp_path / "hub") as hub:
             for user in homes:
                 start(hub, kubelet, user)
@@ -176,7 +174,7 @@ def test_existing_homes_grow_where_the_storage_class_allows_it(
         assert f"Home claim {namespace}/claim-alice grown from 1Gi to 2Gi" in log
 
         assert requested(admin, namespace, "claim-bob") == "1Gi"
-        warning = next(line for line in log.splitlines() if f"claim-bob stays 1Gi" in line)
+        warning = next(line for line in log.splitlines() if "claim-bob stays 1Gi" in line)
         print(f"\nthe hub logs: {warning}")
         assert "[W " in warning and "smaller than the configured 2Gi" in warning
         assert REFUSAL in warning and "allowVolumeExpansion: true" in warning

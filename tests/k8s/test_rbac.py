@@ -54,7 +54,7 @@ class Check:
 
 # KubeSpawner 7 (kubespawner/spawner.py, reflector.py): pod and event reflectors list
 # and watch; start creates the PVC (reads it back on a conflict) and the pod; stop and
-# delete_forever delete them.
+# delete_forever delete them. The hub's pre-spawn hook reads and patches a home claim.
 NEEDED = [
     Check("hub", "list", "pods", "KubeSpawner's pod reflector"),
     Check("hub", "watch", "pods", "KubeSpawner's pod reflector"),
@@ -67,6 +67,13 @@ NEEDED = [
     ),
     Check(
         "hub", "delete", "persistentvolumeclaims", "KubeSpawner.delete_forever", name="claim-alice"
+    ),
+    Check(
+        "hub",
+        "patch",
+        "persistentvolumeclaims",
+        "grows a home claim to the configured size (hub/files/home_expansion.py)",
+        name="claim-alice",
     ),
     Check("hub", "list", "events", "KubeSpawner's event reflector (spawn progress)"),
     Check("hub", "watch", "events", "KubeSpawner's event reflector (spawn progress)"),

@@ -35,7 +35,7 @@ import requests
 
 from jupyter_constructs import HubTunables, NamespaceQuota
 from jupyter_constructs.hub.deployment import HUB_PORT
-from tests.helpers import make_hub, synth
+from tests.helpers import ROOT, make_hub, synth
 from tests.support.hub import hub_process
 from tests.support.kube.client import KubeClient
 from tests.support.kube.fixtures import DIST, apply_product, delete_namespace
@@ -381,6 +381,18 @@ def test_one_user_more_than_the_quota_holds_gets_the_hubs_refusal(
         assert response.status_code == 429, response.text
         assert "Active user limit exceeded" in response.json()["message"]
         assert too_many_users(hub) == refused_before + 1
+        assert f"{capacity} servers active, no space available" in hub.log.read_text()
+        # What docs/runbook.md tells operators they will see is what the hub did.
+        runbook = (ROOT / "docs" / "runbook.md").read_text()
+        section = runbook.split("## JupyterHubServersNearCapacity")[1].split("\n## ")[0]
+        for seen in (
+            response.json()["message"],
+            "HTTP 429",
+            'status="too-many-users"',
+            "servers active, no space available",
+            "nothing is created in Kubernetes",
+        ):
+            assert seen in " ".join(section.split()), seen
         assert not user_pods(admin, namespace, "one-more")
         claims = admin.get(f"/api/v1/namespaces/{namespace}/persistentvolumeclaims")["items"]
         assert not any("one-more" in c["metadata"]["name"] for c in claims)
@@ -390,9 +402,7 @@ def test_one_user_more_than_the_quota_holds_gets_the_hubs_refusal(
         hub.api("DELETE", "/users/u0/server")
         wait(lambda: not user_pods(admin, namespace, "u0"), 60, "u0's stop", hub, kubelet)
         hub.api("POST", "/users/one-more/server")
-        wait(
-            lambda: (hub.server("one-more") or {}).get("ready"), 150, "one-more", hub, kubelet
-        )
+        wait(lambda: (hub.server("one-more") or {}).get("ready"), 150, "one-more", hub, kubelet)
         hub.api("DELETE", "/users/one-more/server")
         wait(lambda: not user_pods(admin, namespace, "one-more"), 60, "stop", hub, kubelet)
 
@@ -403,9 +413,11 @@ def test_without_the_hubs_limit_the_api_servers_quota_refuses(
     """``HubTunables(active_server_limit=0)`` turns the hub's limit off (docs/runbook.md):
     the ResourceQuota is then the judge and the API server's "exceeded quota" reaches the
     user's progress stream."""
-    with full_namespace(
-        admin, kubelet, tmp_path, tunables=HubTunables(active_server_limit=0)
-    ) as (hub, _, namespace):
+    with full_namespace(admin, kubelet, tmp_path, tunables=HubTunables(active_server_limit=0)) as (
+        hub,
+        _,
+        namespace,
+    ):
         assert hub_settings_of(admin, namespace)["JupyterHub"]["active_server_limit"] == 0
         hub.api("POST", "/users/one-more")
         hub.api("POST", "/users/one-more/server")
@@ -416,6 +428,9 @@ def test_without_the_hubs_limit_the_api_servers_quota_refuses(
             in message
         ), message
         assert not user_pods(admin, namespace, "one-more")
+        runbook = " ".join((ROOT / "docs" / "runbook.md").read_text().split())
+        assert "exceeded quota: jupyterhub, requested: pods=1, used: pods=" in runbook
+        assert "HubTunables(active_server_limit=0)" in runbook
 
 
 def hub_settings_of(admin: KubeClient, namespace: str) -> dict[str, Any]:

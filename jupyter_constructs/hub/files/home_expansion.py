@@ -114,7 +114,7 @@ async def grow_home(spawner: Any) -> None:
 def _reason(error: ApiException) -> str:
     """The API server's message of ``error`` (its Status body), else its reason."""
     try:
-        return str(json.loads(error.body).get("message") or error.reason)
+        return str(json.loads(error.body or "{}").get("message") or error.reason)
     except (TypeError, ValueError, AttributeError):
         return str(error.reason)
 
