@@ -239,7 +239,9 @@ class JupyterHub(Construct):
         start_timeout: Seconds for a user server to start. Default: 300.
         admin_users: Hub admins (``Authenticator.admin_users``). Default: none.
         user_storage: Users' homes. Default: ``UserStorage()``, a 10Gi home PVC
-            ``claim-{username}`` per user, kept when the user is deleted;
+            ``claim-{username}`` per user, kept when the user is deleted, and grown to
+            a larger ``size`` at the user's next start where the StorageClass allows
+            volume expansion (``hub/files/home_expansion.py``);
             ``UserStorage.shared(claim)``: a folder per user on one claim;
             ``UserStorage.none()``: no home volume.
         shared_data: Default ``None``; ``SharedData()`` adds a 50Gi ReadWriteMany volume
@@ -252,7 +254,9 @@ class JupyterHub(Construct):
         idle_culler: Default: ``IdleCuller()``, stop servers idle for an hour; ``None``:
             no culler.
         quota: A ResourceQuota for the namespace, checked against every profile at
-            synth. Default: ``NamespaceQuota()``; ``None``: no quota.
+            synth; the hub's active server limit is derived from it (``server_limit``),
+            so a full namespace gives users the hub's own refusal. Default:
+            ``NamespaceQuota()``; ``None``: no quota (and no limit).
         container_limits: A LimitRange, checked the same way. Default:
             ``ContainerLimits()``; ``None``: no LimitRange.
         image_puller: DaemonSets keep every profile's images (and its containers')
