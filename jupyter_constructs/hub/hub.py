@@ -55,7 +55,7 @@ from jupyter_constructs.core.objects import (
     remove_adopted_since,
     sha256_of,
 )
-from jupyter_constructs.core.quantities import Resources, Usage
+from jupyter_constructs.core.quantities import Resources, Usage, parse_memory
 from jupyter_constructs.core.rules import (
     CONFIG_MAP_KEY_RULE,
     check,
@@ -1803,10 +1803,39 @@ class JupyterHub(Construct):
             )
         ]
 
+    def _warn_home_quota(self) -> None:
+        """Warn when the quota holds fewer home claims than the servers the hub admits."""
+        quota, limit = self.quota, self.server_limit()
+        if quota is None or limit is None or not self._grows_homes():
+            return
+        size = parse_memory(self, "UserStorage.size", self.user_storage.size)
+        storage = parse_memory(self, "NamespaceQuota.requests_storage", quota.requests_storage)
+        homes = min(quota.persistent_volume_claims, storage // size if size else limit)
+        if homes >= limit:
+            return
+        warnings.warn(
+            questionable(
+                self,
+                "NamespaceQuota for home claims",
+                f"persistent_volume_claims={quota.persistent_volume_claims}, "
+                f"requests_storage={quota.requests_storage}",
+                why=f"it holds the home claims of at most {homes} users "
+                f"({self.user_storage.size} each), fewer than the {limit} servers the hub "
+                "admits at once; homes outlive servers, so once that many users have a "
+                "home the next new user's start fails with the API server's 'exceeded "
+                "quota' instead of the hub's refusal",
+                fix="raise NamespaceQuota(persistent_volume_claims=..., requests_storage=...) "
+                "to hold every user's home (a larger home size needs the room too), or "
+                "lower HubTunables(active_server_limit=...)",
+            ),
+            stacklevel=3,
+        )
+
     def _validate(self) -> list[str]:
         errors = self.validation_errors()
         if errors:
             return errors
+        self._warn_home_quota()
         try:
             self.config_files()
         except ConfigurationError as err:

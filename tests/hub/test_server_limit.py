@@ -9,12 +9,19 @@ JupyterHub and KubeSpawner classes, and the synth-time refusals.
 from __future__ import annotations
 
 import itertools
+import warnings
 from decimal import Decimal
 
 import pytest
 from jupyterhub.app import JupyterHub as JupyterHubApp
 
-from jupyter_constructs import ConfigurationError, Gpu, HubTunables, NamespaceQuota
+from jupyter_constructs import (
+    ConfigurationError,
+    ConfigurationWarning,
+    Gpu,
+    HubTunables,
+    NamespaceQuota,
+)
 from jupyter_constructs.addons.observability.bundle import ObservabilityBundle
 from jupyter_constructs.core.quantities import Usage
 from jupyter_constructs.hub.quota import reserved, server_counts
@@ -180,3 +187,26 @@ def test_the_capacity_alert_fires_before_the_hub_refuses():
 
 def test_server_counts_without_profiles():
     assert server_counts(NamespaceQuota(), [], {}) is None
+
+
+@pytest.mark.parametrize(
+    ("quota", "homes"),
+    [
+        (NamespaceQuota(persistent_volume_claims=10), 10),
+        (NamespaceQuota(requests_storage="50Gi"), 5),
+    ],
+)
+def test_a_quota_that_holds_fewer_homes_than_servers_is_questioned(quota, homes):
+    """Homes outlive servers: a PVC or storage quota below the server limit fills up with
+    homes over the weeks, and the next new user gets the API server's "exceeded quota"."""
+    chart, hub = make_hub(quota=quota)
+    with pytest.warns(ConfigurationWarning, match=f"home claims of at most {homes} users") as seen:
+        assert validate(chart) == []
+    assert f"fewer than the {hub.server_limit()} servers" in str(seen[0].message)
+
+
+def test_the_default_quota_holds_every_home():
+    chart, _ = make_hub()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConfigurationWarning)
+        assert validate(chart) == []
