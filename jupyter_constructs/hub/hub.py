@@ -2095,7 +2095,7 @@ class JupyterHub(Construct):
         return secret_env(fixed) + secret_env(dict(sorted(extra.items())))
 
 
-_BASE_URL = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*$")
+_BASE_URL = re.compile(r"\A/(?:[A-Za-z0-9._~-]+/)*\Z")  # \Z: "$" lets a final newline in
 
 
 def check_base_url(scope: Where, value: object) -> str:

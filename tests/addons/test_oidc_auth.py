@@ -6,12 +6,20 @@ What they do against a real provider is in tests/addons/test_oidc_keycloak.py.
 from __future__ import annotations
 
 import ast
+import asyncio
+import hashlib
 import importlib
+import json
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from jupyterhub.app import JupyterHub as JupyterHubApp
+from jupyterhub.utils import subdomain_hook_idna
 from oauthenticator.generic import GenericOAuthenticator
 
 from jupyter_constructs import ConfigurationError
@@ -119,6 +127,20 @@ def test_user_servers_on_hosts_of_their_own(tmp_path):
     assert app.subdomain_hook("grafana", app.domain, "service") == (
         "grafana--service.jupyter-users.example.com"
     )
+    # Names that are not DNS labels: JupyterHub's own fallback keeps 7 hex digits of
+    # SHA-256, and these two addresses (found among 2**14 or so) share one host with it,
+    # one origin; the rendered hook keeps 128 bits.
+    pair = ("aliceexa14297@example.org", "aliceexa24815@example.org")
+    upstream = {subdomain_hook_idna(n, "jupyter-users.example.com", "user") for n in pair}
+    assert upstream == {"u-aliceexa--9368c2e.jupyter-users.example.com"}
+    hosts = [app.subdomain_hook(n, app.domain, "user") for n in pair]
+    assert hosts[0] != hosts[1]
+    for name, host in zip(pair, hosts, strict=True):
+        digest = hashlib.sha256(name.encode()).hexdigest()[:32]
+        assert host == f"u-aliceexa--{digest}.jupyter-users.example.com"
+        assert app.subdomain_hook(name, app.domain, "service") == (
+            f"u-aliceexa--{digest}--service.jupyter-users.example.com"
+        )
     authenticator = _authenticator(tmp_path, config)
     assert authenticator.oauth_callback_url == "https://jupyter.example.com/hub/oauth_callback"
     proxy = pod_spec(find(objects, "Deployment", "proxy"))["containers"][0]
@@ -144,3 +166,44 @@ def test_a_user_server_domain_not_beside_the_hubs_is_refused(users):
     with pytest.raises(ConfigurationError, match="user_server_domain") as error:
         make_hub(auth=oidc_auth(user_server_domain=users))
     assert "jupyter.example.com" in str(error.value) or "Bad_Domain" in str(error.value)
+
+
+def test_a_session_ends_when_the_provider_stops_vouching_for_the_address(tmp_path):
+    """The re-check path of the unverified-address rule (the sign-in path is tested against
+    Keycloak): the real ``OidcAuthenticator`` asks a loopback userinfo endpoint; the same
+    user, still in the allowed group, keeps the session while ``email_verified`` is true and
+    must sign in again once the provider answers false (``"false"`` as some providers send)."""
+    answer: dict[str, Any] = {"email": "ada@example.com", "groups": ["data-science"]}
+
+    class Userinfo(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Userinfo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        _, config = _config(tmp_path)
+        config.GenericOAuthenticator.userdata_url = f"http://127.0.0.1:{server.server_address[1]}/"
+        authenticator = _authenticator(tmp_path, config)
+        auth_state = {"token_response": {"access_token": "at", "token_type": "Bearer"}}
+
+        async def get_auth_state() -> dict[str, Any]:
+            return auth_state
+
+        user = SimpleNamespace(name="ada@example.com", get_auth_state=get_auth_state)
+        for verified, keeps in ((True, True), (None, True), (False, False), ("false", False)):
+            answer.pop("email_verified", None)
+            if verified is not None:
+                answer["email_verified"] = verified
+            refreshed = asyncio.run(authenticator.refresh_user(user))
+            assert isinstance(refreshed, dict) is keeps, (verified, refreshed)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -457,3 +457,35 @@ def test_token_over_the_provider_header_limit_gets_a_clear_error(hub, keycloak):
         assert len(hub.user_model("longnames@example.org")["auth_state"]["access_token"]) < 4096
     finally:
         keycloak.set_group_mapper(mapper, access_token=True)
+
+
+# -- e-mail addresses the provider has not verified --------------------------------------
+
+
+def test_an_unverified_email_does_not_sign_in_as_the_hub_user_of_that_address(hub, keycloak):
+    """The username is the ``email`` claim by default. Keycloak lets an account hold an
+    address nobody verified (realm "Verify email" off, its default; users edit their own
+    profile), so when a colleague leaves and their account is deleted at the provider, anyone
+    in an allowed group could take their address and become their hub user: their server,
+    their home volume. An ``email_verified: false`` answer is refused (403)."""
+    keycloak.create_user("trent", "trent-password", ["data-science"])
+    assert signed_in(hub, keycloak, "trent").whoami()["name"] == "trent@example.org"
+    keycloak.admin("DELETE", f"/users/{keycloak.user_id('trent')}")
+    keycloak.admin(
+        "POST",
+        "/users",
+        json={
+            "username": "mallory",
+            "enabled": True,
+            "email": "trent@example.org",
+            "emailVerified": False,
+            "firstName": "Mallory",
+            "lastName": "Tester",
+            "credentials": [{"type": "password", "value": "mallory-password", "temporary": False}],
+            "groups": ["/data-science"],
+        },
+    )
+    browser = Browser(hub, keycloak)
+    final = browser.sign_in("mallory")
+    assert final.status_code == 403, (final.status_code, browser.whoami())
+    assert not browser.hub_session_works()

@@ -327,6 +327,16 @@ def test_the_hub_module_ships_verbatim_and_imports_only_the_hub_image(tmp_path):
         ),
         (lambda: azure(tenant_id="common"), "invalid AzureAdAuth.tenant_id 'common'"),
         (lambda: azure(tenant_id="contoso"), "invalid AzureAdAuth.tenant_id 'contoso'"),
+        # A final newline passed the patterns' "$" and reached the provider URLs.
+        (lambda: azure(tenant_id=TENANT + "\n"), "invalid AzureAdAuth.tenant_id"),
+        (
+            lambda: github(github_url="https://github.example.org\n"),
+            "invalid GitHubAuth.github_url",
+        ),
+        (
+            lambda: github(github_url="https://github.example.org:\u0664\u0664\u0663"),
+            "invalid GitHubAuth.github_url",
+        ),
         (lambda: azure(allowed_groups=[]), "invalid AzureAdAuth allow rule 'nobody'"),
         (lambda: ldap(tls="insecure"), "invalid LdapAuth.tls 'insecure'"),
         (lambda: ldap(server_cidrs=[]), "invalid LdapAuth.server_cidrs []"),
@@ -448,3 +458,133 @@ def test_the_custom_authenticator_example_loads_into_the_real_gitlab_class(tmp_p
     assert authenticator.gitlab_url == "https://gitlab.internal.example.com"
     policy = find(objects, "NetworkPolicy", "hub-to-gitlab")
     assert policy["spec"]["egress"][0]["to"] == [{"ipBlock": {"cidr": "10.30.0.10/32"}}]
+
+
+def test_an_admin_by_login_must_still_be_a_member_of_the_allowed_organizations(
+    tmp_path, github_api
+):
+    """oauthenticator lets every ``admin_users`` login in, whatever GitHub says of its
+    organizations (``OAuthenticator.check_allowed``: ``auth_model["admin"]`` first). A
+    GitHub login is reusable: an admin who leaves the organization kept admin access, and
+    whoever registers a login its admin renamed away from became a hub admin. With
+    ``allowed_organizations`` the hub-side class asks GitHub for admins too."""
+    url, state = github_api
+    _, config, _ = _render(
+        tmp_path, github(allowed_organizations=["data-org"], admin_users=["ada"])
+    )
+    config.GitHubOAuthenticator.github_url = url
+    config.GitHubOAuthenticator.userdata_url = f"{url}/api/v3/user"
+    authenticator = _real_authenticator(tmp_path, config)
+    token_info = {"access_token": "token-ada", "token_type": "bearer", "scope": "read:org"}
+
+    async def sign_in() -> bool:
+        # What oauthenticator's authenticate and the hub's get_authenticated_user do.
+        model = await authenticator._token_to_auth_model(token_info)
+        assert model["name"] == "ada" and model["admin"] is True
+        return bool(await authenticator.check_allowed(model["name"], model))
+
+    auth_state = {
+        "access_token": "token-ada",
+        "token_response": {"access_token": "token-ada", "token_type": "bearer"},
+        "scope": ["read:user", "read:org"],
+    }
+
+    async def get_auth_state() -> dict[str, Any]:
+        return auth_state
+
+    user = SimpleNamespace(name="ada", get_auth_state=get_auth_state)
+
+    # Not a member (left the organization, or a squatter of the admin's old login).
+    assert asyncio.run(sign_in()) is False
+    assert asyncio.run(authenticator.refresh_user(user)) is False
+    # A member admin signs in and keeps the session.
+    state.members.add(("data-org", "ada"))
+    assert asyncio.run(sign_in()) is True
+    refreshed = asyncio.run(authenticator.refresh_user(user))
+    assert isinstance(refreshed, dict) and refreshed["admin"] is True
+
+
+def test_google_users_with_one_hosted_domain_are_written_as_the_real_class_names_them(tmp_path):
+    """With one hosted domain the real ``GoogleOAuthenticator`` names ``ada@example.org``
+    ``ada`` (``strip_domain``), so ``admin_users=["boss@example.org"]`` made nobody admin and
+    ``allowed_users=["ada@example.org"]`` let nobody in, silently. Such entries are refused
+    at synth, naming the form that works; that form is the one the real class allows."""
+    with pytest.raises(ConfigurationError) as err:
+        make_hub(auth=google(admin_users=["boss@example.org"]))
+    assert "invalid GoogleAuth.admin_users entry 'boss@example.org'" in str(err.value)
+    assert "write 'boss'" in str(err.value)
+    with pytest.raises(ConfigurationError, match=r"allowed_users entry 'ada@Example\.org'"):
+        make_hub(auth=google(allowed_users=["ada@Example.org"]))
+
+    _, config, _ = _render(tmp_path, google(allowed_users=["ada"], admin_users=["boss"]))
+    authenticator = _real_authenticator(tmp_path, config)
+
+    def sign_in(email: str) -> tuple[str, bool | None, bool]:
+        user_info = {"email": email, "hd": "example.org", "verified_email": True}
+        name = authenticator.normalize_username(authenticator.user_info_to_username(user_info))
+        model = {
+            "name": name,
+            "admin": True if name in authenticator.admin_users else None,
+            "auth_state": {authenticator.user_auth_state_key: {**user_info, "google_groups": []}},
+        }
+        return name, model["admin"], bool(asyncio.run(authenticator.check_allowed(name, model)))
+
+    assert sign_in("ada@example.org") == ("ada", None, True)
+    assert sign_in("boss@example.org") == ("boss", True, True)
+    assert sign_in("eve@example.org") == ("eve", None, False)
+    # With two domains usernames keep theirs, and addresses are the form that works.
+    make_hub(
+        auth=google(hosted_domains=["example.org", "example.net"], admin_users=["b@example.org"])
+    )
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "uid={username},ou={0},dc=example,dc=org",
+        "uid={username},ou={ou},dc=example,dc=org",
+        "uid={username.upper},dc=example,dc=org",
+        "uid={username!r},dc=example,dc=org",
+        "uid={username},ou=a}b,dc=example,dc=org",
+    ],
+)
+def test_a_dn_template_the_real_class_cannot_fill_is_refused_at_synth(tmp_path, template):
+    """ldapauthenticator fills a template with ``template.format(username=...)``: any other
+    replacement field passed the old check (``{username}`` once) and then broke or changed
+    every sign-in. The real class, given the template, fails or binds to another DN."""
+    with pytest.raises(ConfigurationError, match=r"LdapAuth\.bind_dn_templates entry"):
+        make_hub(auth=ldap(user_search_base=None, bind_dn_templates=[template]))
+
+    authenticator = LDAPAuthenticator(
+        server_address="127.0.0.1", bind_dn_template=[template], allow_all=True
+    )
+    try:
+        dns = [t.format(username="ada") for t in authenticator.bind_dn_template]
+    except (IndexError, KeyError, ValueError):
+        return  # every sign-in fails with a 500
+    assert dns != [template.replace("{username}", "ada")]  # or binds as someone else's DN
+
+
+@pytest.mark.parametrize("claim", ["email", "unique_name"])
+def test_azure_ad_refuses_a_username_claim_entra_id_does_not_verify(tmp_path, claim):
+    """Entra ID does not verify ``email`` (an account's mail attribute, set by whoever can
+    edit the account) and ``unique_name`` is for display only; as the username, the real
+    class names the account after whatever the claim says, an admin's address included."""
+    with pytest.raises(ConfigurationError, match=r"invalid AzureAdAuth\.username_claim"):
+        make_hub(auth=azure(username_claim=claim, admin_users=["boss@example.org"]))
+
+    _, config, _ = _render(tmp_path, azure(admin_users=["boss@example.org"]))
+    config.AzureAdOAuthenticator.username_claim = claim  # what the construct now refuses
+    authenticator = _real_authenticator(tmp_path, config)
+    id_token = jwt.encode(
+        {
+            "aud": "az-client",
+            "preferred_username": "mallory@example.org",
+            claim: "boss@example.org",
+        },
+        "k" * 32,
+        algorithm="HS256",
+    )
+    token_info = {"access_token": "at", "token_type": "Bearer", "id_token": id_token}
+    model = asyncio.run(authenticator._token_to_auth_model(token_info))
+    assert model["name"] == "boss@example.org" and model["admin"] is True

@@ -61,7 +61,9 @@ def test_the_default_stays_at_the_root():
     assert container["readinessProbe"]["httpGet"]["path"] == "/hub/health"
 
 
-@pytest.mark.parametrize("value", ["jupyter/", "/jupyter", "/a b/", "/../", "", "/ju?p/", 5])
+@pytest.mark.parametrize(
+    "value", ["jupyter/", "/jupyter", "/a b/", "/../", "", "/ju?p/", 5, "/jupyter/\n"]
+)
 def test_a_malformed_base_url_is_refused(value):
     with pytest.raises(ConfigurationError) as err:
         make_hub(base_url=value)

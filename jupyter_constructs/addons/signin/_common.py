@@ -15,7 +15,7 @@ from jupyter_constructs.core.errors import invalid
 MAX_AUTH_REFRESH_AGE = 3600
 DEFAULT_AUTH_REFRESH_AGE = 300
 
-_IPV4_CIDR = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})$")
+_IPV4_CIDR = re.compile(r"\A([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})/([0-9]{1,2})\Z")
 
 
 def hub_file(name: str) -> str:

@@ -6,6 +6,7 @@ Reference: https://github.com/jupyterhub/ldapauthenticator (2.0, in the hub imag
 from __future__ import annotations
 
 import ssl
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,6 +29,27 @@ CA_FILE = "ldap-ca.crt"
 LdapTls = Literal["starttls", "ldaps"]
 _TLS_STRATEGY = {"starttls": "before_bind", "ldaps": "on_connect"}
 _DEFAULT_PORT = {"starttls": 389, "ldaps": 636}
+
+
+def _template_fields(template: str) -> list[str] | None:
+    """The replacement fields of a DN template as ``str.format`` reads it, or None.
+
+    ldapauthenticator calls ``template.format(username=...)``; None means it cannot.
+
+    Only a plain ``{username}`` works: any other field (``{0}``, ``{uid}``), a conversion or a
+    format spec (``{username!r}``, ``{username.upper}``) fails or changes every sign-in.
+    """
+    fields = []
+    try:
+        for _, name, spec, conversion in string.Formatter().parse(template):
+            if name is None:
+                continue
+            if spec or conversion:
+                return None
+            fields.append(name)
+    except ValueError:  # an unmatched brace
+        return None
+    return fields
 
 
 @dataclass(frozen=True)
@@ -134,12 +156,13 @@ class LdapAuth(HubAuth):
             example="uid={username},ou=people,dc=example,dc=org",
         )
         for template in templates:
-            if template.count("{username}") != 1 or "=" not in template:
+            if _template_fields(template) != ["username"] or "=" not in template:
                 raise invalid(
                     scope,
                     "LdapAuth.bind_dn_templates entry",
                     template,
-                    allowed="a DN containing {username} once",
+                    allowed="a DN containing {username} once and no other '{' or '}' "
+                    "(ldapauthenticator fills it with str.format)",
                     fix="e.g. 'uid={username},ou=people,dc=example,dc=org'",
                 )
         if not templates and not self.user_search_base:

@@ -52,11 +52,14 @@ if TYPE_CHECKING:
 OAUTH_MODULE = "oauth_authenticators.py"
 CLIENT_SECRET_ENV = "OAUTH_CLIENT_SECRET"
 
-_GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
-_GITHUB_TEAM = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+# \Z, not $: "$" also matches before a final newline.
+_GITHUB_NAME = re.compile(r"\A[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\Z")
+_GITHUB_TEAM = re.compile(r"\A[A-Za-z0-9._-]{1,100}\Z")
 _TENANT_GUID = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    r"\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
 )
+# ID-token claims Entra ID does not verify: a username from them is someone else's name.
+_UNVERIFIED_AZURE_CLAIMS = frozenset({"email", "emails", "unique_name"})
 # Azure AD tenants that are not one organization: anybody with a Microsoft account.
 _MULTI_TENANT = frozenset({"common", "organizations", "consumers"})
 
@@ -126,7 +129,9 @@ class GitHubAuth(HubAuth):
         allowed_organizations: Organizations (``"org"``) and teams (``"org:team-slug"``)
             whose members may sign in. Default: none.
         allowed_users: GitHub logins that may sign in. Default: none.
-        admin_users: Logins that are hub admins. Default: none.
+        admin_users: Logins that are hub admins. With ``allowed_organizations`` they
+            must be members of one of them too (a login is reusable: a renamed
+            admin's old login can be registered by anyone). Default: none.
         teams_in_auth_state: Keep the user's team list in the auth state
             (``populate_teams_in_auth_state``, for spawn hooks). Default: False.
         github_url: GitHub Enterprise Server, e.g. ``"https://github.example.com"``.
@@ -228,7 +233,9 @@ class GitHubAuth(HubAuth):
 
 
 def _https_base(scope: Construct, what: str, value: str) -> str:
-    if not isinstance(value, str) or not re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?/?$", value):
+    if not isinstance(value, str) or not re.match(
+        r"\Ahttps://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?\Z", value
+    ):
         raise invalid(
             scope,
             what,
@@ -259,8 +266,9 @@ class GoogleAuth(HubAuth):
             claim Google signs).
         allow_all_in_domains: Every account of ``hosted_domains`` may sign in. Default:
             False.
-        allowed_users: E-mail addresses (or usernames) that may sign in. Default: none.
-        admin_users: Hub admins. Default: none.
+        allowed_users: Usernames that may sign in: with one hosted domain the part
+            before ``@`` (``"ada"``), with several the e-mail address. Default: none.
+        admin_users: Hub admins, written as ``allowed_users``. Default: none.
         allowed_groups: Google groups by domain whose members may sign in. Default: none.
         admin_groups: Google groups by domain whose members are hub admins. Default: none.
         gsuite_administrator: By domain, the administrator the service account acts as
@@ -309,6 +317,23 @@ class GoogleAuth(HubAuth):
         users = check_names(
             scope, "GoogleAuth.allowed_users", self.allowed_users, example="ada@example.com"
         )
+        admins = check_names(scope, "GoogleAuth.admin_users", self.admin_users, example="a@b.org")
+        if len(domains) == 1:
+            # oauthenticator strips "@<domain>" from usernames when there is one hosted
+            # domain (GoogleOAuthenticator.strip_domain): an address would never match.
+            for what, names in (("allowed_users", users), ("admin_users", admins)):
+                for name in names:
+                    if name.lower().endswith("@" + domains[0].lower()):
+                        raise invalid(
+                            scope,
+                            f"GoogleAuth.{what} entry",
+                            name,
+                            allowed=f"usernames without '@{domains[0]}': with one hosted "
+                            "domain the hub names users by the part before '@' "
+                            "(oauthenticator's strip_domain), so this entry would match "
+                            "nobody",
+                            fix=f"write {name.rsplit('@', 1)[0]!r}",
+                        )
         groups = self._groups(scope, "allowed_groups", self.allowed_groups, domains)
         admin_groups = self._groups(scope, "admin_groups", self.admin_groups, domains)
         if not (self.allow_all_in_domains or users or groups):
@@ -326,7 +351,6 @@ class GoogleAuth(HubAuth):
         }
         if users:
             traits["allowed_users"] = users
-        admins = check_names(scope, "GoogleAuth.admin_users", self.admin_users, example="a@b.org")
         if admins:
             traits["admin_users"] = admins
         secret_files: dict[str, SecretRef] = {}
@@ -416,7 +440,8 @@ class AzureAdAuth(HubAuth):
         admin_users: Hub admins. Default: none.
         allowed_groups: Group ids whose members may sign in. Default: none.
         admin_groups: Group ids whose members are hub admins. Default: none.
-        username_claim: The ID-token claim naming the user. Default: ``preferred_username``.
+        username_claim: The ID-token claim naming the user (not ``email``, which Entra ID
+            does not verify). Default: ``preferred_username``.
         auth_refresh_age: Seconds between re-checks with Azure AD (1 to 3600). Default: 300.
 
     Raises:
@@ -473,13 +498,22 @@ class AzureAdAuth(HubAuth):
                 allowed="allow_all_in_tenant=True, allowed_users or allowed_groups",
                 fix="say who of your tenant may sign in",
             )
-        if not isinstance(self.username_claim, str) or not self.username_claim:
+        if (
+            not isinstance(self.username_claim, str)
+            or not self.username_claim
+            or self.username_claim in _UNVERIFIED_AZURE_CLAIMS
+        ):
+            # https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference
+            # ("email": not verified, mutable; never use it for authorization).
             raise invalid(
                 scope,
                 "AzureAdAuth.username_claim",
                 self.username_claim,
-                allowed="an ID-token claim such as preferred_username, upn, email or oid",
-                fix="keep the default preferred_username",
+                allowed="an ID-token claim that names one account of the tenant: "
+                "preferred_username, upn or oid; not email, which Entra ID does not verify "
+                "(an account whose mail attribute holds someone else's address would sign "
+                "in as them)",
+                fix="keep the default preferred_username, or use oid for an id that never changes",
             )
         refresh_age = check_refresh_age(
             scope, "AzureAdAuth.auth_refresh_age", self.auth_refresh_age

@@ -81,7 +81,8 @@ class OidcAuth(HubAuth):
         authorize_url: The provider's authorization endpoint (https://).
         token_url: The token endpoint (https://).
         userdata_url: The userinfo endpoint (https://).
-        username_claim: The claim that names the user. Default: ``"email"``.
+        username_claim: The claim that names the user; with ``"email"`` an answer
+            whose ``email_verified`` is false is refused. Default: ``"email"``.
         scopes: Requested scopes. Default: ``openid email profile``.
         allowed_users: Users who may sign in. Default: none.
         allowed_groups: Groups whose members may sign in. Default: none.

@@ -23,8 +23,10 @@ hub_config.json keys:
   after any ``pre_spawn_hook`` the custom hub code set.
 """
 
+import hashlib
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -65,11 +67,25 @@ for service in settings["traits"].get("JupyterHub", {}).get("services", []):
 # hosts after the public_url host (services after subdomain_host); this puts both under
 # user_server_domain, a sibling of the hub's host, so no cookie of the hub's host reaches
 # a user's server, whatever its Domain attribute.
+# Names that are not DNS labels (any e-mail address) get JupyterHub's fallback label
+# "u-<8 characters>--<7 hex digits of SHA-256>": 28 bits, so two users can share a host,
+# one origin, where each one's pages can read the other's server. A pair turns up after
+# about 2**14 names, and an address landing on a chosen user's host after about 2**28
+# hashes, for anyone who can pick the address they sign in with. The same form is kept,
+# with 32 hex digits (128 bits).
+_HASHED_LABEL = re.compile(r"\A(?P<stub>u-[a-z0-9]{1,8})--[0-9a-f]{7}(?P<kind>--[a-z0-9-]+)?\Z")
+
 if settings.get("user_server_domain"):
     from jupyterhub.utils import subdomain_hook_idna
 
     def user_server_subdomain(name: str, domain: str, kind: str) -> str:
-        return str(subdomain_hook_idna(name, settings["user_server_domain"], kind))
+        host = str(subdomain_hook_idna(name, settings["user_server_domain"], kind))
+        label, _, rest = host.partition(".")
+        hashed = _HASHED_LABEL.match(label)
+        if hashed:
+            digest = hashlib.sha256(name.encode("utf8")).hexdigest()[:32]
+            label = f"{hashed['stub']}--{digest}{hashed['kind'] or ''}"
+        return f"{label}.{rest}"
 
     c.JupyterHub.subdomain_hook = user_server_subdomain
 

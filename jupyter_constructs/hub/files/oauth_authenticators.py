@@ -73,7 +73,34 @@ class RecheckOnRefresh:
 
 
 class GitHubAuthenticator(RecheckOnRefresh, GitHubOAuthenticator):  # type: ignore[misc]
-    """``GitHubOAuthenticator`` whose sessions end when organization/team membership ends."""
+    """``GitHubOAuthenticator`` whose sessions end when organization/team membership ends.
+
+    With ``allowed_organizations``, ``admin_users`` must be members too. oauthenticator
+    lets every admin login in whatever GitHub answers (``auth_model["admin"]`` comes
+    first in ``check_allowed``), but a GitHub login is not a stable identity: an admin
+    who left the organization would keep admin access, and whoever registers a login an
+    admin renamed away from would become a hub admin.
+    """
+
+    async def check_allowed(self, username: str, auth_model: Any) -> bool:
+        """oauthenticator's answer; for an admin login, also membership of an allowed org."""
+        if not await super().check_allowed(username, auth_model):
+            return False
+        if auth_model is None or not self.allowed_organizations:
+            return True
+        if username not in self.admin_users:
+            return True
+        token = auth_model["auth_state"]["token_response"]
+        for org_team in sorted(self.allowed_organizations):
+            if await self._check_membership_allowed_organizations(
+                org_team, username, token["access_token"], token["token_type"]
+            ):
+                return True
+        self.log.warning(
+            "Refusing admin %s: not a member of allowed_organizations (admins must be)",
+            username,
+        )
+        return False
 
 
 class GoogleAuthenticator(RecheckOnRefresh, GoogleOAuthenticator):  # type: ignore[misc]

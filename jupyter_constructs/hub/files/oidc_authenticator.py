@@ -41,6 +41,12 @@ TOKEN_TOO_LARGE = (
 )
 
 
+UNVERIFIED_EMAIL = (
+    "The identity provider has not verified your e-mail address, which is your username "
+    "here. Verify it at the provider, then sign in again."
+)
+
+
 class TokenTooLarge(HTTPClientError):
     """The provider answered 431 to a request carrying an access token of ``size`` bytes."""
 
@@ -70,6 +76,29 @@ class OidcAuthenticator(GenericOAuthenticator):  # type: ignore[misc]
                 raise TokenTooLarge(len(token_info.get("access_token") or "")) from err
             raise
 
+    def user_info_to_username(self, user_info: dict[str, Any]) -> Any:
+        """The username claim's value; refused (403) when it is an address the provider says
+        it has not verified.
+
+        With ``username_claim="email"`` the address is the hub identity: a provider that
+        lets an account hold an unverified address (Keycloak with "Verify email" off, its
+        default) would let that account sign in as the hub user of the address, such as a
+        departed colleague whose hub account and home volume are still there. Refused when
+        ``email_verified`` is present and false (``false`` or ``"false"``, as some providers
+        send it); providers that never send the claim are unaffected.
+        """
+        username = super().user_info_to_username(user_info)
+        verified = user_info.get("email_verified", True)
+        if self.username_claim == "email" and (
+            verified is False or (isinstance(verified, str) and verified.lower() == "false")
+        ):
+            self.log.warning(
+                "Refused sign-in as %r: the provider has not verified that e-mail address",
+                username,
+            )
+            raise web.HTTPError(403, UNVERIFIED_EMAIL)
+        return username
+
     async def refresh_user(self, user: Any, handler: Any = None, **kwargs: Any) -> Any:
         """Refresh as oauthenticator does, then end the session if it is no longer allowed.
 
@@ -77,7 +106,13 @@ class OidcAuthenticator(GenericOAuthenticator):  # type: ignore[misc]
         the provider now names someone else, when the user is blocked, or when the allow
         rules refuse the refreshed user model; otherwise what oauthenticator returned.
         """
-        refreshed = await super().refresh_user(user, handler, **kwargs)
+        try:
+            refreshed = await super().refresh_user(user, handler, **kwargs)
+        except web.HTTPError as err:
+            if err.status_code != 403:
+                raise
+            self.log.warning("Ending the session of %s: %s", user.name, err.log_message)
+            return False
         if not isinstance(refreshed, dict):
             return refreshed
         name = refreshed.get("name")

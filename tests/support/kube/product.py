@@ -132,8 +132,16 @@ def _job_env(objects: Iterable[Obj]) -> dict[str, str]:
 
 
 def bootstrap_secrets(objects: Iterable[Obj]) -> dict[str, list[str]]:
-    """Secret name to keys, as the Job's ``SECRETS`` names them."""
-    wanted: dict[str, list[str]] = json.loads(_job_env(objects)["SECRETS"])
+    """Secret name to keys, as the Job's ``SECRETS`` names them.
+
+    Releases before the hub-service tokens got Secrets of their own (issue 16) named one
+    Secret (``SECRET_NAME``) and its keys (``SECRET_KEYS``, comma-separated): the upgrade
+    tests deploy such a release first.
+    """
+    env = _job_env(objects)
+    if "SECRETS" not in env:
+        return {env["SECRET_NAME"]: env["SECRET_KEYS"].split(",")}
+    wanted: dict[str, list[str]] = json.loads(env["SECRETS"])
     return wanted
 
 
