@@ -500,23 +500,7 @@ def _home_findings(before: Obj, after: Obj) -> list[Finding]:
                 )
             )
     if old.get("storage_pvc_ensure") and new.get("storage_pvc_ensure"):
-        for trait, what in (
-            ("storage_capacity", "size"),
-            ("storage_class", "storage class"),
-            ("storage_access_modes", "access modes"),
-        ):
-            if old.get(trait) != new.get(trait):
-                findings.append(
-                    Finding(
-                        NOTE,
-                        f"KubeSpawner.{trait}",
-                        f"only users whose home claim does not exist yet get the new {what}: "
-                        "KubeSpawner never changes an existing claim. Grow existing homes by "
-                        "hand where the StorageClass allows expansion; moving a home to "
-                        "another class means copying it (docs/user-servers.md, Changing home "
-                        "settings on a running hub)",
-                    )
-                )
+        findings += _home_size_findings(old, new)
     if _culls_users(after) and not _culls_users(before):
         findings.append(
             Finding(
@@ -546,6 +530,46 @@ def _home_findings(before: Obj, after: Obj) -> list[Finding]:
                 "profile'. To rename, change display_name and keep the slug",
             )
         )
+    return findings
+
+
+def _home_size_findings(old: dict[str, Any], new: dict[str, Any]) -> list[Finding]:
+    """What a new home size, class or access mode does to existing users' claims."""
+    findings = []
+    before, after = (
+        _storage({"spec": {"resources": {"requests": {"storage": t.get("storage_capacity")}}}})
+        for t in (old, new)
+    )
+    if before is not None and after is not None and after > before:
+        findings.append(
+            Finding(
+                NOTE,
+                "KubeSpawner.storage_capacity",
+                f"home claims of {old['storage_capacity']} are grown to "
+                f"{new['storage_capacity']} at each user's next start where their "
+                "StorageClass allows volume expansion; elsewhere they stay as they are and "
+                "the hub logs a warning (docs/user-servers.md)",
+            )
+        )
+    elif before is not None and after is not None and after < before:
+        findings.append(
+            Finding(
+                NOTE,
+                "KubeSpawner.storage_capacity",
+                f"only new users get {new['storage_capacity']}: existing home claims keep "
+                f"{old['storage_capacity']} (a volume cannot shrink)",
+            )
+        )
+    for trait in ("storage_class", "storage_access_modes"):
+        if old.get(trait) != new.get(trait):
+            findings.append(
+                Finding(
+                    NOTE,
+                    f"KubeSpawner.{trait}",
+                    f"only new users get the new {trait}: existing home claims keep theirs "
+                    "(fixed once a claim exists); moving a home means copying its files",
+                )
+            )
     return findings
 
 

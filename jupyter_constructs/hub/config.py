@@ -22,6 +22,7 @@ from jupyter_constructs.hub.traits import TRAITS
 CONFIG_FILE = "jupyterhub_config.py"
 SETTINGS_FILE = "hub_config.json"
 PROFILE_ACCESS_FILE = "profile_access.py"
+HOME_EXPANSION_FILE = "home_expansion.py"
 
 
 def static_config_source() -> str:
@@ -184,6 +185,15 @@ def profile_access_source() -> str:
     return (
         resources.files("jupyter_constructs.hub.files")
         .joinpath(PROFILE_ACCESS_FILE)
+        .read_text("utf-8")
+    )
+
+
+def home_expansion_source() -> str:
+    """The text of ``home_expansion.py`` (existing home claims grown on spawn, in the hub)."""
+    return (
+        resources.files("jupyter_constructs.hub.files")
+        .joinpath(HOME_EXPANSION_FILE)
         .read_text("utf-8")
     )
 
@@ -366,13 +376,23 @@ class HubConfig:
         """Who may use each restricted profile: slug -> ``{"groups": [...], "users": [...]}``."""
         self._profile_access = copy.deepcopy(access)
 
-    def set_custom_code(self, python_files: list[str], templates: bool) -> None:
-        """Custom Python files to run after the config (in order), and whether templates exist."""
+    def set_custom_code(
+        self, python_files: list[str], templates: bool, *, grow_homes: bool = False
+    ) -> None:
+        """Custom code and templates, and whether the hub grows existing home claims.
+
+        Args:
+            python_files: Custom Python files to run after the config, in order.
+            templates: Whether custom page templates exist.
+            grow_homes: Install ``home_expansion.py``'s pre-spawn hook. Default: False.
+        """
         self._custom = {}
         if python_files:
             self._custom["python_files"] = list(python_files)
         if templates:
             self._custom["templates"] = True
+        if grow_homes:
+            self._custom["grow_homes"] = True
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document the static config file reads."""

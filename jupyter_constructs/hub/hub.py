@@ -55,7 +55,7 @@ from jupyter_constructs.core.objects import (
     remove_adopted_since,
     sha256_of,
 )
-from jupyter_constructs.core.quantities import Resources, Usage
+from jupyter_constructs.core.quantities import Resources, Usage, parse_memory
 from jupyter_constructs.core.rules import (
     CONFIG_MAP_KEY_RULE,
     check,
@@ -80,9 +80,11 @@ from jupyter_constructs.hub.bootstrap import (
 )
 from jupyter_constructs.hub.config import (
     CONFIG_FILE,
+    HOME_EXPANSION_FILE,
     PROFILE_ACCESS_FILE,
     SETTINGS_FILE,
     HubConfig,
+    home_expansion_source,
     profile_access_source,
     static_config_source,
 )
@@ -137,11 +139,13 @@ from jupyter_constructs.hub.quota import (
     ContainerLimits,
     NamespaceQuota,
     Reservation,
+    ServerCount,
     capacity,
     describe,
     overbooked,
     profile_errors,
     quota_objects,
+    server_counts,
 )
 from jupyter_constructs.hub.rbac import USER_SERVICE_ACCOUNT, hub_rbac, user_service_account
 from jupyter_constructs.hub.scheduling import NodeAffinity, NodePool, Placement, PodPriority
@@ -248,7 +252,9 @@ class JupyterHub(Construct):
         start_timeout: Seconds for a user server to start. Default: 300.
         admin_users: Hub admins (``Authenticator.admin_users``). Default: none.
         user_storage: Users' homes. Default: ``UserStorage()``, a 10Gi home PVC
-            ``claim-{username}`` per user, kept when the user is deleted;
+            ``claim-{username}`` per user, kept when the user is deleted, and grown to
+            a larger ``size`` at the user's next start where the StorageClass allows
+            volume expansion (``hub/files/home_expansion.py``);
             ``UserStorage.shared(claim)``: a folder per user on one claim;
             ``UserStorage.none()``: no home volume.
         shared_data: Default ``None``; ``SharedData()`` adds a 50Gi ReadWriteMany volume
@@ -261,7 +267,9 @@ class JupyterHub(Construct):
         idle_culler: Default: ``IdleCuller()``, stop servers idle for an hour; ``None``:
             no culler.
         quota: A ResourceQuota for the namespace, checked against every profile at
-            synth. Default: ``NamespaceQuota()``; ``None``: no quota.
+            synth; the hub's active server limit is derived from it (``server_limit``),
+            so a full namespace gives users the hub's own refusal. Default:
+            ``NamespaceQuota()``; ``None``: no quota (and no limit).
         container_limits: A LimitRange, checked the same way. Default:
             ``ContainerLimits()``; ``None``: no LimitRange.
         image_puller: DaemonSets keep every profile's images (and its containers')
@@ -321,8 +329,10 @@ class JupyterHub(Construct):
             user, a home claim per server by default). Default: ``None``, one server per
             user. See ``IdleCuller(remove_named_servers=...)``.
         tunables: Spawn limits, failure limit, redirect and logout behaviour, template
-            variables, log level (``HubTunables``). Default: JupyterHub's defaults. Any
-            other trait: ``hub.set_trait(...)``, checked against the real classes.
+            variables, log level (``HubTunables``). Default: ``HubTunables()``: z2jh's
+            spawn and failure limits, and an active server limit derived from ``quota``
+            (``server_limit``). Any other trait: ``hub.set_trait(...)``, checked against
+            the real classes.
 
     Raises:
         ConfigurationError: A value is invalid; the message says which and how to fix it.
@@ -561,7 +571,7 @@ class JupyterHub(Construct):
             )
 
         self.service_account, self.role, self.role_binding = hub_rbac(
-            self, labels=self.labels("hub")
+            self, labels=self.labels("hub"), grow_claims=self._grows_homes()
         )
         self.user_service_account = user_service_account(
             self, labels=self.labels("singleuser-server")
@@ -1648,11 +1658,43 @@ class JupyterHub(Construct):
             return None
         return summary[defaults[0]][0]
 
+    def server_counts(self) -> tuple[ServerCount, ServerCount] | None:
+        """Servers the quota holds whatever profiles users pick, and the most it ever holds.
+
+        Counted on the quota's pods, CPU and memory after ``reservations``; GPUs bound
+        only the profiles that ask for them (``capacity_summary``). ``None`` without a
+        quota. See ``quota.server_counts``.
+        """
+        if self.quota is None:
+            return None
+        usages = {p.slug: p.usage() for p in self._profiles}
+        return server_counts(self.quota, self.reservations(), usages)
+
+    def server_limit(self) -> int | None:
+        """The hub's ``JupyterHub.active_server_limit``; ``None``: no limit.
+
+        ``HubTunables(active_server_limit=N)`` when given (0: no limit); otherwise, with a
+        quota, the number of servers that always fit in it whatever profiles users pick
+        (``server_counts``), so that a full namespace gives users the hub's own refusal
+        (HTTP 429 "Active user limit exceeded", spawn status ``too-many-users``) instead
+        of the API server's "exceeded quota". Without a quota: no limit.
+        """
+        given = self.tunables.active_server_limit
+        if given is not None:
+            return given or None
+        counts = self.server_counts()
+        if counts is None or counts[0].servers < 1:
+            return None
+        return counts[0].servers
+
     def format_capacity(self) -> str:
-        """``capacity_summary`` as lines a person reads after synth."""
+        """``capacity_summary`` as lines a person reads after synth, and the server limit."""
         lines = [f"capacity of namespace {self.namespace} (servers of one profile at once):"]
         for slug, (count, limit) in self.capacity_summary().items():
             lines.append(f"  {slug}: {count} (limited by {limit})")
+        limit_line = self._server_limit_line()
+        if limit_line:
+            lines.append(limit_line)
         extra = [r for r in self.reservations() if r.add_on and r.pods]
         if self.quota is not None and extra:
             lines.append("  counted after the hub, the proxy and what add-ons reserve:")
@@ -1665,6 +1707,28 @@ class JupyterHub(Construct):
                 asked = f"asked for by {', '.join(users)}" if users else "asked for by no profile"
                 lines.append(f"    requests.{name}: {total} ({asked})")
         return "\n".join(lines)
+
+    def _server_limit_line(self) -> str | None:
+        counts = self.server_counts()
+        limit = self.server_limit()
+        if self.tunables.active_server_limit is not None:
+            if limit is None:
+                return "  active server limit: none (HubTunables(active_server_limit=0))"
+            return f"  active server limit: {limit} (HubTunables(active_server_limit={limit}))"
+        if counts is None or limit is None:
+            return None
+        always, most = counts
+        text = (
+            f"  active server limit: {limit}, servers that always fit whatever profiles "
+            f"users pick (one more overflows {always.limited_by} when "
+            f"users pick {always.profile} first)"
+        )
+        if most.servers > always.servers:
+            text += (
+                f"; up to {most.servers} of {most.profile} fit: "
+                "HubTunables(active_server_limit=N) admits more"
+            )
+        return text
 
     # -- rendering ----------------------------------------------------------------------
 
@@ -1706,6 +1770,8 @@ class JupyterHub(Construct):
         files.update(self.auth_settings.files)
         if any(p.restricted for p in self._profiles):
             files[PROFILE_ACCESS_FILE] = profile_access_source()
+        if self._grows_homes():
+            files[HOME_EXPANSION_FILE] = home_expansion_source()
         files.update(self._python_files)
         files.update({TEMPLATE_KEY_PREFIX + n: t for n, t in self._templates.items()})
         files = dict(sorted(files.items()))
@@ -1728,8 +1794,14 @@ class JupyterHub(Construct):
             for entry in entries:
                 entry["kubespawner_override"].setdefault("start_timeout", self.start_timeout)
         self.config.replace("KubeSpawner", "profile_list", entries)
+        if self.tunables.active_server_limit is None:
+            derived = self.server_limit()
+            if derived is not None:
+                self.config.replace("JupyterHub", "active_server_limit", derived)
         self.config.set_profile_access({p.slug: p.access() for p in self._profiles if p.restricted})
-        self.config.set_custom_code(list(self._python_files), bool(self._templates))
+        self.config.set_custom_code(
+            list(self._python_files), bool(self._templates), grow_homes=self._grows_homes()
+        )
         # A server is stopped by a spawner whose profile may not be loaded (after a hub
         # restart KubeSpawner stops it with the hub-wide settings): the hub-wide grace
         # period is the longest any profile needs.
@@ -1786,7 +1858,8 @@ class JupyterHub(Construct):
                         )
                     )
                 ]
-        errors = profile_errors(
+        errors = self._server_limit_errors()
+        errors += profile_errors(
             self._profiles,
             quota=self.quota,
             limits=self.container_limits,
@@ -1797,10 +1870,65 @@ class JupyterHub(Construct):
             errors += self.shared_data.read_only_errors(self, writers)
         return errors + self._bindings.errors(self._profiles)
 
+    def _server_limit_errors(self) -> list[str]:
+        """An explicit active server limit the quota can never reach."""
+        given = self.tunables.active_server_limit
+        counts = self.server_counts()
+        if not given or counts is None:
+            return []
+        always, most = counts
+        if given <= most.servers:
+            return []
+        return [
+            str(
+                invalid(
+                    self,
+                    "HubTunables.active_server_limit",
+                    given,
+                    allowed=f"at most {most.servers}, the most servers NamespaceQuota ever "
+                    f"holds ({most.servers} of profile {most.profile!r} fill "
+                    f"{most.limited_by}); above it the hub never refuses and users get the "
+                    "API server's 'exceeded quota' instead",
+                    fix=f"leave it unset (the hub derives {always.servers}, servers that "
+                    f"always fit), give at most {most.servers}, raise NamespaceQuota, or 0 "
+                    "for no hub limit",
+                )
+            )
+        ]
+
+    def _warn_home_quota(self) -> None:
+        """Warn when the quota holds fewer home claims than the servers the hub admits."""
+        quota, limit = self.quota, self.server_limit()
+        if quota is None or limit is None or not self._grows_homes():
+            return
+        size = parse_memory(self, "UserStorage.size", self.user_storage.size)
+        storage = parse_memory(self, "NamespaceQuota.requests_storage", quota.requests_storage)
+        homes = min(quota.persistent_volume_claims, storage // size if size else limit)
+        if homes >= limit:
+            return
+        warnings.warn(
+            questionable(
+                self,
+                "NamespaceQuota for home claims",
+                f"persistent_volume_claims={quota.persistent_volume_claims}, "
+                f"requests_storage={quota.requests_storage}",
+                why=f"it holds the home claims of at most {homes} users "
+                f"({self.user_storage.size} each), fewer than the {limit} servers the hub "
+                "admits at once; homes outlive servers, so once that many users have a "
+                "home the next new user's start fails with the API server's 'exceeded "
+                "quota' instead of the hub's refusal",
+                fix="raise NamespaceQuota(persistent_volume_claims=..., requests_storage=...) "
+                "to hold every user's home (a larger home size needs the room too), or "
+                "lower HubTunables(active_server_limit=...)",
+            ),
+            stacklevel=3,
+        )
+
     def _validate(self) -> list[str]:
         errors = self.validation_errors()
         if errors:
             return errors
+        self._warn_home_quota()
         try:
             self.config_files()
         except ConfigurationError as err:
@@ -1981,6 +2109,10 @@ class JupyterHub(Construct):
             cfg.update("JupyterHub", self.named_servers.hub_traits())
         for class_name, traits in self.tunables.traits().items():
             cfg.update(class_name, traits)
+
+    def _grows_homes(self) -> bool:
+        """Whether the hub grows existing home claims on spawn (a claim per user)."""
+        return self.user_storage.type is HomeStorage.DYNAMIC
 
     def _per_server_homes(self) -> bool:
         named = self.named_servers

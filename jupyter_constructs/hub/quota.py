@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -525,3 +525,94 @@ def overbooked(quota: NamespaceQuota, reservations: Sequence[Reservation]) -> st
     if taken_pods > quota.pods:
         return f"pods: they are {taken_pods} of {quota.pods}, {taken_pods - quota.pods} too many"
     return None
+
+
+@dataclass(frozen=True)
+class ServerCount:
+    """A number of user servers the quota holds, with the profile and quota item deciding it.
+
+    Attributes:
+        servers: How many servers.
+        profile: The slug of the profile that decides it.
+        limited_by: The quota item that runs out first (``"pods"``, ``"limits.cpu"``...).
+    """
+
+    servers: int
+    profile: str
+    limited_by: str
+
+
+def _rooms(
+    quota: NamespaceQuota, reservations: Sequence[Reservation]
+) -> dict[str, tuple[Decimal, Callable[[Usage], Decimal]]]:
+    """Quota item -> (what it leaves after ``reservations``, what one server takes of it)."""
+    taken, taken_pods = reserved(reservations)
+    free = quota.usage() - taken
+    return {
+        "requests.cpu": (free.requests_cpu, lambda u: u.requests_cpu),
+        "limits.cpu": (free.limits_cpu, lambda u: u.limits_cpu),
+        "requests.memory": (Decimal(free.requests_memory), lambda u: Decimal(u.requests_memory)),
+        "limits.memory": (Decimal(free.limits_memory), lambda u: Decimal(u.limits_memory)),
+        "pods": (Decimal(quota.pods - taken_pods), lambda u: Decimal(1)),
+    }
+
+
+def server_counts(
+    quota: NamespaceQuota, reservations: Sequence[Reservation], usages: Mapping[str, Usage]
+) -> tuple[ServerCount, ServerCount] | None:
+    """How many user servers the quota holds whatever profiles users pick, and at most.
+
+    ``always`` is the largest count for which every mix of profiles fits in the quota's
+    pods, CPU and memory after ``reservations``: for each item, the worst mix takes the
+    profiles that use the most of it first (a GPU profile no more than the GPU quota
+    admits: beyond that the quota refuses it whatever the hub does).
+    ``most`` is a count no mix ever exceeds: each item divided by the least any profile
+    takes of it.
+
+    Args:
+        quota: The namespace quota.
+        reservations: What it holds before any user server (``Hub.reservations``).
+        usages: Profile slug -> what one server of it takes (``NotebookProfile.usage``).
+
+    Returns:
+        ``(always, most)``, each with the profile and quota item that decide it; ``None``
+        without profiles.
+    """
+    if not usages:
+        return None
+    rooms = _rooms(quota, reservations)
+    # Servers of a profile that an extended resource (GPUs) bounds: the quota refuses
+    # more of them whatever the hub does; the other items are what the count covers.
+    caps = {}
+    for slug, usage in usages.items():
+        servers, limited_by = capacity(quota, reservations, usage)
+        caps[slug] = servers if limited_by not in rooms else int(quota.pods)
+    bounds = []
+    for item, (room, need) in rooms.items():
+        slug = min(usages, key=lambda s: (need(usages[s]), s))
+        least = need(usages[slug])
+        count = int(room // least) if least > 0 else int(quota.pods)
+        bounds.append(ServerCount(max(count, 0), slug, item))
+    most = min(bounds, key=lambda c: c.servers)
+
+    def overflow(servers: int) -> ServerCount | None:
+        """The item (and its biggest user) a worst mix of ``servers`` servers overflows."""
+        for item, (room, need) in rooms.items():
+            order = sorted(usages, key=lambda s: (-need(usages[s]), s))
+            left, total = servers, Decimal(0)
+            for slug in order:
+                take = min(left, caps[slug])
+                total += take * need(usages[slug])
+                left -= take
+            if left > 0 or total > room:
+                return ServerCount(servers - 1, order[0], item)
+        return None
+
+    always = ServerCount(0, most.profile, most.limited_by)
+    for servers in range(1, most.servers + 1):
+        over = overflow(servers)
+        if over is not None:
+            always = over
+            break
+        always = ServerCount(servers, most.profile, most.limited_by)
+    return always, most

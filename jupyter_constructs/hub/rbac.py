@@ -10,7 +10,9 @@ HUB_SERVICE_ACCOUNT = "hub"
 USER_SERVICE_ACCOUNT = "user-server"
 
 
-def hub_rbac(scope: Construct, *, labels: dict[str, str]) -> tuple[KubeObject, ...]:
+def hub_rbac(
+    scope: Construct, *, labels: dict[str, str], grow_claims: bool = False
+) -> tuple[KubeObject, ...]:
     """The hub's ServiceAccount, Role and RoleBinding, all named ``hub``.
 
     The Role is exactly what KubeSpawner 7.0 calls (``kubespawner/spawner.py`` and
@@ -29,10 +31,15 @@ def hub_rbac(scope: Construct, *, labels: dict[str, str]) -> tuple[KubeObject, .
     start a pod that mounts any Secret of the namespace (or runs any image), so the hub's
     ServiceAccount can reach every Secret there indirectly; the namespace holds only what
     the hub and its users need, and restricted Pod Security still applies to such pods.
+    With ``grow_claims``, ``patch`` on PVCs too: the hub's pre-spawn hook raises an
+    existing home claim's size (``hub/files/home_expansion.py``); RBAC cannot narrow a
+    patch to one field, the API server refuses shrinking and changes of other fields
+    of a bound claim.
 
     Args:
         scope: The hub.
         labels: Labels of the three objects.
+        grow_claims: Allow ``patch`` on PVCs. Default: False.
 
     Returns:
         ``(service_account, role, role_binding)``.
@@ -63,7 +70,7 @@ def hub_rbac(scope: Construct, *, labels: dict[str, str]) -> tuple[KubeObject, .
                 {
                     "apiGroups": [""],
                     "resources": ["persistentvolumeclaims"],
-                    "verbs": ["get", "create", "delete"],
+                    "verbs": ["get", "create", "delete"] + (["patch"] if grow_claims else []),
                 },
                 {"apiGroups": [""], "resources": ["events"], "verbs": ["list", "watch"]},
             ]

@@ -105,7 +105,10 @@ class UserStorage:
 
     Attributes:
         type: The mode (``HomeStorage``). Default: ``HomeStorage.DYNAMIC``.
-        size: Each home claim's request (dynamic). Default: ``"10Gi"``.
+        size: Each home claim's request (dynamic). Raising it grows existing claims at
+            each user's next start where their StorageClass allows volume expansion
+            (``allowVolumeExpansion: true``); elsewhere they keep their size and the hub
+            logs a warning. Never lowers an existing claim. Default: ``"10Gi"``.
         storage_class: The claims' StorageClass (dynamic). Default: the cluster's default.
         access_mode: The claims' access mode (dynamic). Default: ``"ReadWriteOnce"``.
         pvc_name_template: Name of each user's claim (dynamic), with KubeSpawner's

@@ -71,6 +71,9 @@ GUARDED_TRAITS: dict[str, str] = {
     "load_roles": "roles: hub.add_hub_service(...) with its scopes",
     "allow_all": "who may sign in is the sign-in option's allow rule",
     "admin_users": "JupyterHub(admin_users=...)",
+    "concurrent_spawn_limit": "HubTunables(concurrent_spawn_limit=...)",
+    "active_server_limit": "HubTunables(active_server_limit=...), checked against the quota",
+    "consecutive_failure_limit": "HubTunables(consecutive_failure_limit=...)",
 }
 
 
@@ -104,15 +107,26 @@ def _whole(value: Any) -> bool:
 class HubTunables:
     """The JupyterHub settings teams change most. ``None``: JupyterHub's default.
 
+    The spawn and failure limits default to z2jh's values (its ``values.yaml``:
+    ``hub.concurrentSpawnLimit: 64``, ``hub.consecutiveFailureLimit: 5``,
+    ``hub.activeServerLimit`` unset), so a hub moved from z2jh behaves the same; the
+    active server limit is derived from the namespace quota when there is one.
+
     Attributes:
         concurrent_spawn_limit: Most servers starting at once; more are refused with 429
-            until one finishes (``JupyterHub.concurrent_spawn_limit``; JupyterHub: 100;
-            0: no limit).
-        active_server_limit: Most servers running or starting at once
-            (``JupyterHub.active_server_limit``; JupyterHub: 0, no limit).
+            "Too many users trying to log in right now" until one finishes
+            (``JupyterHub.concurrent_spawn_limit``). Default: 64, z2jh's (JupyterHub's
+            own is 100); 0: no limit; ``None``: JupyterHub's default.
+        active_server_limit: Most servers running or starting at once; more are refused
+            with 429 "Active user limit exceeded" (spawn status ``too-many-users``)
+            (``JupyterHub.active_server_limit``). Default ``None``: with a
+            ``NamespaceQuota``, the servers that always fit in it whatever profiles
+            users pick (``JupyterHub.server_limit``), without one no limit; 0: no limit.
+            A value above the most servers the quota ever holds is refused at synth.
         consecutive_failure_limit: After this many failed starts in a row the hub exits,
-            and Kubernetes restarts it (``Spawner.consecutive_failure_limit``;
-            JupyterHub: 0, never).
+            and Kubernetes restarts it (``Spawner.consecutive_failure_limit``).
+            Default: 5, z2jh's (JupyterHub's own is 0, never); 0: never; ``None``:
+            JupyterHub's default.
         redirect_to_server: Send users to their server after sign-in instead of the hub
             home page (``JupyterHub.redirect_to_server``; JupyterHub: True).
         shutdown_on_logout: Stop a user's servers when they log out
@@ -123,9 +137,9 @@ class HubTunables:
             (``JupyterHub.log_level``; JupyterHub: ``INFO``).
     """
 
-    concurrent_spawn_limit: int | None = None
+    concurrent_spawn_limit: int | None = 64
     active_server_limit: int | None = None
-    consecutive_failure_limit: int | None = None
+    consecutive_failure_limit: int | None = 5
     redirect_to_server: bool | None = None
     shutdown_on_logout: bool | None = None
     template_vars: Mapping[str, str] = field(default_factory=dict)
@@ -144,7 +158,7 @@ class HubTunables:
                     scope,
                     f"HubTunables.{what}",
                     value,
-                    allowed="a whole number >= 0 (0: no limit), or None for JupyterHub's default",
+                    allowed="a whole number >= 0 (0: no limit), or None (see HubTunables)",
                     fix=f"e.g. HubTunables({what}=20)",
                 )
         for what in ("redirect_to_server", "shutdown_on_logout"):

@@ -479,6 +479,8 @@ def test_capacity_counts_placeholders_and_the_scheduler() -> None:
     assert hub.format_capacity() == (
         "capacity of namespace jupyter (servers of one profile at once):\n"
         "  small: 6 (limited by requests.cpu)\n"
+        "  active server limit: 6, servers that always fit whatever profiles users pick "
+        "(one more overflows requests.cpu when users pick small first)\n"
         "  counted after the hub, the proxy and what add-ons reserve:\n"
         "    the user scheduler test/scheduler (2 pods, 100m CPU, 512Mi requested)\n"
         "    user placeholders test/warm (3 pods, 3 CPU, 6Gi requested)\n"

@@ -272,6 +272,29 @@ def test_a_safe_hub_change_is_not_dangerous(tmp_path: Path) -> None:
     assert plan.changes and not plan.dangerous
 
 
+@pytest.mark.parametrize(
+    ("storage", "field", "says"),
+    [
+        (UserStorage.dynamic(size="20Gi"), "KubeSpawner.storage_capacity", "are grown to 20Gi"),
+        (UserStorage.dynamic(size="5Gi"), "KubeSpawner.storage_capacity", "keep 10Gi"),
+        (UserStorage.dynamic(storage_class="fast"), "KubeSpawner.storage_class", "keep theirs"),
+        (
+            UserStorage.dynamic(access_mode="ReadWriteMany"),
+            "KubeSpawner.storage_access_modes",
+            "keep theirs",
+        ),
+    ],
+)
+def test_a_home_size_or_class_change_says_what_existing_claims_get(
+    storage: UserStorage, field: str, says: str, tmp_path: Path
+) -> None:
+    """Issue 21: what happens to existing users' claims when the size or class changes."""
+    plan = _plan(tmp_path, _hub_objects(), _hub_objects(user_storage=storage))
+    notes = [f for c in plan.changes for f in c.findings if f.field == field]
+    assert len(notes) == 1 and notes[0].severity == "note" and says in notes[0].message
+    assert not plan.dangerous
+
+
 def _notes(plan) -> list[str]:  # type: ignore[no-untyped-def]
     return [f.field for c in plan.changes for f in c.findings if f.severity == "note"]
 

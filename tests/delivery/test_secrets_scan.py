@@ -73,6 +73,10 @@ KNOWN_NAMES = {
     ("docs/comparison-z2jh.md", "jupyterhub-tls"): "the TLS Secret's name",
     ("jupyter_constructs/delivery/z2jh.py", "jupyterhub-oauth"): "the OAuth Secret's name",
     ("jupyter_constructs/delivery/z2jh.py", "hub-db-password"): "the database Secret's name",
+    ("jupyter_constructs/delivery/z2jh.py", "jupyterhub-google-service-account"): (
+        "the Google service-account key Secret's name"
+    ),
+    ("jupyter_constructs/delivery/z2jh.py", "jupyterhub-ldap"): "the LDAP Secret's name",
     (
         "docs/platform-services.md",
         "PGSSLMODE` (default `require`) | `password` → `PGPASSWORD` | `pg_service.conf` "

@@ -199,7 +199,9 @@ def test_hub_role_grants_exactly_what_kubespawner_uses():
         {
             "apiGroups": [""],
             "resources": ["persistentvolumeclaims"],
-            "verbs": ["get", "create", "delete"],
+            # patch: the hub's pre-spawn hook grows existing home claims
+            # (hub/files/home_expansion.py).
+            "verbs": ["get", "create", "delete", "patch"],
         },
         {"apiGroups": [""], "resources": ["events"], "verbs": ["list", "watch"]},
     ]

@@ -38,7 +38,7 @@ def test_tunables_reach_the_real_hub_and_spawner(tmp_path):
     chart, _ = make_hub(
         tunables=HubTunables(
             concurrent_spawn_limit=20,
-            active_server_limit=200,
+            active_server_limit=150,
             consecutive_failure_limit=5,
             redirect_to_server=False,
             shutdown_on_logout=True,
@@ -49,7 +49,7 @@ def test_tunables_reach_the_real_hub_and_spawner(tmp_path):
     config = load_config(write_config_dir(synth(chart), tmp_path))
     assert unknown_traits(config) == []
     app = JupyterHubApp(config=config)
-    assert (app.concurrent_spawn_limit, app.active_server_limit) == (20, 200)
+    assert (app.concurrent_spawn_limit, app.active_server_limit) == (20, 150)
     assert app.redirect_to_server is False and app.shutdown_on_logout is True
     assert app.template_vars == {"announcement": "Maintenance on Friday"}
     assert app.log_level == 10  # logging.DEBUG
@@ -57,10 +57,15 @@ def test_tunables_reach_the_real_hub_and_spawner(tmp_path):
         assert spawner.consecutive_failure_limit == 5
 
 
-def test_no_tunables_render_nothing():
-    chart, hub = make_hub()
-    traits = hub.config.to_dict()["traits"]["JupyterHub"]
-    assert "concurrent_spawn_limit" not in traits and "log_level" not in traits
+def test_no_tunables_render_z2jhs_limits_and_nothing_else():
+    """Without tunables: z2jh's spawn and failure limits (tests/hub/test_server_limit.py),
+    the active server limit from the quota, and none of the others."""
+    chart, hub = make_hub(quota=None)
+    traits = hub.config.to_dict()["traits"]
+    assert traits["JupyterHub"]["concurrent_spawn_limit"] == 64
+    assert traits["KubeSpawner"]["consecutive_failure_limit"] == 5
+    for trait in ("active_server_limit", "log_level", "redirect_to_server", "template_vars"):
+        assert trait not in traits["JupyterHub"]
     assert validate(chart) == []
 
 

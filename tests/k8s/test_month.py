@@ -10,7 +10,10 @@ merging.
 
 The trials, in the order a team meets them:
 
-- a home size raised: existing homes keep theirs, new users get the new size;
+- a home size raised: new users get the new size; an existing home is grown only where
+  Kubernetes can (a bound claim of an expandable class: tests/k8s/test_home_expansion.py),
+  here its claim is not bound (no PV binder at this level), so it keeps its size and the
+  hub says why;
 - a profile renamed: its running servers fall outside the profile's NetworkPolicies and
   a start that reuses the user's last choice fails ("No such profile");
 - ``IdleCuller(cull_users=True)``: the real culler deletes an idle user, the home stays
@@ -110,9 +113,10 @@ def selected_pods(admin: KubeClient, namespace: str, policy: str) -> set[str]:
 def test_a_larger_home_size_reaches_new_users_and_plan_says_existing_homes_keep_theirs(
     admin: KubeClient, kubelet: TestKubelet, month_namespace: str, tmp_path: Path
 ) -> None:
-    """Week 2: homes 10Gi -> 20Gi. KubeSpawner makes a claim once: alice (a user before the
-    change) keeps 10Gi, bob (after) gets 20Gi, and the plan notes it instead of showing a
-    plain config change."""
+    """Week 2: homes 10Gi -> 20Gi. KubeSpawner makes a claim once; the hub's pre-spawn hook
+    asks for 20Gi on alice's existing claim, which the API server refuses here (the claim
+    is not bound: no PV binder at this level), so alice keeps 10Gi and the hub logs why;
+    bob (after) gets 20Gi, and the plan notes it instead of showing a plain config change."""
     old, _ = make_hub(user_storage=UserStorage.dynamic(size="10Gi"))
     new, _ = make_hub(user_storage=UserStorage.dynamic(size="20Gi"))
     old_objects, new_objects = synth(old), synth(new)
@@ -133,6 +137,7 @@ def test_a_larger_home_size_reaches_new_users_and_plan_says_existing_homes_keep_
         after = home_claim(admin, namespace, "alice")
         assert after["metadata"]["uid"] == before["metadata"]["uid"], "alice got a new home"
         assert after["spec"]["resources"]["requests"]["storage"] == "10Gi"
+        assert "claim-alice stays 10Gi, smaller than the configured 20Gi" in hub.log.read_text()
         hub.api("POST", "/users/bob")
         start(hub, kubelet, "bob")
         assert home_claim(admin, namespace, "bob")["spec"]["resources"]["requests"] == {

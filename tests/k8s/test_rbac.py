@@ -57,6 +57,7 @@ class Check:
 # and watch; start creates the PVC (reads it back when the create is refused with 403, as a
 # full PVC quota does for a claim that exists) and the pod; stop and delete_forever delete
 # them. Nothing else (issue 16: pods get, PVC list/watch and events get were granted).
+# The hub's pre-spawn hook reads a home claim and patches its size (home_expansion.py).
 NEEDED = [
     Check("hub", "list", "pods", "KubeSpawner's pod reflector"),
     Check("hub", "watch", "pods", "KubeSpawner's pod reflector"),
@@ -68,6 +69,13 @@ NEEDED = [
     ),
     Check(
         "hub", "delete", "persistentvolumeclaims", "KubeSpawner.delete_forever", name="claim-alice"
+    ),
+    Check(
+        "hub",
+        "patch",
+        "persistentvolumeclaims",
+        "grows a home claim to the configured size (hub/files/home_expansion.py)",
+        name="claim-alice",
     ),
     Check("hub", "list", "events", "KubeSpawner's event reflector (spawn progress)"),
     Check("hub", "watch", "events", "KubeSpawner's event reflector (spawn progress)"),

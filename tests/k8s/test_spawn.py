@@ -8,8 +8,9 @@ the user's PVC and pod through RBAC, PodSecurity, LimitRange and ResourceQuota
 admission; the test kubelet binds the pod, resolves its env through the API, runs
 ``jupyterhub-singleuser`` on the pod's loopback address and reports it Running/Ready;
 the user reaches it through the proxy. Stop and the idle culler delete the pod (the
-kubelet finishes the graceful delete). One user more than the ResourceQuota admits is
-refused, and the API server's "exceeded quota" reaches the user's progress stream.
+kubelet finishes the graceful delete). One user more than the ResourceQuota holds gets
+the hub's own refusal (the active server limit derived from the quota); with the limit
+turned off, the API server's "exceeded quota" reaches the user's progress stream.
 
 Test-only overrides (``tests/support/hub.py`` and ``EXTRA`` below) only move addresses to
 loopback, set the namespace, add an admin service token for the test, and shorten the
@@ -32,9 +33,9 @@ from typing import Any
 import pytest
 import requests
 
-from jupyter_constructs import NamespaceQuota
+from jupyter_constructs import HubTunables, NamespaceQuota
 from jupyter_constructs.hub.deployment import HUB_PORT
-from tests.helpers import make_hub, synth
+from tests.helpers import ROOT, make_hub, synth
 from tests.support.hub import hub_process
 from tests.support.kube.client import KubeClient
 from tests.support.kube.fixtures import DIST, apply_product, delete_namespace
@@ -52,7 +53,8 @@ c.KubeSpawner.namespace = {namespace!r}
 c.KubeSpawner.start_timeout = 120
 c.JupyterHub.services.append({{"name": "test-admin", "api_token": {token!r}}})
 c.JupyterHub.load_roles.append(
-    {{"name": "test-admin", "scopes": ["admin:users", "admin:servers", "tokens"],
+    {{"name": "test-admin",
+      "scopes": ["admin:users", "admin:servers", "tokens", "read:metrics"],
       "services": ["test-admin"]}}
 )
 # The test's users are created through the API and never sign in, so they have no
@@ -308,12 +310,13 @@ def test_the_idle_culler_deletes_an_idle_server(
     assert "idle-culler" in hub.log.read_text()
 
 
-def test_one_user_more_than_the_quota_admits_gets_the_api_servers_message(
-    admin: KubeClient, kubelet: TestKubelet, crds: list[str], tmp_path: Path
-) -> None:
-    """``capacity_summary`` says how many servers fit; the ResourceQuota admits that many
-    (with the hub and proxy pods running, as the summary assumes) and refuses the next."""
-    chart, built = make_hub(quota=NamespaceQuota(pods=4))
+@contextlib.contextmanager
+def full_namespace(
+    admin: KubeClient, kubelet: TestKubelet, tmp_path: Path, **hub_options: Any
+) -> Iterator[tuple[Hub, int, str]]:
+    """A hub whose ResourceQuota (4 pods) holds the hub, the proxy and as many servers as
+    ``capacity_summary`` says (2), all started; yields (hub, servers, namespace)."""
+    chart, built = make_hub(quota=NamespaceQuota(pods=4), **hub_options)
     objects = synth(chart)
     capacity, limit = built.capacity_summary()["small"]
     assert (capacity, limit) == (2, "pods")
@@ -331,17 +334,10 @@ def test_one_user_more_than_the_quota_admits_gets_the_api_servers_message(
                 wait(
                     lambda n=n: (hub.server(f"u{n}") or {}).get("ready"), 150, f"u{n}", hub, kubelet
                 )
-            hub.api("POST", "/users/one-more")
-            hub.api("POST", "/users/one-more/server")
-            message = hub.progress_failure("one-more")
-            print(f"\nthe user's spawn progress says: {message}")
-            assert (
-                "exceeded quota: jupyterhub, requested: pods=1, used: pods=4, limited: pods=4"
-                in message
-            ), message
-            assert not user_pods(admin, namespace, "one-more")
+            yield hub, capacity, namespace
             for n in range(capacity):
-                hub.api("DELETE", f"/users/u{n}/server")
+                with contextlib.suppress(AssertionError):
+                    hub.api("DELETE", f"/users/u{n}/server")
             wait(
                 lambda: all(not user_pods(admin, namespace, f"u{n}") for n in range(capacity)),
                 60,
@@ -351,6 +347,101 @@ def test_one_user_more_than_the_quota_admits_gets_the_api_servers_message(
             )
     finally:
         delete_namespace(admin, namespace)
+
+
+def too_many_users(hub: Hub) -> float:
+    """How many spawns the hub refused for its active server limit (its metric)."""
+    metrics = requests.get(
+        f"{hub.hub_url}/hub/metrics",
+        headers={"Authorization": f"token {ADMIN_TOKEN}"},
+        timeout=30,
+    )
+    assert metrics.status_code == 200, metrics.text
+    for line in metrics.text.splitlines():
+        if line.startswith("jupyterhub_server_spawn_duration_seconds_count{") and (
+            'status="too-many-users"' in line
+        ):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_one_user_more_than_the_quota_holds_gets_the_hubs_refusal(
+    admin: KubeClient, kubelet: TestKubelet, crds: list[str], tmp_path: Path
+) -> None:
+    """Issue 21, "a full namespace is not what the runbook says": the hub's active server
+    limit, derived from the quota and the profiles (2 here: 4 pods, hub and proxy
+    included), refuses the next user itself, as docs/runbook.md says: HTTP 429 "Active
+    user limit exceeded", spawn status ``too-many-users`` in the hub's metrics, nothing
+    sent to the API server (no pod, no PVC). When a server stops, the user gets in."""
+    with full_namespace(admin, kubelet, tmp_path) as (hub, capacity, namespace):
+        assert hub_settings_of(admin, namespace)["JupyterHub"]["active_server_limit"] == capacity
+        refused_before = too_many_users(hub)
+        hub.api("POST", "/users/one-more")
+        response = requests.post(
+            f"{hub.hub_url}/hub/api/users/one-more/server",
+            headers={"Authorization": f"token {ADMIN_TOKEN}"},
+            timeout=30,
+        )
+        print(f"\nthe hub answers: {response.status_code} {response.text}")
+        assert response.status_code == 429, response.text
+        assert "Active user limit exceeded" in response.json()["message"]
+        assert too_many_users(hub) == refused_before + 1
+        assert f"{capacity} servers active, no space available" in hub.log.read_text()
+        # What docs/runbook.md tells operators they will see is what the hub did.
+        runbook = (ROOT / "docs" / "runbook.md").read_text()
+        section = runbook.split("## JupyterHubServersNearCapacity")[1].split("\n## ")[0]
+        for seen in (
+            response.json()["message"],
+            "HTTP 429",
+            'status="too-many-users"',
+            "servers active, no space available",
+            "nothing is created in Kubernetes",
+        ):
+            assert seen in " ".join(section.split()), seen
+        assert not user_pods(admin, namespace, "one-more")
+        claims = admin.get(f"/api/v1/namespaces/{namespace}/persistentvolumeclaims")["items"]
+        assert not any("one-more" in c["metadata"]["name"] for c in claims)
+        assert "exceeded quota" not in hub.log.read_text()
+
+        # "Try again in a few minutes": once a server stops, the next spawn is admitted.
+        hub.api("DELETE", "/users/u0/server")
+        wait(lambda: not user_pods(admin, namespace, "u0"), 60, "u0's stop", hub, kubelet)
+        hub.api("POST", "/users/one-more/server")
+        wait(lambda: (hub.server("one-more") or {}).get("ready"), 150, "one-more", hub, kubelet)
+        hub.api("DELETE", "/users/one-more/server")
+        wait(lambda: not user_pods(admin, namespace, "one-more"), 60, "stop", hub, kubelet)
+
+
+def test_without_the_hubs_limit_the_api_servers_quota_refuses(
+    admin: KubeClient, kubelet: TestKubelet, crds: list[str], tmp_path: Path
+) -> None:
+    """``HubTunables(active_server_limit=0)`` turns the hub's limit off (docs/runbook.md):
+    the ResourceQuota is then the judge and the API server's "exceeded quota" reaches the
+    user's progress stream."""
+    with full_namespace(admin, kubelet, tmp_path, tunables=HubTunables(active_server_limit=0)) as (
+        hub,
+        _,
+        namespace,
+    ):
+        assert hub_settings_of(admin, namespace)["JupyterHub"]["active_server_limit"] == 0
+        hub.api("POST", "/users/one-more")
+        hub.api("POST", "/users/one-more/server")
+        message = hub.progress_failure("one-more")
+        print(f"\nthe user's spawn progress says: {message}")
+        assert (
+            "exceeded quota: jupyterhub, requested: pods=1, used: pods=4, limited: pods=4"
+            in message
+        ), message
+        assert not user_pods(admin, namespace, "one-more")
+        runbook = " ".join((ROOT / "docs" / "runbook.md").read_text().split())
+        assert "exceeded quota: jupyterhub, requested: pods=1, used: pods=" in runbook
+        assert "HubTunables(active_server_limit=0)" in runbook
+
+
+def hub_settings_of(admin: KubeClient, namespace: str) -> dict[str, Any]:
+    """The trait settings of the hub ConfigMap as applied to the API server."""
+    config_map = admin.get(f"/api/v1/namespaces/{namespace}/configmaps/hub-config")
+    return json.loads(config_map["data"]["hub_config.json"])["traits"]  # type: ignore[no-any-return]
 
 
 def test_a_user_restarts_a_server_when_the_pvc_quota_is_full(

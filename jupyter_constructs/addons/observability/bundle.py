@@ -97,8 +97,9 @@ class ObservabilityBundle(Construct):
         datasource_uid: Prometheus datasource uid of the dashboard. Default:
             ``"prometheus"``.
         server_capacity: user servers the namespace holds, for the "near capacity"
-            alert. Default: what the hub's quota admits of its default profile
-            (``hub.default_profile_capacity()``, read at synth); no alert without a quota.
+            alert. Default: the hub's active server limit (``hub.server_limit()``, where
+            the hub starts refusing), else what the quota admits of its default profile
+            (``hub.default_profile_capacity()``), read at synth; no alert without either.
         spawn_failure_rate: alert above this share of failed spawns. Default: 0.1.
         spawn_p95_seconds: alert above this 95th percentile of spawn time, in seconds.
             Default: 120.
@@ -340,7 +341,7 @@ class ObservabilityBundle(Construct):
         hub = self._hub
         capacity = self._server_capacity
         if capacity is None:
-            capacity = hub.default_profile_capacity()
+            capacity = hub.server_limit() or hub.default_profile_capacity()
         return jupyterhub_alert_rules(
             namespace=hub.namespace,
             hub_job=self.hub_job,

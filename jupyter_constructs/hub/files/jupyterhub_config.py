@@ -18,6 +18,9 @@ hub_config.json keys:
 - ``templates`` (only with custom page templates): they are in ``templates/`` beside us.
 - ``python_files`` (only with custom hub code): files beside us, run last, in order, with
   ``c`` in scope (as z2jh's ``hub.extraConfig``).
+- ``grow_homes`` (only with a home claim per user): ``home_expansion.py`` beside us
+  grows an existing home claim to ``KubeSpawner.storage_capacity`` before each spawn,
+  after any ``pre_spawn_hook`` the custom hub code set.
 """
 
 import hashlib
@@ -130,3 +133,12 @@ for file_name in settings.get("python_files", []):
     print(f"jupyterhub_config.py: running custom hub code {file_name}")
     code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
     exec(code, {"c": c, "get_config": lambda: c, "__file__": str(path), "__name__": path.stem})
+
+if settings.get("grow_homes"):
+    from home_expansion import with_home_growth  # type: ignore[import-not-found]  # beside us
+
+    # After the custom hub code, so a pre_spawn_hook it set still runs (first).
+    own_hook = c.get("KubeSpawner", {}).get("pre_spawn_hook") or c.get("Spawner", {}).get(
+        "pre_spawn_hook"
+    )
+    c.KubeSpawner.pre_spawn_hook = with_home_growth(own_hook)
