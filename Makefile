@@ -73,6 +73,18 @@ real-consumers:
 test-k8s: setup
 	$(PY) -m pytest -m k8s
 
+# Whatever synth accepts, the API server accepts (tests/k8s/test_property.py, issue 23):
+# FUZZ_EXAMPLES apps drawn with a fresh seed, printed for reproduction
+# (`make fuzz SEED=<seed>`). Failing examples are kept in .hypothesis/ and replayed first.
+FUZZ_EXAMPLES ?= 2000
+.PHONY: fuzz
+fuzz: setup
+	@seed=$${SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "make fuzz: $(FUZZ_EXAMPLES) examples, seed $$seed (reproduce: make fuzz SEED=$$seed)"; \
+	JC_FUZZ=1 JC_PROPERTY_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -p no:xdist \
+	  tests/k8s/test_property.py --hypothesis-seed=$$seed --hypothesis-show-statistics; \
+	rc=$$?; echo "make fuzz: seed $$seed, exit $$rc"; exit $$rc
+
 # On a real cluster with a container runtime (kind or k3d), outside `make test`: the images
 # start, the hub answers through the proxy. See docs/testing.md.
 e2e-cluster:
