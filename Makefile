@@ -6,10 +6,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CDK8S := npx --no-install cdk8s
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# jsii (cdk8s's Node.js side) runs the Node.js 24 LTS that `npm ci` installs from the npm
+# registry (package.json: "node"), not whatever `node` is on PATH; when it is missing, the
+# system's. jsii's end-of-life notice for an unsupported Node.js is not silenced.
+export JSII_NODE = $(if $(wildcard $(CURDIR)/node_modules/.bin/node),$(CURDIR)/node_modules/.bin/node,node)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: synth test lint format bench crds setup clean checkov nca
+.PHONY: synth plan test lint format bench crds setup clean checkov nca
 
 # Runtime only: what synthesizing needs.
 $(VENV)/.runtime: pyproject.toml
@@ -33,8 +36,16 @@ setup: $(VENV)/.dev node_modules/.installed
 # synthesizes into a temporary folder and swaps it into $(OUTDIR) only when the whole
 # synth succeeded. `npx cdk8s synth` works too (cdk8s.yaml), just slower.
 OUTDIR ?= dist
-synth: $(VENV)/.runtime
+synth: $(VENV)/.runtime node_modules/.installed
 	CDK8S_OUTDIR=$(OUTDIR) $(PY) main.py
+
+# What merging this change would do to the cluster: a fresh synth of main.py compared,
+# object by object, with dist/ as committed at REF (default HEAD; in CI on a pull
+# request, REF=origin/main). Exit 2 when a change will not apply in place (an immutable
+# field) or loses data (a PVC or the namespace leaving git): gate merges on it.
+REF ?= HEAD
+plan: $(VENV)/.runtime node_modules/.installed
+	$(PY) -m jupyter_constructs plan --ref $(REF) --dist $(OUTDIR)
 
 # Every level, on every core (pytest-xdist; docs/testing.md): `make test PYTEST_WORKERS=0`
 # runs in one process, `make test PYTEST_ARGS="-m unit"` one level.
@@ -60,18 +71,27 @@ format: setup
 bench: setup
 	$(PY) benchmarks/bench_synth.py
 
-# Real consumers (issue 19): kube-apiserver, etcd, kubectl, kube-controller-manager and
-# kube-scheduler, built from the Go module proxy by a pinned wrapper module per component
-# into ${XDG_CACHE_HOME:-~/.cache}/jupyter-constructs/real-consumers; rebuilt only when the
-# pins or the script change. Needs Go and ~6 GB free. `make real-consumers COMPONENTS=etcd`
-# builds one. The tests against them: `make test-k8s` (also part of `make test`).
+# Real consumers (issues 19, 20, 22): kube-apiserver, etcd, kubectl,
+# kube-controller-manager, kube-scheduler, ArgoCD, prometheus-operator (newest and oldest
+# supported) and Prometheus (3 and 2), built from the Go module proxy by a pinned wrapper
+# module per component into ${XDG_CACHE_HOME:-~/.cache}/jupyter-constructs/real-consumers;
+# rebuilt only when a component's pins or the build procedure change. Needs Go and disk
+# space (docs/testing.md; ArgoCD alone ~8 GB). `make real-consumers COMPONENTS=etcd` builds
+# one. The tests against them: `make test-k8s`, `make test-argocd` (which also needs
+# redis-server) and `make test-consumers`, all part of `make test`.
 COMPONENTS ?=
-.PHONY: real-consumers test-k8s e2e-cluster
+.PHONY: real-consumers test-k8s test-argocd test-consumers e2e-cluster
 real-consumers:
 	$(PYTHON) scripts/build_real_consumers.py $(COMPONENTS)
 
 test-k8s: setup
 	$(PY) -m pytest -m k8s
+
+test-argocd: setup
+	$(PY) -m pytest -m argocd
+
+test-consumers: setup
+	$(PY) -m pytest -m consumers
 
 # Whatever synth accepts, the API server accepts (tests/k8s/test_property.py, issue 23):
 # FUZZ_EXAMPLES apps drawn with a fresh seed, printed for reproduction
@@ -112,23 +132,34 @@ crds: setup $(CODEGEN_VENV)/.installed-$(CODEGEN_VERSION)
 
 # Notebook image (issue 5). Slow and needs the package index, so not part of `make test`:
 # proves that the pinned requirements.txt resolves as one set for the base image's Python
-# (wheels only, nothing installed), and prints how long that took.
+# *together with the packages the base image already has* (base-constraints.txt, pinned,
+# from `python -m pip list` inside the base image: `make image-base-constraints`), wheels
+# only, nothing installed, and prints how long that took.
 IMAGE_DIR := dockerfiles/jupyter-notebook
 IMAGE_PYTHON ?= $(shell sed -n 's/^ARG PYTHON_VERSION=//p' $(IMAGE_DIR)/Dockerfile)
-.PHONY: image-deps-check
+IMAGE_CONSTRAINTS := $(IMAGE_DIR)/base-constraints.txt
+.PHONY: image-deps-check image-base-constraints
 image-deps-check: $(VENV)/.runtime
 	@test -n "$(IMAGE_PYTHON)" || { echo "image-deps-check: no ARG PYTHON_VERSION in $(IMAGE_DIR)/Dockerfile" >&2; exit 1; }
+	@$(PY) scripts/base_image_constraints.py --check
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; start=$$(date +%s); \
 	if $(PY) -m pip install --dry-run --quiet --ignore-installed --only-binary=:all: \
 	    --python-version $(IMAGE_PYTHON) -r $(IMAGE_DIR)/requirements.txt \
-	    --report $$tmp/report.json >$$tmp/pip.log 2>&1; then \
+	    -c $(IMAGE_CONSTRAINTS) --report $$tmp/report.json >$$tmp/pip.log 2>&1; then \
 	  n=$$($(PY) -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["install"]))' $$tmp/report.json); \
-	  echo "image-deps-check: resolved $$n distributions for Python $(IMAGE_PYTHON) in $$(( $$(date +%s) - start )) s"; \
+	  echo "image-deps-check: resolved $$n distributions for Python $(IMAGE_PYTHON) with the base image's packages in $$(( $$(date +%s) - start )) s"; \
 	else \
 	  grep -v 'is ignored' $$tmp/pip.log >&2; \
-	  echo "image-deps-check: requirements do NOT resolve for Python $(IMAGE_PYTHON) ($$(( $$(date +%s) - start )) s)" >&2; \
+	  echo "image-deps-check: requirements do NOT resolve for Python $(IMAGE_PYTHON) with the base image's packages ($$(( $$(date +%s) - start )) s)" >&2; \
 	  exit 1; \
 	fi
+
+# base-constraints.txt from the base image itself (docker or podman: RUNTIME=podman), or
+# from a saved `pip list --format=json` of it (FROM_JSON=file).
+RUNTIME ?= docker
+FROM_JSON ?=
+image-base-constraints: $(VENV)/.runtime
+	$(PY) scripts/base_image_constraints.py --runtime $(RUNTIME) $(if $(FROM_JSON),--from-json $(FROM_JSON))
 
 # Regenerate docs/api-reference.md from the docstrings with griffe; tests/delivery/test_docs.py fails
 # when the committed file is out of date or a docstring disagrees with its signature.

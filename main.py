@@ -18,6 +18,10 @@ needs"; examples/nodelocal_dns_cilium.py).
 ``python main.py`` writes into ``$CDK8S_OUTDIR`` (default ``dist``).
 ``python main.py --publish dist`` (what ``cdk8s synth`` runs, see cdk8s.yaml) writes into
 ``dist`` and then copies the result into the cdk8s CLI's own output folder.
+
+Both end with a short summary (``jupyter_constructs.delivery.summary``): the folders
+and their object counts, what changed against git, and the capacity of each hub's
+namespace; under the cdk8s CLI it goes to stderr (the CLI swallows the app's stdout).
 """
 
 from __future__ import annotations
@@ -28,7 +32,11 @@ import shutil
 import sys
 from pathlib import Path
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# jupyter_constructs first: it gives jsii a writable package cache before cdk8s starts
+# Node.js; and jsii runs the repository's Node.js LTS (node_modules, `make setup`).
+from jupyter_constructs.core import toolchain
+
+os.environ.setdefault(toolchain.NODE_ENV, toolchain.node_js(Path(__file__).resolve().parent))
 
 import cdk8s
 
@@ -48,7 +56,11 @@ from jupyter_constructs import (
     SharedData,
     UserStorage,
 )
-from jupyter_constructs.delivery.portal import ServiceCatalogEntry, write_service_catalog
+from jupyter_constructs.delivery.portal import (
+    ServiceCatalogEntry,
+    write_service_catalog,
+)
+from jupyter_constructs.delivery.summary import synth_summary
 from jupyter_constructs.delivery.synth import ARGOCD_FOLDER, Environment, synthesize
 
 ROOT = Path(__file__).resolve().parent
@@ -220,13 +232,18 @@ def catalog_entry(domain: str) -> ServiceCatalogEntry:
     )
 
 
+#: The hubs of the last build, for the summary printed after the synth.
+HUBS: list[JupyterHub] = []
+
+
 def build(app: cdk8s.App) -> None:
     """Every environment's chart, and the Applications that deploy them."""
+    HUBS.clear()
     argocd = cdk8s.Chart(app, ARGOCD_FOLDER)
     for env in ENVIRONMENTS:
         chart = env.chart(app, namespace=NAMESPACE, disable_resource_name_hashes=True)
         hub = build_platform(chart, domain=env.values["domain"])
-        print(hub.format_capacity())
+        HUBS.append(hub)
         env.add_application(
             argocd,
             repo_url=REPO_URL,
@@ -249,7 +266,10 @@ def main(argv: list[str] | None = None) -> int:
         synthesize(build, outdir=outdir)
     except Exception as exc:  # one readable line; dist/ is left as it was
         message = " ".join(str(exc).split())
-        print(f"synth failed, {outdir} left unchanged: {message}", file=sys.stderr)
+        # The same words whichever way it runs (make synth, cdk8s synth): the folder as
+        # seen from the working directory.
+        shown = os.path.relpath(outdir) if outdir.resolve().is_relative_to(Path.cwd()) else outdir
+        print(f"synth failed, {shown} left unchanged: {message}", file=sys.stderr)
         return 1
     domains = [env.values["domain"] for env in ENVIRONMENTS]
     # Beside dist/, never inside it: ArgoCD would try to apply it.
@@ -257,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     write_service_catalog([catalog_entry(d) for d in domains], catalog, dist=outdir)
     if args.publish and cli_outdir:
         shutil.copytree(outdir, cli_outdir, dirs_exist_ok=True)
+    # What was written, what changed against git, what the quota admits. To stderr under
+    # the cdk8s CLI, which swallows the app's stdout (and lists its scratch copy).
+    summary = synth_summary(outdir, notes=[hub.format_capacity() for hub in HUBS])
+    print(summary, end="", file=sys.stderr if args.publish else sys.stdout)
     return 0
 
 

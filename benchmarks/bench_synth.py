@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+ENV = dict(os.environ)
 PER_HUB_GOAL_MS = 40.0
 MAIN_GOAL = 1.5
 MAKE_SYNTH_GOAL = 1.7

@@ -8,10 +8,12 @@ import-linter, ``make lint``):
 2. ``hub``: ``JupyterHub`` and its parts, profiles and user storage (and the typed
    custom resources in ``crds``, generated from the CRD files);
 3. ``addons``: sign-in, platform bindings, observability, tunnel, external secrets,
-   each attached to a hub through ``bind(hub)``;
+   scheduling (user scheduler, user placeholders), each attached to a hub through ``bind(hub)``;
 4. ``delivery``: ``synthesize``, sync waves, ArgoCD, the portal card.
 
-This module only re-exports the public names. They are resolved on first use (PEP 562),
+Importing it first also gives jsii (cdk8s's Node.js side) a writable package cache
+(``jupyter_constructs.core.toolchain``). This module otherwise only re-exports the public
+names. They are resolved on first use (PEP 562),
 so importing a pure-Python module of the package, such as
 ``jupyter_constructs.addons.bindings.contract``, does not load cdk8s and Node.js.
 """
@@ -21,7 +23,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .core.toolchain import ensure_jsii_package_cache
+
+# Before anything starts jsii's Node.js process: a writable package cache even where
+# $HOME is not writable (read-only CI runners). See jupyter_constructs.core.toolchain.
+ensure_jsii_package_cache()
+
 if TYPE_CHECKING:
+    from .addons.backups import VeleroBackups
     from .addons.bindings.services import (
         KafkaSaslMechanism,
         KafkaSecurityProtocol,
@@ -30,6 +39,7 @@ if TYPE_CHECKING:
     )
     from .addons.external_secrets import ExternalSecretSource
     from .addons.observability.bundle import ObservabilityBundle
+    from .addons.scheduling import UserPlaceholders, UserScheduler
     from .addons.signin.cloudflare_access import CloudflareAccessAuth
     from .addons.signin.oidc import OidcAuth
     from .addons.tunnel import CloudflareTunnel
@@ -45,12 +55,16 @@ if TYPE_CHECKING:
     from .hub.database import HubDatabase
     from .hub.hub import HubAddon, JupyterHub
     from .hub.ingress import IngressController, IngressOptions
+    from .hub.named_servers import NamedServers
     from .hub.network import ClusterDns, Cni, HubNetworkPolicies, NetworkOptions
     from .hub.prepuller import ImagePullerOptions
+    from .hub.profile_options import ProfileChoice, ProfileOption, UnlistedChoice
     from .hub.profiles import Gpu, NotebookProfile, Toleration
     from .hub.quota import ContainerLimits, NamespaceQuota
+    from .hub.scheduling import NodeAffinity, NodePool
     from .hub.singleuser import SingleUser
     from .hub.storage import HomeStorage, SharedData, SlugScheme, UserStorage
+    from .hub.tunables import HubTunables
     from .hub.volumes import ExtraFile, FileItem, NfsExport, UserVolume, VolumeSource
 
 # Public name -> the module that defines it.
@@ -69,11 +83,15 @@ _EXPORTS: dict[str, str] = {
     "ExtraFile": "hub.volumes",
     "FileItem": "hub.volumes",
     "Gpu": "hub.profiles",
+    "ProfileChoice": "hub.profile_options",
+    "ProfileOption": "hub.profile_options",
+    "UnlistedChoice": "hub.profile_options",
     "HomeStorage": "hub.storage",
     "HubAddon": "hub.hub",
     "HubAuth": "hub.auth",
     "HubDatabase": "hub.database",
     "HubNetworkPolicies": "hub.network",
+    "HubTunables": "hub.tunables",
     "IdleCuller": "hub.culler",
     "ImagePullerOptions": "hub.prepuller",
     "IngressController": "hub.ingress",
@@ -83,9 +101,12 @@ _EXPORTS: dict[str, str] = {
     "KafkaSecurityProtocol": "addons.bindings.services",
     "KubeObject": "core.objects",
     "Mount": "hub.containers",
+    "NamedServers": "hub.named_servers",
     "NamespaceQuota": "hub.quota",
     "NetworkOptions": "hub.network",
     "NfsExport": "hub.volumes",
+    "NodeAffinity": "hub.scheduling",
+    "NodePool": "hub.scheduling",
     "NotebookProfile": "hub.profiles",
     "ObservabilityBundle": "addons.observability.bundle",
     "OidcAuth": "addons.signin.oidc",
@@ -98,8 +119,11 @@ _EXPORTS: dict[str, str] = {
     "SlugScheme": "hub.storage",
     "Toleration": "hub.profiles",
     "UserContainer": "hub.containers",
+    "UserPlaceholders": "addons.scheduling",
+    "UserScheduler": "addons.scheduling",
     "UserStorage": "hub.storage",
     "UserVolume": "hub.volumes",
+    "VeleroBackups": "addons.backups",
     "VolumeSource": "hub.volumes",
     "synthesize": "delivery.synth",
 }
@@ -138,6 +162,7 @@ __all__ = [
     "HubAuth",
     "HubDatabase",
     "HubNetworkPolicies",
+    "HubTunables",
     "IdleCuller",
     "ImagePullerOptions",
     "IngressController",
@@ -147,23 +172,32 @@ __all__ = [
     "KafkaSecurityProtocol",
     "KubeObject",
     "Mount",
+    "NamedServers",
     "NamespaceQuota",
     "NetworkOptions",
     "NfsExport",
+    "NodeAffinity",
+    "NodePool",
     "NotebookProfile",
     "ObservabilityBundle",
     "OidcAuth",
     "PlatformServiceBinding",
     "PostgresSslMode",
+    "ProfileChoice",
+    "ProfileOption",
     "Resources",
     "SecretRef",
     "SharedData",
     "SingleUser",
     "SlugScheme",
     "Toleration",
+    "UnlistedChoice",
     "UserContainer",
+    "UserPlaceholders",
+    "UserScheduler",
     "UserStorage",
     "UserVolume",
+    "VeleroBackups",
     "VolumeSource",
     "synthesize",
 ]

@@ -8,11 +8,14 @@ component is a small *wrapper Go module* whose ``go.mod``/``go.sum`` are committ
 
 Binaries land in the user's cache directory::
 
-    ${XDG_CACHE_HOME:-~/.cache}/jupyter-constructs/real-consumers/<component>/bin/
+    ${XDG_CACHE_HOME:-~/.cache}/jupyter-constructs/real-consumers/<component>/<key>/bin/
 
-next to a ``stamp.json`` holding what they were built from (the pins, the wrapper module's
-hash, this script's hash and the Go version). A component is rebuilt only when one of those
-changes. A lock file serialises concurrent builds (two test runs, two checkouts).
+next to a ``stamp.json`` holding what they were built from (the component's definition,
+the wrapper module's hash, the hash of the build procedure's code and the Go version);
+``<key>`` is a hash of those inputs but Go's, so checkouts with different inputs (two
+branches sharing the cache) keep separate builds instead of rebuilding each other's. A
+component is rebuilt only when one of those changes. A lock file serialises concurrent
+builds (two test runs, two checkouts).
 
 Usage::
 
@@ -22,7 +25,7 @@ Usage::
     scripts/build_real_consumers.py --pin NAME      # regenerate NAME's go.mod/go.sum
     scripts/build_real_consumers.py --list          # components, binaries, state
 
-Adding a component (ArgoCD, prometheus-operator, Prometheus, ...): add a ``Component`` to
+Adding a component (prometheus-operator, Prometheus, ...): add a ``Component`` to
 ``COMPONENTS`` below, run ``--pin NAME`` (needs the Go module proxy), commit the generated
 ``scripts/real_consumers/NAME/``, then build. Tests locate binaries with ``binary_path()``.
 
@@ -36,6 +39,7 @@ import contextlib
 import fcntl
 import functools
 import hashlib
+import inspect
 import json
 import os
 import re
@@ -55,6 +59,20 @@ PINS_DIR = SCRIPT.parent / "real_consumers"
 KUBERNETES_VERSION = "v1.34.3"
 #: etcd release of that Kubernetes version (its build/dependencies.yaml lists etcd 3.6.4).
 ETCD_VERSION = "v3.6.4"
+#: ArgoCD release the GitOps tests run (issue 20). v3.2.12 does not compile from its module,
+#: and 3.3+ need a gitops-engine version the module proxy does not serve.
+ARGOCD_VERSION = "v3.2.11"
+
+#: prometheus-operator release the observability tests run (its CRDs come from its module).
+PROMETHEUS_OPERATOR_VERSION = "v0.85.0"
+#: The oldest prometheus-operator users still run (kube-prometheus-stack never upgrades CRDs):
+#: v0.71 (its CRDs are the ``oldest/`` ones; v0.71.0 and v0.71.1 are not on the module proxy).
+PROMETHEUS_OPERATOR_OLDEST_VERSION = "v0.71.2"
+#: Prometheus 3.16.0: its Go module is tagged ``v0.316.0`` (``v0.3MM.P`` for ``3.MM.P``).
+PROMETHEUS_MODULE_VERSION = "v0.316.0"
+#: Prometheus 2.48.1 (module ``v0.48.1``): the default of prometheus-operator v0.71, which
+#: refuses to configure Prometheus 3 ("unsupported Prometheus major version").
+PROMETHEUS_OLDEST_MODULE_VERSION = "v0.48.1"
 
 _K8S_MINOR = KUBERNETES_VERSION.split(".")[1]
 _K8S_VERSION_PACKAGES = ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version")
@@ -85,10 +103,16 @@ class Component:
         staging_replaces: For ``k8s.io/kubernetes``: replace every ``k8s.io/*`` module its
             go.mod lists at ``v0.0.0`` (its staging repositories) by ``v0.<minor>.<patch>``.
         copy_replaces: Copy the ``replace`` lines of the first required module's go.mod
-            (ArgoCD needs this).
+            (ArgoCD, prometheus-operator v0.71, Prometheus 2); replaces by a local path
+            (the module's own submodules) are skipped: the wrapper requires those at the
+            same version.
         ldflags: Extra ``-ldflags`` (version stamps); ``-s -w`` are always added.
         disk_gb: Free space (GB) a cold build needs for module cache, build cache and binaries.
         symlinks: Extra names -> binary they point to (multi-call binaries such as ArgoCD).
+        files: Files the tests need from the component's own module (CRDs, RBAC examples):
+            name under ``share/`` in the cache -> path (file or folder) inside the first
+            required module; copied from the module cache at build time, so the tests need
+            neither Go nor the module cache, and nothing of the module enters this repo.
     """
 
     name: str
@@ -99,6 +123,56 @@ class Component:
     ldflags: tuple[str, ...] = ()
     disk_gb: float = 4.0
     symlinks: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def _prometheus_ldflags(version: str) -> tuple[str, ...]:
+    """The version stamp of Prometheus-family binaries (``github.com/prometheus/common``),
+    as their Makefiles and ``.promu.yml`` set it (``--version`` then tells the release)."""
+    package = "github.com/prometheus/common/version"
+    return (
+        f"-X {package}.Version={version.lstrip('v')}",
+        f"-X {package}.Revision={version}",
+        f"-X {package}.Branch=HEAD",
+        f"-X {package}.BuildUser=build_real_consumers",
+        f"-X {package}.BuildDate=19700101-00:00:00",
+    )
+
+
+def _prometheus_release(module_version: str) -> str:
+    """The release of a Prometheus Go module tag: ``v0.316.0`` -> ``v3.16.0`` (3.x are
+    tagged ``v0.3MM.P``), ``v0.48.1`` -> ``v2.48.1`` (2.x are tagged ``v0.MM.P``)."""
+    minor, patch = (int(n) for n in module_version.lstrip("v").split(".")[1:3])
+    return f"v3.{minor - 300}.{patch}" if minor >= 300 else f"v2.{minor}.{patch}"
+
+
+def _operator_component(name: str, version: str, suffix: str = "") -> Component:
+    """prometheus-operator ``version``: the operator and its config reloader. Its go.mod
+    replaces its own ``pkg/apis/monitoring`` and ``pkg/client`` submodules by local paths;
+    the wrapper requires them at the same version instead."""
+    module = "github.com/prometheus-operator/prometheus-operator"
+    return Component(
+        name=name,
+        requires=(
+            (module, version),
+            (f"{module}/pkg/apis/monitoring", version),
+            (f"{module}/pkg/client", version),
+        ),
+        binaries={
+            f"prometheus-operator{suffix}": f"{module}/cmd/operator",
+            f"prometheus-config-reloader{suffix}": f"{module}/cmd/prometheus-config-reloader",
+        },
+        copy_replaces=True,
+        ldflags=_prometheus_ldflags(version),
+        disk_gb=3.0,
+        files={
+            # All of its CRDs: the operator watches every kind it manages and waits for them.
+            "crds": "example/prometheus-operator-crd-full",
+            # Its own ClusterRoles for the operator and for Prometheus.
+            "rbac-operator": "example/rbac/prometheus-operator",
+            "rbac-prometheus": "example/rbac/prometheus",
+        },
+    )
 
 
 COMPONENTS: dict[str, Component] = {
@@ -123,6 +197,49 @@ COMPONENTS: dict[str, Component] = {
             binaries={"etcd": "go.etcd.io/etcd/server/v3"},
             disk_gb=1.5,
         ),
+        Component(
+            name="argocd",
+            requires=(("github.com/argoproj/argo-cd/v3", ARGOCD_VERSION),),
+            # One multi-call binary: it picks its role from the name it is started by.
+            binaries={"argocd": "github.com/argoproj/argo-cd/v3/cmd"},
+            copy_replaces=True,
+            ldflags=(
+                f"-X github.com/argoproj/argo-cd/v3/common.version={ARGOCD_VERSION.lstrip('v')}",
+                f"-X github.com/argoproj/argo-cd/v3/common.gitTag={ARGOCD_VERSION}",
+                "-X github.com/argoproj/argo-cd/v3/common.gitTreeState=clean",
+                "-X github.com/argoproj/argo-cd/v3/common.buildDate=1970-01-01T00:00:00Z",
+            ),
+            disk_gb=8.0,
+            symlinks={
+                "argocd-application-controller": "argocd",
+                "argocd-repo-server": "argocd",
+            },
+        ),
+        _operator_component("prometheus-operator", PROMETHEUS_OPERATOR_VERSION),
+        _operator_component(
+            "prometheus-operator-oldest", PROMETHEUS_OPERATOR_OLDEST_VERSION, suffix="-oldest"
+        ),
+        Component(
+            name="prometheus",
+            requires=(("github.com/prometheus/prometheus", PROMETHEUS_MODULE_VERSION),),
+            binaries={
+                "prometheus": "github.com/prometheus/prometheus/cmd/prometheus",
+                "promtool": "github.com/prometheus/prometheus/cmd/promtool",
+            },
+            ldflags=_prometheus_ldflags(_prometheus_release(PROMETHEUS_MODULE_VERSION)),
+            disk_gb=4.0,
+        ),
+        Component(
+            name="prometheus-v2",
+            requires=(("github.com/prometheus/prometheus", PROMETHEUS_OLDEST_MODULE_VERSION),),
+            binaries={
+                "prometheus-v2": "github.com/prometheus/prometheus/cmd/prometheus",
+                "promtool-v2": "github.com/prometheus/prometheus/cmd/promtool",
+            },
+            copy_replaces=True,
+            ldflags=_prometheus_ldflags(_prometheus_release(PROMETHEUS_OLDEST_MODULE_VERSION)),
+            disk_gb=4.0,
+        ),
     )
 }
 
@@ -140,9 +257,19 @@ def cache_root() -> Path:
     return Path(base) / "jupyter-constructs" / "real-consumers"
 
 
+def component_dir(component: str) -> Path:
+    """Folder of the build of ``component`` from the current inputs: ``<component>/<key>``,
+    the key a hash of the wanted stamp without the Go version (a new Go toolchain rebuilds
+    in place)."""
+    inputs = wanted_stamp(COMPONENTS[component], go="any")
+    inputs.pop("go")
+    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
+    return cache_root() / component / key
+
+
 def bin_dir(component: str) -> Path:
     """Folder holding the binaries of ``component``."""
-    return cache_root() / component / "bin"
+    return component_dir(component) / "bin"
 
 
 def component_of(binary: str) -> Component:
@@ -155,6 +282,11 @@ def component_of(binary: str) -> Component:
         if binary in component.binaries or binary in component.symlinks:
             return component
     raise KeyError(binary)
+
+
+def share_dir(component: str) -> Path:
+    """Folder holding the ``files`` of ``component`` (copied from its module)."""
+    return component_dir(component) / "share"
 
 
 def binary_path(binary: str) -> Path | None:
@@ -214,6 +346,16 @@ def _sha256(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def _procedure_sha256() -> str:
+    """Hash of the code that turns a component into binaries (not of the whole script: a
+    component added to ``COMPONENTS`` leaves the others' binaries current, and checkouts
+    sharing the cache with different registries do not rebuild each other's)."""
+    digest = hashlib.sha256()
+    for function in (build, _go_env, _run, _default_binary_name):
+        digest.update(inspect.getsource(function).encode())
+    return digest.hexdigest()
+
+
 def wanted_stamp(component: Component, go: str | None = None) -> dict[str, object]:
     """What the binaries of ``component`` must have been built from."""
     return {
@@ -221,14 +363,15 @@ def wanted_stamp(component: Component, go: str | None = None) -> dict[str, objec
         "requires": [f"{m}@{v}" for m, v in component.requires],
         "binaries": component.binaries,
         "ldflags": list(component.ldflags),
+        "files": component.files,
         "pins_sha256": _sha256(_pin_files(component)),
-        "script_sha256": _sha256([SCRIPT]),
+        "procedure_sha256": _procedure_sha256(),
         "go": go or go_version(),
     }
 
 
 def _stamp_path(component: Component) -> Path:
-    return cache_root() / component.name / "stamp.json"
+    return component_dir(component.name) / "stamp.json"
 
 
 def is_current(component: Component) -> bool:
@@ -244,8 +387,10 @@ def is_current(component: Component) -> bool:
         want = wanted_stamp(component, go=str(have.get("go")))
     have.pop("built_at", None)
     have.pop("seconds", None)
-    return bool(have == want) and all(
-        (bin_dir(component.name) / b).is_file() for b in component.binaries
+    return (
+        bool(have == want)
+        and all((bin_dir(component.name) / b).is_file() for b in component.binaries)
+        and all((share_dir(component.name) / f).exists() for f in component.files)
     )
 
 
@@ -337,7 +482,7 @@ def build(component: Component, force: bool = False) -> float | None:
                 )
         _check_disk(component, go)
         start = time.monotonic()
-        target = cache_root() / component.name
+        target = component_dir(component.name)
         target.mkdir(parents=True, exist_ok=True)
         env = _go_env(go)
         with tempfile.TemporaryDirectory(dir=target, prefix="work-") as tmp:
@@ -366,14 +511,30 @@ def build(component: Component, force: bool = False) -> float | None:
                     (out / default).rename(out / name)
             for link, binary in component.symlinks.items():
                 (out / link).symlink_to(binary)
-            final = target / "bin"
-            old = target / "bin.old"
-            shutil.rmtree(old, ignore_errors=True)
+            share = work / "share"
+            if component.files:
+                module, version = component.requires[0]
+                info = json.loads(
+                    _run(["go", "mod", "download", "-json", f"{module}@{version}"], work, env)
+                )
+                for name, inside in component.files.items():
+                    source = Path(info["Dir"]) / inside
+                    if source.is_dir():
+                        shutil.copytree(source, share / name)
+                    else:
+                        share.mkdir(exist_ok=True)
+                        shutil.copy2(source, share / name)
+                    for path in [share / name, *(share / name).rglob("*")]:
+                        path.chmod(0o755 if path.is_dir() else 0o644)  # module files are 0444
             _stamp_path(component).unlink(missing_ok=True)
-            if final.exists():
-                final.rename(old)
-            out.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
+            for built, final in ((out, target / "bin"), (share, target / "share")):
+                old = final.with_name(final.name + ".old")
+                shutil.rmtree(old, ignore_errors=True)
+                if final.exists():
+                    final.rename(old)
+                if built.exists():
+                    built.rename(final)
+                shutil.rmtree(old, ignore_errors=True)
         seconds = time.monotonic() - start
         stamp = wanted_stamp(component, go=go_version())
         stamp.update(
@@ -426,6 +587,8 @@ def pin(component: Component) -> Path:
             for old, new in re.findall(
                 r"^\s*(?:replace\s+)?(\S+(?: \S+)?) => (\S+(?: \S+)?)\s*$", upstream, re.M
             ):
+                if new.startswith(("./", "../")):
+                    continue  # the module's own submodules: required at its version instead
                 edits.append(f"-replace={old.replace(' ', '@')}={new.replace(' ', '@')}")
         for package in component.binaries.values():
             edits.append(f"-tool={package}")

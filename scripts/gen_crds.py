@@ -90,6 +90,13 @@ RESOURCES = (
         "A Secret kept in sync from a secret store (External Secrets).",
     ),
     Resource(
+        "velero",
+        "velero.io",
+        "Schedule",
+        "schedule",
+        "Backups taken on a cron schedule, kept for a time to live (Velero).",
+    ),
+    Resource(
         "cilium",
         "cilium.io",
         "CiliumNetworkPolicy",

@@ -19,13 +19,19 @@ from typing import Any
 
 import pytest
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-
 ROOT = Path(__file__).resolve().parents[1]
+# jsii runs the repository's Node.js LTS (node_modules, `make setup`), in this process and
+# in every process a test starts; its end-of-life notice is not silenced.
+os.environ.setdefault("JSII_NODE", str(ROOT / "node_modules" / ".bin" / "node"))
+if not Path(os.environ["JSII_NODE"]).exists():
+    del os.environ["JSII_NODE"]
 # main.py (the reference platform) is importable by the tests.
 sys.path.insert(0, str(ROOT))
 
-pytest_plugins = ["tests.support.fixtures"]
+# The shared services (tests/support/fixtures.py) and the API-server fixtures (control
+# plane, test kubelet, ...; tests/support/kube/fixtures.py), the latter shared by tests/k8s/
+# and tests/consumers/.
+pytest_plugins = ["tests.support.fixtures", "tests.support.kube.fixtures"]
 
 #: Levels above ``unit``; a test marked with one of them is not ``unit``.
 LEVELS = ("integration", "k8s", "argocd", "consumers")
@@ -39,10 +45,17 @@ SERVICE_FIXTURES = DATA_SERVICES | {"ray_head"}
 
 
 def _group(item: pytest.Item, fixtures: set[str]) -> str | None:
-    # One control plane (session fixture of tests/k8s/conftest.py) per run: every test
+    # One control plane (session fixture of tests/support/kube/fixtures.py) per run: every test
     # against it runs in one worker.
     if item.get_closest_marker("k8s") is not None:
         return "k8s"
+    # The ArgoCD tests' cluster (package fixture of tests/argocd/conftest.py): one worker.
+    if item.get_closest_marker("argocd") is not None:
+        return "argocd"
+    # The consumers' tests have a control plane of their own (they install other CRD
+    # versions and operators in it): one worker, apart from the k8s tests where possible.
+    if item.get_closest_marker("consumers") is not None:
+        return "consumers"
     if fixtures & DATA_SERVICES:
         return "data-services"
     if fixtures & REFERENCE_APP:

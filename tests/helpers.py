@@ -97,7 +97,47 @@ def pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
 
 def write_config_dir(objects: Iterable[dict[str, Any]], directory: Path) -> Path:
     """Write the hub ConfigMap's files into ``directory`` as the hub pod would see them."""
+    objects = list(objects)
     config_map = find(objects, "ConfigMap", "hub-config")
+    # The kubelet projects each key where the Deployment's volume ``items`` say (templates
+    # go to a subfolder); without ``items`` every key is a file at the top.
+    deployments = [
+        o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "hub"
+    ]
+    volumes = pod_spec(deployments[0])["volumes"] if deployments else []
+    config_volume = next((v["configMap"] for v in volumes if v["name"] == "config"), {})
+    paths = {item["key"]: item["path"] for item in config_volume.get("items", [])}
     for name, text in config_map["data"].items():
-        (directory / name).write_text(text)
+        target = directory / paths.get(name, name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
     return directory / "jupyterhub_config.py"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+
+
+def run_example(example: Path, outdir: Path) -> Path:
+    """Run ``examples/NAME.py`` as a user would, writing into ``outdir``; returns it."""
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(example)],
+        cwd=ROOT,
+        env={**os.environ, "CDK8S_OUTDIR": str(outdir)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, f"{example.name} failed:\n{result.stderr[-3000:]}"
+    return outdir
+
+
+def output_folders(root: Path) -> dict[str, list[dict[str, Any]]]:
+    """The objects of each folder of a synthesized output (``dist/prod``, ...)."""
+    return {
+        str(folder.relative_to(root.parent)): load_manifests(folder)
+        for folder in sorted(p for p in root.iterdir() if p.is_dir())
+    }

@@ -56,7 +56,9 @@ def unknown_override_keys(config: Config) -> list[str]:
     """``kubespawner_override`` keys in profile_list that KubeSpawner does not have."""
     names = set(KubeSpawner.class_trait_names(config=True))
     problems = []
-    for profile in config.KubeSpawner.get("profile_list", []):
+    profiles = config.KubeSpawner.get("profile_list", [])
+    # Restricted profiles: the hub's ProfileFilter holds the full list.
+    for profile in getattr(profiles, "profiles", profiles):
         for key in profile.get("kubespawner_override", {}):
             if key not in names:
                 problems.append(f"{profile['slug']}: {key}")
@@ -69,13 +71,23 @@ def unknown_override_keys(config: Config) -> list[str]:
 
 
 @contextmanager
-def mock_kubespawner(config: Config, user_name: str = "alice@example.com") -> Iterator[KubeSpawner]:
-    """A real KubeSpawner built from ``config``; only the Kubernetes client is mocked."""
+def mock_kubespawner(
+    config: Config, user_name: str = "alice@example.com", groups: tuple[str, ...] = ()
+) -> Iterator[KubeSpawner]:
+    """A real KubeSpawner built from ``config``; only the Kubernetes client is mocked.
+
+    ``groups``: the JupyterHub groups of the user (restricted profiles read them).
+    """
     with (
         mock.patch("kubespawner.spawner.load_config"),
         mock.patch("kubespawner.spawner.shared_client"),
     ):
-        user = SimpleNamespace(name=user_name, id=7, url=f"/user/{user_name}/")
+        user = SimpleNamespace(
+            name=user_name,
+            id=7,
+            url=f"/user/{user_name}/",
+            groups=[SimpleNamespace(name=g) for g in groups],
+        )
         yield KubeSpawner(config=config, _mock=True, user=user)
 
 

@@ -47,6 +47,12 @@ _STORE_KINDS: dict[str, Literal["ClusterSecretStore", "SecretStore"]] = {
 class ExternalSecretSource(Construct):
     """A Kubernetes Secret kept in sync from a secret store by the External Secrets operator.
 
+    Supported: External Secrets 0.16 (the first release serving ``external-secrets.io/v1``)
+    and later. Every field that one of those releases defaults is rendered explicitly
+    (``conversionStrategy: Default``, ``decodingStrategy: None``, ``metadataPolicy:
+    None`` in each ``data`` entry; ``deletionPolicy: Retain``), so that the live object
+    equals the manifest and ArgoCD does not report it OutOfSync.
+
     ``ref(key)`` gives the ``SecretRef`` to pass to other constructs. It is a hub add-on
     that may stay unattached: built before the hub (its refs go into ``auth=``), then
     optionally ``hub.attach_addon(source)``.
@@ -116,7 +122,16 @@ class ExternalSecretSource(Construct):
                     allowed="'path' or 'path#property'",
                     fix="name the entry in the store",
                 )
-            remote_ref: ExternalSecretSpecDatumRemoteRef = {"key": path}
+            # Every field the CRDs default, given explicitly: External Secrets 0.16 to 2.8
+            # default these three inside spec.data, an atomic list, so a manifest
+            # without them differs from the live object as a whole list and ArgoCD
+            # shows the ExternalSecret OutOfSync forever.
+            remote_ref: ExternalSecretSpecDatumRemoteRef = {
+                "key": path,
+                "conversionStrategy": "Default",
+                "decodingStrategy": "None",
+                "metadataPolicy": "None",
+            }
             if prop:
                 remote_ref["property"] = prop
             data.append({"secretKey": key, "remoteRef": remote_ref})
@@ -125,7 +140,11 @@ class ExternalSecretSource(Construct):
         spec: ExternalSecretSpec = {
             "refreshInterval": refresh_interval,
             "secretStoreRef": {"name": store, "kind": _STORE_KINDS[store_kind]},
-            "target": {"name": secret_name, "creationPolicy": "Owner"},
+            "target": {
+                "name": secret_name,
+                "creationPolicy": "Owner",
+                "deletionPolicy": "Retain",
+            },
             "data": data,
         }
         self.external_secret = ExternalSecret(

@@ -20,7 +20,7 @@ from constructs import Construct
 from jupyter_constructs.core import security
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.network_policy import egress, ingress, pods, tcp, udp
-from jupyter_constructs.core.objects import KubeObject, adopt, sha256_of
+from jupyter_constructs.core.objects import KubeObject, adopt, path_of, sha256_of
 from jupyter_constructs.core.quantities import Resources
 from jupyter_constructs.core.rules import check_image
 from jupyter_constructs.core.secrets import SecretRef
@@ -46,21 +46,29 @@ class CloudflareTunnel(Construct):
       zones), pinned image, ``TUNNEL_TOKEN`` from ``tunnel_token``, liveness and
       readiness on ``/ready`` (metrics port 2000), restricted security context (non-root
       uid 65532, read-only root filesystem, no privilege escalation, all capabilities
-      dropped, RuntimeDefault seccomp, no service account token), requests and limits.
-      Rolling updates add a pod before removing one, and the pods roll when the
-      configuration changes.
+      dropped, RuntimeDefault seccomp, no service account token), requests and limits, in
+      the hub's core node pool (``JupyterHub(core_pods=...)``). Rolling updates add a pod
+      before removing one, and the pods roll when the configuration changes. Its pods
+      (one more during a rolling update) count against the namespace quota
+      (``hub.reserve_capacity``).
     - ``config_map``: cloudflared's ``config.yaml``: ``hub.domain`` goes to
       ``http://<proxy-public>.<namespace>.svc.cluster.local:<port>``, anything else gets
       a 404.
-    - ``pdb``: a PodDisruptionBudget keeping at least one connector during node drains.
+    - ``pdb``: a PodDisruptionBudget letting a node drain evict one connector at a time
+      (``maxUnavailable: 1``): with two or more, one keeps carrying traffic; with one, the
+      drain is never blocked (``minAvailable: 1`` would block it forever).
     - ``network_policies``: when the hub renders NetworkPolicies, one for the cloudflared
       pods (no ingress; egress only to DNS, the proxy pods' HTTP port and Cloudflare's
       edge: 7844 TCP/UDP and 443 on public addresses, private ranges and cloud metadata
       excluded) and one letting them into the proxy.
 
-    ``tunnel_token`` is the token of a tunnel created in Zero Trust > Networks > Tunnels;
-    with a token the tunnel is remotely managed, so give its public hostname the same
-    service URL there (see docs/cloudflare-tunnel-config.md).
+    ``tunnel_token`` is the token of a tunnel created in Zero Trust > Networks > Tunnels.
+    With a token the tunnel is remotely managed: the public hostname configured in the
+    Cloudflare dashboard is mandatory and decides the routing; the rendered
+    ``config.yaml`` is not a fallback (it records the intended routing in git; keep the
+    dashboard equal to it). ``/ready``, the pods' probe, counts only the connections to
+    Cloudflare's edge: pods stay Ready when the hub behind them is down (watch the hub's
+    own alerts). See docs/cloudflare-tunnel-config.md.
 
     Args:
         scope: The hub's chart.
@@ -140,6 +148,7 @@ class CloudflareTunnel(Construct):
             "app.kubernetes.io/part-of": "jupyterhub",
             "app.kubernetes.io/instance": cdk8s.Names.to_label_value(self),
         }
+        self._placement = hub.core_pod_placement().pod_fields()
         config_yaml = _config_yaml(hub.domain, self.origin_url)
         self.config_map = KubeObject(
             self,
@@ -181,7 +190,11 @@ class CloudflareTunnel(Construct):
             api_version="policy/v1",
             kind="PodDisruptionBudget",
             labels=labels,
-            body={"spec": {"minAvailable": 1, "selector": {"matchLabels": labels}}},
+            body={"spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels}}},
+        )
+        # maxSurge 1: a rolling update runs one more pod than replicas for a while.
+        hub.reserve_capacity(
+            f"the Cloudflare Tunnel {path_of(self)}", self._resources.usage(), self._replicas + 1
         )
         proxy_port = tcp(hub.proxy_http_port)
         # Rendered only when the hub renders NetworkPolicies (then it has options).
@@ -254,6 +267,7 @@ class CloudflareTunnel(Construct):
             "topologySpreadConstraints": spread,
             "containers": [container],
             "volumes": [{"name": "config", "configMap": {"name": self.config_map.name}}],
+            **self._placement,
         }
 
 

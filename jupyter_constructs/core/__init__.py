@@ -10,4 +10,6 @@
 - ``objects``: ``KubeObject``, the one object builder (plain data, rendered at synth).
 - ``network_policy``: the one NetworkPolicy builder.
 - ``checks``: whole-picture checks run at synth (one cdk8s validation per chart).
+- ``toolchain``: jsii's Node.js side: a writable package cache, which Node.js runs
+  (pure Python; the package runs it on import, before cdk8s starts Node.js).
 """

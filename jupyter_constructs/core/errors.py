@@ -1,8 +1,15 @@
-"""The one error type every construct raises for bad input, and its message format."""
+"""The one error type every construct raises for bad input, and its message format.
+
+Pure Python: importing it does not load cdk8s or start Node.js (a construct is
+recognised by its ``node``), so command-line tools such as ``plan`` use it too.
+"""
 
 from __future__ import annotations
 
-from constructs import Construct
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    from constructs import Construct
 
 
 class ConfigurationError(ValueError):
@@ -29,8 +36,13 @@ class PathOf:
         return f"{parent}/{self._id}" if parent else self._id
 
 
-Where = Construct | PathOf | str
+Where: TypeAlias = "Construct | PathOf | str"
 """Where an error is: a construct (its path is used), a ``PathOf``, or a plain label."""
+
+
+def _path(where: Where) -> str:
+    node = getattr(where, "node", None)
+    return str(node.path) if node is not None and not isinstance(where, str) else str(where)
 
 
 def invalid(
@@ -46,7 +58,7 @@ def invalid(
     ``where`` is a construct (its path is used) or a plain label for value objects
     that are not constructs (for example ``"SecretRef"``).
     """
-    path = where.node.path if isinstance(where, Construct) else str(where)
+    path = _path(where)
     return ConfigurationError(f"{path}: invalid {what} {value!r}. Allowed: {allowed}. Fix: {fix}")
 
 
@@ -62,5 +74,5 @@ def questionable(
     where: Where, what: str, value: object, *, why: str, fix: str
 ) -> ConfigurationWarning:
     """Build a ConfigurationWarning in the house format (see ``invalid``)."""
-    path = where.node.path if isinstance(where, Construct) else str(where)
+    path = _path(where)
     return ConfigurationWarning(f"{path}: questionable {what} {value!r}: {why}. Fix: {fix}")

@@ -12,8 +12,9 @@ and why plain data:
   and ``Quantity`` values given to ``add_json_patch``, cdk8s issue #2172).
 - **Late rendering.** ``body`` may be a function: it runs at synth, after every
   ``add_*`` call, so an object can depend on profiles or bindings added later.
-- **ArgoCD order.** Each object gets the sync wave of its kind when it is built
-  (``jupyter_constructs.core.sync_waves``).
+- **ArgoCD order and data safety.** Each object gets the sync wave of its kind when it
+  is built, and objects that hold user data (namespace, PVCs) the sync options
+  ``Delete=false,Prune=false`` (``jupyter_constructs.core.sync_waves``).
 
 The manifest is what cdk8s itself would write: ``apiVersion``, ``kind``, ``metadata``
 first, every mapping's keys sorted, ``None`` values dropped, the chart's namespace and
@@ -39,6 +40,7 @@ from jupyter_constructs.core import _names
 from jupyter_constructs.core.sync_waves import (
     SYNC_OPTIONS_ANNOTATION,
     SyncWave,
+    protection_annotations,
     wave_annotations,
     wave_of,
 )
@@ -229,7 +231,9 @@ class KubeObject(cdk8s.ApiObject):
         cluster_scoped: True for cluster-scoped kinds (Namespace, ...): no namespace.
             Default: False.
         labels: ``metadata.labels``; the chart's labels are added underneath.
-        annotations: ``metadata.annotations``; the sync wave is added.
+        annotations: ``metadata.annotations``; the sync wave is added, and for a
+            Namespace or PersistentVolumeClaim the sync options ``Delete=false`` and
+            ``Prune=false``.
         finalizers: ``metadata.finalizers``. Default: none.
         body: The rest of the manifest (``spec``, ``data``, ``rules``, ...), or a function
             returning it, called at synth. Default: nothing.
@@ -279,6 +283,9 @@ class KubeObject(cdk8s.ApiObject):
             wave = wave_of(api_version, kind)
         self._annotations.update(
             wave_annotations(wave, self._annotations.get(SYNC_OPTIONS_ANNOTATION, ""))
+        )
+        self._annotations.update(
+            protection_annotations(kind, self._annotations.get(SYNC_OPTIONS_ANNOTATION, ""))
         )
         self._body = body
         self._patches: list[cdk8s.JsonPatch] = []

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
-
-from constructs import Construct
+from typing import TYPE_CHECKING, Any
 
 from jupyter_constructs.core.errors import invalid
+
+if TYPE_CHECKING:
+    from constructs import Construct
 
 _CPU = re.compile(r"^(?P<num>\d+(\.\d+)?)(?P<unit>m?)$")
 _MEMORY = re.compile(r"^(?P<num>\d+(\.\d+)?)(?P<unit>|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)$")

@@ -20,8 +20,11 @@ from jupyter_constructs.crds.argoproj import Application
 if TYPE_CHECKING:
     from jupyter_constructs.crds.argoproj.application import ApplicationSpecSyncPolicy
 
-RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
-"""Finalizer that makes deleting the Application delete what it deployed (cascade)."""
+RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io/foreground"
+"""Finalizer that makes deleting the Application delete what it deployed (cascade),
+except objects with the sync option ``Delete=false``. The domain-qualified spelling
+(ArgoCD 2.4+) draws no API server warning, unlike the bare
+``resources-finalizer.argocd.argoproj.io``."""
 
 # https://host/path, ssh://[user@]host[:port]/path, or scp-like user@host:path.
 _HTTPS_REPO = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/+-]*)?$")
@@ -62,13 +65,28 @@ class ArgoCdApplication(Construct):
       charts render the Namespace themselves, with its Pod Security labels, in wave -3).
     - Annotation ``argocd.argoproj.io/sync-wave: "-2"`` (``sync_wave``): ordering among
       sibling Applications of an app-of-apps parent.
-    - Finalizer ``resources-finalizer.argocd.argoproj.io``: deleting the Application
-      deletes what it deployed.
+    - No resources finalizer (``cascade_delete=False``): deleting the Application, on
+      purpose or by an app-of-apps refactor that renames or moves it, leaves everything
+      it deployed running, and the next Application that syncs the same folder adopts
+      it without an outage. With ``cascade_delete=True`` the finalizer
+      ``resources-finalizer.argocd.argoproj.io/foreground`` makes the deletion delete
+      the workloads too.
+
+    Data safety, whatever the options: the objects that hold user data (the namespace,
+    with the home PVCs KubeSpawner creates in it, the hub database PVC, the shared data
+    PVC) carry the sync options ``Delete=false,Prune=false`` (``core.sync_waves``), so
+    neither a cascading deletion nor ``prune=True`` removes them. Supported: ArgoCD 2.14
+    or later (``Delete=false`` needs 2.7, ``argocd.argoproj.io/ignore-healthcheck``
+    2.14). The name may not be the destination namespace: ArgoCD's label tracking (its
+    default before 3.0) would take the user pods, which carry
+    ``app.kubernetes.io/instance: <namespace>`` and are not in git, for the
+    Application's own and prune them
+    (https://argo-cd.readthedocs.io/en/stable/user-guide/resource_tracking/).
 
     Args:
         scope: The ``argocd`` chart (never the folder it deploys).
         id: Construct id.
-        name: The Application's name (a DNS label).
+        name: The Application's name (a DNS label, not ``destination_namespace``).
         repo_url: The repository: https://, ssh:// or ``git@host:path``.
         path: The folder in the repository, e.g. ``"dist/prod"``.
         destination_namespace: The namespace it deploys into.
@@ -85,8 +103,12 @@ class ArgoCdApplication(Construct):
         backoff_duration: First wait between attempts. Default: ``"10s"``.
         backoff_factor: Multiplier of the wait. Default: 2.
         backoff_max_duration: Longest wait. Default: ``"3m"``.
-        create_namespace: ``CreateNamespace=true``. Default: False.
+        create_namespace: ``CreateNamespace=true``. Default: False: the operator
+            creates the namespace before the first sync (from its file in the synthesized
+            folder, with its Pod Security labels), because the credential Secrets the hub
+            reads must be created in it before the hub starts.
         server_side_apply: ``ServerSideApply=true``. Default: True.
+        cascade_delete: Add the resources finalizer (see above). Default: False.
 
     Raises:
         ConfigurationError: A value is invalid.
@@ -124,12 +146,29 @@ class ArgoCdApplication(Construct):
         backoff_max_duration: str = "3m",
         create_namespace: bool = False,
         server_side_apply: bool = True,
+        cascade_delete: bool = False,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
         check_dns_label(self, "Application name", name)
         check_dns_label(self, "project", project)
         check_dns_label(self, "destination namespace", destination_namespace)
+        if name == destination_namespace:
+            # Label tracking (ArgoCD's default before 3.0) takes every object whose
+            # app.kubernetes.io/instance equals the Application's name for its own. The hub
+            # gives that label the namespace's name, and KubeSpawner puts it on every user
+            # pod, which git never lists: a sync with prune would delete running servers.
+            raise invalid(
+                self,
+                "Application name",
+                name,
+                allowed="a name other than the destination namespace "
+                f"({destination_namespace!r}): with ArgoCD's label tracking (the default "
+                "before ArgoCD 3.0) an Application owns every object labelled "
+                "app.kubernetes.io/instance=<its name>, and the hub labels its user pods, "
+                "which are not in git, with the namespace's name, so prune would delete them",
+                fix=f"name it differently, e.g. 'jupyterhub-{destination_namespace}'",
+            )
         check_dns_label(self, "ArgoCD namespace", argocd_namespace)
         self._check_repo_url(repo_url)
         self._check_path(path)
@@ -182,7 +221,7 @@ class ArgoCdApplication(Construct):
             "Resource",
             name=name,
             namespace=argocd_namespace,
-            finalizers=[RESOURCES_FINALIZER],
+            finalizers=[RESOURCES_FINALIZER] if cascade_delete else None,
             wave=sync_wave,
             spec={
                 "project": project,

@@ -26,6 +26,8 @@ from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.objects import KubeObject
 from jupyter_constructs.core.sync_waves import (
     CRD_GROUPS,
+    DATA_HOLDING_KINDS,
+    DATA_PROTECTION_OPTIONS,
     SKIP_DRY_RUN_ON_MISSING_RESOURCE,
     SYNC_OPTIONS_ANNOTATION,
     SYNC_WAVE_ANNOTATION,
@@ -147,6 +149,8 @@ def sync_wave(target: object, wave: SyncWave | int) -> None:
 
 # Objects of other libraries whose wave is settled (set by sync_wave or apply_sync_waves).
 _WAVED: weakref.WeakSet[cdk8s.ApiObject] = weakref.WeakSet()
+# Objects of other libraries already looked at for data protection.
+_PROTECTED: weakref.WeakSet[cdk8s.ApiObject] = weakref.WeakSet()
 
 
 def _kind_of(obj: cdk8s.ApiObject) -> tuple[str, str]:
@@ -163,6 +167,10 @@ def _kind_of(obj: cdk8s.ApiObject) -> tuple[str, str]:
 
 def apply_sync_waves(scope: object) -> None:
     """Give every API object under ``scope`` the wave of its kind, unless it has one.
+
+    Objects of other libraries that hold user data (a Namespace or a
+    PersistentVolumeClaim) also get the sync options ``Delete=false`` and
+    ``Prune=false``, as this library's own objects do (``core.sync_waves``).
 
     Objects built by this library already carry their wave and are skipped. An object
     keeps the wave given by ``sync_wave`` (or by an earlier call of this function); set
@@ -185,13 +193,18 @@ def apply_sync_waves(scope: object) -> None:
             fix="pass the app or the chart",
         )
     for child in scope.node.find_all():
-        if (
-            not isinstance(child, cdk8s.ApiObject)
-            or isinstance(child, KubeObject)
-            or child in _WAVED
-        ):
+        if not isinstance(child, cdk8s.ApiObject) or isinstance(child, KubeObject):
+            continue
+        if child in _PROTECTED and child in _WAVED:
             continue
         api_version, kind = _kind_of(child)
+        if child not in _PROTECTED:
+            _PROTECTED.add(child)
+            if kind in DATA_HOLDING_KINDS:
+                for option in DATA_PROTECTION_OPTIONS:
+                    add_sync_option(child, option)
+        if child in _WAVED:
+            continue
         wave = wave_of(api_version, kind)
         if wave is None:
             _WAVED.add(child)  # nothing to do; do not look at it again

@@ -263,6 +263,7 @@ class _Converter:
         self.continuity: list[str] = []
         self.hub_kwargs: dict[str, Any] = {}
         self.profiles: list[tuple[str, dict[str, Any]]] = []
+        self.addons: list[str] = []
 
     def skip(self, path: str, reason: str) -> None:
         if self.v.get(path) is not None:
@@ -346,7 +347,7 @@ class _Converter:
                     self.v.get(path)
                 else:
                     self.unmapped.append(
-                        Unmapped(path, "no OidcAuth parameter: set it with hub.config.set(...)")
+                        Unmapped(path, "no OidcAuth parameter: set it with hub.set_trait(...)")
                     )
             if isinstance(kwargs.get("scopes"), str):
                 kwargs["scopes"] = kwargs["scopes"].split()
@@ -390,14 +391,14 @@ class _Converter:
                 if key == "CryptKeeper" or _SECRET_KEY.search(key):
                     continue
                 self.unmapped.append(
-                    Unmapped(f"hub.config.{key}", "set it with hub.config.set(...)")
+                    Unmapped(f"hub.config.{key}", "set it with hub.set_trait(...)")
                 )
         for key in (self.v.values.get("hub", {}).get("config") or {}).get("JupyterHub") or {}:
             if key not in ("authenticator_class", "cookie_secret", "admin_access"):
-                self.skip(f"hub.config.JupyterHub.{key}", "set it with hub.config.set(...)")
+                self.skip(f"hub.config.JupyterHub.{key}", "set it with hub.set_trait(...)")
         for key in (self.v.values.get("hub", {}).get("config") or {}).get("Authenticator") or {}:
             if key not in ("allowed_users", "admin_users"):
-                self.skip(f"hub.config.Authenticator.{key}", "set it with hub.config.set(...)")
+                self.skip(f"hub.config.Authenticator.{key}", "set it with hub.set_trait(...)")
         self.continuity.append(
             f"create the Secret {OAUTH_SECRET} (key client-secret) with the OAuth client "
             f"secret in namespace {self.namespace}; keep the provider's callback URL "
@@ -467,25 +468,27 @@ class _Converter:
             )
         for path, reason in (
             ("hub.baseUrl", "the hub is served at / of its host"),
-            ("hub.extraConfig", "custom hub code: port it to the hub's config or an add-on"),
+            ("hub.extraConfig", "custom hub code: hub.add_python_file(name, source)"),
             ("hub.extraFiles", "ship the files with a profile's extra_files or an image"),
-            ("hub.extraEnv", "set it with hub.config.set(...) or an add-on"),
+            ("hub.extraEnv", "set it with hub.set_trait(...) or an add-on"),
             ("hub.services", "register services with hub.add_hub_service(...)"),
-            ("hub.loadRoles", "roles: hub.config.set('JupyterHub', 'load_roles', ...)"),
-            ("hub.allowNamedServers", "named servers are not typed yet: one server per user"),
-            ("hub.namedServerLimitPerUser", "named servers are not typed yet"),
-            ("hub.concurrentSpawnLimit", "hub.config.set('JupyterHub', 'concurrent_spawn_limit')"),
-            ("hub.activeServerLimit", "hub.config.set('JupyterHub', 'active_server_limit', ...)"),
-            ("hub.consecutiveFailureLimit", "hub.config.set('Spawner', ...)"),
-            ("hub.nodeSelector", "core pod placement: patch the hub Deployment"),
-            ("hub.tolerations", "core pod placement: patch the hub Deployment"),
+            ("hub.loadRoles", "roles: hub.add_hub_service(...) or an add-on"),
+            (
+                "hub.allowNamedServers",
+                "NamedServers(...): check the home claim names of named servers first",
+            ),
+            ("hub.namedServerLimitPerUser", "NamedServers(limit_per_user=...)"),
+            ("hub.concurrentSpawnLimit", "HubTunables(concurrent_spawn_limit=...)"),
+            ("hub.activeServerLimit", "HubTunables(active_server_limit=...)"),
+            ("hub.consecutiveFailureLimit", "HubTunables(consecutive_failure_limit=...)"),
+            ("hub.nodeSelector", "core pod placement: JupyterHub(core_pods=NodePool({...}))"),
+            ("hub.tolerations", "core pod placement: NodePool(..., tolerations=[...])"),
             ("hub.networkPolicy", "NetworkPolicies are built from NetworkOptions and add-ons"),
             ("proxy.service", "the proxy is reached through the Ingress (ClusterIP Service)"),
             ("proxy.https", None),
             ("proxy.traefik", "no autohttps proxy: TLS is the Ingress's"),
             ("proxy.networkPolicy", "NetworkPolicies are built from NetworkOptions"),
-            ("scheduling", "user scheduler, placeholders and node pools are not mapped"),
-            ("debug", "set the log level with hub.config.set('JupyterHub', 'log_level', ...)"),
+            ("debug", "HubTunables(log_level='DEBUG')"),
             ("custom", "read by custom hub code only"),
             ("global", "no global settings here"),
             ("imagePullSecret", "create the pull Secret and give SingleUser(image_pull_secrets)"),
@@ -733,7 +736,7 @@ class _Converter:
                 self.unmapped.append(
                     Unmapped(
                         f"{where}.profile_options",
-                        "choices inside a profile are not typed yet: make one profile per choice",
+                        "port them to add_profile(..., options={...: ProfileOption(...)})",
                     )
                 )
             self.profiles.append((slug, kwargs))
@@ -753,7 +756,7 @@ class _Converter:
             )
             if self.v.get(f"cull.{key}") is not None
         }
-        self.skip("cull.removeNamedServers", "named servers are not typed yet")
+        self.skip("cull.removeNamedServers", "IdleCuller(remove_named_servers=...)")
         self.skip("cull.adminUsers", "admins' servers are culled like every server")
         if kwargs:
             self.imports.add("IdleCuller")
@@ -773,6 +776,74 @@ class _Converter:
             )
         self.v.get("prePuller")
 
+    def scheduling(self) -> None:
+        """``scheduling.*``: node pools, the user scheduler, placeholders (docs/scheduling.md)."""
+        affinities = {"prefer": "PREFERRED", "require": "REQUIRED"}
+        for pods, target, pool in (
+            ("corePods", "core_pods", "core"),
+            ("userPods", "user_pods", "user"),
+        ):
+            match = self.v.get(f"scheduling.{pods}.nodeAffinity.matchNodePurpose")
+            if match in affinities:
+                self.imports.update({"NodeAffinity", "NodePool"})
+                self.hub_kwargs[target] = _Code(
+                    f"NodePool.{pool}(affinity=NodeAffinity.{affinities[match]})"
+                )
+            self.skip(
+                f"scheduling.{pods}.tolerations",
+                f"NodePool.{pool}() tolerates z2jh's dedicated taints; other taints: "
+                f"NodePool({{label: value}}, tolerations=[...])",
+            )
+        if self.v.get("scheduling.userScheduler.enabled"):
+            self.imports.add("UserScheduler")
+            self.addons.append('UserScheduler(chart, "user-scheduler", hub=hub)')
+            self.continuity.append(
+                "give UserScheduler(kubernetes_version=...) your control plane's version "
+                "(kubectl version): the scheduler image is pinned to it"
+            )
+            for key in ("replicas", "logLevel", "resources"):
+                self.v.get(f"scheduling.userScheduler.{key}")
+            self.skip(
+                "scheduling.userScheduler.plugins",
+                "the packing profile is z2jh's default one (docs/scheduling.md)",
+            )
+            self.skip(
+                "scheduling.userScheduler.pluginConfig",
+                "the packing profile is z2jh's default one (docs/scheduling.md)",
+            )
+        replicas = self.v.get("scheduling.userPlaceholder.replicas")
+        if self.v.get("scheduling.userPlaceholder.enabled") is not False and replicas:
+            self.imports.add("UserPlaceholders")
+            default = next(
+                (i for i, (_, kwargs) in enumerate(self.profiles) if kwargs.get("default")), 0
+            )
+            self.addons.append(
+                f'UserPlaceholders(chart, "user-placeholders", hub=hub, '
+                f"profile=hub.profiles[{default}], count={int(replicas)})"
+            )
+            self.v.get("scheduling.podPriority.enabled")
+            self.skip(
+                "scheduling.userPlaceholder.resources",
+                "placeholders are sized from the default profile (each holds one server's room)",
+            )
+        self.skip(
+            "scheduling.podPriority.globalDefault",
+            "the PriorityClasses are fixed: users 0, placeholders -10 (docs/scheduling.md)",
+        )
+        for key in ("defaultPriority", "userPlaceholderPriority"):
+            self.skip(
+                f"scheduling.podPriority.{key}",
+                "the PriorityClasses are fixed: users 0, placeholders -10 (docs/scheduling.md)",
+            )
+        placeholders = any(line.startswith("UserPlaceholders") for line in self.addons)
+        if self.v.get("scheduling.podPriority.enabled") and not placeholders:
+            self.unmapped.append(
+                Unmapped(
+                    "scheduling.podPriority.enabled",
+                    "PriorityClasses come with UserPlaceholders (none were asked for)",
+                )
+            )
+
     # -- the app ---------------------------------------------------------------------------
 
     def run(self) -> Conversion:
@@ -789,6 +860,7 @@ class _Converter:
         self.culler()
         self.prepuller()
         self.profile_list(defaults)
+        self.scheduling()
         for leaf in _leaves(self.v.values, ""):
             if (
                 leaf
@@ -820,6 +892,7 @@ class _Converter:
             namespace=_literal(self.namespace, 0),
             hub_args=args,
             profiles="".join(profile_lines),
+            addons="".join(f"    {line}\n" for line in self.addons),
         )
 
 
@@ -848,7 +921,7 @@ def build(app: cdk8s.App) -> None:
         chart,
         "hub",
 {hub_args}    )
-{profiles}
+{profiles}{addons}
 
 if __name__ == "__main__":
     print(synthesize(build, outdir=OUTDIR))

@@ -21,6 +21,7 @@ from jupyter_constructs.core import security
 from jupyter_constructs.core.images import HUB_UID
 from jupyter_constructs.core.objects import KubeObject, adopt
 from jupyter_constructs.core.sync_waves import SyncWave
+from jupyter_constructs.hub.scheduling import Placement
 
 SCRIPT_FILE = "secret_bootstrap.py"
 SCRIPT_DIR = "/etc/jupyter-constructs/bootstrap"
@@ -47,6 +48,7 @@ class HubSecretBootstrap(Construct):
         secret_name: The Secret the Job creates.
         image: The image the Job runs (the hub image: it has Python).
         labels: Labels of every object and of the Job's pod.
+        placement: The core pool's node affinity and tolerations. Default: none.
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class HubSecretBootstrap(Construct):
         secret_name: str,
         image: str,
         labels: dict[str, str],
+        placement: Placement | None = None,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -159,6 +162,7 @@ class HubSecretBootstrap(Construct):
                             "securityContext": security.restricted_pod(),
                             "containers": [container],
                             "volumes": [{"name": "script", "configMap": {"name": name}}],
+                            **(placement.pod_fields() if placement else {}),
                         },
                     },
                 }

@@ -15,11 +15,21 @@ from jupyter_constructs.core.objects import stable_json
 
 CONFIG_FILE = "jupyterhub_config.py"
 SETTINGS_FILE = "hub_config.json"
+PROFILE_ACCESS_FILE = "profile_access.py"
 
 
 def static_config_source() -> str:
     """The text of the static ``jupyterhub_config.py`` shipped in this package."""
     return resources.files("jupyter_constructs.hub.files").joinpath(CONFIG_FILE).read_text("utf-8")
+
+
+def profile_access_source() -> str:
+    """The text of ``profile_access.py`` (restricted profiles, enforced in the hub)."""
+    return (
+        resources.files("jupyter_constructs.hub.files")
+        .joinpath(PROFILE_ACCESS_FILE)
+        .read_text("utf-8")
+    )
 
 
 class HubConfig:
@@ -34,6 +44,8 @@ class HubConfig:
         self._from_env: dict[str, str] = {}
         self._services: list[dict[str, Any]] = []
         self._roles: list[dict[str, Any]] = []
+        self._profile_access: dict[str, dict[str, list[str]]] = {}
+        self._custom: dict[str, Any] = {}
 
     def set(self, class_name: str, trait: str, value: Any) -> None:
         """Set ``class_name.trait``; raises if another value was set before."""
@@ -54,6 +66,14 @@ class HubConfig:
         """Set ``class_name.trait`` even if set before (for values re-rendered at synth)."""
         self._traits.setdefault(class_name, {})[trait] = value
 
+    def trait_names(self) -> dict[str, list[str]]:
+        """The traits set so far, by class name (those read from env included)."""
+        names = {c: sorted(t) for c, t in self._traits.items()}
+        for target in self._from_env:
+            class_name, trait = target.split(".", 1)
+            names.setdefault(class_name, []).append(trait)
+        return names
+
     def set_from_env(self, class_name: str, trait: str, env_var: str) -> None:
         """In the hub, ``class_name.trait`` takes the value of env var ``env_var``."""
         self._from_env[f"{class_name}.{trait}"] = env_var
@@ -70,6 +90,18 @@ class HubConfig:
             raise ValueError(f"hub config: a role named {role['name']!r} already exists")
         self._roles.append(role)
 
+    def set_profile_access(self, access: dict[str, dict[str, list[str]]]) -> None:
+        """Who may use each restricted profile: slug -> ``{"groups": [...], "users": [...]}``."""
+        self._profile_access = copy.deepcopy(access)
+
+    def set_custom_code(self, python_files: list[str], templates: bool) -> None:
+        """Custom Python files to run after the config (in order), and whether templates exist."""
+        self._custom = {}
+        if python_files:
+            self._custom["python_files"] = list(python_files)
+        if templates:
+            self._custom["templates"] = True
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON document the static config file reads."""
         traits = copy.deepcopy(self._traits)
@@ -77,7 +109,11 @@ class HubConfig:
             traits.setdefault("JupyterHub", {})["services"] = copy.deepcopy(self._services)
         if self._roles:
             traits.setdefault("JupyterHub", {})["load_roles"] = copy.deepcopy(self._roles)
-        return {"traits": traits, "traits_from_env": dict(self._from_env)}
+        document = {"traits": traits, "traits_from_env": dict(self._from_env)}
+        if self._profile_access:
+            document["profile_access"] = copy.deepcopy(self._profile_access)
+        document.update(copy.deepcopy(self._custom))
+        return document
 
     def render(self) -> str:
         """``to_dict`` as deterministic JSON text."""
@@ -90,4 +126,8 @@ class HubConfig:
             if self._roles:
                 hub["load_roles"] = self._roles
             traits["JupyterHub"] = hub
-        return stable_json({"traits": traits, "traits_from_env": self._from_env})
+        document: dict[str, Any] = {"traits": traits, "traits_from_env": self._from_env}
+        if self._profile_access:
+            document["profile_access"] = self._profile_access
+        document.update(self._custom)
+        return stable_json(document)

@@ -24,6 +24,10 @@ class IdleCuller:
         cull_users: Also delete idle users (``--cull-users``). Their homes are kept
             unless ``UserStorage(delete_pvc=True)`` (then the synth warns). Default: False.
         concurrency: Concurrent hub API requests. Default: 10.
+        remove_named_servers: Delete idle named servers instead of only stopping them
+            (``--remove-named-servers``); their home claims are kept. Default: False.
+        cull_admin_users: With ``cull_users``, delete idle admins too
+            (``--cull-admin-users``). Default: False (the culler's own default is True).
     """
 
     timeout: int = 3600
@@ -31,6 +35,8 @@ class IdleCuller:
     max_age: int = 0
     cull_users: bool = False
     concurrency: int = 10
+    remove_named_servers: bool = False
+    cull_admin_users: bool = False
 
     def check(self, scope: Construct) -> IdleCuller:
         """Return self if every field is valid.
@@ -58,6 +64,15 @@ class IdleCuller:
                 allowed="0 (no maximum) or seconds > 0",
                 fix="e.g. max_age=86400",
             )
+        if self.cull_admin_users and not self.cull_users:
+            raise invalid(
+                scope,
+                "IdleCuller.cull_admin_users",
+                True,
+                allowed="True only with cull_users=True (it chooses whether admins are among "
+                "the users deleted)",
+                fix="drop cull_admin_users, or set cull_users=True",
+            )
         return self
 
     def command(self, *, hub_api_url: str) -> list[str]:
@@ -81,6 +96,9 @@ class IdleCuller:
             cmd.append(f"--max-age={self.max_age}")
         if self.cull_users:
             cmd.append("--cull-users")
+            cmd.append(f"--cull-admin-users={str(self.cull_admin_users).lower()}")
+        if self.remove_named_servers:
+            cmd.append("--remove-named-servers")
         return cmd
 
     def scopes(self) -> list[str]:

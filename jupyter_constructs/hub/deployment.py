@@ -12,6 +12,7 @@ from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.hub.config import CONFIG_FILE
 from jupyter_constructs.hub.database import HUB_DATA_DIR
 from jupyter_constructs.hub.rbac import HUB_SERVICE_ACCOUNT
+from jupyter_constructs.hub.scheduling import Placement
 
 HUB_PORT = 8081
 CONFIG_DIR = "/usr/local/etc/jupyterhub"
@@ -33,6 +34,8 @@ def hub_deployment_body(
     labels: Mapping[str, str],
     config_checksum: str,
     database_volume: bool,
+    placement: Placement | None = None,
+    config_items: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The Deployment's ``spec``.
 
@@ -45,7 +48,13 @@ def hub_deployment_body(
         config_checksum: Checksum of the config files; a change rolls the pod.
         database_volume: The database lives on the ``hub-db-dir`` PVC (sqlite); otherwise
             the data directory is an emptyDir.
+        placement: The core pool's node affinity and tolerations. Default: none.
+        config_items: Where each ConfigMap key goes in the config folder (``items``),
+            for templates in a ``templates/`` subfolder. Default: every key at the top.
     """
+    config_volume: dict[str, Any] = {"name": CONFIG_MAP}
+    if config_items is not None:
+        config_volume["items"] = config_items
     health = {"httpGet": {"path": "/hub/health", "port": "http"}, "timeoutSeconds": 3}
     if database_volume:
         data_volume = {"name": "hub-data", "persistentVolumeClaim": {"claimName": DATABASE_CLAIM}}
@@ -89,10 +98,11 @@ def hub_deployment_body(
                     "securityContext": security.restricted_pod(fs_group=HUB_UID),
                     "containers": [container],
                     "volumes": [
-                        {"name": "config", "configMap": {"name": CONFIG_MAP}},
+                        {"name": "config", "configMap": config_volume},
                         data_volume,
                         {"name": "tmp", "emptyDir": {}},
                     ],
+                    **(placement.pod_fields() if placement else {}),
                 },
             },
         }

@@ -15,13 +15,16 @@ it, so the checks that need the whole picture live here:
 In ``bind`` an add-on registers what it needs through the hub's public methods:
 ``add_hub_service`` (a JupyterHub service and its role), ``allow_traffic`` (a
 NetworkPolicy, rendered only when the hub renders NetworkPolicies),
-``add_entry_point`` (another way users reach the hub) and the facts it reads
-(``namespace``, ``selector_labels``, ports, ``capacity_summary``...).
+``add_entry_point`` (another way users reach the hub), ``reserve_capacity`` (pods that
+take their share of the namespace quota), ``use_user_scheduler`` and ``pod_priority``
+(where and how user pods are scheduled), and the facts it reads (``namespace``,
+``selector_labels``, ports, ``core_pod_placement``, ``capacity_summary``...).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, Unpack, cast
@@ -58,12 +61,20 @@ from jupyter_constructs.hub.bootstrap import (
 )
 from jupyter_constructs.hub.config import (
     CONFIG_FILE,
+    PROFILE_ACCESS_FILE,
     SETTINGS_FILE,
     HubConfig,
+    profile_access_source,
     static_config_source,
 )
 from jupyter_constructs.hub.culler import SERVICE_NAME as CULLER_SERVICE
 from jupyter_constructs.hub.culler import IdleCuller
+from jupyter_constructs.hub.custom_code import (
+    TEMPLATE_KEY_PREFIX,
+    TEMPLATES_DIR,
+    check_python_file,
+    check_template,
+)
 from jupyter_constructs.hub.database import HubDatabase
 from jupyter_constructs.hub.deployment import (
     CONFIG_MAP,
@@ -73,6 +84,11 @@ from jupyter_constructs.hub.deployment import (
     secret_env,
 )
 from jupyter_constructs.hub.ingress import HubIngress, IngressOptions
+from jupyter_constructs.hub.named_servers import (
+    DEFAULT_CLAIM_TEMPLATE,
+    PER_SERVER_CLAIM_TEMPLATE,
+    NamedServers,
+)
 from jupyter_constructs.hub.network import (
     USER_COMPONENT,
     HubNetworkPolicies,
@@ -91,6 +107,7 @@ from jupyter_constructs.hub.proxy import (
     API_SERVICE,
     HTTP_PORT,
     METRICS_PORT,
+    METRICS_PORT_NAME,
     PUBLIC_PORT,
     PUBLIC_SERVICE,
     HubProxy,
@@ -99,21 +116,27 @@ from jupyter_constructs.hub.proxy import DEFAULT_RESOURCES as PROXY_RESOURCES
 from jupyter_constructs.hub.quota import (
     ContainerLimits,
     NamespaceQuota,
+    Reservation,
     capacity,
+    describe,
+    overbooked,
     profile_errors,
     quota_objects,
 )
 from jupyter_constructs.hub.rbac import USER_SERVICE_ACCOUNT, hub_rbac, user_service_account
+from jupyter_constructs.hub.scheduling import NodeAffinity, NodePool, Placement, PodPriority
 from jupyter_constructs.hub.singleuser import (
     EXTRA_FILES_CONFIG_MAP,
     SingleUser,
     UserPodContext,
 )
 from jupyter_constructs.hub.storage import (
+    HomeStorage,
     SharedData,
     UserStorage,
     volume_claim,
 )
+from jupyter_constructs.hub.tunables import KNOWN_TRAITS, HubTunables, check_trait
 from jupyter_constructs.hub.volumes import UserVolume, nfs_objects
 
 HUB_SERVICE = "hub"
@@ -219,6 +242,20 @@ class JupyterHub(Construct):
             ``ipBlock`` rules match the API server, user servers on the internet (private
             ranges and metadata excluded); ``None`` renders no NetworkPolicy at all, the
             add-ons' included.
+        core_pods: The node pool of the hub's own pods (z2jh ``scheduling.corePods``):
+            hub, proxy, secret bootstrap Job, and the pods of add-ons that serve the hub
+            (tunnel, user scheduler) get its node affinity and tolerations. Example:
+            ``NodePool.core()``. Default ``None``: no affinity, no toleration.
+        user_pods: The node pool of user servers, hub-wide (z2jh
+            ``scheduling.userPods``): every user pod (each profile's own node selector
+            and tolerations on top), the image pre-puller and user placeholders. Example:
+            ``NodePool.user()``. Default ``None``: no affinity, no toleration.
+        named_servers: Let users run several named servers (``NamedServers``: a limit per
+            user, a home claim per server by default). Default: ``None``, one server per
+            user. See ``IdleCuller(remove_named_servers=...)``.
+        tunables: Spawn limits, failure limit, redirect and logout behaviour, template
+            variables, log level (``HubTunables``). Default: JupyterHub's defaults. Any
+            other trait: ``hub.set_trait(...)``, checked against the real classes.
 
     Raises:
         ConfigurationError: A value is invalid; the message says which and how to fix it.
@@ -250,6 +287,10 @@ class JupyterHub(Construct):
         container_limits: ContainerLimits | None = DEFAULT_CONTAINER_LIMITS,
         image_puller: bool | ImagePullerOptions = True,
         network: NetworkOptions | None = DEFAULT_NETWORK,
+        core_pods: NodePool | None = None,
+        user_pods: NodePool | None = None,
+        named_servers: NamedServers | None = None,
+        tunables: HubTunables | None = None,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -297,6 +338,8 @@ class JupyterHub(Construct):
             raise invalid(
                 self, "start_timeout", start_timeout, allowed="seconds > 0", fix="e.g. 300"
             )
+        self.core_pods = core_pods.check(self, "core_pods") if core_pods is not None else None
+        self.user_pods = user_pods.check(self, "user_pods") if user_pods is not None else None
         self._claim_namespace(chart)
 
         self.database = database or HubDatabase.sqlite_pvc()
@@ -316,6 +359,7 @@ class JupyterHub(Construct):
         self.proxy_public_port = PUBLIC_PORT
         self.proxy_http_port = HTTP_PORT
         self.proxy_metrics_port = METRICS_PORT
+        self.proxy_metrics_port_name = METRICS_PORT_NAME
         self.user_service_account_name = USER_SERVICE_ACCOUNT
         self.notebook_image = notebook_image
         self.hub_image = hub_image
@@ -325,10 +369,15 @@ class JupyterHub(Construct):
         self._pullers: list[ImagePuller] = []
         self._addons: list[HubAddon] = []
         self._bindings = HubBindings(path_of(self))
+        self._reservations: list[Reservation] = []
+        self._user_scheduler: tuple[str, Construct] | None = None
+        self._pod_priority: PodPriority | None = None
         # (what, its construct, meant to be the only way in)
         self._entry_points: list[tuple[str, Construct, bool]] = []
         self._generation = 0  # bumped by every change that alters the generated config
         self._config_cache: tuple[int, dict[str, str]] | None = None
+        self._python_files: dict[str, str] = {}
+        self._templates: dict[str, str] = {}
         self.image_puller_enabled = image_puller is not False
         self.image_puller_options = (
             image_puller.check(self)
@@ -339,6 +388,9 @@ class JupyterHub(Construct):
         self.shared_data = shared_data.check(self) if shared_data else None
         self._singleuser = (singleuser or SingleUser()).check(self, "SingleUser.")
         self.idle_culler = idle_culler.check(self) if idle_culler else None
+        self.named_servers = named_servers.check(self) if named_servers else None
+        self._check_named_server_homes()
+        self.tunables = (tunables or HubTunables()).check(self)
         if self.user_storage.delete_pvc and self.idle_culler and self.idle_culler.cull_users:
             warnings.warn(
                 questionable(
@@ -375,6 +427,7 @@ class JupyterHub(Construct):
                 secret_name=self.secret_name,
                 image=hub_image,
                 labels=self.labels("secret-bootstrap"),
+                placement=self.core_pod_placement(),
             )
 
         self.service_account, self.role, self.role_binding = hub_rbac(
@@ -383,6 +436,7 @@ class JupyterHub(Construct):
         self.user_service_account = user_service_account(
             self, labels=self.labels("singleuser-server")
         )
+        self.start_timeout: int = start_timeout
         self._configure(start_timeout=start_timeout, admin_users=admin_users)
         if self.idle_culler is not None:
             self.add_hub_service(
@@ -407,6 +461,8 @@ class JupyterHub(Construct):
                 access_mode=self.shared_data.access_mode,
                 size=self.shared_data.size,
                 storage_class=self.shared_data.storage_class,
+                # Only user servers mount it (pods KubeSpawner creates, not in git).
+                consumed_in_git=False,
             )
         self.resource_quota, self.limit_range = quota_objects(
             self, quota=self.quota, limits=self.container_limits, labels=self.labels("quota")
@@ -446,6 +502,8 @@ class JupyterHub(Construct):
                 labels=self.labels("hub"),
                 config_checksum=sha256_of(self.config_files()),
                 database_volume=self.pvc is not None,
+                placement=self.core_pod_placement(),
+                config_items=self._config_items(),
             ),
         )
         self.service = KubeObject(
@@ -470,8 +528,21 @@ class JupyterHub(Construct):
             auth_token=SecretRef(self.secret_name, PROXY_TOKEN_KEY),
             labels=self.labels("proxy"),
             selector=self.selector_labels("proxy"),
+            placement=self.core_pod_placement(),
         )
         self.proxy_deployment = self.proxy.deployment
+        # Hub and proxy read their Secrets once, at start: a changed Secret (a rotation,
+        # the bootstrap Job re-creating it, an ExternalSecret refresh) must restart both
+        # together, or the pair's proxy token disagrees (docs/runbook.md, "Rotating the
+        # hub's secrets"). Stakater Reloader's annotation; without Reloader it does nothing
+        # and the runbook's procedure applies.
+        consumed = {
+            self.secret_name,
+            *(ref.name for ref in self.database.secret_env().values()),
+            *(ref.name for ref in self.auth_settings.secret_env.values()),
+        }
+        self.deployment.add_annotation(RELOAD_ANNOTATION, ",".join(sorted(consumed)))
+        self.proxy_deployment.add_annotation(RELOAD_ANNOTATION, self.secret_name)
         self.proxy_service = self.proxy.public_service
         self.proxy_api_service = self.proxy.api_service
         ingress_options = ingress or IngressOptions()
@@ -600,7 +671,9 @@ class JupyterHub(Construct):
         return list(self._profiles)
 
     def _pull_images_of(self, profile: NotebookProfile) -> None:
-        placement = profile.placement()
+        # Where the profile's servers run: its own node selector and tolerations, in the
+        # user pool (the puller pulls user images on user nodes).
+        placement = self.user_pod_placement(profile).pod_fields()
         key = placement_key(placement)
         puller = next((p for p in self._pullers if p.key == key), None)
         if puller is None:
@@ -684,6 +757,116 @@ class JupyterHub(Construct):
     def binding_profiles(self, binding: PlatformBinding) -> list[NotebookProfile] | None:
         """The profiles ``binding`` is bound to; ``None`` when it is bound hub-wide."""
         return self._bindings.profiles_of(binding)
+
+    # -- custom hub code --------------------------------------------------------------------
+
+    def add_python_file(self, name: str, source: str) -> None:
+        """Run ``source`` in the hub after the generated config (z2jh ``hub.extraConfig``).
+
+        Files run in the order added, with ``c`` (the hub's config) in scope, so
+        ``c.KubeSpawner.pre_spawn_hook = ...`` works as in z2jh. The file is part of the
+        hub ConfigMap: a change rolls the hub (config checksum). It is compiled at synth,
+        so a syntax error fails the synth instead of the hub.
+
+        Args:
+            name: The file name, e.g. ``"spawn_hooks.py"``.
+            source: The Python text (at most 256 KiB).
+
+        Raises:
+            ConfigurationError: Bad or taken name, too large, or a syntax error.
+        """
+        taken = set(self.config_files())
+        self._python_files[name] = check_python_file(self, name, source, taken)
+        self._generation += 1
+
+    def add_template(self, name: str, text: str) -> None:
+        """Add a page template, used before JupyterHub's own (``JupyterHub.template_paths``).
+
+        ``{% extends "templates/page.html" %}`` extends the stock template; variables come
+        from ``HubTunables(template_vars=...)``. Part of the hub ConfigMap (a change rolls
+        the hub). Reference: https://jupyterhub.readthedocs.io/en/stable/howto/templates.html
+
+        Args:
+            name: The template's file name, e.g. ``"page.html"`` or ``"login.html"``.
+            text: The Jinja2 template (at most 256 KiB).
+
+        Raises:
+            ConfigurationError: Bad or taken name, or too large.
+        """
+        self._templates[name] = check_template(self, name, text, set(self._templates))
+        self._generation += 1
+
+    def _config_items(self) -> list[dict[str, str]] | None:
+        """The config volume's ``items`` when templates need a folder; else every key."""
+        if not self._templates:
+            return None
+        return [
+            {
+                "key": key,
+                "path": f"{TEMPLATES_DIR}/{key.removeprefix(TEMPLATE_KEY_PREFIX)}"
+                if key.startswith(TEMPLATE_KEY_PREFIX)
+                else key,
+            }
+            for key in self.config_files()
+        ]
+
+    # -- the escape hatch -----------------------------------------------------------------
+
+    def set_trait(self, class_name: str, trait: str, value: Any) -> None:
+        """Set any other configurable trait of the hub's classes (z2jh ``hub.config``), checked.
+
+        The name is checked against the real class's configurable traits (tables
+        generated from the pinned JupyterHub, oauthenticator and KubeSpawner), so a
+        misspelled ``concurent_spawn_limt`` fails here instead of being ignored by the
+        hub. A trait the library or a typed parameter already sets cannot be changed
+        this way. Prefer the typed parameters (``tunables=``, ``named_servers=``...).
+
+        Args:
+            class_name: ``"JupyterHub"``, ``"Spawner"``, ``"KubeSpawner"``,
+                ``"Authenticator"``, ``"ConfigurableHTTPProxy"``, ``"OAuthenticator"`` or
+                ``"GenericOAuthenticator"``.
+            trait: The trait name.
+            value: A JSON value (the hub config is rendered as JSON).
+
+        Raises:
+            ConfigurationError: Unknown class or trait, a value that is not JSON, or a
+                trait already set to another value.
+        """
+        check_trait(self, class_name, trait)
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as err:
+            raise invalid(
+                self,
+                f"{class_name}.{trait} value",
+                type(value).__name__,
+                allowed="a JSON value: text, number, bool, None, list or dict of those",
+                fix="give plain data; code belongs in a hub Python file",
+            ) from err
+        try:
+            self.config.set(class_name, trait, value)
+        except ValueError as err:
+            raise invalid(
+                self,
+                f"{class_name}.{trait}",
+                value,
+                allowed="a trait the library does not already set (it is set to "
+                f"{self.config.to_dict()['traits'][class_name][trait]!r})",
+                fix="use the typed parameter that sets it",
+            ) from err
+        self._generation += 1
+
+    def _unknown_trait_errors(self) -> list[str]:
+        errors = []
+        for class_name, traits in self.config.trait_names().items():
+            if class_name not in KNOWN_TRAITS:
+                continue  # an authenticator shipped with its HubAuth, checked by its tests
+            for trait in traits:
+                try:
+                    check_trait(self, class_name, trait)
+                except ConfigurationError as err:
+                    errors.append(str(err))
+        return errors
 
     # -- what add-ons register ------------------------------------------------------------
 
@@ -813,7 +996,62 @@ class JupyterHub(Construct):
 
     def profile_entry(self, profile: NotebookProfile) -> dict[str, Any]:
         """``profile``'s ``profile_list`` entry, with this hub's defaults and bindings."""
-        return profile.to_profile_entry(self.user_pod_context(), self.bindings_of(profile))
+        self._check_scheduling_overrides(profile)
+        entry = profile.to_profile_entry(self.user_pod_context(), self.bindings_of(profile))
+        override = entry["kubespawner_override"]
+        preferred = profile.extra_overrides.get("node_affinity_preferred")
+        if self.user_pods is not None and preferred is not None:
+            # Preferences add up: the pool's term first, then the profile's (KubeSpawner
+            # would replace the hub-wide list with the profile's).
+            pool = self.user_pods.kubespawner_traits().get("node_affinity_preferred", [])
+            override["node_affinity_preferred"] = [*pool, *preferred]
+        if self.user_pods is not None and "tolerations" in override:
+            # A profile's tolerations replace the hub-wide ones in KubeSpawner (a list
+            # override is not merged): keep the user pool's first.
+            override["tolerations"] = [
+                dict(t) for t in self.user_pod_placement(profile).tolerations
+            ]
+        return entry
+
+    def _check_scheduling_overrides(self, profile: NotebookProfile) -> None:
+        """Refuse ``extra_overrides`` that would undo how the hub schedules user pods.
+
+        KubeSpawner replaces a hub-wide setting with a profile's override, so a profile
+        naming another scheduler would escape packing, another priority class could
+        preempt other users' servers (or never preempt a placeholder), and its own
+        required node affinity would drop the user pool's term.
+
+        Raises:
+            ConfigurationError: The profile overrides what the hub set.
+        """
+        owned = {}
+        if self.user_scheduler_name is not None:
+            owned["scheduler_name"] = (
+                f"the hub's user scheduler ({self.user_scheduler_name}) schedules every "
+                "user pod, so servers are packed and placeholders preempted",
+                "drop it (to stop packing, do not create a UserScheduler)",
+            )
+        if self._pod_priority is not None:
+            owned["priority_class_name"] = (
+                f"user servers get {self._pod_priority.user_class_name}: above the "
+                "placeholders they preempt, equal to each other, so no user evicts another",
+                "drop it",
+            )
+        if self.user_pods is not None and self.user_pods.affinity is NodeAffinity.REQUIRED:
+            owned["node_affinity_required"] = (
+                "user pods require the user pool (JupyterHub(user_pods=...)); a profile's "
+                "terms would replace the pool's in KubeSpawner",
+                "narrow the profile's nodes with node_selector= (added to the pool's term)",
+            )
+        for key in sorted(set(owned) & set(profile.extra_overrides)):
+            allowed, fix = owned[key]
+            raise invalid(
+                profile,
+                "extra_overrides key",
+                key,
+                allowed=f"keys the hub does not set: {allowed}",
+                fix=fix,
+            )
 
     def extra_files(self) -> dict[str, str]:
         """Every extra file of the hub and its profiles: ConfigMap key -> text."""
@@ -881,14 +1119,144 @@ class JupyterHub(Construct):
         ]
         return bool(uses) and all(uses)
 
+    # -- scheduling -----------------------------------------------------------------------
+
+    def core_pod_placement(self) -> Placement:
+        """Where the hub's own pods run: the ``core_pods`` pool's affinity and tolerations.
+
+        Hub, proxy and bootstrap Job use it; add-ons whose pods serve the hub (tunnel,
+        user scheduler) put ``core_pod_placement().pod_fields()`` into their pod specs.
+
+        Returns:
+            The placement (empty without ``core_pods``).
+        """
+        return Placement.of(self.core_pods)
+
+    def user_pod_placement(self, profile: NotebookProfile | None = None) -> Placement:
+        """Where user servers (of ``profile``) run: the user pool, then the profile's own.
+
+        The ``user_pods`` pool's affinity and tolerations, then the profile's node
+        selector, GPU placement and tolerations. The pre-puller and user placeholders use
+        it, so they land where the servers do.
+
+        Args:
+            profile: A profile of this hub. Default: none (the pool alone).
+        """
+        if profile is None:
+            return Placement.of(self.user_pods)
+        own = profile.placement()
+        return Placement.of(
+            self.user_pods, node_selector=own["nodeSelector"], tolerations=own["tolerations"]
+        )
+
+    def use_user_scheduler(self, scheduler_name: str, scope: Construct) -> None:
+        """Have every user pod scheduled by ``scheduler_name`` (KubeSpawner ``scheduler_name``).
+
+        ``UserScheduler`` calls this when it attaches; user placeholders read
+        ``user_scheduler_name`` so they are scheduled the same way.
+
+        Args:
+            scheduler_name: The ``schedulerName`` of the scheduler's profile.
+            scope: The construct providing it (named when a second one is refused).
+
+        Raises:
+            ConfigurationError: Another user scheduler is already in use.
+        """
+        if self._user_scheduler is not None:
+            raise invalid(
+                self,
+                "user scheduler",
+                path_of(scope),
+                allowed=f"one user scheduler per hub ({path_of(self._user_scheduler[1])} "
+                "is already attached)",
+                fix="create one UserScheduler for the hub",
+            )
+        self._user_scheduler = (scheduler_name, scope)
+        self.config.set("KubeSpawner", "scheduler_name", scheduler_name)
+        self._generation += 1
+
+    @property
+    def user_scheduler_name(self) -> str | None:
+        """The scheduler of user pods (``use_user_scheduler``); ``None``: the default one."""
+        return self._user_scheduler[0] if self._user_scheduler else None
+
+    def pod_priority(self) -> PodPriority:
+        """The hub's PriorityClass pair, created on first use; user pods get the user class.
+
+        ``UserPlaceholders`` calls it; every placeholder group of the hub shares the pair.
+
+        Returns:
+            The ``PodPriority`` (class names: ``user_class_name``,
+            ``placeholder_class_name``).
+        """
+        if self._pod_priority is None:
+            self._pod_priority = PodPriority(
+                self, "PodPriority", namespace=self.namespace, labels=self.labels("scheduling")
+            )
+            self.config.set(
+                "KubeSpawner", "priority_class_name", self._pod_priority.user_class_name
+            )
+            self._generation += 1
+        return self._pod_priority
+
+    def allow_api_server(
+        self, scope: Construct, id: str, *, name: str, pod_labels: dict[str, str]
+    ) -> list[KubeObject]:
+        """Let an add-on's pods reach the Kubernetes API server only (no ingress).
+
+        Rendered only when the hub renders NetworkPolicies (``HubNetworkPolicies.
+        allow_api_server``: ``api_server_cidrs``, and Cilium's ``kube-apiserver`` entity).
+
+        Args:
+            scope: The construct the policy belongs to.
+            id: Its construct id.
+            name: The NetworkPolicy's name.
+            pod_labels: Labels selecting the pods.
+
+        Returns:
+            The policies, or ``[]`` when the hub renders no NetworkPolicies.
+        """
+        if self.network is None:
+            return []
+        return self.network.allow_api_server(
+            scope, id, name=name, pod_labels=pod_labels, labels=self.labels("network-policy")
+        )
+
     # -- capacity -------------------------------------------------------------------------
 
+    def reserve_capacity(self, what: str, per_pod: Usage, pods: int) -> None:
+        """Count ``pods`` pods of an add-on against the namespace quota, before user servers.
+
+        ``capacity_summary``, ``format_capacity`` and the quota check at synth then leave
+        room for them (user placeholders, the user scheduler, tunnel connectors).
+
+        Args:
+            what: What they are, for messages (``"user placeholders test/warm"``).
+            per_pod: Requests and limits of one pod (``Resources(...).usage()``).
+            pods: How many pods run at once.
+        """
+        self._reservations.append(Reservation(what, per_pod, pods))
+
+    def reservations(self) -> list[Reservation]:
+        """What the quota holds before any user server: hub, proxy, then add-ons' pods."""
+        return [
+            Reservation("the hub", self.hub_resources.usage(), 1, add_on=False),
+            Reservation("the proxy", PROXY_RESOURCES.usage(), 1, add_on=False),
+            *self._reservations,
+        ]
+
     def reserved_usage(self) -> Usage:
-        """What the hub and proxy pods take from the quota before any user server."""
-        return self.hub_resources.usage() + PROXY_RESOURCES.usage()
+        """What ``reservations`` take from the quota together."""
+        total = self.hub_resources.usage() + PROXY_RESOURCES.usage()
+        for reservation in self._reservations:
+            total = total + reservation.usage()
+        return total
 
     def capacity_summary(self) -> dict[str, tuple[int, str]]:
         """How many servers of each profile the quota admits at once, and what limits it.
+
+        Counted after what the quota holds before any user server (``reservations``: the
+        hub, the proxy, user placeholders, the user scheduler, tunnel connectors).
 
         Returns:
             Profile slug -> (servers of only that profile, the limiting quota item).
@@ -896,8 +1264,8 @@ class JupyterHub(Construct):
         """
         if self.quota is None:
             return {}
-        reserved = self.reserved_usage()
-        return {p.slug: capacity(self.quota, reserved, p.usage()) for p in self._profiles}
+        reservations = self.reservations()
+        return {p.slug: capacity(self.quota, reservations, p.usage()) for p in self._profiles}
 
     def default_profile_capacity(self) -> int | None:
         """Servers of the default profile the quota admits; ``None`` without quota or default."""
@@ -912,6 +1280,10 @@ class JupyterHub(Construct):
         lines = [f"capacity of namespace {self.namespace} (servers of one profile at once):"]
         for slug, (count, limit) in self.capacity_summary().items():
             lines.append(f"  {slug}: {count} (limited by {limit})")
+        extra = [r for r in self.reservations() if r.add_on and r.pods]
+        if self.quota is not None and extra:
+            lines.append("  counted after the hub, the proxy and what add-ons reserve:")
+            lines += [f"    {describe([r])}" for r in extra]
         return "\n".join(lines)
 
     # -- rendering ----------------------------------------------------------------------
@@ -923,6 +1295,10 @@ class JupyterHub(Construct):
             return dict(cached[1])
         files = {CONFIG_FILE: static_config_source(), SETTINGS_FILE: self.rendered_config()}
         files.update(self.auth_settings.files)
+        if any(p.restricted for p in self._profiles):
+            files[PROFILE_ACCESS_FILE] = profile_access_source()
+        files.update(self._python_files)
+        files.update({TEMPLATE_KEY_PREFIX + n: t for n, t in self._templates.items()})
         files = dict(sorted(files.items()))
         self._config_cache = (self._generation, files)
         return dict(files)
@@ -930,9 +1306,20 @@ class JupyterHub(Construct):
     def rendered_config(self) -> str:
         """``hub_config.json`` with every profile and binding added so far."""
         # Rendered late, so add_profile/add_binding calls after construction count.
-        self.config.replace(
-            "KubeSpawner", "profile_list", [self.profile_entry(p) for p in self._profiles]
-        )
+        entries = [self.profile_entry(p) for p in self._profiles]
+        # JupyterHub reads start_timeout before KubeSpawner applies the chosen profile
+        # (jupyterhub/user.py: the spawn is awaited for spawner.start_timeout, and
+        # KubeSpawner loads the profile inside start()): the hub-wide value is the longest
+        # any profile needs, and every profile carries its own, which KubeSpawner applies
+        # to its own wait for the pod. A fast profile is not given a slow one's timeout.
+        longest = max([self.start_timeout, *(p.start_timeout or 0 for p in self._profiles)])
+        self.config.replace("KubeSpawner", "start_timeout", longest)
+        if longest > self.start_timeout:
+            for entry in entries:
+                entry["kubespawner_override"].setdefault("start_timeout", self.start_timeout)
+        self.config.replace("KubeSpawner", "profile_list", entries)
+        self.config.set_profile_access({p.slug: p.access() for p in self._profiles if p.restricted})
+        self.config.set_custom_code(list(self._python_files), bool(self._templates))
         # A server is stopped by a spawner whose profile may not be loaded (after a hub
         # restart KubeSpawner stops it with the hub-wide settings): the hub-wide grace
         # period is the longest any profile needs.
@@ -973,11 +1360,27 @@ class JupyterHub(Construct):
                     )
                 )
             ]
+        reservations = self.reservations()
+        if self.quota is not None:
+            too_much = overbooked(self.quota, reservations)
+            if too_much:
+                return [
+                    str(
+                        invalid(
+                            self,
+                            "namespace quota",
+                            self.quota,
+                            allowed="room for the pods that run before any user server: "
+                            f"{describe(reservations)} ({too_much})",
+                            fix="raise NamespaceQuota or reserve less (fewer placeholders)",
+                        )
+                    )
+                ]
         errors = profile_errors(
             self._profiles,
             quota=self.quota,
             limits=self.container_limits,
-            reserved=self.reserved_usage(),
+            reservations=reservations,
         )
         if self.shared_data is not None:
             writers = [p.slug for p in self._profiles if not p.shared_data_read_only]
@@ -992,6 +1395,9 @@ class JupyterHub(Construct):
             self.config_files()
         except ConfigurationError as err:
             return [str(err)]
+        unknown = self._unknown_trait_errors()
+        if unknown:
+            return unknown
         entry_points = [
             (f"{what} {scope.node.path}", only) for what, scope, only in self._entry_points
         ]
@@ -1081,9 +1487,63 @@ class JupyterHub(Construct):
                 "http_timeout": 120,
                 "extra_labels": self.user_pod_labels(),
                 "profile_list": [],
-                **self.user_storage.kubespawner_traits(),
+                **self._storage_traits(),
             },
         )
+        if self.user_pods is not None:
+            cfg.update("KubeSpawner", self.user_pods.kubespawner_traits())
+        if self.named_servers is not None:
+            cfg.update("JupyterHub", self.named_servers.hub_traits())
+        for class_name, traits in self.tunables.traits().items():
+            cfg.update(class_name, traits)
+
+    def _per_server_homes(self) -> bool:
+        named = self.named_servers
+        return (
+            named is not None
+            and named.home_per_server
+            and self.user_storage.type is HomeStorage.DYNAMIC
+        )
+
+    def _check_named_server_homes(self) -> None:
+        named, storage = self.named_servers, self.user_storage
+        if named is None or storage.type is not HomeStorage.DYNAMIC:
+            return
+        template = storage.pvc_name_template
+        if named.home_per_server:
+            if template != DEFAULT_CLAIM_TEMPLATE and not (
+                "{user_server}" in template or "{servername}" in template
+            ):
+                raise invalid(
+                    self,
+                    "UserStorage.pvc_name_template",
+                    template,
+                    allowed="with NamedServers(home_per_server=True), a template naming the "
+                    "server too: {user_server} (or {servername})",
+                    fix=f"use {PER_SERVER_CLAIM_TEMPLATE!r}, or "
+                    "NamedServers(home_per_server=False) with a ReadWriteMany home",
+                )
+        elif storage.access_mode == "ReadWriteOnce":
+            warnings.warn(
+                questionable(
+                    self,
+                    "NamedServers.home_per_server",
+                    False,
+                    why="every server of a user mounts the one ReadWriteOnce home claim, which "
+                    "attaches to one node: a second server scheduled on another node never "
+                    "starts",
+                    fix="keep home_per_server=True, or give homes "
+                    "UserStorage(access_mode='ReadWriteMany')",
+                ),
+                stacklevel=3,
+            )
+
+    def _storage_traits(self) -> dict[str, Any]:
+        traits = self.user_storage.kubespawner_traits()
+        if self._per_server_homes() and traits.get("pvc_name_template") == DEFAULT_CLAIM_TEMPLATE:
+            # The default server's {user_server} is {username}: its home keeps its claim.
+            traits["pvc_name_template"] = PER_SERVER_CLAIM_TEMPLATE
+        return traits
 
     def _hub_env(self) -> list[dict[str, Any]]:
         hub_secret = self.secret_name
@@ -1099,6 +1559,10 @@ class JupyterHub(Construct):
             **self._service_token_env,
         }
         return secret_env(fixed) + secret_env(dict(sorted(extra.items())))
+
+
+#: Stakater Reloader: restart the Deployment when one of these Secrets changes.
+RELOAD_ANNOTATION = "secret.reloader.stakater.com/reload"
 
 
 def extra_file_key(name: str, slug: str | None) -> str:

@@ -622,6 +622,48 @@ class HubNetworkPolicies(Construct):
             self.policies[name] = policy
         return policy
 
+    def allow_api_server(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        pod_labels: Mapping[str, str],
+        labels: Mapping[str, str] | None = None,
+    ) -> list[KubeObject]:
+        """Let the selected pods reach the Kubernetes API server, and receive nothing.
+
+        For an add-on's pods that talk to the API server (the user scheduler): egress to
+        ``api_server_cidrs`` on 443/6443 (they find it by ``KUBERNETES_SERVICE_HOST``, so
+        no DNS), ingress isolated (kubelet probes come from the node, which CNIs admit);
+        with ``cni=Cni.CILIUM`` also a CiliumNetworkPolicy to the ``kube-apiserver`` entity.
+
+        Args:
+            scope: The construct the NetworkPolicy belongs to.
+            id: Its construct id.
+            name: The NetworkPolicy's name (the Cilium policy is ``<name>-api-server``).
+            pod_labels: Labels selecting the pods.
+            labels: The NetworkPolicy's labels. Default: none.
+
+        Returns:
+            The NetworkPolicy, then the CiliumNetworkPolicy when the CNI is Cilium.
+        """
+        api_server = egress(self.options.api_server_peers(), [tcp(p) for p in API_SERVER_PORTS])
+        policies = [
+            self.allow(
+                scope,
+                id,
+                name=name,
+                labels=labels,
+                pod_selector={"matchLabels": dict(pod_labels)},
+                ingress_rules=[],
+                egress_rules=[api_server],
+            )
+        ]
+        if self.options.cni is Cni.CILIUM:
+            policies.append(self._cilium_api_server(f"{name}-api-server", pod_labels))
+        return policies
+
     # -- for profiles, bindings and users -----------------------------------------------
 
     def user_pod_selector(self, profile: NotebookProfile | None = None) -> dict[str, str]:

@@ -6,7 +6,9 @@ images of the profiles that land there (and of their init and sidecar containers
 init containers, which makes the kubelet pull them, then sleeps in a pause container.
 It is a plain DaemonSet, not a Helm hook (z2jh's hook-based puller stalls upgrades,
 their #2099), so a new image rolls out like any other change. Images of GPU profiles
-are pulled only on GPU nodes, with the pull secrets of the profiles that use them.
+are pulled only on GPU nodes, with the pull secrets of the profiles that use them, and
+every puller runs in the hub's user node pool (``JupyterHub(user_pods=...)``): where
+user servers run.
 """
 
 from __future__ import annotations
@@ -88,7 +90,8 @@ def placement_key(placement: Mapping[str, Any]) -> str:
     """A stable key grouping profiles that land on the same nodes.
 
     Args:
-        placement: A profile's ``placement()`` (``nodeSelector``, ``tolerations``).
+        placement: The pod spec fields placing a profile's servers (``nodeSelector``,
+            ``tolerations``, ``affinity``).
     """
     return json.dumps(placement, sort_keys=True)
 
@@ -102,7 +105,8 @@ class ImagePuller(Construct):
         name: The DaemonSet's name.
         labels: Labels of the DaemonSet and its pods.
         selector: The pods' selector labels.
-        placement: Where the pods run (``NotebookProfile.placement()``).
+        placement: Where the pods run: pod spec fields (``nodeSelector``,
+            ``tolerations``, ``affinity``), as ``hub.user_pod_placement(profile)`` gives them.
         options: Extra images, pull secrets, resources and tolerations. Default:
             ``ImagePullerOptions()``.
     """
@@ -188,10 +192,9 @@ class ImagePuller(Construct):
         }
         if self._pull_secrets:
             pod["imagePullSecrets"] = [{"name": name} for name in self._pull_secrets]
-        if self.placement["nodeSelector"]:
-            pod["nodeSelector"] = self.placement["nodeSelector"]
+        pod.update({k: v for k, v in self.placement.items() if k != "tolerations"})
         tolerations = [
-            *self.placement["tolerations"],
+            *self.placement.get("tolerations", []),
             *(t.to_kube() for t in self.options.extra_tolerations),
         ]
         if tolerations:

@@ -22,6 +22,12 @@ from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.core.security import secure_container
 from jupyter_constructs.hub.containers import UserContainer
 from jupyter_constructs.hub.kubespawner_traits import KUBESPAWNER_TRAITS
+from jupyter_constructs.hub.profile_options import (
+    ProfileOption,
+    check_options,
+    max_resources,
+    option_images,
+)
 from jupyter_constructs.hub.singleuser import (
     EXTRA_FILES_CHECKSUM,
     PodParts,
@@ -177,6 +183,9 @@ class ProfileOptions(TypedDict, total=False):
     extra_annotations: Mapping[str, str] | None
     extra_resources: Mapping[str, str] | None
     extra_overrides: Mapping[str, Any] | None
+    options: Mapping[str, ProfileOption] | None
+    allowed_groups: Sequence[str]
+    allowed_users: Sequence[str]
 
 
 class NotebookProfile(Construct):
@@ -245,6 +254,16 @@ class NotebookProfile(Construct):
         extra_overrides: Other ``kubespawner_override`` keys, checked against
             KubeSpawner's trait names; mappings and lists merge with what the library
             renders and cannot replace or remove it. Default: none.
+        options: Choices inside the profile (KubeSpawner ``profile_options``), by key:
+            a drop-down each (``ProfileOption``), whose choices change the image, CPU,
+            memory, env or default URL, with an optional free-form image field
+            (``UnlistedChoice``) checked against a regex. The quota and LimitRange are
+            checked against the largest choice; choice images are pre-pulled.
+            Default: none.
+        allowed_groups: Only members of these JupyterHub groups see and may start this
+            profile (enforced in the hub, the REST API included). Default: everyone.
+        allowed_users: These users too (hub user names). Default: none. The default
+            profile must stay open to everyone.
 
     Raises:
         ConfigurationError: A value is invalid or an override key unknown.
@@ -290,6 +309,9 @@ class NotebookProfile(Construct):
         extra_annotations: Mapping[str, str] | None = None,
         extra_resources: Mapping[str, str] | None = None,
         extra_overrides: Mapping[str, Any] | None = None,
+        options: Mapping[str, ProfileOption] | None = None,
+        allowed_groups: Sequence[str] = (),
+        allowed_users: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -405,10 +427,48 @@ class NotebookProfile(Construct):
         for key in sorted(self.extra_overrides):
             check_override_key(self, key, KUBESPAWNER_TRAITS)
             check_override_value(self, key, self.extra_overrides[key])
+        self.options = dict(options or {})
+        check_options(
+            self, self.options, cpu=self._cpu, memory=self._memory, env_names=set(self.env)
+        )
+        self.allowed_groups = self._check_names("allowed_groups", allowed_groups)
+        self.allowed_users = self._check_names("allowed_users", allowed_users)
         self._bindings: list[UserPodBinding] = []
         self._host: ProfileHost | None = None
 
     # -- checks -------------------------------------------------------------------------
+
+    @property
+    def restricted(self) -> bool:
+        """True when only some groups or users may use this profile."""
+        return bool(self.allowed_groups or self.allowed_users)
+
+    def access(self) -> dict[str, list[str]]:
+        """Who may use this profile: ``{"groups": [...], "users": [...]}`` (empty: everyone)."""
+        return {"groups": list(self.allowed_groups), "users": list(self.allowed_users)}
+
+    def _check_names(self, what: str, names: Sequence[str]) -> list[str]:
+        values = list(names) if isinstance(names, list | tuple | set | frozenset) else names
+        if not isinstance(values, list) or not all(
+            isinstance(n, str) and n and n.strip() == n for n in values
+        ):
+            raise invalid(
+                self,
+                what,
+                names,
+                allowed="a list of non-empty names without surrounding spaces",
+                fix=f'e.g. {what}=["data-science"]',
+            )
+        if self.default and values:
+            raise invalid(
+                self,
+                what,
+                values,
+                allowed="no restriction on the default profile (users outside the groups "
+                "would have no profile left to start)",
+                fix="restrict another profile, or make an open profile the default",
+            )
+        return sorted(set(values))
 
     def _check_gpu(self, gpu: Gpu) -> None:
         if not isinstance(gpu.count, int) or isinstance(gpu.count, bool) or gpu.count < 1:
@@ -504,13 +564,8 @@ class NotebookProfile(Construct):
         more (init containers run one at a time, before the others).
         """
         settings = self.effective_settings()
-        server = Usage(
-            self._cpu[0],
-            self._cpu[1],
-            self._memory[0],
-            self._memory[1],
-            self.gpu.count if self.gpu else 0,
-        )
+        cpu, memory = max_resources(self.options, self._cpu, self._memory)
+        server = Usage(cpu[0], cpu[1], memory[0], memory[1], self.gpu.count if self.gpu else 0)
         for sidecar in settings.extra_containers:
             server = server + sidecar.usage()
         for init in settings.init_containers:
@@ -539,6 +594,7 @@ class NotebookProfile(Construct):
         """
         settings = self.effective_settings()
         images = [c.image for c in (*settings.init_containers, *settings.extra_containers)]
+        images += option_images(self.options)
         for key in ("init_containers", "extra_containers"):
             raw = self.extra_overrides.get(key) or []
             for container in raw.values() if isinstance(raw, Mapping) else raw:
@@ -685,6 +741,21 @@ class NotebookProfile(Construct):
             "description": self.description,
             "kubespawner_override": override,
         }
+        if self.options:
+            for name, option in self.options.items():
+                for key, choice in option.choices.items():
+                    clash = sorted(set(choice.env) & set(environment))
+                    if clash:
+                        raise invalid(
+                            self,
+                            f"options[{name!r}].choices[{key!r}].env",
+                            clash[0],
+                            allowed="a variable the profile, its bindings and the hub do not set",
+                            fix="rename it: a choice adds variables, it cannot replace them",
+                        )
+            entry["profile_options"] = {
+                name: option.entry() for name, option in self.options.items()
+            }
         if self.default:
             entry["default"] = True
         return entry

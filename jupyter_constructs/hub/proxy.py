@@ -11,10 +11,12 @@ from jupyter_constructs.core.images import PROXY_UID
 from jupyter_constructs.core.objects import KubeObject, adopt
 from jupyter_constructs.core.quantities import Resources
 from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.hub.scheduling import Placement
 
 HTTP_PORT = 8000
 API_PORT = 8001
 METRICS_PORT = 8002
+METRICS_PORT_NAME = "metrics"
 PUBLIC_PORT = 80
 PUBLIC_SERVICE = "proxy-public"
 API_SERVICE = "proxy-api"
@@ -36,6 +38,7 @@ class HubProxy(Construct):
         labels: Labels of the objects and pods.
         selector: The pods' selector labels.
         resources: Requests and limits. Default: 100m/1 CPU, 512Mi/1Gi memory.
+        placement: The core pool's node affinity and tolerations. Default: none.
     """
 
     def __init__(
@@ -49,6 +52,7 @@ class HubProxy(Construct):
         labels: dict[str, str],
         selector: dict[str, str],
         resources: Resources = DEFAULT_RESOURCES,
+        placement: Placement | None = None,
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -58,6 +62,7 @@ class HubProxy(Construct):
             "securityContext": security.restricted_pod(),
             "terminationGracePeriodSeconds": 60,
             "containers": [_container(image, hub_url, auth_token, resources)],
+            **(placement.pod_fields() if placement else {}),
         }
         self.deployment = KubeObject(
             self,
@@ -128,7 +133,7 @@ def _container(
         "ports": [
             {"name": "http", "containerPort": HTTP_PORT},
             {"name": "api", "containerPort": API_PORT},
-            {"name": "metrics", "containerPort": METRICS_PORT},
+            {"name": METRICS_PORT_NAME, "containerPort": METRICS_PORT},
         ],
         "resources": resources.to_kube(),
         "securityContext": security.restricted_container(PROXY_UID, PROXY_UID),

@@ -141,29 +141,72 @@ class ContainerLimits:
         return self
 
 
-def capacity(quota: NamespaceQuota, reserved: Usage, profile_usage: Usage) -> tuple[int, str]:
-    """How many servers of one profile fit in ``quota`` after ``reserved``, and what limits it.
+@dataclass(frozen=True)
+class Reservation:
+    """Pods that take their share of the namespace quota before any user server.
 
-    ``reserved`` is what the hub and proxy take; they are also two of the quota's pods.
+    The hub and the proxy are two; add-ons register theirs with ``hub.reserve_capacity``
+    (user placeholders, the user scheduler, tunnel connectors).
+
+    Attributes:
+        what: What they are, for messages (``"the hub"``, ``"user placeholders
+            test/warm"``).
+        per_pod: The requests and limits of one pod.
+        pods: How many pods. Default: 1.
+        add_on: Reserved by an add-on (named in quota messages); False for the hub and
+            the proxy, which every hub has. Default: True.
     """
-    free = quota.usage() - reserved
+
+    what: str
+    per_pod: Usage
+    pods: int = 1
+    add_on: bool = True
+
+    def usage(self) -> Usage:
+        """What all of its pods take together."""
+        total = Usage(Decimal(0), Decimal(0), 0, 0, 0)
+        for _ in range(self.pods):
+            total = total + self.per_pod
+        return total
+
+
+def reserved(reservations: Sequence[Reservation]) -> tuple[Usage, int]:
+    """What ``reservations`` take together, and their number of pods."""
+    total = Usage(Decimal(0), Decimal(0), 0, 0, 0)
+    for reservation in reservations:
+        total = total + reservation.usage()
+    return total, sum(r.pods for r in reservations)
+
+
+def capacity(
+    quota: NamespaceQuota, reservations: Sequence[Reservation], profile_usage: Usage
+) -> tuple[int, str]:
+    """How many servers of one profile fit in ``quota`` after ``reservations``, and what limits it.
+
+    Every reserved pod is also one of the quota's ``pods``.
+    """
+    taken, taken_pods = reserved(reservations)
+    free = quota.usage() - taken
     room: dict[str, tuple[Decimal, Decimal]] = {
         "requests.cpu": (free.requests_cpu, profile_usage.requests_cpu),
         "limits.cpu": (free.limits_cpu, profile_usage.limits_cpu),
         "requests.memory": (Decimal(free.requests_memory), Decimal(profile_usage.requests_memory)),
         "limits.memory": (Decimal(free.limits_memory), Decimal(profile_usage.limits_memory)),
-        "pods": (Decimal(quota.pods - 2), Decimal(1)),
+        "pods": (Decimal(quota.pods - taken_pods), Decimal(1)),
     }
     if profile_usage.gpus:
-        room[f"requests.{quota.gpu_resource}"] = (Decimal(quota.gpus), Decimal(profile_usage.gpus))
+        room[f"requests.{quota.gpu_resource}"] = (Decimal(free.gpus), Decimal(profile_usage.gpus))
     counts = {key: int(have // need) if have > 0 else 0 for key, (have, need) in room.items()}
     limiting = min(counts, key=lambda key: (counts[key], key))
     return counts[limiting], limiting
 
 
-def shortfall(quota: NamespaceQuota, reserved: Usage, usage: Usage) -> str | None:
+def shortfall(
+    quota: NamespaceQuota, reservations: Sequence[Reservation], usage: Usage
+) -> str | None:
     """Why one server using ``usage`` does not fit in ``quota`` (with the amount), or None."""
-    free = quota.usage() - reserved
+    taken, taken_pods = reserved(reservations)
+    free = quota.usage() - taken
     for what, need, room, show in (
         ("CPU request", usage.requests_cpu, free.requests_cpu, format_cpu),
         ("CPU limit", usage.limits_cpu, free.limits_cpu, format_cpu),
@@ -175,12 +218,32 @@ def shortfall(quota: NamespaceQuota, reserved: Usage, usage: Usage) -> str | Non
                 f"its {what} {show(need)} exceeds what the quota leaves ({show(room)}) "
                 f"by {show(need - room)}"
             )
-    if usage.gpus > quota.gpus:
+    if usage.gpus > free.gpus:
+        if taken.gpus:
+            return (
+                f"it asks for {usage.gpus} GPUs, {usage.gpus - free.gpus} more than the "
+                f"quota leaves ({free.gpus} of {quota.gpus})"
+            )
         return (
             f"it asks for {usage.gpus} GPUs, {usage.gpus - quota.gpus} more than the "
             f"quota's {quota.gpus}"
         )
+    if taken_pods >= quota.pods:
+        return f"the quota's {quota.pods} pods are all taken"
     return None
+
+
+def describe(reservations: Sequence[Reservation]) -> str:
+    """``reservations`` as a person reads them: what, how many pods, their requests."""
+    parts = []
+    for reservation in reservations:
+        usage = reservation.usage()
+        amounts = [format_cpu(usage.requests_cpu) + " CPU", format_memory(usage.requests_memory)]
+        if usage.gpus:
+            amounts.append(f"{usage.gpus} GPU" + ("" if usage.gpus == 1 else "s"))
+        pods = f"{reservation.pods} pod" + ("" if reservation.pods == 1 else "s")
+        parts.append(f"{reservation.what} ({pods}, {', '.join(amounts)} requested)")
+    return ", ".join(parts)
 
 
 def limit_range_excess(limits: ContainerLimits, usage: Usage) -> str | None:
@@ -244,7 +307,7 @@ def profile_errors(
     *,
     quota: NamespaceQuota | None,
     limits: ContainerLimits | None,
-    reserved: Usage,
+    reservations: Sequence[Reservation],
 ) -> list[str]:
     """Profiles whose one server breaks the LimitRange or does not fit in the quota.
 
@@ -252,12 +315,15 @@ def profile_errors(
         profiles: The hub's profiles (each message names the profile's path).
         quota: The namespace quota, or ``None``.
         limits: The LimitRange, or ``None``.
-        reserved: What the hub and proxy take from the quota.
+        reservations: What the quota holds before any user server: the hub and the proxy
+            first, then what add-ons reserved (placeholders, ...). When add-ons reserved
+            something, the message says what the quota leaves is after them.
 
     Returns:
         One error message (house format) per broken rule.
     """
     errors = []
+    extra = [r for r in reservations if r.add_on and r.pods]
     for profile in profiles:
         usage = profile.usage()
         if limits is not None:
@@ -275,17 +341,47 @@ def profile_errors(
                     )
                 )
         if quota is not None:
-            missing = shortfall(quota, reserved, usage)
+            missing = shortfall(quota, reservations, usage)
             if missing:
+                allowed = f"one server must fit in NamespaceQuota ({missing})"
+                fix = "lower the profile's requests/limits or raise NamespaceQuota"
+                if extra:
+                    allowed = (
+                        f"one server must fit in NamespaceQuota next to the hub, the proxy "
+                        f"and {describe(extra)} ({missing})"
+                    )
+                    fix += ", or reserve less (fewer placeholders)"
                 errors.append(
                     str(
                         invalid(
                             profile,
                             "profile for the namespace quota",
                             profile.slug,
-                            allowed=f"one server must fit in NamespaceQuota ({missing})",
-                            fix="lower the profile's requests/limits or raise NamespaceQuota",
+                            allowed=allowed,
+                            fix=fix,
                         )
                     )
                 )
     return errors
+
+
+def overbooked(quota: NamespaceQuota, reservations: Sequence[Reservation]) -> str | None:
+    """Which quota item ``reservations`` alone already exceed (with the amount), or None."""
+    taken, taken_pods = reserved(reservations)
+    have = quota.usage()
+    for what, need, room, show in (
+        ("requests.cpu", taken.requests_cpu, have.requests_cpu, format_cpu),
+        ("limits.cpu", taken.limits_cpu, have.limits_cpu, format_cpu),
+        ("requests.memory", taken.requests_memory, have.requests_memory, format_memory),
+        ("limits.memory", taken.limits_memory, have.limits_memory, format_memory),
+    ):
+        if need > room:
+            return f"{what}: they take {show(need)} of {show(room)}, {show(need - room)} too much"
+    if taken.gpus > have.gpus:
+        return (
+            f"requests.{quota.gpu_resource}: they take {taken.gpus} of {have.gpus}, "
+            f"{taken.gpus - have.gpus} too many"
+        )
+    if taken_pods > quota.pods:
+        return f"pods: they are {taken_pods} of {quota.pods}, {taken_pods - quota.pods} too many"
+    return None

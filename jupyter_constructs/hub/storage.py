@@ -28,6 +28,7 @@ from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.objects import KubeObject
 from jupyter_constructs.core.quantities import Resources, parse_memory
 from jupyter_constructs.core.rules import check_dns_label
+from jupyter_constructs.core.sync_waves import IGNORE_HEALTHCHECK_ANNOTATION, SyncWave
 from jupyter_constructs.hub.volumes import (
     NfsExport,
     UserVolume,
@@ -459,8 +460,16 @@ def volume_claim(
     access_mode: str,
     size: str,
     storage_class: str | None,
+    consumed_in_git: bool = True,
 ) -> KubeObject:
-    """A PersistentVolumeClaim (``v1``) for ``size`` of storage.
+    """A PersistentVolumeClaim (``v1``) for ``size`` of storage, protected from ArgoCD.
+
+    It carries ``Delete=false,Prune=false`` (``core.sync_waves``: deleting the
+    Application or removing the claim from git never deletes its data). Its sync wave
+    follows its first consumer, so that it can bind with a ``WaitForFirstConsumer``
+    StorageClass: the workloads' wave when a workload in git mounts it, else the last
+    wave (``SyncWave.USER_CLAIMS``) with ``argocd.argoproj.io/ignore-healthcheck``, since
+    it stays Pending until a user server mounts it.
 
     Args:
         scope: The construct it belongs to.
@@ -471,6 +480,8 @@ def volume_claim(
             ``ReadOnlyMany``.
         size: The storage request, a Kubernetes quantity (``"10Gi"``).
         storage_class: The StorageClass; ``None`` uses the cluster's default.
+        consumed_in_git: A workload of the rendered output (wave 0) mounts it. Default:
+            True. False for claims only user servers mount.
     """
     return KubeObject(
         scope,
@@ -479,6 +490,8 @@ def volume_claim(
         kind="PersistentVolumeClaim",
         name=name,
         labels=labels,
+        wave=SyncWave.WORKLOADS if consumed_in_git else SyncWave.USER_CLAIMS,
+        annotations=None if consumed_in_git else {IGNORE_HEALTHCHECK_ANNOTATION: "true"},
         body={
             "spec": {
                 "accessModes": [access_mode],

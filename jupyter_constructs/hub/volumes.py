@@ -36,6 +36,7 @@ from jupyter_constructs.core.errors import Where, invalid
 from jupyter_constructs.core.objects import KubeObject
 from jupyter_constructs.core.quantities import parse_memory
 from jupyter_constructs.core.rules import DNS_LABEL
+from jupyter_constructs.core.sync_waves import SyncWave
 
 #: Template fields KubeSpawner 7 expands in user pod settings (``_expand_user_properties``).
 KUBESPAWNER_TEMPLATE_FIELDS = frozenset(
@@ -733,6 +734,9 @@ def nfs_objects(
         kind="PersistentVolumeClaim",
         name=claim,
         labels=labels,
+        # The volume's wave: reserved for it (volumeName, no StorageClass), it binds at
+        # once, WaitForFirstConsumer or not, so no wave ever waits on it.
+        wave=SyncWave.CONFIGURATION,
         body=claim_body,
     )
     return persistent_volume, claim_object

@@ -369,8 +369,12 @@ def test_tunnel_defaults() -> None:
         "seccompProfile": {"type": "RuntimeDefault"},
     }
 
+    # maxUnavailable, not minAvailable 1: one replica would block a node drain forever.
     pdb = objects["PodDisruptionBudget"]["spec"]
-    assert pdb == {"minAvailable": 1, "selector": {"matchLabels": spec["selector"]["matchLabels"]}}
+    assert pdb == {
+        "maxUnavailable": 1,
+        "selector": {"matchLabels": spec["selector"]["matchLabels"]},
+    }
 
 
 def test_tunnel_config_routes_the_hub_domain_to_proxy_public_then_404() -> None:

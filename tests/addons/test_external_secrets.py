@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jupyter_constructs import ConfigurationError, ExternalSecretSource, SecretRef
-from tests.crd_schemas import validate_custom_resource
+from tests.crd_schemas import missing_defaults, validate_custom_resource
 from tests.helpers import new_chart, synth
 
 
@@ -25,14 +25,25 @@ def test_renders_an_external_secret_that_matches_its_crd(snapshot):
     (obj,) = synth(chart)
     assert obj == snapshot
     validate_custom_resource(obj)
+    validate_custom_resource(obj, oldest=True)  # External Secrets v0.16
+    assert missing_defaults(obj) == missing_defaults(obj, oldest=True) == []
     assert obj["spec"]["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "vault"}
-    assert obj["spec"]["target"] == {"creationPolicy": "Owner", "name": "jupyterhub-oidc"}
+    assert obj["spec"]["target"] == {
+        "creationPolicy": "Owner",
+        "deletionPolicy": "Retain",
+        "name": "jupyterhub-oidc",
+    }
+    defaults = {
+        "conversionStrategy": "Default",
+        "decodingStrategy": "None",
+        "metadataPolicy": "None",
+    }
     assert obj["spec"]["data"] == [
         {
             "secretKey": "client-secret",
-            "remoteRef": {"key": "jupyterhub/oidc", "property": "secret"},
+            "remoteRef": {"key": "jupyterhub/oidc", "property": "secret", **defaults},
         },
-        {"secretKey": "token", "remoteRef": {"key": "tunnel"}},
+        {"secretKey": "token", "remoteRef": {"key": "tunnel", **defaults}},
     ]
     assert source.ref("token") == SecretRef("jupyterhub-oidc", "token")
 

@@ -81,7 +81,10 @@ def test_pod_monitor_scrapes_the_proxy_metrics_port():
     )
     (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
     ports = proxy["spec"]["template"]["spec"]["containers"][0]["ports"]
-    assert {"name": "metrics", "containerPort": endpoint["portNumber"]} in ports
+    # By the container port's name: portNumber is unknown to prometheus-operator CRDs
+    # before v0.79, which refuse the whole PodMonitor (issue 17).
+    assert "portNumber" not in endpoint
+    assert {"name": endpoint["port"], "containerPort": 8002} in ports
 
 
 def test_dashboard_config_map_has_the_sidecar_label_and_folder():

@@ -179,4 +179,7 @@ def test_metadata_changes_through_cdk8s_are_kept() -> None:
     deployment = _find(synth(chart), hub.deployment)
     assert deployment["metadata"]["labels"]["team"] == "data"
     assert deployment["metadata"]["labels"]["app.kubernetes.io/component"] == "hub"
-    assert deployment["metadata"]["annotations"] == {"example.com/owner": "platform"}
+    annotations = deployment["metadata"]["annotations"]
+    assert annotations["example.com/owner"] == "platform"
+    # The library's own annotation (Reloader: restart on Secret changes) is kept beside it.
+    assert set(annotations) == {"example.com/owner", "secret.reloader.stakater.com/reload"}

@@ -30,6 +30,7 @@ CORE_GROUPS = (
     "rbac.authorization.k8s.io/v1",
     "networking.k8s.io/v1",
     "policy/v1",
+    "scheduling.k8s.io/v1",
 )
 
 

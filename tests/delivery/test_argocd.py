@@ -52,7 +52,8 @@ def test_defaults() -> None:
     assert app["metadata"]["name"] == "jupyterhub"
     assert app["metadata"]["namespace"] == "argocd"
     assert app["metadata"]["annotations"] == {"argocd.argoproj.io/sync-wave": "-2"}
-    assert app["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+    # No cascade by default: deleting or renaming the Application deletes nothing.
+    assert "finalizers" not in app["metadata"]
     spec = app["spec"]
     assert spec["project"] == "default"
     assert spec["source"] == {
@@ -244,7 +245,7 @@ def test_fails_when_target_revision_has_spaces() -> None:
 
 
 def test_sync_wave_values_are_ordered() -> None:
-    assert [w.value for w in SyncWave] == [-3, -2, -1, 0, 1]
+    assert [w.value for w in SyncWave] == [-3, -2, -1, 0, 1, 10]
     assert list(SyncWave) == sorted(SyncWave)
 
 
@@ -312,3 +313,38 @@ def test_fails_when_sync_option_is_not_one_pair() -> None:
     chart = cdk8s.Testing.chart()
     with pytest.raises(ConfigurationError, match="invalid sync option 'A=1,B=2'"):
         add_sync_option(k8s.KubeConfigMap(chart, "cm"), "A=1,B=2")
+
+
+def test_cascade_delete_adds_the_qualified_resources_finalizer() -> None:
+    """Opt-in cascading deletion; the domain-qualified name draws no API server warning."""
+    chart = cdk8s.Chart(cdk8s.Testing.app(), "argocd")
+    ArgoCdApplication(
+        chart,
+        "app",
+        name="jupyterhub",
+        repo_url=REPO,
+        path="dist/prod",
+        destination_namespace="jupyter",
+        cascade_delete=True,
+    )
+    (app,) = cdk8s.Testing.synth(chart)
+    assert app["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io/foreground"]
+
+
+def test_fails_when_name_is_the_label_user_pods_carry() -> None:
+    """With ArgoCD's label tracking (the default before 3.0) an Application owns every
+    object whose ``app.kubernetes.io/instance`` is its name, and prunes those not in git
+    (https://argo-cd.readthedocs.io/en/stable/user-guide/resource_tracking/). The real
+    KubeSpawner labels each user pod of ``dist/`` with the namespace's name: an
+    Application named after the namespace would delete running servers on every sync."""
+    from tests.helpers import load_manifests
+    from tests.hub.user_pods import spawn
+
+    spawned = spawn(load_manifests(REPO_ROOT / "dist"), None, "alice")
+    instance = spawned.pod["metadata"]["labels"]["app.kubernetes.io/instance"]
+    namespace = spawned.spawner.namespace
+    assert instance == namespace
+    error = _error(name=instance, destination_namespace=namespace)
+    assert error.startswith(f"test/app: invalid Application name '{instance}'. Allowed: ")
+    assert f"Fix: name it differently, e.g. 'jupyterhub-{namespace}'" in error
+    assert _app(name=f"jupyterhub-{namespace}", destination_namespace=namespace)

@@ -159,7 +159,7 @@ def consumer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not CDK8S.exists():
         pytest.skip("the cdk8s CLI is not installed (make setup)")
     project = tmp_path_factory.mktemp("consumer")
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env = dict(os.environ)
     for group, files in GROUPS.items():
         texts = [(CRDS_DIR / f).read_text(encoding="utf-8") for f in files]
         if group == "monitoring":
@@ -180,11 +180,7 @@ def consumer(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _synth(consumer: Path, order: str, outdir: Path) -> list[dict[str, Any]]:
-    env = {
-        **os.environ,
-        "IMPORT_ORDER": order,
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-    }
+    env = {**os.environ, "IMPORT_ORDER": order}
     result = subprocess.run(
         [sys.executable, "main.py", str(outdir)],
         cwd=consumer,

@@ -46,12 +46,19 @@ KNOWN_NAMES = {
         "docs/DEPLOYMENT_GUIDE.md",
         "platform/jupyterhub/oidc#client-secret",
     ): "a secret store path in an example",
+    ("examples/secret_store.py", "jupyterhub-oidc"): "a Secret name in an example",
+    (
+        "examples/secret_store.py",
+        "platform/jupyterhub/oidc#client_secret",
+    ): "a secret store path in an example",
     ("docs/comparison-z2jh.md", "my-hub-secrets"): "a Secret name in an example",
     ("jupyter_constructs/hub/volumes.py", "team-ssh"): "a Secret name (doc example)",
     ("docs/api-reference.md", "team-ssh"): "the same example, generated from the docstring",
     ("jupyter_constructs/hub/volumes.py", "secret"): "a volume source's name (VolumeSource)",
     ("jupyter_constructs/hub/singleuser.py", "image_pull_secrets"): "a KubeSpawner trait name",
     ("docs/comparison-z2jh.md", "jupyterhub-tls"): "the TLS Secret's name",
+    ("jupyter_constructs/delivery/z2jh.py", "jupyterhub-oauth"): "the OAuth Secret's name",
+    ("jupyter_constructs/delivery/z2jh.py", "hub-db-password"): "the database Secret's name",
     (
         "docs/platform-services.md",
         "PGSSLMODE` (default `require`) | `password` → `PGPASSWORD` | `pg_service.conf` "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cdk8s
 from cdk8s_plus_27 import k8s
 
-from jupyter_constructs import ExternalSecretSource
+from jupyter_constructs import ExternalSecretSource, SharedData
 from jupyter_constructs.delivery.gitops import SyncWave, apply_sync_waves, sync_wave
 from tests.helpers import make_hub, synth
 
@@ -30,10 +30,12 @@ def test_hub_objects_are_ordered_by_kind():
         "ConfigMap/hub-config",
         "ResourceQuota/jupyterhub",
         "LimitRange/jupyterhub",
-        "PersistentVolumeClaim/hub-db-dir",
     ):
         assert waves[name] == "-2", name
     assert waves["Job/hub-secrets-bootstrap"] == "-1"
+    # With its consumer, the hub (WaitForFirstConsumer: it binds once the hub's pod is
+    # scheduled; in an earlier wave ArgoCD would wait for it forever, argo-cd#12840).
+    assert waves["PersistentVolumeClaim/hub-db-dir"] == "0"
     for name in (
         "Deployment/hub",
         "Deployment/proxy",
@@ -42,6 +44,16 @@ def test_hub_objects_are_ordered_by_kind():
         "DaemonSet/image-puller",
     ):
         assert waves[name] is None, name  # ArgoCD's default wave 0
+
+
+def test_a_claim_only_user_servers_mount_comes_last_and_out_of_the_health():
+    chart, _ = make_hub(shared_data=SharedData())
+    (claim,) = [o for o in synth(chart) if o["metadata"]["name"] == "shared-data"]
+    assert claim["metadata"]["annotations"] == {
+        WAVE: "10",
+        "argocd.argoproj.io/ignore-healthcheck": "true",
+        "argocd.argoproj.io/sync-options": "Delete=false,Prune=false",
+    }
 
 
 def test_external_secrets_sync_before_the_hub_and_skip_dry_run():
@@ -75,6 +87,17 @@ def test_objects_of_other_libraries_are_recognised_by_their_kind():
         for o in cdk8s.Testing.synth(chart)
     }
     assert waves == {"ConfigMap": "-2", "Probe": "1", "Service": None}
+
+
+def test_objects_of_other_libraries_that_hold_data_are_protected():
+    chart = cdk8s.Chart(cdk8s.Testing.app(), "other", namespace="x")
+    cdk8s.ApiObject(chart, "claim", api_version="v1", kind="PersistentVolumeClaim")
+    apply_sync_waves(chart)
+    apply_sync_waves(chart)  # idempotent
+    (claim,) = cdk8s.Testing.synth(chart)
+    assert claim["metadata"]["annotations"] == {
+        "argocd.argoproj.io/sync-options": "Delete=false,Prune=false"
+    }
 
 
 def test_a_second_pass_changes_nothing():

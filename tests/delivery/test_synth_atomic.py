@@ -189,7 +189,7 @@ def test_main_in_a_real_process_reads_cdk8s_outdir(tmp_path: Path) -> None:
     )
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "keep.yaml").write_text("kept\n")
-    env = {"CDK8S_OUTDIR": "out", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env = {"CDK8S_OUTDIR": "out"}
     result = subprocess.run(
         [sys.executable, str(script)],
         cwd=tmp_path,

@@ -35,7 +35,6 @@ EXPECTED_UNMAPPED = {
     "oauth-ingress": set(),
     "z2jh3-minimal": {"hub.config.Authenticator.allowed_users"},
     "profiles-gpu": {
-        "scheduling",
         "cull.removeNamedServers",
         "singleuser.profileList[2].profile_options",
     },
@@ -210,6 +209,42 @@ def test_profiles_keep_their_slug_resources_and_placement(index, converted, tmp_
         assert ours["nodeSelector"][key] == value
     for toleration in theirs.get("tolerations") or []:
         assert toleration in ours["tolerations"]
+
+
+def test_the_user_scheduler_and_placeholders_are_converted(converted, tmp_path) -> None:
+    """``scheduling.userScheduler.enabled`` and ``userPlaceholder.replicas: 2``: the app has
+    a packing scheduler, two placeholders of the default profile, and the user pod the real
+    KubeSpawner renders names that scheduler and the user PriorityClass."""
+    _, work = converted["profiles-gpu"]
+    objects = _objects(work)
+    kinds = {(o["kind"], o["metadata"]["name"]) for o in objects}
+    assert ("Deployment", "user-scheduler") in kinds
+    assert ("ClusterRole", "jupyterhub:jhub:user-scheduler") in kinds
+    (placeholders,) = [o for o in objects if o["metadata"]["name"].startswith("user-placeholder-")]
+    assert placeholders["spec"]["replicas"] == 2
+    default_slug = placeholders["metadata"]["name"].removeprefix("user-placeholder-")
+    config = load_config(write_config_dir(objects, tmp_path))
+    with mock_kubespawner(config, user_name=ALICE) as spawner:
+        spec = pod_manifest(spawner, default_slug)["spec"]
+    assert spec["schedulerName"] == "jhub-user-scheduler"
+    assert spec["priorityClassName"] == "jupyterhub-jhub-user"
+    requests = placeholders["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]
+    server = spec["containers"][0]["resources"]["requests"]
+    assert _quantity("cpu", requests["cpu"]) == _quantity("cpu", server["cpu"])
+    assert _quantity("memory", requests["memory"]) == _quantity("memory", server["memory"])
+
+
+def test_node_pools_are_converted() -> None:
+    values = {"scheduling": {
+        "corePods": {"nodeAffinity": {"matchNodePurpose": "require"}},
+        "userPods": {"nodeAffinity": {"matchNodePurpose": "prefer"}, "tolerations": [{}]},
+    }}  # fmt: skip
+    conversion = convert(values, namespace="jhub")
+    assert "core_pods=NodePool.core(affinity=NodeAffinity.REQUIRED)" in conversion.source
+    assert "user_pods=NodePool.user(affinity=NodeAffinity.PREFERRED)" in conversion.source
+    assert [u.path for u in conversion.unmapped if u.path.startswith("scheduling")] == [
+        "scheduling.userPods.tolerations"
+    ]
 
 
 def _quantity(resource: str, value: Any) -> Any:

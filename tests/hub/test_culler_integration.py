@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from jupyter_constructs import IdleCuller
+from jupyter_constructs import IdleCuller, NamedServers
 from tests.helpers import make_hub, synth, write_config_dir
 from tests.support.hub import Hub, hub_process
 from tests.support.process import LOOPBACK, fixed_port
@@ -107,3 +107,55 @@ def test_real_culler_stops_an_idle_server_over_the_pods_loopback(tmp_path):
     # The culler stopped it: its request reached the hub's API as the idle-culler service.
     assert "Private Hub API connect url http://hub:8081/hub/" in log
     assert "DELETE /hub/api/users/alice/server (idle-culler@" in log
+
+
+@pytest.mark.parametrize("remove", [True, False])
+def test_real_culler_removes_idle_named_servers_only_when_told(tmp_path, remove):
+    """``IdleCuller(remove_named_servers=True)``: an idle named server is deleted, not only
+    stopped, so it no longer counts against ``NamedServers(limit_per_user=...)``."""
+    chart, _ = make_hub(
+        idle_culler=IdleCuller(timeout=4, interval=2, remove_named_servers=remove),
+        named_servers=NamedServers(limit_per_user=2),
+    )
+    write_config_dir(synth(chart), tmp_path)
+    settings = json.loads((tmp_path / "hub_config.json").read_text())
+    hub_port = urlparse(settings["traits"]["JupyterHub"]["hub_bind_url"]).port
+    with (
+        fixed_port(hub_port) as port,
+        hub_process(
+            tmp_path,
+            settings=local_spawner_settings()
+            + f'c.Spawner.hub_connect_url = "http://{LOOPBACK}:{port}"\n',
+            env=local_spawner_env(),
+            admin_scopes=["admin:users", "admin:servers"],
+            hub_port=port,
+            keep_connect_url=True,
+        ) as hub,
+    ):
+        hub.api("POST", "/users/alice").raise_for_status()
+        hub.api("POST", "/users/alice/servers/work").raise_for_status()
+
+        def servers() -> dict[str, Any]:
+            response = hub.api("GET", "/users/alice", params={"include_stopped_servers": "1"})
+            response.raise_for_status()
+            return response.json().get("servers", {})  # type: ignore[no-any-return]
+
+        _wait(lambda: servers().get("work", {}).get("ready"), 60, "alice's 'work' server", hub)
+        if remove:
+            _wait(lambda: "work" not in servers(), 60, "the culler to remove 'work'", hub)
+        else:
+            _wait(
+                lambda: servers().get("work", {}).get("stopped"),
+                60,
+                "the culler to stop 'work'",
+                hub,
+            )
+            # Stopped, and still there a while later: stopping is all the culler does.
+            time.sleep(5)
+        remaining = servers()
+        log = hub.log_path.read_text()
+    if remove:
+        assert "work" not in remaining, remaining
+        assert "DELETE /hub/api/users/alice/servers/work (idle-culler@" in log
+    else:
+        assert remaining["work"]["stopped"] is True, remaining

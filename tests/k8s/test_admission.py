@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from tests.k8s.conftest import DIST
 from tests.support.kube.client import ApiError, KubeClient
+from tests.support.kube.fixtures import DIST
 from tests.support.kube.product import pod_templates, render_user_pod, user_choices
 from tests.support.kube.sync import load_manifests
 

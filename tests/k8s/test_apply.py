@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from tests.k8s.conftest import DIST, ROOT
 from tests.support.kube import history
 from tests.support.kube.client import KubeClient
+from tests.support.kube.fixtures import DIST, ROOT
 from tests.support.kube.sync import (
     SyncResult,
     key,
@@ -41,17 +41,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.py")) if (ROOT / "examples").is_di
 
 #: Warnings the API server gives today, each with the reason it is accepted for now.
 #: Anything else is a failure; an entry that no longer occurs is a failure too.
-KNOWN_WARNINGS: dict[tuple[str, str], str] = {
-    # ArgoCD's documented finalizer name is not domain-qualified with a path; the
-    # API server warns on every apply. ArgoCD also accepts ".../foreground" (the same
-    # cascading behaviour, issue to be filed); until then this one warning is expected.
-    (
-        "Application/jupyterhub-prod",
-        'metadata.finalizers: "resources-finalizer.argocd.argoproj.io": prefer a '
-        "domain-qualified finalizer name including a path (/) to avoid accidental "
-        "conflicts with other finalizer writers",
-    ): "ArgoCD's own finalizer name",
-}
+KNOWN_WARNINGS: dict[tuple[str, str], str] = {}
 
 
 def _unqualified(name: str) -> str:

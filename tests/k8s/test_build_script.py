@@ -43,6 +43,14 @@ def test_every_binary_the_tests_use_has_a_component(script: ModuleType) -> None:
         "kubectl",
         "kube-controller-manager",
         "kube-scheduler",
+        "prometheus-operator",
+        "prometheus-config-reloader",
+        "prometheus-operator-oldest",
+        "prometheus-config-reloader-oldest",
+        "prometheus",
+        "promtool",
+        "prometheus-v2",
+        "promtool-v2",
     ):
         assert binary in script.component_of(binary).binaries
     for component in script.COMPONENTS.values():
@@ -70,8 +78,14 @@ def test_a_build_with_the_same_pins_is_current(
 
 @pytest.mark.parametrize(
     "change",
-    [{"script_sha256": "0" * 64}, {"pins_sha256": "0" * 64}, {"go": "go1.98"}],
-    ids=["script-changed", "pins-changed", "other-go"],
+    [
+        {"procedure_sha256": "0" * 64},
+        {"pins_sha256": "0" * 64},
+        {"go": "go1.98"},
+        {"ldflags": ["-X main.version=other"]},
+        {"files": {"crds": "elsewhere"}},
+    ],
+    ids=["procedure-changed", "pins-changed", "other-go", "ldflags-changed", "files-changed"],
 )
 def test_a_changed_input_makes_the_binaries_stale(
     script: ModuleType, monkeypatch: pytest.MonkeyPatch, change: dict[str, str]
@@ -80,6 +94,25 @@ def test_a_changed_input_makes_the_binaries_stale(
     _fake_build(script, "etcd", **change)
     assert not script.is_current(script.COMPONENTS["etcd"])
     assert script.binary_path("etcd") is None
+
+
+def test_checkouts_with_other_inputs_keep_their_own_builds(
+    script: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two branches sharing the cache (other pins, another build procedure) each keep
+    their build in a folder named by its inputs, instead of rebuilding each other's."""
+    monkeypatch.setattr(script, "go_version", lambda: "go1.99")
+    mine = _fake_build(script, "etcd")
+    monkeypatch.setattr(script, "_procedure_sha256", lambda: "0" * 64)
+    assert script.bin_dir("etcd") != mine
+    assert script.binary_path("etcd") is None  # the other checkout builds its own
+    theirs = _fake_build(script, "etcd")
+    assert script.binary_path("etcd") == theirs / "etcd"
+    assert mine.parent.parent == theirs.parent.parent == script.cache_root() / "etcd"
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(mine.parents[4]))
+    monkeypatch.setattr(script, "go_version", lambda: "go1.99")
+    assert script.binary_path("etcd") == mine / "etcd"  # still current, untouched
 
 
 def test_a_missing_binary_makes_the_component_stale(
@@ -121,3 +154,34 @@ def test_the_skip_message_names_one_command(script: ModuleType) -> None:
     assert script.build_command(["etcd", "kube-apiserver"]) == (
         'make real-consumers COMPONENTS="etcd kubernetes"'
     )
+
+
+def test_prometheus_module_tags_map_to_their_releases(script: ModuleType) -> None:
+    assert script._prometheus_release("v0.316.0") == "v3.16.0"
+    assert script._prometheus_release("v0.48.1") == "v2.48.1"
+    flags = " ".join(script.COMPONENTS["prometheus"].ldflags)
+    assert "github.com/prometheus/common/version.Version=3.16.0" in flags
+
+
+@pytest.mark.parametrize("name", ["prometheus-operator", "prometheus-operator-oldest"])
+def test_the_operator_wrapper_requires_its_own_submodules(script: ModuleType, name: str) -> None:
+    """The operator's go.mod replaces its submodules by local paths, which a wrapper
+    cannot use: the wrapper requires them at the operator's version instead."""
+    module, version = script.COMPONENTS[name].requires[0]
+    gomod = (script.PINS_DIR / name / "go.mod").read_text()
+    for sub in ("pkg/apis/monitoring", "pkg/client"):
+        assert f"{module}/{sub} {version}" in gomod, sub
+    assert "=> ./" not in gomod
+
+
+def test_a_missing_module_file_makes_the_component_stale(
+    script: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(script, "go_version", lambda: "go1.99")
+    _fake_build(script, "prometheus-operator")
+    share = script.share_dir("prometheus-operator")
+    for name in script.COMPONENTS["prometheus-operator"].files:
+        (share / name).mkdir(parents=True)
+    assert script.is_current(script.COMPONENTS["prometheus-operator"])
+    (share / "crds").rmdir()
+    assert script.binary_path("prometheus-operator") is None

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from tests.k8s.conftest import DIST, delete_namespace
 from tests.support.kube.client import KubeClient, wait_until
 from tests.support.kube.control_plane import ControlPlane
+from tests.support.kube.fixtures import DIST, delete_namespace
 from tests.support.kube.kubelet import TestKubelet
 from tests.support.kube.product import (
     bootstrap_keys,

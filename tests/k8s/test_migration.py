@@ -20,9 +20,9 @@ import pytest
 import yaml
 
 from jupyter_constructs.delivery.z2jh import convert
-from tests.k8s.conftest import apply_product
 from tests.support.kube import binaries
 from tests.support.kube.client import KubeClient
+from tests.support.kube.fixtures import apply_product
 from tests.support.kube.product import bootstrap_secret_name, run_secret_bootstrap
 
 pytestmark = pytest.mark.k8s

@@ -9,6 +9,9 @@ first sync. The newest CRDs are restored afterwards.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.k8s.conftest import CRDS_DIR, DIST, crd_files, install_crds
 from tests.support.kube.client import ApiError, KubeClient
+from tests.support.kube.fixtures import CRDS_DIR, DIST, ROOT, crd_files, install_crds
 from tests.support.kube.sync import key, load_manifests, retarget
 
 pytestmark = pytest.mark.k8s
@@ -38,34 +41,12 @@ def _served_kinds(directory: Path) -> set[tuple[str, str]]:
     return kinds
 
 
-class KnownIssue17(AssertionError):
-    """The PodMonitor's ``portNumber`` (issue 17 changes the product to ``port:``)."""
-
-
-#: The one refusal known today, with the API server's message (issue 17).
-KNOWN_REFUSALS = {
-    "PodMonitor/jupyter/prod-observability-proxy-monitor": (
-        ".spec.podMetricsEndpoints[0].portNumber: field not declared in schema"
-    ),
-}
-
 OLDEST_KINDS = _served_kinds(OLDEST_DIR)
 CUSTOM_RESOURCES = [o for o in load_manifests(DIST) if (o["apiVersion"], o["kind"]) in OLDEST_KINDS]
 
 
 def _param(obj: dict[str, Any]) -> Any:
-    name = key(obj)
-    marks = []
-    if name in KNOWN_REFUSALS:
-        marks.append(
-            pytest.mark.xfail(
-                strict=True,
-                raises=KnownIssue17,
-                reason="issue 17: PodMonitor portNumber is unknown to "
-                "prometheus-operator CRDs before v0.79",
-            )
-        )
-    return pytest.param(obj, id=name, marks=marks)
+    return pytest.param(obj, id=key(obj))
 
 
 @pytest.fixture(scope="module")
@@ -93,9 +74,34 @@ def test_custom_resource_is_accepted_by_the_oldest_crd(
     try:
         _, warnings = admin.apply(moved)
     except ApiError as error:
-        known = KNOWN_REFUSALS.get(name)
-        if known is not None and known in error.message:
-            raise KnownIssue17(error.message) from error
         pytest.fail(f"{name} refused by the oldest CRD: {error.message}", pytrace=False)
     assert not warnings, f"{name}: {warnings}"
-    assert name not in KNOWN_REFUSALS, f"{name} is accepted now: drop it from KNOWN_REFUSALS"
+
+
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_custom_resources_of_examples_are_accepted_by_the_oldest_crds(
+    admin: KubeClient, oldest_crds: list[str], namespace: str, example: Path, tmp_path: Path
+) -> None:
+    """The same for each app of ``examples/`` (e.g. an ExternalSecret on External Secrets
+    v0.16, which ``dist/`` does not render)."""
+    env = {**os.environ, "CDK8S_OUTDIR": str(tmp_path / "out")}
+    run = subprocess.run(
+        [sys.executable, str(example)], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    objects = [
+        o for o in load_manifests(tmp_path / "out") if (o["apiVersion"], o["kind"]) in OLDEST_KINDS
+    ]
+    refused = []
+    for obj in objects:
+        (moved,) = retarget([obj], namespace)
+        try:
+            _, warnings = admin.apply(moved)
+        except ApiError as error:
+            refused.append(f"{key(obj)}: {error.message}")
+            continue
+        assert not warnings, f"{key(obj)}: {warnings}"
+    assert not refused, "refused by the oldest CRDs:\n" + "\n".join(refused)

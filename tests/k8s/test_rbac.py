@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.k8s.conftest import delete_namespace
 from tests.support.kube.client import KubeClient
+from tests.support.kube.fixtures import delete_namespace
 
 pytestmark = pytest.mark.k8s
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.k8s.conftest import DIST
 from tests.support.kube.client import KubeClient
+from tests.support.kube.fixtures import DIST
 from tests.support.kube.product import (
     bootstrap_keys,
     bootstrap_secret_name,

@@ -35,11 +35,11 @@ import requests
 from jupyter_constructs import NamespaceQuota
 from jupyter_constructs.hub.deployment import HUB_PORT
 from tests.helpers import make_hub, synth
-from tests.k8s.conftest import DIST, apply_product, delete_namespace
 from tests.support.hub import hub_process
 from tests.support.kube.client import KubeClient
+from tests.support.kube.fixtures import DIST, apply_product, delete_namespace
 from tests.support.kube.kubelet import TestKubelet, container_env
-from tests.support.kube.product import find, hub_settings, pod_templates, run_secret_bootstrap
+from tests.support.kube.product import find, hub_settings, pod_templates, prepare_platform
 from tests.support.kube.sync import load_manifests
 from tests.support.process import fixed_port
 
@@ -65,60 +65,7 @@ for _service in c.JupyterHub.services:
 """
 
 
-# ---------------------------------------------------------------------- the platform
-
-
-def referenced_secrets(tree: Any) -> dict[str, set[str]]:
-    """Every ``secretKeyRef`` under ``tree``: Secret name -> keys."""
-    found: dict[str, set[str]] = {}
-    if isinstance(tree, dict):
-        ref = tree.get("secretKeyRef")
-        if isinstance(ref, dict) and "name" in ref:
-            found.setdefault(ref["name"], set()).add(ref["key"])
-        for value in tree.values():
-            for name, keys in referenced_secrets(value).items():
-                found.setdefault(name, set()).update(keys)
-    elif isinstance(tree, list):
-        for value in tree:
-            for name, keys in referenced_secrets(value).items():
-                found.setdefault(name, set()).update(keys)
-    return found
-
-
-def platform_secret_values(objects: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
-    """Test values for the Secrets the platform team provides (deployment guide: created
-    before the first sync): every Secret the hub and the profiles reference, except the
-    ones the bootstrap Job makes."""
-    hub = find(objects, "Deployment", "hub")
-    refs = referenced_secrets(hub_settings(objects)) | referenced_secrets(hub)
-    made_by_bootstrap = {
-        e["value"]
-        for o in objects
-        if o["kind"] == "Job"
-        for c in o["spec"]["template"]["spec"]["containers"]
-        for e in c.get("env", [])
-        if e["name"] == "SECRET_NAME"
-    }
-    return {
-        name: {key: f"test-{name}-{key}-{secrets.token_hex(4)}" for key in sorted(keys)}
-        for name, keys in refs.items()
-        if name not in made_by_bootstrap
-    }
-
-
-def prepare_platform(
-    admin: KubeClient, namespace: str, objects: list[dict[str, Any]], tmp: Path
-) -> dict[str, dict[str, str]]:
-    """Create the platform's Secrets and run the bootstrap script; returns the Secret values."""
-    values = platform_secret_values(objects)
-    for name, data in values.items():
-        admin.create(
-            {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "stringData": data},
-            namespace,
-        )
-    run = run_secret_bootstrap(admin, objects, namespace, tmp)
-    assert run.returncode == 0, run.stderr
-    return values
+# ---------------------------------------------------------------------- the hub
 
 
 @dataclass

@@ -31,9 +31,9 @@ from jupyter_constructs import (
     UserVolume,
 )
 from tests.helpers import make_hub, synth
-from tests.k8s.conftest import apply_product, delete_namespace
 from tests.k8s.test_spawn import prepare_platform, running_hub, user_pods, wait
 from tests.support.kube.client import ApiError, KubeClient, wait_until
+from tests.support.kube.fixtures import apply_product, delete_namespace
 from tests.support.kube.kubelet import TestKubelet
 from tests.support.kube.product import UserChoice, render_user_pod
 

@@ -18,9 +18,9 @@ the shared data services to the same worker, so each starts once per run.
 | ``reference_manifests`` | every object of ``reference_dist`` | session |
 | ``snapshot`` | syrupy's, without package source (``tests/support/snapshots.py``) | test |
 
-Hubs, proxies and Prometheus servers are configured per test module, so they are
-started by the modules' own fixtures with ``tests/support/hub.py`` and
-``tests/support/prometheus.py``.
+Hubs and proxies are configured per test module, so they are started by the modules'
+own fixtures with ``tests/support/hub.py``. Prometheus servers run only as the pods
+prometheus-operator defines (``tests/support/kube/prometheus.py``, marker ``consumers``).
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def reference_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stderr(stderr):
         patch.setenv("CDK8S_OUTDIR", str(outdir))
         try:
-            code = main.main()
+            code = main.main([])
         except SystemExit as exit_:
             code = exit_.code
     if code not in (0, None):

@@ -1,27 +1,22 @@
-"""Prometheus and promtool (Debian's ``prometheus`` package).
+"""promtool (Debian's ``prometheus`` package) and PromQL helpers.
 
-``promtool`` checks and unit-tests rule files; ``Prometheus`` is a real server on
-loopback, driven through its HTTP API, that scrapes what a test points it at.
+``promtool`` checks and unit-tests rule files. A Prometheus *server* is no longer started
+here: the monitors are judged by prometheus-operator and a Prometheus it configures
+(``tests/support/kube/prometheus.py``, ``tests/consumers/``), not by a scrape
+configuration written by hand.
 """
 
 from __future__ import annotations
 
 import functools
-import urllib.parse
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.support.http import http
-from tests.support.process import LOOPBACK, Http, Service, free_port, require_executable, run_tool
-from tests.support.process import start as start_process
+from tests.support.process import require_executable, run_tool
 
 #: Debian 12's ``prometheus`` package (promtool ships in it); what .ci/run installs.
 VERSION = "2.42"
-START_TIMEOUT = 60.0
 INSTALL = "apt-get install prometheus"
 
 
@@ -37,63 +32,6 @@ def executable(name: str) -> str:
 
 def promtool() -> str:
     return executable("promtool")
-
-
-class Prometheus:
-    """A Prometheus server with ``config`` (a prometheus.yml as a mapping)."""
-
-    def __init__(self, workdir: Path, config: Mapping[str, Any]) -> None:
-        self.workdir = workdir
-        self.config = dict(config)
-        self.port = free_port()
-        self.url = f"http://{LOOPBACK}:{self.port}"
-        self.service: Service | None = None
-
-    def start(self) -> Prometheus:
-        binary = executable("prometheus")
-        config_path = self.workdir / "prometheus.yml"
-        config_path.write_text(yaml.safe_dump(self.config, sort_keys=False))
-        (self.workdir / "tsdb").mkdir(exist_ok=True)
-        self.service = start_process(
-            f"prometheus {VERSION}",
-            [
-                binary,
-                f"--config.file={config_path}",
-                f"--storage.tsdb.path={self.workdir / 'tsdb'}",
-                f"--web.listen-address={LOOPBACK}:{self.port}",
-                "--log.level=warn",
-            ],
-            ready=Http(f"{self.url}/-/ready"),
-            log_path=self.workdir / "prometheus.log",
-            timeout=START_TIMEOUT,
-        )
-        return self
-
-    def stop(self) -> None:
-        if self.service is not None:
-            self.service.stop()
-
-    def api(self, path: str, **params: str) -> Any:
-        url = f"{self.url}/api/v1/{path}"
-        if params:
-            url += "?" + urllib.parse.urlencode(params)
-        response = http("GET", url)
-        payload = response.json()
-        if response.status != 200 or payload.get("status") != "success":
-            raise AssertionError(f"Prometheus {path} {params} -> {response.status}: {payload}")
-        return payload["data"]
-
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        data = self.api("query", query=expr)
-        result: list[dict[str, Any]] = data["result"] if data["resultType"] == "vector" else []
-        return result
-
-    def metric_names(self) -> set[str]:
-        return set(self.api("label/__name__/values"))
-
-    def targets(self) -> list[dict[str, Any]]:
-        active: list[dict[str, Any]] = self.api("targets")["activeTargets"]
-        return active
 
 
 def metric_names(expr: str) -> set[str]:

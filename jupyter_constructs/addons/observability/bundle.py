@@ -71,9 +71,12 @@ class ObservabilityBundle(Construct):
         scrape_interval: how often both targets are scraped. Default: ``"30s"``.
         dashboard_label: label (key, value) Grafana's sidecar looks for. Default:
             ``("grafana_dashboard", "1")``.
-        dashboard_folder: Grafana folder, as the sidecar's folder annotation
-            (``grafana_folder``, kube-prometheus-stack's ``folderAnnotation``). Default:
-            ``"JupyterHub"``; ``None`` leaves the dashboard in the sidecar's default folder.
+        dashboard_folder: Grafana folder, as the ConfigMap annotation ``grafana_folder``.
+            A stock kube-prometheus-stack ignores it: set the grafana chart's
+            ``sidecar.dashboards.folderAnnotation: grafana_folder`` and
+            ``sidecar.dashboards.provider.foldersFromFilesStructure: true`` (both are
+            needed; docs/DEPLOYMENT_GUIDE.md, Monitoring), else the dashboard lands in the
+            sidecar provider's folder. Default: ``"JupyterHub"``; ``None``: no annotation.
         dashboard_namespace: namespace of the dashboard ConfigMap. Default: the hub's
             namespace (the sidecar must search it, e.g. ``searchNamespace: ALL``).
         datasource_uid: Prometheus datasource uid of the dashboard. Default:
@@ -189,7 +192,10 @@ class ObservabilityBundle(Construct):
                 "selector": {"matchLabels": hub.selector_labels("proxy")},
                 "podMetricsEndpoints": [
                     {
-                        "portNumber": hub.proxy_metrics_port,
+                        # The container port's name, not portNumber: prometheus-operator
+                        # CRDs before v0.79 (kube-prometheus-stack before 66.7, whose
+                        # CRDs helm never upgrades) do not know portNumber and refuse it.
+                        "port": hub.proxy_metrics_port_name,
                         "path": "/metrics",
                         "interval": self._scrape_interval,
                     }

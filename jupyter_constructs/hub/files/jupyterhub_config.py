@@ -10,6 +10,11 @@ hub_config.json keys:
 - ``traits_from_env``: ``{"ClassName.trait_name": "ENV_VAR"}``, values read from env.
 - in ``JupyterHub.services``, an entry's ``api_token_env`` names the env var that
   holds its token.
+- ``profile_access`` (only when a profile is restricted): profile slug ->
+  ``{"groups": [...], "users": [...]}``, enforced by ``profile_access.ProfileFilter``.
+- ``templates`` (only with custom page templates): they are in ``templates/`` beside us.
+- ``python_files`` (only with custom hub code): files beside us, run last, in order, with
+  ``c`` in scope (as z2jh's ``hub.extraConfig``).
 """
 
 import json
@@ -49,3 +54,18 @@ for service in settings["traits"].get("JupyterHub", {}).get("services", []):
     token_env = service.pop("api_token_env", None)
     if token_env:
         service["api_token"] = require_env(token_env)
+
+profile_access = settings.get("profile_access") or {}
+if profile_access:
+    from profile_access import ProfileFilter  # type: ignore[import-not-found]  # beside us
+
+    c.KubeSpawner.profile_list = ProfileFilter(c.KubeSpawner.profile_list, profile_access)
+
+if settings.get("templates"):
+    c.JupyterHub.template_paths = [str(CONFIG_DIR / "templates")]
+
+for file_name in settings.get("python_files", []):
+    path = CONFIG_DIR / file_name
+    print(f"jupyterhub_config.py: running custom hub code {file_name}")
+    code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
+    exec(code, {"c": c, "get_config": lambda: c, "__file__": str(path), "__name__": path.stem})

@@ -52,6 +52,10 @@ NAMESPACE_CONTROLLERS = (
     "persistentvolumeclaim-protection-controller",
     "persistentvolume-protection-controller",
 )
+#: What keeps a Service's EndpointSlices in step with its ready pods (service discovery
+#: reads them), started by the tests that need it. With the test kubelet's loopback pod
+#: addresses its writes are refused (``tests/support/kube/endpoints.py``).
+ENDPOINTSLICE_CONTROLLERS = ("endpointslice-controller",)
 #: Controllers of the opt-in level (workloads).
 WORKLOAD_CONTROLLERS = (
     "deployment-controller",
@@ -74,7 +78,10 @@ def free_port() -> int:
 
 
 class Component(Executor):  # type: ignore[misc]
-    """A control-plane process, ready when ``ready()`` says so (bounded by ``timeout``)."""
+    """A control-plane process, ready when ``ready()`` says so (bounded by ``timeout``).
+
+    ``env`` is added to this process' environment; ``cwd`` is its working directory.
+    """
 
     def __init__(
         self,
@@ -83,6 +90,8 @@ class Component(Executor):  # type: ignore[misc]
         log: Path,
         ready: Callable[[], bool],
         timeout: float = 60,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
         self.name = name
         self.log = log
@@ -95,6 +104,8 @@ class Component(Executor):  # type: ignore[misc]
             stdin=None,
             stdout=self._log_file,
             stderr=self._log_file,
+            envvars=env,
+            cwd=str(cwd) if cwd else None,
         )
 
     def pre_start_check(self) -> bool:
@@ -232,11 +243,15 @@ class ControlPlane:
 
     def stop_workload_controllers(self) -> None:
         """Back to the base level (the opt-in components stopped)."""
+        self.stop_components("kube-controller-manager-workloads", "kube-scheduler")
+        self.workload_level = False
+
+    def stop_components(self, *names: str) -> None:
+        """Stop the components called ``names`` (those a test module started)."""
         for component in list(self.components):
-            if component.name in ("kube-controller-manager-workloads", "kube-scheduler"):
+            if component.name in names:
                 component.close()
                 self.components.remove(component)
-        self.workload_level = False
 
     def stop(self) -> None:
         for component in reversed(self.components):

@@ -15,11 +15,18 @@ finishes graceful deletes — and runs each container's program as a local proce
   with a message saying so — never reported as running;
 - volumes (emptyDir, configMap, secret, projected ServiceAccount tokens, downwardAPI,
   PVCs) are materialised as directories, and mount paths in the command, arguments and
-  environment are translated to those directories; a PVC's directory outlives its pods;
+  environment are translated to those directories; a PVC's directory outlives its pods
+  (a claim bound to a ``hostPath`` PersistentVolume, as the provisioner stand-ins make
+  them, uses that volume's folder: a new volume is new, empty storage);
   a missing ``subPath`` folder is made, as root, when the container mounting it starts;
+- a program listed in ``stand_ins`` (one that cannot run here) is replaced by a probe
+  responder that answers the container's HTTP/TCP probes and nothing else, after its
+  env and volumes were resolved as for any container; each replacement is noted;
 - the process runs as the pod's ``runAsUser``/``runAsGroup``/``fsGroup``, with only the
   environment the pod spec gives it (plus ``PATH`` and the ``KUBERNETES_SERVICE_*``
-  variables every kubelet sets, pointing at the test API server);
+  variables every kubelet sets, pointing at the test API server, and ``POD_IP_ENV``: the
+  pod's address, for a program standing in for an image that binds "all interfaces" —
+  an empty host, ``:8081`` — which in a pod means the pod's own address);
 - missing Secrets/ConfigMaps give the real kubelet's ``CreateContainerConfigError``.
 
 Not done: image pulls, resource limits, liveness probes, cgroups, network isolation.
@@ -50,6 +57,10 @@ from tests.support.kube.client import ApiError, KubeClient
 
 Obj = dict[str, Any]
 SA_TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+#: The program that stands in for an image the kubelet cannot run (see ``stand_ins``).
+PROBE_RESPONDER = "probe-responder"
+#: The pod's address, in the environment of every process the test kubelet starts.
+POD_IP_ENV = "TEST_KUBELET_POD_IP"
 
 
 class CannotRun(Exception):
@@ -116,6 +127,7 @@ class TestKubelet:
         node_labels: dict[str, str] | None = None,
         capacity: dict[str, str] | None = None,
         in_cluster_env: dict[str, str] | None = None,
+        stand_ins: dict[str, str] | None = None,
     ) -> None:
         """
         Args:
@@ -131,6 +143,13 @@ class TestKubelet:
             in_cluster_env: For a container that mounts the ServiceAccount token volume at
                 its standard path: env variable -> file of that volume, set to the
                 translated path (for programs that accept these paths from env).
+            stand_ins: Program name (a container's command, or its image's entrypoint)
+                -> why it cannot run here. Such containers run the ``probe-responder``
+                program instead: it answers the container's HTTP/TCP probes on the pod's
+                address and does nothing else (for tests of what happens *around* pods,
+                e.g. a GitOps rollout). Their env and volumes are still resolved first,
+                so a missing Secret still blocks the pod. Each replacement is noted in
+                ``notes``.
         """
         self.admin = admin
         self.workdir = workdir
@@ -141,6 +160,7 @@ class TestKubelet:
         self.provision_volumes = provision_volumes
         self.node_labels = node_labels or {}
         self.in_cluster_env = in_cluster_env or {}
+        self.stand_ins = stand_ins or {}
         self.capacity = capacity or {
             "cpu": "64",
             "memory": "256Gi",
@@ -566,8 +586,57 @@ class TestKubelet:
                 return self.images[prefix]
         return None
 
+    def _stand_in(self, container: Obj) -> str | None:
+        """Why ``container``'s program is replaced by the probe responder (None: it is not)."""
+        image = self._image(container["image"])
+        command = container.get("command") or (image.command if image else ())
+        if not command:
+            return None
+        return self.stand_ins.get(command[0]) or self.stand_ins.get(Path(command[0]).name)
+
+    def _probe_specs(self, container: Obj) -> list[str]:
+        """``http:PORT:PATH`` / ``tcp:PORT`` of every probe, for the probe responder."""
+        ports = {p.get("name"): p["containerPort"] for p in container.get("ports") or []}
+        specs = []
+        for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+            probe = container.get(kind)
+            if not probe:
+                continue
+            if "httpGet" in probe:
+                get = probe["httpGet"]
+                port = ports.get(get["port"], get["port"])
+                if not isinstance(port, int):
+                    raise CannotRun(
+                        "CreateContainerError",
+                        f"container {container['name']}: {kind} port {port!r} is not a "
+                        "container port",
+                        permanent=True,
+                    )
+                specs.append(f"http:{port}:{get.get('path', '/')}")
+            elif "tcpSocket" in probe:
+                specs.append(
+                    f"tcp:{ports.get(probe['tcpSocket']['port'], probe['tcpSocket']['port'])}"
+                )
+            else:
+                raise CannotRun(
+                    "ContainerCreating",
+                    f"container {container['name']}: a stand-in cannot answer a {kind} "
+                    f"of kind {sorted(set(probe) & {'exec', 'grpc'})}",
+                    permanent=True,
+                )
+        return specs
+
     def _argv(self, container: Obj) -> tuple[list[str], Image | None]:
         image = self._image(container["image"])
+        if self._stand_in(container) is not None:
+            responder = self.programs.get(PROBE_RESPONDER)
+            if responder is None:
+                raise CannotRun(
+                    "ContainerCreating",
+                    f"container {container['name']}: no {PROBE_RESPONDER} program given",
+                    permanent=True,
+                )
+            return [responder], image
         command = container.get("command")
         args = container.get("args")
         if command:
@@ -603,8 +672,23 @@ class TestKubelet:
             if mount.get("subPath"):
                 mounts[mount["mountPath"]].mkdir(parents=True, exist_ok=True)
         env = self._env(state, pod, container, image)
-        env = {k: self._translate(v, mounts, state) for k, v in env.items()}
+        # Paths in the image's and the pod's env are container paths; the kubelet's own PATH
+        # (the programs' local folders, which may sit under a mounted path such as /tmp) is not.
+        own_path = os.pathsep.join(self._path())
+        env = {
+            k: v if (k, v) == ("PATH", own_path) else self._translate(v, mounts, state)
+            for k, v in env.items()
+        }
         argv = [argv[0]] + [self._translate(a, mounts, state) for a in argv[1:]]
+        why = self._stand_in(container)
+        if why is not None:
+            argv = [argv[0], state.ip, *self._probe_specs(container)]
+            note = (
+                f"{state.namespace}/{state.name} {container['name']}: {container['image']} "
+                f"replaced by a probe responder ({why})"
+            )
+            if note not in self.notes[-20:]:
+                self.notes.append(note)
         mounted = {m["mountPath"] for m in container.get("volumeMounts") or []}
         if SA_TOKEN_DIR in mounted:
             for variable, file_name in self.in_cluster_env.items():
@@ -663,10 +747,11 @@ class TestKubelet:
         return user, group, groups
 
     def _translate(self, value: str, mounts: dict[str, Path], state: _Pod) -> str:
-        for mount_path in sorted(mounts, key=len, reverse=True):
-            value = re.sub(
-                re.escape(mount_path) + r"(?=/|$|[^\w.-])", str(mounts[mount_path]), value
-            )
+        """Mount paths -> local folders, in one pass: a translated path is never translated
+        again (the hub mounts ``/tmp`` and the local folders live under ``/tmp``)."""
+        if mounts:
+            paths = "|".join(re.escape(m) for m in sorted(mounts, key=len, reverse=True))
+            value = re.sub(f"(?:{paths})(?=/|$|[^\\w.-])", lambda m: str(mounts[m.group(0)]), value)
         return value.replace("0.0.0.0", state.ip)
 
     # ------------------------------------------------------------------ env
@@ -699,6 +784,7 @@ class TestKubelet:
         if image:
             env.update(image.env)
         env.update(self._service_env)
+        env[POD_IP_ENV] = state.ip
         env.update(
             container_env(
                 self.admin,
@@ -711,7 +797,7 @@ class TestKubelet:
         return env
 
     def _path(self) -> list[str]:
-        dirs = {str(Path(p).parent) for p in self.programs.values()}
+        dirs = {str(Path(p).parent) for p in list(self.programs.values())}  # tests add programs
         return [*sorted(dirs), "/usr/local/bin", "/usr/bin", "/bin"]
 
     # ------------------------------------------------------------------ volumes
@@ -720,6 +806,25 @@ class TestKubelet:
         directory = self.workdir / "persistent-volumes" / namespace / claim
         directory.mkdir(parents=True, exist_ok=True)
         return directory
+
+    def _claim_dir(self, namespace: str, claim: Obj) -> Path:
+        """The folder of the volume a claim is bound to (a ``hostPath`` PersistentVolume,
+        as a provisioner makes them), else a folder of the claim's own: a claim bound to a
+        new volume sees new, empty storage, as on a real node."""
+        volume_name = claim["spec"].get("volumeName")
+        if volume_name:
+            try:
+                volume = self.admin.get(f"/api/v1/persistentvolumes/{volume_name}")
+            except ApiError as error:
+                if error.status != 404:
+                    raise
+                volume = {}
+            host_path = (volume.get("spec", {}).get("hostPath") or {}).get("path")
+            if host_path:
+                directory = Path(host_path)
+                directory.mkdir(parents=True, exist_ok=True)
+                return directory
+        return self._pvc_dir(namespace, claim["metadata"]["name"])
 
     def _write_files(self, directory: Path, files: dict[str, str | bytes], mode: int) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -763,11 +868,12 @@ class TestKubelet:
                 directory.chmod(0o777)
             elif "persistentVolumeClaim" in volume:
                 claim = volume["persistentVolumeClaim"]["claimName"]
-                if self._get("persistentvolumeclaims", state.namespace, claim) is None:
+                claim_obj = self._get("persistentvolumeclaims", state.namespace, claim)
+                if claim_obj is None:
                     raise CannotRun(
                         "ContainerCreating", f'persistentvolumeclaim "{claim}" not found'
                     )
-                directory = self._pvc_dir(state.namespace, claim)
+                directory = self._claim_dir(state.namespace, claim_obj)
                 if fs_group is not None and os.geteuid() == 0:
                     os.chown(directory, -1, fs_group)
                     directory.chmod(0o2775)

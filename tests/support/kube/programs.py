@@ -59,6 +59,46 @@ def _interpreter_for_other_users(directory: Path) -> str:
     return str(venv / "bin" / "python")
 
 
+#: Answers the probes of a container the test kubelet cannot run (``stand_ins``):
+#: ``probe-responder POD_IP http:PORT:PATH|tcp:PORT ...``. 200 on a probe path, 404 on
+#: anything else; nothing more.
+PROBE_RESPONDER = """
+import http.server, signal, sys, threading
+
+ip, specs = sys.argv[1], sys.argv[2:]
+paths = {}
+for spec in specs:
+    kind, _, rest = spec.partition(":")
+    port, _, path = rest.partition(":")
+    paths.setdefault(int(port), set()).add(path or None)
+
+def handler(port):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            known = self.path.split("?")[0] in paths[port] or None in paths[port]
+            self.send_response(200 if known else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+    return Handler
+
+for port in paths:
+    server = http.server.ThreadingHTTPServer((ip, port), handler(port))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+print(f"probe responder on {ip}: {specs}", flush=True)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+threading.Event().wait()
+"""
+
+#: ``registry.k8s.io/pause``: sleeps until it is stopped.
+PAUSE = """
+import signal, sys, threading
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+threading.Event().wait()
+"""
+
+
 def pod_programs(directory: Path) -> dict[str, str]:
     """Program name in a container command -> local executable usable by any pod user."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -70,11 +110,24 @@ def pod_programs(directory: Path) -> dict[str, str]:
         f"#!{python}\nimport sys\nfrom jupyterhub.singleuser import main\nsys.exit(main())\n"
     )
     singleuser.chmod(0o755)
+    extra = {}
+    for name, source in (("probe-responder", PROBE_RESPONDER), ("pause", PAUSE)):
+        script = bin_dir / name
+        script.write_text(f"#!{python}\n{source.lstrip()}")
+        script.chmod(0o755)
+        extra[name] = str(script)
     for path in (directory, bin_dir):
         path.chmod(0o755)
     if shutil.which("python3") is None:  # pragma: no cover - every supported machine has one
         raise RuntimeError("python3 not found")
-    programs = {"jupyterhub-singleuser": str(singleuser), "python3": python, "python": python}
+    programs = {
+        "jupyterhub-singleuser": str(singleuser),
+        "python3": python,
+        "python": python,
+        # The shell of the images (the image pullers' init containers: `echo`).
+        "/bin/sh": "/bin/sh",
+        **extra,
+    }
     # Tools every notebook image has, used by init containers the product renders.
     for tool in ("mkdir",):
         found = shutil.which(tool)

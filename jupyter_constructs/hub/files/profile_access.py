@@ -1,0 +1,43 @@
+"""Profiles restricted to JupyterHub groups or users, enforced in the hub.
+
+Shipped in the hub ConfigMap when a profile has ``allowed_groups`` or ``allowed_users``;
+``jupyterhub_config.py`` replaces ``KubeSpawner.profile_list`` with a ``ProfileFilter``.
+KubeSpawner calls it both to render the spawn form and in ``load_user_options`` before a
+server starts (form and REST API alike), so a profile a user may not use is neither shown
+nor startable: KubeSpawner refuses its slug as "No such profile".
+"""
+
+from typing import Any
+
+
+class ProfileFilter:
+    """A callable ``profile_list``: the profiles ``spawner.user`` may use.
+
+    Args:
+        profiles: The full ``profile_list`` (as rendered at synth).
+        access: Profile slug -> ``{"groups": [...], "users": [...]}``; a slug not listed
+            is open to everyone.
+    """
+
+    def __init__(
+        self, profiles: list[dict[str, Any]], access: dict[str, dict[str, list[str]]]
+    ) -> None:
+        self.profiles = profiles
+        self.access = access
+
+    def allows(self, slug: str, user_name: str, groups: set[str]) -> bool:
+        """True if the user named ``user_name``, member of ``groups``, may use ``slug``."""
+        rule = self.access.get(slug)
+        if not rule:
+            return True
+        return user_name in rule.get("users", ()) or bool(groups & set(rule.get("groups", ())))
+
+    def __call__(self, spawner: Any) -> list[dict[str, Any]]:
+        """The profiles of ``spawner``'s user (KubeSpawner deep-copies what it gets)."""
+        user = spawner.user
+        groups = {group.name for group in getattr(user, "groups", None) or ()}
+        allowed = [p for p in self.profiles if self.allows(p["slug"], user.name, groups)]
+        hidden = len(self.profiles) - len(allowed)
+        if hidden:
+            spawner.log.debug("%d profile(s) hidden from user %s", hidden, user.name)
+        return allowed
