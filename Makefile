@@ -37,7 +37,7 @@ setup: $(VENV)/.dev node_modules/.installed
 # synth succeeded. `npx cdk8s synth` works too (cdk8s.yaml), just slower.
 OUTDIR ?= dist
 synth: $(VENV)/.runtime node_modules/.installed
-	CDK8S_OUTDIR=$(OUTDIR) $(PY) main.py
+	@CDK8S_OUTDIR=$(OUTDIR) $(PY) main.py
 
 # What merging this change would do to the cluster: a fresh synth of main.py compared,
 # object by object, with dist/ as committed at REF (default HEAD; in CI on a pull
@@ -166,6 +166,7 @@ image-base-constraints: $(VENV)/.runtime
 .PHONY: docs
 docs: setup
 	$(PY) scripts/api_reference.py
+	$(PY) -m tests.validation_inventory
 # checkov lives in its own virtualenv: installed beside our tools it downgrades `packaging`.
 # Zero failed checks on dist/; the few skipped ones are listed, with reasons, in .checkov.yaml.
 CHECKOV_VERSION := 3.3.30

@@ -56,12 +56,15 @@ from jupyter_constructs import (
     SharedData,
     UserStorage,
 )
-from jupyter_constructs.delivery.portal import (
-    ServiceCatalogEntry,
-    write_service_catalog,
-)
+from jupyter_constructs.delivery.portal import ServiceCatalogEntry, write_service_catalog
 from jupyter_constructs.delivery.summary import synth_summary
-from jupyter_constructs.delivery.synth import ARGOCD_FOLDER, Environment, synthesize
+from jupyter_constructs.delivery.synth import (
+    ARGOCD_FOLDER,
+    Environment,
+    failure_line,
+    stop_cdk8s_cli,
+    synthesize,
+)
 
 ROOT = Path(__file__).resolve().parent
 NAMESPACE = "jupyter"
@@ -265,11 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         synthesize(build, outdir=outdir)
     except Exception as exc:  # one readable line; dist/ is left as it was
-        message = " ".join(str(exc).split())
-        # The same words whichever way it runs (make synth, cdk8s synth): the folder as
-        # seen from the working directory.
-        shown = os.path.relpath(outdir) if outdir.resolve().is_relative_to(Path.cwd()) else outdir
-        print(f"synth failed, {shown} left unchanged: {message}", file=sys.stderr)
+        print(failure_line(exc, outdir), file=sys.stderr)
+        stop_cdk8s_cli()  # under `cdk8s synth`: no second error and stack from the CLI
         return 1
     domains = [env.values["domain"] for env in ENVIRONMENTS]
     # Beside dist/, never inside it: ArgoCD would try to apply it.

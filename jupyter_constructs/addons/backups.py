@@ -71,9 +71,9 @@ VOLUME_METHODS: tuple[VolumeMethod, ...] = ("snapshot-move-data", "snapshot", "f
 BACKED_UP_RESOURCES = ("persistentvolumeclaims", "persistentvolumes", "secrets")
 
 _CRON_FIELD = r"[0-9*/,\-A-Za-z?]+"
-_CRON = re.compile(rf"^{_CRON_FIELD}( {_CRON_FIELD}){{4}}$")
-_MACRO = re.compile(r"^@(yearly|annually|monthly|weekly|daily|midnight|hourly|every [0-9hms]+)$")
-_DURATION = re.compile(r"^([0-9]+h)?([0-9]+m)?([0-9]+s)?$")
+_CRON = re.compile(rf"\A{_CRON_FIELD}( {_CRON_FIELD}){{4}}\Z")
+_MACRO = re.compile(r"\A@(yearly|annually|monthly|weekly|daily|midnight|hourly|every [0-9hms]+)\Z")
+_DURATION = re.compile(r"\A([0-9]+h)?([0-9]+m)?([0-9]+s)?\Z")
 
 
 class VeleroBackups(Construct):
@@ -117,6 +117,10 @@ class VeleroBackups(Construct):
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
+        if not isinstance(hub, JupyterHub):
+            raise invalid(
+                self, "hub", type(hub).__name__, allowed="a JupyterHub", fix="pass hub=hub"
+            )
         if not isinstance(schedule, str) or not (
             _CRON.match(schedule.strip()) or _MACRO.match(schedule.strip())
         ):
@@ -142,7 +146,7 @@ class VeleroBackups(Construct):
                 "'168h', '36h30m')",
                 fix="e.g. '720h' for 30 days (Go durations have no day unit)",
             )
-        if volume_method not in VOLUME_METHODS:
+        if not any(volume_method == m and type(volume_method) is str for m in VOLUME_METHODS):
             raise invalid(
                 self,
                 "volume_method",
@@ -154,7 +158,7 @@ class VeleroBackups(Construct):
         check_dns_label(self, "velero_namespace", velero_namespace)
         if storage_location is not None:
             check_dns_label(self, "storage_location", storage_location)
-        self.schedule_name = name or f"{hub.namespace}-hub-data"
+        self.schedule_name = f"{hub.namespace}-hub-data" if name is None else name
         check_dns_label(self, "name", self.schedule_name)
         self._cron = schedule.strip()
         self._retention = retention

@@ -12,7 +12,6 @@ the ``ExternalSecret`` (external-secrets.io/v1) and hands out the ``SecretRef``s
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
@@ -20,7 +19,13 @@ from constructs import Construct
 
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.objects import adopt, chart_namespace
-from jupyter_constructs.core.rules import check_dns_label
+from jupyter_constructs.core.rules import (
+    GO_DURATION_RULE,
+    check,
+    check_choice,
+    check_dns_subdomain,
+    is_clean_text,
+)
 from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.core.sync_waves import (
     SKIP_DRY_RUN_ON_MISSING_RESOURCE,
@@ -37,7 +42,6 @@ if TYPE_CHECKING:
         ExternalSecretSpecDatumRemoteRef,
     )
 
-_DURATION = re.compile(r"^([0-9]+(ns|us|µs|ms|s|m|h))+$")
 _STORE_KINDS: dict[str, Literal["ClusterSecretStore", "SecretStore"]] = {
     "ClusterSecretStore": "ClusterSecretStore",
     "SecretStore": "SecretStore",
@@ -84,25 +88,17 @@ class ExternalSecretSource(Construct):
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
-        check_dns_label(self, "secret_name", secret_name)
-        check_dns_label(self, "store", store)
-        if store_kind not in _STORE_KINDS:
-            raise invalid(
-                self,
-                "store_kind",
-                store_kind,
-                allowed=", ".join(_STORE_KINDS),
-                fix="use 'ClusterSecretStore' for a store shared by namespaces",
-            )
-        if not isinstance(refresh_interval, str) or not _DURATION.match(refresh_interval):
-            raise invalid(
-                self,
-                "refresh_interval",
-                refresh_interval,
-                allowed="a Go duration such as '1h' or '30m'",
-                fix="e.g. '1h'",
-            )
-        if not keys:
+        check_dns_subdomain(self, "secret_name", secret_name)
+        check_dns_subdomain(self, "store", store)
+        check_choice(
+            self,
+            "store_kind",
+            store_kind,
+            tuple(_STORE_KINDS),
+            fix="use 'ClusterSecretStore' for a store shared by namespaces",
+        )
+        check(self, "refresh_interval", refresh_interval, GO_DURATION_RULE, fix="e.g. '1h'")
+        if not isinstance(keys, Mapping) or not keys:
             raise invalid(
                 self,
                 "keys",
@@ -113,8 +109,8 @@ class ExternalSecretSource(Construct):
         data: list[ExternalSecretSpecDatum] = []
         for key, remote in sorted(keys.items()):
             SecretRef(secret_name, key)  # same key rules as every reference to it
-            path, _, prop = remote.partition("#")
-            if not path:
+            path, _, prop = remote.partition("#") if isinstance(remote, str) else ("", "", "")
+            if not path or not is_clean_text(remote) or (remote.endswith("#")):
                 raise invalid(
                     self,
                     f"remote key for {key!r}",

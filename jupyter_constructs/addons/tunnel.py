@@ -22,8 +22,8 @@ from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.network_policy import egress, ingress, pods, tcp, udp
 from jupyter_constructs.core.objects import KubeObject, adopt, path_of, sha256_of
 from jupyter_constructs.core.quantities import Resources
-from jupyter_constructs.core.rules import check_image
-from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.core.rules import check_bool, check_image, check_int
+from jupyter_constructs.core.secrets import SecretRef, check_secret
 from jupyter_constructs.hub.hub import JupyterHub
 from jupyter_constructs.hub.network import NetworkOptions, dns_egress, internet
 
@@ -109,21 +109,19 @@ class CloudflareTunnel(Construct):
         super().__init__(scope, id)
         adopt(self, scope, id)
         check_image(self, "cloudflared image", image)
-        if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
+        check_int(
+            self,
+            "replicas",
+            replicas,
+            minimum=1,
+            maximum=100,
+            fix="use the default of 2 (2 or more for availability) unless you know why not",
+        )
+        check_secret(self, "tunnel_token", tunnel_token)
+        check_bool(self, "exclusive", exclusive)
+        if not isinstance(hub, JupyterHub):
             raise invalid(
-                self,
-                "replicas",
-                replicas,
-                allowed="an integer of at least 1 (2 or more for availability)",
-                fix="use the default of 2 unless you know why not",
-            )
-        if not isinstance(tunnel_token, SecretRef):
-            raise invalid(
-                self,
-                "tunnel_token",
-                tunnel_token,
-                allowed="a SecretRef to the Secret key holding the tunnel token",
-                fix='pass SecretRef("cloudflared", "token") and create that Secret in the cluster',
+                self, "hub", type(hub).__name__, allowed="a JupyterHub", fix="pass hub=hub"
             )
         self._replicas = replicas
         self._image = image

@@ -24,6 +24,15 @@ from typing import Any
 from constructs import Construct
 
 from jupyter_constructs.core.objects import Body, KubeObject
+from jupyter_constructs.core.rules import (
+    PORT_NAME_RULE,
+    PORT_NUMBER_RULE,
+    check,
+    check_cidr,
+    check_dns_label,
+    check_labels,
+    check_sequence,
+)
 
 __all__ = [
     "ANY_IPV4",
@@ -79,31 +88,61 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 """The label every namespace carries with its own name (Kubernetes 1.21+)."""
 
 
+def _port(function: str, port: int | str) -> int | str:
+    if isinstance(port, str):
+        return check(
+            function, "port", port, PORT_NAME_RULE, fix="name a container port, e.g. 'http'"
+        )
+    return check(function, "port", port, PORT_NUMBER_RULE, fix="pass the port number, e.g. 8080")
+
+
 def tcp(port: int | str) -> Port:
-    """A TCP port, by number or by container port name."""
-    return {"port": port, "protocol": "TCP"}
+    """A TCP port, by number (1-65535) or by container port name (``IsValidPortName``).
+
+    Raises:
+        ConfigurationError: ``port`` is neither.
+    """
+    return {"port": _port("tcp", port), "protocol": "TCP"}
 
 
-def udp(port: int) -> Port:
-    """A UDP port."""
-    return {"port": port, "protocol": "UDP"}
+def udp(port: int | str) -> Port:
+    """A UDP port, by number or by container port name.
+
+    Raises:
+        ConfigurationError: ``port`` is neither.
+    """
+    return {"port": _port("udp", port), "protocol": "UDP"}
 
 
 def pods(labels: Mapping[str, str]) -> Peer:
-    """Pods of the policy's own namespace with ``labels``."""
-    return {"podSelector": {"matchLabels": dict(labels)}}
+    """Pods of the policy's own namespace with ``labels``.
+
+    Raises:
+        ConfigurationError: A label key or value is invalid.
+    """
+    return {"podSelector": {"matchLabels": check_labels("pods", "labels", labels)}}
 
 
 def pods_in_namespace(namespace: str, labels: Mapping[str, str] | None = None) -> Peer:
-    """Pods of ``namespace``: all of them, or those with ``labels``."""
+    """Pods of ``namespace``: all of them, or those with ``labels``.
+
+    Raises:
+        ConfigurationError: ``namespace`` is not a DNS label, or a label is invalid.
+    """
+    check_dns_label("pods_in_namespace", "namespace", namespace)
     peer: Peer = {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}}}
     if labels:
-        peer["podSelector"] = {"matchLabels": dict(labels)}
+        peer["podSelector"] = {"matchLabels": check_labels("pods_in_namespace", "labels", labels)}
     return peer
 
 
 def cidrs(blocks: Sequence[str]) -> list[Peer]:
-    """One ``ipBlock`` peer per CIDR."""
+    """One ``ipBlock`` peer per CIDR.
+
+    Raises:
+        ConfigurationError: ``blocks`` is not a list of canonical CIDRs.
+    """
+    check_sequence("cidrs", "blocks", blocks, lambda what, b: check_cidr("cidrs", what, b))
     return [{"ipBlock": {"cidr": block}} for block in blocks]
 
 

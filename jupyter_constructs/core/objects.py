@@ -37,6 +37,19 @@ import jsii
 from constructs import Construct
 
 from jupyter_constructs.core import _names
+from jupyter_constructs.core.errors import PathOf, invalid
+from jupyter_constructs.core.rules import (
+    DNS1035_LABEL_RULE,
+    DNS_LABEL_RULE,
+    DNS_SUBDOMAIN_RULE,
+    LABEL_KEY_RULE,
+    PATH_SEGMENT_NAME_RULE,
+    check,
+    check_annotations,
+    check_dns_label,
+    check_int,
+    check_labels,
+)
 from jupyter_constructs.core.sync_waves import (
     SYNC_OPTIONS_ANNOTATION,
     SyncWave,
@@ -143,6 +156,25 @@ def path_of(construct: Construct) -> str:
     return path
 
 
+# Every construct adopted, in order: (its scope, its id), so a failed attach can remove
+# what it created (``remove_adopted_since``).
+_ADOPTED: list[tuple[weakref.ref[Construct], str]] = []
+
+
+def adopted_count() -> int:
+    """How many constructs ``adopt`` has seen (a mark for ``remove_adopted_since``)."""
+    return len(_ADOPTED)
+
+
+def remove_adopted_since(mark: int) -> None:
+    """Remove from the tree every construct adopted after ``mark``, newest first."""
+    for scope_ref, id in reversed(_ADOPTED[mark:]):
+        scope = scope_ref()
+        if scope is not None:
+            scope.node.try_remove_child(id)
+    del _ADOPTED[mark:]
+
+
 def adopt(construct: Construct, scope: Construct, id: str) -> None:
     """Remember the chart and path of ``construct``, just built as ``(scope, id)``.
 
@@ -151,6 +183,7 @@ def adopt(construct: Construct, scope: Construct, id: str) -> None:
     cdk8s.
     """
     _CHART_OF[construct] = chart_of(scope)
+    _ADOPTED.append((weakref.ref(scope), id))
     parent = path_of(scope)
     _PATH_OF[construct] = f"{parent}/{id}" if parent else id
 
@@ -209,6 +242,50 @@ class _Name:
         return obj._name
 
 
+_API_VERSION = re.compile(
+    r"\A(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[a-z](?:[-a-z0-9]*[a-z0-9])?\Z"
+)
+_KIND = re.compile(r"\A[A-Za-z][A-Za-z0-9]{0,62}\Z")
+
+
+def _check_type(where: Any, api_version: object, kind: object) -> None:
+    """``apiVersion`` and ``kind`` in the form the API server's type registry knows.
+
+    ``apiVersion`` is ``[group/]version`` (a DNS subdomain and a DNS-1035 label), ``kind``
+    an identifier.
+    """
+    if not isinstance(api_version, str) or not _API_VERSION.match(api_version):
+        raise invalid(
+            where,
+            "apiVersion",
+            api_version,
+            allowed="'<group>/<version>' or a core version: a DNS subdomain, '/', a DNS-1035 "
+            "label (e.g. 'apps/v1', 'v1', 'monitoring.coreos.com/v1')",
+            fix="copy apiVersion from the kind's reference documentation",
+        )
+    if not isinstance(kind, str) or not _KIND.match(kind):
+        raise invalid(
+            where,
+            "kind",
+            kind,
+            allowed="a kind name: a letter, then letters and digits (e.g. 'Deployment')",
+            fix="copy kind from the kind's reference documentation",
+        )
+
+
+# Kinds whose names follow another rule than a DNS subdomain: stricter (NameIsDNSLabel,
+# NameIsDNS1035Label in k8s.io/kubernetes/pkg/apis/core/validation/validation.go) or, for
+# RBAC objects, a path segment name (ValidateRBACName: 'jupyterhub:ns:user-scheduler').
+_NAME_RULES = {
+    "Namespace": DNS_LABEL_RULE,
+    "Service": DNS1035_LABEL_RULE,
+    "Role": PATH_SEGMENT_NAME_RULE,
+    "ClusterRole": PATH_SEGMENT_NAME_RULE,
+    "RoleBinding": PATH_SEGMENT_NAME_RULE,
+    "ClusterRoleBinding": PATH_SEGMENT_NAME_RULE,
+}
+
 WAVE_OF_KIND: Any = object()
 """Default of ``KubeObject(wave=...)``: the wave of the object's kind (``wave_of``)."""
 
@@ -260,6 +337,26 @@ class KubeObject(cdk8s.ApiObject):
         body: Body | None = None,
         wave: SyncWave | int | None = WAVE_OF_KIND,
     ) -> None:
+        where = PathOf(scope, id)
+        _check_type(where, api_version, kind)
+        if name is not None:
+            rule = _NAME_RULES.get(kind, DNS_SUBDOMAIN_RULE)
+            check(where, f"{kind} name", name, rule, fix="choose a lowercase name like 'hub'")
+        if namespace is not None:
+            check_dns_label(where, "namespace", namespace)
+        check_labels(where, "labels", labels or {})
+        check_annotations(where, "annotations", annotations or {})
+        for index, finalizer in enumerate(finalizers or []):
+            # ValidateFinalizerName: a qualified name.
+            check(
+                where,
+                f"finalizers[{index}]",
+                finalizer,
+                LABEL_KEY_RULE,
+                fix="e.g. 'example.com/cleanup'",
+            )
+        if wave is not WAVE_OF_KIND and wave is not None:
+            check_int(where, "wave", wave, fix="pass a SyncWave member or an int")
         # What cdk8s.ApiObject.__init__ does, without its run-time type checks of the
         # arguments (typeguard; they cost more than the rest of building the object):
         # the types are checked statically, and the values are plain data.
@@ -310,11 +407,21 @@ class KubeObject(cdk8s.ApiObject):
     # -- changes ------------------------------------------------------------------------
 
     def add_label(self, key: str, value: str) -> None:
-        """Set label ``key`` (replacing a value given before)."""
+        """Set label ``key`` (replacing a value given before).
+
+        Raises:
+            ConfigurationError: ``key`` is not a label key or ``value`` not a label value.
+        """
+        check_labels(self, "label", {key: value})
         self._labels[key] = value
 
     def add_annotation(self, key: str, value: str) -> None:
-        """Set annotation ``key`` (replacing a value given before)."""
+        """Set annotation ``key`` (replacing a value given before).
+
+        Raises:
+            ConfigurationError: ``key`` is not an annotation key or ``value`` not a string.
+        """
+        check_annotations(self, "annotation", {**self._annotations, key: value})
         self._annotations[key] = value
 
     def add_json_patch(self, *ops: cdk8s.JsonPatch) -> None:

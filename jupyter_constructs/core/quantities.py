@@ -12,8 +12,8 @@ from jupyter_constructs.core.errors import invalid
 if TYPE_CHECKING:
     from constructs import Construct
 
-_CPU = re.compile(r"^(?P<num>\d+(\.\d+)?)(?P<unit>m?)$")
-_MEMORY = re.compile(r"^(?P<num>\d+(\.\d+)?)(?P<unit>|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)$")
+_CPU = re.compile(r"\A(?P<num>[0-9]+(\.[0-9]+)?)(?P<unit>m?)\Z")
+_MEMORY = re.compile(r"\A(?P<num>[0-9]+(\.[0-9]+)?)(?P<unit>|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)\Z")
 _MEMORY_UNITS = {
     "": 1,
     "k": 10**3,
@@ -31,7 +31,11 @@ _MEMORY_UNITS = {
 
 def parse_cpu(scope: Construct | str, what: str, value: str | int | float) -> Decimal:
     """CPU cores as a Decimal: ``"500m"`` -> 0.5, ``"2"`` -> 2. Zero or negative is refused."""
-    match = _CPU.match(str(value)) if isinstance(value, (str, int, float)) else None
+    match = (
+        _CPU.match(str(value))
+        if isinstance(value, str | int | float) and not isinstance(value, bool)
+        else None
+    )
     cores = Decimal(0)
     if match:
         cores = Decimal(match["num"]) / (1000 if match["unit"] else 1)

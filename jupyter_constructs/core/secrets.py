@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from jupyter_constructs.core.errors import invalid
-
-_SECRET_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
+from jupyter_constructs.core.errors import Where, invalid
+from jupyter_constructs.core.rules import is_config_map_key, is_dns_subdomain
 
 
 @dataclass(frozen=True)
@@ -33,7 +30,7 @@ class SecretRef:
     key: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _SECRET_NAME.match(self.name):
+        if not is_dns_subdomain(self.name):
             raise invalid(
                 "SecretRef",
                 "secret name",
@@ -43,15 +40,47 @@ class SecretRef:
                 fix="name the Kubernetes Secret that holds the value, "
                 'e.g. SecretRef("trino", "password")',
             )
-        if not isinstance(self.key, str) or not _SECRET_KEY.match(self.key):
+        if not is_config_map_key(self.key):
             raise invalid(
                 "SecretRef",
                 "secret key",
                 self.key,
-                allowed="1-253 characters of letters, digits, '-', '_' and '.'",
+                allowed="1-253 characters of letters, digits, '-', '_' and '.', not '.' or "
+                "starting with '..' (IsConfigMapKey)",
                 fix='name the key inside the Secret, e.g. SecretRef("trino", "password")',
             )
 
     def env_value_from(self) -> dict[str, Any]:
         """The ``valueFrom`` of a container env var reading this key."""
         return {"secretKeyRef": {"name": self.name, "key": self.key}}
+
+
+def hidden(value: object) -> str:
+    """How a message shows a value that may be a credential: never the value itself."""
+    if isinstance(value, SecretRef):
+        return repr(value)
+    return "<plain str, value hidden>" if isinstance(value, str) else type(value).__name__
+
+
+def check_secret(
+    where: Where, what: str, value: object, *, optional: bool = False
+) -> SecretRef | None:
+    """Return ``value`` if it is a SecretRef (or None when ``optional``).
+
+    A plain value is refused without echoing it: it is most likely the credential itself.
+
+    Raises:
+        ConfigurationError: ``value`` is not a SecretRef.
+    """
+    if value is None and optional:
+        return None
+    if isinstance(value, SecretRef):
+        return value
+    raise invalid(
+        where,
+        what,
+        hidden(value),
+        allowed="a SecretRef(name, key) naming the Kubernetes Secret that holds it",
+        fix=f'pass {what}=SecretRef("<secret name>", "<key>"); credentials never go in code '
+        "or in dist/",
+    )

@@ -107,11 +107,23 @@ _RESTRICTED_CONTAINER_DEFAULTS: dict[str, Any] = {
     "capabilities": {"drop": ["ALL"]},
     "seccompProfile": dict(_RUNTIME_DEFAULT),
 }
+#: The same, public: what KubeSpawner's ``container_security_context`` gives the notebook
+#: container before a profile's ``extra_container_config`` is merged over it.
+RESTRICTED_CONTAINER_FIELDS = _RESTRICTED_CONTAINER_DEFAULTS
+#: The only capability the restricted standard lets a container add.
 _ADDABLE_CAPABILITIES = ("NET_BIND_SERVICE",)
+_SECCOMP_TYPES = ("RuntimeDefault", "Localhost")
+POD_SECURITY_STANDARDS = "https://kubernetes.io/docs/concepts/security/pod-security-standards/"
 
 
 def restricted_violations(context: Mapping[str, Any]) -> list[str]:
     """What in a container ``securityContext`` breaks the ``restricted`` Pod Security Standard.
+
+    Checks the fields a container may set (privileged, allowPrivilegeEscalation,
+    runAsNonRoot, runAsUser 0, capabilities, seccompProfile, procMount, windows
+    hostProcess), as the PodSecurity admission plugin does
+    (k8s.io/pod-security-admission/policy, ``check_*.go``). The context is judged on its
+    own: ``runAsNonRoot`` and ``seccompProfile`` must be set on it.
 
     Args:
         context: A container ``securityContext`` (Kubernetes JSON).
@@ -129,14 +141,22 @@ def restricted_violations(context: Mapping[str, Any]) -> list[str]:
     if context.get("runAsUser") == 0:
         problems.append("runAsUser must not be 0")
     capabilities = context.get("capabilities") or {}
-    if "ALL" not in (capabilities.get("drop") or []):
-        problems.append("capabilities.drop must include ALL")
-    added = [c for c in capabilities.get("add") or [] if c not in _ADDABLE_CAPABILITIES]
-    if added:
-        problems.append(f"capabilities.add may only hold NET_BIND_SERVICE, not {added}")
-    seccomp = (context.get("seccompProfile") or {}).get("type")
-    if seccomp not in ("RuntimeDefault", "Localhost"):
+    if not isinstance(capabilities, Mapping):
+        problems.append("capabilities must be a mapping")
+    else:
+        if "ALL" not in (capabilities.get("drop") or []):
+            problems.append("capabilities.drop must include ALL")
+        added = [c for c in capabilities.get("add") or [] if c not in _ADDABLE_CAPABILITIES]
+        if added:
+            problems.append(f"capabilities.add may only hold NET_BIND_SERVICE, not {added}")
+    seccomp = context.get("seccompProfile")
+    if not isinstance(seccomp, Mapping) or seccomp.get("type") not in _SECCOMP_TYPES:
         problems.append("seccompProfile.type must be RuntimeDefault or Localhost")
+    if context.get("procMount") not in (None, "Default"):
+        problems.append("procMount must be Default")
+    windows = context.get("windowsOptions") or {}
+    if isinstance(windows, Mapping) and windows.get("hostProcess"):
+        problems.append("windowsOptions.hostProcess must be false")
     return problems
 
 
@@ -156,8 +176,8 @@ def secure_container(
     restricted ``securityContext`` the container leaves out are filled in (non-root, no
     privilege escalation, every capability dropped, RuntimeDefault seccomp), and it runs
     as ``uid``/``gid`` unless it says otherwise, so an image whose user is root still
-    starts under ``runAsNonRoot``. Fields set against the standard are refused: the
-    namespace would refuse the pod when the user presses Start.
+    starts under ``runAsNonRoot``. Fields set against the standard are refused, as are
+    host ports: the namespace would refuse the pod when the user presses Start.
 
     Args:
         where: The construct an error names.
@@ -170,9 +190,25 @@ def secure_container(
         A copy of ``container`` with the restricted ``securityContext`` merged in.
 
     Raises:
-        ConfigurationError: The container breaks the restricted standard.
+        ConfigurationError: The container is not a mapping, or it breaks the standard.
     """
-    given = dict(container.get("securityContext") or {})
+    if not isinstance(container, Mapping):
+        raise invalid(
+            where,
+            what,
+            container,
+            allowed="a container as a mapping (Kubernetes JSON: name, image, command...)",
+            fix='pass {"name": "seed", "image": "busybox:1.36", "command": ["true"]}',
+        )
+    given = container.get("securityContext") or {}
+    if not isinstance(given, Mapping):
+        raise invalid(
+            where,
+            f"{what}.securityContext",
+            given,
+            allowed="a mapping",
+            fix="leave securityContext out: the restricted one is filled in",
+        )
     context: dict[str, Any] = {**_RESTRICTED_CONTAINER_DEFAULTS}
     if uid is not None:
         context["runAsUser"] = uid
@@ -187,10 +223,20 @@ def secure_container(
         raise invalid(
             where,
             f"{what} securityContext",
-            given,
+            dict(given),
             allowed="what the restricted Pod Security Standard of the namespace allows ("
             + "; ".join(problems)
             + ")",
-            fix="leave securityContext out: the restricted one is filled in",
+            fix="leave securityContext out (the restricted one is filled in), or set only "
+            f"what the standard allows: {POD_SECURITY_STANDARDS}",
         )
+    for index, port in enumerate(container.get("ports") or []):
+        if isinstance(port, Mapping) and port.get("hostPort") not in (None, 0):
+            raise invalid(
+                where,
+                f"{what}.ports[{index}].hostPort",
+                port.get("hostPort"),
+                allowed="no host port (the baseline and restricted standards refuse them)",
+                fix="drop hostPort; reach the container through the pod's IP",
+            )
     return {**container, "securityContext": context}

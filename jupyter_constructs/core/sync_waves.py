@@ -26,9 +26,13 @@ Wave   ``SyncWave`` member     What goes there, and why
                                ``SkipDryRunOnMissingResource=true``, so a cluster without
                                that operator installed still syncs the hub and reports
                                only these objects as failed.
- 10    ``USER_CLAIMS``         PVCs that only user servers mount (the shared data volume):
-                               nothing in git consumes them, so they come last and carry
-                               ``argocd.argoproj.io/ignore-healthcheck: "true"``.
+  1    ``USER_CLAIMS``         PVCs that only user servers mount (the shared data volume):
+                               nothing in git consumes them, so they are in the last wave
+                               and carry ``argocd.argoproj.io/ignore-healthcheck: "true"``.
+                               The same wave as the custom resources, not a later one:
+                               ArgoCD applies every object of a wave even when some fail,
+                               but starts no later wave, so on a cluster without an
+                               operator's CRDs a later wave would never create them.
 =====  ======================  ============================================================
 
 **Claims and WaitForFirstConsumer.** With a ``WaitForFirstConsumer`` StorageClass (the
@@ -99,8 +103,9 @@ class SyncWave(enum.IntEnum):
     """Deployments, Services, PVCs, Ingress: ArgoCD's default wave."""
     CUSTOM_RESOURCES = 1
     """CRD-typed objects; they also get ``SkipDryRunOnMissingResource=true``."""
-    USER_CLAIMS = 10
-    """PVCs that only user servers mount (not in git): last, never waited on."""
+    USER_CLAIMS = 1
+    """PVCs that only user servers mount (not in git): the last wave, with the custom
+    resources (an alias of ``CUSTOM_RESOURCES``), never waited on."""
 
 
 WAVE_BY_KIND: dict[str, SyncWave] = {

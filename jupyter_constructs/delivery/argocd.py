@@ -8,13 +8,13 @@ Application that deploys itself fights its parent for ownership.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from constructs import Construct
 
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.objects import adopt
-from jupyter_constructs.core.rules import check_dns_label
+from jupyter_constructs.core.rules import check_bool, check_dns_label, check_dns_subdomain
 from jupyter_constructs.crds.argoproj import Application
 
 if TYPE_CHECKING:
@@ -27,14 +27,36 @@ except objects with the sync option ``Delete=false``. The domain-qualified spell
 ``resources-finalizer.argocd.argoproj.io``."""
 
 # https://host/path, ssh://[user@]host[:port]/path, or scp-like user@host:path.
-_HTTPS_REPO = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/+-]*)?$")
-_SSH_REPO = re.compile(r"^ssh://([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:[0-9]+)?/[A-Za-z0-9._~/+-]+$")
-_SCP_REPO = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~/+-]+$")
-_PATH_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
-_REVISION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,254}$")
-_DURATION = re.compile(r"^(?:[0-9]+[hms])+$")
+_HTTPS_REPO = re.compile(r"\Ahttps://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/+-]*)?\Z")
+_SSH_REPO = re.compile(r"\Assh://([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:[0-9]+)?/[A-Za-z0-9._~/+-]+\Z")
+_SCP_REPO = re.compile(r"\A[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~/+-]+\Z")
+_PATH_SEGMENT = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9._-]*\Z")
+_REVISION = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9._/+-]{0,254}\Z")
+_DURATION = re.compile(r"\A(?:[0-9]+[hms])+\Z")
 _DURATION_PART = re.compile(r"([0-9]+)([hms])")
-_SERVER = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/-]*)?$")
+_SERVER = re.compile(r"\Ahttps://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/-]*)?\Z")
+
+
+class ApplicationOptions(TypedDict, total=False):
+    """The optional settings of ``ArgoCdApplication`` (``Environment.add_application``).
+
+    Each key is the ``ArgoCdApplication`` parameter of the same name; see its docstring
+    for meanings and defaults.
+    """
+
+    target_revision: str
+    project: str
+    argocd_namespace: str
+    sync_wave: int
+    automated: bool
+    prune: bool
+    self_heal: bool
+    retry_limit: int
+    backoff_duration: str
+    backoff_factor: int
+    backoff_max_duration: str
+    create_namespace: bool
+    server_side_apply: bool
 
 
 def _seconds(duration: str) -> int:
@@ -151,7 +173,7 @@ class ArgoCdApplication(Construct):
         super().__init__(scope, id)
         adopt(self, scope, id)
         check_dns_label(self, "Application name", name)
-        check_dns_label(self, "project", project)
+        check_dns_subdomain(self, "project", project)
         check_dns_label(self, "destination namespace", destination_namespace)
         if name == destination_namespace:
             # Label tracking (ArgoCD's default before 3.0) takes every object whose
@@ -174,6 +196,15 @@ class ArgoCdApplication(Construct):
         self._check_path(path)
         self._check_revision(target_revision)
         self._check_server(destination_server)
+        for what, flag in (
+            ("automated", automated),
+            ("prune", prune),
+            ("self_heal", self_heal),
+            ("create_namespace", create_namespace),
+            ("server_side_apply", server_side_apply),
+            ("cascade_delete", cascade_delete),
+        ):
+            check_bool(self, what, flag)
         self._check_int("sync_wave", sync_wave, minimum=None)
         self._check_int("retry_limit", retry_limit, minimum=0)
         self._check_int("backoff_factor", backoff_factor, minimum=1)

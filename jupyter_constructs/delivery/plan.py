@@ -66,7 +66,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from deepdiff import DeepDiff
 
 from jupyter_constructs.core.errors import ConfigurationError, invalid
 from jupyter_constructs.core.quantities import parse_memory
@@ -193,6 +192,9 @@ class Plan:
 
 # -- reading outputs ------------------------------------------------------------------
 
+#: libyaml's safe loader when PyYAML was built with it (ten times faster), else PyYAML's.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def load_output(root: str | Path) -> dict[ObjectKey, Obj]:
     """Every object under ``root`` (a synthesized output such as ``dist/``), by key.
@@ -216,7 +218,7 @@ def load_output(root: str | Path) -> dict[ObjectKey, Obj]:
     for path in sorted(base.rglob("*.y*ml")):
         relative = path.relative_to(base)
         folder = relative.parts[0] if len(relative.parts) > 1 else ""
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        for doc in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER):
             if not isinstance(doc, dict) or "kind" not in doc:
                 continue
             key = _key(folder, doc)
@@ -293,6 +295,8 @@ def _changed_fields(before: Any, after: Any, prefix: str = "") -> list[tuple[str
     A JSON document held in a string (a hub config file in a ConfigMap) is compared
     field by field too (``field > inner.field``).
     """
+    from deepdiff import DeepDiff  # imported when two objects differ: it is slow to load
+
     diff = DeepDiff(before, after, view="tree")
     fields = []
     for report in diff.values():
@@ -399,6 +403,8 @@ def _change_findings(key: ObjectKey, before: Obj, after: Obj, fields: list[str])
         findings += _claim_findings(before, after, spec_fields)
     elif kind == ("", "Service"):
         findings += _service_findings(before, after)
+    elif kind == ("", "ConfigMap") and HUB_CONFIG_KEY in (after.get("data") or {}):
+        findings += _home_findings(before, after)
     elif kind in (("", "ConfigMap"), ("", "Secret")) and before.get("immutable") is True:
         data = [f for f in fields if f.split(".")[0].split("[")[0] in _DATA_FIELDS]
         if data:
@@ -423,6 +429,74 @@ def _change_findings(key: ObjectKey, before: Obj, after: Obj, fields: list[str])
 
 
 _DATA_FIELDS = ("data", "binaryData", "stringData", "immutable")
+
+#: The hub ConfigMap's file of rendered traits (``hub.config``).
+HUB_CONFIG_KEY = "hub_config.json"
+#: The home volume's name in user pods (``hub.storage.HOME_VOLUME``).
+_HOME_VOLUME = "home"
+
+
+def _spawner_traits(config_map: Obj) -> dict[str, Any]:
+    try:
+        config = json.loads((config_map.get("data") or {}).get(HUB_CONFIG_KEY) or "{}")
+    except ValueError:
+        return {}
+    traits = (config.get("traits") or {}).get("KubeSpawner") or {}
+    return traits if isinstance(traits, dict) else {}
+
+
+def _has_home(traits: dict[str, Any]) -> bool:
+    """Whether user servers mount a home (a claim per user, or a home volume)."""
+    if traits.get("storage_pvc_ensure"):
+        return True
+    sources = [traits] + [
+        p.get("kubespawner_override") or {} for p in traits.get("profile_list") or []
+    ]
+    for source in sources:
+        volumes = source.get("volumes") or []
+        names = volumes.keys() if isinstance(volumes, dict) else [v.get("name") for v in volumes]
+        if _HOME_VOLUME in names:
+            return True
+    return False
+
+
+def _home_findings(before: Obj, after: Obj) -> list[Finding]:
+    """Changes of the hub config that lose users' homes, or hide them.
+
+    KubeSpawner makes the home claims, so they are not in git: no object of the plan
+    shows them, only the hub config's traits do.
+    """
+    old, new = _spawner_traits(before), _spawner_traits(after)
+    findings = []
+    if old.get("delete_pvc") is False and new.get("delete_pvc") is not False:
+        findings.append(
+            Finding(
+                DATA_LOSS,
+                "KubeSpawner.delete_pvc",
+                "deleting a user (by an admin, or the idle culler with cull_users) now "
+                "deletes their home claim and every file in it. Keep delete_pvc=False",
+            )
+        )
+    if _has_home(old) and not _has_home(new):
+        findings.append(
+            Finding(
+                DATA_LOSS,
+                "KubeSpawner.volumes",
+                "user servers no longer mount their home: users start without their files "
+                "(the claims stay, unmounted). Keep the home storage mode",
+            )
+        )
+    for trait in ("pvc_name_template", "slug_scheme"):
+        if _has_home(old) and old.get(trait) != new.get(trait) and _has_home(new):
+            findings.append(
+                Finding(
+                    DATA_LOSS,
+                    f"KubeSpawner.{trait}",
+                    f"{trait} changes the name of users' home claims: a user whose claim "
+                    "name the hub has not remembered gets a new, empty home. Keep it",
+                )
+            )
+    return findings
 
 
 def _storage(obj: Obj) -> int | None:

@@ -29,10 +29,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.objects import stable_json
+from jupyter_constructs.core.rules import is_clean_text, is_url
 
 ANNOTATION_PREFIX = "service-catalog.jupyter-constructs.io/"
 """Prefix of the Ingress annotations written by ``ingress_annotations``."""
@@ -53,10 +53,7 @@ _URL_FIELDS = ("url", "docs_url", "dashboard_url")
 
 
 def _is_https_url(value: object) -> bool:
-    if not isinstance(value, str) or any(c.isspace() for c in value):
-        return False
-    parsed = urlparse(value)
-    return parsed.scheme == "https" and bool(parsed.netloc)
+    return is_url(value, ("https",))
 
 
 @dataclass(frozen=True)
@@ -83,7 +80,7 @@ class ServiceCatalogEntry:
     def __post_init__(self) -> None:
         for attr in ("name", "icon", "description", "category"):
             value = getattr(self, attr)
-            if not isinstance(value, str) or not value.strip() or "\n" in value:
+            if not is_clean_text(value) or not value:
                 raise invalid(
                     "ServiceCatalogEntry",
                     attr,

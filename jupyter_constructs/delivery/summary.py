@@ -43,6 +43,13 @@ def _label(outdir: Path) -> str:
         return f"{outdir}/"
 
 
+def _same_files(a: Path, b: Path) -> bool:
+    """True when folders ``a`` and ``b`` hold the same files, byte for byte."""
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    return files_a == files_b and all((a / f).read_bytes() == (b / f).read_bytes() for f in files_a)
+
+
 def git_changes(outdir: str | Path, *, ref: str = "HEAD") -> str:
     """One line: how ``outdir`` differs from the same folder at git ``ref``.
 
@@ -70,6 +77,8 @@ def git_changes(outdir: str | Path, *, ref: str = "HEAD") -> str:
     try:
         with tempfile.TemporaryDirectory(prefix="jc-summary-") as scratch:
             old = export_ref(ref, folder.name, Path(scratch), cwd=folder.parent)
+            if _same_files(Path(old), folder):  # the usual case: nothing to parse or diff
+                return f"against git ({label} at {ref}): no changes"
             plan = make_plan(load_output(old), load_output(folder))
     except ConfigurationError as error:
         return f"against git: no comparison ({' '.join(str(error).split())})"

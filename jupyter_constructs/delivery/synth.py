@@ -63,6 +63,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import traceback
@@ -71,14 +72,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Unpack
 
 import cdk8s
 from constructs import Construct
 
+from jupyter_constructs.core.checks import validate_app, validation_error
 from jupyter_constructs.core.errors import invalid
-from jupyter_constructs.core.rules import DNS_LABEL
-from jupyter_constructs.delivery.argocd import ArgoCdApplication
+from jupyter_constructs.core.rules import DNS_LABEL, check_bool, check_dns_label, check_labels
+from jupyter_constructs.delivery.argocd import ApplicationOptions, ArgoCdApplication
 from jupyter_constructs.delivery.gitops import apply_sync_waves
 
 ARGOCD_FOLDER = "argocd"
@@ -90,7 +92,7 @@ OUTPUT_TYPE = cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE
 TRACEBACK_ENV = "JUPYTER_CONSTRUCTS_TRACEBACK"
 """Set to ``1`` to make ``main`` print the full traceback of a failed synth."""
 
-_SERVER = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/-]*)?$")
+_SERVER = re.compile(r"\Ahttps://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/-]*)?\Z")
 
 
 @dataclass(frozen=True)
@@ -151,14 +153,43 @@ class Environment:
         """Repository-relative folder of this environment, e.g. ``dist/prod``."""
         return f"{dist.rstrip('/')}/{self.name}"
 
-    def chart(self, app: cdk8s.App, **options: Any) -> cdk8s.Chart:
+    def chart(
+        self,
+        app: cdk8s.App,
+        *,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        disable_resource_name_hashes: bool = False,
+    ) -> cdk8s.Chart:
         """The top-level chart of this environment (id = ``name``, folder ``dist/<name>/``).
 
         Args:
             app: The app.
-            **options: Options of ``cdk8s.Chart`` (``namespace=``, ``labels=``...).
+            namespace: The chart's namespace (``cdk8s.Chart(namespace=...)``), a DNS label.
+                Default: none (a hub needs one).
+            labels: Labels on every object of the chart. Default: none.
+            disable_resource_name_hashes: Generated names without cdk8s's hash suffix.
+                Default: False.
+
+        Returns:
+            The chart.
+
+        Raises:
+            ConfigurationError: The namespace or a label is invalid.
         """
-        return cdk8s.Chart(app, self.name, **options)
+        where = f"Environment {self.name!r}"
+        if namespace is not None:
+            check_dns_label(where, "chart namespace", namespace)
+        if labels is not None:
+            check_labels(where, "chart labels", labels)
+        check_bool(where, "disable_resource_name_hashes", disable_resource_name_hashes)
+        return cdk8s.Chart(
+            app,
+            self.name,
+            namespace=namespace,
+            labels=dict(labels) if labels is not None else None,
+            disable_resource_name_hashes=disable_resource_name_hashes,
+        )
 
     def add_application(
         self,
@@ -168,7 +199,7 @@ class Environment:
         destination_namespace: str,
         app_name: str = "jupyterhub",
         dist: str = "dist",
-        **options: Any,
+        **options: Unpack[ApplicationOptions],
     ) -> ArgoCdApplication:
         """Create the Application ``<app_name>-<name>`` that syncs ``dist/<name>``.
 
@@ -178,8 +209,8 @@ class Environment:
             destination_namespace: The namespace the Application deploys into.
             app_name: Prefix of the Application's name. Default: ``"jupyterhub"``.
             dist: The repository folder of the output. Default: ``"dist"``.
-            **options: Other options of ``ArgoCdApplication`` (``target_revision``,
-                ``project``...).
+            **options: Other options of ``ArgoCdApplication`` (``ApplicationOptions``:
+                ``target_revision``, ``project``...).
 
         Returns:
             The Application.
@@ -250,7 +281,8 @@ def synthesize(build: Callable[[cdk8s.App], None], *, outdir: str | Path = "dist
 
     Raises:
         ConfigurationError: The output would not have one folder per top-level chart, or
-            ``outdir`` is a file; any error of ``build`` or of the validations.
+            ``outdir`` is a file; a validation failed (the library's checks and any other
+            construct's ``node.add_validation``); or ``build`` raised it.
     """
     target = Path(outdir)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -259,7 +291,16 @@ def synthesize(build: Callable[[cdk8s.App], None], *, outdir: str | Path = "dist
         app = cdk8s.App(outdir=str(new), yaml_output_type=OUTPUT_TYPE)
         build(app)
         apply_sync_waves(app)
-        app.synth()
+        # The library's checks run here, from Python, so a failure is a ConfigurationError;
+        # cdk8s runs every validation again in synth (yours too) and raises a RuntimeError.
+        validate_app(app)
+        try:
+            app.synth()
+        except RuntimeError as err:
+            converted = validation_error(err)
+            if converted is None:
+                raise
+            raise converted from None
         _check_folders(app, new)
         # mkdtemp creates 0700; the output is meant to be read (and committed) by others.
         new.chmod(0o755)
@@ -271,7 +312,7 @@ def synthesize(build: Callable[[cdk8s.App], None], *, outdir: str | Path = "dist
 
 
 def main(build: Callable[[cdk8s.App], None], *, outdir: str | Path | None = None) -> NoReturn:
-    """Entry point for ``main.py``: synthesize, or print one line to stderr and exit 1.
+    """Entry point for ``main.py``: synthesize and print a summary, or one line and exit 1.
 
     Set ``JUPYTER_CONSTRUCTS_TRACEBACK=1`` to also print the traceback.
 
@@ -288,10 +329,69 @@ def main(build: Callable[[cdk8s.App], None], *, outdir: str | Path | None = None
     except Exception as exc:
         if os.environ.get(TRACEBACK_ENV) == "1":
             traceback.print_exc()
-        message = " ".join(str(exc).split())
-        print(
-            f"synth failed, {target}/ left unchanged: {type(exc).__name__}: {message}",
-            file=sys.stderr,
-        )
+        print(failure_line(exc, target), file=sys.stderr)
+        stop_cdk8s_cli()
         raise SystemExit(1) from None
+    from jupyter_constructs.delivery.summary import synth_summary
+
+    print(synth_summary(target), end="")  # folders, object counts, what changed against git
     raise SystemExit(0)
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def _cdk8s_cli_pid() -> int | None:
+    """The ``cdk8s synth`` process that runs this app, if any (Linux ``/proc`` only)."""
+    pid: int | None = os.getppid()
+    for _ in range(3):  # the CLI runs the app through a shell
+        if pid is None or pid <= 1:
+            return None
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return None
+        words = [Path(a.decode(errors="replace")).name for a in argv]
+        if "synth" in words and any(w == "cdk8s" or w.startswith("cdk8s-cli") for w in words):
+            return pid
+        pid = _parent_of(pid)
+    return None
+
+
+def stop_cdk8s_cli() -> None:
+    """End the ``cdk8s synth`` process that runs this app, quietly (exit code 130).
+
+    The cdk8s CLI answers an app that exits non-zero with its own error and a Node.js
+    stack trace under the app's one-line message. After a failed synth the app has said
+    everything, so it interrupts the CLI (SIGINT: Node.js exits at once, printing
+    nothing, with a non-zero code). Does nothing outside the CLI.
+    """
+    pid = _cdk8s_cli_pid()
+    if pid is not None:
+        sys.stderr.flush()
+        os.kill(pid, signal.SIGINT)
+
+
+def failure_line(error: BaseException, outdir: str | Path) -> str:
+    """The one line a failed synth prints: the folder kept, the exception type, the message.
+
+    Args:
+        error: What ``synthesize`` raised.
+        outdir: The output folder that was left as it was (shown relative to the working
+            directory when it is inside it, with a trailing ``/``).
+
+    Returns:
+        ``synth failed, dist/ left unchanged: ConfigurationError: <message on one line>``.
+    """
+    path = Path(outdir)
+    try:
+        shown = str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        shown = str(path)
+    message = " ".join(str(error).split())
+    return f"synth failed, {shown.rstrip('/')}/ left unchanged: {type(error).__name__}: {message}"

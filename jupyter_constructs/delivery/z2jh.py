@@ -38,7 +38,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import yaml
 from slugify import slugify
@@ -46,6 +46,10 @@ from slugify import slugify
 from jupyter_constructs.hub.singleuser import HUB_OVERRIDE_KEYS, TYPED_OVERRIDE_KEYS
 
 __all__ = ["Conversion", "Unmapped", "convert", "main"]
+
+_RESOURCE_FIELDS = ("cpu_request", "cpu_limit", "memory_request", "memory_limit")
+#: The hub's default resources (``hub.hub.DEFAULT_HUB_RESOURCES``), in that order.
+_HUB_RESOURCE_DEFAULTS = ("500m", "2", "1Gi", "4Gi")
 
 #: The Secret the app's OAuth client secret is read from (created in continuity step 2).
 OAUTH_SECRET = "jupyterhub-oauth"
@@ -375,13 +379,17 @@ class _Converter:
             # oauthenticator 16+ (z2jh 3+) lets no one in without an allow rule but admins;
             # OidcAuth asks for one: a group nobody is in keeps that until it is replaced.
             kwargs["allowed_groups"] = ["CHANGE-ME-jupyterhub-users"]
-            self.unmapped.append(
-                Unmapped(
-                    "hub.config.Authenticator.allowed_users",
-                    "no allow rule: z2jh lets only admins in; the app allows the group "
-                    "CHANGE-ME-jupyterhub-users (nobody) until you name who may sign in",
+            why = (
+                "no allow rule this app could map ("
+                + (
+                    "the authenticator's own ones are not converted"
+                    if authenticator not in _GENERIC_OAUTH
+                    else "z2jh then lets only admins in"
                 )
+                + "): the app allows the group CHANGE-ME-jupyterhub-users (nobody) until "
+                "you name who may sign in"
             )
+            self.unmapped.append(Unmapped("hub.config.Authenticator.allowed_users", why))
         admins = self.v.get("hub.config.Authenticator.admin_users")
         if admins:
             self.hub_kwargs["admin_users"] = list(admins)
@@ -437,6 +445,17 @@ class _Converter:
             }
             if parts.port and parts.port != 5432:
                 kwargs["port"] = parts.port
+            query = parse_qs(parts.query)
+            if query.get("sslmode"):
+                kwargs["ssl_mode"] = query.pop("sslmode")[-1]
+            for key in sorted(query):
+                self.unmapped.append(
+                    Unmapped(
+                        "hub.db.url",
+                        f"the URL parameter {key!r} has no HubDatabase setting: the hub "
+                        "connects without it",
+                    )
+                )
             self.hub_kwargs["database"] = _call("HubDatabase.postgres", kwargs, 8)
             if self.v.get("hub.db.password") is not None or parts.password:
                 self.continuity.append(
@@ -508,18 +527,29 @@ class _Converter:
         )
 
     def resources(self, raw: Mapping[str, Any], indent: int) -> _Code:
+        """``Resources`` of z2jh's ``resources``, unset values filled and reported."""
         requests = raw.get("requests") or {}
         limits = raw.get("limits") or {}
-        kwargs = {
-            k: str(v)
-            for k, v in (
-                ("cpu_request", requests.get("cpu")),
-                ("cpu_limit", limits.get("cpu")),
-                ("memory_request", requests.get("memory")),
-                ("memory_limit", limits.get("memory")),
-            )
-            if v is not None
+        defaults = dict(zip(_RESOURCE_FIELDS, _HUB_RESOURCE_DEFAULTS, strict=True))
+        given = {
+            "cpu_request": requests.get("cpu"),
+            "cpu_limit": limits.get("cpu"),
+            "memory_request": requests.get("memory"),
+            "memory_limit": limits.get("memory"),
         }
+        missing = [k for k, v in given.items() if v is None]
+        if missing:
+            self.unmapped.append(
+                Unmapped(
+                    "hub.resources",
+                    "z2jh set no "
+                    + ", ".join(missing)
+                    + "; the app gives the hub's defaults ("
+                    + ", ".join(f"{k}={defaults[k]}" for k in missing)
+                    + "): change them in hub_resources if they do not suit",
+                )
+            )
+        kwargs = {k: str(v if v is not None else defaults[k]) for k, v in given.items()}
         return _call("Resources", kwargs, indent)
 
     # -- user servers ----------------------------------------------------------------------
@@ -540,8 +570,18 @@ class _Converter:
             kwargs = {"claim_name": claim}
             if sub_path and sub_path != "{username}":
                 kwargs["sub_path"] = sub_path
+            if self.z2jh_version < 4:
+                # Folders are not remembered in the hub database, as claim names are.
+                self.imports.add("SlugScheme")
+                kwargs["slug_scheme"] = _Code("SlugScheme.ESCAPE")
             self.imports.add("UserStorage")
             self.hub_kwargs["user_storage"] = _call("UserStorage.shared", {**kwargs, **common}, 8)
+            self._extra_volumes()
+            self.continuity.append(
+                "homes: every user's folder on the claim keeps its name ("
+                + ("escape scheme, as z2jh 3.x" if self.z2jh_version < 4 else "safe names")
+                + "); check one user's folder after the cut-over"
+            )
             return
         kwargs = {}
         capacity = self.v.get("singleuser.storage.capacity")
@@ -565,12 +605,7 @@ class _Converter:
         if kwargs:
             self.imports.add("UserStorage")
             self.hub_kwargs["user_storage"] = _call("UserStorage.dynamic", kwargs, 8)
-        self.skip(
-            "singleuser.storage.extraVolumes",
-            "give each as UserVolume (existing_claim, nfs_export, config_map, secret, "
-            "empty_dir) in SingleUser(volumes=[...])",
-        )
-        self.skip("singleuser.storage.extraVolumeMounts", "mount paths go with each UserVolume")
+        self._extra_volumes()
         self.skip("singleuser.storage.extraLabels", "labels of home claims are not mapped")
         self.continuity.append(
             "homes: user claims are made by KubeSpawner, not helm, so helm uninstall keeps "
@@ -582,6 +617,14 @@ class _Converter:
             )
             + "), and the kept hub database remembers each user's claim"
         )
+
+    def _extra_volumes(self) -> None:
+        self.skip(
+            "singleuser.storage.extraVolumes",
+            "give each as UserVolume (existing_claim, nfs_export, config_map, secret, "
+            "empty_dir, dev_shm) in SingleUser(volumes=[...]); docs/user-servers.md",
+        )
+        self.skip("singleuser.storage.extraVolumeMounts", "mount paths go with each UserVolume")
 
     def singleuser(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """Hub-wide SingleUser settings and the settings of the default profile."""
@@ -603,6 +646,18 @@ class _Converter:
             value = self.v.get(f"singleuser.{key}")
             if value is not None:
                 profile[target] = convert(value)
+        unlimited = [
+            k for k in ("cpu.limit", "memory.limit") if self.v.get(f"singleuser.{k}") is None
+        ]
+        if unlimited:
+            self.unmapped.append(
+                Unmapped(
+                    "singleuser." + unlimited[0],
+                    "z2jh set no " + " and no ".join(unlimited) + " for user servers; every "
+                    "profile here has limits (the quota needs them), by default 2 CPU and 4Gi: "
+                    "give cpu_limit/memory_limit to each profile if users need more",
+                )
+            )
         env = self.v.get("singleuser.extraEnv") or {}
         plain = {k: str(v) for k, v in env.items() if not isinstance(v, Mapping)}
         for key in env:
@@ -710,6 +765,10 @@ class _Converter:
                         gpu: dict[str, Any] = {"count": int(count)}
                         if name != "nvidia.com/gpu":
                             gpu["resource_name"] = name
+                        # Gpu's own placement (the GPU operator's node label and taint)
+                        # is not z2jh's: the profile keeps exactly z2jh's.
+                        gpu["node_selector"] = {}
+                        gpu["tolerations"] = []
                         kwargs["gpu"] = _call("Gpu", gpu, 12)
                     others = {k: str(v) for k, v in value.items() if k not in gpus}
                     if others:
@@ -767,14 +826,37 @@ class _Converter:
         hook = self.v.get("prePuller.hook.enabled")
         if continuous is False and hook is False:
             self.hub_kwargs["image_puller"] = False
+        if hook and continuous is not False:
+            self.unmapped.append(
+                Unmapped(
+                    "prePuller.hook.enabled",
+                    "no hook puller (it delays every sync): the continuous puller pulls the "
+                    "images on every node instead",
+                )
+            )
         extra = self.v.get("prePuller.extraImages") or {}
         images = [f"{i['name']}:{i['tag']}" for i in extra.values() if "name" in i and "tag" in i]
-        if images and self.hub_kwargs.get("image_puller") is not False:
-            self.imports.add("ImagePullerOptions")
-            self.hub_kwargs["image_puller"] = _call(
-                "ImagePullerOptions", {"extra_images": images}, 8
+        options: dict[str, Any] = {}
+        if images:
+            options["extra_images"] = images
+        tolerations = self.v.get("prePuller.extraTolerations") or []
+        if tolerations:
+            self.imports.add("Toleration")
+            options["extra_tolerations"] = [_toleration(t) for t in tolerations]
+        resources = self.v.get("prePuller.resources")
+        if resources:
+            self.unmapped.append(
+                Unmapped(
+                    "prePuller.resources",
+                    "give ImagePullerOptions(resources=Resources(...)): the puller's "
+                    "defaults are 10m CPU and 16Mi limits",
+                )
             )
-        self.v.get("prePuller")
+        if options and self.hub_kwargs.get("image_puller") is not False:
+            self.imports.add("ImagePullerOptions")
+            self.hub_kwargs["image_puller"] = _call("ImagePullerOptions", options, 8)
+        for key in ("pause", "pullProfileListImages", "containerSecurityContext"):
+            self.skip(f"prePuller.{key}", "not offered: every profile's image is pre-pulled")
 
     def scheduling(self) -> None:
         """``scheduling.*``: node pools, the user scheduler, placeholders (docs/scheduling.md)."""

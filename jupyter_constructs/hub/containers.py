@@ -10,7 +10,6 @@ namespace quota admits the pod and the synth-time capacity counts them), a pinne
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,7 @@ from constructs import Construct
 
 from jupyter_constructs.core.errors import Where, invalid
 from jupyter_constructs.core.quantities import Resources, Usage
-from jupyter_constructs.core.rules import DNS_LABEL, check_image
+from jupyter_constructs.core.rules import check_bool, check_image, is_dns_label, is_env_var_name
 from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.core.security import secure_container
 from jupyter_constructs.hub.volumes import check_mount_path, check_relative_path, template_fields
@@ -29,7 +28,6 @@ DEFAULT_CONTAINER_RESOURCES = Resources("50m", "500m", "64Mi", "256Mi")
 #: KubeSpawner's name for the notebook container of a user pod.
 NOTEBOOK_CONTAINER = "notebook"
 _PULL_POLICIES = ("IfNotPresent", "Always", "Never")
-_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
 
 @dataclass(frozen=True)
@@ -103,7 +101,7 @@ class UserContainer:
         Raises:
             ConfigurationError: A field is invalid.
         """
-        if not isinstance(self.name, str) or not DNS_LABEL.match(self.name):
+        if not is_dns_label(self.name):
             raise invalid(
                 where,
                 f"{what} name",
@@ -124,24 +122,46 @@ class UserContainer:
             check_image(where, f"{what} image", self.image)
         for key in ("command", "args"):
             value = getattr(self, key)
-            if isinstance(value, str) or not all(isinstance(a, str) for a in value):
+            if isinstance(value, str) or not all(
+                isinstance(a, str) and "\0" not in a for a in value
+            ):
                 raise invalid(
                     where,
                     f"{what} {key}",
                     value,
-                    allowed="a sequence of strings, one per argument",
+                    allowed="a sequence of strings without NUL characters, one per argument",
                     fix='e.g. command=["sh", "-c", "cp -rn /seed/. /home/jovyan/"]',
                 )
             for argument in value:
                 template_fields(where, f"{what} {key}", argument)
+        if not isinstance(self.env, Mapping):
+            raise invalid(
+                where, f"{what} env", self.env, allowed="a mapping", fix='e.g. env={"MODE": "seed"}'
+            )
+        if isinstance(self.mounts, str | Mapping):
+            raise invalid(
+                where,
+                f"{what} mounts",
+                self.mounts,
+                allowed="a list of Mount(volume, path)",
+                fix='e.g. mounts=[Mount("home", "/home/jovyan")]',
+            )
         for name, value in self.env.items():
-            if not isinstance(name, str) or not _ENV_NAME.match(name):
+            if not is_env_var_name(name):
                 raise invalid(
                     where,
                     f"{what} env name",
                     name,
                     allowed="letters, digits, '_', '-' and '.', not starting with a digit",
                     fix="name the variable like 'MODE'",
+                )
+            if isinstance(value, str) and "\0" in value:
+                raise invalid(
+                    where,
+                    f"{what} env {name}",
+                    value,
+                    allowed="text without NUL characters",
+                    fix="drop the NUL character",
                 )
             if isinstance(value, str):
                 template_fields(where, f"{what} env {name}", value)
@@ -163,10 +183,21 @@ class UserContainer:
                     fix='e.g. Mount("home", "/home/jovyan")',
                 )
             check_mount_path(where, f"{what} mounts[{index}] path", mount.path)
+            check_bool(where, f"{what} mounts[{index}] read_only", mount.read_only)
+            if not is_dns_label(mount.volume):
+                raise invalid(
+                    where,
+                    f"{what} mounts[{index}] volume",
+                    mount.volume,
+                    allowed="the name of a volume of the pod (a DNS-1123 label): 'home', "
+                    "'shared-data' or a UserVolume's name",
+                    fix='e.g. Mount("home", "/home/jovyan")',
+                )
             if mount.sub_path is not None:
                 check_relative_path(
                     where, f"{what} mounts[{index}] sub_path", mount.sub_path, template=True
                 )
+        check_bool(where, f"{what} read_only_root_filesystem", self.read_only_root_filesystem)
         if self.image_pull_policy not in _PULL_POLICIES:
             raise invalid(
                 where,

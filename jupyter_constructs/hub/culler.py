@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.rules import check_bool, check_int
 
 SERVICE_NAME = "idle-culler"
 
@@ -48,22 +49,23 @@ class IdleCuller:
             ConfigurationError: A field is invalid.
         """
         for what in ("timeout", "interval", "concurrency"):
-            if getattr(self, what) <= 0:
-                raise invalid(
-                    scope,
-                    f"IdleCuller.{what}",
-                    getattr(self, what),
-                    allowed="a positive number",
-                    fix="e.g. IdleCuller(timeout=3600)",
-                )
-        if self.max_age < 0:
-            raise invalid(
+            check_int(
                 scope,
-                "IdleCuller.max_age",
-                self.max_age,
-                allowed="0 (no maximum) or seconds > 0",
-                fix="e.g. max_age=86400",
+                f"IdleCuller.{what}",
+                getattr(self, what),
+                minimum=1,
+                fix="e.g. IdleCuller(timeout=3600)",
             )
+        check_int(
+            scope,
+            "IdleCuller.max_age",
+            self.max_age,
+            minimum=0,
+            fix="0 (no maximum) or seconds, e.g. max_age=86400",
+        )
+        check_bool(scope, "IdleCuller.cull_users", self.cull_users)
+        check_bool(scope, "IdleCuller.remove_named_servers", self.remove_named_servers)
+        check_bool(scope, "IdleCuller.cull_admin_users", self.cull_admin_users)
         if self.cull_admin_users and not self.cull_users:
             raise invalid(
                 scope,

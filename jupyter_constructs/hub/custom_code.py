@@ -22,8 +22,8 @@ from jupyter_constructs.core.errors import invalid
 #: ConfigMap keys of templates: ``template.<name>``, projected to ``templates/<name>``.
 TEMPLATE_KEY_PREFIX = "template."
 TEMPLATES_DIR = "templates"
-_PYTHON_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,60}\.py$")
-_TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}\.html$")
+_PYTHON_NAME = re.compile(r"\A[a-z_][a-z0-9_]{0,60}\.py\Z")
+_TEMPLATE_NAME = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}\.html\Z")
 #: A ConfigMap holds at most 1 MiB (etcd's object limit); keep room for the rest.
 MAX_FILE_BYTES = 256 * 1024
 

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from constructs import Construct
 
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.quantities import parse_memory
-from jupyter_constructs.core.rules import check_dns_label
-from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.core.rules import (
+    check_choice,
+    check_dns_subdomain,
+    check_int,
+    check_text,
+    is_dns_subdomain,
+)
+from jupyter_constructs.core.secrets import SecretRef, check_secret
 
 # The hub image's working directory; sqlite lives here on the PVC.
 HUB_DATA_DIR = "/srv/jupyterhub"
@@ -88,7 +96,7 @@ class HubDatabase:
         if self.kind == "sqlite-pvc":
             parse_memory(scope, "HubDatabase.sqlite_pvc size", self.size)
             if self.storage_class is not None:
-                check_dns_label(scope, "HubDatabase storage_class", self.storage_class)
+                check_dns_subdomain(scope, "HubDatabase storage_class", self.storage_class)
             return
         if self.kind != "postgres":
             raise invalid(
@@ -98,45 +106,51 @@ class HubDatabase:
                 allowed="'sqlite-pvc' or 'postgres'",
                 fix="build it with HubDatabase.sqlite_pvc() or HubDatabase.postgres()",
             )
-        for what in ("host", "database", "user"):
-            if not getattr(self, what):
+        # The password first: a plain string here is the credential itself, never echoed.
+        check_secret(scope, "HubDatabase.postgres password", self.password)
+        if not _is_host(self.host):
+            raise invalid(
+                scope,
+                "HubDatabase.postgres host",
+                self.host,
+                allowed="a DNS name such as 'postgres.db' or an IP address (no scheme, "
+                "port or whitespace)",
+                fix="pass the PostgreSQL server's host name",
+            )
+        for what in ("database", "user"):
+            value = check_text(scope, f"HubDatabase.postgres {what}", getattr(self, what))
+            if any(c.isspace() for c in value):
                 raise invalid(
                     scope,
                     f"HubDatabase.postgres {what}",
-                    getattr(self, what),
-                    allowed="a non-empty string",
+                    value,
+                    allowed="a name without whitespace",
                     fix=f"pass {what}= to HubDatabase.postgres()",
                 )
-        if not 0 < self.port < 65536:
-            raise invalid(
-                scope,
-                "HubDatabase.postgres port",
-                self.port,
-                allowed="1-65535",
-                fix="pass the PostgreSQL port, usually 5432",
-            )
-        if self.ssl_mode is not None and self.ssl_mode not in _SSL_MODES:
-            raise invalid(
+        check_int(
+            scope,
+            "HubDatabase.postgres port",
+            self.port,
+            minimum=1,
+            maximum=65535,
+            fix="pass the PostgreSQL port, usually 5432",
+        )
+        if self.ssl_mode is not None:
+            check_choice(
                 scope,
                 "HubDatabase.postgres ssl_mode",
                 self.ssl_mode,
-                allowed=", ".join(_SSL_MODES),
+                _SSL_MODES,
                 fix="use a libpq sslmode, e.g. 'require'",
-            )
-        if not isinstance(self.password, SecretRef):
-            raise invalid(
-                scope,
-                "HubDatabase.postgres password",
-                self.password,
-                allowed="a SecretRef(name, key)",
-                fix="store the password in a Secret and pass SecretRef('hub-db', 'password')",
             )
 
     def db_url(self) -> str:
         """SQLAlchemy URL for ``JupyterHub.db_url``; never contains the password."""
         if self.kind == "sqlite-pvc":
             return f"sqlite:///{HUB_DATA_DIR}/jupyterhub.sqlite"
-        url = f"postgresql+psycopg2://{self.user}@{self.host}:{self.port}/{self.database}"
+        user, database = quote(self.user, safe=""), quote(self.database, safe="")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        url = f"postgresql+psycopg2://{user}@{host}:{self.port}/{database}"
         return f"{url}?sslmode={self.ssl_mode}" if self.ssl_mode else url
 
     def secret_env(self) -> dict[str, Any]:
@@ -144,3 +158,13 @@ class HubDatabase:
         if self.password is None:
             return {}
         return {"PGPASSWORD": self.password}
+
+
+def _is_host(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return is_dns_subdomain(value)

@@ -26,13 +26,14 @@ from __future__ import annotations
 import functools
 import json
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol, Unpack, cast
 
 from constructs import Construct, Node
 
 from jupyter_constructs.core import security
-from jupyter_constructs.core.checks import add_check
+from jupyter_constructs.core.checks import add_check, check_count, drop_checks_after
 from jupyter_constructs.core.errors import ConfigurationError, invalid, questionable
 from jupyter_constructs.core.images import (
     DEFAULT_NOTEBOOK_IMAGE,
@@ -43,13 +44,27 @@ from jupyter_constructs.core.network_policy import Rule
 from jupyter_constructs.core.objects import (
     KubeObject,
     adopt,
+    adopted_count,
     chart_namespace,
     chart_of,
     path_of,
+    remove_adopted_since,
     sha256_of,
 )
 from jupyter_constructs.core.quantities import Resources, Usage
-from jupyter_constructs.core.rules import check_dns_label, check_domain, check_image
+from jupyter_constructs.core.rules import (
+    CONFIG_MAP_KEY_RULE,
+    check,
+    check_bool,
+    check_dns_label,
+    check_dns_subdomain,
+    check_domain,
+    check_image,
+    check_int,
+    check_sequence,
+    check_text,
+    is_int,
+)
 from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.hub.auth import AuthSettings, HubAuth
 from jupyter_constructs.hub.bindings import HubBindings
@@ -136,7 +151,12 @@ from jupyter_constructs.hub.storage import (
     UserStorage,
     volume_claim,
 )
-from jupyter_constructs.hub.tunables import KNOWN_TRAITS, HubTunables, check_trait
+from jupyter_constructs.hub.tunables import (
+    KNOWN_TRAITS,
+    HubTunables,
+    check_guarded_trait,
+    check_trait,
+)
 from jupyter_constructs.hub.volumes import UserVolume, nfs_objects
 
 HUB_SERVICE = "hub"
@@ -305,8 +325,18 @@ class JupyterHub(Construct):
                 fix='create the chart as Chart(app, "jupyterhub", namespace="jupyter")',
             )
         self.namespace: str = check_dns_label(self, "namespace", namespace)
+        if namespace in RESERVED_NAMESPACES or namespace.startswith("kube-"):
+            raise invalid(
+                self,
+                "namespace",
+                namespace,
+                allowed="a namespace of the hub's own: the hub renders it with the restricted "
+                "Pod Security Standard and a default-deny NetworkPolicy, which would cut "
+                "DNS and system pods in a system namespace",
+                fix='give the chart a namespace of its own, e.g. namespace="jupyter"',
+            )
         self.domain: str = check_domain(self, domain)
-        if replicas != 1:
+        if not is_int(replicas) or replicas != 1:
             raise invalid(
                 self,
                 "replicas",
@@ -333,11 +363,39 @@ class JupyterHub(Construct):
         ):
             check_image(self, what, image)
         if existing_secret is not None:
-            check_dns_label(self, "existing_secret", existing_secret)
-        if start_timeout <= 0:
-            raise invalid(
-                self, "start_timeout", start_timeout, allowed="seconds > 0", fix="e.g. 300"
-            )
+            check_dns_subdomain(self, "existing_secret", existing_secret)
+        check_int(self, "start_timeout", start_timeout, minimum=1, fix="seconds, e.g. 300")
+        check_bool(self, "create_namespace", create_namespace)
+        if not isinstance(image_puller, ImagePullerOptions):
+            check_bool(self, "image_puller", image_puller)
+        admin_users = check_sequence(
+            self, "admin_users", admin_users, lambda what, user: check_text(self, what, user)
+        )
+        for what, value, kind in (
+            ("singleuser", singleuser, SingleUser),
+            ("database", database, HubDatabase),
+            ("hub_resources", hub_resources, Resources),
+            ("ingress", ingress, IngressOptions),
+            ("user_storage", user_storage, UserStorage),
+            ("shared_data", shared_data, SharedData),
+            ("idle_culler", idle_culler, IdleCuller),
+            ("quota", quota, NamespaceQuota),
+            ("container_limits", container_limits, ContainerLimits),
+            ("network", network, NetworkOptions),
+            ("core_pods", core_pods, NodePool),
+            ("user_pods", user_pods, NodePool),
+            ("named_servers", named_servers, NamedServers),
+            ("tunables", tunables, HubTunables),
+        ):
+            if value is not None and not isinstance(value, kind):
+                raise invalid(
+                    self,
+                    what,
+                    type(value).__name__,
+                    allowed=f"a {kind.__name__}(...)"
+                    + ("" if what == "hub_resources" else " or None"),
+                    fix=f"pass {what}={kind.__name__}(...)",
+                )
         self.core_pods = core_pods.check(self, "core_pods") if core_pods is not None else None
         self.user_pods = user_pods.check(self, "user_pods") if user_pods is not None else None
         self._claim_namespace(chart)
@@ -363,7 +421,7 @@ class JupyterHub(Construct):
         self.user_service_account_name = USER_SERVICE_ACCOUNT
         self.notebook_image = notebook_image
         self.hub_image = hub_image
-        self.config = HubConfig()
+        self.config = HubConfig(self)
         self._service_token_env: dict[str, SecretRef] = {}
         self._profiles: list[NotebookProfile] = []
         self._pullers: list[ImagePuller] = []
@@ -547,6 +605,7 @@ class JupyterHub(Construct):
         self.proxy_api_service = self.proxy.api_service
         ingress_options = ingress or IngressOptions()
         self.ingress: HubIngress | None = None
+        ingress_options.check(self)
         if ingress_options.enabled:
             self.ingress = HubIngress(
                 self,
@@ -636,11 +695,22 @@ class JupyterHub(Construct):
         Returns:
             The profile.
         """
+        self._check_new_slug(slug)  # before the construct id Profile-<slug> is taken
         profile = NotebookProfile(
             self, f"Profile-{slug}", slug=slug, display_name=display_name, **options
         )
         self.attach_profile(profile)
         return profile
+
+    def _check_new_slug(self, slug: object) -> None:
+        if any(p.slug == slug for p in self._profiles):
+            raise invalid(
+                self,
+                "profile slug",
+                slug,
+                allowed="a slug not used by another profile",
+                fix="give each profile its own slug",
+            )
 
     def attach_profile(self, profile: NotebookProfile) -> None:
         """Attach a profile built elsewhere. Slugs must be unique.
@@ -648,22 +718,16 @@ class JupyterHub(Construct):
         Raises:
             ConfigurationError: Another profile of this hub has the same slug.
         """
-        if any(p.slug == profile.slug for p in self._profiles):
-            raise invalid(
-                self,
-                "profile slug",
-                profile.slug,
-                allowed="a slug not used by another profile",
-                fix="give each profile its own slug",
-            )
-        profile.bind(self)
-        self._add_settings_objects(profile.settings)
-        self._profiles.append(profile)
-        self._generation += 1
-        if self.image_puller_enabled:
-            self._pull_images_of(profile)
-        if self.network is not None:
-            self.network.add_profile(profile)
+        self._check_new_slug(profile.slug)
+        with self._all_or_nothing(profile):
+            profile.bind(self)
+            self._add_settings_objects(profile.settings)
+            self._profiles.append(profile)
+            self._generation += 1
+            if self.image_puller_enabled:
+                self._pull_images_of(profile)
+            if self.network is not None:
+                self.network.add_profile(profile)
 
     @property
     def profiles(self) -> list[NotebookProfile]:
@@ -713,9 +777,54 @@ class JupyterHub(Construct):
                 allowed="each add-on once",
                 fix="attach it once (constructs given hub= attach themselves)",
             )
-        addon.bind(self)
-        self._addons.append(addon)
-        self._generation += 1
+        with self._all_or_nothing(addon):
+            addon.bind(self)
+            self._addons.append(addon)
+            self._generation += 1
+
+    @contextmanager
+    def _all_or_nothing(self, part: Any) -> Iterator[None]:
+        """Undo what a failed ``bind`` did to this hub, so a caught error leaves no trace.
+
+        Restores the generated config, the service tokens, entry points, profiles,
+        pre-pullers, NFS volumes, the extra files' ConfigMap, NetworkPolicy names and
+        whole-picture checks, and removes the
+        constructs of this library (``KubeObject`` and the rest, ``core.objects.adopt``)
+        created meanwhile.
+        """
+        mark = adopted_count()
+        state = (
+            self.config.snapshot(),
+            dict(self._service_token_env),
+            list(self._entry_points),
+            list(self._profiles),
+            list(self._pullers),
+            list(self._addons),
+            dict(self.network.policies) if self.network is not None else {},
+            self._generation,
+            check_count(self),
+        )
+        puller_images = [list(p._images) for p in self._pullers]
+        nfs, extra_files_map = dict(self._nfs), self.extra_files_config_map
+        try:
+            yield
+        except BaseException:
+            config, tokens, entries, profiles, pullers, addons, policies, generation, checks = state
+            self.config.restore(config)
+            self._service_token_env = tokens
+            self._entry_points = entries
+            self._profiles = profiles
+            self._pullers = pullers
+            for puller, images in zip(pullers, puller_images, strict=True):
+                puller._images = images
+            self._addons = addons
+            self._nfs, self.extra_files_config_map = nfs, extra_files_map
+            if self.network is not None:
+                self.network.policies = policies
+            self._generation = generation + 1
+            drop_checks_after(self, checks)
+            remove_adopted_since(mark)
+            raise
 
     @property
     def addons(self) -> list[HubAddon]:
@@ -833,6 +942,7 @@ class JupyterHub(Construct):
                 trait already set to another value.
         """
         check_trait(self, class_name, trait)
+        check_guarded_trait(self, class_name, trait)
         try:
             json.dumps(value, allow_nan=False)
         except (TypeError, ValueError) as err:
@@ -843,17 +953,18 @@ class JupyterHub(Construct):
                 allowed="a JSON value: text, number, bool, None, list or dict of those",
                 fix="give plain data; code belongs in a hub Python file",
             ) from err
-        try:
-            self.config.set(class_name, trait, value)
-        except ValueError as err:
+        already = self.config.to_dict()["traits"].get(class_name, {})
+        if trait not in already:
+            self.config.set(class_name, trait, value)  # checks the value's type
+        elif already[trait] != value:
             raise invalid(
                 self,
                 f"{class_name}.{trait}",
                 value,
                 allowed="a trait the library does not already set (it is set to "
-                f"{self.config.to_dict()['traits'][class_name][trait]!r})",
+                f"{already[trait]!r})",
                 fix="use the typed parameter that sets it",
-            ) from err
+            )
         self._generation += 1
 
     def _unknown_trait_errors(self) -> list[str]:
@@ -894,30 +1005,46 @@ class JupyterHub(Construct):
             ConfigurationError: The name is not a DNS label or is taken.
         """
         check_dns_label(self, "hub service name", name)
+        scopes = check_sequence(self, "scopes", scopes, self._check_scope)
         service: dict[str, Any] = {"name": name}
+        env_var = "JUPYTERHUB_SERVICE_TOKEN_" + name.upper().replace("-", "_")
+        token: SecretRef | None = None
         if api_token_secret_key is not None:
-            env_var = "JUPYTERHUB_SERVICE_TOKEN_" + name.upper().replace("-", "_")
+            check(
+                self,
+                "api_token_secret_key",
+                api_token_secret_key,
+                CONFIG_MAP_KEY_RULE,
+                fix="name the key of the hub Secret, e.g. 'metrics-api-token'",
+            )
             service["api_token_env"] = env_var
-            self._service_token_env[env_var] = SecretRef(self.secret_name, api_token_secret_key)
+            token = SecretRef(self.secret_name, api_token_secret_key)
         if command is not None:
-            service["command"] = list(command)
+            service["command"] = check_sequence(
+                self, "command", command, lambda what, arg: check_text(self, what, arg)
+            )
             # Spawner.environment is applied last, so this replaces the hub's own
             # JUPYTERHUB_API_URL (hub_connect_url: the hub Service, hairpin traffic).
             service["environment"] = {"JUPYTERHUB_API_URL": self.loopback_api_url}
-        try:
-            self.config.add_service(service)
-            self.config.add_role(
-                {"name": f"{name}-service", "scopes": list(scopes), "services": [name]}
-            )
-        except ValueError as err:
+        # Checked before anything changes, so a refused service leaves no trace.
+        self.config.add_service(
+            service, role={"name": f"{name}-service", "scopes": list(scopes), "services": [name]}
+        )
+        if token is not None:
+            self._service_token_env[env_var] = token
+        self._generation += 1
+
+    def _check_scope(self, what: str, scope: object) -> str:
+        text = check_text(self, what, cast("str", scope))
+        if any(c.isspace() for c in text):
             raise invalid(
                 self,
-                "hub service",
-                name,
-                allowed="a name not used yet",
-                fix="give each hub service its own name",
-            ) from err
-        self._generation += 1
+                what,
+                scope,
+                allowed="a JupyterHub scope such as 'read:metrics' or 'list:users' (no spaces)",
+                fix="see https://jupyterhub.readthedocs.io/en/stable/rbac/scopes.html",
+            )
+        return text
 
     def allow_traffic(
         self,
@@ -1455,13 +1582,18 @@ class JupyterHub(Construct):
             "ConfigurableHTTPProxy",
             {"api_url": f"http://{API_SERVICE}:{API_PORT}", "should_start": False},
         )
-        for class_name, traits in self.auth_settings.traits.items():
+        sections = {name: dict(traits) for name, traits in self.auth_settings.traits.items()}
+        if admin_users:
+            # The authenticator's own class (its first section) wins over Authenticator in
+            # traitlets, so the hub's admins are merged into that section's list.
+            own = next(iter(sections), "Authenticator")
+            given = sections.setdefault(own, {}).get("admin_users", [])
+            sections[own]["admin_users"] = sorted({*given, *admin_users})
+        for class_name, traits in sections.items():
             cfg.update(class_name, traits)
         for target, env_var in self.auth_settings.traits_from_env.items():
             class_name, trait = target.split(".", 1)
             cfg.set_from_env(class_name, trait, env_var)
-        if admin_users:
-            cfg.set("Authenticator", "admin_users", sorted(admin_users))
         singleuser = self._singleuser
         hub_wide: dict[str, Any] = {}
         if singleuser.gid is not None:
@@ -1560,6 +1692,9 @@ class JupyterHub(Construct):
         }
         return secret_env(fixed) + secret_env(dict(sorted(extra.items())))
 
+
+#: Namespaces a hub must not take over (its restricted labels and default-deny policy).
+RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
 #: Stakater Reloader: restart the Deployment when one of these Secrets changes.
 RELOAD_ANNOTATION = "secret.reloader.stakater.com/reload"

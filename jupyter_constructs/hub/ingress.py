@@ -24,9 +24,17 @@ from dataclasses import dataclass, field
 
 from constructs import Construct
 
-from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.errors import Where, invalid
 from jupyter_constructs.core.objects import KubeObject, adopt
-from jupyter_constructs.core.rules import check_cidr, check_dns_label, is_labels
+from jupyter_constructs.core.rules import (
+    check_annotations,
+    check_bool,
+    check_cidr,
+    check_dns_label,
+    check_dns_subdomain,
+    check_labels,
+    check_sequence,
+)
 from jupyter_constructs.hub.proxy import PUBLIC_SERVICE
 
 # Notebook kernels talk over long-lived websockets and users upload data files.
@@ -130,7 +138,7 @@ class IngressController:
             pod_labels=dict(TRAEFIK_POD_LABELS if pod_labels is None else pod_labels),
         )
 
-    def check(self, scope: Construct) -> IngressController:
+    def check(self, scope: Where) -> IngressController:
         """Return self if every field is valid.
 
         Args:
@@ -139,10 +147,13 @@ class IngressController:
         Raises:
             ConfigurationError: A field is invalid.
         """
-        check_dns_label(scope, "IngressController.class_name", self.class_name)
+        # IngressClass names are DNS-1123 subdomains.
+        check_dns_subdomain(scope, "IngressController.class_name", self.class_name)
+        check_annotations(scope, "IngressController.annotations", self.annotations)
         if self.namespace is not None:
             check_dns_label(scope, "IngressController.namespace", self.namespace)
-            if not self.pod_labels or not is_labels(self.pod_labels):
+            check_labels(scope, "IngressController.pod_labels", self.pod_labels)
+            if not self.pod_labels:
                 raise invalid(
                     scope,
                     "IngressController.pod_labels",
@@ -161,16 +172,12 @@ class IngressController:
                 fix="say where the controller runs: namespace= and pod_labels=, or "
                 "cidrs= for a load balancer that connects from addresses",
             )
-        if isinstance(self.cidrs, str):
-            raise invalid(
-                scope,
-                "IngressController.cidrs",
-                self.cidrs,
-                allowed="a sequence of CIDRs",
-                fix='pass cidrs=("10.0.0.0/16",)',
-            )
-        for cidr in self.cidrs:
-            check_cidr(scope, "IngressController.cidrs", cidr)
+        check_sequence(
+            scope,
+            "IngressController.cidrs",
+            self.cidrs,
+            lambda what, cidr: check_cidr(scope, what, cidr),
+        )
         return self
 
 
@@ -197,6 +204,37 @@ class IngressOptions:
     tls_secret_name: str | None = "jupyterhub-tls"
     cert_manager_cluster_issuer: str | None = None
     annotations: Mapping[str, str] = field(default_factory=dict)
+
+    def check(self, where: Where) -> IngressOptions:
+        """Return self if every field is valid.
+
+        Args:
+            where: The hub (errors name its path).
+
+        Raises:
+            ConfigurationError: A field is invalid: Secret and ClusterIssuer names are
+                DNS-1123 subdomains, annotations follow the API server's key rules, the
+                controller is an ``IngressController`` (``HubIngress`` checks its fields).
+        """
+        check_bool(where, "IngressOptions.enabled", self.enabled)
+        if not isinstance(self.controller, IngressController):
+            raise invalid(
+                where,
+                "IngressOptions.controller",
+                type(self.controller).__name__,
+                allowed="an IngressController (IngressController.nginx(), .traefik(), or your own)",
+                fix="pass controller=IngressController.nginx()",
+            )
+        if self.tls_secret_name is not None:
+            check_dns_subdomain(where, "IngressOptions.tls_secret_name", self.tls_secret_name)
+        if self.cert_manager_cluster_issuer is not None:
+            check_dns_subdomain(
+                where,
+                "IngressOptions.cert_manager_cluster_issuer",
+                self.cert_manager_cluster_issuer,
+            )
+        check_annotations(where, "IngressOptions.annotations", self.annotations)
+        return self
 
 
 class HubIngress(Construct):

@@ -1,123 +1,104 @@
-"""Configurable trait names of KubeSpawner 7.0.0 (the version in the pinned hub image).
+"""KubeSpawner's configurable traits and its template expansion rule, checked at synth.
 
-Profile overrides are checked against this list at synth time, without importing
-KubeSpawner (not a runtime dependency). tests/hub/test_profiles.py asserts it equals the real
-class's trait names, so a KubeSpawner upgrade that renames a trait fails the tests.
+KubeSpawner is not a run-time dependency of the library: its trait names and value kinds
+come from ``hub.traits`` (generated from KubeSpawner 7.0.0, the version in the pinned hub
+image); tests/hub/test_traits.py compares them with the real class.
 """
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from jupyter_constructs.core.errors import Where, invalid
+from jupyter_constructs.hub.traits import TRAITS
 
 KUBESPAWNER_VERSION = "7.0.0"
 
-KUBESPAWNER_TRAITS = frozenset(
+KUBESPAWNER_TRAITS = frozenset(TRAITS["KubeSpawner"])
+"""Every configurable trait of ``kubespawner.KubeSpawner``."""
+
+TEMPLATE_FIELDS = frozenset(
     {
-        "additional_profile_form_template_paths",
-        "after_pod_created_hook",
-        "allow_privilege_escalation",
-        "apply_user_options",
-        "args",
-        "auth_state_hook",
-        "automount_service_account_token",
-        "cmd",
-        "common_labels",
-        "component_label",
-        "consecutive_failure_limit",
-        "container_security_context",
-        "cpu_guarantee",
-        "cpu_limit",
-        "debug",
-        "default_url",
-        "delete_grace_period",
-        "delete_pvc",
-        "delete_stopped_pods",
-        "disable_user_config",
-        "dns_name_template",
-        "enable_user_namespaces",
-        "env_keep",
-        "environment",
-        "events_enabled",
-        "extra_annotations",
-        "extra_container_config",
-        "extra_containers",
-        "extra_labels",
-        "extra_pod_config",
-        "extra_resource_guarantees",
-        "extra_resource_limits",
-        "fs_gid",
-        "get_pod_url",
-        "gid",
-        "group_overrides",
-        "handle_legacy_names",
-        "http_timeout",
-        "hub_connect_ip",
-        "hub_connect_port",
-        "hub_connect_url",
-        "image",
-        "image_pull_policy",
-        "image_pull_secrets",
-        "init_containers",
-        "ip",
-        "k8s_api_host",
-        "k8s_api_request_retry_timeout",
-        "k8s_api_request_timeout",
-        "k8s_api_ssl_ca_cert",
-        "k8s_api_threadpool_workers",
-        "k8s_api_verify_ssl",
-        "lifecycle_hooks",
-        "mem_guarantee",
-        "mem_limit",
-        "modify_pod_hook",
+        "userid",
+        "unescaped_username",
+        "unescaped_servername",
+        "hubnamespace",
+        "username",
+        "servername",
+        "user_server",
+        "safe_username",
+        "safe_servername",
+        "safe_user_server",
+        "escaped_username",
+        "escaped_servername",
+        "escaped_user_server",
+        "pod_name",
+        "pvc_name",
         "namespace",
-        "node_affinity_preferred",
-        "node_affinity_required",
-        "node_selector",
-        "notebook_dir",
-        "oauth_client_allowed_scopes",
-        "oauth_roles",
-        "options_form",
-        "options_from_form",
-        "pod_affinity_preferred",
-        "pod_affinity_required",
-        "pod_anti_affinity_preferred",
-        "pod_anti_affinity_required",
-        "pod_connect_ip",
-        "pod_name_template",
-        "pod_security_context",
-        "poll_interval",
-        "poll_jitter",
-        "port",
-        "post_stop_hook",
-        "pre_spawn_hook",
-        "priority_class_name",
-        "privileged",
-        "profile_form_template",
-        "profile_list",
-        "progress_ready_hook",
-        "pvc_name_template",
-        "remember_pvc_name",
-        "scheduler_name",
-        "secret_mount_path",
-        "secret_name_template",
-        "server_token_scopes",
-        "service_account",
-        "services_enabled",
-        "slug_scheme",
-        "ssl_alt_names",
-        "ssl_alt_names_include_local",
-        "start_timeout",
-        "storage_access_modes",
-        "storage_capacity",
-        "storage_class",
-        "storage_extra_annotations",
-        "storage_extra_labels",
-        "storage_pvc_ensure",
-        "storage_selector",
-        "supplemental_gids",
-        "tolerations",
-        "uid",
-        "user_namespace_annotations",
-        "user_namespace_labels",
-        "user_namespace_template",
-        "volume_mounts",
-        "volumes",
-        "working_dir",
     }
 )
+"""The fields ``KubeSpawner._expand_user_properties`` fills in (KubeSpawner 7.0.0)."""
+
+_FORMATTER = string.Formatter()
+
+
+def is_template(value: str) -> bool:
+    """True when KubeSpawner can expand ``value`` (``str.format`` with ``TEMPLATE_FIELDS``).
+
+    KubeSpawner runs ``template.format(**fields)`` on every string of ``environment``,
+    ``volumes``, ``volume_mounts``, ``init_containers``, ``extra_containers``,
+    ``extra_labels``, ``extra_annotations``, ``extra_pod_config`` and more, when the user
+    presses Start: a stray ``{`` or ``}`` or an unknown field fails the spawn there.
+    Literal braces are written ``{{`` and ``}}``.
+    """
+    try:
+        for _, field, spec, conversion in _FORMATTER.parse(value):
+            if field is None:
+                continue
+            if field not in TEMPLATE_FIELDS or spec or conversion:
+                return False
+    except ValueError:
+        return False
+    return True
+
+
+def check_templates(where: Where, what: str, value: Any) -> Any:
+    """Return ``value`` if every string in it (recursively) is a valid KubeSpawner template.
+
+    Raises:
+        ConfigurationError: A string has an unbalanced brace or names an unknown field.
+    """
+    if isinstance(value, str):
+        if not is_template(value):
+            raise invalid(
+                where,
+                what,
+                value,
+                allowed="text KubeSpawner can expand: '{' and '}' only around one of "
+                + ", ".join(sorted(TEMPLATE_FIELDS))
+                + " (KubeSpawner formats these strings when a server starts)",
+                fix="write a literal brace as '{{' or '}}'",
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_templates(where, f"{what}[{key!r}]", item)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            check_templates(where, f"{what}[{index}]", item)
+    return value
+
+
+def expand_sample(value: Any) -> Any:
+    """``value`` with every template field replaced by a valid sample (for rule checks).
+
+    A field expands to a DNS label (``jovyan``), so a template that is valid for every
+    user is checked by checking the sample.
+    """
+    if isinstance(value, str):
+        return value.format(**dict.fromkeys(TEMPLATE_FIELDS, "jovyan"))
+    if isinstance(value, dict):
+        return {k: expand_sample(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [expand_sample(v) for v in value]
+    return value

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.rules import check_bool
 
 #: The default home claim name template (``UserStorage``) and its per-server form. For the
 #: default server ``{user_server}`` is ``{username}``: its home keeps its claim.
@@ -53,6 +54,7 @@ class NamedServers:
                 allowed="a whole number >= 0 (0: no limit)",
                 fix="e.g. NamedServers(limit_per_user=3)",
             )
+        check_bool(scope, "NamedServers.home_per_server", self.home_per_server)
         return self
 
     def hub_traits(self) -> dict[str, object]:

@@ -77,7 +77,15 @@ from jupyter_constructs.core.network_policy import (
 from jupyter_constructs.core.network_policy import dns_egress as _dns_egress
 from jupyter_constructs.core.network_policy import internet as _internet
 from jupyter_constructs.core.objects import KubeObject, adopt
-from jupyter_constructs.core.rules import check_cidr, check_dns_label, is_labels
+from jupyter_constructs.core.rules import (
+    check_bool,
+    check_cidr,
+    check_dns_label,
+    check_dns_subdomain,
+    check_int,
+    check_labels,
+    is_labels,
+)
 from jupyter_constructs.core.sync_waves import SyncWave
 from jupyter_constructs.crds.cilium import CiliumNetworkPolicy
 from jupyter_constructs.hub.ingress import IngressController
@@ -267,8 +275,7 @@ class ClusterDns:
                 fix="use a preset: ClusterDns.kube_dns(), ClusterDns.node_local_dns(...) "
                 "or ClusterDns.gke_cloud_dns()",
             )
-        if not isinstance(self.port, int) or not 0 < self.port < 65536:
-            raise invalid(scope, "ClusterDns.port", self.port, allowed="1-65535", fix="usually 53")
+        check_int(scope, "ClusterDns.port", self.port, minimum=1, maximum=65535, fix="usually 53")
         return self
 
     def peers(self) -> list[Peer]:
@@ -332,6 +339,8 @@ class NetworkOptions:
 
     def check(self, scope: Construct) -> NetworkOptions:
         """Return self if every field is valid, else raise a ``ConfigurationError``."""
+        check_bool(scope, "user_internet_access", self.user_internet_access)
+        check_bool(scope, "ipv6", self.ipv6)
         if not isinstance(self.dns, ClusterDns):
             raise invalid(
                 scope,
@@ -598,6 +607,10 @@ class HubNetworkPolicies(Construct):
         Raises:
             ConfigurationError: ``name`` is already used by a policy of this hub.
         """
+        if name is not None:
+            check_dns_subdomain(self, "NetworkPolicy name", name)
+        if labels is not None:
+            check_labels(self, "NetworkPolicy labels", labels)
         if name is not None and name in self.policies:
             raise invalid(
                 self,

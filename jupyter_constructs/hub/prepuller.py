@@ -25,7 +25,12 @@ from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.images import PAUSE_IMAGE
 from jupyter_constructs.core.objects import KubeObject, adopt
 from jupyter_constructs.core.quantities import Resources
-from jupyter_constructs.core.rules import check_image
+from jupyter_constructs.core.rules import (
+    check_dns_subdomain,
+    check_image,
+    check_sequence,
+    check_toleration,
+)
 from jupyter_constructs.hub.profiles import Toleration
 
 PULLER_UID = 65534
@@ -69,7 +74,23 @@ class ImagePullerOptions:
         for image in self.extra_images:
             check_image(scope, "ImagePullerOptions.extra_images", image)
         if self.resources is not None:
+            if not isinstance(self.resources, Resources):
+                raise invalid(
+                    scope,
+                    "ImagePullerOptions.resources",
+                    self.resources,
+                    allowed="a Resources(cpu_request, cpu_limit, memory_request, memory_limit)",
+                    fix='e.g. Resources("10m", "50m", "16Mi", "32Mi")',
+                )
             self.resources.checked(scope, "ImagePullerOptions.resources")
+        if isinstance(self.extra_tolerations, str | Mapping):
+            raise invalid(
+                scope,
+                "ImagePullerOptions.extra_tolerations",
+                self.extra_tolerations,
+                allowed="a list of Toleration values",
+                fix='e.g. [Toleration("dedicated", effect="NoSchedule")]',
+            )
         for toleration in self.extra_tolerations:
             if not isinstance(toleration, Toleration):
                 raise invalid(
@@ -79,6 +100,20 @@ class ImagePullerOptions:
                     allowed="Toleration values",
                     fix='e.g. Toleration("dedicated", effect="NoSchedule")',
                 )
+            check_toleration(
+                scope,
+                "ImagePullerOptions.extra_tolerations",
+                key=toleration.key,
+                operator=toleration.operator,
+                value=toleration.value,
+                effect=toleration.effect,
+            )
+        check_sequence(
+            scope,
+            "ImagePullerOptions.pull_secrets",
+            self.pull_secrets,
+            lambda what, name: check_dns_subdomain(scope, what, name),
+        )
         return self
 
     def container_resources(self) -> dict[str, Any]:

@@ -24,12 +24,18 @@ from constructs import Construct
 
 from jupyter_constructs.core.errors import Where, invalid
 from jupyter_constructs.core.quantities import parse_cpu, parse_memory
-from jupyter_constructs.core.rules import check_image
+from jupyter_constructs.core.rules import (
+    check_bool,
+    check_env,
+    check_image,
+    check_text,
+    is_clean_text,
+)
+from jupyter_constructs.hub.kubespawner_traits import check_templates
 
 #: Option and choice keys: they become HTML form names and ``user_options`` keys
 #: (``<option>--unlisted-choice`` for the free-form field), so no ``--`` and no ``profile``.
 _KEY = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$")
-_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 #: Fields a choice may set, by ``kubespawner_override`` key.
 _FIELD_TRAITS = {
     "image": "image",
@@ -55,8 +61,18 @@ def _check_key(where: Where, what: str, key: Any) -> None:
 
 
 def _check_default_url(where: Where, what: str, url: str | None) -> None:
-    if url is not None and (not isinstance(url, str) or not url.startswith("/")):
-        raise invalid(where, what, url, allowed="a path starting with '/'", fix="e.g. '/lab'")
+    if url is None:
+        return
+    if not is_clean_text(url) or not url.startswith("/"):
+        raise invalid(
+            where,
+            what,
+            url,
+            allowed="a path on the user's server starting with '/', without control "
+            "characters or surrounding whitespace",
+            fix="e.g. '/lab'",
+        )
+    check_templates(where, what, url)
 
 
 @dataclass(frozen=True)
@@ -224,8 +240,15 @@ def check_options(
         what = f"options[{name!r}]"
         if not isinstance(option, ProfileOption):
             raise invalid(where, what, option, allowed="a ProfileOption", fix="wrap it")
-        if not option.display_name:
-            raise invalid(where, f"{what}.display_name", "", allowed="a name", fix="name it")
+        check_text(where, f"{what}.display_name", option.display_name)
+        if not isinstance(option.choices, Mapping):
+            raise invalid(
+                where,
+                f"{what}.choices",
+                option.choices,
+                allowed="a mapping of choice keys to ProfileChoice",
+                fix='e.g. choices={"small": ProfileChoice("Small", default=True)}',
+            )
         if not option.choices:
             raise invalid(
                 where,
@@ -235,6 +258,15 @@ def check_options(
                 "even with an unlisted_choice)",
                 fix="add the choice most users want",
             )
+        for key, choice in option.choices.items():
+            if not isinstance(choice, ProfileChoice):
+                raise invalid(
+                    where,
+                    f"{what}.choices[{key!r}]",
+                    choice,
+                    allowed="a ProfileChoice",
+                    fix="wrap it",
+                )
         defaults = [k for k, c in option.choices.items() if c.default]
         if len(defaults) > 1:
             raise invalid(
@@ -275,8 +307,8 @@ def _check_choice(
 ) -> None:
     if not isinstance(choice, ProfileChoice):
         raise invalid(where, what, choice, allowed="a ProfileChoice", fix="wrap it")
-    if not choice.display_name:
-        raise invalid(where, f"{what}.display_name", "", allowed="a name", fix="name it")
+    check_text(where, f"{what}.display_name", choice.display_name)
+    check_bool(where, f"{what}.default", choice.default)
     if choice.image is not None:
         check_image(where, f"{what}.image", choice.image)
     request_cpu = (
@@ -315,15 +347,9 @@ def _check_choice(
             allowed=f"at least the memory request ({request_memory} bytes)",
             fix="set both memory_request and memory_limit on the choice",
         )
-    for name, value in dict(choice.env).items():
-        if not isinstance(name, str) or not _ENV_NAME.match(name) or not isinstance(value, str):
-            raise invalid(
-                where,
-                f"{what}.env",
-                name,
-                allowed="variable names (letters, digits, '-', '.', '_') with text values",
-                fix="rename the variable; secrets belong in the profile's env as SecretRef",
-            )
+    env = check_env(where, f"{what}.env", choice.env)
+    check_templates(where, f"{what}.env", env)
+    for name in env:
         if name in env_names:
             raise invalid(
                 where,
@@ -338,8 +364,9 @@ def _check_choice(
 def _check_unlisted(where: Construct, what: str, unlisted: UnlistedChoice) -> None:
     if not isinstance(unlisted, UnlistedChoice):
         raise invalid(where, what, unlisted, allowed="an UnlistedChoice", fix="wrap it")
-    if not unlisted.display_name:
-        raise invalid(where, f"{what}.display_name", "", allowed="a label", fix="e.g. 'Image'")
+    check_text(where, f"{what}.display_name", unlisted.display_name)
+    check_text(where, f"{what}.display_name_in_choices", unlisted.display_name_in_choices)
+    check_text(where, f"{what}.validation_message", unlisted.validation_message, empty=True)
     regex = unlisted.validation_regex
     try:
         re.compile(regex)

@@ -14,10 +14,23 @@ from typing import Any, Protocol, TypedDict
 
 from constructs import Construct, Node
 
+from jupyter_constructs.core.checks import add_check
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.objects import adopt
 from jupyter_constructs.core.quantities import Usage, parse_cpu, parse_memory
-from jupyter_constructs.core.rules import DNS_LABEL, check_image
+from jupyter_constructs.core.rules import (
+    EXTENDED_RESOURCE_RULE,
+    check,
+    check_bool,
+    check_choice,
+    check_image,
+    check_int,
+    check_node_selector,
+    check_sequence,
+    check_text,
+    check_toleration,
+    is_dns_label,
+)
 from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.core.security import secure_container
 from jupyter_constructs.hub.containers import UserContainer
@@ -80,6 +93,8 @@ class ProfileHost(Protocol):
 
 
 _PULL_POLICIES = ("IfNotPresent", "Always", "Never")
+#: The longest slug: ``image-puller-<slug>`` labels the pre-puller's pods (a label value).
+MAX_SLUG_LENGTH = 63 - len("image-puller-")
 
 
 def _as_dict(value: Any) -> Any:
@@ -92,10 +107,6 @@ def _as_dict(value: Any) -> Any:
 def _as_tuple(value: Any) -> Any:
     """A list or tuple as a tuple; anything else as given, for the check to refuse it."""
     return tuple(value) if isinstance(value, list | tuple) else value
-
-
-_TOLERATION_OPERATORS = ("Equal", "Exists")
-_TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 
 @dataclass(frozen=True)
@@ -315,36 +326,27 @@ class NotebookProfile(Construct):
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
-        if not isinstance(slug, str) or not DNS_LABEL.match(slug):
+        if not is_dns_label(slug) or len(slug) > MAX_SLUG_LENGTH:
             raise invalid(
                 self,
                 "profile slug",
                 slug,
-                allowed="a DNS-1123 label: 1-63 lowercase letters, digits and '-'",
+                allowed=f"a DNS-1123 label of at most {MAX_SLUG_LENGTH} characters: lowercase "
+                "letters, digits and '-', starting and ending with a letter or digit",
                 fix="use a short name like 'small' or 'gpu-a100'",
             )
-        if not display_name:
-            raise invalid(
-                self,
-                "display_name",
-                display_name,
-                allowed="a non-empty string",
-                fix="give the name users see on the spawn page",
-            )
         self.slug = slug
-        self.display_name = display_name
-        self.description = description
-        self.default = default
+        self.display_name = check_text(self, "display_name", display_name, max_length=256)
+        self.description = check_text(self, "description", description, empty=True)
+        self.default = check_bool(self, "default", default)
         self.image = check_image(self, "image", image) if image is not None else None
-        if image_pull_policy not in _PULL_POLICIES:
-            raise invalid(
-                self,
-                "image_pull_policy",
-                image_pull_policy,
-                allowed=", ".join(_PULL_POLICIES),
-                fix="usually 'IfNotPresent'",
-            )
-        self.image_pull_policy = image_pull_policy
+        self.image_pull_policy = check_choice(
+            self,
+            "image_pull_policy",
+            image_pull_policy,
+            _PULL_POLICIES,
+            fix="usually 'IfNotPresent'",
+        )
         self.image_pull_secrets = list(_as_tuple(image_pull_secrets))
         self._cpu = (
             parse_cpu(self, "cpu_request", cpu_request),
@@ -376,23 +378,23 @@ class NotebookProfile(Construct):
             self._check_gpu(gpu)
         self.gpu = gpu
         self.env = _as_dict(env)
-        self.node_selector = dict(node_selector or {})
-        self.tolerations = list(tolerations)
-        for toleration in self.tolerations:
-            self._check_toleration(toleration)
-        if start_timeout is not None and start_timeout <= 0:
-            raise invalid(
-                self,
-                "start_timeout",
-                start_timeout,
-                allowed="seconds > 0",
-                fix="e.g. 600 for large images",
+        self.node_selector = check_node_selector(self, "node_selector", node_selector or {})
+        self.tolerations = check_sequence(
+            self, "tolerations", tolerations, lambda what, t: self._check_toleration(what, t)
+        )
+        if start_timeout is not None:
+            check_int(
+                self, "start_timeout", start_timeout, minimum=1, fix="e.g. 600 for large images"
             )
         self.start_timeout = start_timeout
-        if post_start_command:
+        if post_start_command is not None:
             check_command(self, "post_start_command", post_start_command)
         self.post_start_command = list(post_start_command) if post_start_command else None
-        self.shared_data_read_only = shared_data_read_only
+        self.shared_data_read_only = check_bool(
+            self, "shared_data_read_only", shared_data_read_only
+        )
+        if internet_access is not None:
+            check_bool(self, "internet_access", internet_access)
         self.internet_access = internet_access
         self.settings = SingleUser(
             env=_as_dict(env),
@@ -423,10 +425,26 @@ class NotebookProfile(Construct):
                 fix=f"ask for {gpu.resource_name} once: with gpu=Gpu(count=...) or in "
                 "extra_resources",
             )
+        if extra_overrides is not None and not isinstance(extra_overrides, Mapping):
+            raise invalid(
+                self,
+                "extra_overrides",
+                extra_overrides,
+                allowed="a dict of KubeSpawner trait name -> value",
+                fix='e.g. extra_overrides={"working_dir": "/home/jovyan/work"}',
+            )
         self.extra_overrides = dict(extra_overrides or {})
         for key in sorted(self.extra_overrides):
             check_override_key(self, key, KUBESPAWNER_TRAITS)
             check_override_value(self, key, self.extra_overrides[key])
+        if options is not None and not isinstance(options, Mapping):
+            raise invalid(
+                self,
+                "options",
+                options,
+                allowed="a mapping of option keys to ProfileOption",
+                fix='e.g. options={"size": ProfileOption("Size", {...})}',
+            )
         self.options = dict(options or {})
         check_options(
             self, self.options, cpu=self._cpu, memory=self._memory, env_names=set(self.env)
@@ -435,6 +453,7 @@ class NotebookProfile(Construct):
         self.allowed_users = self._check_names("allowed_users", allowed_users)
         self._bindings: list[UserPodBinding] = []
         self._host: ProfileHost | None = None
+        add_check(self, self._check_attached)
 
     # -- checks -------------------------------------------------------------------------
 
@@ -471,34 +490,66 @@ class NotebookProfile(Construct):
         return sorted(set(values))
 
     def _check_gpu(self, gpu: Gpu) -> None:
-        if not isinstance(gpu.count, int) or isinstance(gpu.count, bool) or gpu.count < 1:
+        if not isinstance(gpu, Gpu):
             raise invalid(
-                self,
-                "gpu.count",
-                gpu.count,
-                allowed="a whole number of GPUs, 1 or more",
-                fix="GPUs cannot be shared by fractions here; use Gpu(count=1)",
+                self, "gpu", gpu, allowed="a Gpu(...) or None", fix="pass gpu=Gpu(count=1)"
             )
-        for toleration in gpu.tolerations:
-            self._check_toleration(toleration)
+        check_int(
+            self,
+            "gpu.count",
+            gpu.count,
+            minimum=1,
+            maximum=64,
+            fix="GPUs cannot be shared by fractions here; use Gpu(count=1)",
+        )
+        check(
+            self,
+            "gpu.resource_name",
+            gpu.resource_name,
+            EXTENDED_RESOURCE_RULE,
+            fix="use the name the device plugin advertises, e.g. 'nvidia.com/gpu'",
+        )
+        check_node_selector(self, "gpu.node_selector", gpu.node_selector)
+        check_sequence(
+            self,
+            "gpu.tolerations",
+            gpu.tolerations,
+            lambda what, t: self._check_toleration(what, t),
+        )
 
-    def _check_toleration(self, toleration: Toleration) -> None:
-        if toleration.operator not in _TOLERATION_OPERATORS:
+    def _check_toleration(self, what: str, toleration: object) -> None:
+        if not isinstance(toleration, Toleration):
             raise invalid(
                 self,
-                "toleration operator",
-                toleration.operator,
-                allowed=", ".join(_TOLERATION_OPERATORS),
-                fix="use 'Exists' or 'Equal'",
+                what,
+                toleration,
+                allowed="a Toleration(key, operator, value, effect)",
+                fix='pass Toleration("nvidia.com/gpu", effect="NoSchedule")',
             )
-        if toleration.effect is not None and toleration.effect not in _TAINT_EFFECTS:
-            raise invalid(
-                self,
-                "toleration effect",
-                toleration.effect,
-                allowed=", ".join(_TAINT_EFFECTS),
-                fix="use 'NoSchedule'",
+        check_toleration(
+            self,
+            what,
+            key=toleration.key,
+            operator=toleration.operator,
+            value=toleration.value,
+            effect=toleration.effect,
+        )
+
+    def _check_attached(self) -> list[str]:
+        if self._host is not None:
+            return []
+        return [
+            str(
+                invalid(
+                    self,
+                    "profile",
+                    self.slug,
+                    allowed="a profile attached to a hub",
+                    fix="attach it with hub.attach_profile(profile), build it with "
+                    "hub.add_profile(...), or delete it",
+                )
             )
+        ]
 
     # -- attaching ---------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from constructs import Construct
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.objects import KubeObject
 from jupyter_constructs.core.quantities import Usage, parse_cpu, parse_memory
+from jupyter_constructs.core.rules import EXTENDED_RESOURCE_RULE, check, check_int
 from jupyter_constructs.hub.profiles import NotebookProfile
 
 
@@ -98,14 +99,16 @@ class NamespaceQuota:
         parse_memory(scope, "NamespaceQuota.limits_memory", self.limits_memory)
         parse_memory(scope, "NamespaceQuota.requests_storage", self.requests_storage)
         for what in ("gpus", "pods", "persistent_volume_claims"):
-            if getattr(self, what) < 0:
-                raise invalid(
-                    scope,
-                    f"NamespaceQuota.{what}",
-                    getattr(self, what),
-                    allowed="0 or more",
-                    fix="give a count",
-                )
+            check_int(
+                scope, f"NamespaceQuota.{what}", getattr(self, what), minimum=0, fix="give a count"
+            )
+        check(
+            scope,
+            "NamespaceQuota.gpu_resource",
+            self.gpu_resource,
+            EXTENDED_RESOURCE_RULE,
+            fix="use the name the device plugin advertises, e.g. 'nvidia.com/gpu'",
+        )
         return self
 
 
@@ -136,8 +139,36 @@ class ContainerLimits:
         Raises:
             ConfigurationError: A field is invalid.
         """
-        parse_cpu(scope, "ContainerLimits.max_cpu", self.max_cpu)
-        parse_memory(scope, "ContainerLimits.max_memory", self.max_memory)
+        max_cpu = parse_cpu(scope, "ContainerLimits.max_cpu", self.max_cpu)
+        max_memory = parse_memory(scope, "ContainerLimits.max_memory", self.max_memory)
+        amounts = {}
+        for what in ("default_request", "default_limit"):
+            given = getattr(self, what)
+            if not isinstance(given, Mapping) or set(given) != {"cpu", "memory"}:
+                raise invalid(
+                    scope,
+                    f"ContainerLimits.{what}",
+                    given,
+                    allowed="a mapping with exactly the keys 'cpu' and 'memory'",
+                    fix=f'e.g. {what}={{"cpu": "100m", "memory": "128Mi"}}',
+                )
+            amounts[what] = (
+                parse_cpu(scope, f"ContainerLimits.{what}['cpu']", given["cpu"]),
+                parse_memory(scope, f"ContainerLimits.{what}['memory']", given["memory"]),
+            )
+        # ValidateLimitRange (CORE): defaultRequest <= default <= max, per resource.
+        request, limit = amounts["default_request"], amounts["default_limit"]
+        for index, resource in enumerate(("cpu", "memory")):
+            maximum = (max_cpu, max_memory)[index]
+            if not request[index] <= limit[index] <= maximum:
+                raise invalid(
+                    scope,
+                    f"ContainerLimits.default_limit['{resource}']",
+                    self.default_limit[resource],
+                    allowed=f"at least default_request['{resource}'] and at most the maximum "
+                    "(ValidateLimitRange)",
+                    fix="order them: default_request <= default_limit <= max",
+                )
         return self
 
 

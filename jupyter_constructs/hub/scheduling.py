@@ -36,7 +36,7 @@ from constructs import Construct
 
 from jupyter_constructs.core.errors import Where, invalid
 from jupyter_constructs.core.objects import KubeObject, adopt
-from jupyter_constructs.core.rules import LABEL_KEY, LABEL_VALUE
+from jupyter_constructs.core.rules import is_label_key, is_label_value
 from jupyter_constructs.hub.profiles import Toleration
 
 NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose"
@@ -143,7 +143,7 @@ class NodePool:
                 fix=f"e.g. {{'{NODE_PURPOSE_LABEL}': 'user'}}, or use NodePool.user()",
             )
         for key, value in self.node_labels.items():
-            if not isinstance(key, str) or not LABEL_KEY.match(key):
+            if not is_label_key(key):
                 raise invalid(
                     where,
                     f"{what}.node_labels key",
@@ -152,7 +152,7 @@ class NodePool:
                     "'/', then 1-63 letters, digits, '-', '_' or '.'",
                     fix="copy the key from `kubectl get nodes --show-labels`",
                 )
-            if not isinstance(value, str) or not value or not LABEL_VALUE.match(value):
+            if not isinstance(value, str) or not value or not is_label_value(value):
                 raise invalid(
                     where,
                     f"{what}.node_labels[{key!r}]",
@@ -303,7 +303,7 @@ def check_toleration(where: Where, what: str, toleration: object) -> Toleration:
             allowed=", ".join(_TOLERATION_OPERATORS),
             fix="use 'Exists' or 'Equal'",
         )
-    if not LABEL_KEY.match(toleration.key):
+    if not is_label_key(toleration.key):
         raise invalid(
             where,
             f"{what} key",
@@ -319,7 +319,7 @@ def check_toleration(where: Where, what: str, toleration: object) -> Toleration:
             allowed="no value with operator 'Exists'",
             fix="drop the value, or use operator='Equal'",
         )
-    if toleration.value is not None and not LABEL_VALUE.match(toleration.value):
+    if toleration.value is not None and not is_label_value(toleration.value):
         raise invalid(
             where,
             f"{what} value",

@@ -25,7 +25,6 @@ list and mapping of a profile complete, and ``None`` values are refused.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,14 +34,36 @@ from constructs import Construct
 from jupyter_constructs.core.errors import Where, invalid
 from jupyter_constructs.core.images import NOTEBOOK_FS_GID, NOTEBOOK_UID
 from jupyter_constructs.core.quantities import parse_memory
-from jupyter_constructs.core.rules import LABEL_KEY, LABEL_VALUE, check_image
+from jupyter_constructs.core.rules import (
+    check_image,
+    check_int,
+    check_text,
+    is_annotation_key,
+    is_clean_text,
+    is_dns_label,
+    is_dns_subdomain,
+    is_env_var_name,
+    is_extended_resource_name,
+    is_hugepages_resource_name,
+    is_label_key,
+    is_label_value,
+    is_whole_number,
+)
 from jupyter_constructs.core.secrets import SecretRef
-from jupyter_constructs.core.security import secure_container
+from jupyter_constructs.core.security import (
+    RESTRICTED_CONTAINER_FIELDS,
+    restricted_violations,
+    secure_container,
+)
+from jupyter_constructs.hub.config import check_trait_value
 from jupyter_constructs.hub.containers import NOTEBOOK_CONTAINER, UserContainer
+from jupyter_constructs.hub.kubespawner_traits import check_templates
 from jupyter_constructs.hub.volumes import (
     ExtraFile,
     UserVolume,
     check_file_name,
+    check_mount_path,
+    check_relative_path,
     sample,
     template_fields,
 )
@@ -73,14 +94,6 @@ KUBESPAWNER_COMMON_LABELS = {
     "app": "jupyterhub",
     "heritage": "jupyterhub",
 }
-_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
-_SECRET_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-_RESOURCE_NAME = re.compile(
-    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-    r"[a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?$"
-)
-_HUGEPAGES = re.compile(r"^hugepages-[0-9]+(Ki|Mi|Gi)$")
-_WHOLE_NUMBER = re.compile(r"^[1-9][0-9]*$")
 #: Volume sources the restricted Pod Security Standard allows in a pod.
 RESTRICTED_VOLUME_SOURCES = frozenset(
     {
@@ -252,7 +265,7 @@ class SingleUser:
                 )
         check_env(where, f"{prefix}env", self.env)
         if self.default_url is not None:
-            if not isinstance(self.default_url, str) or not self.default_url.startswith("/"):
+            if not is_clean_text(self.default_url) or not str(self.default_url).startswith("/"):
                 raise invalid(
                     where,
                     f"{prefix}default_url",
@@ -268,7 +281,7 @@ class SingleUser:
         for what, lowest in (("uid", 1), ("gid", 0), ("fs_gid", 0)):
             check_id(where, f"{prefix}{what}", getattr(self, what), lowest)
         for secret in self.image_pull_secrets:
-            if not isinstance(secret, str) or not _SECRET_NAME.match(secret):
+            if not is_dns_subdomain(secret):
                 raise invalid(
                     where,
                     f"{prefix}image_pull_secrets",
@@ -376,12 +389,17 @@ def check_id(where: Where, what: str, value: int | None, lowest: int) -> None:
 
 def check_command(where: Where, what: str, command: Sequence[str]) -> None:
     """Raise unless ``command`` is a non-empty sequence of strings (templates checked)."""
-    if isinstance(command, str) or not command or not all(isinstance(a, str) for a in command):
+    if (
+        isinstance(command, str)
+        or not isinstance(command, list | tuple)
+        or not command
+        or not all(isinstance(a, str) and "\0" not in a for a in command)
+    ):
         raise invalid(
             where,
             what,
             command,
-            allowed="a non-empty sequence of strings, one per argument",
+            allowed="a non-empty sequence of strings, one per argument (no NUL characters)",
             fix='e.g. ["sh", "-c", "echo ready"]',
         )
     for argument in command:
@@ -391,15 +409,25 @@ def check_command(where: Where, what: str, command: Sequence[str]) -> None:
 def check_env(where: Where, what: str, env: Mapping[str, Any]) -> None:
     """Raise unless every name is a variable name and every value text or a ``SecretRef``."""
     for name, value in env.items():
-        if not isinstance(name, str) or not _ENV_NAME.match(name):
+        if not is_env_var_name(name):
             raise invalid(
                 where,
                 f"{what} name",
                 name,
-                allowed="letters, digits, '_', '-' and '.', not starting with a digit",
+                allowed="letters, digits, '_', '-' and '.', not starting with a digit or '..' "
+                "(IsEnvVarName)",
                 fix="name the variable like 'TEAM'",
             )
         if isinstance(value, str):
+            if "\0" in value:
+                raise invalid(
+                    where,
+                    f"{what}[{name!r}]",
+                    value,
+                    allowed="text without NUL characters (the kernel's environment is "
+                    "NUL-separated)",
+                    fix="drop the NUL character",
+                )
             template_fields(where, f"{what}[{name!r}]", value)
         elif not isinstance(value, SecretRef):
             raise invalid(
@@ -443,11 +471,7 @@ def check_labels(where: Where, what: str, labels: Mapping[str, Any]) -> None:
                 where, f"{what}[{key!r}]", value, allowed="text", fix="quote the label value"
             )
         template_fields(where, f"{what}[{key!r}]", value)
-        if (
-            not isinstance(key, str)
-            or not LABEL_KEY.match(key)
-            or not LABEL_VALUE.match(sample(value))
-        ):
+        if not is_label_key(key) or not is_label_value(sample(value)):
             raise invalid(
                 where,
                 what,
@@ -470,7 +494,7 @@ def check_annotations(where: Where, what: str, annotations: Mapping[str, Any]) -
                 "hub.jupyter.org/*), with a value",
                 fix="use a key like 'example.com/owner'",
             )
-        if not LABEL_KEY.match(key) or not isinstance(value, str):
+        if not is_annotation_key(key) or not isinstance(value, str):
             raise invalid(
                 where,
                 what,
@@ -488,7 +512,11 @@ def check_extra_resources(where: Where, what: str, resources: Mapping[str, Any])
     resources (``nvidia.com/mig-1g.10gb``) take whole numbers, as the API server demands.
     """
     for name, amount in resources.items():
-        if not isinstance(name, str) or name in ("cpu", "memory") or not _RESOURCE_NAME.match(name):
+        if name in ("cpu", "memory") or not (
+            name == "ephemeral-storage"
+            or is_hugepages_resource_name(name)
+            or is_extended_resource_name(name)
+        ):
             raise invalid(
                 where,
                 f"{what} name",
@@ -498,12 +526,12 @@ def check_extra_resources(where: Where, what: str, resources: Mapping[str, Any])
                 "parameters)",
                 fix="e.g. {'nvidia.com/mig-1g.10gb': '1'}",
             )
-        if name == "ephemeral-storage" or _HUGEPAGES.match(name):
+        if name == "ephemeral-storage" or is_hugepages_resource_name(name):
             parse_memory(
                 where if isinstance(where, Construct) else str(where), f"{what}[{name!r}]", amount
             )
-        elif "/" in name and not name.startswith("kubernetes.io/"):
-            if not isinstance(amount, str) or not _WHOLE_NUMBER.match(amount):
+        else:
+            if not is_whole_number(amount):
                 raise invalid(
                     where,
                     f"{what}[{name!r}]",
@@ -512,15 +540,6 @@ def check_extra_resources(where: Where, what: str, resources: Mapping[str, Any])
                     "shared by fractions)",
                     fix="e.g. '1'",
                 )
-        else:
-            raise invalid(
-                where,
-                f"{what} name",
-                name,
-                allowed="'ephemeral-storage', 'hugepages-<size>' or a domain-prefixed device "
-                "plugin resource such as 'nvidia.com/mig-1g.10gb'",
-                fix="check the resource name your nodes advertise (kubectl describe node)",
-            )
 
 
 # -- a profile's pod ---------------------------------------------------------------------
@@ -583,6 +602,16 @@ class PodParts:
                 ),
                 fix="rename the volume",
             )
+        template_fields(self.where, f"volume name (from {source})", name)
+        if not is_dns_label(sample(name)):
+            raise invalid(
+                self.where,
+                f"volume name (from {source})",
+                name,
+                allowed="a DNS-1123 label (IsDNS1123Label): 1-63 lowercase letters, digits and "
+                "'-', starting and ending with a letter or digit",
+                fix="name the volume like 'datasets'",
+            )
         kinds = set(volume) - {"name"}
         if len(kinds) != 1 or not kinds <= RESTRICTED_VOLUME_SOURCES:
             raise invalid(
@@ -612,6 +641,11 @@ class PodParts:
                 ),
                 fix="mount it somewhere else",
             )
+        template_fields(self.where, f"mount path (from {source})", path)
+        check_mount_path(self.where, f"mount path (from {source})", sample(path))
+        sub_path = mount.get("subPath")
+        if sub_path is not None:
+            check_relative_path(self.where, f"mount {path!r} subPath", sub_path, template=True)
         self.mounts[path] = dict(mount)
         self._mount_source[path] = source
 
@@ -815,6 +849,9 @@ HUB_OVERRIDE_KEYS: dict[str, str] = {
     "delete_pvc": _HOME,
     "remember_pvc_name": _HOME,
     "handle_legacy_names": _HOME,
+    "service_account": "user pods never get a ServiceAccount token (the hub's can delete "
+    "every home)",
+    "automount_service_account_token": "user pods never get a ServiceAccount token",
     "privileged": _RESTRICTED,
     "allow_privilege_escalation": _RESTRICTED,
     "container_security_context": _RESTRICTED,
@@ -876,21 +913,146 @@ def check_override_key(where: Where, key: str, known: frozenset[str]) -> None:
         )
 
 
+#: ``extra_pod_config`` keys that break the restricted standard or the hub's own settings.
+POD_CONFIG_FORBIDDEN = ("hostNetwork", "hostPID", "hostIPC", "hostUsers", "securityContext")
+
+
 def check_override_value(where: Where, key: str, value: Any) -> None:
     """Check what can be checked of one ``extra_overrides`` entry before the pod is rendered.
 
-    Labels and annotations (a label the NetworkPolicies select by, or a ``None`` that would
-    delete one, is refused now); clashes with the rest of the pod are found at synth.
+    The value must have the trait's type (``hub.config.check_trait_value``, from the real
+    KubeSpawner class) and every string in it must be a template KubeSpawner can expand.
+    Then the key's own rule: labels and annotations by the API server's rules (a label
+    the NetworkPolicies select by, or a ``None`` that would delete one, is refused),
+    ids and ports by range, ``extra_container_config``/``extra_pod_config`` may not
+    weaken the restricted Pod Security Standard. Clashes with the rest of the pod
+    (volume names, mount paths, container names) are found when the pod is rendered.
     """
     what = f"extra_overrides[{key!r}]"
     if key in MERGED_MAPPING_KEYS and not isinstance(value, Mapping):
         raise invalid(where, what, value, allowed="a mapping", fix=f"give {key} as a dict")
+    check_trait_value(where, "KubeSpawner", key, value)
+    check_templates(where, what, value)
     if key in ("extra_labels", "common_labels", "storage_extra_labels"):
         check_labels(where, what, value)
     elif key in ("extra_annotations", "storage_extra_annotations"):
         check_annotations(where, what, value)
     elif key == "environment":
         check_env(where, what, {k: v for k, v in value.items() if not isinstance(v, Mapping)})
+    elif key == "extra_container_config":
+        context = value.get("securityContext")
+        if context is not None:
+            problems = restricted_violations(
+                {**RESTRICTED_CONTAINER_FIELDS, **context}
+                if isinstance(context, Mapping)
+                else {"privileged": True}
+            )
+            if problems:
+                raise invalid(
+                    where,
+                    f"{what}['securityContext']",
+                    context,
+                    allowed="the restricted Pod Security Standard (" + "; ".join(problems) + ")",
+                    fix="leave securityContext out: the hub sets the restricted one",
+                )
+    elif key == "extra_pod_config":
+        decided = sorted(set(value) & set(POD_CONFIG_DECIDED_BY_HUB))
+        if decided:
+            why = POD_CONFIG_DECIDED_BY_HUB[decided[0]]
+            raise invalid(
+                where,
+                f"{what} key",
+                decided[0],
+                allowed=f"a pod field the hub does not decide ({why})",
+                fix=f"drop {decided[0]!r}",
+            )
+        for forbidden in POD_CONFIG_FORBIDDEN:
+            if forbidden in value:
+                raise invalid(
+                    where,
+                    f"{what} key",
+                    forbidden,
+                    allowed="pod fields that keep the restricted Pod Security Standard "
+                    f"(not {', '.join(POD_CONFIG_FORBIDDEN)})",
+                    fix=f"drop {forbidden!r}; the hub sets the pod's security context",
+                )
+    elif key == "supplemental_gids":
+        for index, gid in enumerate(value):
+            check_int(where, f"{what}[{index}]", gid, minimum=0, maximum=2**31 - 1)
+    elif key in ("http_timeout", "port") and value is not None:
+        check_int(where, what, value, minimum=1, maximum=65535 if key == "port" else None)
+    elif key in ("working_dir", "notebook_dir", "priority_class_name", "scheduler_name") and (
+        value is not None
+    ):
+        check_text(where, what, value, empty=key in ("working_dir", "notebook_dir"))
+        if key in ("priority_class_name", "scheduler_name") and not is_dns_subdomain(value):
+            raise invalid(
+                where,
+                what,
+                value,
+                allowed="a DNS-1123 subdomain (IsDNS1123Subdomain): the name of the "
+                "PriorityClass or scheduler",
+                fix="copy the name from kubectl get priorityclasses",
+            )
+
+
+#: Pod fields ``extra_pod_config`` may not set -> why (the hub decides them for every pod).
+POD_CONFIG_DECIDED_BY_HUB: dict[str, str] = {
+    "serviceAccountName": "user pods never get a ServiceAccount token",
+    "serviceAccount": "user pods never get a ServiceAccount token",
+    "automountServiceAccountToken": "user pods never get a ServiceAccount token",
+    "nodeName": "placement goes through node_selector and tolerations",
+}
+
+
+def check_raw_container(where: Where, what: str, container: Mapping[str, Any]) -> None:
+    """A container given as Kubernetes JSON (``extra_overrides`` containers), checked.
+
+    By the API server's rules: a DNS-1123 label name (``ValidateContainers``), a pinned image,
+    command and args as lists of strings, env names ``IsEnvVarName``, and mount paths
+    absolute (``ValidateVolumeMounts``, CORE).
+    """
+    name = container.get("name")
+    if not is_dns_label(name) or name == NOTEBOOK_CONTAINER:
+        raise invalid(
+            where,
+            f"{what} name",
+            name,
+            allowed="a DNS-1123 label other than 'notebook' (KubeSpawner's container): "
+            "1-63 lowercase letters, digits and '-'",
+            fix="name the container like 'seed'",
+        )
+    check_image(where, f"{what} image", container.get("image"))
+    for arg_key in ("command", "args"):
+        if arg_key in container:
+            check_command(where, f"{what} {arg_key}", container[arg_key])
+    env = container.get("env") or []
+    if not isinstance(env, list):
+        raise invalid(
+            where, f"{what} env", env, allowed="a list", fix='e.g. [{"name": "A", "value": "1"}]'
+        )
+    for index, variable in enumerate(env):
+        if not isinstance(variable, Mapping) or not is_env_var_name(variable.get("name")):
+            raise invalid(
+                where,
+                f"{what} env[{index}]",
+                variable,
+                allowed="a mapping whose name is a variable name (IsEnvVarName: letters, "
+                "digits, '_', '-' and '.', not starting with a digit)",
+                fix='e.g. {"name": "MODE", "value": "seed"}',
+            )
+    for index, mount in enumerate(container.get("volumeMounts") or []):
+        path = mount.get("mountPath") if isinstance(mount, Mapping) else None
+        if not isinstance(path, str):
+            raise invalid(
+                where,
+                f"{what} volumeMounts[{index}]",
+                mount,
+                allowed="a mapping with name and mountPath",
+                fix='e.g. {"name": "home", "mountPath": "/home/jovyan"}',
+            )
+        template_fields(where, f"{what} volumeMounts[{index}] mountPath", path)
+        check_mount_path(where, f"{what} volumeMounts[{index}] mountPath", sample(path))
 
 
 def _merge_mapping(
@@ -987,8 +1149,8 @@ def merge_overrides(
                     parts.add_mount(item, entry)
                 else:
                     container = secure_container(where, entry, item, uid=uid, gid=gid)
+                    check_raw_container(where, entry, container)
                     image = container.get("image")
-                    check_image(where, f"{entry} image", image)  # type: ignore[arg-type]
                     images.append(str(image))
                     parts.add_container(container, entry, init=key == "init_containers")
         else:

@@ -27,16 +27,16 @@ from constructs import Construct
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.objects import KubeObject
 from jupyter_constructs.core.quantities import Resources, parse_memory
-from jupyter_constructs.core.rules import check_dns_label
+from jupyter_constructs.core.rules import check_bool, check_dns_subdomain
 from jupyter_constructs.core.sync_waves import IGNORE_HEALTHCHECK_ANNOTATION, SyncWave
 from jupyter_constructs.hub.volumes import (
     NfsExport,
     UserVolume,
     VolumeSource,
-    check_claim_name,
     check_claim_template,
     check_mount_path,
     check_relative_path,
+    check_user_claim,
     template_fields,
 )
 
@@ -50,6 +50,20 @@ SHARED_HOMES_ROOT = "/mnt/homes"
 HOME_DIR_RESOURCES = Resources("10m", "100m", "16Mi", "64Mi")
 _HOME_ACCESS_MODES = ("ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany")
 _SHARED_ACCESS_MODES = ("ReadWriteMany", "ReadOnlyMany")
+#: KubeSpawner template fields that differ from one user to another: a home's name or
+#: folder needs one, or two users share a home ({servername} alone is "" for everyone's
+#: default server).
+PER_USER_FIELDS = frozenset(
+    {
+        "username",
+        "userid",
+        "user_server",
+        "escaped_username",
+        "safe_username",
+        "escaped_user_server",
+        "safe_user_server",
+    }
+)
 
 
 class HomeStorage(enum.Enum):
@@ -235,10 +249,12 @@ class UserStorage:
                 fix="use SlugScheme.ESCAPE only to keep homes named by z2jh 3.x or earlier",
             )
         check_mount_path(scope, "UserStorage.mount_path", self.mount_path)
+        check_bool(scope, "UserStorage.delete_pvc", self.delete_pvc)
+        check_bool(scope, "UserStorage.make_home_dir", self.make_home_dir)
         if self.type is HomeStorage.DYNAMIC:
             parse_memory(scope, "UserStorage.size", self.size)
             if self.storage_class is not None:
-                check_dns_label(scope, "UserStorage.storage_class", self.storage_class)
+                check_dns_subdomain(scope, "UserStorage.storage_class", self.storage_class)
             if self.access_mode not in _HOME_ACCESS_MODES:
                 raise invalid(
                     scope,
@@ -250,7 +266,7 @@ class UserStorage:
             fields = check_claim_template(
                 scope, "UserStorage.pvc_name_template", self.pvc_name_template
             )
-            if not fields - {"namespace", "hubnamespace"}:
+            if not fields & PER_USER_FIELDS:
                 raise invalid(
                     scope,
                     "UserStorage.pvc_name_template",
@@ -260,7 +276,7 @@ class UserStorage:
                     fix="keep the default 'claim-{username}'",
                 )
         elif self.type is HomeStorage.SHARED:
-            check_claim_name(scope, "UserStorage.claim_name", self.claim_name or "")
+            check_user_claim(scope, "UserStorage.claim_name", self.claim_name or "")
             if self.nfs is not None:
                 if not isinstance(self.nfs, NfsExport):
                     raise invalid(
@@ -272,7 +288,7 @@ class UserStorage:
                     )
                 self.nfs.check(scope, "UserStorage.nfs")
             check_relative_path(scope, "UserStorage.sub_path", self.sub_path, template=True)
-            if not template_fields(scope, "UserStorage.sub_path", self.sub_path):
+            if not template_fields(scope, "UserStorage.sub_path", self.sub_path) & PER_USER_FIELDS:
                 raise invalid(
                     scope,
                     "UserStorage.sub_path",
@@ -402,13 +418,13 @@ class SharedData:
         Raises:
             ConfigurationError: A field is invalid.
         """
-        check_claim_name(scope, "SharedData.claim_name", self.claim_name)
+        check_user_claim(scope, "SharedData.claim_name", self.claim_name)
         check_mount_path(scope, "SharedData.mount_path", self.mount_path)
-        if self.existing_claim:
+        if check_bool(scope, "SharedData.existing_claim", self.existing_claim):
             return self
         parse_memory(scope, "SharedData.size", self.size)
         if self.storage_class is not None:
-            check_dns_label(scope, "SharedData.storage_class", self.storage_class)
+            check_dns_subdomain(scope, "SharedData.storage_class", self.storage_class)
         if self.access_mode not in _SHARED_ACCESS_MODES:
             raise invalid(
                 scope,

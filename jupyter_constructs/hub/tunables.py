@@ -49,8 +49,10 @@ def check_trait(where: Where, class_name: str, trait: str) -> None:
             fix="set traits of the hub's own classes; an authenticator's traits come with "
             "its HubAuth",
         )
-    if trait not in names:
-        close = difflib.get_close_matches(trait, sorted(names), n=3)
+    if not isinstance(trait, str) or trait not in names:
+        close = (
+            difflib.get_close_matches(trait, sorted(names), n=3) if isinstance(trait, str) else []
+        )
         raise invalid(
             where,
             f"{class_name} trait",
@@ -58,6 +60,49 @@ def check_trait(where: Where, class_name: str, trait: str) -> None:
             allowed=f"a configurable trait of {class_name}"
             + (f" (did you mean {', '.join(close)}?)" if close else ""),
             fix="check the spelling against the class's configuration reference",
+        )
+
+
+#: Traits ``set_trait`` refuses, whatever their value, and why: secrets would land in the
+#: hub ConfigMap (in git), and the others bypass the checks of the typed API.
+GUARDED_TRAITS: dict[str, str] = {
+    "cookie_secret": "a secret: the hub reads it from hub-secrets",
+    "cookie_secret_file": "a secret: the hub reads it from hub-secrets",
+    "client_secret": "a secret: give the sign-in option's SecretRef",
+    "auth_token": "a secret: the hub reads it from hub-secrets",
+    "proxy_auth_token": "a secret: the hub reads it from hub-secrets",
+    "api_tokens": "secrets: register a service with hub.add_hub_service",
+    "service_tokens": "secrets: register a service with hub.add_hub_service",
+    "keys": "secrets: the crypt key comes from hub-secrets",
+    "environment": "user servers' env: give SingleUser(env=...) or a profile's env, where "
+    "secrets are SecretRefs",
+    "group_overrides": "nested overrides bypass the profile checks",
+    "apply_user_options": "it lets a user's own spawn options set KubeSpawner settings",
+    "service_account": "user pods never get a ServiceAccount token",
+    "automount_service_account_token": "user pods never get a ServiceAccount token",
+    "load_roles": "roles: hub.add_hub_service(...) with its scopes",
+    "allow_all": "who may sign in is the sign-in option's allow rule",
+    "admin_users": "JupyterHub(admin_users=...)",
+}
+
+
+def check_guarded_trait(where: Where, class_name: str, trait: str) -> None:
+    """Raise when ``trait`` is one ``set_trait`` never sets (``GUARDED_TRAITS``).
+
+    Raises:
+        ConfigurationError: The trait carries a secret, or bypasses a typed check.
+    """
+    lowered = trait.lower()
+    why = GUARDED_TRAITS.get(trait)
+    if why is None and any(w in lowered for w in ("secret", "password")):
+        why = "a secret: it would be written into the hub ConfigMap, in git"
+    if why is not None:
+        raise invalid(
+            where,
+            f"{class_name} trait for set_trait",
+            trait,
+            allowed=f"a trait without secrets that no typed parameter decides ({why})",
+            fix="use the typed parameter named here; a secret is a SecretRef, never a value",
         )
 
 

@@ -35,38 +35,26 @@ from constructs import Construct
 from jupyter_constructs.core.errors import Where, invalid
 from jupyter_constructs.core.objects import KubeObject
 from jupyter_constructs.core.quantities import parse_memory
-from jupyter_constructs.core.rules import DNS_LABEL
-from jupyter_constructs.core.sync_waves import SyncWave
-
-#: Template fields KubeSpawner 7 expands in user pod settings (``_expand_user_properties``).
-KUBESPAWNER_TEMPLATE_FIELDS = frozenset(
-    {
-        "userid",
-        "unescaped_username",
-        "unescaped_servername",
-        "hubnamespace",
-        "username",
-        "servername",
-        "user_server",
-        "safe_username",
-        "safe_servername",
-        "safe_user_server",
-        "escaped_username",
-        "escaped_servername",
-        "escaped_user_server",
-        "pod_name",
-        "pvc_name",
-        "namespace",
-    }
+from jupyter_constructs.core.rules import (
+    check_bool,
+    is_absolute_path,
+    is_clean_text,
+    is_config_map_key,
+    is_dns_label,
+    is_dns_subdomain,
+    is_relative_path,
 )
+from jupyter_constructs.core.sync_waves import SyncWave
+from jupyter_constructs.hub.kubespawner_traits import TEMPLATE_FIELDS
+
+#: Template fields KubeSpawner 7 expands in user pod settings (``_expand_user_properties``);
+#: one list for the library, ``hub.kubespawner_traits.TEMPLATE_FIELDS``.
+KUBESPAWNER_TEMPLATE_FIELDS = TEMPLATE_FIELDS
 #: Fields whose value is a user's name as typed (``alice.smith@example.org``): unsafe in a
 #: path (``..``, ``/``) and in object names.
 _RAW_FIELDS = frozenset({"unescaped_username", "unescaped_servername"})
-_DNS_SUBDOMAIN = re.compile(
-    r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-)
-_CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
-_FILE_NAME = re.compile(r"^[a-zA-Z0-9][-._a-zA-Z0-9]{0,199}$")
+# Extra file names become ConfigMap keys (``IsConfigMapKey``) and file names in the pod.
+_FILE_NAME = re.compile(r"\A[a-zA-Z0-9][-._a-zA-Z0-9]{0,199}\Z", re.ASCII)
 _MAX_MODE = 0o777
 
 
@@ -125,19 +113,14 @@ def sample(value: str) -> str:
 
 def check_mount_path(where: Where, what: str, path: str) -> str:
     """Return ``path`` if it is an absolute, normalised path other than ``/``."""
-    if (
-        not isinstance(path, str)
-        or not path.startswith("/")
-        or path == "/"
-        or posixpath.normpath(path) != path
-        or path.startswith("//")
-    ):
+    # core.rules.is_absolute_path: ValidateVolumeMounts, normalised, clean text.
+    if not is_absolute_path(path) or posixpath.normpath(path) != path:
         raise invalid(
             where,
             what,
             path,
-            allowed="an absolute path in normal form other than '/' (no '..', '.', '//' "
-            "or trailing '/')",
+            allowed="an absolute path in normal form other than '/' (no '..', '.', '//', "
+            "':', trailing '/', whitespace at the ends or control characters)",
             fix="e.g. '/home/jovyan/datasets'",
         )
     return path
@@ -148,11 +131,8 @@ def check_relative_path(where: Where, what: str, path: str, *, template: bool = 
     fields = template_fields(where, what, path) if template and isinstance(path, str) else set()
     text = sample(path) if template and isinstance(path, str) else path
     if (
-        not isinstance(text, str)
-        or not text
-        or text.startswith("/")
-        or ".." in text.split("/")
-        or fields & _RAW_FIELDS
+        # core.rules.is_relative_path: validateLocalDescendingPath, clean text.
+        not is_relative_path(text) or fields & _RAW_FIELDS
     ):
         raise invalid(
             where,
@@ -167,7 +147,7 @@ def check_relative_path(where: Where, what: str, path: str, *, template: bool = 
 
 def check_claim_name(where: Where, what: str, name: str) -> str:
     """Return ``name`` if it is a valid PersistentVolumeClaim name (DNS-1123 subdomain)."""
-    if not isinstance(name, str) or not _DNS_SUBDOMAIN.match(name):
+    if not is_dns_subdomain(name):
         raise invalid(
             where,
             what,
@@ -179,6 +159,25 @@ def check_claim_name(where: Where, what: str, name: str) -> str:
     return name
 
 
+#: The hub database's claim (``hub.deployment.DATABASE_CLAIM``): never mounted by users.
+HUB_DATABASE_CLAIM = "hub-db-dir"
+
+
+def check_user_claim(where: Where, what: str, name: str) -> str:
+    """``check_claim_name``, and never the hub database's claim (users mount it)."""
+    check_claim_name(where, what, name)
+    if name == HUB_DATABASE_CLAIM:
+        raise invalid(
+            where,
+            what,
+            name,
+            allowed="a claim of data for users, not the hub's database (a user who can "
+            "write the sqlite file can make themselves a hub admin)",
+            fix="mount another claim",
+        )
+    return name
+
+
 def check_claim_template(where: Where, what: str, name: str) -> set[str]:
     """Check a claim name that KubeSpawner expands per user; return its template fields.
 
@@ -186,10 +185,10 @@ def check_claim_template(where: Where, what: str, name: str) -> set[str]:
         ConfigurationError: A field is unknown or is the user's raw name, or the name is
             not a DNS-1123 subdomain once expanded.
     """
-    if not isinstance(name, str):
-        check_claim_name(where, what, name)
+    if not isinstance(name, str) or name == HUB_DATABASE_CLAIM:
+        check_user_claim(where, what, name)
     fields = template_fields(where, what, name)
-    if fields & _RAW_FIELDS or not _DNS_SUBDOMAIN.match(sample(name)):
+    if fields & _RAW_FIELDS or not is_dns_subdomain(sample(name)):
         raise invalid(
             where,
             what,
@@ -248,7 +247,7 @@ class FileItem:
 
     def check(self, where: Where, what: str) -> FileItem:
         """Return self if every field is valid, else raise a ``ConfigurationError``."""
-        if not isinstance(self.key, str) or not _CONFIG_KEY.match(self.key):
+        if not is_config_map_key(self.key):
             raise invalid(
                 where,
                 f"{what}.key",
@@ -289,7 +288,7 @@ class NfsExport:
 
     def check(self, where: Where, what: str) -> NfsExport:
         """Return self if every field is valid, else raise a ``ConfigurationError``."""
-        server_ok = isinstance(self.server, str) and bool(_DNS_SUBDOMAIN.match(self.server))
+        server_ok = is_dns_subdomain(self.server)
         if not server_ok and isinstance(self.server, str):
             try:
                 ipaddress.ip_address(self.server)
@@ -306,7 +305,8 @@ class NfsExport:
             )
         check_mount_path(where, f"{what}.path", self.path)
         if isinstance(self.mount_options, str) or not all(
-            isinstance(o, str) and o and "," not in o for o in self.mount_options
+            isinstance(o, str) and o and is_clean_text(o) and "," not in o and " " not in o
+            for o in self.mount_options
         ):
             raise invalid(
                 where,
@@ -433,7 +433,12 @@ class UserVolume:
             read_only=read_only,
             sub_path=sub_path,
             claim_name=claim_name or name,
-            nfs=NfsExport(server, path, tuple(mount_options), capacity),
+            nfs=NfsExport(
+                server,
+                path,
+                tuple(mount_options) if isinstance(mount_options, list | tuple) else mount_options,
+                capacity,
+            ),
         )
 
     @classmethod
@@ -553,7 +558,7 @@ class UserVolume:
                 fix="use UserVolume.existing_claim(...), .nfs_export(...), .config_map(...), "
                 ".secret(...) or .empty_dir(...)",
             )
-        if not isinstance(self.name, str) or not DNS_LABEL.match(self.name):
+        if not is_dns_label(self.name):
             raise invalid(
                 where,
                 "volume name",
@@ -562,6 +567,8 @@ class UserVolume:
                 fix="name the volume like 'datasets'",
             )
         check_mount_path(where, f"{what} mount_path", self.mount_path)
+        check_bool(where, f"{what} read_only", self.read_only)
+        check_bool(where, f"{what} memory", self.memory)
         if self.sub_path is not None:
             check_relative_path(where, f"{what} sub_path", self.sub_path, template=True)
         if self.source in (VolumeSource.EXISTING_CLAIM, VolumeSource.NFS):
@@ -821,12 +828,16 @@ class ExtraFile:
         """The file's text."""
         if self.text is not None:
             return self.text
-        return json.dumps(self.data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+        # allow_nan=False: NaN and Infinity are not JSON; a reader would refuse the file.
+        return (
+            json.dumps(self.data, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+            + "\n"
+        )
 
 
 def check_file_name(where: Where, what: str, name: str) -> str:
     """Return ``name`` if it can name an extra file (a ConfigMap key starting with a letter)."""
-    if not isinstance(name, str) or not _FILE_NAME.match(name):
+    if not isinstance(name, str) or not _FILE_NAME.match(name) or not is_config_map_key(name):
         raise invalid(
             where,
             what,

@@ -440,8 +440,9 @@ def test_fails_when_replicas_is_zero() -> None:
     with pytest.raises(ConfigurationError) as error:
         synth_tunnel(replicas=0)
     assert str(error.value) == (
-        "test/tunnel: invalid replicas 0. Allowed: an integer of at least 1 (2 or more for "
-        "availability). Fix: use the default of 2 unless you know why not"
+        "test/tunnel: invalid replicas 0. Allowed: an integer at least 1 and at most 100 (not "
+        "a bool or a string). Fix: use the default of 2 (2 or more for availability) unless you "
+        "know why not"
     )
 
 

@@ -9,13 +9,13 @@ version it runs by default (it refuses to configure Prometheus 3: "unsupported P
 major version"), built from its module with its promtool, runs what it generates. What
 a user of that operator sees:
 
-- ArgoCD's sync of the PodMonitor fails: the v0.71 CRD has no ``portNumber`` (issue 17,
-  strict xfail with the API server's message);
+- ArgoCD syncs every monitor: the PodMonitor names its port (``port: metrics``), which the
+  v0.71 CRD declares (``portNumber``, which it lacks, failed the sync before issue 17);
 - the operator still turns the ServiceMonitor into the hub's scrape job (port ``http`` by
   name, the bearer token from the hub Secret) and the PrometheusRule into a rule file;
   promtool accepts the configuration, Prometheus evaluates every rule;
-- with no proxy job, JupyterHubProxyDown's ``absent()`` says "no target" (value 1) and
-  the alert goes pending — the symptom of issue 17 on such clusters.
+- the proxy is discovered through its pod and scraped, so JupyterHubProxyDown stays
+  inactive (before issue 17 its ``absent()`` said "no target" and the alert went pending).
 
 Not shown here: the hub being scraped. v0.71 discovers a Service's pods only through v1
 ``Endpoints`` (``serviceDiscoveryRole`` came later), and the API server refuses the test
@@ -42,14 +42,6 @@ from tests.support.kube.prometheus import CONFIG_FILE, PrometheusPod, running_pr
 pytestmark = pytest.mark.consumers
 
 PODMONITOR = "PodMonitor/jupyter/prod-observability-proxy-monitor"
-ISSUE_17 = (
-    "issue 17: the PodMonitor's portNumber is unknown to prometheus-operator CRDs before "
-    "v0.79; `port: metrics` works on every version"
-)
-
-
-class KnownIssue17(AssertionError):
-    """The oldest CRDs refuse the PodMonitor (issue 17)."""
 
 
 @pytest.fixture(scope="module")
@@ -106,11 +98,9 @@ def test_the_oldest_operator_installs_the_projects_oldest_crds() -> None:
 def test_argocd_syncs_every_monitor_against_the_oldest_crds(
     monitored_product: MonitoredProduct,
 ) -> None:
+    """Every monitor is accepted by the v0.71 CRDs (the PodMonitor names its port)."""
     errors = monitored_product.sync.errors
-    message = errors.get(PODMONITOR, "")
-    print(f"\nthe sync says: {PODMONITOR}: {message}")
-    if "portNumber: field not declared in schema" in message:
-        raise KnownIssue17(message)
+    assert PODMONITOR in monitored_product.sync.applied
     assert not errors, monitored_product.sync.report()
 
 
@@ -118,7 +108,7 @@ def test_the_oldest_operator_generates_the_hub_job_from_the_service_monitor(
     admin: KubeClient, generated: dict[str, Any], monitored_product: MonitoredProduct
 ) -> None:
     jobs = {job["job_name"]: job for job in generated["scrape_configs"]}
-    assert PROXY_JOB not in jobs  # the PodMonitor never reached the cluster
+    assert PROXY_JOB in jobs  # the PodMonitor reached the cluster (port by name)
     hub = jobs[HUB_JOB]
     assert hub["kubernetes_sd_configs"] == [
         {"namespaces": {"names": ["jupyter"]}, "role": "endpoints"}
@@ -141,22 +131,23 @@ def test_promtool_accepts_what_the_oldest_operator_generates(prometheus: Prometh
     assert "SUCCESS: 8 rules found" in output, output
 
 
-def test_without_the_pod_monitor_the_proxy_down_alert_reports_no_target(
+def test_the_proxy_is_scraped_and_the_proxy_down_alert_stays_inactive(
     prometheus: PrometheusPod,
 ) -> None:
+    """On v0.71 the PodMonitor's job scrapes the proxy through its pod (issue 17 fixed the
+    ``portNumber`` the v0.71 CRD lacks): JupyterHubProxyDown has nothing to report."""
+
     def evaluated() -> list[dict[str, Any]] | None:
+        up = [
+            t for t in prometheus.targets() if t["scrapePool"] == PROXY_JOB and t["health"] == "up"
+        ]
         rules = prometheus.rules()
-        done = rules and all(r.get("lastEvaluation", "").startswith("2") for r in rules)
+        done = up and rules and all(r.get("lastEvaluation", "").startswith("2") for r in rules)
         return rules if done else None
 
-    rules = wait_until(evaluated, 30, "every rule evaluated")
+    rules = wait_until(evaluated, 120, "the proxy scraped and every rule evaluated")
     assert len(rules) == 8
     assert all(r["health"] == "ok" for r in rules), rules
     proxy_down = next(r for r in rules if r["name"] == "JupyterHubProxyDown")
-    (sample,) = prometheus.query(proxy_down["query"])
-    assert sample["metric"] == {
-        "namespace": "jupyter",
-        "job": "jupyter/prod-observability-proxy-monitor",
-    }
-    assert sample["value"][1] == "1"  # "1 means no target is discovered at all"
-    assert proxy_down["state"] == "pending"
+    assert prometheus.query(proxy_down["query"]) == []
+    assert proxy_down["state"] == "inactive"

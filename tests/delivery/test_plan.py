@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from jupyter_constructs import SlugScheme, UserStorage
 from jupyter_constructs.delivery.plan import (
     ObjectKey,
     format_plan,
@@ -233,3 +234,39 @@ def test_cli_on_a_ref_without_the_folder_plans_a_first_deployment(repo: Path) ->
     result = _run(repo)
     assert result.returncode == 0
     assert "+ Deployment jupyter/web" in result.stdout
+
+
+# -- the homes KubeSpawner makes (not in git): judged from the rendered hub config ---------
+
+
+def _hub_objects(**hub_options: Any) -> list[dict[str, Any]]:
+    from tests.helpers import make_hub, synth
+
+    chart, _ = make_hub(**hub_options)
+    return synth(chart)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"user_storage": UserStorage.dynamic(delete_pvc=True)}, "KubeSpawner.delete_pvc"),
+        ({"user_storage": UserStorage.none()}, "KubeSpawner.volumes"),
+        (
+            {"user_storage": UserStorage.dynamic(pvc_name_template="home-{username}")},
+            "KubeSpawner.pvc_name_template",
+        ),
+        (
+            {"user_storage": UserStorage.dynamic(slug_scheme=SlugScheme.ESCAPE)},
+            "KubeSpawner.slug_scheme",
+        ),
+    ],
+)
+def test_a_change_that_loses_or_hides_homes_is_dangerous(change, field, tmp_path: Path) -> None:
+    """A hostile review found these exited 0: homes are KubeSpawner's, not in git."""
+    plan = _plan(tmp_path, _hub_objects(), _hub_objects(**change))
+    assert [f.field for c in plan.dangerous for f in c.findings] == [field]
+
+
+def test_a_safe_hub_change_is_not_dangerous(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, _hub_objects(), _hub_objects(start_timeout=600))
+    assert plan.changes and not plan.dangerous

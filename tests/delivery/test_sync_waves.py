@@ -50,9 +50,13 @@ def test_a_claim_only_user_servers_mount_comes_last_and_out_of_the_health():
     chart, _ = make_hub(shared_data=SharedData())
     (claim,) = [o for o in synth(chart) if o["metadata"]["name"] == "shared-data"]
     assert claim["metadata"]["annotations"] == {
-        WAVE: "10",
+        WAVE: "1",  # the last wave, with the custom resources
         "argocd.argoproj.io/ignore-healthcheck": "true",
-        "argocd.argoproj.io/sync-options": "Delete=false,Prune=false",
+        # The custom resources' wave brings SkipDryRunOnMissingResource: harmless on a
+        # built-in kind.
+        "argocd.argoproj.io/sync-options": (
+            "SkipDryRunOnMissingResource=true,Delete=false,Prune=false"
+        ),
     }
 
 

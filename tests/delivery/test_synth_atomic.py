@@ -90,7 +90,7 @@ def _nested_chart(app: cdk8s.App) -> None:
     ("failing_build", "error", "message"),
     [
         (_fails_in_build, RuntimeError, "boom in build"),
-        (_fails_in_synth, RuntimeError, "always invalid"),
+        (_fails_in_synth, ConfigurationError, "^broken/thing: always invalid$"),
         (_nested_chart, ConfigurationError, "invalid chart folders"),
     ],
     ids=["build-raises", "validation-fails", "unstable-folder-names"],
@@ -157,8 +157,8 @@ def test_main_prints_one_line_and_exits_1(dist: Path, capsys: pytest.CaptureFixt
     assert exited.value.code == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert err.startswith(f"synth failed, {dist}/ left unchanged: RuntimeError: ")
-    assert "[broken/thing] always invalid" in err
+    line = "synth failed, {}/ left unchanged: ConfigurationError: broken/thing: always invalid\n"
+    assert err == line.format(dist)
     assert tree(dist) == before
 
 

@@ -33,8 +33,10 @@ ALICE = "alice.smith@example.org"
 # What each values file must leave unmapped (the converter says so, with a reason).
 EXPECTED_UNMAPPED = {
     "oauth-ingress": set(),
-    "z2jh3-minimal": {"hub.config.Authenticator.allowed_users"},
+    "z2jh3-minimal": {"hub.config.Authenticator.allowed_users", "singleuser.cpu.limit"},
+    "z2jh3-static-gpu": {"hub.resources"},
     "profiles-gpu": {
+        "singleuser.cpu.limit",
         "cull.removeNamedServers",
         "singleuser.profileList[2].profile_options",
     },
@@ -46,6 +48,7 @@ EXPECTED_UNMAPPED = {
         "hub.config.Authenticator.allowed_users",
         "hub.extraConfig",
         "hub.concurrentSpawnLimit",
+        "singleuser.cpu.limit",
         "singleuser.networkPolicy.egressAllowRules.privateIPs",
     },
 }
@@ -326,3 +329,28 @@ def test_bad_arguments_are_refused() -> None:
         convert(["not", "a", "mapping"], namespace="jhub")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="3 or 4"):
         convert({}, namespace="jhub", z2jh_version=2)
+
+
+def test_what_a_newcomer_found_mis_converted_is_kept(converted, tmp_path) -> None:
+    """A review with a team's values found these lost or changed; each is z2jh's again.
+
+    The hub with requests but no CPU limit runs (the limit is the hub's default, reported);
+    z2jh 3.x folders on a shared claim keep their escaped names (folders, unlike claim
+    names, are not remembered by the hub); a GPU profile keeps exactly z2jh's placement
+    (no GPU-operator label added); the database keeps ``sslmode``; the pre-puller keeps
+    its tolerations.
+    """
+    _, work = converted["z2jh3-static-gpu"]
+    objects = _objects(work)
+    config = load_config(write_config_dir(objects, tmp_path))
+    assert config.KubeSpawner.slug_scheme == "escape"
+    assert config.JupyterHub.db_url.endswith("?sslmode=require")
+    with mock_kubespawner(config, user_name=ALICE) as spawner:
+        gpu = pod_manifest(spawner, "a100")["spec"]
+    assert gpu["nodeSelector"] == {"cloud.google.com/gke-accelerator": "nvidia-tesla-a100"}
+    pullers = [o for o in objects if o["kind"] == "DaemonSet"]
+    assert pullers and all(
+        {"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}
+        in o["spec"]["template"]["spec"]["tolerations"]
+        for o in pullers
+    )

@@ -93,12 +93,17 @@ def test_set_trait_refuses(class_name, trait, value, expected):
         hub.set_trait(class_name, trait, value)
 
 
-def test_unchecked_config_set_fails_at_synth():
-    """Code that bypasses ``set_trait`` (``hub.config.set``) is still checked at synth."""
+def test_unchecked_config_set_fails_at_once():
+    """Code that bypasses ``set_trait`` (``hub.config.set``) is still checked, at the call.
+
+    ``HubConfig.set`` checks every name and value against the generated trait tables
+    (issue 11), so the typo never reaches the synth's whole-picture checks.
+    """
     chart, hub = make_hub()
-    hub.config.set("KubeSpawner", "start_timout", 10)
-    errors = validate(chart)
-    assert len(errors) == 1 and "start_timout" in errors[0] and "start_timeout" in errors[0]
+    with pytest.raises(ConfigurationError, match="start_timout") as error:
+        hub.config.set("KubeSpawner", "start_timout", 10)
+    assert "did you mean 'start_timeout'?" in str(error.value)
+    assert validate(chart) == []
 
 
 @pytest.mark.parametrize(

@@ -243,8 +243,9 @@ def test_fails_when_limit_is_below_request():
 @pytest.mark.parametrize("count", [0.5, 0, -1])
 def test_fails_when_gpu_count_is_not_a_whole_positive_number(count):
     assert _profile_error(gpu=Gpu(count=count)) == (
-        f"test/hub/Profile-x: invalid gpu.count {count!r}. Allowed: a whole number of GPUs, "
-        "1 or more. Fix: GPUs cannot be shared by fractions here; use Gpu(count=1)"
+        f"test/hub/Profile-x: invalid gpu.count {count!r}. Allowed: an integer at least 1 and "
+        "at most 64 (not a bool or a string). Fix: GPUs cannot be shared by fractions here; "
+        "use Gpu(count=1)"
     )
 
 
@@ -295,9 +296,9 @@ def test_fails_when_image_is_latest_or_untagged(image):
 @pytest.mark.parametrize("slug", ["Small", "gpu_large", "-x", ""])
 def test_fails_when_slug_is_not_a_dns_label(slug):
     assert _profile_error(slug=slug) == (
-        f"test/hub/Profile-{slug}: invalid profile slug {slug!r}. Allowed: a DNS-1123 label: "
-        "1-63 lowercase letters, digits and '-'. Fix: use a short name like 'small' or "
-        "'gpu-a100'"
+        f"test/hub/Profile-{slug}: invalid profile slug {slug!r}. Allowed: a DNS-1123 label of "
+        "at most 50 characters: lowercase letters, digits and '-', starting and ending with a "
+        "letter or digit. Fix: use a short name like 'small' or 'gpu-a100'"
     )
 
 
@@ -318,7 +319,7 @@ def test_fails_when_override_key_has_a_typed_parameter():
 
 
 def test_fails_when_toleration_operator_is_unknown():
-    assert "invalid toleration operator 'Is'" in _profile_error(
+    assert "invalid tolerations[0].operator 'Is'" in _profile_error(
         tolerations=[Toleration("dedicated", operator="Is")]
     )
 

@@ -25,12 +25,21 @@ from constructs import Construct
 
 from jupyter_constructs.addons.bindings.contract import SERVICE_ENV
 from jupyter_constructs.core.checks import add_check
-from jupyter_constructs.core.errors import Where, invalid
+from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.network_policy import egress, pods_in_namespace, tcp
 from jupyter_constructs.core.objects import KubeObject, adopt, chart_namespace
-from jupyter_constructs.core.rules import DNS_LABEL, DNS_NAME, is_labels
-from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.core.rules import (
+    CONFIG_MAP_KEY_RULE,
+    DNS_LABEL,
+    DNS_NAME,
+    check,
+    check_bool,
+    check_labels,
+    is_clean_text,
+)
+from jupyter_constructs.core.secrets import SecretRef, check_secret
 from jupyter_constructs.hub.hub import JupyterHub
+from jupyter_constructs.hub.kubespawner_traits import check_templates
 
 CONFIG_MOUNT_ROOT = "/etc/platform-services"
 
@@ -58,31 +67,6 @@ _VOLUME_PREFIX = "binding-"
 _MAX_NAME = 63 - len(_VOLUME_PREFIX)
 # A cluster-local service address: <service>.<namespace>[.svc[.cluster.local]].
 _CLUSTER_SUFFIXES = ((), ("svc",), ("svc", "cluster", "local"))
-
-
-def check_secret(
-    where: Where, what: str, value: object, *, optional: bool = False
-) -> SecretRef | None:
-    """Return ``value`` if it is a SecretRef (or None when ``optional``).
-
-    A plain value is refused without echoing it: it is most likely the credential itself.
-
-    Raises:
-        ConfigurationError: ``value`` is not a SecretRef.
-    """
-    if value is None and optional:
-        return None
-    if isinstance(value, SecretRef):
-        return value
-    shown = "<plain str, value hidden>" if isinstance(value, str) else type(value).__name__
-    raise invalid(
-        where,
-        what,
-        shown,
-        allowed="a SecretRef(name, key) naming the Kubernetes Secret that holds it",
-        fix=f'pass {what}=SecretRef("<secret name>", "<key>"); credentials never go in code '
-        "or in dist/",
-    )
 
 
 class ServiceBinding(Construct):
@@ -162,6 +146,7 @@ class ServiceBinding(Construct):
             self.port if target_port is None else self._check_port("target_port", target_port)
         )
         self.namespace: str = self._check_namespace(namespace)
+        check_bool(self, "namespace_wide", namespace_wide)
         if namespace_wide and service_pod_labels is not None:
             raise invalid(
                 self,
@@ -183,7 +168,7 @@ class ServiceBinding(Construct):
             )
         )
         self._env = self._check_env(env)
-        self.files: dict[str, str] = dict(sorted((files or {}).items()))
+        self.files: dict[str, str] = self._check_files(files or {})
         self._hub: JupyterHub | None = None
 
         self.config_map: KubeObject | None = None
@@ -280,17 +265,26 @@ class ServiceBinding(Construct):
                 fix="copy them from `kubectl -n <namespace> get pods --show-labels`, or "
                 "pass namespace_wide=True to allow every pod of the namespace",
             )
-        for key, value in labels.items():
-            if not is_labels({key: value}):
+        return dict(sorted(check_labels(self, "service_pod_labels", labels).items()))
+
+    def _check_files(self, files: Mapping[str, str]) -> dict[str, str]:
+        for key, content in files.items():
+            check(
+                self,
+                "files key",
+                key,
+                CONFIG_MAP_KEY_RULE,
+                fix="name the file like 'client.properties'",
+            )
+            if not isinstance(content, str) or "\0" in content:
                 raise invalid(
                     self,
-                    "service_pod_labels",
-                    {key: value},
-                    allowed="Kubernetes label keys and values",
-                    fix="copy the labels from the service's pods, e.g. "
-                    "{'app.kubernetes.io/name': 'trino'}",
+                    f"files[{key!r}]",
+                    type(content).__name__,
+                    allowed="text without NUL characters",
+                    fix="pass the file's text",
                 )
-        return dict(sorted(labels.items()))
+        return dict(sorted(files.items()))
 
     def _check_env(self, env: Mapping[str, str | SecretRef]) -> dict[str, str | SecretRef]:
         spec = SERVICE_ENV[self.service]
@@ -308,14 +302,17 @@ class ServiceBinding(Construct):
         for name, value in env.items():
             if name in spec.secret:
                 check_secret(self, name, value)
-            elif not isinstance(value, str) or not value:
+            elif not isinstance(value, str) or not value or not is_clean_text(value):
                 raise invalid(
                     self,
                     name,
                     "<SecretRef>" if isinstance(value, SecretRef) else value,
-                    allowed="a non-empty plain string (this variable is not a credential)",
+                    allowed="a non-empty plain string without control characters or "
+                    "surrounding whitespace (this variable is not a credential)",
                     fix=f"build the binding with {spec.factory}(...)",
                 )
+            else:
+                check_templates(self, name, value)
         return {name: env[name] for name in spec.names if name in env}
 
     # -- attaching ---------------------------------------------------------------------
@@ -345,7 +342,6 @@ class ServiceBinding(Construct):
                 "NetworkPolicy must live beside the user pods)",
                 fix="create the binding in the hub's chart",
             )
-        self._hub = hub
         peer = pods_in_namespace(self.namespace, self.service_pod_labels or None)
         # namespace_wide: no pod selector, every pod of the namespace.
         self.network_policy = hub.allow_traffic(
@@ -356,6 +352,7 @@ class ServiceBinding(Construct):
             pod_selector=lambda: hub.user_pod_selector(hub.binding_profiles(self)),
             egress_rules=[egress([peer], [tcp(self.target_port)])],
         )
+        self._hub = hub  # last: a bind that failed leaves the binding unbound
 
     @property
     def hub_wide(self) -> bool:

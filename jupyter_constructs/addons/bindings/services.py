@@ -26,10 +26,11 @@ from jupyter_constructs.addons.bindings.binding import ServiceBinding
 from jupyter_constructs.addons.bindings.binding import check_secret as _secret
 from jupyter_constructs.core.errors import PathOf as _path
 from jupyter_constructs.core.errors import Where, invalid
+from jupyter_constructs.core.rules import check_bool, is_clean_text
 from jupyter_constructs.core.secrets import SecretRef
 
-_TEXT = re.compile(r"^[^\s{}]+$")
-_S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_TEXT = re.compile(r"\A[^\s{}\x00-\x1f\x7f]+\Z")
+_S3_BUCKET = re.compile(r"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 
 
 class PostgresSslMode(enum.Enum):
@@ -61,7 +62,7 @@ class KafkaSaslMechanism(enum.Enum):
 
 
 def _text(where: Where, what: str, value: object, example: str) -> str:
-    if not isinstance(value, str) or not _TEXT.match(value):
+    if not isinstance(value, str) or not _TEXT.match(value) or not is_clean_text(value):
         raise invalid(
             where,
             what,
@@ -155,7 +156,13 @@ class PlatformServiceBinding(ServiceBinding):
         where = _path(scope, id)
         _text(where, "catalog", catalog, "iceberg")
         _text(where, "schema", schema, "default")
-        if not isinstance(user, str) or not user.strip() or any(c.isspace() for c in user):
+        check_bool(where, "tls", tls)
+        if (
+            not isinstance(user, str)
+            or not user
+            or not is_clean_text(user)
+            or any(c.isspace() for c in user)
+        ):
             raise invalid(
                 where,
                 "user",
@@ -261,6 +268,9 @@ class PlatformServiceBinding(ServiceBinding):
         key_id = _secret(where, "access_key_id", access_key_id)
         secret_key = _secret(where, "secret_access_key", secret_access_key)
         _text(where, "region", region, "us-east-1")
+        check_bool(where, "tls", tls)
+        if verify_tls is not None:
+            check_bool(where, "verify_tls", verify_tls)
         if bucket is not None and (not isinstance(bucket, str) or not _S3_BUCKET.match(bucket)):
             raise invalid(
                 where,
@@ -363,6 +373,7 @@ class PlatformServiceBinding(ServiceBinding):
                 refused without being echoed.
         """
         where = _path(scope, id)
+        check_bool(where, "tls", tls)
         secret = _secret(where, "password", password, optional=True)
         if username is not None:
             _text(where, "username", username, "jupyter")
@@ -529,6 +540,7 @@ class PlatformServiceBinding(ServiceBinding):
                 refused without being echoed.
         """
         where = _path(scope, id)
+        check_bool(where, "tls", tls)
         secret = _secret(where, "token", token, optional=True)
         env: dict[str, str | SecretRef] = {"DATAHUB_GMS_URL": _http_url(tls, host, port)}
         if secret is not None:

@@ -22,6 +22,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from jupyter_constructs.core.errors import ConfigurationError
+
 __all__ = [
     "DEFAULT_RUNBOOK_BASE_URL",
     "AlertRule",
@@ -36,8 +38,8 @@ __all__ = [
 #: the address where your copy is published so on-call people get a clickable link.
 DEFAULT_RUNBOOK_BASE_URL = "docs/runbook.md"
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_ALERT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DNS_LABEL = re.compile(r"\A[a-z0-9](?:[-a-z0-9]*[a-z0-9])?\Z")
+_ALERT_NAME = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 # Label values are embedded in PromQL double-quoted strings; these would break out.
 _FORBIDDEN_IN_LABEL_VALUE = ('"', "\\", "\n")
 
@@ -73,12 +75,12 @@ class AlertRule:
 
     def __post_init__(self) -> None:
         if not _ALERT_NAME.match(self.name):
-            raise ValueError(
+            raise ConfigurationError(
                 f"AlertRule name {self.name!r} is not a valid Prometheus alert name: "
                 "use letters, digits and underscores, not starting with a digit."
             )
-        if not re.fullmatch(r"\d+[smhdw]", self.for_):
-            raise ValueError(
+        if not re.fullmatch(r"[0-9]+[smhdw]", self.for_):
+            raise ConfigurationError(
                 f"AlertRule {self.name}: for_={self.for_!r} is not a simple Prometheus "
                 "duration such as '5m' or '1h'."
             )
@@ -109,7 +111,7 @@ class RuleGroup:
         names = [r.name for r in self.rules]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"RuleGroup {self.name}: duplicate alert names {duplicates}.")
+            raise ConfigurationError(f"RuleGroup {self.name}: duplicate alert names {duplicates}.")
 
     def to_spec(self) -> dict[str, object]:
         """The group as it appears under ``spec.groups`` of a PrometheusRule."""
@@ -123,7 +125,7 @@ def rules_spec(groups: list[RuleGroup]) -> dict[str, object]:
 
 def _check_label_value(what: str, value: str) -> None:
     if not value or any(c in value for c in _FORBIDDEN_IN_LABEL_VALUE):
-        raise ValueError(
+        raise ConfigurationError(
             f"jupyterhub_alert_rules: {what}={value!r} must be a non-empty string without "
             "double quotes, backslashes or newlines (it is embedded in PromQL)."
         )
@@ -131,14 +133,14 @@ def _check_label_value(what: str, value: str) -> None:
 
 def _check_positive(what: str, value: float) -> None:
     if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-        raise ValueError(
+        raise ConfigurationError(
             f"jupyterhub_alert_rules: {what}={value!r} must be a finite number above 0."
         )
 
 
 def _check_ratio(what: str, value: float) -> None:
     if not (isinstance(value, int | float) and 0 < value < 1):
-        raise ValueError(
+        raise ConfigurationError(
             f"jupyterhub_alert_rules: {what}={value!r} must be a fraction between 0 and 1 "
             "(exclusive), e.g. 0.05 for 5%."
         )
@@ -200,7 +202,7 @@ def jupyterhub_alert_rules(
         error ratio, capacity) and ``jupyterhub-performance`` (latencies, event loop).
     """
     if not _DNS_LABEL.match(namespace) or len(namespace) > 63:
-        raise ValueError(
+        raise ConfigurationError(
             f"jupyterhub_alert_rules: namespace={namespace!r} is not a Kubernetes namespace "
             "name (lower-case letters, digits and '-', at most 63 characters)."
         )
@@ -216,12 +218,12 @@ def jupyterhub_alert_rules(
         or not isinstance(server_capacity, int)
         or server_capacity < 1
     ):
-        raise ValueError(
+        raise ConfigurationError(
             f"jupyterhub_alert_rules: server_capacity={server_capacity!r} must be a whole "
             "number of user servers, at least 1, or None to leave the capacity alert out."
         )
     if not runbook_base_url or "#" in runbook_base_url:
-        raise ValueError(
+        raise ConfigurationError(
             f"jupyterhub_alert_rules: runbook_base_url={runbook_base_url!r} must be a "
             "non-empty URL without a '#fragment'; the alert name is appended as the anchor."
         )

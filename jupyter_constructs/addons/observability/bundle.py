@@ -34,8 +34,21 @@ from jupyter_constructs.addons.observability.alerts import (
     rules_spec,
 )
 from jupyter_constructs.addons.observability.dashboard import jupyterhub_dashboard
+from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.network_policy import ingress, pods_in_namespace, tcp
 from jupyter_constructs.core.objects import KubeObject, adopt
+from jupyter_constructs.core.rules import (
+    LABEL_KEY_RULE,
+    LABEL_VALUE_RULE,
+    PROMETHEUS_DURATION_RULE,
+    check,
+    check_dns_label,
+    check_int,
+    check_labels,
+    check_number,
+    check_text,
+    check_token,
+)
 from jupyter_constructs.crds.monitoring import PodMonitor, PrometheusRule, ServiceMonitor
 from jupyter_constructs.hub.bootstrap import METRICS_TOKEN_KEY
 from jupyter_constructs.hub.hub import JupyterHub
@@ -130,6 +143,76 @@ class ObservabilityBundle(Construct):
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
+        if not isinstance(hub, JupyterHub):
+            raise invalid(
+                self, "hub", type(hub).__name__, allowed="a JupyterHub", fix="pass hub=hub"
+            )
+        check_dns_label(self, "prometheus_namespace", prometheus_namespace)
+        if prometheus_pod_labels is not None:
+            check_labels(self, "prometheus_pod_labels", prometheus_pod_labels)
+        if monitor_labels is not None:
+            check_labels(self, "monitor_labels", monitor_labels)
+        check(self, "scrape_interval", scrape_interval, PROMETHEUS_DURATION_RULE, fix="e.g. '30s'")
+        if not isinstance(dashboard_label, tuple) or len(dashboard_label) != 2:
+            raise invalid(
+                self,
+                "dashboard_label",
+                dashboard_label,
+                allowed="a (key, value) tuple",
+                fix='e.g. ("grafana_dashboard", "1")',
+            )
+        check(
+            self,
+            "dashboard_label key",
+            dashboard_label[0],
+            LABEL_KEY_RULE,
+            fix="use the key Grafana's sidecar watches",
+        )
+        check(
+            self,
+            "dashboard_label value",
+            dashboard_label[1],
+            LABEL_VALUE_RULE,
+            fix="use the value Grafana's sidecar watches",
+        )
+        if dashboard_folder is not None:
+            check_text(self, "dashboard_folder", dashboard_folder, max_length=200)
+        if dashboard_namespace is not None:
+            check_dns_label(self, "dashboard_namespace", dashboard_namespace)
+        check_token(self, "datasource_uid", datasource_uid, example="prometheus")
+        if '"' in datasource_uid or "\\" in datasource_uid:
+            raise invalid(
+                self,
+                "datasource_uid",
+                datasource_uid,
+                allowed="a Grafana datasource uid (no quotes or backslashes)",
+                fix="copy the uid from Grafana's datasource settings",
+            )
+        if server_capacity is not None:
+            check_int(self, "server_capacity", server_capacity, minimum=1)
+        for what, value in (
+            ("spawn_failure_rate", spawn_failure_rate),
+            ("api_5xx_ratio", api_5xx_ratio),
+        ):
+            check_number(
+                self, what, value, minimum=0, maximum=1, exclusive=True, fix="e.g. 0.05 for 5%"
+            )
+        for what, value in (
+            ("spawn_p95_seconds", spawn_p95_seconds),
+            ("api_p95_seconds", api_p95_seconds),
+            ("event_loop_lag_seconds", event_loop_lag_seconds),
+        ):
+            check_number(self, what, value, minimum=0, exclusive=True, fix="seconds, e.g. 1.5")
+        check_text(self, "runbook_base_url", runbook_base_url)
+        if "#" in runbook_base_url or any(c.isspace() for c in runbook_base_url):
+            raise invalid(
+                self,
+                "runbook_base_url",
+                runbook_base_url,
+                allowed="a URL or path without '#fragment' or whitespace (the alert name is "
+                "appended as the anchor)",
+                fix="e.g. 'https://runbooks.example.com/jupyterhub.md'",
+            )
         self._monitor_labels = dict(
             monitor_labels if monitor_labels is not None else {"release": "kube-prometheus-stack"}
         )

@@ -28,9 +28,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from jupyter_constructs.core.errors import ConfigurationError
+
 __all__ = ["dashboard_queries", "jupyterhub_dashboard"]
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"\A[a-z0-9](?:[-a-z0-9]*[a-z0-9])?\Z")
 
 # What Grafana substitutes for its built-in variables when a query runs; used by
 # dashboard_queries() so the expressions can be sent to Prometheus as they are.
@@ -313,12 +315,12 @@ def _panels(namespace: str, hub_job: str | None, proxy_job: str | None) -> tuple
 
 def _check(what: str, value: str, pattern: re.Pattern[str] | None = None) -> None:
     if not value or any(c in value for c in ('"', "\\", "\n")):
-        raise ValueError(
+        raise ConfigurationError(
             f"jupyterhub_dashboard: {what}={value!r} must be a non-empty string without "
             "double quotes, backslashes or newlines."
         )
     if pattern is not None and (not pattern.match(value) or len(value) > 63):
-        raise ValueError(
+        raise ConfigurationError(
             f"jupyterhub_dashboard: {what}={value!r} is not a Kubernetes namespace name "
             "(lower-case letters, digits and '-', at most 63 characters)."
         )
@@ -371,9 +373,9 @@ def jupyterhub_dashboard(
     if proxy_job is not None:
         _check("proxy_job", proxy_job)
     if not title:
-        raise ValueError("jupyterhub_dashboard: title must not be empty.")
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", uid):
-        raise ValueError(
+        raise ConfigurationError("jupyterhub_dashboard: title must not be empty.")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", uid, re.ASCII):
+        raise ConfigurationError(
             f"jupyterhub_dashboard: uid={uid!r} must be 1-40 letters, digits, '-' or '_' "
             "(Grafana's limit for dashboard uids)."
         )

@@ -17,16 +17,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
-from urllib.parse import urlparse
 
 from constructs import Construct
 
 from jupyter_constructs.core.errors import invalid
-from jupyter_constructs.core.rules import DNS_NAME
+from jupyter_constructs.core.rules import (
+    DNS_NAME,
+    check_bool,
+    check_sequence,
+    check_text,
+    check_url,
+    is_clean_text,
+)
 from jupyter_constructs.hub.auth import AuthSettings, HubAuth
 
-_TEAM_DOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.cloudflareaccess\.com$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_TEAM_DOMAIN = re.compile(r"\A[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?\.cloudflareaccess\.com\Z")
+_EMAIL = re.compile(r"\A[^@\s]+@[^@\s]+\Z")
 
 #: Module (in ``jupyter_constructs/hub/files``) holding the hub-side authenticator.
 AUTHENTICATOR_MODULE = "cloudflare_access.py"
@@ -63,7 +69,8 @@ class CloudflareAccessAuth(HubAuth):
             pages shows it).
         audience: The Application Audience (AUD) tag of the Access application (Access >
             Applications > your app > Overview).
-        allowed_emails: Addresses that may sign in. Default: none.
+        allowed_emails: Addresses that may sign in (surrounding whitespace is stripped and
+            the address lower-cased, as Cloudflare reports it). Default: none.
         allowed_email_domains: E-mail domains that may sign in (exact domains, no
             subdomains). Default: none.
         allowed_groups: Groups from the token's ``groups`` claim (present when the
@@ -108,7 +115,7 @@ class CloudflareAccessAuth(HubAuth):
                 allowed="'<team>.cloudflareaccess.com', lowercase, no scheme or path",
                 fix="copy the team domain from Cloudflare Zero Trust > Settings > Custom pages",
             )
-        if not isinstance(self.audience, str) or not self.audience.strip():
+        if not is_clean_text(self.audience) or not self.audience:
             raise invalid(
                 scope,
                 "CloudflareAccessAuth.audience",
@@ -118,20 +125,37 @@ class CloudflareAccessAuth(HubAuth):
                 "(your application) > Overview",
             )
         if self.jwks_url is not None:
-            parsed = urlparse(self.jwks_url) if isinstance(self.jwks_url, str) else None
-            if parsed is None or parsed.scheme not in ("https", "http") or not parsed.netloc:
-                raise invalid(
-                    scope,
-                    "CloudflareAccessAuth.jwks_url",
-                    self.jwks_url,
-                    allowed="an absolute http(s):// URL, or None for "
-                    "https://<team_domain>/cdn-cgi/access/certs",
-                    fix="leave jwks_url unset outside tests",
-                )
-        emails = [_email(scope, "allowed_emails", e) for e in self.allowed_emails]
-        admins = [_email(scope, "admin_users", e) for e in self.admin_users]
-        domains = [_email_domain(scope, d) for d in self.allowed_email_domains]
-        groups = [str(g) for g in self.allowed_groups]
+            check_url(
+                scope,
+                "CloudflareAccessAuth.jwks_url",
+                self.jwks_url,
+                schemes=("https", "http"),
+                fix="leave jwks_url unset outside tests (default: "
+                "https://<team_domain>/cdn-cgi/access/certs)",
+            )
+        check_bool(scope, "CloudflareAccessAuth.allow_all", self.allow_all)
+        check_bool(scope, "CloudflareAccessAuth.allow_service_tokens", self.allow_service_tokens)
+        emails = check_sequence(
+            scope, "CloudflareAccessAuth.allowed_emails", self.allowed_emails, lambda w, e: e
+        )
+        emails = [_email(scope, "allowed_emails", e) for e in emails]
+        admins = check_sequence(
+            scope, "CloudflareAccessAuth.admin_users", self.admin_users, lambda w, e: e
+        )
+        admins = [_email(scope, "admin_users", e) for e in admins]
+        domains = check_sequence(
+            scope,
+            "CloudflareAccessAuth.allowed_email_domains",
+            self.allowed_email_domains,
+            lambda w, d: d,
+        )
+        domains = [_email_domain(scope, d) for d in domains]
+        groups = check_sequence(
+            scope,
+            "CloudflareAccessAuth.allowed_groups",
+            self.allowed_groups,
+            lambda w, g: check_text(scope, w, g),
+        )
         if not (emails or domains or groups or admins or self.allow_all):
             raise invalid(
                 scope,
@@ -144,7 +168,7 @@ class CloudflareAccessAuth(HubAuth):
             )
         traits: dict[str, Any] = {
             "team_domain": self.team_domain,
-            "audience": self.audience.strip(),
+            "audience": self.audience,
             "allow_all": self.allow_all,
             "allow_existing_users": False,
             "allow_service_tokens": self.allow_service_tokens,
@@ -168,7 +192,11 @@ class CloudflareAccessAuth(HubAuth):
 
 
 def _email(scope: Construct, what: str, value: str) -> str:
+    # Surrounding whitespace is stripped and case folded: Cloudflare reports addresses in
+    # lower case (documented on the class).
     normalised = value.strip().lower() if isinstance(value, str) else ""
+    if not is_clean_text(normalised):
+        normalised = ""
     # Service-token client ids ("<id>.access") are also valid usernames.
     if not (_EMAIL.match(normalised) or DNS_NAME.match(normalised)):
         raise invalid(
@@ -183,6 +211,8 @@ def _email(scope: Construct, what: str, value: str) -> str:
 
 def _email_domain(scope: Construct, value: str) -> str:
     normalised = value.strip().lower().lstrip("@") if isinstance(value, str) else ""
+    if not is_clean_text(normalised):
+        normalised = ""
     if not DNS_NAME.match(normalised):
         raise invalid(
             scope,

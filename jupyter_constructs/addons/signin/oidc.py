@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 from constructs import Construct
 
 from jupyter_constructs.core.errors import invalid
-from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.core.rules import (
+    check_bool,
+    check_sequence,
+    check_text,
+    check_token,
+    check_url,
+)
+from jupyter_constructs.core.secrets import SecretRef, check_secret
 from jupyter_constructs.hub.auth import AuthSettings, HubAuth
+
+_TEAM_DOMAIN = re.compile(r"\A[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?\.cloudflareaccess\.com\Z")
+_CLIENT_ID = re.compile(r"\A[A-Za-z0-9._~-]{1,255}\Z")
 
 
 def _check_https_url(scope: Construct, what: str, value: str) -> str:
-    parsed = urlparse(value) if isinstance(value, str) else None
-    if parsed is None or parsed.scheme != "https" or not parsed.netloc:
-        raise invalid(
-            scope,
-            what,
-            value,
-            allowed="an absolute https:// URL",
-            fix="copy the endpoint from your identity provider's OpenID configuration "
-            "(/.well-known/openid-configuration)",
-        )
-    return value
+    return check_url(
+        scope,
+        what,
+        value,
+        fix="copy the endpoint from your identity provider's OpenID configuration "
+        "(/.well-known/openid-configuration)",
+    )
 
 
 @dataclass(frozen=True)
@@ -81,14 +87,59 @@ class OidcAuth(HubAuth):
         team_domain: str,
         client_id: str,
         client_secret: SecretRef,
-        **options: Any,
+        username_claim: str = "email",
+        scopes: Sequence[str] = ("openid", "email", "profile"),
+        allowed_users: Sequence[str] = (),
+        allowed_groups: Sequence[str] = (),
+        admin_users: Sequence[str] = (),
+        admin_groups: Sequence[str] = (),
+        groups_claim: str = "groups",
+        allow_all: bool = False,
+        login_service: str = "Cloudflare Access",
     ) -> OidcAuth:
         """Cloudflare Access for SaaS as the OIDC provider.
 
-        ``team_domain`` is ``<team>.cloudflareaccess.com``; endpoints follow Cloudflare's
-        layout ``https://<team>/cdn-cgi/access/sso/oidc/<client-id>/{authorization,token,userinfo}``.
-        Other keyword options are those of ``OidcAuth``.
+        Endpoints follow Cloudflare's layout
+        ``https://<team_domain>/cdn-cgi/access/sso/oidc/<client_id>/{authorization,token,userinfo}``.
+
+        Args:
+            team_domain: ``<team>.cloudflareaccess.com``.
+            client_id: The client id of the Access for SaaS application (a URL path
+                segment: letters, digits, ``-``, ``.``, ``_``, ``~``).
+            client_secret: Its client secret.
+            username_claim: As ``OidcAuth``. Default: ``"email"``.
+            scopes: As ``OidcAuth``. Default: ``openid email profile``.
+            allowed_users: As ``OidcAuth``. Default: none.
+            allowed_groups: As ``OidcAuth``. Default: none.
+            admin_users: As ``OidcAuth``. Default: none.
+            admin_groups: As ``OidcAuth``. Default: none.
+            groups_claim: As ``OidcAuth``. Default: ``"groups"``.
+            allow_all: As ``OidcAuth``. Default: False.
+            login_service: The name on the login button. Default: ``"Cloudflare Access"``.
+
+        Returns:
+            The ``OidcAuth``.
+
+        Raises:
+            ConfigurationError: ``team_domain`` or ``client_id`` is not usable in the URL.
         """
+        where = "OidcAuth.cloudflare_access_saas"
+        if not isinstance(team_domain, str) or not _TEAM_DOMAIN.match(team_domain):
+            raise invalid(
+                where,
+                "team_domain",
+                team_domain,
+                allowed="'<team>.cloudflareaccess.com', lowercase, no scheme or path",
+                fix="copy the team domain from Cloudflare Zero Trust > Settings > Custom pages",
+            )
+        if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id):
+            raise invalid(
+                where,
+                "client_id",
+                client_id,
+                allowed="1-255 letters, digits, '-', '.', '_' and '~' (it is part of the URLs)",
+                fix="copy the client id from the Access for SaaS application",
+            )
         base = f"https://{team_domain}/cdn-cgi/access/sso/oidc/{client_id}"
         return cls(
             client_id=client_id,
@@ -96,8 +147,15 @@ class OidcAuth(HubAuth):
             authorize_url=f"{base}/authorization",
             token_url=f"{base}/token",
             userdata_url=f"{base}/userinfo",
-            login_service=options.pop("login_service", "Cloudflare Access"),
-            **options,
+            username_claim=username_claim,
+            scopes=scopes,
+            allowed_users=allowed_users,
+            allowed_groups=allowed_groups,
+            admin_users=admin_users,
+            admin_groups=admin_groups,
+            groups_claim=groups_claim,
+            allow_all=allow_all,
+            login_service=login_service,
         )
 
     def settings(self, scope: Construct, *, domain: str) -> AuthSettings:
@@ -113,15 +171,26 @@ class OidcAuth(HubAuth):
         Raises:
             ConfigurationError: A field is invalid.
         """
+        check_secret(scope, "OidcAuth.client_secret", self.client_secret)
         for what in ("authorize_url", "token_url", "userdata_url"):
             _check_https_url(scope, f"OidcAuth.{what}", getattr(self, what))
-        if not self.client_id:
-            raise invalid(
+        check_token(scope, "OidcAuth.client_id", self.client_id, example="jupyterhub")
+        check_token(scope, "OidcAuth.username_claim", self.username_claim, example="email")
+        check_token(scope, "OidcAuth.groups_claim", self.groups_claim, example="groups")
+        check_text(scope, "OidcAuth.login_service", self.login_service, max_length=200)
+        check_bool(scope, "OidcAuth.allow_all", self.allow_all)
+        check_sequence(
+            scope,
+            "OidcAuth.scopes",
+            self.scopes,
+            lambda what, v: check_token(scope, what, v, example="openid"),
+        )
+        for what in ("allowed_users", "allowed_groups", "admin_users", "admin_groups"):
+            check_sequence(
                 scope,
-                "OidcAuth.client_id",
-                self.client_id,
-                allowed="the non-empty client id registered with the provider",
-                fix="copy the client id from the provider's application page",
+                f"OidcAuth.{what}",
+                getattr(self, what),
+                lambda w, v: check_text(scope, w, v),
             )
         if not (self.allowed_users or self.allowed_groups or self.allow_all):
             raise invalid(
