@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, event, given, note, settings
 
 from jupyter_constructs import ConfigurationError, synthesize
 from tests.k8s.conftest import delete_namespace
@@ -63,6 +63,7 @@ def _synth(spec: AppSpec, outdir: Path) -> list[dict[str, Any]] | None:
         assert [p.name for p in outdir.iterdir()] == ["previous.yaml"], "output touched"
         assert (outdir / "previous.yaml").read_text() == SENTINEL, "output touched"
         note(f"refused at synth: {message}")
+        event("refused at synth", message.split(": invalid ", 1)[-1].split(" ", 1)[0])
         return None
     except Exception as error:  # the property: only the product's error may escape
         raise AssertionError(
@@ -136,4 +137,5 @@ def test_synth_refuses_or_the_api_server_accepts(
     with tempfile.TemporaryDirectory() as tmp:
         objects = _synth(spec, Path(tmp) / "out")
     if objects is not None:
+        event("accepted at synth: judged by the API server")
         _accepted(admin, spec, objects)

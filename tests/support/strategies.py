@@ -43,6 +43,42 @@ from jupyter_constructs import (
     UserStorage,
     UserVolume,
 )
+from tests import strategies as kinds
+
+# -- deferred construction: value objects check themselves, so they are built in the test --
+
+
+class Call:
+    """``target(*args, **kwargs)``, made when the app is built (inside synth's error
+    handling: a value object refusing its arguments is synth refusing the app)."""
+
+    def __init__(self, target: Any, *args: Any, **kwargs: Any) -> None:
+        self.target, self.args, self.kwargs = target, args, kwargs
+
+    def __repr__(self) -> str:
+        name = getattr(self.target, "__qualname__", repr(self.target))
+        items = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"{name}({', '.join(items)})"
+
+    def make(self) -> Any:
+        return self.target(*resolve(list(self.args)), **resolve(self.kwargs))
+
+
+def resolve(value: Any) -> Any:
+    """``value`` with every ``Call`` in it made (lists, tuples and dicts walked)."""
+    if isinstance(value, Call):
+        return value.make()
+    if isinstance(value, dict):
+        return {k: resolve(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(resolve(v) for v in value)
+    return value
+
+
+def builds(target: Any, *args: Any, **kwargs: Any) -> st.SearchStrategy[Call]:
+    """``st.builds`` of a deferred ``Call`` of ``target``."""
+    return st.builds(lambda *a, **k: Call(target, *a, **k), *args, **kwargs)
+
 
 # -- building blocks: strings people write --------------------------------------------------
 
@@ -74,18 +110,27 @@ def _name(max_size: int = 20) -> st.SearchStrategy[str]:
     return st.text(_ALNUM, min_size=1, max_size=max_size).map(lambda s: "n" + s)
 
 
-DNS_LABEL = _with_mistake(_name()) | st.sampled_from(["a" * 63, "a" * 64, "Team", "x-"])
-LABEL_VALUE = (
-    _with_mistake(_name())
-    | st.sampled_from(["", "a" * 63, "a" * 64, "data science", "v1.2_3", "-x", "x-"])
+def _kind(kind: str, *extra: str) -> st.SearchStrategy[str]:
+    """Values of a rule's kind (tests/strategies.py), as people write them: mostly valid,
+    now and then with one typical mistake or a known-bad value (a shrunk counterexample
+    keeps only the mistakes it needs: the choice shrinks towards a valid value)."""
+    bad = [b for b in kinds.BAD.get(kind, []) if isinstance(b, str)] + list(extra)
+    mistakes = kinds.mutated(kind) | st.sampled_from(bad) if bad else kinds.mutated(kind)
+    return st.integers(0, 11).flatmap(lambda n: mistakes if n == 11 else kinds.valid(kind))
+
+
+def _mostly(
+    valid: st.SearchStrategy[Any], mistakes: st.SearchStrategy[Any]
+) -> st.SearchStrategy[Any]:
+    """``valid``, now and then ``mistakes`` (shrinking towards ``valid``)."""
+    return st.integers(0, 11).flatmap(lambda n: mistakes if n == 11 else valid)
+
+
+DNS_LABEL = _kind("dns-label", "a" * 63, "Team", "x-")
+LABEL_VALUE = _kind("label-value", "", "a" * 63, "data science", "v1.2_3")
+LABEL_KEY = _kind(
+    "label-key", "example.com/team", "kubernetes.io/arch", "node-role.kubernetes.io/gpu"
 )
-LABEL_KEY = (
-    _with_mistake(_name())
-    | st.sampled_from(
-        ["example.com/team", "Example.com/team", "example.com/", "a" * 63, "a" * 64,
-         "kubernetes.io/arch", "k8s.io/x", "x/y/z", "node-role.kubernetes.io/gpu"]
-    )
-)  # fmt: skip
 CPU = st.sampled_from(
     ["100m", "500m", "1", "2", "0.5", "1.5", "4", "1000m", "0", "-1", "1.2345", "1e3",
      "500 m", "1Gi", "", "2.0", "0.1", "250m", "1k", "100u"]
@@ -109,13 +154,13 @@ ENV_NAME = _with_mistake(st.text(string.ascii_uppercase + "_", min_size=1, max_s
     st.sampled_from(["MY.VAR", "my-var", "1VAR", "JUPYTERHUB_API_TOKEN", "PATH", "A=B"])
 )
 ENV_VALUE = st.text(max_size=20)
-SECRET_REF = st.builds(SecretRef, DNS_LABEL, st.sampled_from(["password", "token", "a b", "k"]))
+SECRET_REF = builds(SecretRef, DNS_LABEL, st.sampled_from(["password", "token", "a b", "k"]))
 UID = st.sampled_from([0, 1000, 1001, 65534, -1, 2**31, 100])
 PATH = st.sampled_from(
     ["/data", "/home/jovyan/work", "/home/jovyan", "data", "/tmp/x", "/etc/passwd", "/a:b",
      "/home/jovyan/shared", "/dev/shm", "/opt/conf", "/srv/data/", "/../x"]
 )  # fmt: skip
-TOLERATION = st.builds(
+TOLERATION = builds(
     Toleration,
     key=st.one_of(st.none(), LABEL_KEY),
     operator=st.sampled_from(["Equal", "Exists", "equal", "In"]),
@@ -124,7 +169,7 @@ TOLERATION = st.builds(
         st.none(), st.sampled_from(["NoSchedule", "PreferNoSchedule", "NoExecute", "NoSchedul"])
     ),
 )
-GPU = st.builds(
+GPU = builds(
     Gpu,
     count=st.integers(-1, 9),
     resource_name=st.sampled_from(
@@ -133,11 +178,11 @@ GPU = st.builds(
 )
 MOUNT_NAME = DNS_LABEL
 VOLUME = st.one_of(
-    st.builds(UserVolume.empty_dir, name=MOUNT_NAME, mount_path=PATH),
-    st.builds(UserVolume.dev_shm, size_limit=MEMORY),
-    st.builds(UserVolume.config_map, name=MOUNT_NAME, config_map_name=DNS_LABEL, mount_path=PATH),
-    st.builds(UserVolume.secret, name=MOUNT_NAME, secret_name=DNS_LABEL, mount_path=PATH),
-    st.builds(
+    builds(UserVolume.empty_dir, name=MOUNT_NAME, mount_path=PATH),
+    builds(UserVolume.dev_shm, size_limit=MEMORY),
+    builds(UserVolume.config_map, name=MOUNT_NAME, config_map_name=DNS_LABEL, mount_path=PATH),
+    builds(UserVolume.secret, name=MOUNT_NAME, secret_name=DNS_LABEL, mount_path=PATH),
+    builds(
         UserVolume.existing_claim,
         name=MOUNT_NAME,
         claim_name=DNS_LABEL,
@@ -146,19 +191,19 @@ VOLUME = st.one_of(
         sub_path=st.one_of(st.none(), st.sampled_from(["{username}", "x", "/abs", "../up"])),
     ),
 )
-EXTRA_FILE = st.builds(
+EXTRA_FILE = builds(
     ExtraFile,
     mount_path=PATH.map(lambda p: p.rstrip("/") + "/file.txt"),
     text=st.text(max_size=30),
     mode=st.one_of(st.none(), st.sampled_from([0o644, 0o600, 0o777, 0o1000, -1])),
 )
-CONTAINER = st.builds(
+CONTAINER = builds(
     UserContainer,
     name=DNS_LABEL,
     image=IMAGE,
     command=st.lists(st.text(max_size=8), max_size=3),
     env=st.dictionaries(ENV_NAME, ENV_VALUE, max_size=2),
-    mounts=st.lists(st.builds(Mount, volume=MOUNT_NAME, path=PATH), max_size=1),
+    mounts=st.lists(builds(Mount, volume=MOUNT_NAME, path=PATH), max_size=1),
 )
 # kubespawner_override keys people use, with the values they give them.
 OVERRIDE = st.dictionaries(
@@ -281,14 +326,14 @@ _PROFILE_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
 
 @st.composite
 def profile_specs(draw: st.DrawFn) -> ProfileSpec:
-    keys = draw(st.sets(st.sampled_from(sorted(_PROFILE_OPTIONS)), max_size=6))
-    kwargs: dict[str, Any] = {"display_name": draw(st.text(min_size=1, max_size=20))}
+    keys = draw(st.sets(st.sampled_from(sorted(_PROFILE_OPTIONS)), max_size=4))
+    kwargs: dict[str, Any] = {"display_name": draw(_kind("text"))}
     for key in sorted(keys):
         kwargs[key] = draw(_PROFILE_OPTIONS[key])
-    return ProfileSpec(draw(DNS_LABEL), kwargs)
+    return ProfileSpec(draw(DNS_LABEL), kwargs)  # "default" is decided by app_specs
 
 
-_SINGLEUSER = st.builds(
+_SINGLEUSER = builds(
     SingleUser,
     env=st.dictionaries(ENV_NAME, st.one_of(ENV_VALUE, SECRET_REF), max_size=2),
     default_url=st.one_of(st.none(), st.sampled_from(["/lab", "lab"])),
@@ -306,22 +351,22 @@ _HUB_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
     "admin_users": st.lists(st.sampled_from(["alice", "bob@example.com", "", "a b"]), max_size=2),
     "existing_secret": st.one_of(st.none(), DNS_LABEL),
     "user_storage": st.one_of(
-        st.builds(
+        builds(
             UserStorage.dynamic,
             size=STORAGE,
             storage_class=st.one_of(st.none(), DNS_LABEL),
         ),
-        st.builds(UserStorage.shared, claim_name=DNS_LABEL),
-        st.just(UserStorage.none()),
+        builds(UserStorage.shared, claim_name=DNS_LABEL),
+        st.just(Call(UserStorage.none)),
     ),
     "shared_data": st.one_of(
         st.none(),
-        st.builds(SharedData, size=STORAGE, storage_class=st.one_of(st.none(), DNS_LABEL)),
+        builds(SharedData, size=STORAGE, storage_class=st.one_of(st.none(), DNS_LABEL)),
     ),
     "singleuser": st.one_of(st.none(), _SINGLEUSER),
     "idle_culler": st.one_of(
         st.none(),
-        st.builds(
+        builds(
             IdleCuller,
             timeout=st.sampled_from([60, 3600, 0, -1]),
             interval=st.sampled_from([60, 600, 0]),
@@ -330,7 +375,7 @@ _HUB_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
     ),
     "quota": st.one_of(
         st.none(),
-        st.builds(
+        builds(
             NamespaceQuota,
             requests_cpu=CPU,
             requests_memory=MEMORY,
@@ -340,11 +385,11 @@ _HUB_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
         ),
     ),
     "container_limits": st.one_of(
-        st.none(), st.builds(ContainerLimits, max_cpu=CPU, max_memory=MEMORY)
+        st.none(), builds(ContainerLimits, max_cpu=CPU, max_memory=MEMORY)
     ),
     "image_puller": st.one_of(
         st.booleans(),
-        st.builds(
+        builds(
             ImagePullerOptions,
             extra_images=st.lists(IMAGE, max_size=2),
             pull_secrets=st.lists(DNS_LABEL, max_size=1),
@@ -352,7 +397,7 @@ _HUB_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
     ),
     "ingress": st.one_of(
         st.none(),
-        st.builds(
+        builds(
             IngressOptions,
             tls_secret_name=DNS_LABEL,
             annotations=st.dictionaries(LABEL_KEY, st.text(max_size=10), max_size=2),
@@ -360,8 +405,8 @@ _HUB_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
     ),
     "database": st.one_of(
         st.none(),
-        st.builds(HubDatabase.sqlite_pvc, size=STORAGE),
-        st.builds(
+        builds(HubDatabase.sqlite_pvc, size=STORAGE),
+        builds(
             HubDatabase.postgres,
             host=st.sampled_from(["db.example.com", "db", "", "db example"]),
             database=st.sampled_from(["jupyterhub", "", "a b"]),
@@ -390,10 +435,13 @@ _ADDONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         },
     ),
     "PlatformServiceBinding.trino": st.fixed_dictionaries(
-        {"host": st.sampled_from(["trino.data", "trino", "Trino.Data", "a b"]),
-         "catalog": st.sampled_from(["hive", "", "a b"]), "user": st.sampled_from(["u", ""])},
+        {
+            "host": st.sampled_from(["trino.data", "trino", "Trino.Data", "a b"]),
+            "catalog": st.sampled_from(["hive", "", "a b"]),
+            "user": st.sampled_from(["u", ""]),
+        },
         optional={"port": st.sampled_from([8080, 0, 65536, -1]), "namespace": DNS_LABEL},
-    ),  # fmt: skip
+    ),
     "PlatformServiceBinding.ray": st.fixed_dictionaries(
         {"host": st.sampled_from(["ray-head.ray", "ray"])},
         optional={"port": st.sampled_from([10001, 0, 70000]), "namespace": DNS_LABEL},
@@ -406,27 +454,28 @@ def app_specs(draw: st.DrawFn) -> AppSpec:
     """One chart, one hub with a drawn subset of its options, 1-3 profiles, add-ons."""
     keys = draw(st.sets(st.sampled_from(sorted(_HUB_OPTIONS)), max_size=5))
     hub: dict[str, Any] = {
-        "domain": draw(
-            _with_mistake(st.just("jupyter.example.com"))
-            | st.sampled_from(["Jupyter.Example.com", "hub", "hub.example.com:8443", "1.2.3.4"])
-        )
+        "domain": draw(_kind("host-name", "Jupyter.Example.com", "hub", "hub.example.com:8443"))
     }
     for key in sorted(keys):
         hub[key] = draw(_HUB_OPTIONS[key])
     profiles = draw(st.lists(profile_specs(), min_size=1, max_size=3))
+    # Most apps mark one default profile, as the docs ask; some forget (a mistake to refuse).
+    if draw(st.integers(0, 9)) > 0:
+        profiles[0].kwargs["default"] = True
     addon_kinds = draw(st.sets(st.sampled_from(sorted(_ADDONS)), max_size=2))
     addons = [AddonSpec(kind, draw(_ADDONS[kind])) for kind in sorted(addon_kinds)]
-    namespace = draw(st.just("jupyter") | DNS_LABEL)
+    namespace = draw(st.one_of([st.just("jupyter")] * 4 + [DNS_LABEL]))
     return AppSpec(namespace, hub, profiles, addons)
 
 
 def build_app(spec: AppSpec, app: cdk8s.App) -> None:
     """Build the app ``spec`` describes (what ``AppSpec.__repr__`` prints)."""
     chart = cdk8s.Chart(app, "jupyterhub", namespace=spec.namespace)
-    hub = JupyterHub(chart, "hub", auth=AUTH, **spec.hub)
+    hub = JupyterHub(chart, "hub", auth=AUTH, **resolve(spec.hub))
     for profile in spec.profiles:
-        hub.add_profile(profile.slug, **profile.kwargs)
-    for index, addon in enumerate(spec.addons):
+        hub.add_profile(profile.slug, **resolve(profile.kwargs))
+    for index, raw in enumerate(spec.addons):
+        addon = AddonSpec(raw.kind, resolve(raw.kwargs))
         if addon.kind == "ObservabilityBundle":
             ObservabilityBundle(chart, "observability", hub=hub, **addon.kwargs)
         elif addon.kind == "CloudflareTunnel":

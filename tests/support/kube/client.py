@@ -98,7 +98,15 @@ class KubeClient:
         Raises:
             ApiError: Any HTTP status >= 400, with the server's message.
         """
-        data = None if body is None else (body if isinstance(body, str) else json.dumps(body))
+        # UTF-8, not JSON's \uXXXX escapes: the API server parses apply patches as YAML,
+        # which refuses the surrogate-pair escapes json.dumps writes for characters beyond
+        # the Basic Multilingual Plane (kubectl and ArgoCD send UTF-8).
+        text = (
+            None
+            if body is None
+            else (body if isinstance(body, str) else json.dumps(body, ensure_ascii=False))
+        )
+        data = None if text is None else text.encode("utf-8")
         headers = {"Content-Type": content_type} if data is not None else {}
         response = self._session.request(
             method,
