@@ -31,6 +31,7 @@ https://jupyterhub-kubespawner.readthedocs.io/en/latest/spawner.html (the traits
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import sys
@@ -43,13 +44,11 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 from slugify import slugify
 
+from jupyter_constructs.hub.hub import DEFAULT_HUB_RESOURCES
 from jupyter_constructs.hub.singleuser import HUB_OVERRIDE_KEYS, TYPED_OVERRIDE_KEYS
 
 __all__ = ["Conversion", "Unmapped", "convert", "main"]
 
-_RESOURCE_FIELDS = ("cpu_request", "cpu_limit", "memory_request", "memory_limit")
-#: The hub's default resources (``hub.hub.DEFAULT_HUB_RESOURCES``), in that order.
-_HUB_RESOURCE_DEFAULTS = ("500m", "2", "1Gi", "4Gi")
 
 #: The Secret the app's OAuth client secret is read from (created in continuity step 2).
 OAUTH_SECRET = "jupyterhub-oauth"
@@ -530,7 +529,7 @@ class _Converter:
         """``Resources`` of z2jh's ``resources``, unset values filled and reported."""
         requests = raw.get("requests") or {}
         limits = raw.get("limits") or {}
-        defaults = dict(zip(_RESOURCE_FIELDS, _HUB_RESOURCE_DEFAULTS, strict=True))
+        defaults = dataclasses.asdict(DEFAULT_HUB_RESOURCES)
         given = {
             "cpu_request": requests.get("cpu"),
             "cpu_limit": limits.get("cpu"),

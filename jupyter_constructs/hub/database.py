@@ -22,6 +22,8 @@ from jupyter_constructs.core.secrets import SecretRef, check_secret
 
 # The hub image's working directory; sqlite lives here on the PVC.
 HUB_DATA_DIR = "/srv/jupyterhub"
+#: The claim of the sqlite database (z2jh's name too); user pods never mount it.
+DATABASE_CLAIM = "hub-db-dir"
 _SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 

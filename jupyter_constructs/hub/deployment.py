@@ -10,14 +10,13 @@ from jupyter_constructs.core.images import HUB_UID
 from jupyter_constructs.core.quantities import Resources
 from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.hub.config import CONFIG_FILE
-from jupyter_constructs.hub.database import HUB_DATA_DIR
+from jupyter_constructs.hub.database import DATABASE_CLAIM, HUB_DATA_DIR
 from jupyter_constructs.hub.rbac import HUB_SERVICE_ACCOUNT
 from jupyter_constructs.hub.scheduling import Placement
 
 HUB_PORT = 8081
 CONFIG_DIR = "/usr/local/etc/jupyterhub"
 CONFIG_MAP = "hub-config"
-DATABASE_CLAIM = "hub-db-dir"
 
 
 def secret_env(refs: Mapping[str, SecretRef]) -> list[dict[str, Any]]:

@@ -90,10 +90,9 @@ from jupyter_constructs.hub.custom_code import (
     check_python_file,
     check_template,
 )
-from jupyter_constructs.hub.database import HubDatabase
+from jupyter_constructs.hub.database import DATABASE_CLAIM, HubDatabase
 from jupyter_constructs.hub.deployment import (
     CONFIG_MAP,
-    DATABASE_CLAIM,
     HUB_PORT,
     hub_deployment_body,
     secret_env,

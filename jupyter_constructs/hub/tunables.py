@@ -20,6 +20,7 @@ from constructs import Construct
 from jupyter_constructs.core.errors import Where, invalid
 from jupyter_constructs.hub.hub_traits import HUB_CLASS_TRAITS
 from jupyter_constructs.hub.kubespawner_traits import KUBESPAWNER_TRAITS
+from jupyter_constructs.hub.singleuser import HUB_OVERRIDE_KEYS
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR", "CRITICAL")
 
@@ -64,7 +65,9 @@ def check_trait(where: Where, class_name: str, trait: str) -> None:
 
 
 #: Traits ``set_trait`` refuses, whatever their value, and why: secrets would land in the
-#: hub ConfigMap (in git), and the others bypass the checks of the typed API.
+#: hub ConfigMap (in git), and the others bypass the checks of the typed API. KubeSpawner
+#: traits the hub decides for every profile (``singleuser.HUB_OVERRIDE_KEYS``: its
+#: ServiceAccount, nested overrides, user-set options...) are refused the same way.
 GUARDED_TRAITS: dict[str, str] = {
     "cookie_secret": "a secret: the hub reads it from hub-secrets",
     "cookie_secret_file": "a secret: the hub reads it from hub-secrets",
@@ -76,10 +79,6 @@ GUARDED_TRAITS: dict[str, str] = {
     "keys": "secrets: the crypt key comes from hub-secrets",
     "environment": "user servers' env: give SingleUser(env=...) or a profile's env, where "
     "secrets are SecretRefs",
-    "group_overrides": "nested overrides bypass the profile checks",
-    "apply_user_options": "it lets a user's own spawn options set KubeSpawner settings",
-    "service_account": "user pods never get a ServiceAccount token",
-    "automount_service_account_token": "user pods never get a ServiceAccount token",
     "load_roles": "roles: hub.add_hub_service(...) with its scopes",
     "allow_all": "who may sign in is the sign-in option's allow rule",
     "admin_users": "JupyterHub(admin_users=...)",
@@ -94,6 +93,8 @@ def check_guarded_trait(where: Where, class_name: str, trait: str) -> None:
     """
     lowered = trait.lower()
     why = GUARDED_TRAITS.get(trait)
+    if why is None and class_name in ("KubeSpawner", "Spawner"):
+        why = HUB_OVERRIDE_KEYS.get(trait)
     if why is None and any(w in lowered for w in ("secret", "password")):
         why = "a secret: it would be written into the hub ConfigMap, in git"
     if why is not None:

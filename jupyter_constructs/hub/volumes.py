@@ -45,6 +45,7 @@ from jupyter_constructs.core.rules import (
     is_relative_path,
 )
 from jupyter_constructs.core.sync_waves import SyncWave
+from jupyter_constructs.hub.database import DATABASE_CLAIM
 from jupyter_constructs.hub.kubespawner_traits import TEMPLATE_FIELDS
 
 #: Template fields KubeSpawner 7 expands in user pod settings (``_expand_user_properties``);
@@ -159,14 +160,10 @@ def check_claim_name(where: Where, what: str, name: str) -> str:
     return name
 
 
-#: The hub database's claim (``hub.deployment.DATABASE_CLAIM``): never mounted by users.
-HUB_DATABASE_CLAIM = "hub-db-dir"
-
-
 def check_user_claim(where: Where, what: str, name: str) -> str:
     """``check_claim_name``, and never the hub database's claim (users mount it)."""
     check_claim_name(where, what, name)
-    if name == HUB_DATABASE_CLAIM:
+    if name == DATABASE_CLAIM:
         raise invalid(
             where,
             what,
@@ -185,7 +182,7 @@ def check_claim_template(where: Where, what: str, name: str) -> set[str]:
         ConfigurationError: A field is unknown or is the user's raw name, or the name is
             not a DNS-1123 subdomain once expanded.
     """
-    if not isinstance(name, str) or name == HUB_DATABASE_CLAIM:
+    if not isinstance(name, str) or name == DATABASE_CLAIM:
         check_user_claim(where, what, name)
     fields = template_fields(where, what, name)
     if fields & _RAW_FIELDS or not is_dns_subdomain(sample(name)):

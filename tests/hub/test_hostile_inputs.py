@@ -54,6 +54,8 @@ def test_a_hub_never_takes_over_a_system_namespace(namespace) -> None:
         ("JupyterHub", "api_tokens"),
         ("KubeSpawner", "environment"),
         ("KubeSpawner", "group_overrides"),
+        ("KubeSpawner", "service_account"),
+        ("Spawner", "apply_user_options"),
         ("JupyterHub", "load_roles"),
         ("Authenticator", "allow_all"),
     ],
