@@ -13,6 +13,7 @@ fails that test).
 
 from __future__ import annotations
 
+import contextlib
 import string
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,9 @@ import cdk8s
 from hypothesis import strategies as st
 
 from jupyter_constructs import (
+    ArgoCdApplication,
     CloudflareTunnel,
+    ConfigurationError,
     ContainerLimits,
     ExtraFile,
     Gpu,
@@ -43,6 +46,7 @@ from jupyter_constructs import (
     UserStorage,
     UserVolume,
 )
+from jupyter_constructs.core.quantities import parse_cpu, parse_memory
 from tests import strategies as kinds
 
 # -- deferred construction: value objects check themselves, so they are built in the test --
@@ -88,11 +92,11 @@ _MISTAKES = st.sampled_from(
 )
 
 
-def _with_mistake(valid: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    """``valid``, or ``valid`` with a plausible mistake put somewhere in it."""
+def _spoiled(valid: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """``valid`` with a plausible mistake put somewhere in it."""
 
     @st.composite
-    def spoiled(draw: st.DrawFn) -> str:
+    def spoil(draw: st.DrawFn) -> str:
         text = draw(valid)
         where = draw(st.sampled_from(["start", "end", "middle"]))
         mistake = draw(_MISTAKES)
@@ -103,77 +107,111 @@ def _with_mistake(valid: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         middle = len(text) // 2
         return text[:middle] + mistake + text[middle:]
 
-    return st.one_of(valid, valid, valid, spoiled())
+    return spoil()
 
 
 def _name(max_size: int = 20) -> st.SearchStrategy[str]:
     return st.text(_ALNUM, min_size=1, max_size=max_size).map(lambda s: "n" + s)
 
 
-def _kind(kind: str, *extra: str) -> st.SearchStrategy[str]:
-    """Values of a rule's kind (tests/strategies.py), as people write them: mostly valid,
-    now and then with one typical mistake or a known-bad value (a shrunk counterexample
-    keeps only the mistakes it needs: the choice shrinks towards a valid value)."""
-    bad = [b for b in kinds.BAD.get(kind, []) if isinstance(b, str)] + list(extra)
-    mistakes = kinds.mutated(kind) | st.sampled_from(bad) if bad else kinds.mutated(kind)
-    return st.integers(0, 11).flatmap(lambda n: mistakes if n == 11 else kinds.valid(kind))
+#: One value in MISTAKE_ODDS is a plausible mistake (the others are valid). With ~15
+#: values per app, about half the apps are valid throughout and reach the API server; the
+#: others carry a mistake or two that synth must refuse (or that the API server judges).
+MISTAKE_ODDS = 24
 
 
 def _mostly(
     valid: st.SearchStrategy[Any], mistakes: st.SearchStrategy[Any]
 ) -> st.SearchStrategy[Any]:
-    """``valid``, now and then ``mistakes`` (shrinking towards ``valid``)."""
-    return st.integers(0, 11).flatmap(lambda n: mistakes if n == 11 else valid)
+    """``valid``, one time in ``MISTAKE_ODDS`` ``mistakes``.
+
+    The choice is an integer whose mistake value sits inside the range (Hypothesis
+    favours a range's ends); it shrinks towards 0, a valid value, so a shrunk
+    counterexample keeps only the mistakes it needs.
+    """
+    return st.integers(0, MISTAKE_ODDS - 1).flatmap(
+        lambda n: mistakes if n == MISTAKE_ODDS // 2 else valid
+    )
 
 
-DNS_LABEL = _kind("dns-label", "a" * 63, "Team", "x-")
-LABEL_VALUE = _kind("label-value", "", "a" * 63, "data science", "v1.2_3")
-LABEL_KEY = _kind(
-    "label-key", "example.com/team", "kubernetes.io/arch", "node-role.kubernetes.io/gpu"
+def _of(valid: list[Any], mistakes: list[Any]) -> st.SearchStrategy[Any]:
+    """One of ``valid``, now and then one of ``mistakes``."""
+    return _mostly(st.sampled_from(valid), st.sampled_from(mistakes))
+
+
+def _kind(kind: str, *extra: str) -> st.SearchStrategy[str]:
+    """Values of a rule's kind (tests/strategies.py), as people write them: mostly valid,
+    now and then with one typical mistake or a known-bad value."""
+    bad = [b for b in kinds.BAD.get(kind, []) if isinstance(b, str)] + list(extra)
+    mistakes = kinds.mutated(kind) | st.sampled_from(bad) if bad else kinds.mutated(kind)
+    return _mostly(kinds.valid(kind), mistakes)
+
+
+DNS_LABEL = _kind("dns-label", "a" * 64, "Team", "x-")
+LABEL_VALUE = _mostly(
+    st.one_of(kinds.valid("label-value"), st.sampled_from(["", "a" * 63, "v1.2_3"])),
+    kinds.mutated("label-value") | st.sampled_from(["data science", "a" * 64, "-x"]),
 )
-CPU = st.sampled_from(
-    ["100m", "500m", "1", "2", "0.5", "1.5", "4", "1000m", "0", "-1", "1.2345", "1e3",
-     "500 m", "1Gi", "", "2.0", "0.1", "250m", "1k", "100u"]
-) | st.integers(-1, 64).map(str)  # fmt: skip
-MEMORY = st.sampled_from(
-    ["512Mi", "1Gi", "2Gi", "4Gi", "1G", "1.5Gi", "1e9", "100", "1gi", "1 Gi", "0", "-1Gi",
-     "1Ki", "1Ei", "2048M", "3Gb", "", "0.5Gi", "1024Ki", "16Gi", "64Gi", "1Ti"]
+LABEL_KEY = _mostly(
+    st.one_of(
+        kinds.valid("label-key"),
+        st.sampled_from(["example.com/team", "kubernetes.io/arch", "node-role.kubernetes.io/gpu"]),
+    ),
+    kinds.mutated("label-key") | st.sampled_from([b for b in kinds.BAD["label-key"] if b != 7]),
+)
+CPU = _mostly(
+    st.sampled_from(["100m", "500m", "1", "2", "0.5", "1.5", "4", "1000m", "2.0", "0.1", "250m"])
+    | st.integers(1, 64).map(str),
+    st.sampled_from(["0", "-1", "1.2345", "1e3", "500 m", "1Gi", "", "1k", "100u", "0.0001"]),
 )  # fmt: skip
-STORAGE = st.sampled_from(["1Gi", "10Gi", "100Gi", "1G", "500Mi", "0", "-1Gi", "1gi", "", "1 Ti"])
+MEMORY = _of(
+    ["512Mi", "1Gi", "2Gi", "4Gi", "1G", "1.5Gi", "2048M", "0.5Gi", "16Gi", "64Gi", "1Ti",
+     "1e9", "1000000000"],
+    ["100", "1gi", "1 Gi", "0", "-1Gi", "1Ki", "1Ei", "3Gb", "", "1024Ki", "1.5"],
+)  # fmt: skip
+STORAGE = _of(["1Gi", "10Gi", "100Gi", "1G", "500Mi"], ["0", "-1Gi", "1gi", "", "1 Ti"])
 _TAG = st.text(_ALNUM + "._-", min_size=1, max_size=12).filter(lambda t: t[0] not in ".-")
-IMAGE = st.one_of(
-    st.builds(lambda n, t: f"quay.io/jupyter/{n}:{t}", _name(10), _TAG),
-    st.builds(lambda n, t: f"registry.example.com:5000/team/{n}:{t}", _name(10), _TAG),
-    st.builds(lambda n: f"{n}@sha256:{'a' * 64}", _name(10)),
+IMAGE = _mostly(
+    st.one_of(
+        st.builds(lambda n, t: f"quay.io/jupyter/{n}:{t}", _name(10), _TAG),
+        st.builds(lambda n, t: f"registry.example.com:5000/team/{n}:{t}", _name(10), _TAG),
+        st.builds(lambda n: f"{n}@sha256:{'a' * 64}", _name(10)),
+        st.just("img:1.0"),
+    ),
     st.sampled_from(
         ["jupyter/scipy-notebook:latest", "scipy-notebook", "Quay.io/Jupyter/X:1", " img:1",
-         "img:1\n", "img:" + "t" * 129, "img:tag with space", "img@sha256:abc", "img:1.0"]
+         "img:1\n", "img:" + "t" * 129, "img:tag with space", "img@sha256:abc"]
     ),
 )  # fmt: skip
-ENV_NAME = _with_mistake(st.text(string.ascii_uppercase + "_", min_size=1, max_size=12)) | (
-    st.sampled_from(["MY.VAR", "my-var", "1VAR", "JUPYTERHUB_API_TOKEN", "PATH", "A=B"])
+_ENV_NAME = st.text(string.ascii_uppercase + "_", min_size=1, max_size=12)
+ENV_NAME = _mostly(
+    _ENV_NAME,
+    _spoiled(_ENV_NAME)
+    | st.sampled_from(
+        ["MY.VAR", "my-var", "1VAR", "JUPYTERHUB_API_TOKEN", "PATH", "A=B", "MY VAR", "A\n", ""]
+    ),
 )
 ENV_VALUE = st.text(max_size=20)
-SECRET_REF = builds(SecretRef, DNS_LABEL, st.sampled_from(["password", "token", "a b", "k"]))
-UID = st.sampled_from([0, 1000, 1001, 65534, -1, 2**31, 100])
-PATH = st.sampled_from(
-    ["/data", "/home/jovyan/work", "/home/jovyan", "data", "/tmp/x", "/etc/passwd", "/a:b",
-     "/home/jovyan/shared", "/dev/shm", "/opt/conf", "/srv/data/", "/../x"]
+SECRET_REF = builds(SecretRef, DNS_LABEL, _of(["password", "token", "k"], ["a b", ""]))
+UID = _of([1000, 1001, 65534, 100], [0, -1, 2**31])
+PATH = _of(
+    ["/data", "/home/jovyan/work", "/home/jovyan/shared", "/opt/conf", "/srv/data"],
+    ["/home/jovyan", "data", "/tmp/x", "/etc/passwd", "/a:b", "/dev/shm", "/srv/data/", "/../x"],
 )  # fmt: skip
 TOLERATION = builds(
     Toleration,
     key=st.one_of(st.none(), LABEL_KEY),
-    operator=st.sampled_from(["Equal", "Exists", "equal", "In"]),
+    operator=_of(["Equal", "Exists"], ["equal", "In"]),
     value=st.one_of(st.none(), LABEL_VALUE),
     effect=st.one_of(
-        st.none(), st.sampled_from(["NoSchedule", "PreferNoSchedule", "NoExecute", "NoSchedul"])
+        st.none(), _of(["NoSchedule", "PreferNoSchedule", "NoExecute"], ["NoSchedul"])
     ),
 )
 GPU = builds(
     Gpu,
-    count=st.integers(-1, 9),
-    resource_name=st.sampled_from(
-        ["nvidia.com/gpu", "amd.com/gpu", "nvidia.com/mig-1g.5gb", "NVIDIA GPU", "gpu", "x/"]
+    count=_mostly(st.integers(1, 8), st.sampled_from([0, -1])),
+    resource_name=_of(
+        ["nvidia.com/gpu", "amd.com/gpu", "nvidia.com/mig-1g.5gb"], ["NVIDIA GPU", "gpu", "x/"]
     ),
 )
 MOUNT_NAME = DNS_LABEL
@@ -188,14 +226,14 @@ VOLUME = st.one_of(
         claim_name=DNS_LABEL,
         mount_path=PATH,
         read_only=st.booleans(),
-        sub_path=st.one_of(st.none(), st.sampled_from(["{username}", "x", "/abs", "../up"])),
+        sub_path=st.one_of(st.none(), _of(["{username}", "x"], ["/abs", "../up"])),
     ),
 )
 EXTRA_FILE = builds(
     ExtraFile,
     mount_path=PATH.map(lambda p: p.rstrip("/") + "/file.txt"),
     text=st.text(max_size=30),
-    mode=st.one_of(st.none(), st.sampled_from([0o644, 0o600, 0o777, 0o1000, -1])),
+    mode=st.one_of(st.none(), _of([0o644, 0o600, 0o444], [0o777, 0o1000, -1])),
 )
 CONTAINER = builds(
     UserContainer,
@@ -205,24 +243,45 @@ CONTAINER = builds(
     env=st.dictionaries(ENV_NAME, ENV_VALUE, max_size=2),
     mounts=st.lists(builds(Mount, volume=MOUNT_NAME, path=PATH), max_size=1),
 )
-# kubespawner_override keys people use, with the values they give them.
-OVERRIDE = st.dictionaries(
-    st.sampled_from(
-        ["extra_containers", "extra_pod_config", "extra_container_config", "working_dir",
-         "args", "supplemental_gids", "extra_labels", "extra_annotations", "environment",
-         "port", "lifecycle_hooks", "privileged", "namespace", "notebook_dir", "ip",
-         "http_timeout", "mem_limit", "priority_class_name", "scheduler_name",
-         "service_account", "automount_service_account_token", "unknown_trait"]
+# kubespawner_override keys people use, with the values they give them (and mistakes).
+_OVERRIDES: dict[str, st.SearchStrategy[Any]] = {
+    "extra_containers": _of(
+        [[{"name": "sidecar", "image": "busybox:1.36", "command": ["sleep", "infinity"]}]],
+        [[{"name": "Sidecar", "image": "busybox"}], [{"image": "busybox:1.36"}]],
     ),
-    st.sampled_from(
-        [[{"name": "sidecar", "image": "busybox:1.36", "command": ["sleep", "infinity"]}],
-         {"priorityClassName": "high"}, {"dnsPolicy": "Default"}, {"stdin": True},
-         "/home/jovyan/work", ["--debug"], [100, 1000], {"cost-center": "ml"},
-         {"team": "data science"}, {"a": "b"}, 8888, True, 30, "x", "1G", None, [],
-         {"runAsUser": 0}]
+    "extra_pod_config": _of(
+        [{"dnsPolicy": "Default"}, {"priorityClassName": "high"}, {"enableServiceLinks": False}],
+        [{"hostNetwork": True}, {"dnsPolicy": "default"}, {"securityContext": {"runAsUser": 0}}],
     ),
-    max_size=2,
-)  # fmt: skip
+    "extra_container_config": _of(
+        [{"stdin": True}, {"tty": True}], [{"securityContext": {"privileged": True}}]
+    ),
+    "working_dir": _of(["/home/jovyan/work"], ["work", ""]),
+    "args": _of([["--debug"], ["--ServerApp.log_level=DEBUG"]], ["--debug"]),
+    "supplemental_gids": _of([[100, 1000]], [[-1], ["100"]]),
+    "extra_labels": _of([{"cost-center": "ml"}], [{"team": "data science"}, {"a b": "x"}]),
+    "extra_annotations": _of([{"example.com/owner": "ml"}], [{"a b": "x"}, "1G"]),
+    "environment": _of([{"TZ": "UTC"}], [{"1A": "x"}, {"A": 1}]),
+    "port": _of([8888, 8080], [0, 70000, "8888"]),
+    "lifecycle_hooks": _of(
+        [{"postStart": {"exec": {"command": ["true"]}}}], [{"postStart": {}}, {"onStart": {}}]
+    ),
+    "privileged": _of([False], [True]),
+    "notebook_dir": _of(["/home/jovyan/work"], ["work"]),
+    "ip": _of(["0.0.0.0"], ["localhost:8888"]),
+    "http_timeout": _of([30, 120], [0, -1]),
+    "mem_limit": _of(["1G", "2Gi"], ["1 G", "x"]),
+    "priority_class_name": _of(["high"], ["High Priority"]),
+    "scheduler_name": _of(["default-scheduler"], ["My Scheduler"]),
+    "service_account": _of(["default"], ["hub"]),
+    "automount_service_account_token": _of([False], [True]),
+    "namespace": _of(["jupyter"], ["other"]),
+    "unknown_trait": st.just("x"),
+}
+OVERRIDE = _mostly(
+    st.sets(st.sampled_from(sorted(set(_OVERRIDES) - {"unknown_trait"})), max_size=2),
+    st.sets(st.sampled_from(sorted(_OVERRIDES)), min_size=1, max_size=2),
+).flatmap(lambda keys: st.fixed_dictionaries({key: _OVERRIDES[key] for key in sorted(keys)}))
 
 
 # -- the app ------------------------------------------------------------------------------
@@ -253,20 +312,47 @@ class AddonSpec:
 
 
 @dataclass
-class AppSpec:
-    """One chart with one hub, its profiles and add-ons."""
+class HubSpec:
+    """One chart (one namespace) with one hub, its profiles and add-ons."""
 
     namespace: str
     hub: dict[str, Any]
     profiles: list[ProfileSpec] = field(default_factory=list)
     addons: list[AddonSpec] = field(default_factory=list)
 
-    def __repr__(self) -> str:
-        lines = [f"chart = cdk8s.Chart(app, 'jupyterhub', namespace={self.namespace!r})"]
+    def lines(self, chart_id: str) -> list[str]:
+        lines = [f"chart = cdk8s.Chart(app, {chart_id!r}, namespace={self.namespace!r})"]
         args = ", ".join(f"{k}={v!r}" for k, v in self.hub.items())
         lines.append(f"hub = JupyterHub(chart, 'hub', auth=AUTH, {args})")
         lines += [repr(p) for p in self.profiles]
         lines += [repr(a) for a in self.addons]
+        return lines
+
+
+@dataclass
+class AppSpec:
+    """A whole app: one or more hubs, and maybe their ArgoCD Applications."""
+
+    hubs: list[HubSpec]
+    argocd: dict[str, Any] | None = None
+
+    @property
+    def namespace(self) -> str:
+        return self.hubs[0].namespace
+
+    def __repr__(self) -> str:
+        lines = []
+        for number, hub in enumerate(self.hubs):
+            lines += hub.lines(_chart_id(number))
+        if self.argocd is not None:
+            args = ", ".join(f"{k}={v!r}" for k, v in self.argocd.items())
+            lines.append("chart = cdk8s.Chart(app, 'argocd')")
+            for number, hub in enumerate(self.hubs):
+                lines.append(
+                    f"ArgoCdApplication(chart, {_chart_id(number)!r}, "
+                    f"name='jupyterhub-{number}', path='dist/{_chart_id(number)}', "
+                    f"destination_namespace={hub.namespace!r}, {args})"
+                )
         return "\n".join(lines)
 
 
@@ -279,10 +365,15 @@ AUTH = OidcAuth(
     allowed_groups=["data-science"],
 )
 
+_ARGUMENT = _mostly(
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=10),
+    st.text(max_size=10),
+)
+_COMMAND = st.lists(_ARGUMENT, min_size=1, max_size=3)
 _PROFILE_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
-    "description": st.text(max_size=20),
+    "description": _kind("text-or-empty"),
     "image": st.one_of(st.none(), IMAGE),
-    "image_pull_policy": st.sampled_from(["IfNotPresent", "Always", "Never", "always"]),
+    "image_pull_policy": _of(["IfNotPresent", "Always", "Never"], ["always", "IfNotPresent "]),
     "image_pull_secrets": st.lists(DNS_LABEL, max_size=2),
     "cpu_request": CPU,
     "cpu_limit": CPU,
@@ -292,14 +383,16 @@ _PROFILE_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
     "env": st.dictionaries(ENV_NAME, st.one_of(ENV_VALUE, SECRET_REF), max_size=3),
     "node_selector": st.dictionaries(LABEL_KEY, LABEL_VALUE, max_size=2),
     "tolerations": st.lists(TOLERATION, max_size=2),
-    "start_timeout": st.one_of(st.none(), st.sampled_from([0, 1, 60, 300, 3600, -5])),
-    "post_start_command": st.one_of(st.none(), st.lists(st.text(max_size=10), max_size=3)),
-    "pre_stop_command": st.one_of(st.none(), st.lists(st.text(max_size=10), max_size=3)),
-    "stop_grace_period": st.one_of(st.none(), st.sampled_from([0, 1, 30, -1, 10**6])),
+    "start_timeout": st.one_of(st.none(), _of([1, 60, 300, 3600], [0, -5])),
+    "post_start_command": st.one_of(st.none(), _COMMAND),
+    "pre_stop_command": st.one_of(st.none(), _COMMAND),
+    "stop_grace_period": st.one_of(st.none(), _of([0, 1, 30, 600], [-1, 10**6])),
     "shared_data_read_only": st.booleans(),
     "internet_access": st.one_of(st.none(), st.booleans()),
-    "default_url": st.one_of(st.none(), st.sampled_from(["/lab", "lab", "/tree", "/lab?x=1"])),
-    "cmd": st.one_of(st.none(), st.lists(st.sampled_from(["jupyterhub-singleuser", "x"]))),
+    "default_url": st.one_of(st.none(), _of(["/lab", "/tree", "/lab?x=1"], ["lab", " /lab"])),
+    "cmd": st.one_of(
+        st.none(), _of([["jupyterhub-singleuser"], ["start-singleuser.sh"]], [[], ["x y"]])
+    ),
     "uid": st.one_of(st.none(), UID),
     "gid": st.one_of(st.none(), UID),
     "fs_gid": st.one_of(st.none(), UID),
@@ -315,8 +408,8 @@ _PROFILE_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
     "extra_resources": st.one_of(
         st.none(),
         st.dictionaries(
-            st.sampled_from(["example.com/fpga", "hugepages-2Mi", "smarter-devices/fuse", "x"]),
-            st.sampled_from(["1", "2", "0", "1Gi", "-1", "a"]),
+            _of(["example.com/fpga", "hugepages-2Mi", "smarter-devices/fuse"], ["x", "fpga"]),
+            _of(["1", "2"], ["0", "1Gi", "-1", "a"]),
             max_size=1,
         ),
     ),
@@ -330,25 +423,34 @@ def profile_specs(draw: st.DrawFn) -> ProfileSpec:
     kwargs: dict[str, Any] = {"display_name": draw(_kind("text"))}
     for key in sorted(keys):
         kwargs[key] = draw(_PROFILE_OPTIONS[key])
-    return ProfileSpec(draw(DNS_LABEL), kwargs)  # "default" is decided by app_specs
+    # A request above its limit is a mistake people make now and then, not every time.
+    if not draw(_mostly(st.just(False), st.just(True))):
+        for request, limit, parse in (
+            ("cpu_request", "cpu_limit", parse_cpu),
+            ("memory_request", "memory_limit", parse_memory),
+        ):
+            with contextlib.suppress(ConfigurationError, KeyError):
+                if parse("x", request, kwargs[request]) > parse("x", limit, kwargs[limit]):
+                    kwargs[request], kwargs[limit] = kwargs[limit], kwargs[request]
+    return ProfileSpec(draw(DNS_LABEL), kwargs)  # "default" is decided by hub_specs
 
 
 _SINGLEUSER = builds(
     SingleUser,
     env=st.dictionaries(ENV_NAME, st.one_of(ENV_VALUE, SECRET_REF), max_size=2),
-    default_url=st.one_of(st.none(), st.sampled_from(["/lab", "lab"])),
+    default_url=st.one_of(st.none(), _of(["/lab"], ["lab"])),
     uid=st.one_of(st.none(), UID),
     fs_gid=st.one_of(st.none(), UID),
     image_pull_secrets=st.lists(DNS_LABEL, max_size=1),
     volumes=st.lists(VOLUME, max_size=1),
-    extra_labels=st.one_of(st.none(), st.dictionaries(LABEL_KEY, LABEL_VALUE, max_size=1)),
+    extra_labels=st.dictionaries(LABEL_KEY, LABEL_VALUE, max_size=1),
     shm_size=st.one_of(st.none(), MEMORY),
 )
 
 _HUB_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
     "notebook_image": IMAGE,
-    "start_timeout": st.sampled_from([0, 1, 60, 300, -1, 10**6]),
-    "admin_users": st.lists(st.sampled_from(["alice", "bob@example.com", "", "a b"]), max_size=2),
+    "start_timeout": _of([1, 60, 300, 10**6], [0, -1]),
+    "admin_users": st.lists(_of(["alice", "bob@example.com"], ["", "a b", "alice\n"]), max_size=2),
     "existing_secret": st.one_of(st.none(), DNS_LABEL),
     "user_storage": st.one_of(
         builds(
@@ -368,9 +470,9 @@ _HUB_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
         st.none(),
         builds(
             IdleCuller,
-            timeout=st.sampled_from([60, 3600, 0, -1]),
-            interval=st.sampled_from([60, 600, 0]),
-            max_age=st.sampled_from([0, 86400, -1]),
+            timeout=_of([60, 3600], [0, -1]),
+            interval=_of([60, 600], [0]),
+            max_age=_of([0, 86400], [-1]),
         ),
     ),
     "quota": st.one_of(
@@ -381,7 +483,7 @@ _HUB_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
             requests_memory=MEMORY,
             limits_cpu=CPU,
             limits_memory=MEMORY,
-            pods=st.sampled_from([0, 1, 50, -1]),
+            pods=_of([1, 50], [0, -1]),
         ),
     ),
     "container_limits": st.one_of(
@@ -408,9 +510,9 @@ _HUB_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
         builds(HubDatabase.sqlite_pvc, size=STORAGE),
         builds(
             HubDatabase.postgres,
-            host=st.sampled_from(["db.example.com", "db", "", "db example"]),
-            database=st.sampled_from(["jupyterhub", "", "a b"]),
-            user=st.sampled_from(["hub", ""]),
+            host=_of(["db.example.com", "db"], ["", "db example"]),
+            database=_of(["jupyterhub"], ["", "a b"]),
+            user=_of(["hub"], [""]),
             password=SECRET_REF,
         ),
     ),
@@ -421,72 +523,123 @@ _ADDONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         {},
         optional={
             "prometheus_namespace": DNS_LABEL,
-            "scrape_interval": st.sampled_from(["30s", "1m", "30", "1h", "0s", "x"]),
-            "dashboard_folder": st.text(max_size=10),
+            "scrape_interval": _of(["30s", "1m", "1h"], ["30", "0s", "x"]),
+            "dashboard_folder": _kind("text"),
             "monitor_labels": st.dictionaries(LABEL_KEY, LABEL_VALUE, max_size=1),
         },
     ),
     "CloudflareTunnel": st.fixed_dictionaries(
         {"tunnel_token": SECRET_REF},
         optional={
-            "replicas": st.integers(-1, 5),
+            "replicas": _mostly(st.integers(1, 5), st.sampled_from([0, -1])),
             "cpu_request": CPU,
             "memory_limit": MEMORY,
         },
     ),
     "PlatformServiceBinding.trino": st.fixed_dictionaries(
         {
-            "host": st.sampled_from(["trino.data", "trino", "Trino.Data", "a b"]),
-            "catalog": st.sampled_from(["hive", "", "a b"]),
-            "user": st.sampled_from(["u", ""]),
+            "host": _of(["trino.data", "trino"], ["Trino.Data", "a b"]),
+            "catalog": _of(["hive"], ["", "a b"]),
+            "user": _of(["u"], [""]),
         },
-        optional={"port": st.sampled_from([8080, 0, 65536, -1]), "namespace": DNS_LABEL},
+        optional={"port": _of([8080, 443], [0, 65536, -1]), "namespace": DNS_LABEL},
     ),
     "PlatformServiceBinding.ray": st.fixed_dictionaries(
-        {"host": st.sampled_from(["ray-head.ray", "ray"])},
-        optional={"port": st.sampled_from([10001, 0, 70000]), "namespace": DNS_LABEL},
+        {"host": _of(["ray-head.ray", "ray-head.ray.svc"], ["ray", "Ray Head"])},
+        optional={"port": _of([10001], [0, 70000]), "namespace": DNS_LABEL},
     ),
 }
 
+_ARGOCD_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
+    "target_revision": _of(["main", "v1.2.3"], ["", "a b"]),
+    "project": _of(["default", "data-platform"], ["Data Platform"]),
+    "sync_wave": _of([-2, 0], [True]),
+    "retry_limit": _of([0, 5], [-1]),
+    "backoff_duration": _of(["10s", "1m"], ["10", "x"]),
+    "create_namespace": st.booleans(),
+    "cascade_delete": st.booleans(),
+}
+_ARGOCD = st.fixed_dictionaries(
+    {"repo_url": _of(["https://github.com/example/platform.git"], ["github.com/x"])},
+    optional=_ARGOCD_OPTIONS,
+)
+
 
 @st.composite
-def app_specs(draw: st.DrawFn) -> AppSpec:
-    """One chart, one hub with a drawn subset of its options, 1-3 profiles, add-ons."""
+def hub_specs(draw: st.DrawFn, namespace: str) -> HubSpec:
+    """One chart with one hub, a drawn subset of its options, 1-3 profiles, add-ons."""
     keys = draw(st.sets(st.sampled_from(sorted(_HUB_OPTIONS)), max_size=5))
     hub: dict[str, Any] = {
         "domain": draw(_kind("host-name", "Jupyter.Example.com", "hub", "hub.example.com:8443"))
     }
     for key in sorted(keys):
         hub[key] = draw(_HUB_OPTIONS[key])
-    profiles = draw(st.lists(profile_specs(), min_size=1, max_size=3))
+    # Profile slugs are unique, now and then not (a mistake to refuse).
+    unique = draw(_mostly(st.just(True), st.just(False)))
+    profiles = draw(
+        st.lists(
+            profile_specs(),
+            min_size=1,
+            max_size=3,
+            unique_by=(lambda p: p.slug) if unique else None,
+        )
+    )
     # Most apps mark one default profile, as the docs ask; some forget (a mistake to refuse).
-    if draw(st.integers(0, 9)) > 0:
+    if draw(_mostly(st.just(True), st.just(False))):
         profiles[0].kwargs["default"] = True
     addon_kinds = draw(st.sets(st.sampled_from(sorted(_ADDONS)), max_size=2))
     addons = [AddonSpec(kind, draw(_ADDONS[kind])) for kind in sorted(addon_kinds)]
-    namespace = draw(st.one_of([st.just("jupyter")] * 4 + [DNS_LABEL]))
-    return AppSpec(namespace, hub, profiles, addons)
+    return HubSpec(namespace, hub, profiles, addons)
+
+
+@st.composite
+def app_specs(draw: st.DrawFn) -> AppSpec:
+    """One to three hubs (one chart and namespace each), now and then with an ArgoCD
+    Application for each (in a chart of its own, as ``dist/argocd``)."""
+    first = draw(_mostly(st.just("jupyter"), DNS_LABEL))
+    others = draw(st.lists(kinds.valid("dns-label"), max_size=2, unique=True))
+    namespaces = [first] + [n for n in others if n != first]
+    hubs = [draw(hub_specs(namespace)) for namespace in namespaces]
+    argocd = draw(st.one_of(st.none(), _ARGOCD))
+    return AppSpec(hubs, argocd)
 
 
 def build_app(spec: AppSpec, app: cdk8s.App) -> None:
     """Build the app ``spec`` describes (what ``AppSpec.__repr__`` prints)."""
-    chart = cdk8s.Chart(app, "jupyterhub", namespace=spec.namespace)
-    hub = JupyterHub(chart, "hub", auth=AUTH, **resolve(spec.hub))
-    for profile in spec.profiles:
-        hub.add_profile(profile.slug, **resolve(profile.kwargs))
-    for index, raw in enumerate(spec.addons):
-        addon = AddonSpec(raw.kind, resolve(raw.kwargs))
-        if addon.kind == "ObservabilityBundle":
-            ObservabilityBundle(chart, "observability", hub=hub, **addon.kwargs)
-        elif addon.kind == "CloudflareTunnel":
-            CloudflareTunnel(chart, "tunnel", hub=hub, **addon.kwargs)
-        else:
-            factory = getattr(PlatformServiceBinding, addon.kind.split(".", 1)[1])
-            hub.add_binding(factory(chart, f"binding-{index}", **addon.kwargs))
+    for number, hub_spec in enumerate(spec.hubs):
+        chart = cdk8s.Chart(app, _chart_id(number), namespace=hub_spec.namespace)
+        hub = JupyterHub(chart, "hub", auth=AUTH, **resolve(hub_spec.hub))
+        for profile in hub_spec.profiles:
+            hub.add_profile(profile.slug, **resolve(profile.kwargs))
+        for index, raw in enumerate(hub_spec.addons):
+            addon = AddonSpec(raw.kind, resolve(raw.kwargs))
+            if addon.kind == "ObservabilityBundle":
+                ObservabilityBundle(chart, "observability", hub=hub, **addon.kwargs)
+            elif addon.kind == "CloudflareTunnel":
+                CloudflareTunnel(chart, "tunnel", hub=hub, **addon.kwargs)
+            else:
+                factory = getattr(PlatformServiceBinding, addon.kind.split(".", 1)[1])
+                hub.add_binding(factory(chart, f"binding-{index}", **addon.kwargs))
+    if spec.argocd is not None:
+        chart = cdk8s.Chart(app, "argocd")
+        for number, hub_spec in enumerate(spec.hubs):
+            ArgoCdApplication(
+                chart,
+                _chart_id(number),
+                name=f"jupyterhub-{number}",
+                path=f"dist/{_chart_id(number)}",
+                destination_namespace=hub_spec.namespace,
+                **resolve(spec.argocd),
+            )
+
+
+def _chart_id(number: int) -> str:
+    return "jupyterhub" if number == 0 else f"jupyterhub-{number}"
 
 
 #: The public parameters the strategies draw: ``{callable name: parameter names}``.
 COVERED: dict[str, set[str]] = {
     "JupyterHub": {"domain", "auth", *_HUB_OPTIONS},
     "add_profile": {"display_name", *_PROFILE_OPTIONS},
+    "ArgoCdApplication": {"name", "path", "destination_namespace", "repo_url", *_ARGOCD_OPTIONS},
 }
