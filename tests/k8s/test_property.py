@@ -38,9 +38,10 @@ from jupyter_constructs.hub import profiles
 from tests import strategies as kinds
 from tests.k8s.conftest import delete_namespace
 from tests.support.kube.client import ApiError, KubeClient, wait_until
-from tests.support.kube.product import render_user_pod, user_choices
+from tests.support.kube.product import hub_settings, render_user_pod, user_choices
 from tests.support.kube.sync import SyncResult, rename_namespaces, sync
 from tests.support.strategies import (
+    AddonSpec,
     AppSpec,
     Call,
     HubSpec,
@@ -100,6 +101,19 @@ STORED_KINDS = frozenset(
 )  # fmt: skip
 
 
+#: Warnings about what KubeSpawner 7.0 itself writes, whatever the configuration: its
+#: make_pvc (kubespawner/objects.py) sets the annotation
+#: volume.beta.kubernetes.io/storage-class beside storageClassName whenever a storage
+#: class is set, and has no setting to drop it (no storage_extra_spec in 7.0). Exactly
+#: these messages are tolerated, on user PVCs only; any other warning fails.
+KUBESPAWNER_WARNINGS = frozenset(
+    {
+        "metadata.annotations[volume.beta.kubernetes.io/storage-class]: deprecated since "
+        'v1.8; use "storageClassName" attribute instead'
+    }
+)
+
+
 def _apply(admin: KubeClient, objects: list[dict[str, Any]]) -> SyncResult:
     """ArgoCD's sync of ``objects`` (wave by wave, kind order), dry-run where possible."""
     stored = [o for o in objects if o["kind"] in STORED_KINDS]
@@ -145,9 +159,15 @@ def _spawn_every_profile(admin: KubeClient, namespace: str, moved: list[dict[str
         "the quota controller",
     )
     hub = admin.as_service_account(namespace, "hub")
+    settings = hub_settings(objects)
+    # KubeSpawner renders a claim manifest whatever the storage; it creates it only then.
+    creates_claims = settings["traits"]["KubeSpawner"].get("storage_pvc_ensure", True)
     for index, choice in enumerate(user_choices(objects)):
-        pod, pvc = render_user_pod(objects, choice, f"user{index}@example.com")
-        for obj in (pvc, pod):
+        # A restricted profile is offered to its groups and users only: spawn as one.
+        access = settings.get("profile_access", {}).get(choice.slug, {})
+        user = (access.get("users") or [f"user{index}@example.com"])[0]
+        pod, pvc = render_user_pod(objects, choice, user, tuple(access.get("groups", ())))
+        for obj in (pvc if creates_claims else None, pod):
             if obj is None or not obj.get("metadata"):
                 continue
             try:
@@ -157,7 +177,11 @@ def _spawn_every_profile(admin: KubeClient, namespace: str, moved: list[dict[str
                     f"the API server refused the {obj['kind']} KubeSpawner renders for "
                     f"profile {choice.id} in {namespace}: {error.message}"
                 ) from error
-            assert not warned, (choice.id, obj["kind"], warned)
+            warned = [w for w in warned if w not in KUBESPAWNER_WARNINGS]
+            assert not warned, (
+                f"the API server warned about the {obj['kind']} KubeSpawner renders for "
+                f"profile {choice.id}: {warned}"
+            )
 
 
 #: Counterexamples the property found, replayed first on every run (issue 23).
@@ -182,6 +206,29 @@ FOUND = [
                         },
                     )
                 ],
+            )
+        ]
+    ),
+    # A quota without room for the hub and the proxy, with the observability bundle: the
+    # bundle derived 0 servers for its capacity alert and failed with the alert helper's
+    # own message (no construct path, no fix) before the hub's quota check could say why.
+    AppSpec(
+        [
+            HubSpec(
+                "jupyter",
+                {
+                    "domain": "jupyter.example.com",
+                    "quota": Call(
+                        NamespaceQuota,
+                        requests_cpu="100m",
+                        requests_memory="512Mi",
+                        limits_cpu="100m",
+                        limits_memory="512Mi",
+                        pods=1,
+                    ),
+                },
+                [ProfileSpec("small", {"display_name": "Small", "default": True})],
+                [AddonSpec("ObservabilityBundle", {})],
             )
         ]
     ),

@@ -24,24 +24,35 @@ from hypothesis import strategies as st
 from jupyter_constructs import (
     ArgoCdApplication,
     CloudflareTunnel,
+    ClusterDns,
+    Cni,
     ConfigurationError,
     ContainerLimits,
     ExtraFile,
     Gpu,
     HubDatabase,
+    HubTunables,
     IdleCuller,
     ImagePullerOptions,
     IngressOptions,
     JupyterHub,
     Mount,
+    NamedServers,
     NamespaceQuota,
+    NetworkOptions,
+    NodeAffinity,
+    NodePool,
     ObservabilityBundle,
     OidcAuth,
     PlatformServiceBinding,
+    ProfileChoice,
+    ProfileOption,
+    Resources,
     SecretRef,
     SharedData,
     SingleUser,
     Toleration,
+    UnlistedChoice,
     UserContainer,
     UserStorage,
     UserVolume,
@@ -191,7 +202,10 @@ ENV_NAME = _mostly(
         ["MY.VAR", "my-var", "1VAR", "JUPYTERHUB_API_TOKEN", "PATH", "A=B", "MY VAR", "A\n", ""]
     ),
 )
-ENV_VALUE = st.text(max_size=20)
+ENV_VALUE = _mostly(
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cc",)), max_size=20),
+    st.text(max_size=20),
+)
 SECRET_REF = builds(SecretRef, DNS_LABEL, _of(["password", "token", "k"], ["a b", ""]))
 UID = _of([1000, 1001, 65534, 100], [0, -1, 2**31])
 PATH = _of(
@@ -414,6 +428,43 @@ _PROFILE_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
         ),
     ),
     "extra_overrides": st.one_of(st.none(), OVERRIDE),
+    "allowed_groups": st.lists(_of(["data-science", "ml"], ["", "a\n"]), min_size=1, max_size=2),
+    "allowed_users": st.lists(
+        _of(["alice", "bob@example.com"], ["", " x"]), min_size=1, max_size=2
+    ),
+    "options": st.one_of(
+        st.none(),
+        st.dictionaries(
+            _of(["image", "size"], ["Image", "a b"]),
+            builds(
+                ProfileOption,
+                display_name=_kind("text"),
+                choices=st.dictionaries(
+                    DNS_LABEL,
+                    builds(
+                        ProfileChoice,
+                        display_name=_kind("text"),
+                        image=st.one_of(st.none(), IMAGE),
+                        cpu_limit=st.one_of(st.none(), CPU),
+                        memory_limit=st.one_of(st.none(), MEMORY),
+                        env=st.dictionaries(ENV_NAME, ENV_VALUE, max_size=1),
+                    ),
+                    min_size=1,
+                    max_size=2,
+                ),
+                unlisted_choice=st.one_of(
+                    st.none(),
+                    builds(
+                        UnlistedChoice,
+                        display_name=_kind("text"),
+                        validation_regex=_of(["^quay\\.io/jupyter/[a-z-]+:[0-9.]+$"], ["(", ".*"]),
+                    ),
+                ),
+            ),
+            min_size=1,
+            max_size=1,
+        ),
+    ),
 }
 
 
@@ -447,8 +498,76 @@ _SINGLEUSER = builds(
     shm_size=st.one_of(st.none(), MEMORY),
 )
 
+_NODE_POOL = st.one_of(
+    builds(NodePool.core, affinity=st.sampled_from(list(NodeAffinity))),
+    builds(NodePool.user, affinity=st.sampled_from(list(NodeAffinity))),
+    builds(
+        NodePool,
+        node_labels=st.dictionaries(LABEL_KEY, LABEL_VALUE, min_size=1, max_size=2),
+        affinity=st.sampled_from(list(NodeAffinity)),
+        tolerations=st.lists(TOLERATION, max_size=1),
+        weight=_of([1, 50, 100], [0, 101]),
+    ),
+)
+_CIDRS = st.lists(
+    _of(["10.0.0.0/8", "172.20.0.10/32", "fd00::/64"], ["10.0.0.1/8", "10.0.0.0/33"]),
+    min_size=1,
+    max_size=2,
+)
 _HUB_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
     "notebook_image": IMAGE,
+    "hub_image": IMAGE,
+    "proxy_image": IMAGE,
+    "replicas": _of([1], [0, 2]),
+    "hub_resources": builds(
+        Resources,
+        cpu_request=_of(["500m", "100m"], ["0"]),
+        cpu_limit=_of(["2", "1"], ["50m"]),
+        memory_request=_of(["1Gi", "512Mi"], ["1 Gi"]),
+        memory_limit=_of(["4Gi", "2Gi"], ["100Mi"]),
+    ),
+    "create_namespace": st.booleans(),
+    "network": st.one_of(
+        st.none(),
+        builds(
+            NetworkOptions,
+            dns=st.one_of(
+                builds(ClusterDns.kube_dns),
+                builds(ClusterDns.node_local_dns),
+                builds(ClusterDns.gke_cloud_dns),
+            ),
+            api_server_cidrs=st.one_of(st.none(), _CIDRS),
+            database_cidrs=st.one_of(st.none(), _CIDRS),
+            user_internet_access=st.booleans(),
+            cni=st.sampled_from(list(Cni)),
+            ipv6=st.booleans(),
+        ),
+    ),
+    "core_pods": st.one_of(st.none(), _NODE_POOL),
+    "user_pods": st.one_of(st.none(), _NODE_POOL),
+    "named_servers": st.one_of(
+        st.none(),
+        builds(
+            NamedServers,
+            limit_per_user=_of([1, 3, 10], [0, -1]),
+            home_per_server=st.booleans(),
+        ),
+    ),
+    "tunables": st.one_of(
+        st.none(),
+        builds(
+            HubTunables,
+            concurrent_spawn_limit=st.one_of(st.none(), _of([1, 64], [0])),
+            active_server_limit=st.one_of(st.none(), _of([0, 100], [-1])),
+            consecutive_failure_limit=st.one_of(st.none(), _of([0, 5], [-1])),
+            redirect_to_server=st.one_of(st.none(), st.booleans()),
+            shutdown_on_logout=st.one_of(st.none(), st.booleans()),
+            template_vars=st.dictionaries(
+                _of(["announcement", "org"], ["a b", ""]), _kind("text"), max_size=1
+            ),
+            log_level=st.one_of(st.none(), _of(["INFO", "DEBUG", "WARNING"], ["info", "TRACE"])),
+        ),
+    ),
     "start_timeout": _of([1, 60, 300, 10**6], [0, -1]),
     "admin_users": st.lists(_of(["alice", "bob@example.com"], ["", "a b", "alice\n"]), max_size=2),
     "existing_secret": st.one_of(st.none(), DNS_LABEL),
@@ -487,7 +606,12 @@ _HUB_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
         ),
     ),
     "container_limits": st.one_of(
-        st.none(), builds(ContainerLimits, max_cpu=CPU, max_memory=MEMORY)
+        st.none(),
+        builds(
+            ContainerLimits,
+            max_cpu=_mostly(st.sampled_from(["4", "8", "16", "64"]), CPU),
+            max_memory=_mostly(st.sampled_from(["8Gi", "16Gi", "64Gi", "128Gi"]), MEMORY),
+        ),
     ),
     "image_puller": st.one_of(
         st.booleans(),
@@ -538,15 +662,15 @@ _ADDONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     ),
     "PlatformServiceBinding.trino": st.fixed_dictionaries(
         {
-            "host": _of(["trino.data", "trino"], ["Trino.Data", "a b"]),
+            "host": _of(["trino.data", "trino.data.svc"], ["trino", "Trino.Data", "a b"]),
             "catalog": _of(["hive"], ["", "a b"]),
             "user": _of(["u"], [""]),
         },
-        optional={"port": _of([8080, 443], [0, 65536, -1]), "namespace": DNS_LABEL},
+        optional={"port": _of([8080, 443], [0, 65536, -1]), "namespace": _of(["data"], ["x"])},
     ),
     "PlatformServiceBinding.ray": st.fixed_dictionaries(
         {"host": _of(["ray-head.ray", "ray-head.ray.svc"], ["ray", "Ray Head"])},
-        optional={"port": _of([10001], [0, 70000]), "namespace": DNS_LABEL},
+        optional={"port": _of([10001], [0, 70000]), "namespace": _of(["ray"], ["x"])},
     ),
 }
 
@@ -640,6 +764,6 @@ def _chart_id(number: int) -> str:
 #: The public parameters the strategies draw: ``{callable name: parameter names}``.
 COVERED: dict[str, set[str]] = {
     "JupyterHub": {"domain", "auth", *_HUB_OPTIONS},
-    "add_profile": {"display_name", *_PROFILE_OPTIONS},
+    "add_profile": {"slug", "display_name", "default", *_PROFILE_OPTIONS},
     "ArgoCdApplication": {"name", "path", "destination_namespace", "repo_url", *_ARGOCD_OPTIONS},
 }

@@ -83,12 +83,16 @@ def user_choices(objects: Iterable[Obj]) -> list[UserChoice]:
 
 
 def render_user_pod(
-    objects: Iterable[Obj], choice: UserChoice, user_name: str = "alice@example.com"
+    objects: Iterable[Obj],
+    choice: UserChoice,
+    user_name: str = "alice@example.com",
+    groups: tuple[str, ...] = (),
 ) -> tuple[Obj, Obj]:
     """The pod and PVC the real KubeSpawner 7 renders for ``choice`` from the generated config.
 
     Only the Kubernetes client is mocked (nothing is sent); the config is loaded from the
-    hub ConfigMap's files exactly as the hub loads it.
+    hub ConfigMap's files exactly as the hub loads it. ``groups``: the user's JupyterHub
+    groups (a restricted profile is only offered to its groups and users).
     """
     from kubernetes_asyncio.client import ApiClient
 
@@ -99,7 +103,7 @@ def render_user_pod(
         config = load_config(write_config_dir(list(objects), Path(tmp)), HUB_SECRET_ENV)
 
     async def render() -> tuple[Obj, Obj]:
-        with mock_kubespawner(config, user_name) as spawner:
+        with mock_kubespawner(config, user_name, groups) as spawner:
             spawner.user_options = choice.user_options()
             await spawner.load_user_options()
             api = ApiClient()
