@@ -33,7 +33,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, event, example, given, note, settings
 from hypothesis import strategies as st
 
-from jupyter_constructs import ConfigurationError, ExtraFile, synthesize
+from jupyter_constructs import ConfigurationError, ExtraFile, NamespaceQuota, synthesize
 from jupyter_constructs.hub import profiles
 from tests import strategies as kinds
 from tests.k8s.conftest import delete_namespace
