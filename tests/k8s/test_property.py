@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 import uuid
 import warnings
 from pathlib import Path
@@ -33,12 +34,18 @@ import yaml
 from hypothesis import HealthCheck, Phase, event, example, given, note, settings
 from hypothesis import strategies as st
 
-from jupyter_constructs import ConfigurationError, ExtraFile, NamespaceQuota, synthesize
+from jupyter_constructs import (
+    ConfigurationError,
+    ExtraFile,
+    NamespaceQuota,
+    Toleration,
+    synthesize,
+)
 from jupyter_constructs.hub import profiles
 from tests import strategies as kinds
 from tests.k8s.conftest import delete_namespace
 from tests.support.kube.client import ApiError, KubeClient, wait_until
-from tests.support.kube.product import hub_settings, render_user_pod, user_choices
+from tests.support.kube.product import hub_settings, render_user_pods, user_choices
 from tests.support.kube.sync import SyncResult, rename_namespaces, sync
 from tests.support.strategies import (
     AddonSpec,
@@ -54,6 +61,7 @@ pytestmark = pytest.mark.k8s
 
 EXAMPLES = int(os.environ.get("JC_PROPERTY_EXAMPLES", "40"))
 FUZZING = os.environ.get("JC_FUZZ") == "1"
+PROGRESS = os.environ.get("JC_PROPERTY_PROGRESS")
 
 # The product's error: "<construct path>: invalid <what> <value>. Allowed: ... Fix: ..."
 PRODUCT_ERROR = re.compile(r"^[^\n]+?: invalid .+\. Allowed: .+\. Fix: .+", re.DOTALL)
@@ -162,11 +170,13 @@ def _spawn_every_profile(admin: KubeClient, namespace: str, moved: list[dict[str
     settings = hub_settings(objects)
     # KubeSpawner renders a claim manifest whatever the storage; it creates it only then.
     creates_claims = settings["traits"]["KubeSpawner"].get("storage_pvc_ensure", True)
+    users = []
     for index, choice in enumerate(user_choices(objects)):
         # A restricted profile is offered to its groups and users only: spawn as one.
         access = settings.get("profile_access", {}).get(choice.slug, {})
         user = (access.get("users") or [f"user{index}@example.com"])[0]
-        pod, pvc = render_user_pod(objects, choice, user, tuple(access.get("groups", ())))
+        users.append((choice, user, tuple(access.get("groups", ()))))
+    for (choice, _, _), (pod, pvc) in zip(users, render_user_pods(objects, users), strict=True):
         for obj in (pvc if creates_claims else None, pod):
             if obj is None or not obj.get("metadata"):
                 continue
@@ -183,6 +193,36 @@ def _spawn_every_profile(admin: KubeClient, namespace: str, moved: list[dict[str
                 f"profile {choice.id}: {warned}"
             )
 
+
+def _one_profile(**options: Any) -> AppSpec:
+    profile = ProfileSpec("medium", {"display_name": "Medium", "default": True, **options})
+    return AppSpec([HubSpec("jupyter", {"domain": "jupyter.example.com"}, [profile])])
+
+
+#: The three apps of issue 23 that synth accepted and the API server refused: the first
+#: two are refused at synth now, the third is secured (restricted securityContext) and
+#: admitted. Replayed on every run.
+ISSUE_EXAMPLES = [
+    _one_profile(node_selector={"team": "data science"}),
+    _one_profile(
+        tolerations=(
+            Call(
+                Toleration,
+                key="dedicated",
+                operator="Equal",
+                value="jupyter lab",
+                effect="NoSchedule",
+            ),
+        )
+    ),
+    _one_profile(
+        extra_overrides={
+            "extra_containers": [
+                {"name": "sidecar", "image": "busybox:1.36", "command": ["sleep", "infinity"]}
+            ]
+        }
+    ),
+]
 
 #: Counterexamples the property found, replayed first on every run (issue 23).
 FOUND = [
@@ -235,14 +275,28 @@ FOUND = [
 ]
 
 
-def check_property(admin: KubeClient, spec: AppSpec) -> None:
-    """Synth refuses ``spec`` with the product's error, or the API server accepts it all."""
+def check_property(admin: KubeClient, spec: AppSpec) -> str:
+    """Synth refuses ``spec`` with the product's error, or the API server accepts it all.
+
+    Returns:
+        ``"refused"`` (at synth) or ``"accepted"`` (by synth and the API server).
+    """
     note(f"The app, as Python (AUTH = tests.support.strategies.AUTH):\n{spec!r}")
     with tempfile.TemporaryDirectory() as tmp:
         objects = _synth(spec, Path(tmp) / "out")
-    if objects is not None:
-        event("accepted at synth: judged by the API server")
-        _accepted(admin, spec, objects)
+    if objects is None:
+        return "refused"
+    event("accepted at synth: judged by the API server")
+    _accepted(admin, spec, objects)
+    return "accepted"
+
+
+def _progress(outcome: str) -> None:
+    """One line per example in ``$JC_PROPERTY_PROGRESS`` (``make fuzz``: a long campaign
+    shows how far it got, even if it is stopped)."""
+    if PROGRESS:
+        with open(PROGRESS, "a", encoding="utf-8") as log:
+            log.write(f"{time.time():.1f} {outcome}\n")
 
 
 SETTINGS = settings(
@@ -263,10 +317,14 @@ SETTINGS = settings(
 def test_synth_refuses_or_the_api_server_accepts(
     spec: AppSpec, admin: KubeClient, crds: list[str]
 ) -> None:
-    check_property(admin, spec)
+    try:
+        _progress(check_property(admin, spec))
+    except BaseException:
+        _progress("failed")
+        raise
 
 
-for _found in FOUND:
+for _found in [*ISSUE_EXAMPLES, *FOUND]:
     test_synth_refuses_or_the_api_server_accepts = example(spec=_found)(
         test_synth_refuses_or_the_api_server_accepts
     )
@@ -301,3 +359,13 @@ def test_property_finds_a_removed_check(
     with pytest.raises(AssertionError, match="a valid label must be an empty string") as found:
         without_the_check()
     assert "nodeSelector" in str(found.value), found.value
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_issue_examples_are_refused_at_synth(tmp_path: Path, index: int) -> None:
+    """Issue 23's node selector and toleration values: refused with the product's error."""
+    with pytest.raises(ConfigurationError) as caught:
+        synthesize(lambda app: build_app(ISSUE_EXAMPLES[index], app), outdir=tmp_path / "o")
+    message = str(caught.value)
+    assert PRODUCT_ERROR.match(message), message
+    assert ("'data science'", "'jupyter lab'")[index] in message
