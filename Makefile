@@ -101,12 +101,12 @@ FUZZ_EXAMPLES ?= 2000
 fuzz: setup
 	@seed=$${SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; start=$$(date +%s); \
 	echo "make fuzz: $(FUZZ_EXAMPLES) examples, seed $$seed (reproduce: make fuzz SEED=$$seed)"; \
-	mkdir -p .hypothesis; progress=.hypothesis/fuzz-$$seed.log; rm -f $$progress; \
+	mkdir -p .hypothesis; progress=.hypothesis/fuzz-$$seed.log; rm -f $$progress; rc=0; \
 	JC_FUZZ=1 JC_PROPERTY_EXAMPLES=$(FUZZ_EXAMPLES) JC_PROPERTY_PROGRESS=$$progress \
 	  $(PY) -m pytest -n 0 -q \
 	  tests/k8s/test_property.py::test_synth_refuses_or_the_api_server_accepts \
-	  --hypothesis-seed=$$seed --hypothesis-show-statistics; \
-	rc=$$?; echo "make fuzz: seed $$seed, exit $$rc, $$(( $$(date +%s) - start )) s," \
+	  --hypothesis-seed=$$seed --hypothesis-show-statistics || rc=$$?; \
+	echo "make fuzz: seed $$seed, exit $$rc, $$(( $$(date +%s) - start )) s," \
 	  "examples: $$(sort -k2 $$progress 2>/dev/null | cut -d' ' -f2 | uniq -c | tr '\n' ' ')"; \
 	exit $$rc
 

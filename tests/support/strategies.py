@@ -533,7 +533,10 @@ _HUB_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
             NetworkOptions,
             dns=st.one_of(
                 builds(ClusterDns.kube_dns),
-                builds(ClusterDns.node_local_dns),
+                builds(
+                    ClusterDns.node_local_dns,
+                    kube_dns_service_ip=_of(["10.96.0.10", "fd00::a"], ["10.96.0.0/12", "dns"]),
+                ),
                 builds(ClusterDns.gke_cloud_dns),
             ),
             api_server_cidrs=st.one_of(st.none(), _CIDRS),
@@ -692,7 +695,7 @@ _ARGOCD = st.fixed_dictionaries(
 @st.composite
 def hub_specs(draw: st.DrawFn, namespace: str) -> HubSpec:
     """One chart with one hub, a drawn subset of its options, 1-3 profiles, add-ons."""
-    keys = draw(st.sets(st.sampled_from(sorted(_HUB_OPTIONS)), max_size=5))
+    keys = draw(st.sets(st.sampled_from(sorted(_HUB_OPTIONS)), max_size=7))
     hub: dict[str, Any] = {
         "domain": draw(_kind("host-name", "Jupyter.Example.com", "hub", "hub.example.com:8443"))
     }
