@@ -12,7 +12,7 @@ CDK8S := npx --no-install cdk8s
 export JSII_NODE = $(if $(wildcard $(CURDIR)/node_modules/.bin/node),$(CURDIR)/node_modules/.bin/node,node)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: synth plan test lint format bench crds setup clean checkov nca
+.PHONY: synth plan test lint format bench crds setup clean checkov keycloak nca
 
 # Runtime only: what synthesizing needs.
 $(VENV)/.runtime: pyproject.toml
@@ -159,6 +159,11 @@ image-deps-check: $(VENV)/.runtime
 	  exit 1; \
 	fi
 
+# Keycloak, the real OpenID Connect provider of tests/addons/test_oidc_keycloak.py: downloaded once
+# from Maven Central into the user's cache (XDG_CACHE_HOME or ~/.cache), built for the tests'
+# options; a second run does nothing. Without it those tests skip locally and fail in CI.
+keycloak:
+	scripts/fetch_keycloak.sh
 # base-constraints.txt from the base image itself (docker or podman: RUNTIME=podman), or
 # from a saved `pip list --format=json` of it (FROM_JSON=file).
 RUNTIME ?= docker

@@ -179,7 +179,8 @@ def bind_platform_services(chart: cdk8s.Chart, hub: JupyterHub) -> None:
             port=8080,
             catalog="iceberg",
             schema="default",
-            # Each notebook user queries Trino as themselves (KubeSpawner expands it).
+            # The notebook user's hub name (KubeSpawner expands it): a claim Trino does not
+            # verify (docs/platform-services.md, "Whose identity each service sees").
             user="{unescaped_username}",
         ),
         PlatformServiceBinding.minio(

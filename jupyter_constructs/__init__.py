@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from .addons.observability.bundle import ObservabilityBundle
     from .addons.scheduling import UserPlaceholders, UserScheduler
     from .addons.signin.cloudflare_access import CloudflareAccessAuth
+    from .addons.signin.ldap import LdapAuth
+    from .addons.signin.oauth_providers import AzureAdAuth, GitHubAuth, GoogleAuth
     from .addons.signin.oidc import OidcAuth
     from .addons.tunnel import CloudflareTunnel
     from .core.errors import ConfigurationError, ConfigurationWarning
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
     from .hub.containers import Mount, UserContainer
     from .hub.culler import IdleCuller
     from .hub.database import HubDatabase
+    from .hub.edge import GatewayRoute, PublicService
     from .hub.hub import HubAddon, JupyterHub
     from .hub.ingress import IngressController, IngressOptions
     from .hub.named_servers import NamedServers
@@ -71,6 +74,10 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "ArgoCdApplication": "delivery.argocd",
     "AuthSettings": "hub.auth",
+    "AzureAdAuth": "addons.signin.oauth_providers",
+    "GitHubAuth": "addons.signin.oauth_providers",
+    "GoogleAuth": "addons.signin.oauth_providers",
+    "LdapAuth": "addons.signin.ldap",
     "CloudflareAccessAuth": "addons.signin.cloudflare_access",
     "CloudflareTunnel": "addons.tunnel",
     "ClusterDns": "hub.network",
@@ -82,6 +89,7 @@ _EXPORTS: dict[str, str] = {
     "ExternalSecretSource": "addons.external_secrets",
     "ExtraFile": "hub.volumes",
     "FileItem": "hub.volumes",
+    "GatewayRoute": "hub.edge",
     "Gpu": "hub.profiles",
     "ProfileChoice": "hub.profile_options",
     "ProfileOption": "hub.profile_options",
@@ -111,6 +119,7 @@ _EXPORTS: dict[str, str] = {
     "ObservabilityBundle": "addons.observability.bundle",
     "OidcAuth": "addons.signin.oidc",
     "PlatformServiceBinding": "addons.bindings.services",
+    "PublicService": "hub.edge",
     "PostgresSslMode": "addons.bindings.services",
     "Resources": "core.quantities",
     "SecretRef": "core.secrets",
@@ -145,6 +154,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "ArgoCdApplication",
     "AuthSettings",
+    "AzureAdAuth",
     "CloudflareAccessAuth",
     "CloudflareTunnel",
     "ClusterDns",
@@ -156,6 +166,9 @@ __all__ = [
     "ExternalSecretSource",
     "ExtraFile",
     "FileItem",
+    "GatewayRoute",
+    "GitHubAuth",
+    "GoogleAuth",
     "Gpu",
     "HomeStorage",
     "HubAddon",
@@ -171,6 +184,7 @@ __all__ = [
     "KafkaSaslMechanism",
     "KafkaSecurityProtocol",
     "KubeObject",
+    "LdapAuth",
     "Mount",
     "NamedServers",
     "NamespaceQuota",
@@ -185,6 +199,7 @@ __all__ = [
     "PostgresSslMode",
     "ProfileChoice",
     "ProfileOption",
+    "PublicService",
     "Resources",
     "SecretRef",
     "SharedData",

@@ -60,7 +60,7 @@ def _group(item: pytest.Item, fixtures: set[str]) -> str | None:
         return "data-services"
     if fixtures & REFERENCE_APP:
         return "reference-app"
-    if item.get_closest_marker("integration") is not None:
+    if any(item.get_closest_marker(level) for level in ("integration", "consumers")):
         # Module-scoped hubs and stacks then start once, in one worker.
         return item.nodeid.split("::", 1)[0]
     return None

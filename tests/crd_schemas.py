@@ -33,6 +33,7 @@ CRD_FILES = {
     ("external-secrets.io/v1", "ExternalSecret"): "external-secrets.io_externalsecrets.yaml",
     ("velero.io/v1", "Schedule"): "velero.io_schedules.yaml",
     ("cilium.io/v2", "CiliumNetworkPolicy"): "cilium.io_ciliumnetworkpolicies.yaml",
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"): "gateway.networking.k8s.io_httproutes.yaml",
 }
 OLDEST_DIR = CRDS_DIR / "oldest"
 

@@ -114,6 +114,17 @@ def write_config_dir(objects: Iterable[dict[str, Any]], directory: Path) -> Path
     return directory / "jupyterhub_config.py"
 
 
+def proxy_options(objects: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """``start_hub`` options that run the local proxy as the rendered proxy Deployment
+    runs it: ``--host-routing`` when its command has it, and its plain env values
+    (``NODE_OPTIONS``); its secret env is the test's own token."""
+    container = pod_spec(find(objects, "Deployment", "proxy"))["containers"][0]
+    return {
+        "proxy_host_routing": "--host-routing" in container["command"],
+        "proxy_env": {e["name"]: e["value"] for e in container.get("env", []) if "value" in e},
+    }
+
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 

@@ -132,6 +132,7 @@ _VALID: dict[str, st.SearchStrategy[str]] = {
     ),
 }
 _VALID["text-or-empty"] = _VALID["text"] | st.just("")
+_VALID["base-url"] = st.from_regex(r"/([a-z0-9._~-]{1,8}/){0,3}", fullmatch=True)
 _VALID["server-path"] = st.from_regex(r"/[a-z]{1,8}(/[a-z]{1,8}){0,2}", fullmatch=True)
 _VALID["claim-template"] = st.from_regex(
     r"[a-z]{1,8}(-[a-z0-9]{1,4})?-\{username\}", fullmatch=True

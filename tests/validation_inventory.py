@@ -192,9 +192,12 @@ def cloudflare_with(**options: Any) -> Objects:
         "team_domain": "team.cloudflareaccess.com",
         "audience": "aud-tag",
         "allowed_emails": ["a@example.com"],
+        "user_server_domain": "jupyter-users.example.org",
+        "user_server_audience": "users-aud-tag",
     }
     settings.update(options)
-    return hub_with(auth=CloudflareAccessAuth(**settings))
+    # Header sign-in refuses an Ingress beside it (the tunnel is the front door).
+    return hub_with(auth=CloudflareAccessAuth(**settings), ingress=IngressOptions(enabled=False))
 
 
 def tunnel_with(**options: Any) -> Objects:
@@ -1453,6 +1456,141 @@ for _field, _kind, _bad, _strings in (
             strings=_strings,
         )
     )
+
+# Sessions, paths and edge of the hub (issues 14 and 16).
+_add(
+    hub_param(
+        "cookie_max_age_days",
+        "JupyterHub.cookie_max_age_days",
+        "seconds>0",
+        "hub.hub._check_session_limits",
+        bad=(0, -1, True, "1", 15, float("nan")),
+        strings=False,
+    ),
+    hub_param(
+        "token_expires_in_max_seconds",
+        "JupyterHub.token_expires_in_max_seconds",
+        "int>=1",
+        "hub.hub._check_session_limits",
+        bad=(0, 59, True, "86400", 1.5, 366 * 86400),
+        strings=False,
+    ),
+    hub_param(
+        "base_url",
+        "JupyterHub.base_url; probes, Ingress/HTTPRoute paths, proxy error target, culler URL",
+        "base-url",
+        "hub.hub.check_base_url",
+        bad=("jupyter", "/jupyter", "jupyter/", "/a b/", "/a/../b/", "/a\n/", 7),
+    ),
+    hub_param(
+        "gateway",
+        "HTTPRoute jupyterhub (parentRefs, hostnames); proxy NetworkPolicy peers",
+        "options",
+        "hub.edge.GatewayRoute",
+        bad=("my-gateway", {"name": "gw"}),
+        strings=False,
+    ),
+    hub_param(
+        "public_service",
+        "Service proxy-public (type, loadBalancerSourceRanges); NetworkPolicy proxy-public-clients",
+        "options",
+        "hub.edge.PublicService",
+        bad=("LoadBalancer", True),
+        strings=False,
+    ),
+    hub_param(
+        "redirect_domains",
+        "the redirect HTTPRoute/Ingress hosts",
+        "host-name-list",
+        "core.rules.check_domain",
+        bad=("old.example.com", ["Old.Example.com"], ["old example.com"], [DOMAIN], [7]),
+        strings=False,
+    ),
+    Param(
+        "OidcAuth",
+        "auth_refresh_age",
+        "Authenticator.auth_refresh_age",
+        "int>=1",
+        "addons.signin.oidc.OidcAuth.settings",
+        lambda v: oidc_with(auth_refresh_age=v),
+        _HUB,
+        bad=(0, True, "300", 3601),
+        strings=False,
+    ),
+    Param(
+        "OidcAuth",
+        "user_server_domain",
+        "JupyterHub.subdomain_host; proxy host routing; Ingress hosts",
+        "host-name",
+        "hub.hub (beside the hub's domain)",
+        lambda v: oidc_with(user_server_domain=v),
+        _HUB,
+        bad=(
+            "Users.Example.org",
+            "users example.org",
+            DOMAIN,
+            "x." + DOMAIN,
+            "https://u.example.org",
+        ),
+    ),
+    Param(
+        "CloudflareAccessAuth",
+        "user_server_domain",
+        "JupyterHub.subdomain_host; tunnel hosts *.<domain>",
+        "host-name",
+        "addons.signin.cloudflare_access.CloudflareAccessAuth._user_server_layout",
+        lambda v: cloudflare_with(user_server_domain=v),
+        _HUB,
+        bad=("Users.Example.org", "users example.org", DOMAIN, "x." + DOMAIN),
+    ),
+    Param(
+        "CloudflareAccessAuth",
+        "user_server_audience",
+        "the AUD the hub refuses (CloudflareAccessAuthenticator)",
+        "text",
+        "addons.signin.cloudflare_access.CloudflareAccessAuth._user_server_layout",
+        lambda v: cloudflare_with(user_server_audience=v),
+        _HUB,
+        bad=("", "   ", "aud-tag", None),
+        strings=False,
+    ),
+    Param(
+        "CloudflareAccessAuth",
+        "user_servers_on_hub_host",
+        "the shared layout (a loud opt-in)",
+        "bool",
+        "addons.signin.cloudflare_access.CloudflareAccessAuth._user_server_layout",
+        lambda v: cloudflare_with(user_servers_on_hub_host=v),
+        _HUB,
+        bad=(True, 1, "true"),
+        strings=False,
+    ),
+    Param(
+        "CloudflareAccessAuth",
+        "allow_ingress",
+        "an Ingress beside header sign-in (a loud opt-in)",
+        "bool",
+        "hub.hub (front door check)",
+        lambda v: cloudflare_with(allow_ingress=v),
+        _HUB,
+        bad=(1, "true", None),
+        strings=False,
+    ),
+    Param(
+        "ServiceCatalogEntry.jupyterhub",
+        "base_url",
+        "card url https://<domain><base_url>",
+        "base-url",
+        "hub.hub.check_base_url",
+        lambda v: hub_with(
+            ingress=IngressOptions(
+                annotations=ServiceCatalogEntry.jupyterhub(DOMAIN, base_url=v).ingress_annotations()
+            )
+        ),
+        "ServiceCatalogEntry",
+        bad=("jupyter", "/a b/", "/x"),
+    ),
+)
 
 # The seven bindings' factories: their own options, then the options they all share.
 _BINDING_OWN: dict[str, tuple[tuple[str, str, str, tuple[Any, ...] | None], ...]] = {
@@ -3598,6 +3736,8 @@ KIND_RULES: dict[str, str] = {
     "json-data": "JSON-serialisable data, no NaN or Infinity",
     "mounts": "Mount list: volumes of the pod, absolute paths",
     "image-list": "a list of pinned images",
+    "base-url": "'/' or '/path/': starts and ends with '/', letters, digits, '-', '.', '_', '~'",
+    "host-name-list": "a list of host names (IsDNS1123Subdomain, not an IP), not the hub's own",
 }
 
 

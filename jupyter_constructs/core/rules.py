@@ -560,11 +560,20 @@ def check_dns_subdomain(where: Where, what: str, value: Any) -> str:
     return cast("str", checked)
 
 
-def check_domain(where: Where, value: Any) -> str:
-    """Return ``value`` if it is a fully qualified DNS name (no scheme, no path)."""
+def check_domain(where: Where, value: Any, *, what: str = "domain") -> str:
+    """Return ``value`` if it is a fully qualified DNS name (no scheme, no path).
+
+    Args:
+        where: The construct (or label) the error names.
+        value: The host name.
+        what: What the value is, for the message. Default: ``"domain"``.
+
+    Raises:
+        ConfigurationError: ``value`` is not a lowercase fully qualified host name.
+    """
     checked = check(
         where,
-        "domain",
+        what,
         value,
         HOST_NAME_RULE,
         fix="pass only the host name users type in the browser",

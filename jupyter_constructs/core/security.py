@@ -97,6 +97,60 @@ def user_pod_security_context() -> dict[str, Any]:
     }
 
 
+# -- scanner exceptions (checkov), scoped per object --------------------------------------
+
+#: Annotation prefix checkov reads on an object's metadata: ``checkov.io/skip<n>`` with the
+#: value ``<check id>=<reason>`` skips that check for that object only.
+SCANNER_SKIP_PREFIX = "checkov.io/skip"
+
+#: Why each check is skipped, where it is; one sentence each (no ``=``: checkov splits on it).
+PULL_POLICY = (
+    "IfNotPresent is deliberate: images are pinned (a release tag, a digest where verified), "
+    "and a restart must not depend on the registry (the pre-puller relies on it too)"
+)
+HUB_ENV_VARS = (
+    "JupyterHub reads its cookie secret, crypt key, proxy and service tokens only from "
+    "environment variables, set by secretKeyRef"
+)
+PROXY_ENV_VARS = "configurable-http-proxy reads CONFIGPROXY_AUTH_TOKEN only from its environment"
+TUNNEL_ENV_VARS = "cloudflared reads TUNNEL_TOKEN from its environment, set by secretKeyRef"
+HUB_API_TOKEN = "KubeSpawner calls the Kubernetes API with this token (Role hub, tested)"
+BOOTSTRAP_API_TOKEN = (
+    "the bootstrap script fills its Secrets through the Kubernetes API with this token "
+    "(get and patch on those names only, tested)"
+)
+HUB_IMAGE_UID = (
+    "the upstream hub image's files belong to uid 1000 (z2jh's default); non-root is "
+    "enforced by Pod Security"
+)
+NOTHING_TO_PROBE = (
+    "the pause container serves nothing to probe and the init containers only pull images"
+)
+
+
+def scanner_exceptions(reasons: dict[str, str | None]) -> dict[str, str]:
+    """Annotations that skip the checkov checks in ``reasons`` for one object.
+
+    Args:
+        reasons: Check id (``"CKV_K8S_35"``) to why this object does what the check
+            forbids; a ``None`` reason means the check needs no exception here.
+
+    Returns:
+        ``{"checkov.io/skip1": "CKV_...=reason", ...}`` in check-id order.
+
+    Raises:
+        ValueError: A reason is empty or contains ``=`` (checkov splits on it).
+    """
+    kept = sorted((check, reason) for check, reason in reasons.items() if reason is not None)
+    for check, reason in kept:
+        if not reason.strip() or "=" in reason:
+            raise ValueError(f"scanner exception {check}: a reason without '=' is required")
+    return {
+        f"{SCANNER_SKIP_PREFIX}{index}": f"{check}={reason}"
+        for index, (check, reason) in enumerate(kept, start=1)
+    }
+
+
 # -- containers users add to pods ---------------------------------------------------------
 
 #: What the restricted standard requires of every container; a container that leaves a

@@ -12,11 +12,11 @@ Wave   ``SyncWave`` member     What goes there, and why
  -3    ``NAMESPACE``           The Namespace (with its Pod Security labels): everything
                                else lives in it.
  -2    ``CONFIGURATION``       ServiceAccounts, (Cluster)Roles and their bindings,
-                               ConfigMaps, NetworkPolicies, quotas, PriorityClasses, static
-                               PersistentVolumes (an NFS export) and the claims reserved
-                               for them, which bind at once whatever the binding mode: what
-                               workloads mount, run as or name must exist before the pods
-                               start.
+                               ConfigMaps, NetworkPolicies, quotas, PriorityClasses, the
+                               hub's (empty) Secrets, static PersistentVolumes (an NFS
+                               export) and the claims reserved for them, which bind at once
+                               whatever the binding mode: what workloads mount, run as or
+                               name must exist before the pods start.
  -1    ``SECRET_BOOTSTRAP``    The Job that generates the hub's own secrets in the cluster,
                                so the hub never starts without them.
   0    ``WORKLOADS``           Deployments, Services, Ingress (the default wave), and the
@@ -95,8 +95,8 @@ class SyncWave(enum.IntEnum):
     NAMESPACE = -3
     """The Namespace and its Pod Security Admission labels."""
     CONFIGURATION = -2
-    """RBAC, ServiceAccounts, ConfigMaps, NetworkPolicies, quotas, PriorityClasses, PVCs
-    and static PVs."""
+    """RBAC, ServiceAccounts, ConfigMaps, NetworkPolicies, quotas, PriorityClasses, PVCs,
+    static PVs, and the hub's Secrets (rendered empty; the bootstrap Job fills them)."""
     SECRET_BOOTSTRAP = -1
     """The Job that generates the hub's own secrets inside the cluster."""
     WORKLOADS = 0
@@ -121,6 +121,7 @@ WAVE_BY_KIND: dict[str, SyncWave] = {
     "ClusterRole": SyncWave.CONFIGURATION,
     "ClusterRoleBinding": SyncWave.CONFIGURATION,
     "PriorityClass": SyncWave.CONFIGURATION,
+    "Secret": SyncWave.CONFIGURATION,
     "Job": SyncWave.SECRET_BOOTSTRAP,
 }
 """The wave of each built-in kind our constructs create; kinds not listed stay in wave 0.

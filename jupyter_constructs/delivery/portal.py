@@ -33,6 +33,7 @@ from typing import Any
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.objects import stable_json
 from jupyter_constructs.core.rules import is_clean_text, is_url
+from jupyter_constructs.hub.hub import check_base_url
 
 ANNOTATION_PREFIX = "service-catalog.jupyter-constructs.io/"
 """Prefix of the Ingress annotations written by ``ingress_annotations``."""
@@ -109,11 +110,20 @@ class ServiceCatalogEntry:
         docs_url: str | None = None,
         dashboard_url: str | None = None,
         category: str = DEFAULT_CATEGORY,
+        base_url: str = "/",
     ) -> ServiceCatalogEntry:
-        """The JupyterHub card for a hub served at ``https://<domain>/``."""
+        """The JupyterHub card for a hub served at ``https://<domain><base_url>``.
+
+        ``base_url`` is the hub's (``JupyterHub(base_url=...)``). Default: ``"/"``.
+
+        Raises:
+            ConfigurationError: ``base_url`` is not ``/`` or a ``/path/`` (``check_base_url``),
+                or a field is not valid.
+        """
+        check_base_url("ServiceCatalogEntry", base_url)
         return cls(
             name="JupyterHub",
-            url=f"https://{domain}/",
+            url=f"https://{domain}{base_url}",
             icon="jupyter",
             description="Interactive Jupyter notebooks with the data platform's services "
             "(Trino, object storage, MLflow, Ray, Kafka) already connected.",

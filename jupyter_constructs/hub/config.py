@@ -160,12 +160,7 @@ def check_trait_value(where: Where, class_name: str, trait: str, value: Any) -> 
         ConfigurationError: The class or trait is unknown, or the value has the wrong type.
     """
     kind = trait_kind(where, class_name, trait)
-    try:
-        json.dumps(value, allow_nan=False)
-        serializable = True
-    except (TypeError, ValueError):
-        serializable = False
-    if not serializable or not _matches(kind, value):
+    if not _is_json(value) or not _matches(kind, value):
         raise invalid(
             where,
             f"{class_name}.{trait}",
@@ -174,6 +169,14 @@ def check_trait_value(where: Where, class_name: str, trait: str, value: Any) -> 
             fix=f"give {class_name}.{trait} a value of that type",
         )
     return value
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def profile_access_source() -> str:
@@ -202,8 +205,10 @@ class HubConfig:
         self._from_env: dict[str, str] = {}
         self._services: list[dict[str, Any]] = []
         self._roles: list[dict[str, Any]] = []
+        self._settings: dict[str, Any] = {}
         self._profile_access: dict[str, dict[str, list[str]]] = {}
         self._custom: dict[str, Any] = {}
+        self._custom_classes: set[str] = set()
 
     def snapshot(self) -> tuple[Any, ...]:
         """Everything set so far, for ``restore`` (a failed add-on leaves no trace)."""
@@ -213,8 +218,10 @@ class HubConfig:
                 self._from_env,
                 self._services,
                 self._roles,
+                self._settings,
                 self._profile_access,
                 self._custom,
+                self._custom_classes,
             )
         )
 
@@ -225,9 +232,33 @@ class HubConfig:
             self._from_env,
             self._services,
             self._roles,
+            self._settings,
             self._profile_access,
             self._custom,
+            self._custom_classes,
         ) = copy.deepcopy(snapshot)
+
+    def add_custom_class(self, class_name: str) -> None:
+        """Accept traits of ``class_name``, a class the trait table does not know.
+
+        For a custom authenticator shipped by its ``HubAuth`` (docs/authentication.md): its
+        traits are checked as JSON only, since the library cannot know the class. A class
+        of the table keeps its full check.
+        """
+        if class_name not in TRAITS:
+            self._custom_classes.add(class_name)
+
+    def _check(self, class_name: str, trait: str, value: Any) -> None:
+        if class_name not in self._custom_classes:
+            check_trait_value(self._owner, class_name, trait, value)
+        elif not _is_json(value):
+            raise invalid(
+                self._owner,
+                f"{class_name}.{trait}",
+                type(value).__name__,
+                allowed="a JSON value: text, number, bool, None, list or dict of those",
+                fix="give plain data; code belongs in a hub Python file",
+            )
 
     def set(self, class_name: str, trait: str, value: Any) -> None:
         """Set ``class_name.trait``.
@@ -236,7 +267,7 @@ class HubConfig:
             ConfigurationError: The class or trait is unknown, the value has the wrong
                 type, or another value was set before.
         """
-        check_trait_value(self._owner, class_name, trait, value)
+        self._check(class_name, trait, value)
         section = self._traits.setdefault(class_name, {})
         if trait in section and section[trait] != value:
             raise invalid(
@@ -255,7 +286,7 @@ class HubConfig:
 
     def replace(self, class_name: str, trait: str, value: Any) -> None:
         """Set ``class_name.trait`` even if set before (for values re-rendered at synth)."""
-        check_trait_value(self._owner, class_name, trait, value)
+        self._check(class_name, trait, value)
         self._traits.setdefault(class_name, {})[trait] = value
 
     def trait_names(self) -> dict[str, list[str]]:
@@ -268,8 +299,27 @@ class HubConfig:
 
     def set_from_env(self, class_name: str, trait: str, env_var: str) -> None:
         """In the hub, ``class_name.trait`` takes the value of env var ``env_var``."""
-        trait_kind(self._owner, class_name, trait)
+        if class_name not in self._custom_classes:
+            trait_kind(self._owner, class_name, trait)
         self._from_env[f"{class_name}.{trait}"] = env_var
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Set a top-level key of ``hub_config.json`` (read by the static config file).
+
+        Such keys are read by the static file itself, e.g. ``user_server_domain``; raises
+        if another value was set before.
+        """
+        if key in ("traits", "traits_from_env", "profile_access", "python_files", "templates"):
+            raise ValueError(f"hub config: {key!r} is not a setting")
+        if key in self._settings and self._settings[key] != value:
+            raise invalid(
+                self._owner,
+                f"hub setting {key}",
+                value,
+                allowed=f"the value set before ({self._settings[key]!r})",
+                fix="configure this setting in one place only",
+            )
+        self._settings[key] = value
 
     def add_service(self, service: dict[str, Any], *, role: dict[str, Any] | None = None) -> None:
         """Add a ``JupyterHub.services`` entry (and its ``load_roles`` entry), or neither.
@@ -331,7 +381,11 @@ class HubConfig:
             traits.setdefault("JupyterHub", {})["services"] = copy.deepcopy(self._services)
         if self._roles:
             traits.setdefault("JupyterHub", {})["load_roles"] = copy.deepcopy(self._roles)
-        document = {"traits": traits, "traits_from_env": dict(self._from_env)}
+        document = {
+            "traits": traits,
+            "traits_from_env": dict(self._from_env),
+            **copy.deepcopy(self._settings),
+        }
         if self._profile_access:
             document["profile_access"] = copy.deepcopy(self._profile_access)
         document.update(copy.deepcopy(self._custom))
@@ -348,7 +402,11 @@ class HubConfig:
             if self._roles:
                 hub["load_roles"] = self._roles
             traits["JupyterHub"] = hub
-        document: dict[str, Any] = {"traits": traits, "traits_from_env": self._from_env}
+        document: dict[str, Any] = {
+            "traits": traits,
+            "traits_from_env": self._from_env,
+            **self._settings,
+        }
         if self._profile_access:
             document["profile_access"] = self._profile_access
         document.update(self._custom)

@@ -9,6 +9,7 @@ from jupyter_constructs.core import security
 from jupyter_constructs.core.images import HUB_UID
 from jupyter_constructs.core.quantities import Resources
 from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.hub.auth import AUTH_FILES_DIR
 from jupyter_constructs.hub.config import CONFIG_FILE
 from jupyter_constructs.hub.database import DATABASE_CLAIM, HUB_DATA_DIR
 from jupyter_constructs.hub.rbac import HUB_SERVICE_ACCOUNT
@@ -33,6 +34,8 @@ def hub_deployment_body(
     labels: Mapping[str, str],
     config_checksum: str,
     database_volume: bool,
+    secret_files: Mapping[str, SecretRef] | None = None,
+    probe_path: str = "/hub/health",
     placement: Placement | None = None,
     config_items: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
@@ -47,6 +50,10 @@ def hub_deployment_body(
         config_checksum: Checksum of the config files; a change rolls the pod.
         database_volume: The database lives on the ``hub-db-dir`` PVC (sqlite); otherwise
             the data directory is an emptyDir.
+        secret_files: Files of Secrets the authenticator reads, by file name, mounted
+            read-only under ``AUTH_FILES_DIR``. Default: none.
+        probe_path: The hub's health endpoint (``<base_url>hub/health``). Default:
+            ``/hub/health``.
         placement: The core pool's node affinity and tolerations. Default: none.
         config_items: Where each ConfigMap key goes in the config folder (``items``),
             for templates in a ``templates/`` subfolder. Default: every key at the top.
@@ -54,12 +61,12 @@ def hub_deployment_body(
     config_volume: dict[str, Any] = {"name": CONFIG_MAP}
     if config_items is not None:
         config_volume["items"] = config_items
-    health = {"httpGet": {"path": "/hub/health", "port": "http"}, "timeoutSeconds": 3}
+    health = {"httpGet": {"path": probe_path, "port": "http"}, "timeoutSeconds": 3}
     if database_volume:
         data_volume = {"name": "hub-data", "persistentVolumeClaim": {"claimName": DATABASE_CLAIM}}
     else:
         data_volume = {"name": "hub-data", "emptyDir": {}}
-    container = {
+    container: dict[str, Any] = {
         "name": "hub",
         "image": image,
         "command": ["jupyterhub", "--config", f"{CONFIG_DIR}/{CONFIG_FILE}"],
@@ -77,6 +84,33 @@ def hub_deployment_body(
             {"name": "tmp", "mountPath": "/tmp"},
         ],
     }
+    volumes: list[dict[str, Any]] = [
+        {"name": "config", "configMap": config_volume},
+        data_volume,
+        {"name": "tmp", "emptyDir": {}},
+    ]
+    if secret_files:
+        container["volumeMounts"].append(
+            {"name": "auth-files", "mountPath": AUTH_FILES_DIR, "readOnly": True}
+        )
+        volumes.append(
+            {
+                "name": "auth-files",
+                "projected": {
+                    # Owner and group (fsGroup) read; nobody writes.
+                    "defaultMode": 0o440,
+                    "sources": [
+                        {
+                            "secret": {
+                                "name": ref.name,
+                                "items": [{"key": ref.key, "path": file_name}],
+                            }
+                        }
+                        for file_name, ref in sorted(secret_files.items())
+                    ],
+                },
+            }
+        )
     return {
         "spec": {
             # Exactly one: the hub owns its database and its in-memory state. Recreate,
@@ -96,11 +130,7 @@ def hub_deployment_body(
                     "enableServiceLinks": False,
                     "securityContext": security.restricted_pod(fs_group=HUB_UID),
                     "containers": [container],
-                    "volumes": [
-                        {"name": "config", "configMap": config_volume},
-                        data_volume,
-                        {"name": "tmp", "emptyDir": {}},
-                    ],
+                    "volumes": volumes,
                     **(placement.pod_fields() if placement else {}),
                 },
             },

@@ -23,8 +23,10 @@ take their share of the namespace quota), ``use_user_scheduler`` and ``pod_prior
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
+import re
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,13 +34,15 @@ from typing import Any, Protocol, Unpack, cast
 
 from constructs import Construct, Node
 
+from jupyter_constructs.core import network_policy as netpol
 from jupyter_constructs.core import security
 from jupyter_constructs.core.checks import add_check, check_count, drop_checks_after
-from jupyter_constructs.core.errors import ConfigurationError, invalid, questionable
+from jupyter_constructs.core.errors import ConfigurationError, Where, invalid, questionable
 from jupyter_constructs.core.images import (
     DEFAULT_NOTEBOOK_IMAGE,
     HUB_IMAGE,
     PROXY_IMAGE,
+    unpinned_reason,
 )
 from jupyter_constructs.core.network_policy import Rule
 from jupyter_constructs.core.objects import (
@@ -66,7 +70,7 @@ from jupyter_constructs.core.rules import (
     is_int,
 )
 from jupyter_constructs.core.secrets import SecretRef
-from jupyter_constructs.hub.auth import AuthSettings, HubAuth
+from jupyter_constructs.hub.auth import AuthSettings, HubAuth, SignIn
 from jupyter_constructs.hub.bindings import HubBindings
 from jupyter_constructs.hub.bootstrap import (
     COOKIE_SECRET_KEY,
@@ -97,7 +101,8 @@ from jupyter_constructs.hub.deployment import (
     hub_deployment_body,
     secret_env,
 )
-from jupyter_constructs.hub.ingress import HubIngress, IngressOptions
+from jupyter_constructs.hub.edge import GatewayRoute, HubRoute, PublicService
+from jupyter_constructs.hub.ingress import HubIngress, IngressController, IngressOptions
 from jupyter_constructs.hub.named_servers import (
     DEFAULT_CLAIM_TEMPLATE,
     PER_SERVER_CLAIM_TEMPLATE,
@@ -168,6 +173,11 @@ DEFAULT_IDLE_CULLER = IdleCuller()
 DEFAULT_QUOTA = NamespaceQuota()
 DEFAULT_CONTAINER_LIMITS = ContainerLimits()
 DEFAULT_NETWORK = NetworkOptions()
+DEFAULT_COOKIE_MAX_AGE_DAYS = 1.0
+MAX_COOKIE_MAX_AGE_DAYS = 14.0  # JupyterHub's own default: never longer than upstream
+DEFAULT_TOKEN_EXPIRES_IN_MAX_SECONDS = 86400
+MIN_TOKEN_SECONDS = 60
+MAX_TOKEN_SECONDS = 365 * 86400
 
 
 class HubAddon(Protocol):
@@ -227,10 +237,11 @@ class JupyterHub(Construct):
         notebook_image: Image of user servers when a profile names none.
         hub_resources: Default: 500m/2 CPU, 1Gi/4Gi memory (request/limit).
         ingress: Default: ``IngressOptions()`` (nginx, TLS Secret ``jupyterhub-tls``).
-        existing_secret: Default ``None``: the bootstrap Job creates Secret
-            ``hub-secrets``. When given, that Secret must hold keys cookie-secret,
-            crypt-key, proxy-token and (for metrics) metrics-api-token, and no Job is
-            rendered.
+        existing_secret: Default ``None``: Secret ``hub-secrets`` is rendered empty and
+            the bootstrap Job fills it (and each service token's own Secret,
+            ``<service>-hub-token``). When given, that Secret must hold keys
+            cookie-secret, crypt-key, proxy-token and (for metrics) metrics-api-token, and
+            no Secret or Job is rendered.
         create_namespace: Default True, with Pod Security Admission ``enforce: restricted``.
         start_timeout: Seconds for a user server to start. Default: 300.
         admin_users: Hub admins (``Authenticator.admin_users``). Default: none.
@@ -261,6 +272,35 @@ class JupyterHub(Construct):
             ``ipBlock`` rules match the API server, user servers on the internet (private
             ranges and metadata excluded); ``None`` renders no NetworkPolicy at all, the
             add-ons' included.
+        cookie_max_age_days: Lifetime of the hub's login cookie, in days, for every
+            sign-in option (more than 0, at most 14). Default: 1 (JupyterHub's own
+            default is 14). OAuth tokens of user servers and services expire with it.
+            ``JupyterHub.cookie_max_age_days``,
+            https://jupyterhub.readthedocs.io/en/stable/reference/api/app.html
+        token_expires_in_max_seconds: Longest lifetime of an API token a user creates
+            (``/hub/token``, ``POST /hub/api/users/<name>/tokens``), in seconds (60 to
+            31536000). Default: 86400 (a day): a token minted during a session cannot
+            outlive it by much, and a token without expiry cannot be created.
+            ``JupyterHub.token_expires_in_max_seconds`` (JupyterHub 5.1).
+        base_url: The path the hub is served under, e.g. ``"/jupyter/"`` (starts and ends
+            with ``/``). Everything follows it: ``JupyterHub.base_url``, the hub's probes
+            (``<base_url>hub/health``), the proxy's error target, the Ingress path, the
+            culler's and hub services' API URL, the metrics path, OAuth callback URLs.
+            Default: ``"/"``. ``JupyterHub.base_url``,
+            https://jupyterhub.readthedocs.io/en/stable/reference/api/app.html
+        gateway: Serve the hub through a Gateway API ``HTTPRoute`` attached to this
+            Gateway instead of an Ingress (``hub.edge.GatewayRoute``); then no Ingress is
+            rendered unless ``ingress=`` says so explicitly, which is refused (one way
+            in). Default: none.
+        public_service: The ``proxy-public`` Service: ``PublicService.load_balancer(
+            source_ranges=[...])`` or ``.node_port_service(...)`` exposes the proxy
+            directly, admitting only ``source_ranges`` (``loadBalancerSourceRanges`` and
+            the proxy's NetworkPolicy). Default: ClusterIP.
+        redirect_domains: More hostnames for the hub, answered with a permanent redirect
+            to ``https://<domain>`` (same path), so sign-in cookies and OAuth callbacks
+            stay on one host: a second HTTPRoute with a ``RequestRedirect`` filter, or,
+            with an ingress-nginx Ingress, a second Ingress with its ``permanent-redirect``
+            annotation. Default: none.
         core_pods: The node pool of the hub's own pods (z2jh ``scheduling.corePods``):
             hub, proxy, secret bootstrap Job, and the pods of add-ons that serve the hub
             (tunnel, user scheduler) get its node affinity and tolerations. Example:
@@ -306,6 +346,12 @@ class JupyterHub(Construct):
         container_limits: ContainerLimits | None = DEFAULT_CONTAINER_LIMITS,
         image_puller: bool | ImagePullerOptions = True,
         network: NetworkOptions | None = DEFAULT_NETWORK,
+        cookie_max_age_days: float = DEFAULT_COOKIE_MAX_AGE_DAYS,
+        token_expires_in_max_seconds: int = DEFAULT_TOKEN_EXPIRES_IN_MAX_SECONDS,
+        base_url: str = BASE_URL,
+        gateway: GatewayRoute | None = None,
+        public_service: PublicService | None = None,
+        redirect_domains: Sequence[str] = (),
         core_pods: NodePool | None = None,
         user_pods: NodePool | None = None,
         named_servers: NamedServers | None = None,
@@ -385,6 +431,8 @@ class JupyterHub(Construct):
             ("user_pods", user_pods, NodePool),
             ("named_servers", named_servers, NamedServers),
             ("tunables", tunables, HubTunables),
+            ("gateway", gateway, GatewayRoute),
+            ("public_service", public_service, PublicService),
         ):
             if value is not None and not isinstance(value, kind):
                 raise invalid(
@@ -395,6 +443,9 @@ class JupyterHub(Construct):
                     + ("" if what == "hub_resources" else " or None"),
                     fix=f"pass {what}={kind.__name__}(...)",
                 )
+        _check_session_limits(self, cookie_max_age_days, token_expires_in_max_seconds)
+        #: The path the hub is served under (``"/"`` or ``"/<path>/"``).
+        self.base_url: str = check_base_url(self, base_url)
         self.core_pods = core_pods.check(self, "core_pods") if core_pods is not None else None
         self.user_pods = user_pods.check(self, "user_pods") if user_pods is not None else None
         self._claim_namespace(chart)
@@ -402,15 +453,26 @@ class JupyterHub(Construct):
         self.database = database or HubDatabase.sqlite_pvc()
         self.database.check(self)
         self.hub_resources = hub_resources.checked(self, "hub_resources")
-        self.auth_settings: AuthSettings = auth.settings(self, domain=self.domain)
+        self.auth_settings: AuthSettings = _under_base_url(
+            auth.settings(self, domain=self.domain), self.domain, self.base_url
+        )
+        #: Where user servers are served (``<name>.<user_server_domain>``), or ``None``
+        #: when they are under the hub's host (``/user/<name>/``).
+        self.user_server_domain: str | None = None
+        self.public_service: PublicService = (public_service or PublicService()).check(self)
+        if self.auth_settings.user_server_domain is not None:
+            self.user_server_domain = _check_user_server_domain(
+                self, self.auth_settings.user_server_domain, self.domain
+            )
         self.secret_name: str = existing_secret or "hub-secrets"
         self.hub_service_name = HUB_SERVICE
         self.hub_port = HUB_PORT
-        self.base_url = BASE_URL
         #: The hub's REST API as hub-managed services reach it: over the hub pod's own
         #: loopback (z2jh's culler does the same). Through the ``hub`` Service it would be
         #: hairpin traffic, which default-deny NetworkPolicies drop on iptables CNIs.
-        self.loopback_api_url = f"http://localhost:{HUB_PORT}{BASE_URL}hub/api"
+        self.loopback_api_url = f"http://localhost:{HUB_PORT}{self.base_url}hub/api"
+        #: The hub's Prometheus metrics (``read:metrics`` scope), on the hub port.
+        self.metrics_path = f"{self.base_url}hub/metrics"
         self.proxy_api_service_name = API_SERVICE
         self.proxy_public_service_name = PUBLIC_SERVICE
         self.proxy_public_port = PUBLIC_PORT
@@ -429,8 +491,8 @@ class JupyterHub(Construct):
         self._reservations: list[Reservation] = []
         self._user_scheduler: tuple[str, Construct] | None = None
         self._pod_priority: PodPriority | None = None
-        # (what, its construct, meant to be the only way in)
-        self._entry_points: list[tuple[str, Construct, bool]] = []
+        # (what, its construct, meant to be the only way in, the edge it passes through)
+        self._entry_points: list[tuple[str, Construct, bool, str | None]] = []
         self._generation = 0  # bumped by every change that alters the generated config
         self._config_cache: tuple[int, dict[str, str]] | None = None
         self._python_files: dict[str, str] = {}
@@ -494,7 +556,12 @@ class JupyterHub(Construct):
             self, labels=self.labels("singleuser-server")
         )
         self.start_timeout: int = start_timeout
-        self._configure(start_timeout=start_timeout, admin_users=admin_users)
+        self._configure(
+            start_timeout=start_timeout,
+            admin_users=admin_users,
+            cookie_max_age_days=float(cookie_max_age_days),
+            token_expires_in_max_seconds=token_expires_in_max_seconds,
+        )
         if self.idle_culler is not None:
             self.add_hub_service(
                 CULLER_SERVICE,
@@ -551,6 +618,15 @@ class JupyterHub(Construct):
             kind="Deployment",
             name="hub",
             labels=self.labels("hub"),
+            annotations=security.scanner_exceptions(
+                {
+                    "CKV_K8S_15": security.PULL_POLICY,
+                    "CKV_K8S_35": security.HUB_ENV_VARS,
+                    "CKV_K8S_38": security.HUB_API_TOKEN,
+                    "CKV_K8S_40": security.HUB_IMAGE_UID,
+                    "CKV_K8S_43": unpinned_reason([hub_image]),
+                }
+            ),
             body=lambda: hub_deployment_body(
                 image=self.hub_image,
                 env=self._hub_env(),
@@ -559,6 +635,8 @@ class JupyterHub(Construct):
                 labels=self.labels("hub"),
                 config_checksum=sha256_of(self.config_files()),
                 database_volume=self.pvc is not None,
+                secret_files=self.auth_settings.secret_files,
+                probe_path=f"{self.base_url}hub/health",
                 placement=self.core_pod_placement(),
                 config_items=self._config_items(),
             ),
@@ -585,6 +663,10 @@ class JupyterHub(Construct):
             auth_token=SecretRef(self.secret_name, PROXY_TOKEN_KEY),
             labels=self.labels("proxy"),
             selector=self.selector_labels("proxy"),
+            host_routing=self.user_server_domain is not None,
+            error_path=f"{self.base_url}hub/error",
+            public_service_spec=self.public_service.spec_fields(),
+            public_service_annotations=self.public_service.annotations,
             placement=self.core_pod_placement(),
         )
         self.proxy_deployment = self.proxy.deployment
@@ -593,16 +675,46 @@ class JupyterHub(Construct):
         # together, or the pair's proxy token disagrees (docs/runbook.md, "Rotating the
         # hub's secrets"). Stakater Reloader's annotation; without Reloader it does nothing
         # and the runbook's procedure applies.
-        consumed = {
-            self.secret_name,
-            *(ref.name for ref in self.database.secret_env().values()),
-            *(ref.name for ref in self.auth_settings.secret_env.values()),
-        }
-        self.deployment.add_annotation(RELOAD_ANNOTATION, ",".join(sorted(consumed)))
+        self._annotate_reload()
         self.proxy_deployment.add_annotation(RELOAD_ANNOTATION, self.secret_name)
         self.proxy_service = self.proxy.public_service
         self.proxy_api_service = self.proxy.api_service
-        ingress_options = ingress or IngressOptions()
+        self.redirect_domains: list[str] = [
+            check_domain(self, d, what="redirect_domains entry") for d in redirect_domains
+        ]
+        if isinstance(redirect_domains, str) or self.domain in self.redirect_domains:
+            raise invalid(
+                self,
+                "redirect_domains",
+                redirect_domains,
+                allowed="a list of other host names than domain",
+                fix="pass redirect_domains=['jupyterhub.example.com']",
+            )
+        if gateway is not None and ingress is not None and ingress.enabled:
+            raise invalid(
+                self,
+                "ingress",
+                "enabled beside gateway",
+                allowed="an HTTPRoute (gateway=) or an Ingress (ingress=), not both",
+                fix="drop ingress= when the hub is served through a Gateway",
+            )
+        ingress_options = ingress or IngressOptions(enabled=gateway is None)
+        self.route: HubRoute | None = None
+        if gateway is not None:
+            self.route = HubRoute(
+                self,
+                "Route",
+                options=gateway,
+                hostnames=[self.domain, *self.user_server_hosts()],
+                redirect_hostnames=self.redirect_domains,
+                base_url=self.base_url,
+                labels=self.labels("proxy"),
+            )
+            self._entry_points.append(("the HTTPRoute of", self, False, None))
+        if self.public_service.exposed:
+            self._entry_points.append(
+                (f"the {self.public_service.type} Service proxy-public of", self, False, None)
+            )
         self.ingress: HubIngress | None = None
         ingress_options.check(self)
         if ingress_options.enabled:
@@ -612,8 +724,11 @@ class JupyterHub(Construct):
                 domain=self.domain,
                 options=ingress_options,
                 labels=self.labels("proxy"),
+                extra_hosts=self.user_server_hosts(),
+                path=self.base_url,
+                redirect_hosts=self.redirect_domains,
             )
-            self._entry_points.append(("the Ingress of", self, False))
+            self._entry_points.append(("the Ingress of", self, False, None))
         self.network_options = network
         self.network: HubNetworkPolicies | None = None
         if network is not None:
@@ -626,11 +741,43 @@ class JupyterHub(Construct):
                 hub_port=HUB_PORT,
                 identity_provider=self.auth_settings.needs_internet_egress,
                 database_port=None if self.database.uses_volume else self.database.port,
-                ingress_controller=self.ingress.controller if self.ingress is not None else None,
+                ingress_controller=self._front_proxy_peers(),
                 secret_bootstrap=self.secret_bootstrap is not None,
                 image_puller=self.image_puller_enabled,
             )
+        if self.public_service.exposed:
+            # Clients of the LoadBalancer/NodePort Service: exactly its source ranges.
+            self.allow_traffic(
+                self,
+                "PublicClients",
+                name="proxy-public-clients",
+                pod_selector={"matchLabels": self.selector_labels("proxy")},
+                ingress_rules=[
+                    netpol.ingress(
+                        netpol.cidrs(list(self.public_service.source_ranges)),
+                        [netpol.tcp(HTTP_PORT)],
+                    )
+                ],
+                labels=self.labels("network-policy"),
+            )
+        #: The sign-in option as an add-on (``HubAuth.bind``: its egress, its objects).
+        self.sign_in = SignIn(self, "SignIn", auth=auth)
+        self.attach_addon(self.sign_in)
         add_check(self, self._validate)
+
+    def _front_proxy_peers(self) -> IngressController | None:
+        """Who sends users' traffic to the proxy: the Ingress controller or the Gateway."""
+        if self.ingress is not None:
+            return self.ingress.controller
+        if self.route is not None:
+            gateway = self.route.options
+            return IngressController(
+                class_name="gateway",
+                namespace=gateway.data_plane_namespace,
+                pod_labels=dict(gateway.data_plane_pod_labels),
+                cidrs=tuple(gateway.data_plane_cidrs),
+            )
+        return None
 
     # -- labels -------------------------------------------------------------------------
 
@@ -785,9 +932,9 @@ class JupyterHub(Construct):
     def _all_or_nothing(self, part: Any) -> Iterator[None]:
         """Undo what a failed ``bind`` did to this hub, so a caught error leaves no trace.
 
-        Restores the generated config, the service tokens, entry points, profiles,
-        pre-pullers, NFS volumes, the extra files' ConfigMap, NetworkPolicy names and
-        whole-picture checks, and removes the
+        Restores the generated config, the service tokens (their bootstrap Secrets and the
+        Reloader annotation), entry points, profiles, pre-pullers, NFS volumes, the extra
+        files' ConfigMap, NetworkPolicy names and whole-picture checks, and removes the
         constructs of this library (``KubeObject`` and the rest, ``core.objects.adopt``)
         created meanwhile.
         """
@@ -805,6 +952,7 @@ class JupyterHub(Construct):
         )
         puller_images = [list(p._images) for p in self._pullers]
         nfs, extra_files_map = dict(self._nfs), self.extra_files_config_map
+        bootstrap = self.secret_bootstrap.snapshot() if self.secret_bootstrap else None
         try:
             yield
         except BaseException:
@@ -823,6 +971,9 @@ class JupyterHub(Construct):
             self._generation = generation + 1
             drop_checks_after(self, checks)
             remove_adopted_since(mark)
+            if self.secret_bootstrap is not None and bootstrap is not None:
+                self.secret_bootstrap.restore(bootstrap)
+            self._annotate_reload()
             raise
 
     @property
@@ -970,7 +1121,7 @@ class JupyterHub(Construct):
         errors = []
         for class_name, traits in self.config.trait_names().items():
             if class_name not in KNOWN_TRAITS:
-                continue  # an authenticator shipped with its HubAuth, checked by its tests
+                continue  # a custom HubAuth's own class (docs/authentication.md): its author's
             for trait in traits:
                 try:
                     check_trait(self, class_name, trait)
@@ -987,18 +1138,25 @@ class JupyterHub(Construct):
         scopes: Sequence[str],
         api_token_secret_key: str | None = None,
         command: Sequence[str] | None = None,
-    ) -> None:
+    ) -> SecretRef | None:
         """Declare a JupyterHub service with a role granting exactly ``scopes``.
 
         Args:
             name: The service's name (a DNS label, unique per hub).
             scopes: The JupyterHub scopes its role grants, e.g. ``["read:metrics"]``.
-            api_token_secret_key: The key of the hub Secret holding the service's token
-                (external services such as Prometheus). Default: none.
+            api_token_secret_key: For an external service (such as Prometheus), the key
+                holding its token: in a Secret of its own, ``<name>-hub-token``, rendered
+                empty and filled by the bootstrap Job (so whatever reads the token cannot
+                read the hub's other secrets); in ``existing_secret`` when the hub was
+                given one. Default: none.
             command: A hub-managed service the hub starts itself (its token is generated
                 by the hub). It runs in the hub pod and gets the hub's API over the
                 pod's loopback (``JUPYTERHUB_API_URL`` = ``loopback_api_url``).
                 Default: none.
+
+        Returns:
+            Where the service's token is (for whatever presents it), or ``None`` without
+            ``api_token_secret_key``.
 
         Raises:
             ConfigurationError: The name is not a DNS label or is taken.
@@ -1007,7 +1165,6 @@ class JupyterHub(Construct):
         scopes = check_sequence(self, "scopes", scopes, self._check_scope)
         service: dict[str, Any] = {"name": name}
         env_var = "JUPYTERHUB_SERVICE_TOKEN_" + name.upper().replace("-", "_")
-        token: SecretRef | None = None
         if api_token_secret_key is not None:
             check(
                 self,
@@ -1017,7 +1174,6 @@ class JupyterHub(Construct):
                 fix="name the key of the hub Secret, e.g. 'metrics-api-token'",
             )
             service["api_token_env"] = env_var
-            token = SecretRef(self.secret_name, api_token_secret_key)
         if command is not None:
             service["command"] = check_sequence(
                 self, "command", command, lambda what, arg: check_text(self, what, arg)
@@ -1029,9 +1185,13 @@ class JupyterHub(Construct):
         self.config.add_service(
             service, role={"name": f"{name}-service", "scopes": list(scopes), "services": [name]}
         )
-        if token is not None:
+        token: SecretRef | None = None
+        if api_token_secret_key is not None:
+            token = self._service_token_secret(name, api_token_secret_key)
             self._service_token_env[env_var] = token
+            self._annotate_reload()  # the token's Secret (``<name>-hub-token``) too
         self._generation += 1
+        return token
 
     def _check_scope(self, what: str, scope: object) -> str:
         text = check_text(self, what, cast("str", scope))
@@ -1044,6 +1204,22 @@ class JupyterHub(Construct):
                 fix="see https://jupyterhub.readthedocs.io/en/stable/rbac/scopes.html",
             )
         return text
+
+    def _service_token_secret(self, service: str, key: str) -> SecretRef:
+        if self.secret_bootstrap is None:
+            return SecretRef(self.secret_name, key)
+        secret = f"{service}-hub-token"
+        try:
+            self.secret_bootstrap.add_secret(secret, [key])
+        except ValueError as err:
+            raise invalid(
+                self,
+                "hub service",
+                service,
+                allowed="a name whose token Secret (<name>-hub-token) is not used yet",
+                fix="give each hub service its own name",
+            ) from err
+        return SecretRef(secret, key)
 
     def allow_traffic(
         self,
@@ -1088,7 +1264,9 @@ class JupyterHub(Construct):
             labels=labels,
         )
 
-    def add_entry_point(self, description: str, scope: Construct, *, exclusive: bool) -> None:
+    def add_entry_point(
+        self, description: str, scope: Construct, *, exclusive: bool, via: str | None = None
+    ) -> None:
         """Record another way users reach the hub (the Ingress is one; a tunnel another).
 
         Args:
@@ -1097,8 +1275,21 @@ class JupyterHub(Construct):
             exclusive: It is meant to be the only way in. A hub with an exclusive entry
                 point and another one gets a ``ConfigurationWarning`` at synth: access
                 rules enforced only on the exclusive path can be bypassed.
+            via: The edge network every request of this entry point passes through
+                (``"Cloudflare"`` for a Cloudflare Tunnel). A sign-in option that trusts
+                what an edge adds to requests (``AuthSettings.front_door``) refuses, at
+                synth, entry points that do not pass through it. Default: none.
         """
-        self._entry_points.append((description, scope, exclusive))
+        self._entry_points.append((description, scope, exclusive, via))
+
+    def user_server_hosts(self) -> list[str]:
+        """Host names of user servers besides the hub's own.
+
+        Returns:
+            ``["*.<user_server_domain>"]`` when user servers have hosts of their own, else
+            none. Entry points (Ingress, tunnel) route these to the proxy too.
+        """
+        return [f"*.{self.user_server_domain}"] if self.user_server_domain else []
 
     # -- user pods ----------------------------------------------------------------------
 
@@ -1521,11 +1712,14 @@ class JupyterHub(Construct):
             self.config_files()
         except ConfigurationError as err:
             return [str(err)]
+        front_door = self._front_door_errors()
+        if front_door:
+            return front_door
         unknown = self._unknown_trait_errors()
         if unknown:
             return unknown
         entry_points = [
-            (f"{what} {scope.node.path}", only) for what, scope, only in self._entry_points
+            (f"{what} {scope.node.path}", only) for what, scope, only, _ in self._entry_points
         ]
         exclusive = [what for what, only in entry_points if only]
         if exclusive and len(entry_points) > 1:
@@ -1546,6 +1740,51 @@ class JupyterHub(Construct):
             )
         return []
 
+    def _front_door_errors(self) -> list[str]:
+        """Entry points that bypass the edge the sign-in trusts.
+
+        An error each, or one warning when the sign-in option says they are intended.
+        """
+        front = self.auth_settings.front_door
+        if front is None:
+            return []
+        bypass = [
+            f"{what} {scope.node.path}"
+            for what, scope, _, via in self._entry_points
+            if via != front
+        ]
+        if not bypass:
+            return []
+        why = (
+            f"sign-in trusts what {front} adds to every request, and these ways in do not "
+            f"pass through {front}: whoever reaches them directly skips its access policy, "
+            "and a captured sign-in token can be replayed there"
+        )
+        if self.auth_settings.other_entry_points_accepted:
+            warnings.warn(
+                questionable(
+                    self,
+                    "entry points",
+                    bypass,
+                    why=why + " (accepted on the sign-in option)",
+                    fix=f"make sure they accept only {front}'s traffic, or remove them",
+                ),
+                stacklevel=3,
+            )
+            return []
+        return [
+            str(
+                invalid(
+                    self,
+                    "entry points",
+                    bypass,
+                    allowed=f"only ways in that pass through {front} ({why})",
+                    fix="pass ingress=IngressOptions(enabled=False) and reach the hub through "
+                    f"{front} (a CloudflareTunnel); {self.auth_settings.front_door_fix}",
+                )
+            )
+        ]
+
     def _claim_namespace(self, chart: Construct) -> None:
         if _HUB_OF.setdefault(chart, self) is not self:
             raise invalid(
@@ -1557,7 +1796,14 @@ class JupyterHub(Construct):
                 fix="put each hub in its own Chart with its own namespace",
             )
 
-    def _configure(self, *, start_timeout: int, admin_users: Sequence[str]) -> None:
+    def _configure(
+        self,
+        *,
+        start_timeout: int,
+        admin_users: Sequence[str],
+        cookie_max_age_days: float,
+        token_expires_in_max_seconds: int,
+    ) -> None:
         cfg = self.config
         cfg.update(
             "JupyterHub",
@@ -1566,7 +1812,7 @@ class JupyterHub(Construct):
                 "spawner_class": "kubespawner.KubeSpawner",
                 "db_url": self.database.db_url(),
                 "upgrade_db": True,
-                "base_url": BASE_URL,
+                "base_url": self.base_url,
                 "hub_bind_url": f"http://:{HUB_PORT}",
                 "hub_connect_url": f"http://{HUB_SERVICE}:{HUB_PORT}",
                 # User servers outlive hub restarts: the hub must not stop them.
@@ -1575,8 +1821,22 @@ class JupyterHub(Construct):
                 "authenticate_prometheus": True,
                 # Report slow spawns through the progress page instead of a timeout error.
                 "tornado_settings": {"slow_spawn_timeout": 0},
+                # Sessions are bounded for every sign-in option (docs/authentication.md).
+                "cookie_max_age_days": cookie_max_age_days,
+                "token_expires_in_max_seconds": token_expires_in_max_seconds,
             },
         )
+        if self.user_server_domain is not None:
+            # User servers on hosts of their own (docs/authentication.md): the hub stays
+            # at public_url, user servers at <name>.<user_server_domain>.
+            cfg.update(
+                "JupyterHub",
+                {
+                    "public_url": f"https://{self.domain}{self.base_url}",
+                    "subdomain_host": f"https://{self.user_server_domain}",
+                },
+            )
+            cfg.set_setting("user_server_domain", self.user_server_domain)
         cfg.update(
             "ConfigurableHTTPProxy",
             {"api_url": f"http://{API_SERVICE}:{API_PORT}", "should_start": False},
@@ -1589,6 +1849,7 @@ class JupyterHub(Construct):
             given = sections.setdefault(own, {}).get("admin_users", [])
             sections[own]["admin_users"] = sorted({*given, *admin_users})
         for class_name, traits in sections.items():
+            cfg.add_custom_class(class_name)  # a custom authenticator's own class
             cfg.update(class_name, traits)
         for target, env_var in self.auth_settings.traits_from_env.items():
             class_name, trait = target.split(".", 1)
@@ -1676,6 +1937,16 @@ class JupyterHub(Construct):
             traits["pvc_name_template"] = PER_SERVER_CLAIM_TEMPLATE
         return traits
 
+    def _annotate_reload(self) -> None:
+        """Name every Secret the hub container reads in its Reloader annotation."""
+        consumed = {
+            self.secret_name,
+            *(ref.name for ref in self.database.secret_env().values()),
+            *(ref.name for ref in self.auth_settings.secret_env.values()),
+            *(ref.name for ref in self._service_token_env.values()),
+        }
+        self.deployment.add_annotation(RELOAD_ANNOTATION, ",".join(sorted(consumed)))
+
     def _hub_env(self) -> list[dict[str, Any]]:
         hub_secret = self.secret_name
         # Only secrets: the namespace and everything else are in hub_config.json.
@@ -1690,6 +1961,104 @@ class JupyterHub(Construct):
             **self._service_token_env,
         }
         return secret_env(fixed) + secret_env(dict(sorted(extra.items())))
+
+
+_BASE_URL = re.compile(r"\A/(?:[A-Za-z0-9._~-]+/)*\Z")  # \Z: "$" lets a final newline in
+
+
+def check_base_url(scope: Where, value: object) -> str:
+    """``value`` as ``JupyterHub.base_url``: ``/`` or ``/a/b/``, URL-safe characters only.
+
+    Args:
+        scope: What the error names (the hub, or a label such as ``"ServiceCatalogEntry"``).
+        value: The path.
+
+    Returns:
+        ``value``.
+
+    Raises:
+        ConfigurationError: Not of that form.
+    """
+    if (
+        not isinstance(value, str)
+        or not _BASE_URL.match(value)
+        or "/./" in value
+        or "/../" in value
+    ):
+        raise invalid(
+            scope,
+            "base_url",
+            value,
+            allowed="'/' or a path that starts and ends with '/', made of letters, digits, "
+            "'-', '.', '_' and '~' (e.g. '/jupyter/')",
+            fix="write the path users open after the host, with both slashes: '/jupyter/'",
+        )
+    return value
+
+
+def _under_base_url(settings: AuthSettings, domain: str, base_url: str) -> AuthSettings:
+    """``settings`` with OAuth callback URLs moved under ``base_url``.
+
+    Sign-in options render ``https://<domain>/hub/oauth_callback``; under a path the hub
+    serves it at ``https://<domain><base_url>hub/oauth_callback``.
+    """
+    if base_url == BASE_URL:
+        return settings
+    root = f"https://{domain}/hub/"
+    traits = {
+        section: {
+            name: f"https://{domain}{base_url}hub/{value.removeprefix(root)}"
+            if name == "oauth_callback_url" and isinstance(value, str) and value.startswith(root)
+            else value
+            for name, value in values.items()
+        }
+        for section, values in settings.traits.items()
+    }
+    return dataclasses.replace(settings, traits=traits)
+
+
+def _check_user_server_domain(scope: Construct, value: str, domain: str) -> str:
+    users = check_domain(scope, value, what="user_server_domain")
+    if users == domain or users.endswith("." + domain) or domain.endswith("." + users):
+        # A user host under the hub's host receives the hub's Domain cookies; the hub's
+        # host under the user domain could be a user's host.
+        raise invalid(
+            scope,
+            "user_server_domain",
+            users,
+            allowed=f"a domain beside the hub's {domain!r}, neither under the other",
+            fix=f"e.g. {'jupyter-users.' + domain.split('.', 1)[-1]!r} for the hub at {domain!r}",
+        )
+    return users
+
+
+def _check_session_limits(scope: Construct, cookie_days: object, token_seconds: object) -> None:
+    if (
+        isinstance(cookie_days, bool)
+        or not isinstance(cookie_days, int | float)
+        or not 0 < cookie_days <= MAX_COOKIE_MAX_AGE_DAYS
+    ):
+        raise invalid(
+            scope,
+            "cookie_max_age_days",
+            cookie_days,
+            allowed=f"days, more than 0 and at most {MAX_COOKIE_MAX_AGE_DAYS:g}",
+            fix="keep the default 1 (sign in again every day) or give a number of days such "
+            "as 0.5 or 7",
+        )
+    if (
+        isinstance(token_seconds, bool)
+        or not isinstance(token_seconds, int)
+        or not MIN_TOKEN_SECONDS <= token_seconds <= MAX_TOKEN_SECONDS
+    ):
+        raise invalid(
+            scope,
+            "token_expires_in_max_seconds",
+            token_seconds,
+            allowed=f"whole seconds from {MIN_TOKEN_SECONDS} to {MAX_TOKEN_SECONDS} (a year)",
+            fix="keep the default 86400 (a day); automation that needs longer-lived tokens "
+            "should use a hub service instead",
+        )
 
 
 #: Namespaces a hub must not take over (its restricted labels and default-deny policy).

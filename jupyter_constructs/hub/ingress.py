@@ -43,6 +43,7 @@ NGINX_DEFAULT_ANNOTATIONS = {
     "nginx.ingress.kubernetes.io/proxy-send-timeout": "3600",
     "nginx.ingress.kubernetes.io/proxy-body-size": "64m",
 }
+NGINX_ANNOTATION_PREFIX = "nginx.ingress.kubernetes.io/"
 #: The labels the ingress-nginx Helm chart gives its controller pods.
 NGINX_POD_LABELS = {
     "app.kubernetes.io/name": "ingress-nginx",
@@ -246,6 +247,14 @@ class HubIngress(Construct):
         domain: The host name.
         options: How (``IngressOptions``).
         labels: Labels of the Ingress.
+        extra_hosts: More hosts routed to the proxy, e.g. ``["*.users.example.com"]``
+            (user servers on hosts of their own); they join the TLS hosts too. Default:
+            none.
+        path: The hub's ``base_url``: only requests under it reach the proxy (a
+            ``Prefix`` match, so ``/jupyter/`` also matches ``/jupyter``). Default: ``/``.
+        redirect_hosts: Hosts answered with a permanent redirect to ``https://<domain>``
+            (same path): a second Ingress, ``jupyterhub-redirect``, with ingress-nginx's
+            ``permanent-redirect`` annotation; refused for other controllers. Default: none.
     """
 
     def __init__(
@@ -256,6 +265,9 @@ class HubIngress(Construct):
         domain: str,
         options: IngressOptions,
         labels: dict[str, str],
+        extra_hosts: Sequence[str] = (),
+        path: str = "/",
+        redirect_hosts: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -264,27 +276,73 @@ class HubIngress(Construct):
         if options.cert_manager_cluster_issuer:
             annotations["cert-manager.io/cluster-issuer"] = options.cert_manager_cluster_issuer
         annotations.update(options.annotations)
+        hosts = [domain, *extra_hosts]
+        backend = {"service": {"name": PUBLIC_SERVICE, "port": {"name": "http"}}}
         spec: dict[str, object] = {
             "ingressClassName": self.controller.class_name,
             "rules": [
                 {
-                    "host": domain,
+                    "host": host,
                     "http": {
                         "paths": [
                             {
-                                "path": "/",
+                                "path": path.rstrip("/") or "/",
                                 "pathType": "Prefix",
-                                "backend": {
-                                    "service": {"name": PUBLIC_SERVICE, "port": {"name": "http"}}
-                                },
+                                "backend": backend,
                             }
                         ]
                     },
                 }
+                for host in hosts
             ],
         }
         if options.tls_secret_name is not None:
-            spec["tls"] = [{"hosts": [domain], "secretName": options.tls_secret_name}]
+            spec["tls"] = [{"hosts": hosts, "secretName": options.tls_secret_name}]
+        self.redirect: KubeObject | None = None
+        if redirect_hosts:
+            if not any(k.startswith(NGINX_ANNOTATION_PREFIX) for k in self.controller.annotations):
+                raise invalid(
+                    self,
+                    "redirect hosts",
+                    list(redirect_hosts),
+                    allowed="redirect hosts with an ingress-nginx Ingress (the only controller "
+                    "whose redirect this library renders)",
+                    fix="serve the hub through a Gateway (gateway=GatewayRoute(...)), whose "
+                    "HTTPRoute redirects with any implementation, or redirect at your controller",
+                )
+            redirect_spec: dict[str, object] = {
+                "ingressClassName": self.controller.class_name,
+                "rules": [
+                    {
+                        "host": host,
+                        "http": {
+                            "paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]
+                        },
+                    }
+                    for host in redirect_hosts
+                ],
+            }
+            if options.tls_secret_name is not None:
+                redirect_spec["tls"] = [
+                    {"hosts": list(redirect_hosts), "secretName": options.tls_secret_name}
+                ]
+            redirect_annotations = {
+                k: v for k, v in annotations.items() if not k.startswith(NGINX_ANNOTATION_PREFIX)
+            }
+            # https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#permanent-redirect
+            redirect_annotations[f"{NGINX_ANNOTATION_PREFIX}permanent-redirect"] = (
+                f"https://{domain}$request_uri"
+            )
+            self.redirect = KubeObject(
+                self,
+                "Redirect",
+                api_version="networking.k8s.io/v1",
+                kind="Ingress",
+                name="jupyterhub-redirect",
+                labels=labels,
+                annotations=redirect_annotations,
+                body={"spec": redirect_spec},
+            )
         self.ingress = KubeObject(
             self,
             "Resource",

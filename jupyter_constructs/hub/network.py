@@ -749,6 +749,12 @@ class HubNetworkPolicies(Construct):
 
         Returns:
             The NetworkPolicy.
+
+        Raises:
+            ConfigurationError: ``name`` is not a DNS label or taken, ``ports`` is empty, or
+                an ``ipBlock`` contains a cloud metadata address (169.254.169.254,
+                fd00:ec2::254) without listing it in ``except``: it gives out the node's
+                cloud credentials.
         """
         check_dns_label(self, "NetworkPolicy name", name)
         if not ports:
@@ -759,11 +765,53 @@ class HubNetworkPolicies(Construct):
                 allowed="at least one port",
                 fix="name the service's port, e.g. ports=[tcp(8080)]",
             )
+        for peer in to:
+            _refuse_cloud_metadata(self, peer)
         return self._policy(
             name,
             self.user_pod_selector(profile),
             ingress_rules=None,
             egress_rules=[egress(to, ports)],
+        )
+
+
+#: The cloud metadata services (AWS, GCP, Azure, OpenStack: 169.254.169.254; AWS IPv6:
+#: fd00:ec2::254): they hand out the node's cloud credentials to whoever asks.
+_METADATA_ADDRESSES = (
+    ipaddress.ip_address(CLOUD_METADATA_ADDRESS),
+    ipaddress.ip_address("fd00:ec2::254"),
+)
+
+
+def _refuse_cloud_metadata(scope: Construct, peer: Any) -> None:
+    """Refuse an ``ipBlock`` peer that lets user pods reach a cloud metadata address.
+
+    Code in a notebook that reaches ``169.254.169.254`` reads the node's cloud credentials
+    (instance role, service-account token), unless the cloud blocks it: users would get the
+    node's identity. A CIDR that contains it must list it in ``except``.
+    """
+    block = peer.get("ipBlock") if isinstance(peer, Mapping) else None
+    if not isinstance(block, Mapping) or not isinstance(block.get("cidr"), str):
+        return
+    try:
+        network = ipaddress.ip_network(block["cidr"], strict=False)
+        excepted = [ipaddress.ip_network(e, strict=False) for e in block.get("except") or ()]
+    except ValueError:
+        return  # not a CIDR: the object's own check refuses it
+    for address in _METADATA_ADDRESSES:
+        if address.version != network.version or address not in network:
+            continue
+        if any(address.version == e.version and address in e for e in excepted):
+            continue
+        raise invalid(
+            scope,
+            "egress peer",
+            block["cidr"],
+            allowed=f"CIDRs that leave out the cloud metadata address {address}: code in a "
+            "notebook that reaches it reads the node's cloud credentials",
+            fix=f"add except=['{address}/{address.max_prefixlen}'] to the ipBlock, narrow the "
+            "CIDR to the service's addresses, or use internet() (it leaves out every private "
+            "and link-local range)",
         )
 
 

@@ -22,7 +22,7 @@ from constructs import Construct
 
 from jupyter_constructs.core import security
 from jupyter_constructs.core.errors import invalid
-from jupyter_constructs.core.images import PAUSE_IMAGE
+from jupyter_constructs.core.images import PAUSE_IMAGE, unpinned_reason
 from jupyter_constructs.core.objects import KubeObject, adopt
 from jupyter_constructs.core.quantities import Resources
 from jupyter_constructs.core.rules import (
@@ -176,11 +176,28 @@ class ImagePuller(Construct):
             labels=labels,
             body=self._render,
         )
+        self._scanner_exceptions()
 
     def add_image(self, image: str) -> None:
         """Pull ``image`` too (once, in the order given)."""
         if image not in self._images:
             self._images.append(image)
+            self._scanner_exceptions()
+
+    def _scanner_exceptions(self) -> None:
+        # The profiles' images are pulled as the profiles name them (pinned by tag, never
+        # latest; by digest when the profile gives one).
+        exceptions = security.scanner_exceptions(
+            {
+                "CKV_K8S_15": security.PULL_POLICY,
+                "CKV_K8S_8": security.NOTHING_TO_PROBE,
+                "CKV_K8S_9": security.NOTHING_TO_PROBE,
+                "CKV_K8S_43": unpinned_reason([*self.images(), PAUSE_IMAGE]),
+            }
+        )
+        # Images are only ever added, so the exceptions only grow: each key is rewritten.
+        for key, value in exceptions.items():
+            self.daemon_set.add_annotation(key, value)
 
     def add_pull_secret(self, name: str) -> None:
         """Pull with Secret ``name`` too (once, in the order given)."""

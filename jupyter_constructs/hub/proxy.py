@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from constructs import Construct
 
 from jupyter_constructs.core import security
-from jupyter_constructs.core.images import PROXY_UID
+from jupyter_constructs.core.images import PROXY_UID, unpinned_reason
 from jupyter_constructs.core.objects import KubeObject, adopt
 from jupyter_constructs.core.quantities import Resources
 from jupyter_constructs.core.secrets import SecretRef
@@ -21,13 +22,20 @@ PUBLIC_PORT = 80
 PUBLIC_SERVICE = "proxy-public"
 API_SERVICE = "proxy-api"
 DEFAULT_RESOURCES = Resources("100m", "1", "512Mi", "1Gi")
+#: Node.js's request header limit for the proxy, in bytes. Node's default is 16 KiB
+#: (https://nodejs.org/api/cli.html#--max-http-header-sizesize); behind Cloudflare Access
+#: every request carries the Access token twice (header and cookie), and tokens with many
+#: groups reach 10 KB and more, which got 431 at the proxy (issue 16). 64 KiB holds two
+#: tokens of up to ~30 KB each, and equals the hub's own limit (tornado's 64 KiB default).
+MAX_HTTP_HEADER_SIZE = 65536
 
 
 class HubProxy(Construct):
     """Proxy Deployment (1 replica, Recreate) with the ``proxy-api`` and ``proxy-public`` Services.
 
     One replica: configurable-http-proxy keeps its routing table in memory, and the hub
-    re-adds every route on start; two proxies would disagree about routes.
+    re-adds every route on start; two proxies would disagree about routes. Node's request
+    header limit is raised to ``MAX_HTTP_HEADER_SIZE`` (``NODE_OPTIONS``).
 
     Args:
         scope: The hub.
@@ -38,6 +46,14 @@ class HubProxy(Construct):
         labels: Labels of the objects and pods.
         selector: The pods' selector labels.
         resources: Requests and limits. Default: 100m/1 CPU, 512Mi/1Gi memory.
+        host_routing: Route by host as well as path (``--host-routing``), for a hub whose
+            user servers have hosts of their own (``JupyterHub.subdomain_host``). Default:
+            False.
+        error_path: The hub's error page (``<base_url>hub/error``), where the proxy sends
+            requests it cannot route (``--error-target``). Default: ``/hub/error``.
+        public_service_spec: Fields of ``proxy-public``'s spec (``type`` and what goes
+            with it, ``PublicService.spec_fields``). Default: ``type: ClusterIP``.
+        public_service_annotations: Annotations of ``proxy-public``. Default: none.
         placement: The core pool's node affinity and tolerations. Default: none.
     """
 
@@ -52,6 +68,10 @@ class HubProxy(Construct):
         labels: dict[str, str],
         selector: dict[str, str],
         resources: Resources = DEFAULT_RESOURCES,
+        host_routing: bool = False,
+        error_path: str = "/hub/error",
+        public_service_spec: Mapping[str, Any] | None = None,
+        public_service_annotations: Mapping[str, str] | None = None,
         placement: Placement | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -61,7 +81,9 @@ class HubProxy(Construct):
             "enableServiceLinks": False,
             "securityContext": security.restricted_pod(),
             "terminationGracePeriodSeconds": 60,
-            "containers": [_container(image, hub_url, auth_token, resources)],
+            "containers": [
+                _container(image, hub_url, auth_token, resources, host_routing, error_path)
+            ],
             **(placement.pod_fields() if placement else {}),
         }
         self.deployment = KubeObject(
@@ -71,6 +93,13 @@ class HubProxy(Construct):
             kind="Deployment",
             name="proxy",
             labels=labels,
+            annotations=security.scanner_exceptions(
+                {
+                    "CKV_K8S_15": security.PULL_POLICY,
+                    "CKV_K8S_35": security.PROXY_ENV_VARS,
+                    "CKV_K8S_43": unpinned_reason([image]),
+                }
+            ),
             body={
                 "spec": {
                     "replicas": 1,
@@ -101,9 +130,11 @@ class HubProxy(Construct):
             kind="Service",
             name=PUBLIC_SERVICE,
             labels=labels,
+            annotations=dict(public_service_annotations or {}) or None,
             body={
                 "spec": {
                     "type": "ClusterIP",
+                    **dict(public_service_spec or {}),
                     "selector": selector,
                     "ports": [{"name": "http", "port": PUBLIC_PORT, "targetPort": "http"}],
                 }
@@ -112,7 +143,12 @@ class HubProxy(Construct):
 
 
 def _container(
-    image: str, hub_url: str, auth_token: SecretRef, resources: Resources
+    image: str,
+    hub_url: str,
+    auth_token: SecretRef,
+    resources: Resources,
+    host_routing: bool,
+    error_path: str,
 ) -> dict[str, Any]:
     health = {"path": "/_chp_healthz", "port": "http"}
     return {
@@ -125,11 +161,16 @@ def _container(
             "--api-ip=",
             f"--api-port={API_PORT}",
             f"--default-target={hub_url}",
-            f"--error-target={hub_url}/hub/error",
+            f"--error-target={hub_url}{error_path}",
             "--metrics-ip=",
             f"--metrics-port={METRICS_PORT}",
+            # What JupyterHub adds when it starts the proxy itself with subdomain_host.
+            *(["--host-routing"] if host_routing else []),
         ],
-        "env": [{"name": "CONFIGPROXY_AUTH_TOKEN", "valueFrom": auth_token.env_value_from()}],
+        "env": [
+            {"name": "CONFIGPROXY_AUTH_TOKEN", "valueFrom": auth_token.env_value_from()},
+            {"name": "NODE_OPTIONS", "value": f"--max-http-header-size={MAX_HTTP_HEADER_SIZE}"},
+        ],
         "ports": [
             {"name": "http", "containerPort": HTTP_PORT},
             {"name": "api", "containerPort": API_PORT},

@@ -13,9 +13,22 @@ USER_SERVICE_ACCOUNT = "user-server"
 def hub_rbac(scope: Construct, *, labels: dict[str, str]) -> tuple[KubeObject, ...]:
     """The hub's ServiceAccount, Role and RoleBinding, all named ``hub``.
 
-    The Role is exactly what KubeSpawner uses: it creates, watches and deletes user pods
-    and their home PVCs, and reads events to report spawn progress. No secrets, no
-    services (KubeSpawner needs those only with ``internal_ssl``/``services_enabled``).
+    The Role is exactly what KubeSpawner 7.0 calls (``kubespawner/spawner.py`` and
+    ``reflector.py``), each verb used:
+
+    - pods: ``list`` and ``watch`` (the pod reflector), ``create`` (start), ``delete``
+      (stop). Not ``get``: KubeSpawner reads pods from its reflector only.
+    - persistentvolumeclaims: ``create`` (the home volume), ``delete`` (``delete_forever``
+      with ``delete_pvc``), ``get``: read back when ``create`` answers 403 (a full
+      ``persistentvolumeclaims`` quota also refuses the create of a claim that exists,
+      and the user's server must still start) and to find a claim of the pre-7 naming.
+    - events: ``list`` and ``watch`` (the event reflector: spawn progress).
+
+    No secrets, no services (KubeSpawner needs those only with
+    ``internal_ssl``/``services_enabled``). Stated plainly: ``create`` on pods lets the hub
+    start a pod that mounts any Secret of the namespace (or runs any image), so the hub's
+    ServiceAccount can reach every Secret there indirectly; the namespace holds only what
+    the hub and its users need, and restricted Pod Security still applies to such pods.
 
     Args:
         scope: The hub.
@@ -44,10 +57,15 @@ def hub_rbac(scope: Construct, *, labels: dict[str, str]) -> tuple[KubeObject, .
             "rules": [
                 {
                     "apiGroups": [""],
-                    "resources": ["pods", "persistentvolumeclaims"],
-                    "verbs": ["get", "list", "watch", "create", "delete"],
+                    "resources": ["pods"],
+                    "verbs": ["list", "watch", "create", "delete"],
                 },
-                {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "list", "watch"]},
+                {
+                    "apiGroups": [""],
+                    "resources": ["persistentvolumeclaims"],
+                    "verbs": ["get", "create", "delete"],
+                },
+                {"apiGroups": [""], "resources": ["events"], "verbs": ["list", "watch"]},
             ]
         },
     )

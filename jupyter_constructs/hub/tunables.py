@@ -1,16 +1,15 @@
 """Hub tunables, typed, and the checked escape hatch for every other trait.
 
 ``HubTunables`` holds the JupyterHub settings teams change most (z2jh sets them through
-``hub.config``); ``known_trait`` tells whether ``Class.trait`` is a configurable trait of
-the real class, from tables generated from the classes themselves (``hub_traits``,
-``kubespawner_traits``). References:
+``hub.config``); ``check_trait`` tells whether ``Class.trait`` is a configurable trait of
+the real class, from the table generated from the classes themselves (``hub.traits``,
+scripts/gen_traits.py). References:
 https://jupyterhub.readthedocs.io/en/stable/reference/api/app.html and
 https://jupyterhub.readthedocs.io/en/stable/reference/api/spawner.html
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,18 +17,21 @@ from typing import Any
 from constructs import Construct
 
 from jupyter_constructs.core.errors import Where, invalid
-from jupyter_constructs.hub.hub_traits import HUB_CLASS_TRAITS
-from jupyter_constructs.hub.kubespawner_traits import KUBESPAWNER_TRAITS
+from jupyter_constructs.hub.config import trait_kind
 from jupyter_constructs.hub.singleuser import HUB_OVERRIDE_KEYS
+from jupyter_constructs.hub.traits import TRAITS
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR", "CRITICAL")
 
 #: Config section -> configurable trait names of the real class.
-KNOWN_TRAITS: dict[str, frozenset[str]] = {**HUB_CLASS_TRAITS, "KubeSpawner": KUBESPAWNER_TRAITS}
+KNOWN_TRAITS: dict[str, frozenset[str]] = {name: frozenset(t) for name, t in TRAITS.items()}
 
 
 def check_trait(where: Where, class_name: str, trait: str) -> None:
     """Raise unless ``class_name.trait`` is a configurable trait of a class the hub knows.
+
+    The one trait table (``hub.traits``, generated from the real classes) decides, as for
+    ``hub.config``.
 
     Args:
         where: What errors name.
@@ -38,30 +40,17 @@ def check_trait(where: Where, class_name: str, trait: str) -> None:
 
     Raises:
         ConfigurationError: The class is not one the hub configures, or it has no such
-            configurable trait (the message suggests the nearest names).
+            configurable trait (the message suggests the nearest name).
     """
-    names = KNOWN_TRAITS.get(class_name)
-    if names is None:
-        raise invalid(
-            where,
-            "hub config class",
-            class_name,
-            allowed=", ".join(sorted(KNOWN_TRAITS)),
-            fix="set traits of the hub's own classes; an authenticator's traits come with "
-            "its HubAuth",
-        )
-    if not isinstance(trait, str) or trait not in names:
-        close = (
-            difflib.get_close_matches(trait, sorted(names), n=3) if isinstance(trait, str) else []
-        )
+    if not isinstance(trait, str):
         raise invalid(
             where,
             f"{class_name} trait",
             trait,
-            allowed=f"a configurable trait of {class_name}"
-            + (f" (did you mean {', '.join(close)}?)" if close else ""),
-            fix="check the spelling against the class's configuration reference",
+            allowed=f"the name of a configurable trait of {class_name}",
+            fix="give the trait's name as text",
         )
+    trait_kind(where, class_name, trait)
 
 
 #: Traits ``set_trait`` refuses, whatever their value, and why: secrets would land in the

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import inspect
+import json
 import re
 from importlib import resources
 from pathlib import Path
@@ -22,22 +23,38 @@ from jupyter_constructs.addons.tunnel import CLOUDFLARED_IMAGE, CloudflareTunnel
 from jupyter_constructs.core.errors import ConfigurationError, ConfigurationWarning
 from jupyter_constructs.core.secrets import SecretRef
 from tests.helpers import oidc_auth
+from tests.support.cloudflare import load_authenticator
 
 TEAM = "acme.cloudflareaccess.com"
 AUD = "4714c1358e65fe4b408ad6d432a5f878f08194bdb6752f58df2b6ff7cc6b7c7e"
 KUBERNETES_VERSIONS = ["1.27", kubernetes_validate.latest_version()]
 
 
+USERS_DOMAIN = "jupyter-users.example.com"
+USERS_AUD = "9a0c3e5d7f1b" * 5 + "2468"
+#: The layout CloudflareAccessAuth requires: user servers on hosts of their own.
+LAYOUT = {"user_server_domain": USERS_DOMAIN, "user_server_audience": USERS_AUD}
+
+
+def access_auth(**options: Any) -> CloudflareAccessAuth:
+    """CloudflareAccessAuth with the user-server layout unless the test gives its own."""
+    if "user_servers_on_hub_host" not in options:
+        options = {**LAYOUT, **options}
+    return CloudflareAccessAuth(**options)
+
+
 def render(auth: CloudflareAccessAuth) -> Any:
     return auth.settings(cdk8s.Testing.chart(), domain="jupyter.example.com")
 
 
-def _hub_module_source() -> str:
-    return (
-        resources.files("jupyter_constructs.hub.files")
-        .joinpath("cloudflare_access.py")
-        .read_text(encoding="utf-8")
-    )
+def _hub_file(name: str) -> str:
+    return resources.files("jupyter_constructs.hub.files").joinpath(name).read_text("utf-8")
+
+
+def _hub_module(directory: Path) -> Any:
+    """The shipped hub module, imported from ``directory`` as the hub imports it."""
+    settings = render(access_auth(team_domain=TEAM, audience=AUD, allow_all=True))
+    return load_authenticator(settings, directory)
 
 
 # --- CloudflareAccessAuth ---------------------------------------------------------------
@@ -45,7 +62,7 @@ def _hub_module_source() -> str:
 
 def test_settings_render_the_authenticator_traits_and_module() -> None:
     settings = render(
-        CloudflareAccessAuth(
+        access_auth(
             team_domain=TEAM,
             audience=AUD,
             allowed_emails=[" Bob@Example.com", "alice@example.com"],
@@ -66,15 +83,22 @@ def test_settings_render_the_authenticator_traits_and_module() -> None:
             "allowed_email_domains": ["corp.example", "example.org"],
             "allowed_groups": ["data-science"],
             "admin_users": ["admin@example.com"],
+            "user_server_audience": USERS_AUD,
         }
     }
     assert settings.secret_env == {}
     assert settings.needs_internet_egress is True
+    assert settings.user_server_domain == USERS_DOMAIN
+    assert settings.front_door == "Cloudflare"
+    assert settings.other_entry_points_accepted is False
 
 
 def test_settings_ship_the_hub_module_verbatim_and_it_defines_the_class() -> None:
-    settings = render(CloudflareAccessAuth(team_domain=TEAM, audience=AUD, allow_all=True))
-    assert settings.files == {"cloudflare_access.py": _hub_module_source()}
+    settings = render(access_auth(team_domain=TEAM, audience=AUD, allow_all=True))
+    assert settings.files == {
+        "cloudflare_access.py": _hub_file("cloudflare_access.py"),
+        "cloudflare_access_names.py": _hub_file("cloudflare_access_names.py"),
+    }
     module_name, class_name = settings.authenticator_class.split(".")
     assert f"{module_name}.py" in settings.files
     tree = ast.parse(settings.files[f"{module_name}.py"])
@@ -90,15 +114,21 @@ def test_settings_ship_the_hub_module_verbatim_and_it_defines_the_class() -> Non
     }
     assert "jupyter_constructs" not in imported
     assert imported <= {
-        "__future__", "asyncio", "json", "time", "typing", "jwt", "jupyterhub", "tornado",
-        "traitlets",
+        "__future__", "asyncio", "json", "re", "time", "typing", "urllib", "jwt", "jupyterhub",
+        "tornado", "traitlets", "cloudflare_access_names",
     }  # fmt: skip
+    # The username rules it imports: the standard library only (the construct imports them).
+    names = ast.parse(settings.files["cloudflare_access_names.py"])
+    assert {
+        node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+        for node in ast.walk(names)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    } <= {"__future__", "re"}
 
 
-def test_settings_load_into_the_real_authenticator_class() -> None:
-    pytest.importorskip("jupyterhub")
+def test_settings_load_into_the_real_authenticator_class(tmp_path: Path) -> None:
     settings = render(
-        CloudflareAccessAuth(
+        access_auth(
             team_domain=TEAM,
             audience=AUD,
             allowed_email_domains=["example.org"],
@@ -106,9 +136,7 @@ def test_settings_load_into_the_real_authenticator_class() -> None:
             jwks_url="http://127.0.0.1:9/certs",
         )
     )
-    namespace: dict[str, Any] = {}
-    exec(compile(settings.files["cloudflare_access.py"], "cloudflare_access.py", "exec"), namespace)
-    cls = namespace["CloudflareAccessAuthenticator"]
+    cls = load_authenticator(settings, tmp_path).CloudflareAccessAuthenticator
     traits = settings.traits["CloudflareAccessAuthenticator"]
     assert set(traits) <= set(cls.class_trait_names(config=True))
     from traitlets.config import Config
@@ -120,13 +148,11 @@ def test_settings_load_into_the_real_authenticator_class() -> None:
     assert authenticator.allow_service_tokens is True
     assert authenticator.auto_login is True
     assert authenticator.issuer == f"https://{TEAM}"
+    assert authenticator.user_server_audience == USERS_AUD
 
 
-def test_hub_module_defaults() -> None:
-    pytest.importorskip("jupyterhub")
-    namespace: dict[str, Any] = {}
-    exec(compile(_hub_module_source(), "cloudflare_access.py", "exec"), namespace)
-    cls = namespace["CloudflareAccessAuthenticator"]
+def test_hub_module_defaults(tmp_path: Path) -> None:
+    cls = _hub_module(tmp_path).CloudflareAccessAuthenticator
     authenticator = cls(team_domain=TEAM, audience=AUD)
     assert authenticator.jwks_url == f"https://{TEAM}/cdn-cgi/access/certs"
     assert authenticator.leeway == 30.0
@@ -136,21 +162,20 @@ def test_hub_module_defaults() -> None:
     assert authenticator.jwks_max_age == 3600.0
     assert authenticator.auth_refresh_age == 1
     assert authenticator.auto_login is True
+    assert authenticator.user_server_audience == ""
     assert all(
         cls.class_traits()[name].metadata.get("config")
         for name in (
-            "team_domain", "audience", "jwks_url", "leeway", "jwks_refetch_interval",
+            "team_domain", "audience", "user_server_audience", "jwks_url", "leeway",
+            "jwks_refetch_interval",
             "jwks_max_age", "jwks_timeout", "allowed_email_domains", "allowed_groups",
             "allow_service_tokens", "auto_login",
         )
     )  # fmt: skip
 
 
-def test_hub_module_refuses_to_start_without_team_domain_or_audience() -> None:
-    pytest.importorskip("jupyterhub")
-    namespace: dict[str, Any] = {}
-    exec(compile(_hub_module_source(), "cloudflare_access.py", "exec"), namespace)
-    cls = namespace["CloudflareAccessAuthenticator"]
+def test_hub_module_refuses_to_start_without_team_domain_or_audience(tmp_path: Path) -> None:
+    cls = _hub_module(tmp_path).CloudflareAccessAuthenticator
     message = (
         "CloudflareAccessAuthenticator needs team_domain (<team>.cloudflareaccess.com) "
         "and audience (the Access application's AUD tag)"
@@ -163,7 +188,7 @@ def test_hub_module_refuses_to_start_without_team_domain_or_audience() -> None:
 
 def test_jwks_url_and_service_tokens_are_passed_through() -> None:
     traits = render(
-        CloudflareAccessAuth(
+        access_auth(
             team_domain=TEAM,
             audience=AUD,
             allowed_emails=["svc-1234.access"],
@@ -177,14 +202,14 @@ def test_jwks_url_and_service_tokens_are_passed_through() -> None:
 
 
 def test_allow_all_alone_is_an_allow_rule() -> None:
-    traits = render(CloudflareAccessAuth(team_domain=TEAM, audience=AUD, allow_all=True)).traits
+    traits = render(access_auth(team_domain=TEAM, audience=AUD, allow_all=True)).traits
     assert traits["CloudflareAccessAuthenticator"]["allow_all"] is True
     assert "jwks_url" not in traits["CloudflareAccessAuthenticator"]
 
 
 def test_fails_when_no_allow_rule_is_given() -> None:
     with pytest.raises(ConfigurationError) as error:
-        render(CloudflareAccessAuth(team_domain=TEAM, audience=AUD))
+        render(access_auth(team_domain=TEAM, audience=AUD))
     assert str(error.value) == (
         "test: invalid CloudflareAccessAuth allow rule 'nobody'. Allowed: allowed_emails, "
         "allowed_email_domains, allowed_groups, admin_users, or allow_all=True. Fix: say who "
@@ -205,7 +230,7 @@ def test_fails_when_no_allow_rule_is_given() -> None:
 )
 def test_fails_when_team_domain_is_not_a_cloudflareaccess_host(team_domain: str) -> None:
     with pytest.raises(ConfigurationError) as error:
-        render(CloudflareAccessAuth(team_domain=team_domain, audience=AUD, allow_all=True))
+        render(access_auth(team_domain=team_domain, audience=AUD, allow_all=True))
     assert str(error.value) == (
         f"test: invalid CloudflareAccessAuth.team_domain {team_domain!r}. Allowed: "
         "'<team>.cloudflareaccess.com', lowercase, no scheme or path. Fix: copy the team "
@@ -216,7 +241,7 @@ def test_fails_when_team_domain_is_not_a_cloudflareaccess_host(team_domain: str)
 @pytest.mark.parametrize("audience", ["", "   "])
 def test_fails_when_audience_is_empty(audience: str) -> None:
     with pytest.raises(ConfigurationError) as error:
-        render(CloudflareAccessAuth(team_domain=TEAM, audience=audience, allow_all=True))
+        render(access_auth(team_domain=TEAM, audience=audience, allow_all=True))
     assert str(error.value) == (
         f"test: invalid CloudflareAccessAuth.audience {audience!r}. Allowed: the non-empty "
         "Application Audience (AUD) tag of the Access application. Fix: copy the AUD tag from "
@@ -229,7 +254,7 @@ def test_fails_when_jwks_url_is_not_absolute() -> None:
         ConfigurationError, match=re.escape("invalid CloudflareAccessAuth.jwks_url")
     ):
         render(
-            CloudflareAccessAuth(
+            access_auth(
                 team_domain=TEAM, audience=AUD, allow_all=True, jwks_url="/cdn-cgi/access/certs"
             )
         )
@@ -237,24 +262,188 @@ def test_fails_when_jwks_url_is_not_absolute() -> None:
 
 def test_fails_when_an_allowed_email_is_not_an_address() -> None:
     with pytest.raises(ConfigurationError) as error:
-        render(CloudflareAccessAuth(team_domain=TEAM, audience=AUD, allowed_emails=["bob"]))
+        render(access_auth(team_domain=TEAM, audience=AUD, allowed_emails=["bob"]))
     assert str(error.value) == (
-        "test: invalid CloudflareAccessAuth.allowed_emails entry 'bob'. Allowed: an e-mail "
-        "address (or a service token's client id). Fix: list the addresses exactly as "
-        "Cloudflare Access reports them"
+        "test: invalid CloudflareAccessAuth.allowed_emails entry 'bob'. Allowed: one plain "
+        "e-mail address (ASCII, nothing around it; docs/authentication.md, 'The e-mail rule') "
+        "or a service token's client id. Fix: list the addresses exactly as Cloudflare Access "
+        "reports them"
     )
 
 
 def test_fails_when_an_email_domain_has_a_wildcard() -> None:
     with pytest.raises(ConfigurationError) as error:
-        render(
-            CloudflareAccessAuth(team_domain=TEAM, audience=AUD, allowed_email_domains=["*.a.com"])
-        )
+        render(access_auth(team_domain=TEAM, audience=AUD, allowed_email_domains=["*.a.com"]))
     assert str(error.value) == (
         "test: invalid CloudflareAccessAuth.allowed_email_domains entry '*.a.com'. Allowed: a "
         "domain name such as 'example.com' (exact match, no wildcards). Fix: list each e-mail "
         "domain separately, subdomains included"
     )
+
+
+# --- the user-server layout (issue 16) ----------------------------------------------------
+
+
+def test_user_servers_need_their_own_hosts_or_a_loud_opt_out() -> None:
+    """Without user_server_domain a user's server sees tokens the hub accepts."""
+    with pytest.raises(ConfigurationError) as error:
+        render(CloudflareAccessAuth(team_domain=TEAM, audience=AUD, allow_all=True))
+    message = str(error.value)
+    assert message.startswith(
+        "test: invalid CloudflareAccessAuth user-server layout \"user servers under the hub's "
+        'host". Allowed: user_server_domain and user_server_audience'
+    )
+    assert "its owner can sign in as any visitor" in message
+    assert "user_servers_on_hub_host=True" in message
+
+
+def test_the_opt_out_warns_at_every_synth() -> None:
+    auth = CloudflareAccessAuth(
+        team_domain=TEAM, audience=AUD, allow_all=True, user_servers_on_hub_host=True
+    )
+    for _ in range(2):
+        with pytest.warns(ConfigurationWarning) as caught:
+            settings = render(auth)
+        (warning,) = caught
+        assert str(warning.message).startswith(
+            "test: questionable CloudflareAccessAuth.user_servers_on_hub_host True: user "
+            "servers share the hub's host and Access application"
+        )
+    assert settings.user_server_domain is None
+    assert "user_server_audience" not in settings.traits["CloudflareAccessAuthenticator"]
+
+
+@pytest.mark.parametrize(
+    ("options", "what"),
+    [
+        ({"user_server_domain": "jupyter.example.com"}, "user_server_domain"),
+        ({"user_server_domain": "users.jupyter.example.com"}, "user_server_domain"),
+        ({"user_server_domain": "example.com"}, "user_server_domain"),
+        ({"user_server_domain": "https://users.example.com"}, "user_server_domain"),
+        ({"user_server_audience": None}, "user_server_audience"),
+        ({"user_server_audience": "  "}, "user_server_audience"),
+        ({"user_server_audience": AUD}, "user_server_audience"),
+        ({"user_servers_on_hub_host": True}, "user_servers_on_hub_host"),
+    ],
+)
+def test_fails_on_a_layout_that_leaves_the_hole_open(options: dict[str, Any], what: str) -> None:
+    auth = CloudflareAccessAuth(team_domain=TEAM, audience=AUD, allow_all=True, **LAYOUT)
+    with pytest.raises(ConfigurationError) as error:
+        render(dataclasses.replace(auth, **options))
+    assert f"invalid CloudflareAccessAuth.{what} " in str(error.value)
+    assert AUD not in str(error.value).split("Fix:")[0] or what != "user_server_audience"
+
+
+def test_a_user_server_audience_alone_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match=r"user_server_audience .* set only together"):
+        render(
+            CloudflareAccessAuth(
+                team_domain=TEAM, audience=AUD, allow_all=True, user_server_audience=USERS_AUD
+            )
+        )
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "\u3000BOSS@Example.ORG\u00a0",
+        "mallory@evil.test@example.org",
+        "a@evil,bob@example.org",
+        "bo ss@example.org",
+        "@example.org",
+        '"boss"@example.org',
+        "Boss <boss@example.org>",
+        "\uff42\uff4f\uff53\uff53@example.org",
+        "boss@example.org\nadmin",
+    ],
+)
+def test_allowed_emails_follow_the_hubs_own_rule(entry: str) -> None:
+    """Issue 16: the construct accepted entries the hub could never match (or worse)."""
+    with pytest.raises(
+        ConfigurationError, match=r"invalid CloudflareAccessAuth\.admin_users entry"
+    ):
+        render(access_auth(team_domain=TEAM, audience=AUD, admin_users=[entry]))
+
+
+def cloudflare_hub(**options: Any) -> tuple[cdk8s.Chart, JupyterHub]:
+    chart = cdk8s.Chart(cdk8s.Testing.app(), "test", namespace="jupyter")
+    auth_options = options.pop("auth", {})
+    auth = access_auth(team_domain=TEAM, audience=AUD, allow_all=True, **auth_options)
+    options.setdefault("network", None)
+    hub = JupyterHub(chart, "hub", domain="jupyter.example.com", auth=auth, **options)
+    hub.add_profile("small", display_name="Small", default=True)
+    return chart, hub
+
+
+def test_an_ingress_beside_the_access_header_is_refused_at_synth() -> None:
+    """Issue 16: an Ingress beside header auth lets a captured token in without Access."""
+    chart, _ = cloudflare_hub()  # the default IngressOptions() renders an Ingress
+    with pytest.raises(RuntimeError) as error:
+        cdk8s.Testing.synth(chart)
+    message = str(error.value)
+    assert (
+        "test/hub: invalid entry points ['the Ingress of test/hub']. Allowed: only ways in "
+        "that pass through Cloudflare" in message
+    )
+    assert "CloudflareAccessAuth(allow_ingress=True)" in message
+    assert "ingress=IngressOptions(enabled=False)" in message
+
+
+def test_an_ingress_accepted_on_the_sign_in_option_warns() -> None:
+    chart, hub = cloudflare_hub(auth={"allow_ingress": True})
+    CloudflareTunnel(
+        chart, "tunnel", hub=hub, tunnel_token=SecretRef("cloudflared", "token"), exclusive=False
+    )
+    with pytest.warns(ConfigurationWarning) as caught:
+        manifests = cdk8s.Testing.synth(chart)
+    (warning,) = caught
+    assert str(warning.message).startswith(
+        "test/hub: questionable entry points ['the Ingress of test/hub']: sign-in trusts what "
+        "Cloudflare adds to every request"
+    )
+    (ingress,) = [m for m in manifests if m["kind"] == "Ingress"]
+    hosts = [rule["host"] for rule in ingress["spec"]["rules"]]
+    assert hosts == ["jupyter.example.com", f"*.{USERS_DOMAIN}"]
+    assert ingress["spec"]["tls"][0]["hosts"] == hosts
+
+
+def test_the_tunnel_routes_the_user_server_hosts_and_the_proxy_routes_by_host() -> None:
+    import warnings
+
+    chart, hub = cloudflare_hub(ingress=IngressOptions(enabled=False))
+    CloudflareTunnel(chart, "tunnel", hub=hub, tunnel_token=SecretRef("cloudflared", "token"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the separate layout through a tunnel: no warning
+        manifests = cdk8s.Testing.synth(chart)
+    config_map = next(m for m in manifests if "config.yaml" in m.get("data", {}))
+    rules = yaml.safe_load(config_map["data"]["config.yaml"])["ingress"]
+    origin = "http://proxy-public.jupyter.svc.cluster.local:80"
+    assert rules == [
+        {"hostname": "jupyter.example.com", "service": origin},
+        {"hostname": f"*.{USERS_DOMAIN}", "service": origin},
+        {"service": "http_status:404"},
+    ]
+    proxy = next(
+        m for m in manifests if m["kind"] == "Deployment" and m["metadata"]["name"] == "proxy"
+    )
+    assert "--host-routing" in proxy["spec"]["template"]["spec"]["containers"][0]["command"]
+    config = next(m for m in manifests if m["metadata"]["name"] == "hub-config")
+    settings = json.loads(config["data"]["hub_config.json"])
+    assert settings["user_server_domain"] == USERS_DOMAIN
+    assert settings["traits"]["JupyterHub"]["public_url"] == "https://jupyter.example.com/"
+    assert settings["traits"]["JupyterHub"]["subdomain_host"] == f"https://{USERS_DOMAIN}"
+
+
+def test_a_hub_without_user_server_hosts_keeps_path_routing() -> None:
+    manifests = cdk8s.Testing.synth(tunnel_hub()[0])
+    proxy = next(
+        m for m in manifests if m["kind"] == "Deployment" and m["metadata"]["name"] == "proxy"
+    )
+    assert "--host-routing" not in proxy["spec"]["template"]["spec"]["containers"][0]["command"]
+    config = next(m for m in manifests if m["metadata"]["name"] == "hub-config")
+    settings = json.loads(config["data"]["hub_config.json"])
+    assert "user_server_domain" not in settings
+    assert "subdomain_host" not in settings["traits"]["JupyterHub"]
 
 
 # --- CloudflareTunnel -------------------------------------------------------------------
@@ -458,7 +647,8 @@ def test_tunnel_is_an_add_on_of_its_hub() -> None:
     tunnel = CloudflareTunnel(
         chart, "tunnel", hub=hub, tunnel_token=SecretRef("cloudflared", "token")
     )
-    assert hub.addons == [tunnel]
+    # The hub's own sign-in option is attached first, the same way (HubAuth.bind).
+    assert hub.addons == [hub.sign_in, tunnel]
     with pytest.raises(ConfigurationError) as error:
         hub.attach_addon(tunnel)
     assert str(error.value) == (

@@ -24,59 +24,24 @@ import cdk8s
 import jwt
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from jupyter_constructs.addons.signin.cloudflare_access import CloudflareAccessAuth
-from tests.support.hub import Hub, auth_settings_config, start_hub
+from jupyter_constructs.core.errors import ConfigurationWarning
+from tests.support.cloudflare import (
+    AUD,
+    HEADER,
+    TEAM,
+    SigningKey,
+    claims_for,
+    load_authenticator,
+    write_hub_files,
+)
+from tests.support.hub import Hub, start_hub
 from tests.support.jwks import Jwks
 
 pytestmark = pytest.mark.integration
 
-TEAM = "test-team.cloudflareaccess.com"
-ISSUER = f"https://{TEAM}"
-AUD = "a3c5e0d1f2b4" * 5 + "abcd"
 REFETCH_INTERVAL = 2.0
-HEADER = "Cf-Access-Jwt-Assertion"
-
-
-class SigningKey:
-    def __init__(self, kid: str) -> None:
-        self.kid = kid
-        self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-    def jwk(self) -> dict[str, Any]:
-        jwk: dict[str, Any] = json.loads(
-            jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key())
-        )
-        jwk.update(kid=self.kid, alg="RS256", use="sig")
-        return jwk
-
-    def public_pem(self) -> bytes:
-        return self.private.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-
-    def sign(self, claims: dict[str, Any]) -> str:
-        return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": self.kid})
-
-
-def claims_for(email: str | None, **overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "aud": [AUD],
-        "iss": ISSUER,
-        "iat": now,
-        "nbf": now,
-        "exp": now + 600,
-        "sub": str(uuid.uuid4()),
-        "type": "app",
-        "identity_nonce": uuid.uuid4().hex,
-    }
-    if email is not None:
-        claims["email"] = email
-    claims.update(overrides)
-    return claims
 
 
 def b64(data: bytes) -> str:
@@ -114,20 +79,23 @@ def hub(tmp_path_factory: pytest.TempPathFactory, jwks: Jwks) -> Iterator[Hub]:
         allowed_groups=["jupyter-users"],
         admin_users=["boss@example.org"],
         jwks_url=jwks.url,
+        # These tests are about the token checks; the user-server layout is tested in
+        # test_cloudflare_access_takeover.py.
+        user_servers_on_hub_host=True,
     )
     # settings() only needs a construct to name in errors.
-    settings = auth.settings(cdk8s.Testing.chart(), domain="jupyter.example.org")
+    with pytest.warns(ConfigurationWarning, match="user_servers_on_hub_host"):
+        settings = auth.settings(cdk8s.Testing.chart(), domain="jupyter.example.org")
     workdir: Path = tmp_path_factory.mktemp("cloudflare-hub")
-    # The hub from JupyterHub's defaults plus exactly what the auth settings configure.
-    # Test-only tuning: a short refetch window so key rotation is testable quickly.
-    config = auth_settings_config(
+    # The product's jupyterhub_config.py on a hub_config.json holding exactly what the auth
+    # settings configure. Test-only tuning: a short refetch window so key rotation is
+    # testable quickly.
+    write_hub_files(
         workdir,
         settings,
         extra_traits={"CloudflareAccessAuthenticator": {"jwks_refetch_interval": REFETCH_INTERVAL}},
     )
-    hub = start_hub(
-        workdir, base_config=None, settings=config, admin_scopes=["admin:users", "read:users"]
-    )
+    hub = start_hub(workdir, admin_scopes=["admin:users", "read:users"])
     yield hub
     hub.stop()
 
@@ -140,12 +108,19 @@ def login(hub: Hub, token: str | None) -> requests.Response:
 
 
 def test_valid_token_signs_in_the_normalised_email(hub: Hub, keys: dict[str, SigningKey]) -> None:
-    response = login(hub, keys["main"].sign(claims_for("  Alice.Smith@Example.ORG ")))
+    token = keys["main"].sign(claims_for("Alice.Smith@Example.ORG"))
+    response = login(hub, token)
     assert response.status_code == 302, hub.log_tail()
     assert "jupyterhub-hub-login" in response.cookies, response.headers
 
-    # The session cookie the hub set identifies the user on the REST API.
-    me = requests.get(f"{hub.public_url}/hub/api/user", cookies=response.cookies, timeout=10)
+    # The session cookie the hub set identifies the user on the REST API (Cloudflare adds
+    # the header to every request, and the hub needs it on every browser request).
+    me = requests.get(
+        f"{hub.public_url}/hub/api/user",
+        cookies=response.cookies,
+        headers={HEADER: token},
+        timeout=10,
+    )
     assert me.status_code == 200, me.text
     assert me.json()["name"] == "alice.smith@example.org"
 
@@ -219,6 +194,29 @@ def _outside_allowed_domains(k: dict[str, SigningKey]) -> str | None:
     return k["main"].sign(claims_for("mallory@evil.test", groups=["other-group"]))
 
 
+def _email_form(email: object) -> Callable[[dict[str, SigningKey]], str | None]:
+    # In an allowed group, so only the form of the address can be the reason for a refusal.
+    return lambda k: k["main"].sign({**claims_for(None, groups=["jupyter-users"]), "email": email})
+
+
+# Issue 16: each of these was accepted as a user, the padded one as the admin itself.
+MALFORMED_EMAILS: dict[str, object] = {
+    "two-at-signs": "mallory@evil.test@example.org",
+    "two-addresses": "a@evil,bob@example.org",
+    "inner-space": "bo ss@example.org",
+    "empty-local-part": "@example.org",
+    "padded-with-unicode-spaces": "\u3000BOSS@Example.ORG\u00a0",
+    "padded-with-ascii-spaces": "  boss@example.org ",
+    "inner-newline": "boss@example.org\nadmin: true",
+    "quoted-local-part": '"boss"@example.org',
+    "comment": "boss(admin)@example.org",
+    "display-name": "Boss <boss@example.org>",
+    "full-width": "\uff42\uff4f\uff53\uff53@example.org",
+    "domain-literal": "boss@[127.0.0.1]",
+    "not-a-string": ["boss@example.org"],
+}
+
+
 REFUSED: dict[str, Callable[[dict[str, SigningKey]], str | None]] = {
     "expired": _expired,
     "not-yet-valid": _not_yet_valid,
@@ -231,6 +229,7 @@ REFUSED: dict[str, Callable[[dict[str, SigningKey]], str | None]] = {
     "missing-header": _missing_header,
     "service-token-without-email": _service_token,
     "email-outside-allowed-domains": _outside_allowed_domains,
+    **{f"email-{name}": _email_form(email) for name, email in MALFORMED_EMAILS.items()},
 }
 
 
@@ -250,6 +249,10 @@ def test_the_refused_cases_differ_from_a_valid_token_in_one_defect_only(
     token = keys["main"].sign(claims_for("control@example.org"))
     assert login(hub, token).status_code == 302, hub.log_tail()
     assert "control@example.org" in hub.user_names()
+    # The same for the e-mail forms: a well-formed address in the same claims signs in.
+    token = _email_form("Control.Two+Tag@Partner.Example")(keys)
+    assert token is not None and login(hub, token).status_code == 302, hub.log_tail()
+    assert "control.two+tag@partner.example" in hub.user_names()
 
 
 def test_key_rotation_is_picked_up_by_refetching_on_an_unknown_kid(
@@ -319,23 +322,26 @@ def test_a_hub_session_ends_when_the_access_identity_changes(
 
 
 def test_service_tokens_sign_in_by_client_id_when_allowed(
-    jwks: Jwks, keys: dict[str, SigningKey]
+    jwks: Jwks, keys: dict[str, SigningKey], tmp_path: Path
 ) -> None:
     # The same module the hub loads, driven directly with a real tornado request object.
     from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 
-    settings = CloudflareAccessAuth(
-        team_domain=TEAM,
-        audience=AUD,
-        allowed_emails=["svc-1234.access"],
-        allow_service_tokens=True,
-        jwks_url=jwks.url,
-    ).settings(cdk8s.Testing.chart(), domain="jupyter.example.org")
-    namespace: dict[str, Any] = {}
-    exec(compile(settings.files["cloudflare_access.py"], "cloudflare_access.py", "exec"), namespace)
+    with pytest.warns(ConfigurationWarning, match="user_servers_on_hub_host"):
+        settings = CloudflareAccessAuth(
+            team_domain=TEAM,
+            audience=AUD,
+            allowed_emails=["svc-1234.access"],
+            allow_service_tokens=True,
+            jwks_url=jwks.url,
+            # These tests are about the token checks; the user-server layout is tested in
+            # test_cloudflare_access_takeover.py.
+            user_servers_on_hub_host=True,
+        ).settings(cdk8s.Testing.chart(), domain="jupyter.example.org")
+    module = load_authenticator(settings, tmp_path)
     from traitlets.config import Config
 
-    authenticator = namespace["CloudflareAccessAuthenticator"](config=Config(settings.traits))
+    authenticator = module.CloudflareAccessAuthenticator(config=Config(settings.traits))
 
     def attempt(claims: dict[str, Any]) -> Any:
         request = HTTPServerRequest(
@@ -347,5 +353,10 @@ def test_service_tokens_sign_in_by_client_id_when_allowed(
 
     accepted = attempt(claims_for(None, common_name="SVC-1234.access"))
     assert accepted is not None and accepted["name"] == "svc-1234.access"
+    # An empty email claim beside the client id is still a service token.
+    accepted = attempt(claims_for("", common_name="SVC-1234.access"))
+    assert accepted is not None and accepted["name"] == "svc-1234.access"
+    # A malformed client id is refused, not repaired.
+    assert attempt(claims_for(None, common_name=" svc-1234.access")) is None
     # Allow rules still apply to service tokens.
     assert attempt(claims_for(None, common_name="other.access")) is None

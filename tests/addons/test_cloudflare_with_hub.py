@@ -7,11 +7,14 @@ import sys
 
 import yaml
 
-from jupyter_constructs import CloudflareAccessAuth, CloudflareTunnel, SecretRef
+from jupyter_constructs import CloudflareAccessAuth, CloudflareTunnel, IngressOptions, SecretRef
 from tests.helpers import find, make_hub, synth, write_config_dir
 from tests.real_hub import load_config, unknown_traits
 
 AUD = "4714c1358e65fe4b408ad6d432a5f878f08194bdb6752f58df2b6ff7cc6b7c7e"
+
+
+USERS_AUD = "0f1e2d3c4b5a" * 5 + "6978"
 
 
 def _hub():
@@ -21,7 +24,11 @@ def _hub():
             audience=AUD,
             allowed_email_domains=["example.com"],
             admin_users=["admin@example.com"],
-        )
+            user_server_domain="jupyter-users.example.com",
+            user_server_audience=USERS_AUD,
+        ),
+        # Header sign-in: the hub is reached through Cloudflare only (a tunnel).
+        ingress=IngressOptions(enabled=False),
     )
 
 
@@ -38,6 +45,7 @@ def test_hub_config_loads_the_shipped_authenticator_into_the_real_classes(tmp_pa
     # The config puts its own folder on sys.path, so the hub imports the module from the
     # ConfigMap (not from this package).
     sys.modules.pop("cloudflare_access", None)
+    sys.modules.pop("cloudflare_access_names", None)
     module = importlib.import_module("cloudflare_access")
     try:
         assert module.__file__ == str(tmp_path / "cloudflare_access.py")
@@ -46,9 +54,11 @@ def test_hub_config_loads_the_shipped_authenticator_into_the_real_classes(tmp_pa
         authenticator = module.CloudflareAccessAuthenticator(config=config)
         assert authenticator.audience == AUD
         assert authenticator.team_domain == "acme.cloudflareaccess.com"
+        assert authenticator.user_server_audience == USERS_AUD
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("cloudflare_access", None)
+        sys.modules.pop("cloudflare_access_names", None)
 
 
 def test_tunnel_routes_the_real_hubs_domain_to_its_proxy_public_service():

@@ -57,7 +57,9 @@ def test_snapshot(snapshot):
     assert added == snapshot
 
 
-def test_service_monitor_selects_the_hub_service_and_scrapes_with_the_hub_secret_token():
+def test_service_monitor_selects_the_hub_service_and_scrapes_with_its_own_secret_token():
+    """Issue 16: the metrics token shared a Secret with the cookie secret, the crypt key and
+    the proxy token, so whatever read it for Prometheus could read them."""
     hub, objects = _bundle()
     monitor = _only(objects, "ServiceMonitor")
     service = find(objects, "Service", "hub")
@@ -67,9 +69,23 @@ def test_service_monitor_selects_the_hub_service_and_scrapes_with_the_hub_secret
     assert endpoint["port"] == service["spec"]["ports"][0]["name"]
     assert endpoint["path"] == "/hub/metrics"
     assert endpoint["authorization"]["credentials"] == {
-        "name": hub.secret_name,
+        "name": "prometheus-hub-token",
         "key": "metrics-api-token",
     }
+    assert hub.secret_name != "prometheus-hub-token"
+    # Rendered empty, filled by the bootstrap Job, which may get and patch it by name only.
+    secret = find(objects, "Secret", "prometheus-hub-token")
+    assert "data" not in secret
+    job = find(objects, "Job", "hub-secrets-bootstrap")
+    env = {
+        e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert json.loads(env["SECRETS"]) == {
+        "hub-secrets": ["cookie-secret", "crypt-key", "proxy-token"],
+        "prometheus-hub-token": ["metrics-api-token"],
+    }
+    role = find(objects, "Role", "hub-secrets-bootstrap")
+    assert role["rules"][0]["resourceNames"] == ["hub-secrets", "prometheus-hub-token"]
     settings = json.loads(find(objects, "ConfigMap", "hub-config")["data"]["hub_config.json"])
     roles = settings["traits"]["JupyterHub"]["load_roles"]
     assert {

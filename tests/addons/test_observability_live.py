@@ -94,7 +94,7 @@ def test_bundle_registers_a_read_metrics_only_service(bundle: Bundle) -> None:
     env = pod_spec(find(bundle.hub_objects, "Deployment", "hub"))["containers"][0]["env"]
     assert {
         "name": "JUPYTERHUB_SERVICE_TOKEN_PROMETHEUS",
-        "valueFrom": {"secretKeyRef": {"name": "hub-secrets", "key": METRICS_TOKEN_KEY}},
+        "valueFrom": {"secretKeyRef": {"name": "prometheus-hub-token", "key": METRICS_TOKEN_KEY}},
     } in env
     (endpoint,) = bundle.manifests["ServiceMonitor"]["spec"]["endpoints"]
     assert endpoint["port"] == "http"

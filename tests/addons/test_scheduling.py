@@ -28,6 +28,7 @@ from jupyter_constructs import (
     UserScheduler,
 )
 from jupyter_constructs.addons.scheduling import SCHEDULER_CONFIG_FILE, cluster_role_rules
+from jupyter_constructs.core.images import PAUSE_IMAGE
 from jupyter_constructs.hub.network import Cni
 from tests.core.test_manifests import CORE_GROUPS, VERSIONS, _validate
 from tests.helpers import find, load_manifests, make_hub, pod_spec, synth, validate
@@ -387,7 +388,9 @@ def test_placeholders_hold_the_room_of_a_server_of_their_profile() -> None:
     assert cpu["spec"]["replicas"] == 2 and gpu["spec"]["replicas"] == 1
     assert cpu["spec"]["strategy"] == {"type": "Recreate"}
     (pause,) = pod_spec(cpu)["containers"]
-    assert pause["image"] == "registry.k8s.io/pause:3.10.1"
+    # The pinned pause image: its tag, and its digest where verified (core/images.py).
+    assert pause["image"] == PAUSE_IMAGE
+    assert pause["image"].startswith("registry.k8s.io/pause:3.10.1")
     # The small profile requests 1 CPU and 2Gi; limits equal to requests.
     assert pause["resources"] == {
         "requests": {"cpu": "1", "memory": "2Gi"},

@@ -245,13 +245,9 @@ def test_fails_when_target_revision_has_spaces() -> None:
 
 
 def test_sync_wave_values_are_ordered() -> None:
-    assert [w.value for w in SyncWave] == [
-        -3,
-        -2,
-        -1,
-        0,
-        1,
-    ]  # USER_CLAIMS is an alias of CUSTOM_RESOURCES (1)
+    assert [w.value for w in SyncWave] == [-3, -2, -1, 0, 1]
+    # Claims only user servers mount share the last wave with the custom resources.
+    assert SyncWave.USER_CLAIMS == SyncWave.CUSTOM_RESOURCES
     assert list(SyncWave) == sorted(SyncWave)
 
 

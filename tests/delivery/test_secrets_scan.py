@@ -37,8 +37,16 @@ KNOWN_NAMES = {
     # The generated trait table: trait names such as cookie_secret and the kind of value.
     ("jupyter_constructs/hub/traits.py", "str"): "a value kind of the trait table",
     ("jupyter_constructs/hub/traits.py", "list|str"): "a value kind of the trait table",
+    ("jupyter_constructs/hub/traits.py", "dict<str>"): "a value kind of the trait table",
+    ("jupyter_constructs/hub/traits.py", "str?"): "a value kind of the trait table",
     ("jupyter_constructs/addons/signin/oidc.py", "OAUTH_CLIENT_SECRET"): "an env var's name",
     ("jupyter_constructs/hub/bootstrap.py", "cookie-secret"): "a key name of the hub Secret",
+    ("jupyter_constructs/addons/signin/ldap.py", "LDAP_SEARCH_PASSWORD"): "an env var's name",
+    ("examples/custom_authenticator.py", "GITLAB_CLIENT_SECRET"): "an env var's name",
+    (
+        "jupyter_constructs/addons/signin/oauth_providers.py",
+        "OAUTH_CLIENT_SECRET",
+    ): "an env var's name",
     ("jupyter_constructs/addons/external_secrets.py", "jupyterhub-oidc"): "a Secret name (doc)",
     ("jupyter_constructs/addons/external_secrets.py", "jupyterhub/oidc#secret"): "a remote key",
     ("jupyter_constructs/addons/external_secrets.py", "db#password"): "a remote key path",
@@ -131,7 +139,14 @@ def test_no_secret_object_in_dist_carries_a_value() -> None:
     objects = load_manifests(DIST)
     assert objects
     assert secret_objects_with_values(objects) == []
-    assert [o["metadata"]["name"] for o in objects if o["kind"] == "Secret"] == []
+    # The only Secrets are the hub's own, rendered empty for the bootstrap Job to fill, and
+    # never pruned or deleted by ArgoCD (issue 16).
+    secrets = [o for o in objects if o["kind"] == "Secret"]
+    assert sorted(o["metadata"]["name"] for o in secrets) == ["hub-secrets", "prometheus-hub-token"]
+    for secret in secrets:
+        assert set(secret) == {"apiVersion", "kind", "metadata", "type"}, secret
+        annotations = secret["metadata"]["annotations"]
+        assert annotations["argocd.argoproj.io/sync-options"] == "Prune=false,Delete=false"
 
 
 def test_structural_check_catches_a_secret_with_data() -> None:

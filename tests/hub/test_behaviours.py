@@ -58,7 +58,7 @@ def test_a_failed_bind_leaves_nothing_attached():
     config, before = hub.rendered_config(), synth(chart)
     with pytest.raises(ConfigurationError, match="late failure"):
         hub.attach_addon(_FailsLate(chart, "late"))
-    assert hub.addons == []
+    assert hub.addons == [hub.sign_in]
     assert hub.rendered_config() == config
     assert synth(chart) == before
 
@@ -70,7 +70,7 @@ def test_a_failed_add_binding_leaves_nothing_attached():
     binding = PlatformServiceBinding.ray(new_chart("data"), "ray", host="ray-head.ray")
     with pytest.raises(ConfigurationError, match="invalid chart namespace"):
         hub.add_binding(binding)
-    assert hub.addons == [] and hub.bindings == []
+    assert hub.addons == [hub.sign_in] and hub.bindings == []
     assert synth(chart) == before
     assert binding.network_policy is None
 

@@ -81,8 +81,13 @@ def test_real_culler_stops_an_idle_server_over_the_pods_loopback(tmp_path):
             # User servers are other pods, which reach the hub through its Service (allowed
             # by the policies): here, the hub's loopback address. Only they get it: the
             # culler is started with the command and environment rendered for it.
+            # alice is created through the API and never signs in, so she has no tokens to
+            # re-check: the product's OidcAuth refuses to start her server
+            # (refresh_pre_spawn, 403), as it should for a real user
+            # (tests/addons/test_oidc_keycloak.py). Not what this test is about.
             settings=local_spawner_settings()
-            + f'c.Spawner.hub_connect_url = "http://{LOOPBACK}:{port}"\n',
+            + f'c.Spawner.hub_connect_url = "http://{LOOPBACK}:{port}"\n'
+            + "c.GenericOAuthenticator.refresh_pre_spawn = False\n",
             env=local_spawner_env(),
             admin_scopes=["admin:users", "admin:servers"],
             hub_port=port,

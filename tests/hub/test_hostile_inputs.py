@@ -99,3 +99,35 @@ def test_users_never_mount_the_hub_database(setting) -> None:
     with pytest.raises(ConfigurationError, match="hub's database"):
         chart, _ = make_hub(**setting)
         synth(chart)
+
+
+@pytest.mark.parametrize(
+    "blocks",
+    [["0.0.0.0/0"], ["169.254.0.0/16"], ["169.254.169.254/32"], ["::/0"], ["fd00::/8"]],
+)
+def test_no_user_egress_reaches_the_cloud_metadata_service(blocks) -> None:
+    """User pods never get a path to 169.254.169.254 (or AWS's fd00:ec2::254): it hands out
+    the node's cloud credentials. z2jh blocks it by default too
+    (``singleuser.cloudMetadata.blockWithIptables``, docs "Block cloud metadata API")."""
+    from jupyter_constructs.hub.network import cidrs, tcp
+
+    _chart, hub = make_hub()
+    assert hub.network is not None
+    with pytest.raises(ConfigurationError, match="cloud metadata address") as error:
+        hub.network.allow_user_egress("user-egress", to=cidrs(blocks), ports=[tcp(443)])
+    assert "Fix: add except=" in str(error.value)
+
+
+def test_user_egress_that_leaves_out_the_metadata_address_is_accepted() -> None:
+    from jupyter_constructs.hub.network import cidrs, tcp
+
+    chart, hub = make_hub()
+    assert hub.network is not None
+    hub.network.allow_user_egress(
+        "user-egress",
+        to=[{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}}],
+        ports=[tcp(443)],
+    )
+    hub.network.allow_user_egress("to-vpc", to=cidrs(["10.20.0.0/16"]), ports=[tcp(5432)])
+    policies = {o["metadata"]["name"] for o in synth(chart) if o["kind"] == "NetworkPolicy"}
+    assert {"user-egress", "to-vpc"} <= policies

@@ -43,6 +43,7 @@ def test_defaults():
             "ConfigMap/hub-config",
             "ConfigMap/hub-secrets-bootstrap",
             "Job/hub-secrets-bootstrap",
+            "Secret/hub-secrets",
             "PersistentVolumeClaim/hub-db-dir",
             "Deployment/hub",
             "Deployment/proxy",
@@ -116,6 +117,9 @@ def test_defaults():
     assert (
         settings["traits"]["JupyterHub"]["db_url"] == "sqlite:////srv/jupyterhub/jupyterhub.sqlite"
     )
+    # Sessions are bounded for every sign-in option (issue 16).
+    assert settings["traits"]["JupyterHub"]["cookie_max_age_days"] == 1.0
+    assert settings["traits"]["JupyterHub"]["token_expires_in_max_seconds"] == 86400
 
 
 def test_hub_runs_one_replica_recreated():
@@ -184,23 +188,28 @@ def test_namespace_enforces_restricted_pod_security_and_is_cluster_scoped():
 
 
 def test_hub_role_grants_exactly_what_kubespawner_uses():
+    """Each verb is one KubeSpawner 7.0 calls (rbac.py); the real API server checks them with
+    the hub's own token in tests/k8s/test_rbac.py and test_spawn.py. Issue 16: pods get,
+    PVC list/watch and events get were granted and never used."""
     chart, _ = make_hub()
     objects = synth(chart)
     role = find(objects, "Role", "hub")
     assert role["rules"] == [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch", "create", "delete"]},
         {
             "apiGroups": [""],
-            "resources": ["pods", "persistentvolumeclaims"],
-            "verbs": ["get", "list", "watch", "create", "delete"],
+            "resources": ["persistentvolumeclaims"],
+            "verbs": ["get", "create", "delete"],
         },
-        {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": [""], "resources": ["events"], "verbs": ["list", "watch"]},
     ]
     assert not [o for o in objects if o["kind"] in ("ClusterRole", "ClusterRoleBinding")]
     binding = find(objects, "RoleBinding", "hub")
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "hub"}]
 
 
-def test_bootstrap_role_is_limited_to_the_hub_secret_except_create():
+def test_bootstrap_role_is_limited_to_the_rendered_secrets_and_cannot_create():
+    """Issue 16: the Role could create any Secret of the namespace."""
     chart, _ = make_hub()
     role = find(synth(chart), "Role", "hub-secrets-bootstrap")
     assert role["rules"] == [
@@ -209,9 +218,22 @@ def test_bootstrap_role_is_limited_to_the_hub_secret_except_create():
             "resources": ["secrets"],
             "resourceNames": ["hub-secrets"],
             "verbs": ["get", "patch"],
-        },
-        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
+        }
     ]
+
+
+def test_the_secrets_are_rendered_empty_and_never_pruned_or_deleted():
+    chart, _ = make_hub()
+    objects = synth(chart)
+    secret = find(objects, "Secret", "hub-secrets")
+    assert secret["type"] == "Opaque"
+    assert "data" not in secret and "stringData" not in secret
+    annotations = secret["metadata"]["annotations"]
+    assert annotations["argocd.argoproj.io/sync-options"] == "Prune=false,Delete=false"
+    # Before the Job that fills it.
+    job = find(objects, "Job", "hub-secrets-bootstrap")
+    wave = int(annotations["argocd.argoproj.io/sync-wave"])
+    assert wave < int(job["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
 
 
 def test_bootstrap_job_is_a_recreated_sync_hook_before_the_hub():
@@ -228,14 +250,16 @@ def test_bootstrap_job_is_a_recreated_sync_hook_before_the_hub():
     )
     assert int(annotations["argocd.argoproj.io/sync-wave"]) < hub_wave
     env = {e["name"]: e.get("value") for e in pod_spec(job)["containers"][0]["env"]}
-    assert env["SECRET_NAME"] == "hub-secrets"
-    assert env["SECRET_KEYS"] == "cookie-secret,crypt-key,proxy-token,metrics-api-token"
+    assert json.loads(env["SECRETS"]) == {
+        "hub-secrets": ["cookie-secret", "crypt-key", "proxy-token"]
+    }
+    assert env["CREATE_SECRET"] == "false"
 
 
 def test_existing_secret_replaces_the_bootstrap_job():
     chart, _ = make_hub(existing_secret="my-hub-secret")
     objects = synth(chart)
-    assert not [o for o in objects if o["kind"] == "Job"]
+    assert not [o for o in objects if o["kind"] in ("Job", "Secret")]
     env = pod_spec(find(objects, "Deployment", "hub"))["containers"][0]["env"]
     cookie = next(e for e in env if e["name"] == "JPY_COOKIE_SECRET")
     assert cookie["valueFrom"]["secretKeyRef"]["name"] == "my-hub-secret"
@@ -342,7 +366,23 @@ def test_json_patch_escape_hatch_applies_to_late_rendered_objects():
 def test_no_secret_values_in_hub_objects():
     chart, _ = make_hub()
     objects = synth(chart)
-    assert not [o for o in objects if o["kind"] == "Secret"]
+    secrets = [o for o in objects if o["kind"] == "Secret"]
+    assert [s["metadata"]["name"] for s in secrets] == ["hub-secrets"]
+    assert not [s for s in secrets if s.get("data") or s.get("stringData")]
+
+
+def test_session_limits_are_hub_wide_and_settable():
+    chart, _ = make_hub(cookie_max_age_days=0.25, token_expires_in_max_seconds=3600)
+    settings = json.loads(find(synth(chart), "ConfigMap", "hub-config")["data"]["hub_config.json"])
+    assert settings["traits"]["JupyterHub"]["cookie_max_age_days"] == 0.25
+    assert settings["traits"]["JupyterHub"]["token_expires_in_max_seconds"] == 3600
+
+
+@pytest.mark.parametrize("value", [0, 59, 365 * 86400 + 1, 3600.0, True, None])
+def test_fails_when_the_token_limit_is_out_of_bounds(value):
+    message = _error(token_expires_in_max_seconds=value)
+    assert message.startswith(f"test/hub: invalid token_expires_in_max_seconds {value!r}.")
+    assert "Allowed: whole seconds from 60 to 31536000 (a year)." in message
 
 
 # -- bad input ------------------------------------------------------------------------

@@ -50,7 +50,8 @@ def test_hub_app_accepts_the_config(hub_config):
     assert app.db_url == "sqlite:////srv/jupyterhub/jupyterhub.sqlite"
     assert app.hub_connect_url == "http://hub:8081"
     assert app.cleanup_servers is False
-    assert app.authenticator_class.__name__ == "GenericOAuthenticator"
+    assert app.authenticator_class.__name__ == "OidcAuthenticator"
+    assert issubclass(app.authenticator_class, GenericOAuthenticator)
     assert app.spawner_class.__name__ == "KubeSpawner"
 
 

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.k8s
 
 OTHER = "other"  # placeholder for "a namespace that is not the product's"
 SECRET = "hub-secrets"
+METRICS_SECRET = "prometheus-hub-token"
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,12 @@ class Check:
 
 
 # KubeSpawner 7 (kubespawner/spawner.py, reflector.py): pod and event reflectors list
-# and watch; start creates the PVC (reads it back on a conflict) and the pod; stop and
-# delete_forever delete them.
+# and watch; start creates the PVC (reads it back when the create is refused with 403, as a
+# full PVC quota does for a claim that exists) and the pod; stop and delete_forever delete
+# them. Nothing else (issue 16: pods get, PVC list/watch and events get were granted).
 NEEDED = [
     Check("hub", "list", "pods", "KubeSpawner's pod reflector"),
     Check("hub", "watch", "pods", "KubeSpawner's pod reflector"),
-    Check("hub", "get", "pods", "KubeSpawner reads a pod", name="jupyter-alice"),
     Check("hub", "create", "pods", "KubeSpawner.start"),
     Check("hub", "delete", "pods", "KubeSpawner.stop", name="jupyter-alice"),
     Check("hub", "create", "persistentvolumeclaims", "KubeSpawner.start (home volume)"),
@@ -72,6 +73,8 @@ NEEDED = [
     Check("hub", "watch", "events", "KubeSpawner's event reflector (spawn progress)"),
     Check("hub-secrets-bootstrap", "get", "secrets", "reads the hub Secret", name=SECRET),
     Check("hub-secrets-bootstrap", "patch", "secrets", "adds missing keys", name=SECRET),
+    Check("hub-secrets-bootstrap", "get", "secrets", "reads its Secret", name=METRICS_SECRET),
+    Check("hub-secrets-bootstrap", "patch", "secrets", "fills its Secret", name=METRICS_SECRET),
 ]
 
 MUST_NOT = [
@@ -110,6 +113,11 @@ MUST_NOT = [
     ),
     Check("hub", "patch", "configmaps", "rewrite its own config", name="hub-config"),
     Check("hub", "list", "nodes", "cluster-scoped reads", namespace=""),
+    # Granted before issue 16 and never used by KubeSpawner 7.
+    Check("hub", "get", "pods", "KubeSpawner reads pods from its watch", name="jupyter-alice"),
+    Check("hub", "list", "persistentvolumeclaims", "KubeSpawner has no PVC reflector"),
+    Check("hub", "watch", "persistentvolumeclaims", "KubeSpawner has no PVC reflector"),
+    Check("hub", "get", "events", "KubeSpawner reads events from its watch", name="e1"),
     # The bootstrap Job: its one Secret, nothing else.
     Check("hub-secrets-bootstrap", "get", "secrets", "other Secrets", name="postgres-jupyter"),
     Check("hub-secrets-bootstrap", "patch", "secrets", "other Secrets", name="postgres-jupyter"),
@@ -122,6 +130,9 @@ MUST_NOT = [
         "hub-secrets-bootstrap", "get", "secrets", "other namespaces", name=SECRET, namespace=OTHER
     ),
     Check("hub-secrets-bootstrap", "create", "secrets", "other namespaces", namespace=OTHER),
+    # Issue 16: the Secrets are rendered, so the Job needs no create (which RBAC cannot
+    # limit to a name): not even in its own namespace.
+    Check("hub-secrets-bootstrap", "create", "secrets", "the Secrets are rendered"),
     Check("hub-secrets-bootstrap", "create", "pods", "runs nothing"),
     Check(
         "hub-secrets-bootstrap",
@@ -203,3 +214,42 @@ def test_the_exec_subresource_is_checked_as_a_subresource(
     hub = clients["hub"]
     assert hub.can_i("create", "pods", product_namespace)
     assert not hub.can_i("create", "pods", product_namespace, subresource="exec")
+
+
+def test_pods_create_lets_the_hub_mount_any_secret_of_the_namespace(
+    clients: dict[str, KubeClient], product_namespace: str
+) -> None:
+    """What docs/security.md states plainly: the hub may not read a Secret, yet it may create
+    a pod that mounts one, and the API server admits that pod (restricted Pod Security
+    included). RBAC has no rule against it; this is why the namespace should hold only the
+    Secrets the hub and its users need."""
+    hub = clients["hub"]
+    allowed, _ = hub.attempt("get", "secrets", product_namespace, name=SECRET)
+    assert not allowed
+    restricted = {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "runAsNonRoot": True,
+        "runAsUser": 1000,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "reads-hub-secrets"},
+        "spec": {
+            "containers": [
+                {
+                    "name": "reader",
+                    "image": "registry.k8s.io/pause:3.10.1",
+                    "securityContext": restricted,
+                    "volumeMounts": [{"name": "s", "mountPath": "/s", "readOnly": True}],
+                }
+            ],
+            "volumes": [{"name": "s", "secret": {"secretName": SECRET}}],
+        },
+    }
+    created, _ = hub.request(
+        "POST", f"/api/v1/namespaces/{product_namespace}/pods", pod, params={"dryRun": "All"}
+    )
+    assert created["spec"]["volumes"][0]["secret"]["secretName"] == SECRET

@@ -55,6 +55,11 @@ c.JupyterHub.load_roles.append(
     {{"name": "test-admin", "scopes": ["admin:users", "admin:servers", "tokens"],
       "services": ["test-admin"]}}
 )
+# The test's users are created through the API and never sign in, so they have no
+# provider tokens for the product's OidcAuth to re-check: the re-check (before a spawn, and
+# on their API tokens) would refuse them, as it should for a real user
+# (tests/addons/test_oidc_keycloak.py). Not what this test is about: turned off.
+c.GenericOAuthenticator.auth_refresh_age = 0
 """
 SHORT_CULLER = """
 for _service in c.JupyterHub.services:
@@ -344,5 +349,40 @@ def test_one_user_more_than_the_quota_admits_gets_the_api_servers_message(
                 hub,
                 kubelet,
             )
+    finally:
+        delete_namespace(admin, namespace)
+
+
+def test_a_user_restarts_a_server_when_the_pvc_quota_is_full(
+    admin: KubeClient, kubelet: TestKubelet, crds: list[str], tmp_path: Path
+) -> None:
+    """Why the hub's Role keeps ``get`` on PVCs (issue 16 removed the verbs KubeSpawner never
+    uses): with the ``persistentvolumeclaims`` quota full, creating a claim that already
+    exists is refused with 403 (quota admission comes before the existence check), and
+    KubeSpawner reads the claim to tell "exists" from "over quota". The hub database's PVC
+    and alice's home fill a quota of 2; alice starts, stops and starts again."""
+    chart, _ = make_hub(quota=NamespaceQuota(persistent_volume_claims=2))
+    objects = synth(chart)
+    namespace = f"pvc-quota-{secrets.token_hex(3)}"
+    try:
+        apply_product(admin, namespace, objects)
+        prepare_platform(admin, namespace, objects, tmp_path)
+        with running_hub(admin, namespace, objects, tmp_path / "hub") as hub:
+            hub.api("POST", "/users/alice")
+            for attempt in ("first start", "restart"):
+                hub.api("POST", "/users/alice/server")
+                wait(
+                    lambda: (hub.server("alice") or {}).get("ready"),
+                    150,
+                    f"alice's server ({attempt})",
+                    hub,
+                    kubelet,
+                )
+                hub.api("DELETE", "/users/alice/server")
+                wait(lambda: not user_pods(admin, namespace, "alice"), 60, "the stop", hub, kubelet)
+            quota = admin.get(f"/api/v1/namespaces/{namespace}/resourcequotas/jupyterhub")
+            assert quota["status"]["used"]["persistentvolumeclaims"] == "2"
+            log = hub.log.read_text(errors="replace")
+            assert "already exists, possibly have reached quota though" in log
     finally:
         delete_namespace(admin, namespace)

@@ -72,6 +72,8 @@ class Hub:
     #: Where ``api`` sends requests: through the proxy, or straight to the hub when the
     #: proxy cannot reach it (``start_hub(keep_connect_url=True)``).
     api_base_url: str = ""
+    #: ``JupyterHub.base_url`` of the config under test.
+    base_url: str = "/"
 
     @property
     def public_url(self) -> str:
@@ -91,7 +93,7 @@ class Hub:
         headers = {"Authorization": f"token {self.admin_token}"}
         base = self.api_base_url or self.public_url
         return requests.request(
-            method, f"{base}/hub/api{path}", headers=headers, timeout=10, **kwargs
+            method, f"{base}{self.base_url}hub/api{path}", headers=headers, timeout=10, **kwargs
         )
 
     def user_names(self) -> set[str]:
@@ -117,8 +119,13 @@ def start_hub(
     db_url: str | None = None,
     admin_scopes: Sequence[str] = (),
     proxy_metrics: bool = False,
+    proxy_host_routing: bool = False,
+    proxy_env: Mapping[str, str] | None = None,
+    proxy_public_port: int | None = None,
+    timeout: float = START_TIMEOUT,
     hub_port: int | None = None,
     keep_connect_url: bool = False,
+    base_url: str = "/",
 ) -> Hub:
     """Start the proxy, then the hub from ``workdir``; return once the hub answers through
     the proxy.
@@ -134,6 +141,12 @@ def start_hub(
         admin_scopes: When given, a ``test-admin`` service with these scopes, used by
             ``Hub.api``.
         proxy_metrics: Start the proxy with its metrics port.
+        proxy_host_routing: Start the proxy with ``--host-routing`` (a hub with
+            ``JupyterHub.subdomain_host``).
+        proxy_env: More environment for the proxy (e.g. ``NODE_OPTIONS``).
+        proxy_public_port: The proxy's public port, chosen by the caller (``free_port()``)
+            when the hub's own settings must name it (``public_url``, ``subdomain_host``).
+        timeout: Seconds the hub gets to answer through the proxy.
         hub_port: The hub's loopback port. Default: a free one. A test that runs what the
             config says about the hub pod's own loopback (``localhost:8081``) passes
             that port (held with ``process.fixed_port``).
@@ -141,6 +154,8 @@ def start_hub(
             which does not resolve here) instead of pointing it at the hub: whatever
             still works then does not depend on it. The proxy's route to the hub uses
             that URL, so the readiness check and ``Hub.api`` go to the hub directly.
+        base_url: The config's ``JupyterHub.base_url``: the readiness check, ``Hub.api``
+            and the proxy's error target use it. Default: ``"/"``.
 
     Raises:
         ServiceError: the proxy or the hub did not start (their logs are quoted).
@@ -154,6 +169,10 @@ def start_hub(
         auth_token=env["CONFIGPROXY_AUTH_TOKEN"],
         default_target=hub_url,
         metrics=proxy_metrics,
+        host_routing=proxy_host_routing,
+        env=proxy_env,
+        public_port=proxy_public_port,
+        error_path=f"{base_url}hub/error",
     )
     try:
         text = _OVERRIDES.format(
@@ -179,19 +198,27 @@ def start_hub(
             [sys.executable, "-m", "jupyterhub", "--config", workdir / OVERRIDES_FILE],
             # Through the proxy: the hub is up and has its route.
             ready=Http(
-                f"{hub_url if keep_connect_url else proxy.public_url}/hub/api",
+                f"{hub_url if keep_connect_url else proxy.public_url}{base_url}hub/api",
                 status="^200$",
                 own_port=False,
             ),
             log_path=workdir / "jupyterhub.log",
-            timeout=START_TIMEOUT,
+            timeout=timeout,
             env=env,
             cwd=workdir,
         )
     except BaseException:
         proxy.stop()
         raise
-    return Hub(service, proxy, workdir, hub_url, admin_token, hub_url if keep_connect_url else "")
+    return Hub(
+        service,
+        proxy,
+        workdir,
+        hub_url,
+        admin_token,
+        hub_url if keep_connect_url else "",
+        base_url,
+    )
 
 
 @contextmanager

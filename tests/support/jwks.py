@@ -1,7 +1,9 @@
 """A JSON Web Key Set on loopback, as Cloudflare Access serves it (pytest-httpserver).
 
 ``GET /cdn-cgi/access/certs`` answers ``{"keys": [...]}`` with the keys set last; the
-server records every request, so a test can count the fetches.
+server records every request, so a test can count the fetches. ``set_answer(status,
+body)`` replaces that answer by any status and bytes (a broken or misbehaving key
+endpoint) until the next ``set_keys``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ PATH = "/cdn-cgi/access/certs"
 class Jwks:
     def __init__(self) -> None:
         self._keys: list[dict[str, Any]] = []
+        self._answer: tuple[int, bytes] | None = None
         self._fetches = 0
         self._lock = threading.Lock()
         self._server = HTTPServer(host=LOOPBACK, port=0, threaded=True)
@@ -29,6 +32,9 @@ class Jwks:
     def _serve(self, request: Request) -> Response:
         with self._lock:
             self._fetches += 1
+            if self._answer is not None:
+                status, body = self._answer
+                return Response(body, status=status, content_type="application/json")
             return Response(json.dumps({"keys": self._keys}), content_type="application/json")
 
     @property
@@ -38,6 +44,11 @@ class Jwks:
     def set_keys(self, keys: list[dict[str, Any]]) -> None:
         with self._lock:
             self._keys = list(keys)
+            self._answer = None
+
+    def set_answer(self, status: int, body: bytes) -> None:
+        with self._lock:
+            self._answer = (status, body)
 
     def fetch_count(self) -> int:
         with self._lock:

@@ -7,6 +7,7 @@ the public side on another and, on request, metrics on a third; all on loopback.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,10 +58,31 @@ def _binary() -> Path:
 
 
 def start_proxy(
-    workdir: Path, *, auth_token: str, default_target: str | None = None, metrics: bool = False
+    workdir: Path,
+    *,
+    auth_token: str,
+    default_target: str | None = None,
+    metrics: bool = False,
+    host_routing: bool = False,
+    env: Mapping[str, str] | None = None,
+    public_port: int | None = None,
+    error_path: str = "/hub/error",
 ) -> Proxy:
-    """Start the proxy; ``default_target`` and ``/hub/error`` under it as z2jh sets them."""
-    public_port, api_port = free_port(), free_port()
+    """Start the proxy; ``default_target`` and ``/hub/error`` under it as z2jh sets them.
+
+    Args:
+        workdir: Folder for its log.
+        auth_token: ``CONFIGPROXY_AUTH_TOKEN`` of its REST API.
+        default_target: Where unrouted requests go (the hub).
+        metrics: Start the metrics endpoint too.
+        host_routing: ``--host-routing`` (routes keyed by host, for a hub with
+            ``subdomain_host``), as the rendered proxy Deployment sets it then.
+        env: More variables (e.g. ``NODE_OPTIONS`` as the rendered Deployment sets it).
+        public_port: The public port, when the caller needs it before the start (a hub
+            whose ``public_url`` names it); a free port by default.
+        error_path: The hub's error page under ``default_target`` (``<base_url>hub/error``).
+    """
+    public_port, api_port = public_port or free_port(), free_port()
     metrics_port = free_port() if metrics else None
     argv: list[str | Path] = [
         _binary(),
@@ -71,7 +93,12 @@ def start_proxy(
         "--log-level=warn",
     ]
     if default_target is not None:
-        argv += [f"--default-target={default_target}", f"--error-target={default_target}/hub/error"]
+        argv += [
+            f"--default-target={default_target}",
+            f"--error-target={default_target}{error_path}",
+        ]
+    if host_routing:
+        argv.append("--host-routing")
     if metrics_port is not None:
         argv += [f"--metrics-ip={LOOPBACK}", f"--metrics-port={metrics_port}"]
     service = start(
@@ -82,6 +109,6 @@ def start_proxy(
         else Http(f"http://{LOOPBACK}:{metrics_port}/metrics"),
         log_path=workdir / "proxy.log",
         timeout=START_TIMEOUT,
-        env={"CONFIGPROXY_AUTH_TOKEN": auth_token},
+        env={**(env or {}), "CONFIGPROXY_AUTH_TOKEN": auth_token},
     )
     return Proxy(service, auth_token, public_port, api_port, metrics_port)

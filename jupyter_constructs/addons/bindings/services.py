@@ -131,9 +131,14 @@ class PlatformServiceBinding(ServiceBinding):
             host: The service's DNS name, ``<service>.<namespace>``.
             catalog: ``TRINO_CATALOG``, e.g. ``"iceberg"``.
             user: The Trino user. KubeSpawner expands ``"{unescaped_username}"`` to the
-                notebook user's hub name (``"{username}"``: its escaped form), so each
-                user queries as themselves. ``trino-cli.properties`` has no user (the
-                CLI's ``--user``).
+                notebook user's hub name (``"{username}"``: its escaped form). That name
+                is claimed, not proven: it is an environment variable of the user's own
+                pod, sent without a credential (or with the one shared ``password``), so
+                any user can query as any name Trino lets through. Per-user identity needs
+                Trino's own OAuth2/JWT authentication with each user's token, which this
+                binding does not do (docs/platform-services.md, "Whose identity each
+                service sees"). ``trino-cli.properties`` has no user (the CLI's
+                ``--user``).
             schema: ``TRINO_SCHEMA``. Default: ``"default"``.
             port: Default: 8080.
             password: Basic authentication. Default: none. Trino accepts passwords only
@@ -168,7 +173,7 @@ class PlatformServiceBinding(ServiceBinding):
                 "user",
                 user,
                 allowed="a non-empty user name without whitespace",
-                fix='e.g. user="{unescaped_username}" (each notebook user as themselves)',
+                fix='e.g. user="{unescaped_username}" (the notebook user\'s hub name)',
             )
         secret = _secret(where, "password", password, optional=True)
         if secret is not None and not tls:

@@ -10,9 +10,11 @@ Creates, in the hub's namespace:
 - two NetworkPolicies letting the Prometheus pods reach those two ports.
 
 It registers a JupyterHub service named ``prometheus`` whose only scope is
-``read:metrics``; its token lives in the hub's in-cluster generated Secret, under
-``metrics-api-token``, and the ServiceMonitor reads it from there. No token value is
-ever written into the manifests.
+``read:metrics``; its token is generated in the cluster into a Secret of its own,
+``prometheus-hub-token`` (key ``metrics-api-token``), and the ServiceMonitor reads it from
+there: whatever reads that Secret for Prometheus cannot read the hub's cookie secret,
+crypt key or proxy token. With ``JupyterHub(existing_secret=...)`` the token is that
+Secret's ``metrics-api-token``. No token value is ever written into the manifests.
 
 It is a hub add-on: given ``hub=``, it attaches itself (``hub.attach_addon``), reads
 what it monitors from the hub, and registers the ``prometheus`` hub service and its
@@ -243,9 +245,12 @@ class ObservabilityBundle(Construct):
         self._hub = hub
         namespace = hub.namespace
         labels = self._monitor_labels
-        hub.add_hub_service(
+        token = hub.add_hub_service(
             METRICS_SERVICE_NAME, scopes=["read:metrics"], api_token_secret_key=METRICS_TOKEN_KEY
         )
+        assert token is not None  # a token key was given
+        #: Where the metrics scrape token is (the ServiceMonitor's credentials).
+        self.metrics_token = token
         self.service_monitor = ServiceMonitor(
             self,
             "hub-monitor",
@@ -256,11 +261,11 @@ class ObservabilityBundle(Construct):
                 "endpoints": [
                     {
                         "port": HUB_PORT_NAME,
-                        "path": "/hub/metrics",
+                        "path": hub.metrics_path,
                         "interval": self._scrape_interval,
                         "authorization": {
                             "type": "Bearer",
-                            "credentials": {"name": hub.secret_name, "key": METRICS_TOKEN_KEY},
+                            "credentials": {"name": token.name, "key": token.key},
                         },
                     }
                 ],

@@ -13,6 +13,7 @@ See docs/authentication.md and docs/cloudflare-tunnel-config.md.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -20,30 +21,31 @@ from typing import Any
 
 from constructs import Construct
 
-from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.errors import invalid, questionable
 from jupyter_constructs.core.rules import (
     DNS_NAME,
     check_bool,
+    check_domain,
     check_sequence,
     check_text,
     check_url,
     is_clean_text,
 )
 from jupyter_constructs.hub.auth import AuthSettings, HubAuth
+from jupyter_constructs.hub.files.cloudflare_access_names import parse_client_id, parse_email
 
 _TEAM_DOMAIN = re.compile(r"\A[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?\.cloudflareaccess\.com\Z")
-_EMAIL = re.compile(r"\A[^@\s]+@[^@\s]+\Z")
 
 #: Module (in ``jupyter_constructs/hub/files``) holding the hub-side authenticator.
 AUTHENTICATOR_MODULE = "cloudflare_access.py"
+#: The username rules it imports (and this construct applies at synth).
+NAMES_MODULE = "cloudflare_access_names.py"
+#: The edge whose Access header the hub trusts: every entry point must pass it.
+FRONT_DOOR = "Cloudflare"
 
 
-def _authenticator_source() -> str:
-    return (
-        resources.files("jupyter_constructs.hub.files")
-        .joinpath(AUTHENTICATOR_MODULE)
-        .read_text(encoding="utf-8")
-    )
+def _hub_file(name: str) -> str:
+    return resources.files("jupyter_constructs.hub.files").joinpath(name).read_text("utf-8")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,21 @@ class CloudflareAccessAuth(HubAuth):
     configuration stays the one source of truth. The hub fetches the signing keys from
     Cloudflare, so it needs egress to the internet.
 
+    **User servers on their own hosts.** Cloudflare adds the visitor's Access token to
+    every request it forwards, so a user's server receives the token of everyone who opens
+    one of its pages; under the hub's host that token is one the hub accepts, and the
+    server's owner can sign in as the visitor (docs/authentication.md, "Threat: one user's
+    server signs in as another"). So user servers are served at
+    ``<name>.<user_server_domain>`` (``JupyterHub.subdomain_host``) behind a second Access
+    application whose AUD tag (``user_server_audience``) the hub refuses. Both are
+    required; ``user_servers_on_hub_host=True`` keeps the old layout and says so at every
+    synth (a ``ConfigurationWarning``).
+
+    **Every way in passes through Cloudflare.** The hub trusts a header Cloudflare adds,
+    so a hub also reachable through an Ingress (which Access does not guard) is refused at
+    synth, unless ``allow_ingress=True`` says the Ingress only takes Cloudflare's traffic
+    (a ``ConfigurationWarning`` then). Reach the hub through a ``CloudflareTunnel``.
+
     Attributes:
         team_domain: ``<team>.cloudflareaccess.com`` (Zero Trust > Settings > Custom
             pages shows it).
@@ -82,6 +99,22 @@ class CloudflareAccessAuth(HubAuth):
         allow_all: Anyone Access lets through may sign in. Default: False.
         jwks_url: Where the signing keys are. Default:
             ``https://<team_domain>/cdn-cgi/access/certs``; override only for tests.
+        user_server_domain: The domain under which user servers get their own hosts,
+            ``<name>.<user_server_domain>`` (e.g. ``"jupyter-users.example.com"`` beside the
+            hub's ``"jupyter.example.com"``); neither may be under the other. Required
+            unless ``user_servers_on_hub_host``.
+        user_server_audience: The AUD tag of the second Access application, the one in
+            front of ``*.<user_server_domain>``; it must differ from ``audience``.
+            Required with ``user_server_domain``.
+        user_servers_on_hub_host: Keep user servers under the hub's host
+            (``/user/<name>/``), accepting that any user can sign in as whoever opens a
+            page of their server while that visitor's Access token lives. Only for hubs
+            whose users all trust each other. Default: False.
+        allow_ingress: The hub may also have an Ingress (``JupyterHub(ingress=...)``):
+            you state that it accepts only Cloudflare's traffic (authenticated origin
+            pulls, or a firewall allowing only Cloudflare's addresses); otherwise anyone
+            reaching it skips the Access policy and a captured Access token works there.
+            Default: False (a hub with an Ingress fails at synth).
     """
 
     team_domain: str
@@ -93,6 +126,10 @@ class CloudflareAccessAuth(HubAuth):
     allow_service_tokens: bool = False
     allow_all: bool = False
     jwks_url: str | None = None
+    user_server_domain: str | None = None
+    user_server_audience: str | None = None
+    user_servers_on_hub_host: bool = False
+    allow_ingress: bool = False
 
     def settings(self, scope: Construct, *, domain: str) -> AuthSettings:
         """Render this option for the hub served at ``https://<domain>``.
@@ -135,6 +172,10 @@ class CloudflareAccessAuth(HubAuth):
             )
         check_bool(scope, "CloudflareAccessAuth.allow_all", self.allow_all)
         check_bool(scope, "CloudflareAccessAuth.allow_service_tokens", self.allow_service_tokens)
+        check_bool(scope, "CloudflareAccessAuth.allow_ingress", self.allow_ingress)
+        check_bool(
+            scope, "CloudflareAccessAuth.user_servers_on_hub_host", self.user_servers_on_hub_host
+        )
         emails = check_sequence(
             scope, "CloudflareAccessAuth.allowed_emails", self.allowed_emails, lambda w, e: e
         )
@@ -166,6 +207,7 @@ class CloudflareAccessAuth(HubAuth):
                 fix="say who may sign in; allow_all=True only when the Cloudflare Access "
                 "policy alone should decide",
             )
+        user_server_audience = self._user_server_layout(scope, domain)
         traits: dict[str, Any] = {
             "team_domain": self.team_domain,
             "audience": self.audience,
@@ -175,6 +217,8 @@ class CloudflareAccessAuth(HubAuth):
         }
         if self.jwks_url is not None:
             traits["jwks_url"] = self.jwks_url
+        if user_server_audience is not None:
+            traits["user_server_audience"] = user_server_audience
         if emails:
             traits["allowed_users"] = sorted(set(emails))
         if domains:
@@ -186,27 +230,125 @@ class CloudflareAccessAuth(HubAuth):
         return AuthSettings(
             authenticator_class="cloudflare_access.CloudflareAccessAuthenticator",
             traits={"CloudflareAccessAuthenticator": traits},
-            files={AUTHENTICATOR_MODULE: _authenticator_source()},
+            files={
+                AUTHENTICATOR_MODULE: _hub_file(AUTHENTICATOR_MODULE),
+                NAMES_MODULE: _hub_file(NAMES_MODULE),
+            },
             needs_internet_egress=True,
+            user_server_domain=self.user_server_domain,
+            front_door=FRONT_DOOR,
+            other_entry_points_accepted=bool(self.allow_ingress),
+            front_door_fix="or, if the Ingress accepts only Cloudflare's traffic (authenticated "
+            "origin pulls, a firewall allowing only Cloudflare's addresses), say so with "
+            "CloudflareAccessAuth(allow_ingress=True)",
         )
+
+    def _user_server_layout(self, scope: Construct, domain: str) -> str | None:
+        """Check the user-server layout; the AUD tag the hub must refuse, if any."""
+        if self.user_server_domain is None:
+            if self.user_server_audience is not None:
+                raise invalid(
+                    scope,
+                    "CloudflareAccessAuth.user_server_audience",
+                    self.user_server_audience,
+                    allowed="set only together with user_server_domain",
+                    fix="add user_server_domain (the domain of the user-server hosts the "
+                    "second Access application guards)",
+                )
+            if not self.user_servers_on_hub_host:
+                raise invalid(
+                    scope,
+                    "CloudflareAccessAuth user-server layout",
+                    "user servers under the hub's host",
+                    allowed="user_server_domain and user_server_audience (user servers on "
+                    "hosts of their own, behind a second Access application), or "
+                    "user_servers_on_hub_host=True. Cloudflare adds the visitor's Access "
+                    "token to every request, so under the hub's host a user's server "
+                    "receives tokens the hub accepts and its owner can sign in as any "
+                    "visitor",
+                    fix='pass user_server_domain="jupyter-users.example.com" and '
+                    "user_server_audience=<AUD tag of an Access application for "
+                    "*.jupyter-users.example.com> (docs/authentication.md)",
+                )
+            warnings.warn(
+                questionable(
+                    scope,
+                    "CloudflareAccessAuth.user_servers_on_hub_host",
+                    True,
+                    why="user servers share the hub's host and Access application, so a "
+                    "user's server receives the Access tokens of everyone who opens one of "
+                    "its pages, tokens the hub accepts: any user can sign in as any visitor "
+                    "while that visitor's token lives",
+                    fix="serve user servers on hosts of their own (user_server_domain, "
+                    "user_server_audience; docs/authentication.md)",
+                ),
+                stacklevel=4,
+            )
+            return None
+        if self.user_servers_on_hub_host:
+            raise invalid(
+                scope,
+                "CloudflareAccessAuth.user_servers_on_hub_host",
+                True,
+                allowed="False when user_server_domain is set",
+                fix="drop user_servers_on_hub_host: user_server_domain puts user servers on "
+                "hosts of their own",
+            )
+        users = check_domain(
+            scope, self.user_server_domain, what="CloudflareAccessAuth.user_server_domain"
+        )
+        if users == domain or users.endswith("." + domain) or domain.endswith("." + users):
+            raise invalid(
+                scope,
+                "CloudflareAccessAuth.user_server_domain",
+                users,
+                allowed=f"a domain beside the hub's {domain!r}, neither under the other (a "
+                "user host under the hub's host receives the hub's Domain cookies; the hub's "
+                "host under the user domain could be a user's host)",
+                fix=f"e.g. {'jupyter-users.' + domain.split('.', 1)[-1]!r} for the hub at "
+                f"{domain!r}",
+            )
+        aud = self.user_server_audience
+        if not isinstance(aud, str) or not aud.strip():
+            raise invalid(
+                scope,
+                "CloudflareAccessAuth.user_server_audience",
+                aud,
+                allowed="the AUD tag of the Access application in front of "
+                f"*.{users} (required with user_server_domain)",
+                fix="create a self-hosted Access application for *.<user_server_domain> "
+                "and copy its Application Audience (AUD) tag",
+            )
+        if aud.strip() == self.audience.strip():
+            raise invalid(
+                scope,
+                "CloudflareAccessAuth.user_server_audience",
+                "<the hub application's AUD tag>",
+                allowed="the AUD tag of a second Access application, different from "
+                "audience: the hub must refuse the tokens user servers see",
+                fix=f"create a separate Access application for *.{users} and use its AUD tag",
+            )
+        return aud.strip()
 
 
 def _email(scope: Construct, what: str, value: str) -> str:
-    # Surrounding whitespace is stripped and case folded: Cloudflare reports addresses in
-    # lower case (documented on the class).
-    normalised = value.strip().lower() if isinstance(value, str) else ""
-    if not is_clean_text(normalised):
-        normalised = ""
-    # Service-token client ids ("<id>.access") are also valid usernames.
-    if not (_EMAIL.match(normalised) or DNS_NAME.match(normalised)):
+    # The hub's own rule (cloudflare_access_names), so a listed name is one a token can
+    # carry. A configuration entry may have ASCII spaces around it and any case (the rule
+    # lowercases what tokens carry); anything else the rule refuses is refused here too.
+    normalised = value.strip(" \t\r\n").lower() if isinstance(value, str) else None
+    name = parse_email(normalised)
+    if name is None and isinstance(normalised, str) and normalised.endswith(".access"):
+        name = parse_client_id(normalised)  # a service token's client id, "<id>.access"
+    if name is None:
         raise invalid(
             scope,
             f"CloudflareAccessAuth.{what} entry",
             value,
-            allowed="an e-mail address (or a service token's client id)",
+            allowed="one plain e-mail address (ASCII, nothing around it; "
+            "docs/authentication.md, 'The e-mail rule') or a service token's client id",
             fix="list the addresses exactly as Cloudflare Access reports them",
         )
-    return normalised
+    return name
 
 
 def _email_domain(scope: Construct, value: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 from constructs import Construct
@@ -22,6 +23,22 @@ from jupyter_constructs.hub.auth import AuthSettings, HubAuth
 
 _TEAM_DOMAIN = re.compile(r"\A[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?\.cloudflareaccess\.com\Z")
 _CLIENT_ID = re.compile(r"\A[A-Za-z0-9._~-]{1,255}\Z")
+
+# The hub-side subclass of GenericOAuthenticator (jupyter_constructs/hub/files), shipped in
+# the hub ConfigMap beside jupyterhub_config.py.
+OIDC_AUTHENTICATOR_MODULE = "oidc_authenticator.py"
+OIDC_AUTHENTICATOR_CLASS = "oidc_authenticator.OidcAuthenticator"
+
+# Bounds of the session settings of OidcAuth.
+MAX_AUTH_REFRESH_AGE = 3600  # seconds: longer lets a revoked user work on for over an hour
+
+
+def _oidc_authenticator_source() -> str:
+    return (
+        resources.files("jupyter_constructs.hub.files")
+        .joinpath(OIDC_AUTHENTICATOR_MODULE)
+        .read_text(encoding="utf-8")
+    )
 
 
 def _check_https_url(scope: Construct, what: str, value: str) -> str:
@@ -45,6 +62,16 @@ class OidcAuth(HubAuth):
     (read from ``groups_claim``), or ``allow_all=True`` when the provider itself already
     restricts who can authenticate (for example a Cloudflare Access policy).
 
+    Sessions end with the provider's word. The hub keeps the user's tokens encrypted
+    (``enable_auth_state``, key ``JUPYTERHUB_CRYPT_KEY`` from the hub Secret) and, on the
+    first request after ``auth_refresh_age`` seconds and before every server start, asks
+    the provider again (userinfo with the access token, else the refresh token). A user
+    disabled, logged out or deleted at the provider, or no longer in an allowed group, is
+    sent back to sign in, where the provider or the allow rules refuse them. So a revoked
+    user loses hub access at most ``auth_refresh_age`` seconds after the revocation; the
+    hub cookie itself expires after ``JupyterHub(cookie_max_age_days=...)`` (a day by
+    default) whatever happens.
+
     For Cloudflare Access for SaaS use ``OidcAuth.cloudflare_access_saas(...)``.
     Reference: https://oauthenticator.readthedocs.io/en/latest/reference/api/gen/oauthenticator.generic.html
 
@@ -54,7 +81,8 @@ class OidcAuth(HubAuth):
         authorize_url: The provider's authorization endpoint (https://).
         token_url: The token endpoint (https://).
         userdata_url: The userinfo endpoint (https://).
-        username_claim: The claim that names the user. Default: ``"email"``.
+        username_claim: The claim that names the user; with ``"email"`` an answer
+            whose ``email_verified`` is false is refused. Default: ``"email"``.
         scopes: Requested scopes. Default: ``openid email profile``.
         allowed_users: Users who may sign in. Default: none.
         allowed_groups: Groups whose members may sign in. Default: none.
@@ -63,6 +91,25 @@ class OidcAuth(HubAuth):
         groups_claim: The userinfo claim listing groups. Default: ``"groups"``.
         allow_all: Anyone the provider authenticates may sign in. Default: False.
         login_service: The name on the login button. Default: ``"single sign-on"``.
+        auth_refresh_age: Seconds after which a signed-in user is checked with the
+            provider again, on their next request (1 to 3600). Default: 300, so a revoked
+            user keeps hub access for at most 5 minutes. JupyterHub's
+            ``Authenticator.auth_refresh_age``,
+            https://jupyterhub.readthedocs.io/en/stable/reference/api/auth.html
+        user_server_domain: Serve user servers on hosts of their own,
+            ``<name>.<user_server_domain>`` (``JupyterHub.subdomain_host``), beside the
+            hub's domain and neither under the other (e.g. ``"jupyter-users.example.com"``
+            beside ``"jupyter.example.com"``). A user's server then runs its pages in an
+            origin of its own, so a page another user opens there cannot call the hub's
+            API with that visitor's hub cookie, JupyterHub's advice for users who do not
+            trust each other
+            (https://jupyterhub.readthedocs.io/en/stable/explanation/websecurity.html).
+            Needs DNS and a certificate for ``*.<user_server_domain>``. Default: none
+            (user servers under the hub's host, ``/user/<name>/``).
+
+    Raises:
+        ConfigurationError: At synth, for a non-https endpoint, an empty client id, no
+            allow rule, or a session setting out of its bounds.
     """
 
     client_id: str
@@ -79,6 +126,8 @@ class OidcAuth(HubAuth):
     groups_claim: str = "groups"
     allow_all: bool = False
     login_service: str = "single sign-on"
+    auth_refresh_age: int = 300
+    user_server_domain: str | None = None
 
     @classmethod
     def cloudflare_access_saas(
@@ -201,6 +250,20 @@ class OidcAuth(HubAuth):
                 fix="say who may sign in; allow_all=True only when the identity provider "
                 "already restricts who can authenticate",
             )
+        refresh_age = self.auth_refresh_age
+        if (
+            isinstance(refresh_age, bool)
+            or not isinstance(refresh_age, int)
+            or not 1 <= refresh_age <= MAX_AUTH_REFRESH_AGE
+        ):
+            raise invalid(
+                scope,
+                "OidcAuth.auth_refresh_age",
+                refresh_age,
+                allowed=f"whole seconds from 1 to {MAX_AUTH_REFRESH_AGE}",
+                fix="keep the default 300 (a revoked user loses access within 5 minutes) or "
+                "choose how long a revoked user may keep working",
+            )
         traits: dict[str, Any] = {
             "client_id": self.client_id,
             "authorize_url": self.authorize_url,
@@ -211,6 +274,12 @@ class OidcAuth(HubAuth):
             "username_claim": self.username_claim,
             "login_service": self.login_service,
             "allow_all": self.allow_all,
+            # Re-check users with the provider (oauthenticator's refresh_user needs the
+            # tokens, kept encrypted with JUPYTERHUB_CRYPT_KEY); OidcAuthenticator applies
+            # the allow rules again to what the provider answers.
+            "enable_auth_state": True,
+            "auth_refresh_age": refresh_age,
+            "refresh_pre_spawn": True,
         }
         if self.allowed_users:
             traits["allowed_users"] = sorted(self.allowed_users)
@@ -225,9 +294,12 @@ class OidcAuth(HubAuth):
             traits["allowed_groups"] = sorted(self.allowed_groups)
         if self.admin_groups:
             traits["admin_groups"] = sorted(self.admin_groups)
+        # Traits stay under GenericOAuthenticator: the subclass reads its parent's section.
         return AuthSettings(
-            authenticator_class="generic-oauth",
+            authenticator_class=OIDC_AUTHENTICATOR_CLASS,
             traits={"GenericOAuthenticator": traits},
             secret_env={"OAUTH_CLIENT_SECRET": self.client_secret},
             traits_from_env={"GenericOAuthenticator.client_secret": "OAUTH_CLIENT_SECRET"},
+            files={OIDC_AUTHENTICATOR_MODULE: _oidc_authenticator_source()},
+            user_server_domain=self.user_server_domain,
         )

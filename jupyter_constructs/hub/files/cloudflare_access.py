@@ -7,21 +7,37 @@ checking it completely:
 - algorithm RS256 only (``alg: none`` and HS256 signed with the public key are refused);
 - signature against the team's JWKS (``https://<team_domain>/cdn-cgi/access/certs``),
   keys cached by ``kid``; an unknown ``kid`` triggers one refetch, at most once per
-  ``jwks_refetch_interval`` seconds so a flood of bogus kids cannot hammer Cloudflare;
-- ``aud`` contains ``audience`` (the Access application's AUD tag), ``iss`` equals
+  ``jwks_refetch_interval`` seconds so a flood of bogus kids cannot hammer Cloudflare. A
+  refetch that yields no usable key (an error, ``{"keys": []}``, ``[]``, not JSON) keeps
+  the keys loaded before; until a key set has loaded once, sign-in answers 503;
+- ``aud`` contains ``audience`` (the hub's Access application) and not
+  ``user_server_audience`` (the application in front of user servers), ``iss`` equals
   ``https://<team_domain>``, ``exp``/``nbf`` hold within ``leeway`` seconds;
-- the username is the ``email`` claim, lowercased and stripped. Service tokens (a
-  ``common_name`` and no ``email``) are refused unless ``allow_service_tokens``.
+- the username is the ``email`` claim, which must be exactly one plain address
+  (``parse_email``), lowercased. Service tokens (a ``common_name`` and no ``email``) are
+  refused unless ``allow_service_tokens``.
 
 Who may sign in: ``allow_all``, ``allowed_users`` (e-mail addresses), ``admin_users``,
 ``allowed_email_domains`` or ``allowed_groups`` (from a ``groups`` claim, when Access
 includes one). There is no login form: ``GET /hub/login`` authenticates from the header
-(``auto_login``), and a refusal is a 403 that creates no user. While signed in, each hub
-request carrying the header is checked again (``refresh_user``): a different or no longer
-valid Access identity ends the hub session.
+(``auto_login``), and a refusal is a 403 that creates no user.
 
-This module is copied into the hub image's config directory by jupyter-constructs and
-imports only what that image ships (jupyterhub, tornado, traitlets, pyjwt, cryptography).
+A hub session lives only as long as Access vouches for it: every browser (cookie) request
+to the hub is checked again (``refresh_user``) and needs a valid header for the same user,
+so a session ends when the Access token expires, when the header is missing, or when Access
+reports someone else. Requests made with a hub API token are not browser requests and are
+left to the token's own scopes and expiry.
+
+Why two audiences: Cloudflare adds the visitor's token to every request it forwards, user
+server paths included, so a user's server sees the tokens of everyone who visits it. With
+user servers on their own hosts (``JupyterHub.subdomain_host``) behind a second Access
+application, those tokens carry that application's AUD tag, which this hub refuses. See
+docs/authentication.md ("Threat: one user's server signs in as another").
+
+This module is copied into the hub image's config directory by jupyter-constructs, beside
+``cloudflare_access_names.py`` (the username rules, which the construct applies to
+``allowed_emails`` and ``admin_users`` too), and imports only what that image ships
+(jupyterhub, tornado, traitlets, pyjwt, cryptography and the standard library).
 """
 
 from __future__ import annotations
@@ -30,8 +46,12 @@ import asyncio
 import json
 import time
 from typing import Any
+from urllib.parse import urlparse
 
 import jwt
+
+# Beside this file in the hub's config folder (mypy checks it as a package module).
+from cloudflare_access_names import parse_client_id, parse_email  # type: ignore[import-not-found]
 from jupyterhub.auth import Authenticator
 from jupyterhub.handlers.login import LoginHandler
 from tornado import web
@@ -40,6 +60,12 @@ from traitlets import Bool, Float, Set, Unicode, default
 
 HEADER = "Cf-Access-Jwt-Assertion"
 ALGORITHM = "RS256"
+
+
+def _shown(value: object) -> str:
+    """A claim as it may appear in a log line: quoted, escaped, at most 80 characters."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 class CloudflareAccessLoginHandler(LoginHandler):  # type: ignore[misc]
@@ -58,8 +84,18 @@ class CloudflareAccessAuthenticator(Authenticator):  # type: ignore[misc]
     ).tag(config=True)
 
     audience = Unicode(
-        help="Application Audience (AUD) tag of the Access application; "
+        help="Application Audience (AUD) tag of the Access application in front of the hub; "
         "the token's 'aud' claim must contain it.",
+    ).tag(config=True)
+
+    user_server_audience = Unicode(
+        "",
+        help="AUD tag of the separate Access application in front of the user-server hosts "
+        "(JupyterHub.subdomain_host). Tokens carrying it are refused and logged as a possible "
+        "replay. When set, the hub refuses to start unless user servers have their own hosts "
+        "(subdomain_host set) and this tag differs from 'audience'. Default: empty, user "
+        "servers share the hub's application and see tokens the hub accepts (a warning is "
+        "logged at start).",
     ).tag(config=True)
 
     jwks_url = Unicode(
@@ -78,8 +114,9 @@ class CloudflareAccessAuthenticator(Authenticator):  # type: ignore[misc]
 
     jwks_refetch_interval = Float(
         60.0,
-        help="Minimum seconds between two JWKS fetches triggered by an unknown 'kid'. "
-        "Tokens with an unknown kid inside this window are refused without a fetch.",
+        help="Minimum seconds between two JWKS fetches (for an unknown 'kid', after a failed "
+        "fetch, or when the keys are older than jwks_max_age). Tokens with an unknown kid "
+        "inside this window are refused without a fetch.",
     ).tag(config=True)
 
     jwks_max_age = Float(
@@ -112,7 +149,8 @@ class CloudflareAccessAuthenticator(Authenticator):  # type: ignore[misc]
     @default("auth_refresh_age")
     def _default_auth_refresh_age(self) -> int:
         # Re-check the header on (almost) every hub request: it costs one signature check
-        # with a cached key, and ends a hub session as soon as the Access identity changes.
+        # with a cached key, and ends a hub session as soon as the Access token expires or
+        # the Access identity changes. (1 s is the shortest: 0 would switch refreshing off.)
         return 1
 
     def __init__(self, **kwargs: Any) -> None:
@@ -123,9 +161,53 @@ class CloudflareAccessAuthenticator(Authenticator):  # type: ignore[misc]
                 "CloudflareAccessAuthenticator needs team_domain (<team>.cloudflareaccess.com) "
                 "and audience (the Access application's AUD tag)"
             )
+        self._check_user_server_layout()
         self._keys: dict[str, Any] = {}
-        self._fetched_at = float("-inf")
+        self._loaded_at = float("-inf")  # when a usable key set last arrived (monotonic)
+        self._attempted_at = float("-inf")  # when the keys were last fetched, or tried
         self._lock = asyncio.Lock()
+
+    def _check_user_server_layout(self) -> None:
+        """Refuse to start when user servers would see tokens this hub accepts."""
+        # The JupyterHub application, when the hub builds us (tests may build us alone).
+        hub = self.parent if hasattr(self.parent, "subdomain_host") else None
+        if not self.user_server_audience:
+            if hub is not None:
+                self.log.warning(
+                    "CloudflareAccessAuthenticator: user servers share the hub's Access "
+                    "application (user_server_audience is not set), so a user's server "
+                    "receives the Access tokens of everyone who visits it, tokens this hub "
+                    "accepts. Put user servers on their own hosts behind a second Access "
+                    "application (docs/authentication.md)."
+                )
+            return
+        if self.user_server_audience.strip() == self.audience.strip():
+            raise ValueError(
+                "CloudflareAccessAuthenticator.user_server_audience equals audience: user "
+                "servers need their own Access application, with its own AUD tag"
+            )
+        if hub is None:
+            return
+        subdomain_host = hub.subdomain_host
+        if not subdomain_host:
+            raise ValueError(
+                "CloudflareAccessAuthenticator.user_server_audience is set but "
+                "JupyterHub.subdomain_host is not: user servers must be served on their own "
+                "hosts, behind the Access application with that AUD tag"
+            )
+        hub_host = urlparse(hub.public_url or subdomain_host).hostname or ""
+        probe = str(hub.subdomain_hook("probe@example.org", hub.domain, "user"))
+        users_parent = probe.split(".", 1)[-1]
+        if users_parent == hub_host or users_parent.endswith("." + hub_host):
+            # Works, but any cookie of the hub's host set with a Domain attribute (whoever
+            # sets it) then reaches user servers too.
+            self.log.warning(
+                "CloudflareAccessAuthenticator: user servers (*.%s) are served under the "
+                "hub's host %s; serve them from a sibling domain (hub_config.json "
+                "user_server_domain) so no cookie of the hub's host can reach them",
+                users_parent,
+                hub_host,
+            )
 
     @property
     def issuer(self) -> str:
@@ -145,10 +227,22 @@ class CloudflareAccessAuthenticator(Authenticator):  # type: ignore[misc]
             self.log.warning("Refused sign-in: invalid Access token: %s", e)
             return None
         email = claims.get("email")
-        if isinstance(email, str) and email.strip():
-            name = email.strip().lower()
-        elif self.allow_service_tokens and isinstance(claims.get("common_name"), str):
-            name = claims["common_name"].strip().lower()
+        if email not in (None, ""):  # service tokens have no (or an empty) email
+            name = parse_email(email)
+            if name is None:
+                self.log.warning(
+                    "Refused sign-in: the email claim is not exactly one plain address: %s",
+                    _shown(email),
+                )
+                return None
+        elif self.allow_service_tokens and "common_name" in claims:
+            name = parse_client_id(claims["common_name"])
+            if name is None:
+                self.log.warning(
+                    "Refused sign-in: malformed service token client id: %s",
+                    _shown(claims["common_name"]),
+                )
+                return None
         else:
             self.log.warning("Refused sign-in: token has no email (service token?)")
             return None
@@ -161,16 +255,32 @@ class CloudflareAccessAuthenticator(Authenticator):  # type: ignore[misc]
         }
 
     async def refresh_user(self, user: Any, handler: web.RequestHandler | None = None) -> bool:
-        """Keep a hub session only while Access vouches for the same, still allowed, user.
+        """Keep a browser session only while Access vouches for the same, allowed user.
 
-        Someone who signs out of Access and back in as another person in the same
-        browser must not inherit the previous hub session. Requests without the header
-        (API tokens from inside the cluster) are left alone.
+        Every request that reaches the hub through Cloudflare carries the header. A browser
+        (cookie) request without it, with an expired or otherwise invalid token, or with the
+        token of someone else ends the session: a session never outlives its Access token
+        (by more than ``leeway`` plus ``auth_refresh_age``). Requests authenticated with a hub
+        API token are checked by the token's scopes and expiry; a header on them must still
+        name the same user.
         """
-        if handler is None or HEADER not in handler.request.headers:
+        if handler is None:
+            return True
+        token_authenticated = getattr(handler, "_token_authenticated", False)
+        if token_authenticated and HEADER not in handler.request.headers:
             return True
         authenticated = await self.get_authenticated_user(handler, None)
-        return bool(authenticated) and authenticated["name"] == user.name
+        if not authenticated:
+            self.log.warning("Ending the hub session of %s: no valid Access token", user.name)
+            return False
+        if authenticated["name"] != user.name:
+            self.log.warning(
+                "Ending the hub session of %s: Access now reports %s",
+                user.name,
+                authenticated["name"],
+            )
+            return False
+        return True
 
     def check_allowed(self, username: str, authentication: Any = None) -> bool:
         if self.allow_all or username in self.allowed_users or username in self.admin_users:
@@ -190,55 +300,92 @@ class CloudflareAccessAuthenticator(Authenticator):  # type: ignore[misc]
         if not isinstance(kid, str) or not kid:
             raise jwt.InvalidTokenError("token header has no 'kid'")
         key = await self._key(kid)
+        # Accept either tag in the signature check so a user-server token can be named in
+        # the log (it is then refused below); any other audience fails here.
+        accepted = [self.audience, self.user_server_audience] if self.user_server_audience else []
         claims: dict[str, Any] = jwt.decode(
             token,
             key=key,
             algorithms=[ALGORITHM],
-            audience=self.audience,
+            audience=accepted or self.audience,
             issuer=self.issuer,
             leeway=self.leeway,
             options={"require": ["exp", "iss", "aud"]},
         )
+        if self.user_server_audience:
+            audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+            if self.user_server_audience in audiences:
+                # Only user servers (and their visitors) see these: someone replays one.
+                raise jwt.InvalidAudienceError(
+                    "token of the user-server Access application presented to the hub "
+                    "(possible replay by a user server)"
+                )
+            if self.audience not in audiences:
+                raise jwt.InvalidAudienceError("Audience doesn't match")
         return claims
 
     async def _key(self, kid: str) -> Any:
-        now = time.monotonic()
-        if now - self._fetched_at > self.jwks_max_age:
-            await self._refetch(stale_after=self.jwks_max_age)
-        elif kid not in self._keys:
-            await self._refetch(stale_after=self.jwks_refetch_interval)
+        stale = time.monotonic() - self._loaded_at > self.jwks_max_age
+        if stale or kid not in self._keys:
+            await self._refetch()
+        if not self._keys:
+            # Never loaded: we cannot tell a valid token from a forged one. Not the user's fault.
+            raise web.HTTPError(503, "Cannot verify Cloudflare Access sign-in now.")
         if kid not in self._keys:
             raise jwt.InvalidKeyError(f"unknown signing key id {kid!r}")
         return self._keys[kid]
 
-    async def _refetch(self, *, stale_after: float) -> None:
-        # One fetch at a time; whoever waited re-checks the age so a burst of requests
-        # with unknown kids costs Cloudflare one request per interval at most.
+    async def _refetch(self) -> None:
+        # One fetch at a time, at most one per interval: whoever waited finds the attempt
+        # recent and returns, so a burst of unknown kids costs Cloudflare one request.
         async with self._lock:
-            if time.monotonic() - self._fetched_at <= stale_after:
+            if time.monotonic() - self._attempted_at < self.jwks_refetch_interval:
                 return
-            self._fetched_at = time.monotonic()
+            self._attempted_at = time.monotonic()
             try:
-                response = await AsyncHTTPClient().fetch(
-                    HTTPRequest(
-                        self.jwks_url,
-                        connect_timeout=self.jwks_timeout,
-                        request_timeout=self.jwks_timeout,
-                    )
-                )
-                document = json.loads(response.body)
+                keys = await self._fetch_keys()
             except (HTTPClientError, OSError, ValueError) as e:
-                self.log.error("Cannot fetch the Access signing keys from %s: %s", self.jwks_url, e)
-                raise web.HTTPError(503, "Cannot verify Cloudflare Access sign-in now.") from e
-            keys: dict[str, Any] = {}
-            for jwk in document.get("keys", []) if isinstance(document, dict) else []:
-                if not isinstance(jwk, dict) or jwk.get("kty") != "RSA":
-                    continue
-                if jwk.get("alg", ALGORITHM) != ALGORITHM or jwk.get("use", "sig") != "sig":
-                    continue
-                try:
-                    keys[str(jwk["kid"])] = jwt.PyJWK(jwk, algorithm=ALGORITHM).key
-                except (KeyError, jwt.PyJWTError) as e:
-                    self.log.warning("Skipping unusable Access signing key: %s", e)
-            self._keys = keys
-            self.log.info("Loaded %d Access signing key(s) from %s", len(keys), self.jwks_url)
+                problem = str(e)
+            else:
+                if keys:
+                    self._keys = keys
+                    self._loaded_at = time.monotonic()
+                    self.log.info(
+                        "Loaded %d Access signing key(s) from %s", len(keys), self.jwks_url
+                    )
+                    return
+                problem = "no usable RS256 signing key in the answer"
+            # A bad answer must not empty a good cache: keep the keys we have.
+            self.log.error(
+                "Cannot refresh the Access signing keys from %s: %s; keeping the %d key(s) "
+                "loaded earlier",
+                self.jwks_url,
+                problem,
+                len(self._keys),
+            )
+
+    async def _fetch_keys(self) -> dict[str, Any]:
+        """The usable keys of one JWKS answer, by kid (empty when none is usable)."""
+        response = await AsyncHTTPClient().fetch(
+            HTTPRequest(
+                self.jwks_url,
+                connect_timeout=self.jwks_timeout,
+                request_timeout=self.jwks_timeout,
+            )
+        )
+        document = json.loads(response.body)
+        found = document.get("keys") if isinstance(document, dict) else None
+        keys: dict[str, Any] = {}
+        for jwk in found if isinstance(found, list) else []:
+            if not isinstance(jwk, dict) or jwk.get("kty") != "RSA":
+                continue
+            if jwk.get("alg", ALGORITHM) != ALGORITHM or jwk.get("use", "sig") != "sig":
+                continue
+            kid = jwk.get("kid")
+            if not isinstance(kid, str) or not kid:
+                continue
+            try:
+                keys[kid] = jwt.PyJWK(jwk, algorithm=ALGORITHM).key
+            except jwt.PyJWTError as e:
+                self.log.warning("Skipping unusable Access signing key %s: %s", _shown(kid), e)
+        return keys

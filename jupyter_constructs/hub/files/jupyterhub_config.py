@@ -10,6 +10,9 @@ hub_config.json keys:
 - ``traits_from_env``: ``{"ClassName.trait_name": "ENV_VAR"}``, values read from env.
 - in ``JupyterHub.services``, an entry's ``api_token_env`` names the env var that
   holds its token.
+- ``user_server_domain`` (optional): user and service servers are served at
+  ``<name>.<user_server_domain>`` (with ``JupyterHub.subdomain_host`` set to that domain
+  and ``JupyterHub.public_url`` to the hub's own host), instead of under the hub's host.
 - ``profile_access`` (only when a profile is restricted): profile slug ->
   ``{"groups": [...], "users": [...]}``, enforced by ``profile_access.ProfileFilter``.
 - ``templates`` (only with custom page templates): they are in ``templates/`` beside us.
@@ -17,8 +20,10 @@ hub_config.json keys:
   ``c`` in scope (as z2jh's ``hub.extraConfig``).
 """
 
+import hashlib
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -54,6 +59,62 @@ for service in settings["traits"].get("JupyterHub", {}).get("services", []):
     token_env = service.pop("api_token_env", None)
     if token_env:
         service["api_token"] = require_env(token_env)
+
+# User servers on hosts of their own (docs/authentication.md). JupyterHub 5 names user
+# hosts after the public_url host (services after subdomain_host); this puts both under
+# user_server_domain, a sibling of the hub's host, so no cookie of the hub's host reaches
+# a user's server, whatever its Domain attribute.
+# Names that are not DNS labels (any e-mail address) get JupyterHub's fallback label
+# "u-<8 characters>--<7 hex digits of SHA-256>": 28 bits, so two users can share a host,
+# one origin, where each one's pages can read the other's server. A pair turns up after
+# about 2**14 names, and an address landing on a chosen user's host after about 2**28
+# hashes, for anyone who can pick the address they sign in with. The same form is kept,
+# with 32 hex digits (128 bits).
+_HASHED_LABEL = re.compile(r"\A(?P<stub>u-[a-z0-9]{1,8})--[0-9a-f]{7}(?P<kind>--[a-z0-9-]+)?\Z")
+
+if settings.get("user_server_domain"):
+    from jupyterhub.utils import subdomain_hook_idna
+
+    def user_server_subdomain(name: str, domain: str, kind: str) -> str:
+        host = str(subdomain_hook_idna(name, settings["user_server_domain"], kind))
+        label, _, rest = host.partition(".")
+        hashed = _HASHED_LABEL.match(label)
+        if hashed:
+            digest = hashlib.sha256(name.encode("utf8")).hexdigest()[:32]
+            label = f"{hashed['stub']}--{digest}{hashed['kind'] or ''}"
+        return f"{label}.{rest}"
+
+    c.JupyterHub.subdomain_hook = user_server_subdomain
+
+# Request logs. For a failed request (5xx) JupyterHub writes every request header to its
+# log, masking only Authorization and cookie values (jupyterhub/log.py). Cloudflare Access
+# adds the visitor's signed token to every request it forwards (Cf-Access-Jwt-Assertion),
+# and service tokens arrive in the Cf-Access-Client-Id and Cf-Access-Client-Secret headers,
+# bearer credentials that would sign their holder in for as long as they live. Mask every
+# Cf-Access-* header too, then log exactly as JupyterHub does.
+from jupyterhub.log import log_request as _jupyterhub_log_request  # noqa: E402
+from tornado.httputil import HTTPHeaders  # noqa: E402
+
+CREDENTIAL_HEADER_PREFIXES = ("cf-access-",)
+
+
+def log_request_without_credentials(handler):  # type: ignore[no-untyped-def]
+    """JupyterHub's request log, with the Cloudflare Access credentials masked."""
+    headers = handler.request.headers
+    if not any(name.lower().startswith(CREDENTIAL_HEADER_PREFIXES) for name in headers):
+        return _jupyterhub_log_request(handler)
+    masked = HTTPHeaders()
+    for name, value in headers.get_all():
+        credential = name.lower().startswith(CREDENTIAL_HEADER_PREFIXES)
+        masked.add(name, "[secret]" if credential else value)
+    handler.request.headers = masked  # the request has finished: only the log reads it
+    try:
+        return _jupyterhub_log_request(handler)
+    finally:
+        handler.request.headers = headers
+
+
+c.JupyterHub.tornado_settings.update({"log_function": log_request_without_credentials})
 
 profile_access = settings.get("profile_access") or {}
 if profile_access:

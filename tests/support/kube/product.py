@@ -11,7 +11,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "Job", "ReplicaSet")
 #: The env the hub container gets from Secrets (values are test values).
-HUB_SECRET_ENV = {"JUPYTERHUB_SERVICE_TOKEN_PROMETHEUS": "test-metrics-token"}
+HUB_ENV_VARS = {"JUPYTERHUB_SERVICE_TOKEN_PROMETHEUS": "test-metrics-token"}
 
 
 def find(objects: Iterable[Obj], kind: str, name: str) -> Obj:
@@ -107,7 +107,7 @@ def render_user_pods(
     from tests.real_hub import load_config
 
     with tempfile.TemporaryDirectory() as tmp:
-        config = load_config(write_config_dir(list(objects), Path(tmp)), HUB_SECRET_ENV)
+        config = load_config(write_config_dir(list(objects), Path(tmp)), HUB_ENV_VARS)
     return [_render(config, *user) for user in users]
 
 
@@ -151,15 +151,31 @@ def _job_env(objects: Iterable[Obj]) -> dict[str, str]:
     return {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
 
 
+def bootstrap_secrets(objects: Iterable[Obj]) -> dict[str, list[str]]:
+    """Secret name to keys, as the Job's ``SECRETS`` names them.
+
+    Releases before the hub-service tokens got Secrets of their own (issue 16) named one
+    Secret (``SECRET_NAME``) and its keys (``SECRET_KEYS``, comma-separated): the upgrade
+    tests deploy such a release first.
+    """
+    env = _job_env(objects)
+    if "SECRETS" not in env:
+        return {env["SECRET_NAME"]: env["SECRET_KEYS"].split(",")}
+    wanted: dict[str, list[str]] = json.loads(env["SECRETS"])
+    return wanted
+
+
 def bootstrap_secret_name(objects: Iterable[Obj]) -> str:
-    return _job_env(objects)["SECRET_NAME"]
+    """The hub Secret (the one holding the cookie secret)."""
+    return next(n for n, keys in bootstrap_secrets(objects).items() if "cookie-secret" in keys)
 
 
 def bootstrap_keys(objects: Iterable[Obj]) -> list[str]:
-    return [k.strip() for k in _job_env(objects)["SECRET_KEYS"].split(",") if k.strip()]
+    """The keys of the hub Secret."""
+    return bootstrap_secrets(objects)[bootstrap_secret_name(objects)]
 
 
-def run_secret_bootstrap(
+def secret_bootstrap_command(
     admin: KubeClient,
     objects: Iterable[Obj],
     namespace: str,
@@ -167,12 +183,19 @@ def run_secret_bootstrap(
     *,
     secret_name: str | None = None,
     pod_namespace: str | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run the bootstrap script as the Job would, with its ServiceAccount's own token.
+    env: Mapping[str, str] | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of the bootstrap script as the Job runs it, with
+    its ServiceAccount's own token (see ``run_secret_bootstrap``).
 
-    The script is the file of the ConfigMap the Job mounts (read from the API server), its
-    env the Job's (``POD_NAMESPACE`` resolved as the kubelet would); only the transport is
-    local: the script's documented ``KUBERNETES_API_URL``/``_TOKEN_FILE``/``_CA_FILE``.
+    Args:
+        admin: The control plane's admin client (reads the ConfigMap, mints the token).
+        objects: The product's objects (the Job is found among them).
+        namespace: Where the product was applied.
+        tmp: Folder for the script and the token file.
+        secret_name: Aim the Job's keys at this Secret instead (what its Role must refuse).
+        pod_namespace: The namespace the pod would say it runs in. Default: ``namespace``.
+        env: More variables, e.g. ``BOOTSTRAP_MAX_ATTEMPTS``.
     """
     objects = list(objects)
     job, container = _bootstrap_job(objects)
@@ -186,7 +209,7 @@ def run_secret_bootstrap(
     script.write_text(config_map["data"][script_name])
     token = tmp / "token"
     token.write_text(admin.token_for(namespace, spec["serviceAccountName"]))
-    env = {
+    variables = {
         **_job_env(objects),
         "POD_NAMESPACE": pod_namespace or namespace,
         "KUBERNETES_API_URL": admin.server,
@@ -195,10 +218,38 @@ def run_secret_bootstrap(
         "PATH": "/usr/bin:/bin",
     }
     if secret_name:
-        env["SECRET_NAME"] = secret_name
-    return subprocess.run(
-        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60
+        # The Job's keys, aimed at another Secret (what its Role must refuse).
+        variables["SECRETS"] = json.dumps({secret_name: bootstrap_keys(objects)})
+    variables.update(env or {})
+    return [sys.executable, str(script)], variables
+
+
+def run_secret_bootstrap(
+    admin: KubeClient,
+    objects: Iterable[Obj],
+    namespace: str,
+    tmp: Path,
+    *,
+    secret_name: str | None = None,
+    pod_namespace: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the bootstrap script as the Job would, with its ServiceAccount's own token.
+
+    The script is the file of the ConfigMap the Job mounts (read from the API server), its
+    env the Job's (``POD_NAMESPACE`` resolved as the kubelet would); only the transport is
+    local: the script's documented ``KUBERNETES_API_URL``/``_TOKEN_FILE``/``_CA_FILE``.
+    """
+    command, variables = secret_bootstrap_command(
+        admin,
+        objects,
+        namespace,
+        tmp,
+        secret_name=secret_name,
+        pod_namespace=pod_namespace,
+        env=env,
     )
+    return subprocess.run(command, env=variables, capture_output=True, text=True, timeout=120)
 
 
 # ---------------------------------------------------------------------- the platform
@@ -227,14 +278,7 @@ def platform_secret_values(objects: list[dict[str, Any]]) -> dict[str, dict[str,
     ones the bootstrap Job makes."""
     hub = find(objects, "Deployment", "hub")
     refs = referenced_secrets(hub_settings(objects)) | referenced_secrets(hub)
-    made_by_bootstrap = {
-        e["value"]
-        for o in objects
-        if o["kind"] == "Job"
-        for c in o["spec"]["template"]["spec"]["containers"]
-        for e in c.get("env", [])
-        if e["name"] == "SECRET_NAME"
-    }
+    made_by_bootstrap = set(bootstrap_secrets(objects))
     return {
         name: {key: f"test-{name}-{key}-{secrets.token_hex(4)}" for key in sorted(keys)}
         for name, keys in refs.items()
