@@ -29,6 +29,7 @@ from jupyter_constructs import (
     ConfigurationError,
     ContainerLimits,
     ExtraFile,
+    GatewayRoute,
     Gpu,
     HubDatabase,
     HubTunables,
@@ -47,6 +48,7 @@ from jupyter_constructs import (
     PlatformServiceBinding,
     ProfileChoice,
     ProfileOption,
+    PublicService,
     Resources,
     SecretRef,
     SharedData,
@@ -515,6 +517,32 @@ _CIDRS = st.lists(
     max_size=2,
 )
 _HUB_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
+    "base_url": _of(["/", "/jupyter/", "/team-a/hub/"], ["jupyter", "/a b/", "/jupyter"]),
+    "cookie_max_age_days": _of([1.0, 0.5, 14], [0, -1, float("nan")]),
+    "token_expires_in_max_seconds": _of([3600, 86400], [0, -1]),
+    "redirect_domains": st.lists(
+        _of(["old.example.com", "jupyter.example.org"], ["Old.Example.com", "a b"]), max_size=2
+    ),
+    "gateway": st.one_of(
+        st.none(),
+        builds(
+            GatewayRoute,
+            gateway_name=DNS_LABEL,
+            gateway_namespace=DNS_LABEL,
+            section_name=st.one_of(st.none(), _of(["https"], ["HTTPS"])),
+        ),
+    ),
+    "public_service": st.one_of(
+        st.none(),
+        builds(
+            PublicService,
+            type=_of(["ClusterIP", "LoadBalancer", "NodePort"], ["loadbalancer"]),
+            source_ranges=st.lists(
+                _of(["10.0.0.0/8", "203.0.113.0/24"], ["10.0.0.1/8"]), max_size=1
+            ),
+            node_port=st.none(),
+        ),
+    ),
     "notebook_image": IMAGE,
     "hub_image": IMAGE,
     "proxy_image": IMAGE,
