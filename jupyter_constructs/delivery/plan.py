@@ -35,7 +35,10 @@ Findings, by severity:
 - ``recreated``: ArgoCD deletes and recreates the object (a hook Job, or
   ``Force=true,Replace=true``); safe for a Job, noted so nobody is surprised.
 - ``note``: applies in place but needs something outside git, e.g. a PVC expansion
-  needs a StorageClass with ``allowVolumeExpansion: true``.
+  needs a StorageClass with ``allowVolumeExpansion: true``; or applies only to what
+  comes next, not to what users already have: a new home size, class or access mode
+  (existing home claims keep theirs), a profile leaving the list (its running servers
+  and its users' last choice still name it).
 
 ``refused`` and ``data-loss`` are dangerous: ``main`` exits 2 when there is one, so CI
 can gate merges on it.
@@ -496,7 +499,73 @@ def _home_findings(before: Obj, after: Obj) -> list[Finding]:
                     "name the hub has not remembered gets a new, empty home. Keep it",
                 )
             )
+    if old.get("storage_pvc_ensure") and new.get("storage_pvc_ensure"):
+        for trait, what in (
+            ("storage_capacity", "size"),
+            ("storage_class", "storage class"),
+            ("storage_access_modes", "access modes"),
+        ):
+            if old.get(trait) != new.get(trait):
+                findings.append(
+                    Finding(
+                        NOTE,
+                        f"KubeSpawner.{trait}",
+                        f"only users whose home claim does not exist yet get the new {what}: "
+                        "KubeSpawner never changes an existing claim. Grow existing homes by "
+                        "hand where the StorageClass allows expansion; moving a home to "
+                        "another class means copying it (docs/user-servers.md, Changing home "
+                        "settings on a running hub)",
+                    )
+                )
+    if _culls_users(after) and not _culls_users(before):
+        findings.append(
+            Finding(
+                NOTE,
+                "JupyterHub.services.idle-culler",
+                "the idle culler now deletes idle users from the hub: their API tokens, "
+                "stored profile choice and remembered home claim name go with them"
+                + (
+                    " (their home claims stay: delete_pvc is False)"
+                    if new.get("delete_pvc") is False
+                    else ""
+                )
+                + ". A user idle for the culler's timeout has to create their tokens again",
+            )
+        )
+    gone = sorted(_profile_slugs(old) - _profile_slugs(new))
+    if gone:
+        findings.append(
+            Finding(
+                NOTE,
+                "KubeSpawner.profile_list",
+                f"profile(s) {', '.join(gone)} leave the list (removed or renamed): servers "
+                "running them keep their old profile label, so the NetworkPolicies that "
+                "select by profile (internet access, platform bindings) stop matching them "
+                "until they restart; and a user whose last choice was one of them and who "
+                "starts without choosing again (the REST API without options) fails with 'No such "
+                "profile'. To rename, change display_name and keep the slug",
+            )
+        )
     return findings
+
+
+def _culls_users(config_map: Obj) -> bool:
+    """Whether the hub config runs the idle culler with ``--cull-users``."""
+    try:
+        config = json.loads((config_map.get("data") or {}).get(HUB_CONFIG_KEY) or "{}")
+    except ValueError:
+        return False
+    services = ((config.get("traits") or {}).get("JupyterHub") or {}).get("services") or []
+    return any(
+        "--cull-users" in (service.get("command") or [])
+        for service in services
+        if isinstance(service, dict)
+    )
+
+
+def _profile_slugs(traits: dict[str, Any]) -> set[str]:
+    profiles = traits.get("profile_list") or []
+    return {str(p["slug"]) for p in profiles if isinstance(p, dict) and p.get("slug")}
 
 
 def _storage(obj: Obj) -> int | None:

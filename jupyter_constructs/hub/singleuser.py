@@ -860,6 +860,21 @@ HUB_OVERRIDE_KEYS: dict[str, str] = {
     "allow_privilege_escalation": _RESTRICTED,
     "container_security_context": _RESTRICTED,
     "pod_security_context": _RESTRICTED,
+    "port": "the NetworkPolicies let the proxy and the hub reach user servers on port 8888 "
+    "only: a server on another port never answers",
+}
+#: KubeSpawner keys JupyterHub reads before the chosen profile is applied -> when. A
+#: profile's value would be silently unused (jupyterhub/user.py ``User.spawn``: the server's
+#: token scopes and OAuth client are made, and the options form shown, before
+#: ``_run_apply_user_options`` loads the profile); ``start_timeout`` has its typed parameter.
+BEFORE_PROFILE_KEYS: dict[str, str] = {
+    "server_token_scopes": "the server's API token is made before the profile is applied",
+    "oauth_client_allowed_scopes": "the server's OAuth client is made before the profile "
+    "is applied",
+    "oauth_roles": "the server's OAuth client is made before the profile is applied",
+    "oauth_client_id": "the server's OAuth client is made before the profile is applied",
+    "options_form": "the form is shown before any profile is chosen",
+    "options_from_form": "the form is read before any profile is chosen",
 }
 #: Mapping keys merged with what the library renders (conflicts and ``None`` refused).
 MERGED_MAPPING_KEYS = frozenset(
@@ -906,6 +921,15 @@ def check_override_key(where: Where, key: str, known: frozenset[str]) -> None:
             key,
             allowed=f"a KubeSpawner option a profile may change ({HUB_OVERRIDE_KEYS[key]})",
             fix=f"drop {key!r} from extra_overrides",
+        )
+    if key in BEFORE_PROFILE_KEYS:
+        raise invalid(
+            where,
+            "extra_overrides key",
+            key,
+            allowed="a KubeSpawner option JupyterHub reads after the profile is applied "
+            f"({BEFORE_PROFILE_KEYS[key]}: a profile's value would be silently unused)",
+            fix=f"set it for every profile: hub.set_trait('KubeSpawner', {key!r}, ...)",
         )
     if key not in known:
         raise invalid(
@@ -1179,6 +1203,7 @@ def _mount_key(mount: Mapping[str, Any]) -> str:
 
 
 __all__ = [
+    "BEFORE_PROFILE_KEYS",
     "EXTRA_FILES_CHECKSUM",
     "EXTRA_FILES_CONFIG_MAP",
     "HUB_OVERRIDE_KEYS",

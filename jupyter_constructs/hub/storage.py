@@ -398,8 +398,10 @@ class SharedData:
         mount_path: Where user pods see it. Default: ``/home/jovyan/shared``.
         claim_name: The PVC's name. Default: ``"shared-data"``.
         existing_claim: The claim exists already (made by your storage team, bound to a
-            pre-populated volume): it is mounted, not rendered, and ``size``,
-            ``storage_class`` and ``access_mode`` are not used. Default: False.
+            pre-populated volume): it is mounted, not rendered, and ``size`` and
+            ``storage_class`` are not used; ``access_mode`` says what the claim offers and
+            is checked as for a rendered claim (``ReadOnlyMany``: every profile mounts it
+            read-only). Default: False.
     """
 
     size: str = "50Gi"
@@ -420,11 +422,13 @@ class SharedData:
         """
         check_user_claim(scope, "SharedData.claim_name", self.claim_name)
         check_mount_path(scope, "SharedData.mount_path", self.mount_path)
-        if check_bool(scope, "SharedData.existing_claim", self.existing_claim):
-            return self
-        parse_memory(scope, "SharedData.size", self.size)
-        if self.storage_class is not None:
-            check_dns_subdomain(scope, "SharedData.storage_class", self.storage_class)
+        # An existing claim's access mode is checked too: it is what the claim offers, and
+        # a ReadOnlyMany dataset mounted read-write, or a ReadWriteOnce claim, fails the
+        # servers the same way whoever made the claim.
+        if not check_bool(scope, "SharedData.existing_claim", self.existing_claim):
+            parse_memory(scope, "SharedData.size", self.size)
+            if self.storage_class is not None:
+                check_dns_subdomain(scope, "SharedData.storage_class", self.storage_class)
         if self.access_mode not in _SHARED_ACCESS_MODES:
             raise invalid(
                 scope,
@@ -440,7 +444,7 @@ class SharedData:
 
     def read_only_errors(self, scope: Construct, writers: Sequence[str]) -> list[str]:
         """Why profiles ``writers`` (mounting it read-write) cannot have it, or nothing."""
-        if self.existing_claim or self.access_mode != "ReadOnlyMany" or not writers:
+        if self.access_mode != "ReadOnlyMany" or not writers:
             return []
         return [
             str(

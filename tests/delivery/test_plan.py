@@ -270,3 +270,57 @@ def test_a_change_that_loses_or_hides_homes_is_dangerous(change, field, tmp_path
 def test_a_safe_hub_change_is_not_dangerous(tmp_path: Path) -> None:
     plan = _plan(tmp_path, _hub_objects(), _hub_objects(start_timeout=600))
     assert plan.changes and not plan.dangerous
+
+
+def _notes(plan) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f.field for c in plan.changes for f in c.findings if f.severity == "note"]
+
+
+@pytest.mark.parametrize(
+    ("change", "fields"),
+    [
+        ({"user_storage": UserStorage.dynamic(size="20Gi")}, ["KubeSpawner.storage_capacity"]),
+        (
+            {"user_storage": UserStorage.dynamic(storage_class="fast-ssd")},
+            ["KubeSpawner.storage_class"],
+        ),
+    ],
+)
+def test_a_home_setting_existing_homes_do_not_get_is_noted(change, fields, tmp_path: Path) -> None:
+    """Found by the simulated month (issue 21): raising the home size or changing its
+    class planned as a plain config change, while every existing user keeps the old claim
+    (KubeSpawner never changes a claim it made; tests/k8s/test_month.py)."""
+    plan = _plan(tmp_path, _hub_objects(), _hub_objects(**change))
+    assert _notes(plan) == fields and not plan.dangerous
+
+
+def test_a_profile_leaving_the_list_is_noted(tmp_path: Path) -> None:
+    """Found by the simulated month (issue 21): a renamed profile slug strands its running
+    servers outside the profile's NetworkPolicies and breaks a restart that reuses the
+    user's last choice (tests/k8s/test_month.py)."""
+    from tests.helpers import make_hub, synth
+
+    def objects(slug: str) -> list[dict[str, Any]]:
+        chart, hub = make_hub()
+        hub.add_profile(slug, display_name="Medium")
+        return synth(chart)
+
+    plan = _plan(tmp_path, objects("medium"), objects("standard"))
+    (finding,) = [f for c in plan.changes for f in c.findings]
+    assert (finding.severity, finding.field) == ("note", "KubeSpawner.profile_list")
+    assert "medium" in finding.message and "No such profile" in finding.message
+    assert not _notes(_plan(tmp_path / "same", objects("medium"), objects("medium")))
+
+
+def test_turning_on_culling_users_is_noted(tmp_path: Path) -> None:
+    """Found by the simulated month (issue 21): ``IdleCuller(cull_users=True)`` planned as
+    a plain config change; it deletes idle users, and their API tokens with them (their
+    homes stay; tests/k8s/test_month.py)."""
+    from jupyter_constructs import IdleCuller
+
+    plan = _plan(tmp_path, _hub_objects(), _hub_objects(idle_culler=IdleCuller(cull_users=True)))
+    assert _notes(plan) == ["JupyterHub.services.idle-culler"] and not plan.dangerous
+    back = _plan(
+        tmp_path / "back", _hub_objects(idle_culler=IdleCuller(cull_users=True)), _hub_objects()
+    )
+    assert not _notes(back)

@@ -350,3 +350,40 @@ def test_fails_at_synth_when_gpus_exceed_the_quota():
     chart, hub = make_hub(quota=NamespaceQuota(gpus=1))
     hub.add_profile("gpu", display_name="GPU", gpu=Gpu(count=2))
     assert "it asks for 2 GPUs, 1 more than the quota's 1" in validate(chart)[0]
+
+
+@pytest.mark.parametrize(
+    "key", ["server_token_scopes", "oauth_client_allowed_scopes", "oauth_roles", "options_form"]
+)
+def test_fails_when_override_key_is_read_before_the_profile_applies(key):
+    """Found by the simulated month (issue 21), the start_timeout report's kind: JupyterHub
+    makes the server's token and OAuth client, and shows the form, before KubeSpawner
+    applies the chosen profile, so a profile's value was accepted and silently unused."""
+    assert _profile_error(extra_overrides={key: ["x"]}).startswith(
+        f"test/hub/Profile-x: invalid extra_overrides key {key!r}. Allowed: a KubeSpawner "
+        "option JupyterHub reads after the profile is applied ("
+    )
+
+
+def test_the_keys_refused_as_read_before_the_profile_are_read_before_it():
+    """The refusal above stays true of the pinned JupyterHub: in ``User.spawn`` the token
+    scopes and the OAuth client are read before ``_run_apply_user_options`` loads the
+    profile (a JupyterHub that moved them after it would make the refusal needless)."""
+    import inspect
+
+    from jupyterhub.user import User
+
+    source = inspect.getsource(User.spawn)
+    applied = source.index("_run_apply_user_options(")
+    for read in (
+        "spawner.server_token_scopes",
+        "spawner._get_oauth_client_allowed_scopes()",
+        "spawner.oauth_client_id",
+    ):
+        assert source.index(read) < applied, read
+
+
+def test_fails_when_a_profile_moves_the_server_port():
+    """The NetworkPolicies admit the proxy and hub on 8888 only: a profile's ``port`` left
+    its servers unreachable on a cluster that enforces them."""
+    assert "invalid extra_overrides key 'port'" in _profile_error(extra_overrides={"port": 9999})

@@ -260,6 +260,27 @@ def test_an_existing_shared_claim_is_mounted_not_rendered() -> None:
     assert spawned.volumes["shared-data"]["persistentVolumeClaim"]["claimName"] == "datasets"
 
 
+@pytest.mark.parametrize("mode", ["ReadWriteOnce", "ReadOnlyMany"])
+def test_an_existing_shared_claim_s_access_mode_is_checked_too(mode: str) -> None:
+    """Found by the simulated month (issue 21): ``SharedData(access_mode="ReadOnlyMany",
+    existing_claim=True)`` with a profile mounting it read-write, and an existing
+    ReadWriteOnce claim, were accepted: the mode was silently not used for an existing
+    claim, while the servers fail the same way whoever made the claim."""
+    shared = SharedData(access_mode=mode, claim_name="datasets", existing_claim=True)
+    if mode == "ReadWriteOnce":
+        with pytest.raises(ConfigurationError, match=r"invalid SharedData\.access_mode"):
+            make_hub(shared_data=shared)
+        return
+    chart, hub = make_hub(with_profile=False, shared_data=shared)
+    hub.add_profile("small", display_name="Small", default=True, shared_data_read_only=True)
+    hub.add_profile("writer", display_name="Writer")
+    assert [e for e in validate(chart) if "SharedData" in e] == [
+        "test/hub: invalid SharedData.access_mode 'ReadOnlyMany'. Allowed: ReadOnlyMany only "
+        "when every profile mounts it read-only (profiles ['writer'] mount it read-write). "
+        "Fix: create those profiles with shared_data_read_only=True, or use ReadWriteMany"
+    ]
+
+
 # -- bad input --------------------------------------------------------------------------
 
 
