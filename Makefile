@@ -93,6 +93,23 @@ test-argocd: setup
 test-consumers: setup
 	$(PY) -m pytest -m consumers
 
+# Whatever synth accepts, the API server accepts (tests/k8s/test_property.py, issue 23):
+# FUZZ_EXAMPLES apps drawn with a fresh seed, printed for reproduction
+# (`make fuzz SEED=<seed>`). Failing examples are kept in .hypothesis/ and replayed first.
+FUZZ_EXAMPLES ?= 2000
+.PHONY: fuzz
+fuzz: setup
+	@seed=$${SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; start=$$(date +%s); \
+	echo "make fuzz: $(FUZZ_EXAMPLES) examples, seed $$seed (reproduce: make fuzz SEED=$$seed)"; \
+	mkdir -p .hypothesis; progress=.hypothesis/fuzz-$$seed.log; rm -f $$progress; rc=0; \
+	JC_FUZZ=1 JC_PROPERTY_EXAMPLES=$(FUZZ_EXAMPLES) JC_PROPERTY_PROGRESS=$$progress \
+	  $(PY) -m pytest -n 0 -q \
+	  tests/k8s/test_property.py::test_synth_refuses_or_the_api_server_accepts \
+	  --hypothesis-seed=$$seed --hypothesis-show-statistics || rc=$$?; \
+	echo "make fuzz: seed $$seed, exit $$rc, $$(( $$(date +%s) - start )) s," \
+	  "examples: $$(sort -k2 $$progress 2>/dev/null | cut -d' ' -f2 | uniq -c | tr '\n' ' ')"; \
+	exit $$rc
+
 # On a real cluster with a container runtime (kind or k3d), outside `make test`: the images
 # start, the hub answers through the proxy. See docs/testing.md.
 e2e-cluster:

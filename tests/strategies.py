@@ -69,7 +69,11 @@ BAD: dict[str, list[Any]] = {
     "secret-ref": ["the-actual-secret"],
     "labels": [{"gpu type": "a100"}, {"app": "a b"}, {"app\n": "x"}],
     "annotations": [{"not a key": "x"}, {"a/b/c": "x"}, {"x": 1}],
-    "env": [{"A=B": "x"}, {"1A": "x"}, {"A": 1}, {"A": "a\x00b"}],
+    "env": [{"A=B": "x"}, {"1A": "x"}, {"A": 1}, {"A": "a\x00b"}, {"A": "a\x7fb"}],
+    # Characters YAML cannot carry as written (core.rules.MANIFEST_TEXT_RULE); found by the
+    # property test against the real API server (issue 23): kubectl and ArgoCD refused
+    # the file ("control characters are not allowed").
+    "file-text": ["a\x7fb", "a\x85b", "a\x9fb", "line\u2028break", "a\ufffe", 7],
     "templated": ["{unknown}", "a}b", "{", "{username!r}"],
     "text-list": ["alice", [""], ["alice\n"], [7]],
     "toleration": [],
@@ -119,6 +123,8 @@ EXAMPLE: dict[str, tuple[Any, ...]] = {
 }
 """One value of each kind that every parameter of the kind accepts (rows whose field has
 a narrower rule say so with ``Param.good``)."""
+
+_YAML_UNSAFE = "".join(map(chr, range(0x7F, 0xA0))) + "\u2028\u2029\ufffe\uffff"
 
 _VALID: dict[str, st.SearchStrategy[str]] = {
     "dns-label": st.from_regex(r"[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?", fullmatch=True),
@@ -177,7 +183,9 @@ _VALID["relative-path"] = st.from_regex(
     r"[a-z]{1,8}(/[a-z0-9._-]{1,8}){0,2}", fullmatch=True
 ).filter(lambda p: all(s not in (".", "..") for s in p.split("/")))
 _VALID["host-or-ip"] = _VALID["host-name"] | st.ip_addresses().map(str)
-_VALID["file-text"] = st.text(max_size=200)
+_VALID["file-text"] = st.text(
+    st.characters(codec="utf-8", exclude_characters=_YAML_UNSAFE), max_size=200
+)
 _VALID["whole-number"] = st.integers(min_value=1, max_value=10**6).map(str)
 _VALID["https-origin"] = st.from_regex(
     r"https://[a-z]{1,10}\.example\.com(:[1-9][0-9]{2,3})?", fullmatch=True

@@ -90,7 +90,34 @@ _NATIVE_RESOURCE_DOMAIN = "kubernetes.io/"
 TOLERATION_OPERATORS = ("Equal", "Exists")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
+# Characters cdk8s's YAML writer puts into the manifests as they are, and that YAML parsers
+# refuse ("control characters are not allowed": go-yaml, so kubectl and ArgoCD; PyYAML) or
+# read back as another value (NEL, U+2028 and U+2029 are line breaks in YAML 1.1, which
+# go-yaml follows: a quoted one is folded into a space, a plain one breaks the file).
+# YAML 1.2 section 5.1: c-printable excludes U+007F-U+0084, U+0086-U+009F, U+FFFE, U+FFFF
+# and surrogates. Other control characters (NUL, tab, ...) are written as escapes.
+YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
+MANIFEST_TEXT_ALLOWED = (
+    "text without DEL (U+007F), C1 control characters (U+0080-U+009F), the line and "
+    "paragraph separators U+2028 and U+2029 or the non-characters U+FFFE and U+FFFF (the "
+    "manifests are YAML: kubectl and ArgoCD would refuse the file or read another value)"
+)
+
 # -- predicates ---------------------------------------------------------------------------------
+
+
+def unsafe_character(value: str) -> str | None:
+    """The first character of ``value`` YAML manifests cannot carry as written, or ``None``.
+
+    See ``MANIFEST_TEXT_ALLOWED``; the character is returned as ``'U+XXXX'``.
+    """
+    found = YAML_UNSAFE.search(value)
+    return None if found is None else f"U+{ord(found.group()):04X}"
+
+
+def is_manifest_text(value: object) -> bool:
+    """A string the YAML manifests carry as written (``MANIFEST_TEXT_ALLOWED``)."""
+    return isinstance(value, str) and YAML_UNSAFE.search(value) is None
 
 
 def is_clean_text(value: object) -> bool:
@@ -100,7 +127,7 @@ def is_clean_text(value: object) -> bool:
     command lines; a newline, a NUL, a bidi override or a trailing space there is never
     meant. Empty strings pass (``check_text`` decides whether they are allowed).
     """
-    if not isinstance(value, str) or value != value.strip():
+    if not isinstance(value, str) or value != value.strip() or not is_manifest_text(value):
         return False
     return not any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") for c in value)
 
@@ -481,6 +508,13 @@ CIDR_RULE = Rule(
     is_cidr,
     "validateIPBlock (k8s.io/kubernetes/pkg/apis/networking/validation/validation.go)",
 )
+MANIFEST_TEXT_RULE = Rule(
+    "manifest-text",
+    MANIFEST_TEXT_ALLOWED,
+    is_manifest_text,
+    "YAML 1.2 section 5.1 (c-printable) and go-yaml's reader ('control characters are not "
+    "allowed'): what kubectl and ArgoCD parse the manifests with",
+)
 TEXT_RULE = Rule(
     "text",
     "a non-empty string without control characters, line breaks or surrounding whitespace",
@@ -749,7 +783,12 @@ def check_annotations(where: Where, what: str, annotations: Mapping[str, str]) -
         what,
         annotations,
         key=ANNOTATION_KEY_RULE,
-        value=Rule("string", "a string", lambda v: isinstance(v, str), "ObjectMeta.annotations"),
+        value=Rule(
+            "annotation-value",
+            "a string: " + MANIFEST_TEXT_ALLOWED,
+            is_manifest_text,
+            "ObjectMeta.annotations; YAML 1.2 section 5.1",
+        ),
         fix="use annotation keys such as 'nginx.ingress.kubernetes.io/proxy-body-size' with "
         "string values",
     )
@@ -765,6 +804,35 @@ def check_annotations(where: Where, what: str, annotations: Mapping[str, str]) -
     return checked
 
 
+ENV_VALUE_RULE = Rule(
+    "env-value",
+    "a string without NUL characters (the kernel's environment is NUL-separated), "
+    + MANIFEST_TEXT_ALLOWED,
+    lambda v: isinstance(v, str) and "\0" not in v and is_manifest_text(v),
+    "execve(2): NUL-terminated environment strings; YAML 1.2 section 5.1",
+)
+
+
+def check_manifest_text(where: Where, what: str, value: str, *, fix: str) -> str:
+    """Return ``value`` unless it holds a character the YAML manifests cannot carry.
+
+    Raises:
+        ConfigurationError: ``value`` has DEL, a C1 control character, U+2028, U+2029,
+            U+FFFE or U+FFFF (the message names which, at which index).
+    """
+    char = unsafe_character(value)
+    if char is not None:
+        index = YAML_UNSAFE.search(value).start()  # type: ignore[union-attr]
+        raise invalid(
+            where,
+            what,
+            value,
+            allowed=MANIFEST_TEXT_ALLOWED,
+            fix=f"remove the character {char} at index {index}; {fix}",
+        )
+    return value
+
+
 def check_env(where: Where, what: str, env: Mapping[str, str]) -> dict[str, str]:
     """Environment variables given as name -> plain string value (``ValidateEnv``, CORE).
 
@@ -775,12 +843,7 @@ def check_env(where: Where, what: str, env: Mapping[str, str]) -> dict[str, str]
         what,
         env,
         key=ENV_VAR_NAME_RULE,
-        value=Rule(
-            "env-value",
-            "a string without NUL characters",
-            lambda v: isinstance(v, str) and "\0" not in v,
-            "execve(2): NUL-terminated environment strings",
-        ),
+        value=ENV_VALUE_RULE,
         fix="name variables like 'MY_SETTING' and give string values",
     )
 

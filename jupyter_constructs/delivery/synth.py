@@ -78,8 +78,17 @@ import cdk8s
 from constructs import Construct
 
 from jupyter_constructs.core.checks import validate_app, validation_error
-from jupyter_constructs.core.errors import invalid
-from jupyter_constructs.core.rules import DNS_LABEL, check_bool, check_dns_label, check_labels
+from jupyter_constructs.core.errors import ConfigurationError, invalid
+from jupyter_constructs.core.objects import path_of
+from jupyter_constructs.core.rules import (
+    DNS_LABEL,
+    MANIFEST_TEXT_ALLOWED,
+    YAML_UNSAFE,
+    check_bool,
+    check_dns_label,
+    check_labels,
+    unsafe_character,
+)
 from jupyter_constructs.delivery.argocd import ApplicationOptions, ArgoCdApplication
 from jupyter_constructs.delivery.gitops import apply_sync_waves
 
@@ -264,6 +273,56 @@ def _swap_into_place(new: Path, outdir: Path) -> None:
     shutil.rmtree(old)
 
 
+def _unsafe_strings(value: Any, at: str = "") -> list[tuple[str, str]]:
+    """``(JSON path, string)`` of every string under ``value`` (keys too) YAML cannot carry."""
+    if isinstance(value, str):
+        return [(at or ".", value)] if unsafe_character(value) else []
+    found = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str) and unsafe_character(key):
+                found.append((f"{at}.{key!r} (a key)", key))
+            found += _unsafe_strings(item, f"{at}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found += _unsafe_strings(item, f"{at}[{index}]")
+    return found
+
+
+def _check_manifest_text(app: cdk8s.App, written: Path) -> None:
+    """Refuse output that YAML parsers would refuse or read differently.
+
+    One more net under the checks where values enter, for any value the library passed
+    through unchecked. cdk8s writes DEL, C1 control characters, U+2028/U+2029 and
+    U+FFFE/U+FFFF unescaped; kubectl and ArgoCD (go-yaml) refuse such a file ("control
+    characters are not allowed") or fold the line breaks into spaces. Only when a written
+    file holds one are the objects walked, to name the construct and field it came from.
+
+    Raises:
+        ConfigurationError: A written manifest holds such a character.
+    """
+    if not any(
+        unsafe_character(path.read_text(encoding="utf-8")) for path in written.rglob("*.yaml")
+    ):
+        return
+    errors = []
+    for node in app.node.find_all():
+        if not isinstance(node, cdk8s.ApiObject):
+            continue
+        for at, value in _unsafe_strings(node.to_json()):
+            kind = getattr(node, "object_kind", None) or node.kind
+            start = max(0, YAML_UNSAFE.search(value).start() - 30)  # type: ignore[union-attr]
+            error = invalid(
+                path_of(node),
+                f"{kind} {node.name} field {at}",
+                value if len(value) <= 80 else f"...{value[start : start + 60]}...",
+                allowed=MANIFEST_TEXT_ALLOWED,
+                fix=f"remove the character {unsafe_character(value)} from the value you passed",
+            )
+            errors.append(str(error))
+    raise ConfigurationError("\n".join(errors) or f"{written}: {MANIFEST_TEXT_ALLOWED}")
+
+
 def synthesize(build: Callable[[cdk8s.App], None], *, outdir: str | Path = "dist") -> Path:
     """Run ``build(app)`` and ``app.synth()``, then replace ``outdir`` in one step.
 
@@ -302,6 +361,7 @@ def synthesize(build: Callable[[cdk8s.App], None], *, outdir: str | Path = "dist
                 raise
             raise converted from None
         _check_folders(app, new)
+        _check_manifest_text(app, new)
         # mkdtemp creates 0700; the output is meant to be read (and committed) by others.
         new.chmod(0o755)
         _swap_into_place(new, target)

@@ -18,7 +18,13 @@ from constructs import Construct
 
 from jupyter_constructs.core.errors import Where, invalid
 from jupyter_constructs.core.quantities import Resources, Usage
-from jupyter_constructs.core.rules import check_bool, check_image, is_dns_label, is_env_var_name
+from jupyter_constructs.core.rules import (
+    check_bool,
+    check_image,
+    check_manifest_text,
+    is_dns_label,
+    is_env_var_name,
+)
 from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.core.security import secure_container
 from jupyter_constructs.hub.volumes import check_mount_path, check_relative_path, template_fields
@@ -132,7 +138,10 @@ class UserContainer:
                     allowed="a sequence of strings without NUL characters, one per argument",
                     fix='e.g. command=["sh", "-c", "cp -rn /seed/. /home/jovyan/"]',
                 )
-            for argument in value:
+            for index, argument in enumerate(value):
+                check_manifest_text(
+                    where, f"{what} {key}[{index}]", argument, fix="write the argument as text"
+                )
                 template_fields(where, f"{what} {key}", argument)
         if not isinstance(self.env, Mapping):
             raise invalid(
@@ -164,6 +173,9 @@ class UserContainer:
                     fix="drop the NUL character",
                 )
             if isinstance(value, str):
+                check_manifest_text(
+                    where, f"{what} env {name}", value, fix="write the value as text"
+                )
                 template_fields(where, f"{what} env {name}", value)
             elif not isinstance(value, SecretRef):
                 raise invalid(

@@ -37,6 +37,7 @@ from jupyter_constructs.core.quantities import parse_memory
 from jupyter_constructs.core.rules import (
     check_image,
     check_int,
+    check_manifest_text,
     check_text,
     is_annotation_key,
     is_clean_text,
@@ -403,7 +404,8 @@ def check_command(where: Where, what: str, command: Sequence[str]) -> None:
             allowed="a non-empty sequence of strings, one per argument (no NUL characters)",
             fix='e.g. ["sh", "-c", "echo ready"]',
         )
-    for argument in command:
+    for index, argument in enumerate(command):
+        check_manifest_text(where, f"{what}[{index}]", argument, fix="write the argument as text")
         template_fields(where, what, argument)
 
 
@@ -429,6 +431,7 @@ def check_env(where: Where, what: str, env: Mapping[str, Any]) -> None:
                     "NUL-separated)",
                     fix="drop the NUL character",
                 )
+            check_manifest_text(where, f"{what}[{name!r}]", value, fix="write the value as text")
             template_fields(where, f"{what}[{name!r}]", value)
         elif not isinstance(value, SecretRef):
             raise invalid(
@@ -503,6 +506,7 @@ def check_annotations(where: Where, what: str, annotations: Mapping[str, Any]) -
                 allowed="annotation keys like 'example.com/owner' with text values",
                 fix="fix the key or quote the value",
             )
+        check_manifest_text(where, f"{what}[{key!r}]", value, fix="write the value as text")
         template_fields(where, f"{what}[{key!r}]", value)
 
 

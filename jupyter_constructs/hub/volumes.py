@@ -37,6 +37,7 @@ from jupyter_constructs.core.objects import KubeObject
 from jupyter_constructs.core.quantities import parse_memory
 from jupyter_constructs.core.rules import (
     check_bool,
+    check_manifest_text,
     is_absolute_path,
     is_clean_text,
     is_config_map_key,
@@ -818,6 +819,13 @@ class ExtraFile:
                     allowed="JSON-serializable data (dicts, lists, strings, numbers, booleans)",
                     fix=f"convert what JSON cannot write ({err})",
                 ) from err
+        check_manifest_text(
+            where,
+            f"{what} " + ("text" if self.text is not None else "data"),
+            self.content(),
+            fix="ship binary content in a ConfigMap or Secret of your own (binaryData) and "
+            "mount it with UserVolume",
+        )
         check_mode(where, f"{what} mode", self.mode)
         return self
 

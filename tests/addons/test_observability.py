@@ -6,9 +6,16 @@ import json
 from pathlib import Path
 
 import cdk8s
+import pytest
 
-from jupyter_constructs import ObservabilityBundle
-from tests.helpers import find, load_manifests, make_hub, synth
+from jupyter_constructs import (
+    ConfigurationError,
+    JupyterHub,
+    NamespaceQuota,
+    ObservabilityBundle,
+    synthesize,
+)
+from tests.helpers import DOMAIN, find, load_manifests, make_hub, oidc_auth, synth
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -138,3 +145,26 @@ def test_bundle_without_the_hub_in_the_same_chart_still_works():
     objects = synth(other)
     monitor = _only(objects, "ServiceMonitor")
     assert monitor["metadata"]["namespace"] == "jupyter"
+
+
+def test_a_quota_without_room_fails_with_the_hub_s_message(tmp_path: Path) -> None:
+    """Found by the property test against the real API server (issue 23): a quota that
+    cannot even hold the hub and the proxy, with the bundle, failed with the alert
+    helper's own message (no construct path, no fix). The hub's check now says why."""
+    quota = NamespaceQuota(
+        requests_cpu="100m", requests_memory="512Mi", limits_cpu="100m", limits_memory="512Mi",
+        pods=1,
+    )  # fmt: skip
+
+    def build(app: cdk8s.App) -> None:
+        chart = cdk8s.Chart(app, "jupyterhub", namespace="jupyter")
+        hub = JupyterHub(chart, "hub", domain=DOMAIN, auth=oidc_auth(), quota=quota)
+        hub.add_profile("small", display_name="Small", default=True)
+        ObservabilityBundle(chart, "observability", hub=hub)
+
+    with pytest.raises(ConfigurationError) as caught:
+        synthesize(build, outdir=tmp_path / "dist")
+    message = str(caught.value)
+    assert message.startswith("jupyterhub/hub: invalid namespace quota NamespaceQuota(")
+    assert "room for the pods that run before any user server" in message
+    assert "Fix: raise NamespaceQuota" in message

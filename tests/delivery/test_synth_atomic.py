@@ -251,3 +251,39 @@ def test_fails_when_outdir_is_a_file(tmp_path: Path) -> None:
         synthesize(build, outdir=tmp_path / "dist")
     assert (tmp_path / "dist").read_text() == "not a folder\n"
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("character", ["\x7f", "\x85", "\x9f", "\u2028", "\u2029", "\ufffe"])
+def test_refuses_text_yaml_cannot_carry(dist: Path, character: str) -> None:
+    """A value the library passes through unchecked still cannot break the manifests:
+    cdk8s writes these characters unescaped, and kubectl and ArgoCD (go-yaml) refuse the
+    file ("control characters are not allowed") or read another value. Found by the
+    property test against the real API server (issue 23): an ExtraFile holding DEL."""
+    before = tree(dist)
+
+    def broken(app: cdk8s.App) -> None:
+        chart = cdk8s.Chart(app, "prod", namespace="jupyter")
+        k8s.KubeConfigMap(chart, "notes", data={"notes.txt": f"line one{character}line two"})
+
+    with pytest.raises(ConfigurationError) as caught:
+        synthesize(broken, outdir=dist)
+    message = str(caught.value)
+    assert message.startswith("prod/notes: invalid ConfigMap ")
+    assert ".data.notes.txt" in message
+    assert f"U+{ord(character):04X}" in message and "Fix: remove the character" in message
+    assert tree(dist) == before
+    assert leftovers(dist.parent) == []
+
+
+def test_text_yaml_carries_is_written_as_given(tmp_path: Path) -> None:
+    """Tabs, NUL, other control characters, non-breaking spaces and emoji are escaped or
+    valid YAML: kept, and read back as given."""
+    text = "tab\there\x00nul\x01soh\u00a0nbsp\u00e9\U0001f600\ufeff"
+
+    def build_text(app: cdk8s.App) -> None:
+        chart = cdk8s.Chart(app, "prod", namespace="jupyter")
+        k8s.KubeConfigMap(chart, "notes", data={"notes.txt": text})
+
+    out = synthesize(build_text, outdir=tmp_path / "dist")
+    (written,) = (out / "prod").glob("ConfigMap.*.yaml")
+    assert yaml.safe_load(written.read_text(encoding="utf-8"))["data"]["notes.txt"] == text

@@ -35,6 +35,7 @@ from jupyter_constructs.core.rules import (
     check,
     check_bool,
     check_labels,
+    check_manifest_text,
     is_clean_text,
 )
 from jupyter_constructs.core.secrets import SecretRef, check_secret
@@ -284,6 +285,7 @@ class ServiceBinding(Construct):
                     allowed="text without NUL characters",
                     fix="pass the file's text",
                 )
+            check_manifest_text(self, f"files[{key!r}]", content, fix="pass the file's text")
         return dict(sorted(files.items()))
 
     def _check_env(self, env: Mapping[str, str | SecretRef]) -> dict[str, str | SecretRef]:

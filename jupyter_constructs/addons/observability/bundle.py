@@ -342,6 +342,13 @@ class ObservabilityBundle(Construct):
         capacity = self._server_capacity
         if capacity is None:
             capacity = hub.server_limit() or hub.default_profile_capacity()
+            # A quota that admits no server is refused by the hub's own check at synth,
+            # with its reason (house format); until then (this runs when the bundle is
+            # built), no capacity alert rather than an alert on 0 servers. Found by the
+            # property test (issue 23): NamespaceQuota(pods=1) with the bundle failed with
+            # jupyterhub_alert_rules' own message instead of the hub's.
+            if capacity is not None and capacity < 1:
+                capacity = None
         return jupyterhub_alert_rules(
             namespace=hub.namespace,
             hub_job=self.hub_job,

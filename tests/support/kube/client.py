@@ -212,13 +212,20 @@ class KubeClient:
         )
         return stored, warnings
 
-    def create(self, obj: Obj, namespace: str | None = None) -> tuple[Obj, list[str]]:
-        """POST ``obj`` with strict field validation; returns it as stored and the warnings."""
+    def create(
+        self, obj: Obj, namespace: str | None = None, *, dry_run: bool = False
+    ) -> tuple[Obj, list[str]]:
+        """POST ``obj`` with strict field validation; returns it as stored and the warnings.
+
+        With ``dry_run`` the server validates and admits it (every admission plugin, quota
+        included) but stores nothing.
+        """
         resource = self.resource(obj["apiVersion"], obj["kind"])
         ns = namespace or obj["metadata"].get("namespace")
-        stored, warnings = self.request(
-            "POST", resource.collection(ns), obj, params={"fieldValidation": "Strict"}
-        )
+        params = {"fieldValidation": "Strict"}
+        if dry_run:
+            params["dryRun"] = "All"
+        stored, warnings = self.request("POST", resource.collection(ns), obj, params=params)
         return stored, warnings
 
     def delete_object(self, obj: Obj, namespace: str | None = None, **params: str) -> None:

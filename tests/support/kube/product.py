@@ -95,24 +95,44 @@ def hub_secret_env(objects: Iterable[Obj]) -> dict[str, str]:
 
 
 def render_user_pod(
-    objects: Iterable[Obj], choice: UserChoice, user_name: str = "alice@example.com"
+    objects: Iterable[Obj],
+    choice: UserChoice,
+    user_name: str = "alice@example.com",
+    groups: tuple[str, ...] = (),
 ) -> tuple[Obj, Obj]:
     """The pod and PVC the real KubeSpawner 7 renders for ``choice`` from the generated config.
 
     Only the Kubernetes client is mocked (nothing is sent); the config is loaded from the
-    hub ConfigMap's files exactly as the hub loads it.
+    hub ConfigMap's files exactly as the hub loads it. ``groups``: the user's JupyterHub
+    groups (a restricted profile is only offered to its groups and users).
     """
-    from kubernetes_asyncio.client import ApiClient
+    ((pod, pvc),) = render_user_pods(objects, [(choice, user_name, groups)])
+    return pod, pvc
 
+
+def render_user_pods(
+    objects: Iterable[Obj], users: Iterable[tuple[UserChoice, str, tuple[str, ...]]]
+) -> list[tuple[Obj, Obj]]:
+    """``render_user_pod`` for several ``(choice, user name, groups)``, loading the hub
+    config once."""
     from tests.helpers import write_config_dir
-    from tests.real_hub import load_config, mock_kubespawner
+    from tests.real_hub import load_config
 
     objects = list(objects)
     with tempfile.TemporaryDirectory() as tmp:
         config = load_config(write_config_dir(objects, Path(tmp)), hub_secret_env(objects))
+    return [_render(config, *user) for user in users]
+
+
+def _render(
+    config: Any, choice: UserChoice, user_name: str, groups: tuple[str, ...]
+) -> tuple[Obj, Obj]:
+    from kubernetes_asyncio.client import ApiClient
+
+    from tests.real_hub import mock_kubespawner
 
     async def render() -> tuple[Obj, Obj]:
-        with mock_kubespawner(config, user_name) as spawner:
+        with mock_kubespawner(config, user_name, groups) as spawner:
             spawner.user_options = choice.user_options()
             await spawner.load_user_options()
             api = ApiClient()
