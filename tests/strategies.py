@@ -79,6 +79,47 @@ BAD: dict[str, list[Any]] = {
 }
 """Values that break each kind's rule."""
 
+EXAMPLE: dict[str, tuple[Any, ...]] = {
+    "bool": (True, False),
+    "dns-label": ("team-b",),
+    "dns-subdomain": ("team-b.data",),
+    "host-name": ("team.example.org",),
+    "labels": ({"team": "b"},),
+    "annotations": ({"example.com/team": "b"},),
+    "env": ({"TEAM": "b"},),
+    "memory": ("2Gi",),
+    "cpu": ("1500m",),
+    "int": (3,),
+    "int>=1": (3,),
+    "int>=0": (2,),
+    "seconds>0": (90,),
+    "ratio": (0.5,),
+    "port-number": (8081,),
+    "text": ("Team B",),
+    "text-or-empty": ("",),
+    "text-list": (["ada"],),
+    "token": ("team-b",),
+    "token-list": (["openid", "email"],),
+    "https-url": ("https://idp.example.com/x",),
+    "absolute-path": ("/srv/team",),
+    "cidrs": (["10.0.0.0/16"],),
+    "image": ("quay.io/jupyter/base-notebook:2025-01-06",),
+    "base-url": ("/team/",),
+    "go-duration": ("90s",),
+    "prometheus-duration": ("30s",),
+    "label-key": ("example.com/team",),
+    "label-value": ("b",),
+    "config-map-key": ("team.json",),
+    "email-list": (["ada@example.com"],),
+    "host-name-list": (["old.example.com"],),
+    "domain-list": (["example.org"],),
+    "extended-resource-name": ("example.com/fpga",),
+    "argv": (["echo", "ready"],),
+    "dns-subdomain-list": (["registry-creds"],),
+}
+"""One value of each kind that every parameter of the kind accepts (rows whose field has
+a narrower rule say so with ``Param.good``)."""
+
 _VALID: dict[str, st.SearchStrategy[str]] = {
     "dns-label": st.from_regex(r"[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?", fullmatch=True),
     "dns-subdomain": st.from_regex(
@@ -138,6 +179,17 @@ _VALID["relative-path"] = st.from_regex(
 _VALID["host-or-ip"] = _VALID["host-name"] | st.ip_addresses().map(str)
 _VALID["file-text"] = st.text(max_size=200)
 _VALID["whole-number"] = st.integers(min_value=1, max_value=10**6).map(str)
+_VALID["https-origin"] = st.from_regex(
+    r"https://[a-z]{1,10}\.example\.com(:[1-9][0-9]{2,3})?", fullmatch=True
+)
+_VALID["azure-tenant"] = st.uuids().map(str) | _VALID["host-name"]
+_VALID["dn"] = st.from_regex(
+    r"(ou|cn|dc|uid)=[a-z]{1,8}(,(ou|cn|dc)=[a-z]{1,8}){0,3}", fullmatch=True
+)
+_VALID["ldap-filter"] = st.sampled_from(
+    ["(member={userdn})", "(memberUid={uid})", "(|(member={userdn})(uniqueMember={userdn}))"]
+)
+_VALID["k8s-version"] = st.from_regex(r"1\.3[0-5]\.(0|[1-9][0-9]?)", fullmatch=True)
 _VALID["config-map-key"] = st.from_regex(r"[-._a-zA-Z0-9]{1,30}", fullmatch=True).filter(
     lambda k: k != "." and not k.startswith("..")
 )

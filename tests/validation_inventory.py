@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ import cdk8s
 
 from jupyter_constructs import (
     ArgoCdApplication,
+    AzureAdAuth,
     CloudflareAccessAuth,
     CloudflareTunnel,
     ClusterDns,
@@ -37,6 +38,9 @@ from jupyter_constructs import (
     ExternalSecretSource,
     ExtraFile,
     FileItem,
+    GatewayRoute,
+    GitHubAuth,
+    GoogleAuth,
     Gpu,
     HomeStorage,
     HubDatabase,
@@ -47,16 +51,20 @@ from jupyter_constructs import (
     IngressOptions,
     JupyterHub,
     KubeObject,
+    LdapAuth,
     Mount,
     NamedServers,
     NamespaceQuota,
     NetworkOptions,
     NfsExport,
+    NodeAffinity,
+    NodePool,
     ObservabilityBundle,
     OidcAuth,
     PlatformServiceBinding,
     ProfileChoice,
     ProfileOption,
+    PublicService,
     Resources,
     SecretRef,
     SharedData,
@@ -64,6 +72,8 @@ from jupyter_constructs import (
     Toleration,
     UnlistedChoice,
     UserContainer,
+    UserPlaceholders,
+    UserScheduler,
     UserStorage,
     UserVolume,
     VeleroBackups,
@@ -72,6 +82,7 @@ from jupyter_constructs.core import network_policy
 from jupyter_constructs.core.checks import validate_app
 from jupyter_constructs.delivery.gitops import apply_sync_waves
 from jupyter_constructs.delivery.portal import ServiceCatalogEntry
+from tests import strategies
 from tests.helpers import DOMAIN, new_chart, oidc_auth
 
 Objects = list[dict[str, Any]]
@@ -92,6 +103,8 @@ class Param:
         path: The construct path error messages name.
         bad: Values that must be refused. Default: ``strategies.BAD[kind]``.
         strings: Generated strings may be fed to it (it takes a string).
+        good: Values that must render (a builder that always fails would make the row's
+            bad values prove nothing). Default: ``strategies.EXAMPLE[kind]``.
     """
 
     api: str
@@ -103,6 +116,7 @@ class Param:
     path: str
     bad: tuple[Any, ...] | None = None
     strings: bool = True
+    good: tuple[Any, ...] | None = None
 
 
 # -- building blocks ------------------------------------------------------------------------
@@ -3635,6 +3649,1042 @@ for _field, _reaches, _kind, _bad, _strings in (
     )
 
 
+# -- sign-in providers and the hub's edge (issue 14 part B) ---------------------------------
+
+_TENANT = "6f1c2b9e-0d4a-4a57-9a43-2b8f3c1d7e55"
+_PROVIDER_DEFAULTS: dict[str, tuple[type[Any], dict[str, Any]]] = {
+    "GitHubAuth": (
+        GitHubAuth,
+        {
+            "client_id": "gh-client",
+            "client_secret": SecretRef("github", "client-secret"),
+            "allowed_organizations": ["data-org", "data-org:analysts"],
+        },
+    ),
+    "GoogleAuth": (
+        GoogleAuth,
+        {
+            "client_id": "g-client",
+            "client_secret": SecretRef("google", "client-secret"),
+            "hosted_domains": ["example.org"],
+            "allowed_groups": {"example.org": ["data@example.org"]},
+            "gsuite_administrator": {"example.org": "it-admin"},
+            "service_account_key": SecretRef("google-sa", "key.json"),
+        },
+    ),
+    "AzureAdAuth": (
+        AzureAdAuth,
+        {
+            "tenant_id": _TENANT,
+            "client_id": "az-client",
+            "client_secret": SecretRef("azure", "client-secret"),
+            "allowed_groups": ["0d1e2f3a-aaaa-bbbb-cccc-000000000001"],
+        },
+    ),
+    "LdapAuth": (
+        LdapAuth,
+        {
+            "server_address": "ldap.example.org",
+            "server_cidrs": ["10.20.0.15/32"],
+            "user_search_base": "ou=people,dc=example,dc=org",
+            "search_user": "cn=hub,ou=services,dc=example,dc=org",
+            "search_password": SecretRef("ldap", "search-password"),
+            "allowed_groups": ["cn=data,ou=groups,dc=example,dc=org"],
+        },
+    ),
+}
+
+
+def provider_with(api: str, **options: Any) -> Objects:
+    """A hub signing in with the provider ``api`` (``GitHubAuth``...) that has ``options``."""
+    cls, defaults = _PROVIDER_DEFAULTS[api]
+    return hub_with(auth=cls(**{**defaults, **options}))
+
+
+def _provider(
+    api: str,
+    name: str,
+    reaches: str,
+    kind: str,
+    *,
+    bad: tuple[Any, ...] | None = None,
+    good: tuple[Any, ...] | None = None,
+    strings: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> Param:
+    module = "ldap" if api == "LdapAuth" else "oauth_providers"
+    section = {
+        "GitHubAuth": "GitHubOAuthenticator",
+        "GoogleAuth": "GoogleOAuthenticator",
+        "AzureAdAuth": "AzureAdOAuthenticator",
+        "LdapAuth": "LDAPAuthenticator",
+    }[api]
+    return Param(
+        api,
+        name,
+        reaches if "." in reaches or " " in reaches else f"{section}.{reaches}",
+        kind,
+        f"addons.signin.{module}.{api}.settings",
+        lambda v: provider_with(api, **{**(extra or {}), name: v}),
+        _HUB,
+        bad=bad,
+        good=good,
+        strings=strings,
+    )
+
+
+LONG_LABEL = "a" * 64
+_CIDRS_BAD = ("10.0.0.0/8", ["10.0.0.1/8"], ["10.0.0.0/33"], ["ldap.example.org"], [7])
+_DN_BAD = ("", "people", "ou=people\n,dc=example,dc=org", " ou=people,dc=example", 7)
+
+for _api in ("GitHubAuth", "GoogleAuth", "AzureAdAuth"):
+    _add(
+        _provider(_api, "client_id", "client_id", "token", good=("hub-client",), strings=True),
+        _provider(
+            _api,
+            "client_secret",
+            "env OAUTH_CLIENT_SECRET secretKeyRef",
+            "secret-ref",
+            good=(SecretRef("oauth", "client-secret"),),
+        ),
+        _provider(_api, "allowed_users", "allowed_users", "text-list", good=(["ada"],)),
+        _provider(_api, "admin_users", "admin_users", "text-list", good=(["ada"],)),
+        _provider(
+            _api,
+            "auth_refresh_age",
+            "auth_refresh_age",
+            "int>=1",
+            bad=(0, -1, True, "300", 1.5, 3601),
+            good=(60,),
+        ),
+    )
+_add(
+    _provider(
+        "GitHubAuth",
+        "allowed_organizations",
+        "allowed_organizations",
+        "github-org-list",
+        bad=(
+            "data-org",
+            ["Data Org"],
+            ["data-org:Data Team"],
+            ["data-org\n"],
+            ["data-org:team\n"],
+            ["-org"],
+            [""],
+            [7],
+        ),
+        good=(["data-org", "data-org:analysts"],),
+    ),
+    _provider(
+        "GitHubAuth",
+        "teams_in_auth_state",
+        "populate_teams_in_auth_state",
+        "bool",
+        good=(True,),
+    ),
+    _provider(
+        "GitHubAuth",
+        "github_url",
+        "github_url",
+        "https-origin",
+        bad=(
+            "http://github.example.com",
+            "https://github.example.com\n",
+            "https://github.example.com/api/v3",
+            "https://",
+            "github.example.com",
+            7,
+        ),
+        good=("https://github.example.com",),
+        strings=True,
+    ),
+    _provider(
+        "GitHubAuth",
+        "provider_cidrs",
+        "NetworkPolicy hub-to-github ipBlock",
+        "cidrs",
+        bad=_CIDRS_BAD,
+        good=(["10.30.0.0/24"],),
+    ),
+    _provider(
+        "GoogleAuth",
+        "hosted_domains",
+        "hosted_domain",
+        "host-name-list",
+        bad=("example.org", [], ["Example.org"], ["exa mple.org"], ["example.org\n"], [7]),
+        good=(["example.org"],),
+    ),
+    _provider(
+        "GoogleAuth",
+        "allow_all_in_domains",
+        "allow_all",
+        "bool",
+        good=(True,),
+        extra={"allowed_groups": {}},
+    ),
+    _provider(
+        "GoogleAuth",
+        "allowed_groups",
+        "allowed_google_groups",
+        "google-groups",
+        bad=(
+            ["data@example.org"],
+            {"other.org": ["x@other.org"]},
+            {"example.org": "data@example.org"},
+            {"example.org": [""]},
+            {"example.org": ["data@example.org\n"]},
+        ),
+        good=({"example.org": ["analysts@example.org"]},),
+    ),
+    _provider(
+        "GoogleAuth",
+        "admin_groups",
+        "admin_google_groups",
+        "google-groups",
+        bad=(
+            ["admins@example.org"],
+            {"other.org": ["x@other.org"]},
+            {"example.org": "admins@example.org"},
+            {"example.org": [" admins@example.org"]},
+        ),
+        good=({"example.org": ["admins@example.org"]},),
+    ),
+    _provider(
+        "GoogleAuth",
+        "gsuite_administrator",
+        "gsuite_administrator",
+        "domain-to-name",
+        bad=("it-admin", {}, {"example.org": ""}, {"example.org": "it admin"}, {"example.org": 7}),
+        good=({"example.org": "admin"},),
+    ),
+    _provider(
+        "GoogleAuth",
+        "service_account_key",
+        "a file of the hub's auth Secret volume",
+        "secret-ref",
+        bad=('{"type": "service_account"}',),
+        good=(SecretRef("google-sa", "sa.json"),),
+    ),
+    _provider(
+        "AzureAdAuth",
+        "tenant_id",
+        "tenant_id",
+        "azure-tenant",
+        bad=(
+            "common",
+            "organizations",
+            "Consumers",
+            "contoso",
+            "",
+            _TENANT + "\n",
+            "Contoso.onmicrosoft.com",
+            7,
+        ),
+        good=("contoso.onmicrosoft.com",),
+        strings=True,
+    ),
+    _provider("AzureAdAuth", "allow_all_in_tenant", "allow_all", "bool", good=(True,)),
+    _provider(
+        "AzureAdAuth",
+        "allowed_groups",
+        "allowed_groups",
+        "text-list",
+        good=(["0d1e2f3a-aaaa-bbbb-cccc-000000000002"],),
+    ),
+    _provider(
+        "AzureAdAuth",
+        "admin_groups",
+        "admin_groups",
+        "text-list",
+        good=(["0d1e2f3a-aaaa-bbbb-cccc-000000000003"],),
+    ),
+    _provider(
+        "AzureAdAuth",
+        "username_claim",
+        "username_claim",
+        "token",
+        good=("upn",),
+        strings=True,
+    ),
+    _provider("LdapAuth", "server_address", "server_address", "host-name", strings=True),
+    _provider(
+        "LdapAuth",
+        "server_cidrs",
+        "server_address's NetworkPolicy hub-to-ldap ipBlock",
+        "cidrs",
+        bad=(*_CIDRS_BAD, []),
+        good=(["10.20.0.0/24"],),
+    ),
+    _provider(
+        "LdapAuth",
+        "tls",
+        "tls_strategy",
+        "enum",
+        bad=("insecure", "STARTTLS", "none", None, ""),
+        good=("ldaps",),
+    ),
+    _provider("LdapAuth", "server_port", "server_port", "port-number", good=(3269,)),
+    _provider(
+        "LdapAuth",
+        "ca_certificate",
+        "tls_kwargs.ca_certs_file (a file of the hub's auth Secret volume)",
+        "secret-ref",
+        bad=("-----BEGIN CERTIFICATE-----",),
+        good=(SecretRef("ldap-ca", "ca.crt"),),
+    ),
+    _provider(
+        "LdapAuth",
+        "bind_dn_templates",
+        "bind_dn_template",
+        "dn-template-list",
+        bad=(
+            "uid={username},ou=people,dc=example,dc=org",
+            ["uid=x,dc=example"],
+            ["{username}"],
+            ["uid={username}\n,dc=example"],
+            ["uid={username},dc={unknown}"],
+            [""],
+            [7],
+        ),
+        good=(["uid={username},ou=people,dc=example,dc=org"],),
+    ),
+    _provider(
+        "LdapAuth",
+        "user_search_base",
+        "user_search_base",
+        "dn",
+        bad=_DN_BAD,
+        good=("ou=staff,dc=example,dc=org",),
+        strings=True,
+    ),
+    _provider(
+        "LdapAuth",
+        "user_attribute",
+        "user_attribute, lookup_dn_user_dn_attribute",
+        "token",
+        good=("sAMAccountName",),
+        strings=True,
+    ),
+    _provider(
+        "LdapAuth",
+        "search_user",
+        "lookup_dn_search_user",
+        "dn",
+        bad=_DN_BAD,
+        good=("cn=reader,dc=example,dc=org",),
+        strings=True,
+    ),
+    _provider(
+        "LdapAuth",
+        "search_password",
+        "env LDAP_SEARCH_PASSWORD secretKeyRef",
+        "secret-ref",
+        bad=("hunter2",),
+        good=(SecretRef("ldap", "password"),),
+    ),
+    _provider(
+        "LdapAuth",
+        "allowed_groups",
+        "allowed_groups",
+        "text-list",
+        good=(["cn=ops,ou=groups,dc=example,dc=org"],),
+    ),
+    _provider(
+        "LdapAuth",
+        "group_search_filter",
+        "group_search_filter",
+        "ldap-filter",
+        bad=("member={userdn}", "(member={userdn})\n", "(member={userdn}", "(member={x})", "", 7),
+        good=("(member={userdn})",),
+        strings=True,
+    ),
+    _provider("LdapAuth", "allowed_users", "allowed_users", "text-list", good=(["ada"],)),
+    _provider("LdapAuth", "allow_all", "allow_all", "bool", good=(True,)),
+    _provider("LdapAuth", "admin_users", "admin_users", "text-list", good=(["ada"],)),
+)
+
+
+def gateway_with(factory: str | None = None, **options: Any) -> Objects:
+    """A hub behind ``GatewayRoute`` (or ``GatewayRoute.<factory>``) with ``options``."""
+    settings: dict[str, Any] = {"gateway_name": "public", "gateway_namespace": "gateways"}
+    if factory is None:
+        settings["data_plane_namespace"] = "envoy-gateway-system"
+        settings["data_plane_pod_labels"] = {"app": "envoy"}
+    settings.update(options)
+    make = GatewayRoute if factory is None else getattr(GatewayRoute, factory)
+    return hub_with(gateway=make(**settings))
+
+
+def public_service_with(factory: str | None = None, **options: Any) -> Objects:
+    """A hub whose ``proxy-public`` is ``PublicService`` (or ``.<factory>``) with ``options``."""
+    settings: dict[str, Any] = {"source_ranges": ["203.0.113.0/24"]}
+    if factory is None:
+        settings["type"] = "LoadBalancer"
+    settings.update(options)
+    make = PublicService if factory is None else getattr(PublicService, factory)
+    return hub_with(public_service=make(**settings), ingress=IngressOptions(enabled=False))
+
+
+_GATEWAY_FIELDS: tuple[tuple[str, str, str, tuple[Any, ...] | None, Any], ...] = (
+    ("gateway_name", "HTTPRoute parentRefs[].name", "dns-subdomain", None, "edge"),
+    ("gateway_namespace", "HTTPRoute parentRefs[].namespace", "dns-label", None, "gateways-b"),
+    (
+        "section_name",
+        "HTTPRoute parentRefs[].sectionName",
+        "dns-subdomain",
+        None,
+        "https",
+    ),
+)
+for _name, _reaches, _kind, _bad, _good in _GATEWAY_FIELDS:
+    for _factory in (None, "envoy_gateway", "per_gateway_deployment"):
+        _add(
+            Param(
+                "GatewayRoute" + (f".{_factory}" if _factory else ""),
+                _name,
+                _reaches,
+                _kind,
+                f"{H}.edge.GatewayRoute.check",
+                lambda v, n=_name, f=_factory: gateway_with(f, **{n: v}),
+                _HUB,
+                bad=_bad,
+                good=(_good,),
+            )
+        )
+_add(
+    Param(
+        "GatewayRoute",
+        "data_plane_namespace",
+        "proxy NetworkPolicy namespaceSelector",
+        "dns-label",
+        f"{H}.edge.GatewayRoute.check",
+        lambda v: gateway_with(data_plane_namespace=v),
+        _HUB,
+        good=("istio-system",),
+    ),
+    Param(
+        "GatewayRoute",
+        "data_plane_pod_labels",
+        "proxy NetworkPolicy podSelector.matchLabels",
+        "labels",
+        f"{H}.edge.GatewayRoute.check",
+        lambda v: gateway_with(data_plane_pod_labels=v),
+        _HUB,
+        bad=({}, {"gpu type": "x"}, {"app": "a b"}, "app=envoy"),
+        good=({"istio": "ingressgateway"},),
+        strings=False,
+    ),
+    Param(
+        "GatewayRoute",
+        "data_plane_cidrs",
+        "proxy NetworkPolicy ipBlock",
+        "cidrs",
+        f"{H}.edge.GatewayRoute.check",
+        lambda v: gateway_with(
+            data_plane_namespace=None, data_plane_pod_labels={}, data_plane_cidrs=v
+        ),
+        _HUB,
+        bad=("10.0.0.0/8", [], ["10.0.0.1/8"], ["gateway.example.com"], [7]),
+        good=(["10.0.0.0/16"],),
+        strings=False,
+    ),
+    Param(
+        "GatewayRoute.envoy_gateway",
+        "controller_namespace",
+        "proxy NetworkPolicy namespaceSelector",
+        "dns-label",
+        f"{H}.edge.GatewayRoute.check",
+        lambda v: gateway_with("envoy_gateway", controller_namespace=v),
+        _HUB,
+        good=("envoy-gateway",),
+    ),
+)
+_NODE_PORT_BAD = (80, 0, 29999, 32768, True, "30080", 30080.0)
+for _factory, _fields in (
+    (None, ("type", "source_ranges", "annotations", "node_port")),
+    ("load_balancer", ("source_ranges", "annotations")),
+    ("node_port_service", ("source_ranges", "node_port")),
+):
+    _api = "PublicService" + (f".{_factory}" if _factory else "")
+    for _name in _fields:
+        _row: dict[str, Any] = {
+            "type": {
+                "reaches": "Service proxy-public spec.type",
+                "kind": "enum",
+                "bad": ("loadbalancer", "ExternalName", "LoadBalancer ", None),
+                "good": ("NodePort",),
+            },
+            "source_ranges": {
+                "reaches": "loadBalancerSourceRanges; NetworkPolicy proxy-public-clients ipBlock",
+                "kind": "cidrs",
+                "bad": ("203.0.113.0/24", [], ["203.0.113.1/24"], ["0.0.0.0/33"], [7]),
+                "good": (["0.0.0.0/0"],),
+            },
+            "annotations": {
+                "reaches": "Service proxy-public metadata.annotations",
+                "kind": "annotations",
+                "bad": None,
+                "good": ({"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"},),
+            },
+            "node_port": {
+                "reaches": "Service proxy-public ports[].nodePort",
+                "kind": "node-port",
+                "bad": _NODE_PORT_BAD,
+                "good": (30080,),
+            },
+        }[_name]
+        _defaults: dict[str, Any] = {}
+        if _factory is None and _name == "node_port":
+            _defaults["type"] = "NodePort"
+        _add(
+            Param(
+                _api,
+                _name,
+                _row["reaches"],
+                _row["kind"],
+                f"{H}.edge.PublicService.check",
+                lambda v, n=_name, f=_factory, d=_defaults: public_service_with(f, **{**d, n: v}),
+                _HUB,
+                bad=_row["bad"],
+                good=_row["good"],
+                strings=False,
+            )
+        )
+
+
+# -- scheduling (issue 21): node pools, the user scheduler, placeholders --------------------
+
+
+def _pool_hub(pool: Any) -> Objects:
+    return hub_with(user_pods=pool)
+
+
+for _api, _make in (
+    ("NodePool", lambda **f: NodePool(**{"node_labels": {"pool": "users"}, **f})),
+    (
+        "NodePool.by_purpose",
+        lambda **f: NodePool.by_purpose(
+            **{"purpose": "gpu", "affinity": NodeAffinity.REQUIRED, **f}
+        ),
+    ),
+    ("NodePool.core", NodePool.core),
+    ("NodePool.user", NodePool.user),
+):
+    _add(
+        Param(
+            _api,
+            "affinity",
+            "requiredDuringScheduling/preferredDuringScheduling node affinity",
+            "enum",
+            f"{H}.scheduling.NodePool.check",
+            lambda v, m=_make: _pool_hub(m(affinity=v)),
+            _HUB,
+            bad=("required", "REQUIRED", 1, None),
+            good=(NodeAffinity.REQUIRED, NodeAffinity.PREFERRED),
+            strings=False,
+        )
+    )
+_add(
+    Param(
+        "NodePool",
+        "node_labels",
+        "nodeSelector / nodeAffinity matchExpressions",
+        "labels",
+        f"{H}.scheduling.NodePool.check",
+        lambda v: _pool_hub(NodePool(node_labels=v)),
+        _HUB,
+        bad=({}, {"gpu type": "a100"}, {"pool": "a b"}, {"pool": ""}, "pool=users"),
+        good=({"cloud.google.com/gke-nodepool": "users"},),
+        strings=False,
+    ),
+    Param(
+        "NodePool",
+        "tolerations",
+        "spec.tolerations",
+        "toleration-list",
+        f"{R}.check_toleration",
+        lambda v: _pool_hub(NodePool(node_labels={"pool": "users"}, tolerations=v)),
+        _HUB,
+        bad=("dedicated", [Toleration("bad key!")], ["dedicated=users:NoSchedule"]),
+        good=((Toleration("dedicated", operator="Equal", value="users", effect="NoSchedule"),),),
+        strings=False,
+    ),
+    Param(
+        "NodePool",
+        "weight",
+        "preferredDuringSchedulingIgnoredDuringExecution[].weight",
+        "int>=1",
+        f"{H}.scheduling.NodePool.check",
+        lambda v: _pool_hub(NodePool(node_labels={"pool": "users"}, weight=v)),
+        _HUB,
+        bad=(0, 101, True, "50", 1.5),
+        good=(1, 100),
+        strings=False,
+    ),
+    Param(
+        "NodePool.by_purpose",
+        "purpose",
+        "node label hub.jupyter.org/node-purpose and taint hub.jupyter.org/dedicated value",
+        "label-value",
+        f"{H}.scheduling.NodePool.check",
+        lambda v: _pool_hub(NodePool.by_purpose(v, affinity=NodeAffinity.REQUIRED)),
+        _HUB,
+        bad=("", "a b", "gpu\n", "-gpu", LONG_LABEL, 7),
+        good=("gpu",),
+    ),
+)
+
+
+def scheduler_with(**options: Any) -> Objects:
+    """A hub with a ``UserScheduler`` that has ``options``."""
+    chart = new_chart()
+    hub = _hub(chart)
+    hub.add_profile("small", display_name="Small", default=True)
+    UserScheduler(chart, "scheduler", **{"hub": hub, **options})
+    return render(chart)
+
+
+def placeholders_with(**options: Any) -> Objects:
+    """A hub with ``UserPlaceholders`` for its profile, with ``options``."""
+    chart = new_chart()
+    hub = _hub(chart)
+    profile = hub.add_profile("small", display_name="Small", default=True)
+    UserPlaceholders(chart, "placeholders", **{"hub": hub, "profile": profile, **options})
+    return render(chart)
+
+
+_SCHEDULER = "addons.scheduling.UserScheduler"
+_add(
+    Param(
+        "UserScheduler",
+        "hub",
+        "the hub it attaches to",
+        "hub",
+        _SCHEDULER,
+        lambda v: scheduler_with(hub=v),
+        "test/scheduler",
+        bad=("hub", None),
+        strings=False,
+    ),
+    Param(
+        "UserScheduler",
+        "kubernetes_version",
+        "image tag, KubeSchedulerConfiguration apiVersion",
+        "k8s-version",
+        _SCHEDULER,
+        lambda v: scheduler_with(kubernetes_version=v),
+        "test/scheduler",
+        bad=("v1.34.3", "1.29.0", "1.36.0", "1.34", "1.34.3\n", " 1.34.3", "1.34.03", 1.34),
+        good=("1.33.1",),
+    ),
+    Param(
+        "UserScheduler",
+        "image",
+        "Deployment user-scheduler containers[].image",
+        "image",
+        f"{R}.check_image",
+        lambda v: scheduler_with(image=v),
+        "test/scheduler",
+        good=("registry.k8s.io/kube-scheduler:v1.34.3",),
+    ),
+    Param(
+        "UserScheduler",
+        "replicas",
+        "Deployment user-scheduler spec.replicas",
+        "int>=1",
+        _SCHEDULER,
+        lambda v: scheduler_with(replicas=v),
+        "test/scheduler",
+        good=(1, 3),
+        strings=False,
+    ),
+    Param(
+        "UserScheduler",
+        "resources",
+        "Deployment user-scheduler containers[].resources",
+        "resources",
+        "core.quantities.Resources.checked",
+        lambda v: scheduler_with(resources=v),
+        "test/scheduler",
+        bad=("500m", Resources("2", "1", "256Mi", "512Mi")),
+        good=(Resources("100m", "1", "256Mi", "512Mi"),),
+        strings=False,
+    ),
+    Param(
+        "UserScheduler",
+        "log_level",
+        "kube-scheduler --v",
+        "int>=0",
+        _SCHEDULER,
+        lambda v: scheduler_with(log_level=v),
+        "test/scheduler",
+        good=(0, 4),
+        strings=False,
+    ),
+    Param(
+        "UserScheduler",
+        "lease_duration",
+        "leaderElection.leaseDuration",
+        "int>=1",
+        _SCHEDULER,
+        lambda v: scheduler_with(lease_duration=v),
+        "test/scheduler",
+        bad=(0, -1, True, "15", 1.5, 10),
+        good=(30,),
+        strings=False,
+    ),
+    Param(
+        "UserScheduler",
+        "renew_deadline",
+        "leaderElection.renewDeadline",
+        "int>=1",
+        _SCHEDULER,
+        lambda v: scheduler_with(renew_deadline=v),
+        "test/scheduler",
+        bad=(0, True, "10", 1.5, 15, 2),
+        good=(12,),
+        strings=False,
+    ),
+    Param(
+        "UserScheduler",
+        "retry_period",
+        "leaderElection.retryPeriod",
+        "int>=1",
+        _SCHEDULER,
+        lambda v: scheduler_with(retry_period=v),
+        "test/scheduler",
+        bad=(0, True, "2", 1.5, 9),
+        good=(1, 8),
+        strings=False,
+    ),
+    Param(
+        "UserScheduler",
+        "bind_static_volumes",
+        "ClusterRole persistentvolumes patch/update",
+        "bool",
+        _SCHEDULER,
+        lambda v: scheduler_with(bind_static_volumes=v),
+        "test/scheduler",
+        strings=False,
+    ),
+    Param(
+        "UserPlaceholders",
+        "hub",
+        "the hub it attaches to",
+        "hub",
+        "addons.scheduling.UserPlaceholders",
+        lambda v: placeholders_with(hub=v),
+        "test/placeholders",
+        bad=("hub", None),
+        strings=False,
+    ),
+    Param(
+        "UserPlaceholders",
+        "profile",
+        "Deployment user-placeholder-<slug> (requests, placement)",
+        "options",
+        "addons.scheduling.UserPlaceholders",
+        lambda v: placeholders_with(profile=v),
+        "test/placeholders",
+        bad=("small", None),
+        strings=False,
+    ),
+    Param(
+        "UserPlaceholders",
+        "count",
+        "Deployment user-placeholder-<slug> spec.replicas",
+        "int>=1",
+        "addons.scheduling.UserPlaceholders",
+        lambda v: placeholders_with(count=v),
+        "test/placeholders",
+        good=(1, 3),
+        strings=False,
+    ),
+)
+
+
+# Rows whose field takes a narrower value than its kind's ``strategies.EXAMPLE``.
+_GOOD: dict[tuple[str, str], tuple[Any, ...]] = {
+    ("NotebookProfile", "default"): (True,),
+    # The pod is rendered for alice (tests.support.kube.product): a profile she may use.
+    ("NotebookProfile", "allowed_users"): (["alice@example.com"],),
+    ("NotebookProfile", "allowed_groups"): (),
+    ("JupyterHub.add_hub_service", "api_token_secret_key"): ("api-token",),
+    ("NamespaceQuota", "requests_cpu"): ("250",),
+    ("NamespaceQuota", "limits_cpu"): ("500",),
+    ("NamespaceQuota", "requests_memory"): ("900Gi",),
+    ("NamespaceQuota", "limits_memory"): ("1700Gi",),
+    ("NamespaceQuota", "pods"): (300,),
+    ("ContainerLimits", "max_cpu"): ("8",),
+    ("ContainerLimits", "max_memory"): ("64Gi",),
+    ("OidcAuth.cloudflare_access_saas", "allow_all"): (True,),
+    ("JupyterHub", "cookie_max_age_days"): (7, 0.5),
+    ("JupyterHub", "token_expires_in_max_seconds"): (3600,),
+    ("CloudflareAccessAuth", "user_servers_on_hub_host"): (False,),
+    ("PlatformServiceBinding.s3", "verify_tls"): (False,),
+    ("CloudflareTunnel", "cpu_request"): ("100m",),
+    ("CloudflareTunnel", "memory_request"): ("128Mi",),
+    ("Mount", "volume"): ("home",),
+    ("JupyterHub.add_python_file", "name"): ("spawn_hooks.py",),
+    ("JupyterHub.add_template", "name"): ("page.html",),
+    **{
+        (f"PlatformServiceBinding.{factory}", "namespace"): (
+            BINDING_DEFAULTS[factory]["host"].rsplit(".", 1)[1],
+        )
+        for factory in BINDING_DEFAULTS
+    },
+}
+INVENTORY[:] = [
+    replace(row, good=_GOOD[(row.api, row.name)]) if (row.api, row.name) in _GOOD else row
+    for row in INVENTORY
+]
+
+
+def good_values(row: Param) -> tuple[Any, ...]:
+    """Values ``row.build`` must render: ``row.good``, else its kind's example."""
+    if row.good is not None:
+        return row.good
+    return strategies.EXAMPLE.get(row.kind, ())
+
+
+# Rows with neither ``good`` nor an example of their kind yet (the list may only shrink:
+# tests/core/test_validation.py renders every other row with a valid value).
+WITHOUT_GOOD_VALUE: frozenset[tuple[str, str]] = frozenset(
+    (api, name)
+    for api, names in {
+        "JupyterHub": (
+            "auth",
+            "database",
+            "replicas",
+            "hub_resources",
+            "ingress",
+            "user_storage",
+            "shared_data",
+            "idle_culler",
+            "quota",
+            "container_limits",
+            "network",
+            "gateway",
+            "public_service",
+            "core_pods",
+            "user_pods",
+            "singleuser",
+            "named_servers",
+            "tunables",
+        ),
+        "NotebookProfile": (
+            "allowed_groups",  # alice, who the user pod is rendered for, has no groups
+            "image_pull_policy",
+            "gpu",
+            "tolerations",
+            "extra_overrides",
+            "extra_overrides['init_containers']",
+            "extra_overrides['extra_containers']",
+            "extra_overrides['extra_container_config']",
+            "extra_overrides['extra_pod_config']",
+            "extra_overrides['extra_labels']",
+            "extra_overrides['extra_annotations']",
+            "extra_overrides['uid']",
+            "extra_overrides['volumes']",
+            "extra_overrides['volume_mounts']",
+            "extra_overrides['default_url']",
+            "extra_overrides['lifecycle_hooks']",
+            "extra_overrides['profile_list']",
+            "default_url",
+            "volumes",
+            "extra_files",
+            "init_containers",
+            "extra_containers",
+            "extra_resources",
+            "options",
+        ),
+        "Gpu": ("tolerations",),
+        "Toleration": (
+            "operator",
+            "effect",
+            "operator+value",
+        ),
+        "UserStorage": (
+            "access_mode",
+            "type",
+            "pvc_name_template",
+            "slug_scheme",
+            "sub_path",
+            "nfs",
+        ),
+        "SharedData": ("access_mode",),
+        "ContainerLimits": (
+            "default_request",
+            "default_limit",
+        ),
+        "IngressOptions": ("controller",),
+        "NetworkOptions": (
+            "dns",
+            "cni",
+        ),
+        "ClusterDns": ("pod_labels",),
+        "ClusterDns.node_local_dns": (
+            "kube_dns_service_ip",
+            "local_address",
+        ),
+        "HubDatabase.postgres": (
+            "password",
+            "ssl_mode",
+        ),
+        "OidcAuth": ("client_secret",),
+        "OidcAuth.cloudflare_access_saas": (
+            "team_domain",
+            "client_id",
+            "client_secret",
+        ),
+        "CloudflareAccessAuth": ("team_domain",),
+        "PlatformServiceBinding.trino": (
+            "catalog",
+            "user",
+            "schema",
+            "password",
+        ),
+        "PlatformServiceBinding.s3": (
+            "access_key_id",
+            "secret_access_key",
+            "region",
+            "bucket",
+        ),
+        "PlatformServiceBinding.mlflow": (
+            "username",
+            "password",
+            "artifact_store",
+        ),
+        "PlatformServiceBinding.postgres": (
+            "database",
+            "user",
+            "password",
+            "sslmode",
+        ),
+        "PlatformServiceBinding.datahub": ("token",),
+        "PlatformServiceBinding.kafka": (
+            "security_protocol",
+            "sasl_mechanism",
+            "sasl_username",
+            "sasl_password",
+        ),
+        "CloudflareTunnel": (
+            "hub",
+            "tunnel_token",
+        ),
+        "ObservabilityBundle": (
+            "hub",
+            "dashboard_label",
+            "runbook_base_url",
+        ),
+        "ExternalSecretSource": (
+            "keys",
+            "store_kind",
+        ),
+        "ArgoCdApplication": (
+            "repo_url",
+            "path",
+            "target_revision",
+            "backoff_duration",
+            "backoff_max_duration",
+        ),
+        "Environment": ("values",),
+        "Environment.add_application": (
+            "repo_url",
+            "dist",
+            "**options",
+        ),
+        "network_policy.tcp": ("port",),
+        "network_policy.udp": ("port",),
+        "hub.config": ("Class.trait = value",),
+        "KubeObject": (
+            "finalizers",
+            "api_version",
+            "kind",
+        ),
+        "HubNetworkPolicies.allow_user_egress": ("ports",),
+        "SingleUser": (
+            "default_url",
+            "volumes",
+            "extra_files",
+            "init_containers",
+            "extra_containers",
+            "extra_resources",
+        ),
+        "NfsExport": (
+            "server",
+            "mount_options",
+        ),
+        "UserVolume.existing_claim": (
+            "sub_path",
+            "claim_name",
+        ),
+        "UserVolume.nfs_export": (
+            "sub_path",
+            "server",
+            "mount_options",
+        ),
+        "UserVolume.config_map": (
+            "items",
+            "default_mode",
+        ),
+        "UserVolume.secret": (
+            "items",
+            "default_mode",
+        ),
+        "FileItem": (
+            "path",
+            "mode",
+        ),
+        "ExtraFile": (
+            "text",
+            "data",
+            "mode",
+        ),
+        "UserContainer": (
+            "mounts",
+            "resources",
+            "image_pull_policy",
+        ),
+        "Mount": ("sub_path",),
+        "ImagePullerOptions": (
+            "extra_images",
+            "resources",
+            "extra_tolerations",
+        ),
+        "ProfileOption": (
+            "choices",
+            "unlisted_choice",
+        ),
+        "ProfileChoice": ("default_url",),
+        "UnlistedChoice": (
+            "validation_regex",
+            "image",
+        ),
+        "HubTunables": (
+            "template_vars",
+            "log_level",
+        ),
+        "JupyterHub.set_trait": (
+            "class_name",
+            "trait",
+            "value",
+        ),
+        "JupyterHub.add_python_file": ("source",),
+        "JupyterHub.add_template": ("text",),
+        "VeleroBackups": (
+            "hub",
+            "schedule",
+            "volume_method",
+        ),
+        # Built inside the builder (a hub and its profile): no value to pass from outside.
+        "UserScheduler": ("hub",),
+        "UserPlaceholders": ("hub", "profile"),
+    }.items()
+    for name in names
+)
+
 # Parameters of the public API that reach nothing a rule could check, with why.
 UNCHECKED: dict[tuple[str, str], str] = {
     ("Environment", "values"): "free-form settings your build function reads; never rendered",
@@ -3751,6 +4801,17 @@ KIND_RULES: dict[str, str] = {
     "image-list": "a list of pinned images",
     "base-url": "'/' or '/path/': starts and ends with '/', letters, digits, '-', '.', '_', '~'",
     "host-name-list": "a list of host names (IsDNS1123Subdomain, not an IP), not the hub's own",
+    "github-org-list": "a list of GitHub organization logins ('org') or 'org:team-slug'",
+    "https-origin": "https://<host>[:port], no path (a server's address)",
+    "google-groups": "a mapping of hosted domain -> list of group addresses",
+    "domain-to-name": "a mapping of hosted domain -> administrator name (a token)",
+    "azure-tenant": "a tenant GUID or verified domain (IsDNS1123Subdomain); not common, "
+    "organizations or consumers",
+    "dn": "an LDAP distinguished name: clean text of attribute=value parts (RFC 4514)",
+    "dn-template-list": "a list of DNs containing {username} once, no other field",
+    "ldap-filter": "an LDAP filter in parentheses (RFC 4515), fields {userdn} and {uid} only",
+    "k8s-version": "a Kubernetes release 1.30.x to 1.35.x ('1.34.3', no 'v')",
+    "node-port": "an int 30000-32767 (the default service-node-port-range), NodePort only",
 }
 
 

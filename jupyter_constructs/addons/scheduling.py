@@ -31,7 +31,7 @@ from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.images import PAUSE_IMAGE
 from jupyter_constructs.core.objects import KubeObject, adopt, path_of, sha256_of, stable_json
 from jupyter_constructs.core.quantities import Resources, Usage
-from jupyter_constructs.core.rules import check_image
+from jupyter_constructs.core.rules import check_bool, check_image
 from jupyter_constructs.hub.hub import JupyterHub
 from jupyter_constructs.hub.profiles import NotebookProfile
 
@@ -334,7 +334,19 @@ class UserScheduler(Construct):
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
-        match = _VERSION.match(kubernetes_version) if isinstance(kubernetes_version, str) else None
+        _check_hub(self, hub)
+        if not isinstance(resources, Resources):
+            raise invalid(
+                self,
+                "resources",
+                resources,
+                allowed="a Resources(cpu_request, cpu_limit, memory_request, memory_limit)",
+                fix="pass resources=Resources('50m', '1', '256Mi', '512Mi')",
+            )
+        check_bool(self, "bind_static_volumes", bind_static_volumes)
+        match = (
+            _VERSION.fullmatch(kubernetes_version) if isinstance(kubernetes_version, str) else None
+        )
         if match is None or int(match["minor"]) not in SUPPORTED_MINORS:
             raise invalid(
                 self,
@@ -559,6 +571,11 @@ class UserScheduler(Construct):
         )
 
 
+def _check_hub(scope: Construct, hub: object) -> None:
+    if not isinstance(hub, JupyterHub):
+        raise invalid(scope, "hub", type(hub).__name__, allowed="a JupyterHub", fix="pass hub=hub")
+
+
 class UserPlaceholders(Construct):
     """Warm capacity: pods that hold the room of ``count`` servers of ``profile``.
 
@@ -605,6 +622,7 @@ class UserPlaceholders(Construct):
         super().__init__(scope, id)
         adopt(self, scope, id)
         self.profile: NotebookProfile
+        _check_hub(self, hub)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise invalid(
                 self,

@@ -56,6 +56,10 @@ __all__ = ["Conversion", "Unmapped", "convert", "main"]
 
 #: The Secret the app's OAuth client secret is read from (created in continuity step 2).
 OAUTH_SECRET = "jupyterhub-oauth"
+#: The Secret the Google service account key is read from (GoogleAuth with groups).
+GOOGLE_SA_SECRET = "jupyterhub-google-service-account"
+#: The Secret the LDAP lookup account's password is read from.
+LDAP_SECRET = "jupyterhub-ldap"
 #: The Secret the PostgreSQL password is read from.
 DB_PASSWORD_SECRET = "hub-db-password"
 
@@ -65,6 +69,83 @@ _GENERIC_OAUTH = {
     "generic",
     "oauthenticator.generic.GenericOAuthenticator",
     "oauthenticator.GenericOAuthenticator",
+}
+
+# z2jh ``authenticator_class`` values of the typed providers: (API, hub.config section).
+_PROVIDERS = {
+    **dict.fromkeys(
+        (
+            "github",
+            "oauthenticator.github.GitHubOAuthenticator",
+            "oauthenticator.GitHubOAuthenticator",
+        ),
+        ("GitHubAuth", "GitHubOAuthenticator"),
+    ),
+    **dict.fromkeys(
+        (
+            "google",
+            "oauthenticator.google.GoogleOAuthenticator",
+            "oauthenticator.GoogleOAuthenticator",
+        ),
+        ("GoogleAuth", "GoogleOAuthenticator"),
+    ),
+    **dict.fromkeys(
+        (
+            "azuread",
+            "azure-ad",
+            "oauthenticator.azuread.AzureAdOAuthenticator",
+            "oauthenticator.AzureAdOAuthenticator",
+        ),
+        ("AzureAdAuth", "AzureAdOAuthenticator"),
+    ),
+    **dict.fromkeys(
+        ("ldap", "ldapauthenticator", "ldapauthenticator.LDAPAuthenticator"),
+        ("LdapAuth", "LDAPAuthenticator"),
+    ),
+}
+
+# Keys of each provider's hub.config section and their parameter.
+_PROVIDER_FIELDS: dict[str, dict[str, str]] = {
+    "GitHubAuth": {
+        "client_id": "client_id",
+        "allowed_organizations": "allowed_organizations",
+        "allowed_users": "allowed_users",
+        "github_url": "github_url",
+        "populate_teams_in_auth_state": "teams_in_auth_state",
+        "auth_refresh_age": "auth_refresh_age",
+    },
+    "GoogleAuth": {
+        "client_id": "client_id",
+        "hosted_domain": "hosted_domains",
+        "allow_all": "allow_all_in_domains",
+        "allowed_users": "allowed_users",
+        "allowed_google_groups": "allowed_groups",
+        "admin_google_groups": "admin_groups",
+        "gsuite_administrator": "gsuite_administrator",
+        "auth_refresh_age": "auth_refresh_age",
+    },
+    "AzureAdAuth": {
+        "tenant_id": "tenant_id",
+        "client_id": "client_id",
+        "allow_all": "allow_all_in_tenant",
+        "allowed_users": "allowed_users",
+        "allowed_groups": "allowed_groups",
+        "admin_groups": "admin_groups",
+        "username_claim": "username_claim",
+        "auth_refresh_age": "auth_refresh_age",
+    },
+    "LdapAuth": {
+        "server_address": "server_address",
+        "server_port": "server_port",
+        "bind_dn_template": "bind_dn_templates",
+        "user_search_base": "user_search_base",
+        "user_attribute": "user_attribute",
+        "lookup_dn_search_user": "search_user",
+        "allowed_groups": "allowed_groups",
+        "group_search_filter": "group_search_filter",
+        "allowed_users": "allowed_users",
+        "allow_all": "allow_all",
+    },
 }
 
 # Keys under hub.config.GenericOAuthenticator and their OidcAuth parameter.
@@ -300,10 +381,17 @@ class _Converter:
                 )
             )
             return str(https_hosts[0])
+        for section, settings in (self.v.values.get("hub", {}).get("config") or {}).items():
+            callback = settings.get("oauth_callback_url") if isinstance(settings, dict) else None
+            host = urlsplit(callback).hostname if isinstance(callback, str) else None
+            if host:
+                self.v.get(f"hub.config.{section}.oauth_callback_url")
+                return host
         self.unmapped.append(
             Unmapped(
                 "ingress.hosts",
-                "no host found (ingress.hosts or proxy.https.hosts): the app uses "
+                "no host found (ingress.hosts, proxy.https.hosts or an oauth_callback_url): "
+                "the app uses "
                 "jupyter.example.com, replace it with the hub's public host name",
             )
         )
@@ -341,6 +429,11 @@ class _Converter:
 
     def auth(self) -> _Code:
         authenticator = self.v.get("hub.config.JupyterHub.authenticator_class")
+        if authenticator in _PROVIDERS:
+            api, section = _PROVIDERS[authenticator]
+            code = self.provider_auth(api, section)
+            self._auth_leftovers({"JupyterHub", "Authenticator", section})
+            return code
         self.imports |= {"OidcAuth", "SecretRef"}
         oauth = self.v.get("hub.config.GenericOAuthenticator") or {}
         kwargs: dict[str, Any] = {}
@@ -363,8 +456,9 @@ class _Converter:
             self.unmapped.append(
                 Unmapped(
                     "hub.config.JupyterHub.authenticator_class",
-                    f"{what}: only OpenID Connect / generic OAuth (OidcAuth) and "
-                    "Cloudflare Access are typed here; the app has an OidcAuth with "
+                    f"{what}: only OpenID Connect / generic OAuth (OidcAuth), GitHub, Google, "
+                    "Azure AD, LDAP and Cloudflare Access are typed here; the app has an "
+                    "OidcAuth with "
                     "example URLs to replace (docs/authentication.md)",
                 )
             )
@@ -393,11 +487,21 @@ class _Converter:
                 "you name who may sign in"
             )
             self.unmapped.append(Unmapped("hub.config.Authenticator.allowed_users", why))
+        self._auth_leftovers({"JupyterHub", "GenericOAuthenticator", "Authenticator"})
+        self.continuity.append(
+            f"create the Secret {OAUTH_SECRET} (key client-secret) with the OAuth client "
+            f"secret in namespace {self.namespace}; keep the provider's callback URL "
+            "https://<host>/hub/oauth_callback"
+        )
+        return _call("OidcAuth", kwargs, 8)
+
+    def _auth_leftovers(self, handled: set[str]) -> None:
+        """Admins, then every hub.config key the sign-in conversion did not take."""
         admins = self.v.get("hub.config.Authenticator.admin_users")
         if admins:
             self.hub_kwargs["admin_users"] = list(admins)
         for key in self.v.values.get("hub", {}).get("config") or {}:
-            if key not in ("JupyterHub", "GenericOAuthenticator", "Authenticator"):
+            if key not in handled:
                 self.v.get(f"hub.config.{key}")
                 if key == "CryptKeeper" or _SECRET_KEY.search(key):
                     continue
@@ -410,12 +514,182 @@ class _Converter:
         for key in (self.v.values.get("hub", {}).get("config") or {}).get("Authenticator") or {}:
             if key not in ("allowed_users", "admin_users"):
                 self.skip(f"hub.config.Authenticator.{key}", "set it with hub.set_trait(...)")
-        self.continuity.append(
-            f"create the Secret {OAUTH_SECRET} (key client-secret) with the OAuth client "
-            f"secret in namespace {self.namespace}; keep the provider's callback URL "
-            "https://<host>/hub/oauth_callback"
+
+    # -- typed sign-in providers (GitHub, Google, Azure AD, LDAP) ---------------------------
+
+    def provider_auth(self, api: str, section: str) -> _Code:
+        """``hub.config.<section>`` as a typed provider (``GitHubAuth``, ``LdapAuth``...)."""
+        self.imports.add(api)
+        raw = dict(self.v.get(f"hub.config.{section}") or {})
+        fields = _PROVIDER_FIELDS[api]
+        kwargs: dict[str, Any] = {}
+        for key, value in raw.items():
+            path = f"hub.config.{section}.{key}"
+            self.v.get(path)
+            if key in fields:
+                kwargs[fields[key]] = value
+            elif key in ("client_secret", "oauth_callback_url", "lookup_dn_search_password"):
+                continue
+            elif key == "google_service_account_keys":
+                self.imports.add("SecretRef")
+                kwargs["service_account_key"] = _Code(
+                    f'SecretRef("{GOOGLE_SA_SECRET}", "service-account.json")'
+                )
+                self.continuity.append(
+                    f"create the Secret {GOOGLE_SA_SECRET} (key service-account.json) with the "
+                    f"service account's JSON key in namespace {self.namespace}"
+                )
+            elif key == "tls_strategy" and api == "LdapAuth":
+                tls = {"before_bind": "starttls", "on_connect": "ldaps"}.get(str(value))
+                if tls is None:
+                    self.unmapped.append(
+                        Unmapped(
+                            path,
+                            f"{value!r}: the password always travels encrypted here "
+                            "(starttls, the default, or ldaps)",
+                        )
+                    )
+                else:
+                    kwargs["tls"] = tls
+            elif key == "lookup_dn":
+                continue  # user_search_base says it
+            else:
+                self.unmapped.append(
+                    Unmapped(path, f"no {api} parameter: set it with hub.set_trait(...)")
+                )
+        for key in ("allowed_users",):
+            extra = self.v.get(f"hub.config.Authenticator.{key}")
+            if extra:
+                kwargs[key] = sorted({*kwargs.get(key, []), *extra})
+        if isinstance(kwargs.get("bind_dn_templates"), str):
+            kwargs["bind_dn_templates"] = [kwargs["bind_dn_templates"]]
+        if isinstance(kwargs.get("hosted_domains"), str):
+            kwargs["hosted_domains"] = [kwargs["hosted_domains"]]
+        if api != "LdapAuth":
+            self.imports.add("SecretRef")
+            kwargs["client_secret"] = _Code(f'SecretRef("{OAUTH_SECRET}", "client-secret")')
+            self.continuity.append(
+                f"create the Secret {OAUTH_SECRET} (key client-secret) with the OAuth client "
+                f"secret in namespace {self.namespace}; keep the provider's callback URL "
+                "https://<host>/hub/oauth_callback"
+            )
+        getattr(self, f"_complete_{api}")(kwargs, section)
+        return _call(api, {k: kwargs[k] for k in sorted(kwargs)}, 8)
+
+    def _placeholder(
+        self, kwargs: dict[str, Any], name: str, value: Any, path: str, why: str
+    ) -> None:
+        kwargs[name] = value
+        self.unmapped.append(Unmapped(path, why))
+
+    def _complete_GitHubAuth(self, kwargs: dict[str, Any], section: str) -> None:
+        if not (kwargs.get("allowed_organizations") or kwargs.get("allowed_users")):
+            self._placeholder(
+                kwargs,
+                "allowed_organizations",
+                ["CHANGE-ME-org"],
+                f"hub.config.{section}.allowed_organizations",
+                "no allow rule (z2jh then lets only admins in): the app allows the "
+                "organization CHANGE-ME-org (nobody) until you name who may sign in",
+            )
+
+    def _complete_GoogleAuth(self, kwargs: dict[str, Any], section: str) -> None:
+        if not kwargs.get("hosted_domains"):
+            self._placeholder(
+                kwargs,
+                "hosted_domains",
+                ["change-me.example.com"],
+                f"hub.config.{section}.hosted_domain",
+                "not set: any Google account could authenticate; the app names "
+                "change-me.example.com until you give your Workspace domain",
+            )
+        groups = {**kwargs.get("allowed_groups", {}), **kwargs.get("admin_groups", {})}
+        if groups and (
+            "service_account_key" not in kwargs or not kwargs.get("gsuite_administrator")
+        ):
+            for name in ("allowed_groups", "admin_groups"):
+                kwargs.pop(name, None)
+            self.unmapped.append(
+                Unmapped(
+                    f"hub.config.{section}.allowed_google_groups",
+                    "groups need google_service_account_keys and gsuite_administrator: "
+                    "give GoogleAuth(service_account_key=..., gsuite_administrator=...)",
+                )
+            )
+        if not (
+            kwargs.get("allow_all_in_domains")
+            or kwargs.get("allowed_users")
+            or kwargs.get("allowed_groups")
+        ):
+            self._placeholder(
+                kwargs,
+                "allowed_users",
+                ["change-me-user"],
+                "hub.config.Authenticator.allowed_users",
+                "no allow rule (z2jh then lets only admins in): the app allows "
+                "the user change-me-user (nobody) until you name who may sign in",
+            )
+
+    def _complete_AzureAdAuth(self, kwargs: dict[str, Any], section: str) -> None:
+        if not kwargs.get("tenant_id"):
+            self._placeholder(
+                kwargs,
+                "tenant_id",
+                "00000000-0000-0000-0000-000000000000",
+                f"hub.config.{section}.tenant_id",
+                "not set: the app names tenant 00000000-... until you give your directory id",
+            )
+        kwargs.setdefault("username_claim", "preferred_username")
+        if not (
+            kwargs.get("allow_all_in_tenant")
+            or kwargs.get("allowed_users")
+            or kwargs.get("allowed_groups")
+        ):
+            self._placeholder(
+                kwargs,
+                "allowed_groups",
+                ["CHANGE-ME-group-object-id"],
+                "hub.config.Authenticator.allowed_users",
+                "no allow rule (z2jh then lets only admins in): the app allows the group "
+                "CHANGE-ME-group-object-id (nobody) until you name who may sign in",
+            )
+
+    def _complete_LdapAuth(self, kwargs: dict[str, Any], section: str) -> None:
+        if not kwargs.get("server_address"):
+            self._placeholder(
+                kwargs,
+                "server_address",
+                "ldap.change-me.example.com",
+                f"hub.config.{section}.server_address",
+                "not set: give the directory's host name",
+            )
+        self._placeholder(
+            kwargs,
+            "server_cidrs",
+            ["192.0.2.1/32"],
+            f"hub.config.{section}.server_address",
+            "the hub reaches the directory through a NetworkPolicy egress rule: replace "
+            "server_cidrs=['192.0.2.1/32'] (a documentation address) with the directory "
+            "servers' addresses",
         )
-        return _call("OidcAuth", kwargs, 8)
+        if kwargs.get("user_search_base"):
+            self.imports.add("SecretRef")
+            kwargs["search_password"] = _Code(f'SecretRef("{LDAP_SECRET}", "search-password")')
+            self.continuity.append(
+                f"create the Secret {LDAP_SECRET} (key search-password) with the lookup "
+                f"account's password in namespace {self.namespace}"
+            )
+        if not (
+            kwargs.get("allowed_groups") or kwargs.get("allowed_users") or kwargs.get("allow_all")
+        ):
+            self._placeholder(
+                kwargs,
+                "allowed_groups",
+                ["cn=CHANGE-ME,dc=example,dc=org"],
+                "hub.config.Authenticator.allowed_users",
+                "no allow rule: the app allows the group cn=CHANGE-ME (nobody) until you "
+                "name who may sign in",
+            )
 
     def database(self) -> None:
         db_type = self.v.get("hub.db.type", "sqlite-pvc")
@@ -488,8 +762,17 @@ class _Converter:
                     "its keys have z2jh's names; copy them into hub-secrets (continuity step)",
                 )
             )
+        base_url = self.v.get("hub.baseUrl")
+        if isinstance(base_url, str) and base_url.strip("/"):
+            self.hub_kwargs["base_url"] = "/" + base_url.strip("/") + "/"
+        self.public_service()
         for path, reason in (
-            ("hub.baseUrl", "the hub is served at / of its host"),
+            (
+                "httpRoute",
+                "JupyterHub(gateway=GatewayRoute.envoy_gateway(...) or "
+                "GatewayRoute.per_gateway_deployment(...)): say where the Gateway's proxies "
+                "run, so the proxy's NetworkPolicy admits them",
+            ),
             ("hub.extraConfig", "custom hub code: hub.add_python_file(name, source)"),
             ("hub.extraFiles", "ship the files with a profile's extra_files or an image"),
             ("hub.extraEnv", "set it with hub.set_trait(...) or an add-on"),
@@ -506,7 +789,6 @@ class _Converter:
             ("hub.nodeSelector", "core pod placement: JupyterHub(core_pods=NodePool({...}))"),
             ("hub.tolerations", "core pod placement: NodePool(..., tolerations=[...])"),
             ("hub.networkPolicy", "NetworkPolicies are built from NetworkOptions and add-ons"),
-            ("proxy.service", "the proxy is reached through the Ingress (ClusterIP Service)"),
             ("proxy.https", None),
             ("proxy.traefik", "no autohttps proxy: TLS is the Ingress's"),
             ("proxy.networkPolicy", "NetworkPolicies are built from NetworkOptions"),
@@ -528,6 +810,49 @@ class _Converter:
             "(cookie-secret, crypt-key, proxy-token) before the first sync (guide, step 3); "
             "the bootstrap Job only adds the keys still missing"
         )
+
+    def public_service(self) -> None:
+        """``proxy.service``: a LoadBalancer or NodePort ``proxy-public`` (``PublicService``)."""
+        kind = self.v.get("proxy.service.type", "LoadBalancer")
+        if self.v.get("proxy.service") is None or kind == "ClusterIP":
+            self.v.get("proxy.service.type")
+            return
+        if self.v.get("proxy.https.enabled") or kind not in ("LoadBalancer", "NodePort"):
+            self.skip(
+                "proxy.service",
+                "the proxy does not terminate TLS here: users come in through the Ingress "
+                "(TLS from cert-manager); PublicService.load_balancer(...) serves plain HTTP",
+            )
+            return
+        self.imports.add("PublicService")
+        ranges = self.v.get("proxy.service.loadBalancerSourceRanges") or []
+        kwargs: dict[str, Any] = {"source_ranges": list(ranges)}
+        if not ranges:
+            kwargs["source_ranges"] = ["0.0.0.0/0"]
+            self.unmapped.append(
+                Unmapped(
+                    "proxy.service.type",
+                    f"{kind} without loadBalancerSourceRanges admits every address: the app "
+                    "keeps that (source_ranges=['0.0.0.0/0']); narrow it to your clients",
+                )
+            )
+        if kind == "LoadBalancer":
+            annotations = self.v.get("proxy.service.annotations")
+            if annotations:
+                kwargs["annotations"] = dict(annotations)
+            self.hub_kwargs["public_service"] = _call("PublicService.load_balancer", kwargs, 8)
+        else:
+            node_port = self.v.get("proxy.service.nodePorts.http")
+            if node_port:
+                kwargs["node_port"] = node_port
+            self.skip("proxy.service.annotations", "a NodePort Service has no annotations here")
+            self.hub_kwargs["public_service"] = _call("PublicService.node_port_service", kwargs, 8)
+        self.skip("proxy.service.nodePorts.https", "the proxy serves HTTP only (no autohttps)")
+        for key in ("loadBalancerIP", "extraPorts", "labels", "disableHttpPort", "ipFamilies"):
+            self.skip(f"proxy.service.{key}", "set it with hub.proxy_service (add_json_patch)")
+        if not self.v.get("ingress.enabled"):
+            self.imports.add("IngressOptions")
+            self.hub_kwargs["ingress"] = _call("IngressOptions", {"enabled": False}, 8)
 
     def resources(self, raw: Mapping[str, Any], indent: int) -> _Code:
         """``Resources`` of z2jh's ``resources``, unset values filled and reported."""

@@ -23,7 +23,12 @@ from constructs import Construct
 
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.objects import adopt
-from jupyter_constructs.core.rules import check_cidr, check_dns_label, is_labels
+from jupyter_constructs.core.rules import (
+    check_cidr,
+    check_dns_label,
+    check_dns_subdomain,
+    is_labels,
+)
 from jupyter_constructs.crds.gateway import HTTPRoute
 from jupyter_constructs.hub.proxy import PUBLIC_PORT, PUBLIC_SERVICE
 
@@ -122,24 +127,20 @@ class GatewayRoute:
         Raises:
             ConfigurationError: A field is invalid.
         """
+        # Gateway API: the parent's name is an object name (a DNS subdomain), its
+        # namespace a DNS label, sectionName a DNS subdomain (SectionName).
+        # https://gateway-api.sigs.k8s.io/reference/spec/#sectionname
+        check_dns_subdomain(scope, "GatewayRoute.gateway_name", self.gateway_name)
         check_dns_label(scope, "GatewayRoute.gateway_namespace", self.gateway_namespace)
-        if not isinstance(self.gateway_name, str) or not self.gateway_name:
-            raise invalid(
-                scope,
-                "GatewayRoute.gateway_name",
-                self.gateway_name,
-                allowed="the Gateway's name",
-                fix="`kubectl get gateways -A` lists them",
-            )
         if self.section_name is not None:
-            check_dns_label(scope, "GatewayRoute.section_name", self.section_name)
+            check_dns_subdomain(scope, "GatewayRoute.section_name", self.section_name)
         if self.data_plane_namespace is not None:
             check_dns_label(scope, "GatewayRoute.data_plane_namespace", self.data_plane_namespace)
             if not self.data_plane_pod_labels or not is_labels(self.data_plane_pod_labels):
                 raise invalid(
                     scope,
                     "GatewayRoute.data_plane_pod_labels",
-                    dict(self.data_plane_pod_labels),
+                    self.data_plane_pod_labels,
                     allowed="the labels of the Gateway's proxy pods (non-empty): without them "
                     "every pod of the namespace could reach the proxy",
                     fix="copy them from `kubectl -n <namespace> get pods --show-labels`",
@@ -364,6 +365,10 @@ class PublicService:
                 fix="leave it out to let Kubernetes allocate one",
             )
         return self
+
+    def port_fields(self) -> dict[str, Any]:
+        """What this adds to the Service's port: the fixed ``nodePort`` when one is given."""
+        return {"nodePort": self.node_port} if self.node_port is not None else {}
 
     def spec_fields(self) -> dict[str, Any]:
         """What this adds to the Service's ``spec``."""

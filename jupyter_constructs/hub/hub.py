@@ -667,6 +667,7 @@ class JupyterHub(Construct):
             error_path=f"{self.base_url}hub/error",
             public_service_spec=self.public_service.spec_fields(),
             public_service_annotations=self.public_service.annotations,
+            public_port_fields=self.public_service.port_fields(),
             placement=self.core_pod_placement(),
         )
         self.proxy_deployment = self.proxy.deployment

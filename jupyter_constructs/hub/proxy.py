@@ -54,6 +54,8 @@ class HubProxy(Construct):
         public_service_spec: Fields of ``proxy-public``'s spec (``type`` and what goes
             with it, ``PublicService.spec_fields``). Default: ``type: ClusterIP``.
         public_service_annotations: Annotations of ``proxy-public``. Default: none.
+        public_port_fields: More fields of its port (``nodePort``,
+            ``PublicService.port_fields``). Default: none.
         placement: The core pool's node affinity and tolerations. Default: none.
     """
 
@@ -72,6 +74,7 @@ class HubProxy(Construct):
         error_path: str = "/hub/error",
         public_service_spec: Mapping[str, Any] | None = None,
         public_service_annotations: Mapping[str, str] | None = None,
+        public_port_fields: Mapping[str, Any] | None = None,
         placement: Placement | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -136,7 +139,14 @@ class HubProxy(Construct):
                     "type": "ClusterIP",
                     **dict(public_service_spec or {}),
                     "selector": selector,
-                    "ports": [{"name": "http", "port": PUBLIC_PORT, "targetPort": "http"}],
+                    "ports": [
+                        {
+                            "name": "http",
+                            "port": PUBLIC_PORT,
+                            "targetPort": "http",
+                            **dict(public_port_fields or {}),
+                        }
+                    ],
                 }
             },
         )

@@ -314,7 +314,10 @@ def test_the_hub_module_ships_verbatim_and_imports_only_the_hub_image(tmp_path):
         ),
         (lambda: github(github_url="http://github.example.org"), "invalid GitHubAuth.github_url"),
         (lambda: github(auth_refresh_age=7200), "invalid GitHubAuth.auth_refresh_age 7200"),
-        (lambda: github(client_secret="s3cr3t-value"), "invalid GitHubAuth.client_secret 'str'"),
+        (
+            lambda: github(client_secret="s3cr3t-value"),
+            "invalid GitHubAuth.client_secret '<plain str, value hidden>'",
+        ),
         (lambda: google(hosted_domains=[]), "invalid GoogleAuth.hosted_domains []"),
         (
             lambda: google(allowed_groups={"other.org": ["x@other.org"]}),

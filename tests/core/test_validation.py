@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 from jupyter_constructs import (
     ArgoCdApplication,
+    AzureAdAuth,
     CloudflareAccessAuth,
     CloudflareTunnel,
     ClusterDns,
@@ -40,6 +41,9 @@ from jupyter_constructs import (
     ExternalSecretSource,
     ExtraFile,
     FileItem,
+    GatewayRoute,
+    GitHubAuth,
+    GoogleAuth,
     Gpu,
     HubDatabase,
     HubNetworkPolicies,
@@ -50,17 +54,20 @@ from jupyter_constructs import (
     IngressOptions,
     JupyterHub,
     KubeObject,
+    LdapAuth,
     Mount,
     NamedServers,
     NamespaceQuota,
     NetworkOptions,
     NfsExport,
+    NodePool,
     NotebookProfile,
     ObservabilityBundle,
     OidcAuth,
     PlatformServiceBinding,
     ProfileChoice,
     ProfileOption,
+    PublicService,
     Resources,
     SecretRef,
     SharedData,
@@ -68,6 +75,8 @@ from jupyter_constructs import (
     Toleration,
     UnlistedChoice,
     UserContainer,
+    UserPlaceholders,
+    UserScheduler,
     UserStorage,
     UserVolume,
     VeleroBackups,
@@ -78,7 +87,15 @@ from tests import strategies
 from tests.core.test_manifests import VERSIONS
 from tests.crd_schemas import is_custom_resource, validate_custom_resource
 from tests.support.kube.product import render_user_pod, user_choices
-from tests.validation_inventory import DOC, INVENTORY, UNCHECKED, Param, render_markdown
+from tests.validation_inventory import (
+    DOC,
+    INVENTORY,
+    UNCHECKED,
+    WITHOUT_GOOD_VALUE,
+    Param,
+    good_values,
+    render_markdown,
+)
 
 # -- the inventory covers the public API ---------------------------------------------------
 
@@ -166,6 +183,24 @@ PUBLIC_API: dict[str, Callable[..., Any]] = {
     "JupyterHub.add_python_file": JupyterHub.add_python_file,
     "JupyterHub.add_template": JupyterHub.add_template,
     "VeleroBackups": VeleroBackups,
+    # Sign-in providers and the hub's edge (issue 14 part B).
+    "GitHubAuth": GitHubAuth,
+    "GoogleAuth": GoogleAuth,
+    "AzureAdAuth": AzureAdAuth,
+    "LdapAuth": LdapAuth,
+    "GatewayRoute": GatewayRoute,
+    "GatewayRoute.envoy_gateway": GatewayRoute.envoy_gateway,
+    "GatewayRoute.per_gateway_deployment": GatewayRoute.per_gateway_deployment,
+    "PublicService": PublicService,
+    "PublicService.load_balancer": PublicService.load_balancer,
+    "PublicService.node_port_service": PublicService.node_port_service,
+    # Scheduling (issue 21).
+    "NodePool": NodePool,
+    "NodePool.by_purpose": NodePool.by_purpose,
+    "NodePool.core": NodePool.core,
+    "NodePool.user": NodePool.user,
+    "UserScheduler": UserScheduler,
+    "UserPlaceholders": UserPlaceholders,
 }
 # hub.add_profile takes NotebookProfile's parameters (ProfileOptions): covered by its rows.
 _SAME_AS = {"NotebookProfile": ("slug", "display_name")}
@@ -265,6 +300,37 @@ for _kind in sorted({row.kind for row in INVENTORY}):
             "test_fails_when_" + re.sub(r"[^a-z0-9]+", "_", _kind.lower()).strip("_") + "_is_broken"
         )
         globals()[_name] = _test_for(_kind)
+
+
+# -- every row renders with a valid value ----------------------------------------------------
+# A builder that fails whatever it is given makes its row's bad-value tests pass without
+# proving anything (CloudflareAccessAuth's builder did, until its rows were given a
+# valid value here).
+
+
+def _good_cases() -> list[Any]:
+    return [
+        pytest.param(row, value, id=f"{row.api}.{row.name}={value!r}"[:120])
+        for row in INVENTORY
+        for value in good_values(row)
+    ]
+
+
+@pytest.mark.parametrize(("row", "value"), _good_cases())
+def test_every_row_renders_a_valid_value_into_valid_objects(row: Param, value: Any) -> None:
+    _validate(row.build(value))
+
+
+def test_rows_without_a_valid_value_are_only_the_known_ones():
+    without = {(row.api, row.name) for row in INVENTORY if not good_values(row)}
+    assert without <= WITHOUT_GOOD_VALUE, (
+        "give these rows good=(...) (a value their builder must render): "
+        f"{sorted(without - WITHOUT_GOOD_VALUE)}"
+    )
+    assert not WITHOUT_GOOD_VALUE - without, (
+        "these rows have a valid value now: drop them from WITHOUT_GOOD_VALUE: "
+        f"{sorted(WITHOUT_GOOD_VALUE - without)}"
+    )
 
 
 def test_every_kind_has_bad_values():

@@ -19,14 +19,26 @@ from typing import Any
 import pytest
 import yaml
 from kubespawner import KubeSpawner
+from ldapauthenticator import LDAPAuthenticator
+from oauthenticator.azuread import AzureAdOAuthenticator
+from oauthenticator.github import GitHubOAuthenticator
+from oauthenticator.google import GoogleOAuthenticator
 from traitlets.config import Config
 
 from jupyter_constructs.core.quantities import parse_cpu, parse_memory
 from jupyter_constructs.delivery.z2jh import convert
-from tests.helpers import load_manifests, write_config_dir
+from tests.helpers import find, load_manifests, write_config_dir
 from tests.real_hub import load_config, mock_kubespawner, pod_manifest, unknown_traits
+from tests.support.kube.product import hub_secret_env
 
 VALUES = Path(__file__).parent / "z2jh_values"
+# The authenticator classes a converted app may configure, besides the hub's own.
+AUTHENTICATORS: dict[str, type] = {
+    "GitHubOAuthenticator": GitHubOAuthenticator,
+    "GoogleOAuthenticator": GoogleOAuthenticator,
+    "AzureAdOAuthenticator": AzureAdOAuthenticator,
+    "LDAPAuthenticator": LDAPAuthenticator,
+}
 ROOT = Path(__file__).parents[2]
 ALICE = "alice.smith@example.org"
 
@@ -43,13 +55,17 @@ EXPECTED_UNMAPPED = {
     "postgres-static": {
         "proxy.https",
         "proxy.service",
-        "hub.config.JupyterHub.authenticator_class",
-        "hub.config.GitHubOAuthenticator",
-        "hub.config.Authenticator.allowed_users",
         "hub.extraConfig",
         "hub.concurrentSpawnLimit",
         "singleuser.cpu.limit",
         "singleuser.networkPolicy.egressAllowRules.privateIPs",
+    },
+    "github-loadbalancer": {"singleuser.cpu.limit"},
+    "ldap-nodeport": {
+        "ingress.hosts",
+        "hub.config.LDAPAuthenticator.server_address",
+        "proxy.service.type",
+        "singleuser.cpu.limit",
     },
 }
 
@@ -127,8 +143,9 @@ def test_no_secret_value_reaches_the_app_or_the_report(name, converted) -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTED_UNMAPPED))
 def test_the_app_loads_into_the_real_hub_classes(name, converted, tmp_path) -> None:
     _, work = converted[name]
-    config = load_config(write_config_dir(_objects(work), tmp_path))
-    assert unknown_traits(config) == []
+    objects = _objects(work)
+    config = load_config(write_config_dir(objects, tmp_path), hub_secret_env(objects))
+    assert unknown_traits(config, AUTHENTICATORS) == []
 
 
 @pytest.mark.parametrize(
@@ -354,3 +371,114 @@ def test_what_a_newcomer_found_mis_converted_is_kept(converted, tmp_path) -> Non
         in o["spec"]["template"]["spec"]["tolerations"]
         for o in pullers
     )
+
+
+def _real_authenticator(config: Config, config_dir: Path) -> Any:
+    """The class the hub loads (``JupyterHub.authenticator_class``), from the config dir."""
+    import importlib
+
+    module_name, _, class_name = config.JupyterHub.authenticator_class.rpartition(".")
+    sys.path.insert(0, str(config_dir))
+    try:
+        return getattr(importlib.import_module(module_name), class_name)(config=config)
+    finally:
+        sys.path.remove(str(config_dir))
+        sys.modules.pop("oauth_authenticators", None)
+
+
+def _proxy_clients(objects: list[dict[str, Any]]) -> list[str]:
+    """The CIDRs the proxy's NetworkPolicies admit."""
+    return [
+        peer["ipBlock"]["cidr"]
+        for o in objects
+        if o["kind"] == "NetworkPolicy"
+        for rule in o["spec"].get("ingress", [])
+        for peer in rule.get("from", [])
+        if "ipBlock" in peer
+    ]
+
+
+def test_github_sign_in_a_base_url_and_a_load_balancer_are_converted(converted, tmp_path) -> None:
+    """``GitHubOAuthenticator``, ``hub.baseUrl`` and a LoadBalancer ``proxy.service`` with
+    ``loadBalancerSourceRanges`` become GitHubAuth, base_url and PublicService: the real
+    GitHubOAuthenticator gets the organizations and the callback under /jupyter/, the
+    Service keeps its ranges and annotations, the proxy admits those ranges only, and
+    there is no Ingress (z2jh rendered none)."""
+    _, work = converted["github-loadbalancer"]
+    objects = _objects(work)
+    config_dir = write_config_dir(objects, tmp_path)
+    config = load_config(config_dir, hub_secret_env(objects))
+    github = _real_authenticator(config, config_dir)
+    assert isinstance(github, GitHubOAuthenticator)
+    assert github.allowed_organizations == {"example-org", "example-org:data-team"}
+    assert github.populate_teams_in_auth_state is True
+    assert github.oauth_callback_url == "https://lab.example.net/jupyter/hub/oauth_callback"
+    assert config.JupyterHub.base_url == "/jupyter/"
+    assert config.JupyterHub.admin_users == {"octo-admin"} or config.Authenticator.admin_users
+    service = find(objects, "Service", "proxy-public")
+    assert service["spec"]["type"] == "LoadBalancer"
+    assert service["spec"]["loadBalancerSourceRanges"] == ["203.0.113.0/24"]
+    annotations = service["metadata"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "nlb"
+    assert _proxy_clients(objects) == ["203.0.113.0/24"]
+    assert not [o for o in objects if o["kind"] == "Ingress"]
+
+
+def test_ldap_sign_in_and_a_node_port_are_converted(converted, tmp_path) -> None:
+    """``LDAPAuthenticator`` with a DN lookup over LDAPS and a NodePort ``proxy.service``:
+    the real LDAPAuthenticator gets the lookup, the verified TLS and the group; the search
+    password comes from a Secret (never the values file's); the node port is kept."""
+    cli, work = converted["ldap-nodeport"]
+    objects = _objects(work)
+    config_dir = write_config_dir(objects, tmp_path)
+    config = load_config(config_dir, hub_secret_env(objects))
+    ldap = _real_authenticator(config, config_dir)
+    assert isinstance(ldap, LDAPAuthenticator)
+    assert ldap.server_address == "ad.example.org"
+    assert (ldap.server_port, ldap.tls_strategy.name) == (636, "on_connect")
+    assert ldap.lookup_dn is True
+    assert ldap.user_search_base == "ou=people,dc=example,dc=org"
+    assert ldap.lookup_dn_search_user == "cn=hub,ou=services,dc=example,dc=org"
+    assert ldap.allowed_groups == ["cn=data,ou=groups,dc=example,dc=org"]
+    assert "jupyterhub-ldap (key search-password)" in cli.stdout
+    service = find(objects, "Service", "proxy-public")
+    assert service["spec"]["type"] == "NodePort"
+    assert [p.get("nodePort") for p in service["spec"]["ports"]] == [30080]
+
+
+def test_google_and_azure_ad_sign_in_are_converted() -> None:
+    """Google (a Workspace domain, groups read through a service account) and Azure AD
+    (one tenant, groups) map to GoogleAuth and AzureAdAuth; the key file and the client
+    secrets become SecretRefs the report asks to create."""
+    google = convert(
+        {"hub": {"config": {
+            "JupyterHub": {"authenticator_class": "google"},
+            "GoogleOAuthenticator": {
+                "client_id": "g-client", "client_secret": "fake-google-secret-1",
+                "hosted_domain": ["example.org"],
+                "allowed_google_groups": {"example.org": ["data@example.org"]},
+                "gsuite_administrator": {"example.org": "it-admin"},
+                "google_service_account_keys": {"example.org": "/etc/key.json"},
+            },
+        }}},
+        namespace="jhub",
+    )  # fmt: skip
+    assert "GoogleAuth(" in google.source
+    assert "hosted_domains=['example.org']" in google.source.replace('"', "'")
+    assert 'service_account_key=SecretRef("jupyterhub-google-service-account"' in google.source
+    assert "fake-google-secret-1" not in google.source + google.report()
+    assert not [u for u in google.unmapped if u.path.startswith("hub.config")]
+    azure = convert(
+        {"hub": {"config": {
+            "JupyterHub": {"authenticator_class": "azuread"},
+            "AzureAdOAuthenticator": {
+                "client_id": "az-client", "client_secret": "fake-azure-secret-2",
+                "tenant_id": "6f1c2b9e-0d4a-4a57-9a43-2b8f3c1d7e55",
+                "allowed_groups": ["0d1e2f3a-aaaa-bbbb-cccc-000000000001"],
+            },
+        }}},
+        namespace="jhub",
+    )  # fmt: skip
+    assert "AzureAdAuth(" in azure.source
+    assert "fake-azure-secret-2" not in azure.source + azure.report()
+    assert not [u for u in azure.unmapped if u.path.startswith("hub.config")]

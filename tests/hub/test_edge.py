@@ -169,6 +169,8 @@ def test_a_node_port_service_gets_the_same_policy_and_no_load_balancer_fields():
     assert service["spec"]["type"] == "NodePort"
     assert "loadBalancerSourceRanges" not in service["spec"]
     assert service["spec"]["ports"][0]["port"] == 80
+    # The node port asked for is the one rendered (it was silently dropped before).
+    assert service["spec"]["ports"][0]["nodePort"] == 30080
     assert find(objects, "NetworkPolicy", "proxy-public-clients")["spec"]["ingress"][0]["from"] == [
         {"ipBlock": {"cidr": "10.1.0.0/16"}}
     ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
@@ -10,12 +9,11 @@ from typing import Any
 from constructs import Construct
 
 from jupyter_constructs.core.errors import invalid
+from jupyter_constructs.core.rules import is_cidr, is_clean_text
 
 #: Longest ``auth_refresh_age``: longer lets a revoked user work on for over an hour.
 MAX_AUTH_REFRESH_AGE = 3600
 DEFAULT_AUTH_REFRESH_AGE = 300
-
-_IPV4_CIDR = re.compile(r"\A([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})/([0-9]{1,2})\Z")
 
 
 def hub_file(name: str) -> str:
@@ -71,34 +69,41 @@ def check_names(scope: Construct, what: str, values: object, *, example: str) ->
         )
     names = list(values)
     for name in names:
-        if not isinstance(name, str) or not name or name.strip() != name:
+        if not isinstance(name, str) or not name or not is_clean_text(name):
             raise invalid(
                 scope,
                 what,
                 names,
-                allowed="non-empty names without surrounding blanks",
+                allowed="non-empty names without surrounding blanks or control characters",
                 fix=f"remove the empty or padded entry, e.g. [{example!r}]",
             )
     return sorted(set(names))
 
 
 def check_cidrs(scope: Construct, what: str, values: Sequence[str]) -> list[str]:
-    """IPv4 CIDR blocks for an egress rule (``10.0.0.5/32``).
+    """CIDR blocks for an egress rule (``10.0.0.5/32``), canonical as ``ipBlock`` needs.
 
     Raises:
-        ConfigurationError: A value is not an IPv4 CIDR block.
+        ConfigurationError: ``values`` is a string rather than a list, or a value is not a
+            canonical CIDR block (host bits zero: validateIPBlock).
     """
-    blocks = []
-    for value in values if not isinstance(values, str) else [values]:
-        match = _IPV4_CIDR.match(value) if isinstance(value, str) else None
-        if match is None or any(int(g) > 255 for g in match.groups()[:4]) or int(match[5]) > 32:
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise invalid(
+            scope,
+            what,
+            values,
+            allowed="a list of CIDR blocks such as ['10.20.0.15/32']",
+            fix=f"pass {what}=[...], even for one block",
+        )
+    for index, value in enumerate(values):
+        if not is_cidr(value):
             raise invalid(
                 scope,
-                what,
+                f"{what}[{index}]",
                 value,
-                allowed="IPv4 CIDR blocks such as '10.20.0.15/32'",
+                allowed="CIDR blocks with their host bits zero, such as '10.20.0.15/32' or "
+                "'10.20.0.0/24'",
                 fix="give the addresses of the servers the hub connects to, each as a /32 "
                 "(or the subnet they live in)",
             )
-        blocks.append(value)
-    return blocks
+    return list(values)

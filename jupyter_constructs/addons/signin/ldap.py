@@ -5,6 +5,7 @@ Reference: https://github.com/jupyterhub/ldapauthenticator (2.0, in the hub imag
 
 from __future__ import annotations
 
+import re
 import ssl
 import string
 from collections.abc import Sequence
@@ -16,8 +17,8 @@ from constructs import Construct
 from jupyter_constructs.addons.signin._common import check_cidrs, check_names
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.network_policy import cidrs, egress, tcp
-from jupyter_constructs.core.rules import check_domain
-from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.core.rules import check_bool, check_domain, check_token, is_clean_text
+from jupyter_constructs.core.secrets import SecretRef, check_secret
 from jupyter_constructs.hub.auth import AUTH_FILES_DIR, AuthSettings, HubAuth
 
 if TYPE_CHECKING:
@@ -29,6 +30,62 @@ CA_FILE = "ldap-ca.crt"
 LdapTls = Literal["starttls", "ldaps"]
 _TLS_STRATEGY = {"starttls": "before_bind", "ldaps": "on_connect"}
 _DEFAULT_PORT = {"starttls": 389, "ldaps": 636}
+# One RDN: an attribute type (descriptor or OID), '=', a value (RFC 4514 section 3).
+_RDN = re.compile(r"\s*(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)\s*=.+", re.DOTALL)
+
+
+def _format_fields(template: str) -> list[str] | None:
+    """The ``{field}`` names of a ``str.format`` template, or None when it does not parse."""
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError:
+        return None
+
+
+def _is_dn(value: object, *, fields: frozenset[str] = frozenset()) -> bool:
+    """A distinguished name such as ``ou=people,dc=example,dc=org`` (RFC 4514).
+
+    Clean text, every RDN ``attribute=value`` (escaped commas kept), ``str.format``
+    fields only from ``fields``.
+    """
+    if not isinstance(value, str) or not value or not is_clean_text(value):
+        return False
+    names = _format_fields(value)
+    if names is None or not set(names) <= fields:
+        return False
+    return all(_RDN.fullmatch(rdn) for rdn in re.split(r"(?<!\\),", value))
+
+
+def _check_dn(scope: Construct, what: str, value: object, *, example: str) -> str:
+    if not _is_dn(value):
+        raise invalid(
+            scope,
+            what,
+            value,
+            allowed="a distinguished name: attribute=value parts separated by commas, "
+            "without line breaks, control characters or surrounding blanks",
+            fix=f"e.g. {what.split('.')[-1]}={example!r}",
+        )
+    return str(value)
+
+
+def _is_filter(value: object) -> bool:
+    """An LDAP filter in balanced parentheses (RFC 4515).
+
+    Its ``str.format`` fields are ``{userdn}`` and ``{uid}`` only (ldapauthenticator
+    fills them).
+    """
+    if not isinstance(value, str) or not is_clean_text(value):
+        return False
+    if not (value.startswith("(") and value.endswith(")")):
+        return False
+    depth = 0
+    for char in value:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    names = _format_fields(value)
+    return depth == 0 and names is not None and set(names) <= {"userdn", "uid"}
 
 
 def _template_fields(template: str) -> list[str] | None:
@@ -77,7 +134,8 @@ class LdapAuth(HubAuth):
 
     Args:
         server_address: The directory's host name (it must match its certificate).
-        server_cidrs: IPv4 CIDR blocks of the directory servers, for the egress rule.
+        server_cidrs: CIDR blocks of the directory servers (host bits zero), for the
+            egress rule.
         tls: ``"starttls"`` or ``"ldaps"``. Default: ``"starttls"``.
         server_port: Default: 389 for starttls, 636 for ldaps.
         ca_certificate: PEM CA bundle that signed the server's certificate. Default:
@@ -144,11 +202,32 @@ class LdapAuth(HubAuth):
                 scope,
                 "LdapAuth.server_cidrs",
                 [],
-                allowed="the IPv4 CIDR blocks of the directory servers",
+                allowed="the CIDR blocks of the directory servers",
                 fix="give e.g. server_cidrs=['10.20.0.15/32']: the hub's NetworkPolicy "
                 "allows only what is listed",
             )
         check_cidrs(scope, "LdapAuth.server_cidrs", self.server_cidrs)
+        check_secret(scope, "LdapAuth.ca_certificate", self.ca_certificate, optional=True)
+        check_secret(scope, "LdapAuth.search_password", self.search_password, optional=True)
+        check_bool(scope, "LdapAuth.allow_all", self.allow_all)
+        check_token(scope, "LdapAuth.user_attribute", self.user_attribute, example="uid")
+        for what in ("user_search_base", "search_user"):
+            if getattr(self, what) is not None:
+                _check_dn(
+                    scope,
+                    f"LdapAuth.{what}",
+                    getattr(self, what),
+                    example="ou=people,dc=example,dc=org",
+                )
+        if self.group_search_filter is not None and not _is_filter(self.group_search_filter):
+            raise invalid(
+                scope,
+                "LdapAuth.group_search_filter",
+                self.group_search_filter,
+                allowed="an LDAP filter in balanced parentheses (RFC 4515) using only the "
+                "fields {userdn} and {uid}",
+                fix="e.g. '(member={userdn})', or leave it out for ldapauthenticator's default",
+            )
         templates = check_names(
             scope,
             "LdapAuth.bind_dn_templates",
@@ -156,7 +235,9 @@ class LdapAuth(HubAuth):
             example="uid={username},ou=people,dc=example,dc=org",
         )
         for template in templates:
-            if _template_fields(template) != ["username"] or "=" not in template:
+            if _template_fields(template) != ["username"] or not _is_dn(
+                template, fields=frozenset({"username"})
+            ):
                 raise invalid(
                     scope,
                     "LdapAuth.bind_dn_templates entry",
@@ -165,7 +246,7 @@ class LdapAuth(HubAuth):
                     "(ldapauthenticator fills it with str.format)",
                     fix="e.g. 'uid={username},ou=people,dc=example,dc=org'",
                 )
-        if not templates and not self.user_search_base:
+        if not templates and self.user_search_base is None:
             raise invalid(
                 scope,
                 "LdapAuth user DN",
@@ -179,7 +260,7 @@ class LdapAuth(HubAuth):
             "tls_strategy": _TLS_STRATEGY[self.tls],
             # ldap3's Tls() verifies nothing by default.
             "tls_kwargs": {"validate": int(ssl.CERT_REQUIRED)},
-            "allow_all": bool(self.allow_all),
+            "allow_all": self.allow_all,
         }
         secret_env: dict[str, SecretRef] = {}
         traits_from_env: dict[str, str] = {}
@@ -189,8 +270,8 @@ class LdapAuth(HubAuth):
         if self.ca_certificate is not None:
             secret_files[CA_FILE] = self.ca_certificate
             traits["tls_kwargs"]["ca_certs_file"] = f"{AUTH_FILES_DIR}/{CA_FILE}"
-        if self.user_search_base:
-            if not self.search_user or self.search_password is None:
+        if self.user_search_base is not None:
+            if self.search_user is None or self.search_password is None:
                 raise invalid(
                     scope,
                     "LdapAuth search account",
@@ -226,7 +307,7 @@ class LdapAuth(HubAuth):
             )
         if groups:
             traits["allowed_groups"] = groups
-            if self.group_search_filter:
+            if self.group_search_filter is not None:
                 traits["group_search_filter"] = self.group_search_filter
         if users:
             traits["allowed_users"] = users

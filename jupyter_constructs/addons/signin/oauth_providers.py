@@ -42,8 +42,14 @@ from jupyter_constructs.addons.signin._common import (
 )
 from jupyter_constructs.core.errors import invalid
 from jupyter_constructs.core.network_policy import cidrs, egress, tcp
-from jupyter_constructs.core.rules import check_domain
-from jupyter_constructs.core.secrets import SecretRef
+from jupyter_constructs.core.rules import (
+    HOST_NAME_RULE,
+    check_bool,
+    check_domain,
+    check_mapping,
+    check_token,
+)
+from jupyter_constructs.core.secrets import SecretRef, check_secret
 from jupyter_constructs.hub.auth import AUTH_FILES_DIR, AuthSettings, HubAuth
 
 if TYPE_CHECKING:
@@ -65,23 +71,8 @@ _MULTI_TENANT = frozenset({"common", "organizations", "consumers"})
 
 
 def _check_client(scope: Construct, cls: str, client_id: str, client_secret: object) -> None:
-    if not isinstance(client_id, str) or not client_id.strip():
-        raise invalid(
-            scope,
-            f"{cls}.client_id",
-            client_id,
-            allowed="the non-empty client id of the OAuth application",
-            fix="copy the client id from the provider's application page",
-        )
-    if not isinstance(client_secret, SecretRef):
-        raise invalid(
-            scope,
-            f"{cls}.client_secret",
-            type(client_secret).__name__,
-            allowed="a SecretRef naming the Secret key that holds the client secret",
-            fix=f'pass client_secret=SecretRef("{cls.lower()}-oauth", "client-secret") and '
-            "create that Secret in the cluster (never put the value in code)",
-        )
+    check_token(scope, f"{cls}.client_id", client_id, example=f"{cls.lower()}-client")
+    check_secret(scope, f"{cls}.client_secret", client_secret)
 
 
 def _oauth_settings(
@@ -137,7 +128,8 @@ class GitHubAuth(HubAuth):
         github_url: GitHub Enterprise Server, e.g. ``"https://github.example.com"``.
             Default: none (github.com).
         provider_cidrs: Where GitHub Enterprise Server answers when that is a private
-            network (IPv4 CIDR blocks); the hub gets an egress rule to them on 443.
+            network (CIDR blocks, host bits zero); the hub gets an egress rule to them on
+            443.
             Default: none (the provider is on the public internet).
         auth_refresh_age: Seconds between re-checks with GitHub (1 to 3600). Default: 300.
 
@@ -168,7 +160,9 @@ class GitHubAuth(HubAuth):
         )
         for entry in orgs:
             org, _, team = entry.partition(":")
-            if not _GITHUB_NAME.match(org) or (":" in entry and not _GITHUB_TEAM.match(team)):
+            if not _GITHUB_NAME.fullmatch(org) or (
+                ":" in entry and not _GITHUB_TEAM.fullmatch(team)
+            ):
                 raise invalid(
                     scope,
                     "GitHubAuth.allowed_organizations entry",
@@ -204,7 +198,7 @@ class GitHubAuth(HubAuth):
         admins = check_names(scope, "GitHubAuth.admin_users", self.admin_users, example="octocat")
         if admins:
             traits["admin_users"] = admins
-        if self.teams_in_auth_state:
+        if check_bool(scope, "GitHubAuth.teams_in_auth_state", self.teams_in_auth_state):
             traits["populate_teams_in_auth_state"] = True
         if self.github_url is not None:
             traits["github_url"] = _https_base(scope, "GitHubAuth.github_url", self.github_url)
@@ -233,8 +227,8 @@ class GitHubAuth(HubAuth):
 
 
 def _https_base(scope: Construct, what: str, value: str) -> str:
-    if not isinstance(value, str) or not re.match(
-        r"\Ahttps://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?\Z", value
+    if not isinstance(value, str) or not re.fullmatch(
+        r"https://[a-z0-9.-]+(:[0-9]{1,5})?/?", value
     ):
         raise invalid(
             scope,
@@ -336,6 +330,7 @@ class GoogleAuth(HubAuth):
                         )
         groups = self._groups(scope, "allowed_groups", self.allowed_groups, domains)
         admin_groups = self._groups(scope, "admin_groups", self.admin_groups, domains)
+        check_bool(scope, "GoogleAuth.allow_all_in_domains", self.allow_all_in_domains)
         if not (self.allow_all_in_domains or users or groups):
             raise invalid(
                 scope,
@@ -347,16 +342,30 @@ class GoogleAuth(HubAuth):
         refresh_age = check_refresh_age(scope, "GoogleAuth.auth_refresh_age", self.auth_refresh_age)
         traits: dict[str, Any] = {
             "hosted_domain": domains,
-            "allow_all": bool(self.allow_all_in_domains),
+            "allow_all": self.allow_all_in_domains,
         }
         if users:
             traits["allowed_users"] = users
         if admins:
             traits["admin_users"] = admins
+        administrators = check_mapping(
+            scope,
+            "GoogleAuth.gsuite_administrator",
+            self.gsuite_administrator,
+            key=HOST_NAME_RULE,
+            fix="pass gsuite_administrator={'example.com': 'admin'}",
+        )
+        for admin_domain, admin in administrators.items():
+            check_token(
+                scope, f"GoogleAuth.gsuite_administrator[{admin_domain!r}]", admin, example="admin"
+            )
+        check_secret(
+            scope, "GoogleAuth.service_account_key", self.service_account_key, optional=True
+        )
         secret_files: dict[str, SecretRef] = {}
         if groups or admin_groups:
             group_domains = sorted(set(groups) | set(admin_groups))
-            missing = [d for d in group_domains if d not in self.gsuite_administrator]
+            missing = [d for d in group_domains if d not in administrators]
             if missing or self.service_account_key is None:
                 raise invalid(
                     scope,
@@ -372,9 +381,7 @@ class GoogleAuth(HubAuth):
             secret_files["google-service-account.json"] = self.service_account_key
             key_path = f"{AUTH_FILES_DIR}/google-service-account.json"
             traits["google_service_account_keys"] = {d: key_path for d in group_domains}
-            traits["gsuite_administrator"] = {
-                d: self.gsuite_administrator[d] for d in group_domains
-            }
+            traits["gsuite_administrator"] = {d: administrators[d] for d in group_domains}
             if groups:
                 traits["allowed_google_groups"] = groups
             if admin_groups:
@@ -471,7 +478,7 @@ class AzureAdAuth(HubAuth):
         if (
             not isinstance(tenant, str)
             or tenant.lower() in _MULTI_TENANT
-            or not (_TENANT_GUID.match(tenant) or "." in tenant)
+            or not (_TENANT_GUID.fullmatch(tenant) or "." in tenant)
         ):
             raise invalid(
                 scope,
@@ -481,7 +488,7 @@ class AzureAdAuth(HubAuth):
                 "organizations or consumers, through which any Microsoft account could sign in",
                 fix="copy the 'Directory (tenant) ID' from the app registration's overview",
             )
-        if not _TENANT_GUID.match(tenant):
+        if not _TENANT_GUID.fullmatch(tenant):
             check_domain(scope, tenant, what="AzureAdAuth.tenant_id")
         users = check_names(scope, "AzureAdAuth.allowed_users", self.allowed_users, example="ada")
         groups = check_names(
@@ -490,6 +497,7 @@ class AzureAdAuth(HubAuth):
         admin_groups = check_names(
             scope, "AzureAdAuth.admin_groups", self.admin_groups, example="<group-object-id>"
         )
+        check_bool(scope, "AzureAdAuth.allow_all_in_tenant", self.allow_all_in_tenant)
         if not (self.allow_all_in_tenant or users or groups):
             raise invalid(
                 scope,
@@ -498,6 +506,9 @@ class AzureAdAuth(HubAuth):
                 allowed="allow_all_in_tenant=True, allowed_users or allowed_groups",
                 fix="say who of your tenant may sign in",
             )
+        check_token(
+            scope, "AzureAdAuth.username_claim", self.username_claim, example="preferred_username"
+        )
         if (
             not isinstance(self.username_claim, str)
             or not self.username_claim
@@ -521,7 +532,7 @@ class AzureAdAuth(HubAuth):
         traits: dict[str, Any] = {
             "tenant_id": tenant,
             "username_claim": self.username_claim,
-            "allow_all": bool(self.allow_all_in_tenant),
+            "allow_all": self.allow_all_in_tenant,
             "scope": ["openid", "email", "profile", "offline_access"],
         }
         if users:

@@ -82,6 +82,18 @@ def user_choices(objects: Iterable[Obj]) -> list[UserChoice]:
     return choices
 
 
+def hub_secret_env(objects: Iterable[Obj]) -> dict[str, str]:
+    """Test values for every variable the hub container reads from a Secret (as the
+    kubelet would set them), plus ``HUB_ENV_VARS``.
+    """
+    env = dict(HUB_ENV_VARS)
+    for container in find(objects, "Deployment", "hub")["spec"]["template"]["spec"]["containers"]:
+        for variable in container.get("env", []):
+            if "secretKeyRef" in variable.get("valueFrom", {}):
+                env.setdefault(variable["name"], f"test-{variable['name'].lower()}")
+    return env
+
+
 def render_user_pod(
     objects: Iterable[Obj], choice: UserChoice, user_name: str = "alice@example.com"
 ) -> tuple[Obj, Obj]:
@@ -95,8 +107,9 @@ def render_user_pod(
     from tests.helpers import write_config_dir
     from tests.real_hub import load_config, mock_kubespawner
 
+    objects = list(objects)
     with tempfile.TemporaryDirectory() as tmp:
-        config = load_config(write_config_dir(list(objects), Path(tmp)), HUB_ENV_VARS)
+        config = load_config(write_config_dir(objects, Path(tmp)), hub_secret_env(objects))
 
     async def render() -> tuple[Obj, Obj]:
         with mock_kubespawner(config, user_name) as spawner:
