@@ -13,7 +13,9 @@ The cluster has three node pools, scaled by the cluster autoscaler:
   labelled ``node-purpose=user`` and tainted ``...=user`` like the CPU pool.
 
 User pods *require* the user pool (``NodeAffinity.REQUIRED``): a server never lands on a
-core node, it waits for the autoscaler instead. The ``UserScheduler`` packs them
+core node, it waits for the autoscaler instead. CPU servers (and their placeholder) also
+require a node without GPUs (``GpuIsolation``, on by default), so a CPU user never keeps
+a GPU node alive, and see no GPU (``NVIDIA_VISIBLE_DEVICES=void``). The ``UserScheduler`` packs them
 (``MostAllocated``): servers fill one node before the next, so the autoscaler can remove
 the nodes that empty out at night. Two ``UserPlaceholders`` keep warm room, one for a CPU
 server and one for a GPU server (a GPU node takes minutes to join and its image minutes to

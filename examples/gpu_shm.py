@@ -7,7 +7,11 @@ Containers get a 64MiB ``/dev/shm``; PyTorch's DataLoader with worker processes 
 batches through it and dies with "bus error" beyond that. ``shm_size`` mounts a
 memory-backed ``/dev/shm`` (it counts against the memory limit, so it may not exceed it).
 The ``mig`` profile asks for one ``nvidia.com/mig-1g.10gb`` slice by its own name, plus
-scratch disk (``ephemeral-storage``). A ``preStop`` hook copies checkpoints to the
+scratch disk (``ephemeral-storage``); the namespace quota bounds whole GPUs and MIG
+slices each by its own item (``requests.nvidia.com/gpu: 4``,
+``requests.nvidia.com/mig-1g.10gb: 14``), and ``hub.format_capacity()`` reports each.
+The ``cpu`` profile asks for no GPU: its servers stay off GPU nodes and see no GPU
+(``GpuIsolation``, on by default). A ``preStop`` hook copies checkpoints to the
 shared volume before the server stops, and gets 60 seconds to do it.
 """
 
@@ -21,6 +25,7 @@ import cdk8s
 from jupyter_constructs import (
     Gpu,
     JupyterHub,
+    NamespaceQuota,
     OidcAuth,
     SecretRef,
     SharedData,
@@ -47,6 +52,8 @@ def build(app: cdk8s.App) -> None:
             allowed_groups=["ml"],
         ),
         shared_data=SharedData(size="500Gi", storage_class="nfs"),
+        # One quota item per device: 4 whole GPUs, 14 MIG 1g.10gb slices (two A100s).
+        quota=NamespaceQuota(gpus=4, extended_resources={"nvidia.com/mig-1g.10gb": 14}),
     )
     hub.add_profile("cpu", display_name="CPU (1 CPU, 2 GiB)", default=True)
     hub.add_profile(

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from .hub.culler import IdleCuller
     from .hub.database import HubDatabase
     from .hub.edge import GatewayRoute, PublicService
+    from .hub.gpus import GpuIsolation
     from .hub.hub import HubAddon, JupyterHub
     from .hub.ingress import IngressController, IngressOptions
     from .hub.named_servers import NamedServers
@@ -91,6 +92,7 @@ _EXPORTS: dict[str, str] = {
     "FileItem": "hub.volumes",
     "GatewayRoute": "hub.edge",
     "Gpu": "hub.profiles",
+    "GpuIsolation": "hub.gpus",
     "ProfileChoice": "hub.profile_options",
     "ProfileOption": "hub.profile_options",
     "UnlistedChoice": "hub.profile_options",
@@ -170,6 +172,7 @@ __all__ = [
     "GitHubAuth",
     "GoogleAuth",
     "Gpu",
+    "GpuIsolation",
     "HomeStorage",
     "HubAddon",
     "HubAuth",

@@ -152,3 +152,11 @@ def output_folders(root: Path) -> dict[str, list[dict[str, Any]]]:
         str(folder.relative_to(root.parent)): load_manifests(folder)
         for folder in sorted(p for p in root.iterdir() if p.is_dir())
     }
+
+
+#: What keeps a server of a profile without a GPU off GPU nodes with the default
+#: ``GpuIsolation()`` (issue 21): written out, not taken from the library.
+NO_GPU_NODE = [
+    {"key": "cloud.google.com/gke-accelerator", "operator": "DoesNotExist"},
+    {"key": "nvidia.com/gpu.present", "operator": "NotIn", "values": ["true"]},
+]

@@ -42,6 +42,7 @@ from jupyter_constructs import (
     GitHubAuth,
     GoogleAuth,
     Gpu,
+    GpuIsolation,
     HomeStorage,
     HubDatabase,
     HubTunables,
@@ -80,6 +81,7 @@ from jupyter_constructs import (
 )
 from jupyter_constructs.core import network_policy
 from jupyter_constructs.core.checks import validate_app
+from jupyter_constructs.core.rules import is_extended_resource_name
 from jupyter_constructs.delivery.gitops import apply_sync_waves
 from jupyter_constructs.delivery.portal import ServiceCatalogEntry
 from tests import strategies
@@ -149,6 +151,16 @@ def profile_with(**options: Any) -> Objects:
     settings.update(options)
     slug = settings.pop("slug", "x")
     _hub(chart).add_profile(slug, **settings)
+    return render(chart)
+
+
+def _gpu_profile(resource_name: Any) -> Objects:
+    """A hub whose default profile ``x`` has ``Gpu(resource_name=...)``, bounded by the
+    quota's own item for that name (a name the quota cannot take is the profile's error)."""
+    chart = new_chart()
+    items = {resource_name: 8} if is_extended_resource_name(resource_name) else {}
+    hub = _hub(chart, quota=NamespaceQuota(extended_resources=items))
+    hub.add_profile("x", display_name="X", default=True, gpu=Gpu(resource_name=resource_name))
     return render(chart)
 
 
@@ -754,7 +766,8 @@ _add(
         "resources requests/limits key",
         "extended-resource-name",
         f"{R}.is_extended_resource_name",
-        lambda v: profile_with(gpu=Gpu(resource_name=v)),
+        # Its own quota item: the quota refuses a resource it does not bound (issue 21).
+        lambda v: _gpu_profile(v),
         _PROFILE,
     ),
     dataclass_param(
@@ -949,6 +962,28 @@ for _field, _kind in (
             strings=_kind not in ("int>=0",),
         )
     )
+_add(
+    dataclass_param(
+        "NamespaceQuota",
+        "extended_resources",
+        "ResourceQuota spec.hard (requests.<name> per extended resource)",
+        "options",
+        f"{H}.quota.NamespaceQuota.check ({R}.is_extended_resource_name, check_int)",
+        lambda v: hub_with(quota=NamespaceQuota(extended_resources=v)),
+        _HUB,
+        good=({"nvidia.com/mig-1g.10gb": 14}, {"amd.com/gpu": 0}),
+        bad=(
+            {"NVIDIA GPU": 1},
+            {"nvidia.com/mig-1g.10gb": -1},
+            {"nvidia.com/mig-1g.10gb": "4"},
+            {"nvidia.com/mig-1g.10gb": 1.5},
+            {"cpu": 4},
+            {"kubernetes.io/x": 1},
+            ["nvidia.com/gpu"],
+        ),
+        strings=False,
+    )
+)
 _add(
     dataclass_param(
         "ContainerLimits",
@@ -2565,6 +2600,29 @@ _add(
         "options",
         f"{H}.scheduling.NodePool.check",
         bad=("core", {"node-role": "core"}),
+        strings=False,
+    ),
+    hub_param(
+        "gpu_isolation",
+        "required node affinity and NVIDIA_VISIBLE_DEVICES of servers of profiles without "
+        "a GPU (GpuIsolation: label keys and values, resource domains)",
+        "options",
+        f"{H}.gpus.GpuIsolation.check",
+        good=(
+            GpuIsolation(keep_off_gpu_nodes=False),
+            GpuIsolation(gpu_node_labels={"accelerator": ()}),
+            None,
+        ),
+        bad=(
+            True,
+            "on",
+            GpuIsolation(keep_off_gpu_nodes=1),  # type: ignore[arg-type]
+            GpuIsolation(gpu_node_labels={}),
+            GpuIsolation(gpu_node_labels={"gpu node": ()}),
+            GpuIsolation(gpu_node_labels={"nvidia.com/gpu.present": "true"}),
+            GpuIsolation(gpu_node_labels={"nvidia.com/gpu.present": ("not a value!",)}),
+            GpuIsolation(gpu_resource_domains=("nvidia.com/gpu",)),
+        ),
         strings=False,
     ),
     hub_param(

@@ -662,6 +662,7 @@ class UserPlaceholders(Construct):
             server.requests_memory,
             server.requests_memory,
             server.gpus,
+            server.extended,
         )
 
     def bind(self, hub: JupyterHub) -> None:
@@ -676,8 +677,9 @@ class UserPlaceholders(Construct):
         }
         labels = {**hub.labels(PLACEHOLDER_COMPONENT), PLACEHOLDER_FOR_LABEL: profile.slug}
         amounts: dict[str, str] = {"cpu": profile.cpu_request, "memory": profile.memory_request}
-        if profile.gpu is not None:
-            amounts[profile.gpu.resource_name] = str(profile.gpu.count)
+        # Every device the profile asks for (gpu= or extra_resources, MIG slices
+        # included): the placeholder holds what a server would need, by name.
+        amounts.update({name: str(count) for name, count in self.usage().extended.items()})
 
         def pod() -> dict[str, Any]:
             # Rendered at synth: a user scheduler attached later still counts.

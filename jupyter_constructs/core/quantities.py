@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -70,13 +71,27 @@ def parse_memory(scope: Construct | str, what: str, value: str) -> int:
 
 @dataclass(frozen=True)
 class Usage:
-    """Requests and limits of one pod, in comparable units (cores, bytes, GPUs)."""
+    """Requests and limits of one pod, in comparable units (cores, bytes, device counts).
+
+    Attributes:
+        requests_cpu: CPU requests, in cores.
+        limits_cpu: CPU limits, in cores.
+        requests_memory: Memory requests, in bytes.
+        limits_memory: Memory limits, in bytes.
+        gpus: The profile's ``Gpu(count=...)``, whatever its resource name (for
+            messages; quota arithmetic uses ``extended``). Default: 0.
+        extended: Extended resources (device plugin resources: ``nvidia.com/gpu``,
+            ``nvidia.com/mig-1g.10gb``, ``amd.com/gpu``...) by name, as whole counts.
+            Extended resources are requested and limited alike, and a ResourceQuota
+            bounds each with its own ``requests.<name>`` item. Default: none.
+    """
 
     requests_cpu: Decimal
     limits_cpu: Decimal
     requests_memory: int
     limits_memory: int
     gpus: int = 0
+    extended: Mapping[str, int] = field(default_factory=dict)
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -85,6 +100,7 @@ class Usage:
             self.requests_memory + other.requests_memory,
             self.limits_memory + other.limits_memory,
             self.gpus + other.gpus,
+            _combine(self.extended, other.extended, 1),
         )
 
     def __sub__(self, other: Usage) -> Usage:
@@ -94,7 +110,16 @@ class Usage:
             self.requests_memory - other.requests_memory,
             self.limits_memory - other.limits_memory,
             self.gpus - other.gpus,
+            _combine(self.extended, other.extended, -1),
         )
+
+
+def _combine(left: Mapping[str, int], right: Mapping[str, int], sign: int) -> dict[str, int]:
+    """``left`` plus (``sign`` 1) or minus (-1) ``right``, by resource name, sorted."""
+    total = dict(left)
+    for name, count in right.items():
+        total[name] = total.get(name, 0) + sign * count
+    return dict(sorted(total.items()))
 
 
 @dataclass(frozen=True)

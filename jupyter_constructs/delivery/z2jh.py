@@ -44,7 +44,10 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 from slugify import slugify
 
+from jupyter_constructs.core.rules import is_extended_resource_name, is_whole_number
+from jupyter_constructs.hub.gpus import GpuIsolation
 from jupyter_constructs.hub.hub import DEFAULT_HUB_RESOURCES
+from jupyter_constructs.hub.quota import DEFAULT_GPUS
 from jupyter_constructs.hub.singleuser import (
     BEFORE_PROFILE_KEYS,
     HUB_OVERRIDE_KEYS,
@@ -352,6 +355,10 @@ class _Converter:
         self.hub_kwargs: dict[str, Any] = {}
         self.profiles: list[tuple[str, dict[str, Any]]] = []
         self.addons: list[str] = []
+        # Extended resources the profiles ask for: name -> the most one server asks for;
+        # and the slugs of profiles that ask for a GPU.
+        self.devices: dict[str, int] = {}
+        self.gpu_profiles: set[str] = set()
 
     def skip(self, path: str, reason: str) -> None:
         if self.v.get(path) is not None:
@@ -1071,7 +1078,10 @@ class _Converter:
             overrides = dict(raw.get("kubespawner_override") or {})
             extra: dict[str, Any] = {}
             for key, value in overrides.items():
-                if key in _OVERRIDE_FIELDS:
+                if key == "node_selector" and isinstance(value, Mapping):
+                    # KubeSpawner merges a dict override into the hub-wide value.
+                    kwargs["node_selector"] = {**(kwargs.get("node_selector") or {}), **value}
+                elif key in _OVERRIDE_FIELDS:
                     kwargs[_OVERRIDE_FIELDS[key]] = value
                 elif key in ("cpu_guarantee", "cpu_limit"):
                     kwargs["cpu_request" if key == "cpu_guarantee" else "cpu_limit"] = _cpu(value)
@@ -1086,6 +1096,11 @@ class _Converter:
                 elif key == "lifecycle_hooks" and _exec_hooks(value) is not None:
                     kwargs.update(_exec_hooks(value) or {})
                 elif key == "extra_resource_limits" and isinstance(value, Mapping):
+                    for name, count in value.items():
+                        if is_extended_resource_name(name) and is_whole_number(str(count)):
+                            self.devices[name] = max(self.devices.get(name, 0), int(count))
+                    if GpuIsolation().gpu_resources(value) or any("gpu" in k for k in value):
+                        self.gpu_profiles.add(slug)
                     gpus = {k: v for k, v in value.items() if "gpu" in k}
                     if len(gpus) == 1:
                         self.imports.add("Gpu")
@@ -1260,6 +1275,50 @@ class _Converter:
                 )
             )
 
+    def gpu_resources(self) -> None:
+        """Quota items for the devices the profiles ask for, GPU isolation as z2jh had it.
+
+        z2jh renders no ResourceQuota; the app's quota bounds each extended resource by
+        its own ``requests.<name>`` item and refuses a profile whose resource has none,
+        so every resource other than ``nvidia.com/gpu`` (``gpus=8`` by default) gets one.
+        """
+        others = {n: c for n, c in sorted(self.devices.items()) if n != "nvidia.com/gpu"}
+        if others:
+            self.imports.add("NamespaceQuota")
+            totals = {name: max(DEFAULT_GPUS, count) for name, count in others.items()}
+            self.hub_kwargs["quota"] = _call("NamespaceQuota", {"extended_resources": totals}, 8)
+            self.continuity.append(
+                "devices: z2jh bounded none; the app's namespace quota has one item per "
+                "device the profiles ask for ("
+                + ", ".join(f"requests.{n}: {c}" for n, c in totals.items())
+                + "): set each to what your node pools have (NamespaceQuota)"
+            )
+        if not self.gpu_profiles:
+            return
+        isolation = GpuIsolation()
+        on_gpu_nodes = [
+            slug
+            for slug, kwargs in self.profiles
+            if slug not in self.gpu_profiles
+            and isolation.gpu_selector(kwargs.get("node_selector") or {}) is not None
+        ]
+        if on_gpu_nodes:
+            self.imports.add("GpuIsolation")
+            self.hub_kwargs["gpu_isolation"] = _Code("GpuIsolation(keep_off_gpu_nodes=False)")
+            self.continuity.append(
+                f"GPU nodes: profiles without a GPU ({', '.join(on_gpu_nodes)}) select GPU "
+                "nodes, so CPU servers may run there as under z2jh "
+                "(GpuIsolation(keep_off_gpu_nodes=False)); they still see no GPU "
+                "(NVIDIA_VISIBLE_DEVICES=void)"
+            )
+        else:
+            self.continuity.append(
+                "GPU nodes: servers of profiles without a GPU now stay off nodes labelled as "
+                "GPU nodes and see no GPU (NVIDIA_VISIBLE_DEVICES=void); z2jh did neither. "
+                "To let CPU servers use GPU nodes: "
+                "JupyterHub(gpu_isolation=GpuIsolation(keep_off_gpu_nodes=False))"
+            )
+
     # -- the app ---------------------------------------------------------------------------
 
     def run(self) -> Conversion:
@@ -1276,6 +1335,7 @@ class _Converter:
         self.culler()
         self.prepuller()
         self.profile_list(defaults)
+        self.gpu_resources()
         self.scheduling()
         for leaf in _leaves(self.v.values, ""):
             if (

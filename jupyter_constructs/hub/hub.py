@@ -102,6 +102,7 @@ from jupyter_constructs.hub.deployment import (
     secret_env,
 )
 from jupyter_constructs.hub.edge import GatewayRoute, HubRoute, PublicService
+from jupyter_constructs.hub.gpus import VISIBLE_DEVICES, GpuIsolation, with_required
 from jupyter_constructs.hub.ingress import HubIngress, IngressController, IngressOptions
 from jupyter_constructs.hub.named_servers import (
     DEFAULT_CLAIM_TEMPLATE,
@@ -171,6 +172,7 @@ APP_NAME = "jupyterhub"
 # Frozen value objects, so sharing one default instance is safe.
 DEFAULT_IDLE_CULLER = IdleCuller()
 DEFAULT_QUOTA = NamespaceQuota()
+DEFAULT_GPU_ISOLATION = GpuIsolation()
 DEFAULT_CONTAINER_LIMITS = ContainerLimits()
 DEFAULT_NETWORK = NetworkOptions()
 DEFAULT_COOKIE_MAX_AGE_DAYS = 1.0
@@ -309,6 +311,12 @@ class JupyterHub(Construct):
             ``scheduling.userPods``): every user pod (each profile's own node selector
             and tolerations on top), the image pre-puller and user placeholders. Example:
             ``NodePool.user()``. Default ``None``: no affinity, no toleration.
+        gpu_isolation: How servers of profiles that ask for no GPU are kept away from
+            GPUs (``GpuIsolation``): off nodes with the GPU node labels (a required node
+            affinity) and ``NVIDIA_VISIBLE_DEVICES=void`` in their environment, which
+            overrides the ``all`` of CUDA images. Default: ``GpuIsolation()``, both on;
+            ``GpuIsolation(keep_off_gpu_nodes=False)`` lets CPU servers use GPU nodes;
+            ``None``: neither (docs/user-servers.md, GPU isolation).
         named_servers: Let users run several named servers (``NamedServers``: a limit per
             user, a home claim per server by default). Default: ``None``, one server per
             user. See ``IdleCuller(remove_named_servers=...)``.
@@ -354,6 +362,7 @@ class JupyterHub(Construct):
         redirect_domains: Sequence[str] = (),
         core_pods: NodePool | None = None,
         user_pods: NodePool | None = None,
+        gpu_isolation: GpuIsolation | None = DEFAULT_GPU_ISOLATION,
         named_servers: NamedServers | None = None,
         tunables: HubTunables | None = None,
     ) -> None:
@@ -429,6 +438,7 @@ class JupyterHub(Construct):
             ("network", network, NetworkOptions),
             ("core_pods", core_pods, NodePool),
             ("user_pods", user_pods, NodePool),
+            ("gpu_isolation", gpu_isolation, GpuIsolation),
             ("named_servers", named_servers, NamedServers),
             ("tunables", tunables, HubTunables),
             ("gateway", gateway, GatewayRoute),
@@ -524,6 +534,7 @@ class JupyterHub(Construct):
                 stacklevel=2,
             )
         self.quota = quota.check(self) if quota else None
+        self.gpu_isolation = gpu_isolation.check(self) if gpu_isolation else None
         self.container_limits = container_limits.check(self) if container_limits else None
 
         self.namespace_object: KubeObject | None = None
@@ -1352,6 +1363,7 @@ class JupyterHub(Construct):
             home_dir_container=self.user_storage.home_dir_container,
             shared_data=(lambda read_only: shared.volume(read_only=read_only)) if shared else None,
             file_key=extra_file_key,
+            gpu_isolation=self.gpu_isolation,
         )
 
     def profile_entry(self, profile: NotebookProfile) -> dict[str, Any]:
@@ -1365,6 +1377,14 @@ class JupyterHub(Construct):
             # would replace the hub-wide list with the profile's).
             pool = self.user_pods.kubespawner_traits().get("node_affinity_preferred", [])
             override["node_affinity_preferred"] = [*pool, *preferred]
+        away = self.gpu_free_requirements(profile)
+        if away:
+            # Required terms are ORed, a term's expressions ANDed: "no GPU" goes into every
+            # term (the profile's own, else the user pool's), or is the only term.
+            terms = override.get("node_affinity_required")
+            if terms is None and self.user_pods is not None:
+                terms = self.user_pods.kubespawner_traits().get("node_affinity_required")
+            override["node_affinity_required"] = with_required(terms, away)
         if self.user_pods is not None and "tolerations" in override:
             # A profile's tolerations replace the hub-wide ones in KubeSpawner (a list
             # override is not merged): keep the user pool's first.
@@ -1372,6 +1392,37 @@ class JupyterHub(Construct):
                 dict(t) for t in self.user_pod_placement(profile).tolerations
             ]
         return entry
+
+    def gpu_free_requirements(self, profile: NotebookProfile) -> list[dict[str, Any]]:
+        """What keeps ``profile``'s servers off GPU nodes (``GpuIsolation``), or ``[]``.
+
+        ``NodeSelectorRequirement``s for a profile without a GPU when the hub keeps such
+        profiles off GPU nodes; none for a GPU profile or without isolation.
+
+        Raises:
+            ConfigurationError: The profile asks for no GPU but selects GPU nodes by a
+                label (its servers could never be scheduled).
+        """
+        isolation = self.gpu_isolation
+        if (
+            isolation is None
+            or not isolation.keep_off_gpu_nodes
+            or not profile.without_gpu(isolation)
+        ):
+            return []
+        label = isolation.gpu_selector(profile.node_selector)
+        if label is not None:
+            raise invalid(
+                profile,
+                "node_selector",
+                label,
+                allowed="labels of nodes without GPUs: a profile that asks for no GPU "
+                "is kept off GPU nodes (GpuIsolation.gpu_node_labels), so no node would "
+                "match",
+                fix="give the profile a GPU (gpu=Gpu(...)), or let CPU servers use GPU "
+                "nodes: JupyterHub(gpu_isolation=GpuIsolation(keep_off_gpu_nodes=False))",
+            )
+        return isolation.node_requirements()
 
     def _check_scheduling_overrides(self, profile: NotebookProfile) -> None:
         """Refuse ``extra_overrides`` that would undo how the hub schedules user pods.
@@ -1496,7 +1547,8 @@ class JupyterHub(Construct):
         """Where user servers (of ``profile``) run: the user pool, then the profile's own.
 
         The ``user_pods`` pool's affinity and tolerations, then the profile's node
-        selector, GPU placement and tolerations. The pre-puller and user placeholders use
+        selector, GPU placement and tolerations; a profile without a GPU also requires a
+        node without GPUs (``GpuIsolation``). The pre-puller and user placeholders use
         it, so they land where the servers do.
 
         Args:
@@ -1506,7 +1558,10 @@ class JupyterHub(Construct):
             return Placement.of(self.user_pods)
         own = profile.placement()
         return Placement.of(
-            self.user_pods, node_selector=own["nodeSelector"], tolerations=own["tolerations"]
+            self.user_pods,
+            node_selector=own["nodeSelector"],
+            tolerations=own["tolerations"],
+            required=self.gpu_free_requirements(profile),
         )
 
     def use_user_scheduler(self, scheduler_name: str, scope: Construct) -> None:
@@ -1644,9 +1699,45 @@ class JupyterHub(Construct):
         if self.quota is not None and extra:
             lines.append("  counted after the hub, the proxy and what add-ons reserve:")
             lines += [f"    {describe([r])}" for r in extra]
+        if self.quota is not None:
+            # Each device by its own quota item: a MIG slice is not counted as a GPU.
+            lines.append("  devices, each by its own quota item:")
+            for name, total in self.quota.devices().items():
+                users = [p.slug for p in self._profiles if p.usage().extended.get(name)]
+                asked = f"asked for by {', '.join(users)}" if users else "asked for by no profile"
+                lines.append(f"    requests.{name}: {total} ({asked})")
         return "\n".join(lines)
 
     # -- rendering ----------------------------------------------------------------------
+
+    def _reset_stale_overrides(self, entries: list[dict[str, Any]]) -> None:
+        """Make each profile undo what another profile's override leaves on a spawner.
+
+        JupyterHub reuses a user's spawner after a failed start (jupyterhub#3592, open;
+        kubespawner#546), and KubeSpawner applies the next profile's overrides on top of
+        the last one's: a dict override is merged key by key and a list replaces the
+        hub-wide value only when given. Without this, a CPU server started after a failed
+        GPU start keeps the GPU's node selector and request (and, with ``GpuIsolation``,
+        can never be scheduled), and a GPU server after a CPU one keeps "no GPU node"
+        and ``NVIDIA_VISIBLE_DEVICES=void``. So each entry deletes (``None``) the keys
+        of placement and device mappings that only other profiles set, and gives the
+        hub-wide value of the placement lists that only other profiles set.
+        """
+        overrides = [entry["kubespawner_override"] for entry in entries]
+        pool = self.user_pods.kubespawner_traits() if self.user_pods is not None else {}
+        for key in ("node_selector", "extra_resource_limits", "extra_resource_guarantees"):
+            names = {name for o in overrides for name in o.get(key) or {}}
+            for override in overrides:
+                stale = names - set(override.get(key) or {})
+                if stale:
+                    override[key] = {**(override.get(key) or {}), **dict.fromkeys(sorted(stale))}
+        if any(VISIBLE_DEVICES in (o.get("environment") or {}) for o in overrides):
+            for override in overrides:
+                override.setdefault("environment", {}).setdefault(VISIBLE_DEVICES, None)
+        for key in ("node_affinity_required", "tolerations"):
+            if any(key in o for o in overrides):
+                for override in overrides:
+                    override.setdefault(key, list(pool.get(key) or []))
 
     def config_files(self) -> dict[str, str]:
         """The hub ConfigMap's files: static config, rendered settings, auth modules."""
@@ -1667,6 +1758,7 @@ class JupyterHub(Construct):
         """``hub_config.json`` with every profile and binding added so far."""
         # Rendered late, so add_profile/add_binding calls after construction count.
         entries = [self.profile_entry(p) for p in self._profiles]
+        self._reset_stale_overrides(entries)
         # JupyterHub reads start_timeout before KubeSpawner applies the chosen profile
         # (jupyterhub/user.py: the spawn is awaited for spawner.start_timeout, and
         # KubeSpawner loads the profile inside start()): the hub-wide value is the longest

@@ -30,10 +30,12 @@ from jupyter_constructs.core.rules import (
     check_text,
     check_toleration,
     is_dns_label,
+    is_extended_resource_name,
 )
 from jupyter_constructs.core.secrets import SecretRef
 from jupyter_constructs.core.security import secure_container
 from jupyter_constructs.hub.containers import UserContainer
+from jupyter_constructs.hub.gpus import NO_DEVICES, VISIBLE_DEVICES, GpuIsolation
 from jupyter_constructs.hub.kubespawner_traits import KUBESPAWNER_TRAITS
 from jupyter_constructs.hub.profile_options import (
     ProfileOption,
@@ -666,7 +668,13 @@ class NotebookProfile(Construct):
         """
         settings = self.effective_settings()
         cpu, memory = max_resources(self.options, self._cpu, self._memory)
-        server = Usage(cpu[0], cpu[1], memory[0], memory[1], self.gpu.count if self.gpu else 0)
+        extended = {
+            name: int(count)
+            for name, count in self.extended_resources().items()
+            if is_extended_resource_name(name)
+        }
+        gpus = self.gpu.count if self.gpu else 0
+        server = Usage(cpu[0], cpu[1], memory[0], memory[1], gpus, extended)
         for sidecar in settings.extra_containers:
             server = server + sidecar.usage()
         for init in settings.init_containers:
@@ -677,6 +685,7 @@ class NotebookProfile(Construct):
                 max(server.requests_memory, usage.requests_memory),
                 max(server.limits_memory, usage.limits_memory),
                 server.gpus,
+                server.extended,
             )
         return server
 
@@ -686,6 +695,14 @@ class NotebookProfile(Construct):
         if self.gpu is not None:
             resources[self.gpu.resource_name] = str(self.gpu.count)
         return dict(sorted(resources.items()))
+
+    def without_gpu(self, isolation: GpuIsolation) -> bool:
+        """True when this profile asks for no GPU: no ``gpu=``, no GPU in ``extra_resources``.
+
+        Args:
+            isolation: Which extended resources are GPUs (``gpu_resource_domains``).
+        """
+        return isolation.isolates(self.gpu is not None, self.extended_resources())
 
     def images(self) -> list[str]:
         """Every image of this profile's pods that is known at synth, for the pre-puller.
@@ -788,6 +805,20 @@ class NotebookProfile(Construct):
         if where["tolerations"]:
             override["tolerations"] = where["tolerations"]
         environment = self.environment(bindings, settings)
+        isolation = context.gpu_isolation
+        if isolation is not None and isolation.hide_devices and self.without_gpu(isolation):
+            # The pod's env overrides the image's NVIDIA_VISIBLE_DEVICES=all (CUDA images).
+            if VISIBLE_DEVICES in environment:
+                raise invalid(
+                    self,
+                    "env",
+                    VISIBLE_DEVICES,
+                    allowed=f"a variable the hub does not set: servers of profiles without a "
+                    f"GPU get {VISIBLE_DEVICES}={NO_DEVICES}, so they see no GPU of the node",
+                    fix="drop it, give the profile a GPU, or pass "
+                    "JupyterHub(gpu_isolation=GpuIsolation(hide_devices=False))",
+                )
+            environment = dict(sorted({**environment, VISIBLE_DEVICES: NO_DEVICES}.items()))
         if environment:
             override["environment"] = environment
         if self.start_timeout is not None:

@@ -34,47 +34,92 @@ def format_cpu(cores: int | Decimal) -> str:
     return f"{int(cores * 1000)}m"
 
 
+#: ``NamespaceQuota.gpus`` when not given.
+DEFAULT_GPUS = 8
+
+
 @dataclass(frozen=True)
 class NamespaceQuota:
     """A ResourceQuota for the namespace; the defaults size a platform of about 100 users.
+
+    Every extended resource (device plugin resource) gets its own ``requests.<name>``
+    item: whole GPUs (``nvidia.com/gpu``), MIG slices (``nvidia.com/mig-1g.10gb``),
+    time-sliced GPUs renamed by the device plugin (``nvidia.com/gpu.shared``), other
+    vendors' GPUs (``amd.com/gpu``). Kubernetes quotas extended resources by their
+    requests only (they cannot be overcommitted, so requests equal limits):
+    https://kubernetes.io/docs/concepts/policy/resource-quotas/#resource-quota-for-extended-resources
+    A profile asking for a resource the quota has no item for is refused at synth:
+    nothing would bound its servers.
+
+    Example: ``NamespaceQuota(gpus=4, extended_resources={"nvidia.com/mig-1g.10gb": 14})``
+    renders ``requests.nvidia.com/gpu: "4"`` and ``requests.nvidia.com/mig-1g.10gb: "14"``.
 
     Attributes:
         requests_cpu: Total CPU requests, in cores. Default: ``"200"``.
         requests_memory: Total memory requests. Default: ``"800Gi"``.
         limits_cpu: Total CPU limits, in cores. Default: ``"400"``.
         limits_memory: Total memory limits. Default: ``"1600Gi"``.
-        gpus: Total GPUs requested. Default: 8.
-        gpu_resource: The GPU resource name. Default: ``"nvidia.com/gpu"``.
+        gpus: Total ``gpu_resource`` requested (``requests.<gpu_resource>``); 0 keeps
+            them out of the namespace. Default: 8.
+        gpu_resource: The resource ``gpus`` counts. Default: ``"nvidia.com/gpu"``.
         pods: Pods. Default: 250.
         persistent_volume_claims: PVCs. Default: 300.
         requests_storage: Total storage requested by PVCs. Default: ``"20Ti"``.
+        extended_resources: More extended resources, by name: the total count of each
+            the namespace's pods may request (one quota item each). An entry for
+            ``gpu_resource`` replaces ``gpus``. Default: none.
     """
 
     requests_cpu: str = "200"
     requests_memory: str = "800Gi"
     limits_cpu: str = "400"
     limits_memory: str = "1600Gi"
-    gpus: int = 8
+    gpus: int = DEFAULT_GPUS
     gpu_resource: str = "nvidia.com/gpu"
     pods: int = 250
     persistent_volume_claims: int = 300
     requests_storage: str = "20Ti"
+    extended_resources: Mapping[str, int] = field(default_factory=dict)
+
+    def devices(self) -> dict[str, int]:
+        """Every extended resource the quota bounds, by name, with its total (sorted).
+
+        ``gpus`` for ``gpu_resource``, then ``extended_resources`` (which replace it).
+        """
+        return dict(sorted({self.gpu_resource: self.gpus, **self.extended_resources}.items()))
+
+    def limit(self, resource: str) -> int | None:
+        """The total of ``resource`` (an extended resource name) the quota allows, or None.
+
+        Args:
+            resource: E.g. ``"nvidia.com/mig-1g.10gb"``.
+
+        Returns:
+            The count of its ``requests.<resource>`` item; ``None`` when the quota has
+            no item for it (nothing bounds it).
+        """
+        return self.devices().get(resource)
 
     def hard(self) -> dict[str, str]:
-        """The ResourceQuota ``spec.hard``."""
-        return {
+        """The ResourceQuota ``spec.hard``: one ``requests.<name>`` item per device."""
+        hard = {
             "requests.cpu": self.requests_cpu,
             "requests.memory": self.requests_memory,
             "limits.cpu": self.limits_cpu,
             "limits.memory": self.limits_memory,
-            f"requests.{self.gpu_resource}": str(self.gpus),
-            "pods": str(self.pods),
-            "persistentvolumeclaims": str(self.persistent_volume_claims),
-            "requests.storage": self.requests_storage,
         }
+        hard.update({f"requests.{name}": str(count) for name, count in self.devices().items()})
+        hard.update(
+            {
+                "pods": str(self.pods),
+                "persistentvolumeclaims": str(self.persistent_volume_claims),
+                "requests.storage": self.requests_storage,
+            }
+        )
+        return hard
 
     def usage(self) -> Usage:
-        """The quota's CPU, memory and GPU amounts as comparable units."""
+        """The quota's CPU, memory and device amounts as comparable units."""
         where = "NamespaceQuota"
         return Usage(
             parse_cpu(where, "requests_cpu", self.requests_cpu),
@@ -82,6 +127,7 @@ class NamespaceQuota:
             parse_memory(where, "requests_memory", self.requests_memory),
             parse_memory(where, "limits_memory", self.limits_memory),
             self.gpus,
+            self.devices(),
         )
 
     def check(self, scope: Construct) -> NamespaceQuota:
@@ -91,7 +137,8 @@ class NamespaceQuota:
             scope: The construct that uses it (errors name its path).
 
         Raises:
-            ConfigurationError: A field is invalid.
+            ConfigurationError: A field is invalid, or ``gpus`` and ``extended_resources``
+                give ``gpu_resource`` two different totals.
         """
         parse_cpu(scope, "NamespaceQuota.requests_cpu", self.requests_cpu)
         parse_cpu(scope, "NamespaceQuota.limits_cpu", self.limits_cpu)
@@ -109,6 +156,39 @@ class NamespaceQuota:
             EXTENDED_RESOURCE_RULE,
             fix="use the name the device plugin advertises, e.g. 'nvidia.com/gpu'",
         )
+        if not isinstance(self.extended_resources, Mapping):
+            raise invalid(
+                scope,
+                "NamespaceQuota.extended_resources",
+                self.extended_resources,
+                allowed="a mapping of extended resource name -> total count",
+                fix='e.g. extended_resources={"nvidia.com/mig-1g.10gb": 14}',
+            )
+        for name, count in self.extended_resources.items():
+            check(
+                scope,
+                "NamespaceQuota.extended_resources name",
+                name,
+                EXTENDED_RESOURCE_RULE,
+                fix="use the name the device plugin advertises, e.g. 'nvidia.com/mig-1g.10gb'",
+            )
+            check_int(
+                scope,
+                f"NamespaceQuota.extended_resources[{name!r}]",
+                count,
+                minimum=0,
+                fix="give the total count the namespace may request (0: none)",
+            )
+        given = self.extended_resources.get(self.gpu_resource)
+        if given is not None and self.gpus not in (DEFAULT_GPUS, given):
+            raise invalid(
+                scope,
+                f"NamespaceQuota.extended_resources[{self.gpu_resource!r}]",
+                given,
+                allowed=f"one total per resource (gpus={self.gpus} already counts "
+                f"{self.gpu_resource})",
+                fix=f"give {self.gpu_resource} once: gpus= or extended_resources",
+            )
         return self
 
 
@@ -225,8 +305,10 @@ def capacity(
         "limits.memory": (Decimal(free.limits_memory), Decimal(profile_usage.limits_memory)),
         "pods": (Decimal(quota.pods - taken_pods), Decimal(1)),
     }
-    if profile_usage.gpus:
-        room[f"requests.{quota.gpu_resource}"] = (Decimal(free.gpus), Decimal(profile_usage.gpus))
+    bounded = quota.devices()
+    for name, need in profile_usage.extended.items():
+        if need > 0 and name in bounded:
+            room[f"requests.{name}"] = (Decimal(free.extended.get(name, 0)), Decimal(need))
     counts = {key: int(have // need) if have > 0 else 0 for key, (have, need) in room.items()}
     limiting = min(counts, key=lambda key: (counts[key], key))
     return counts[limiting], limiting
@@ -249,15 +331,19 @@ def shortfall(
                 f"its {what} {show(need)} exceeds what the quota leaves ({show(room)}) "
                 f"by {show(need - room)}"
             )
-    if usage.gpus > free.gpus:
-        if taken.gpus:
+    bounded = quota.devices()
+    for name, need in usage.extended.items():
+        if name not in bounded or need <= free.extended.get(name, 0):
+            continue
+        room = free.extended.get(name, 0)
+        if taken.extended.get(name, 0):
             return (
-                f"it asks for {usage.gpus} GPUs, {usage.gpus - free.gpus} more than the "
-                f"quota leaves ({free.gpus} of {quota.gpus})"
+                f"it asks for {need} {name}, {need - room} more than the quota leaves "
+                f"({room} of {bounded[name]}, requests.{name})"
             )
         return (
-            f"it asks for {usage.gpus} GPUs, {usage.gpus - quota.gpus} more than the "
-            f"quota's {quota.gpus}"
+            f"it asks for {need} {name}, {need - bounded[name]} more than the quota's "
+            f"{bounded[name]} (requests.{name})"
         )
     if taken_pods >= quota.pods:
         return f"the quota's {quota.pods} pods are all taken"
@@ -270,8 +356,7 @@ def describe(reservations: Sequence[Reservation]) -> str:
     for reservation in reservations:
         usage = reservation.usage()
         amounts = [format_cpu(usage.requests_cpu) + " CPU", format_memory(usage.requests_memory)]
-        if usage.gpus:
-            amounts.append(f"{usage.gpus} GPU" + ("" if usage.gpus == 1 else "s"))
+        amounts += [f"{count} {name}" for name, count in usage.extended.items() if count]
         pods = f"{reservation.pods} pod" + ("" if reservation.pods == 1 else "s")
         parts.append(f"{reservation.what} ({pods}, {', '.join(amounts)} requested)")
     return ", ".join(parts)
@@ -333,6 +418,15 @@ def quota_objects(
     return resource_quota, limit_range
 
 
+def unbounded(quota: NamespaceQuota, usage: Usage) -> list[str]:
+    """Extended resources ``usage`` asks for that ``quota`` has no item for (sorted).
+
+    Nothing in the namespace would bound how many servers take them.
+    """
+    bounded = quota.devices()
+    return sorted(name for name, count in usage.extended.items() if count and name not in bounded)
+
+
 def profile_errors(
     profiles: Sequence[NotebookProfile],
     *,
@@ -372,6 +466,22 @@ def profile_errors(
                     )
                 )
         if quota is not None:
+            for name in unbounded(quota, usage):
+                errors.append(
+                    str(
+                        invalid(
+                            profile,
+                            "profile for the namespace quota",
+                            profile.slug,
+                            allowed=f"extended resources the quota bounds (it asks for "
+                            f"{usage.extended[name]} {name}, and NamespaceQuota has no "
+                            f"requests.{name} item: nothing would bound these servers; it "
+                            f"bounds {', '.join(quota.devices()) or 'none'})",
+                            fix=f"give its total: NamespaceQuota(extended_resources="
+                            f"{{{name!r}: N}}), N the {name} the namespace may use",
+                        )
+                    )
+                )
             missing = shortfall(quota, reservations, usage)
             if missing:
                 allowed = f"one server must fit in NamespaceQuota ({missing})"
@@ -408,11 +518,10 @@ def overbooked(quota: NamespaceQuota, reservations: Sequence[Reservation]) -> st
     ):
         if need > room:
             return f"{what}: they take {show(need)} of {show(room)}, {show(need - room)} too much"
-    if taken.gpus > have.gpus:
-        return (
-            f"requests.{quota.gpu_resource}: they take {taken.gpus} of {have.gpus}, "
-            f"{taken.gpus - have.gpus} too many"
-        )
+    for name, count in taken.extended.items():
+        limit = have.extended.get(name)
+        if limit is not None and count > limit:
+            return f"requests.{name}: they take {count} of {limit}, {count - limit} too many"
     if taken_pods > quota.pods:
         return f"pods: they are {taken_pods} of {quota.pods}, {taken_pods - quota.pods} too many"
     return None

@@ -37,6 +37,7 @@ from constructs import Construct
 from jupyter_constructs.core.errors import Where, invalid
 from jupyter_constructs.core.objects import KubeObject, adopt
 from jupyter_constructs.core.rules import is_label_key, is_label_value
+from jupyter_constructs.hub.gpus import with_required
 from jupyter_constructs.hub.profiles import Toleration
 
 NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose"
@@ -242,6 +243,7 @@ class Placement:
         *,
         node_selector: Mapping[str, str] | None = None,
         tolerations: Sequence[Mapping[str, str]] = (),
+        required: Sequence[Mapping[str, Any]] = (),
     ) -> Placement:
         """The placement in ``pool`` (if any) plus a node selector and more tolerations.
 
@@ -249,6 +251,8 @@ class Placement:
             pool: The node pool, or ``None``.
             node_selector: Labels the node must also have (a profile's, a GPU's).
             tolerations: Further tolerations (Kubernetes JSON), after the pool's.
+            required: ``NodeSelectorRequirement``s every node must also meet (added to
+                each required term of the pool's; e.g. no GPU, ``GpuIsolation``).
         """
         merged: list[Mapping[str, str]] = []
         for toleration in [*(pool.kube_tolerations() if pool else []), *tolerations]:
@@ -257,7 +261,7 @@ class Placement:
         return cls(
             node_selector=dict(sorted((node_selector or {}).items())),
             tolerations=tuple(merged),
-            node_affinity=pool.node_affinity() if pool else None,
+            node_affinity=_with_required(pool.node_affinity() if pool else None, required),
         )
 
     def pod_fields(self) -> dict[str, Any]:
@@ -270,6 +274,19 @@ class Placement:
         if self.node_affinity:
             fields["affinity"] = {"nodeAffinity": dict(self.node_affinity)}
         return fields
+
+
+def _with_required(
+    affinity: Mapping[str, Any] | None, required: Sequence[Mapping[str, Any]]
+) -> dict[str, Any] | None:
+    """``affinity`` (a ``NodeAffinity``) whose required terms each also need ``required``."""
+    if not required:
+        return dict(affinity) if affinity else None
+    merged = dict(affinity or {})
+    key = "requiredDuringSchedulingIgnoredDuringExecution"
+    terms = (merged.get(key) or {}).get("nodeSelectorTerms")
+    merged[key] = {"nodeSelectorTerms": with_required(terms, required)}
+    return merged
 
 
 def check_toleration(where: Where, what: str, toleration: object) -> Toleration:

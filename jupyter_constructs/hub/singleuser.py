@@ -57,6 +57,7 @@ from jupyter_constructs.core.security import (
 )
 from jupyter_constructs.hub.config import check_trait_value
 from jupyter_constructs.hub.containers import NOTEBOOK_CONTAINER, UserContainer
+from jupyter_constructs.hub.gpus import GpuIsolation
 from jupyter_constructs.hub.kubespawner_traits import check_templates
 from jupyter_constructs.hub.volumes import (
     ExtraFile,
@@ -557,6 +558,8 @@ class UserPodContext:
         home_dir_container: The ``home-dir`` init container factory (shared homes).
         shared_data: The shared data volume and mount (read-write, read-only), or ``None``.
         file_key: The ConfigMap key of an extra file: ``(name, profile slug or None)``.
+        gpu_isolation: How profiles without a GPU are kept away from GPUs, or ``None``.
+            Default: none.
     """
 
     notebook_image: str
@@ -566,6 +569,7 @@ class UserPodContext:
     home_dir_container: Callable[[str], dict[str, Any] | None]
     shared_data: Callable[[bool], tuple[dict[str, Any], dict[str, Any]]] | None
     file_key: Callable[[str, str | None], str]
+    gpu_isolation: GpuIsolation | None = None
 
 
 class PodParts:

@@ -237,9 +237,11 @@ def test_environment_follows_the_contract(service: str) -> None:
     assert set(spec.required) <= set(env) <= set(spec.names)
     for name, value in env.items():
         assert isinstance(value, dict) == (name in spec.secret), name
-    # The profile's KubeSpawner override carries exactly these (sorted).
+    # The profile's KubeSpawner override carries exactly these (sorted), next to the
+    # variable that hides GPUs from a profile without one (GpuIsolation).
     override = _profile_override(synth(chart), "small")
-    assert override["environment"] == dict(sorted(EXPECTED_ENV[service].items()))
+    expected = {**EXPECTED_ENV[service], "NVIDIA_VISIBLE_DEVICES": "void"}
+    assert override["environment"] == dict(sorted(expected.items()))
 
 
 @pytest.mark.parametrize("service", list(FACTORIES))

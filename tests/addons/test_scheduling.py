@@ -31,7 +31,7 @@ from jupyter_constructs.addons.scheduling import SCHEDULER_CONFIG_FILE, cluster_
 from jupyter_constructs.core.images import PAUSE_IMAGE
 from jupyter_constructs.hub.network import Cni
 from tests.core.test_manifests import CORE_GROUPS, VERSIONS, _validate
-from tests.helpers import find, load_manifests, make_hub, pod_spec, synth, validate
+from tests.helpers import NO_GPU_NODE, find, load_manifests, make_hub, pod_spec, synth, validate
 from tests.support.kube.product import UserChoice, render_user_pod
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -349,6 +349,20 @@ def test_cluster_wide_objects_come_before_the_pods_that_need_them() -> None:
 # -- user pods and placeholders -------------------------------------------------------
 
 
+def _user_pool(*, gpu: bool) -> dict[str, Any]:
+    """The required user pool's node affinity; for a profile without a GPU, with the
+    no-GPU requirements in its term (GpuIsolation)."""
+    affinity = NodePool.user(affinity=NodeAffinity.REQUIRED).node_affinity()
+    if gpu:
+        return affinity
+    (term,) = affinity["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    return {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": [*term["matchExpressions"], *NO_GPU_NODE]}]
+        }
+    }
+
+
 def test_the_user_pod_from_the_real_kubespawner_carries_scheduler_priority_and_pool() -> None:
     chart, _ = scheduled_hub()
     objects = synth(chart)
@@ -360,9 +374,7 @@ def test_the_user_pod_from_the_real_kubespawner_carries_scheduler_priority_and_p
         spec = pod["spec"]
         assert spec["schedulerName"] == "jupyter-user-scheduler"
         assert spec["priorityClassName"] == "jupyterhub-jupyter-user"
-        assert spec["affinity"] == {
-            "nodeAffinity": NodePool.user(affinity=NodeAffinity.REQUIRED).node_affinity()
-        }
+        assert spec["affinity"] == {"nodeAffinity": _user_pool(gpu=slug == "gpu")}
         assert spec["tolerations"][:2] == NodePool.user().kube_tolerations()
 
 
@@ -404,9 +416,8 @@ def test_placeholders_hold_the_room_of_a_server_of_their_profile() -> None:
         assert spec["priorityClassName"] == "jupyterhub-jupyter-user-placeholder"
         assert spec["schedulerName"] == "jupyter-user-scheduler"
         assert spec["automountServiceAccountToken"] is False
-        assert spec["affinity"] == {
-            "nodeAffinity": NodePool.user(affinity=NodeAffinity.REQUIRED).node_affinity()
-        }
+        # Placed like their profile's servers: the CPU ones off GPU nodes too.
+        assert spec["affinity"] == {"nodeAffinity": _user_pool(gpu=deployment is gpu)}
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         # Not a user server: KubeSpawner, the culler and the policies never see them.
         assert labels["app.kubernetes.io/component"] == "user-placeholder"
@@ -470,7 +481,9 @@ def test_capacity_counts_placeholders_and_the_scheduler() -> None:
         "  small: 6 (limited by requests.cpu)\n"
         "  counted after the hub, the proxy and what add-ons reserve:\n"
         "    the user scheduler test/scheduler (2 pods, 100m CPU, 512Mi requested)\n"
-        "    user placeholders test/warm (3 pods, 3 CPU, 6Gi requested)"
+        "    user placeholders test/warm (3 pods, 3 CPU, 6Gi requested)\n"
+        "  devices, each by its own quota item:\n"
+        "    requests.nvidia.com/gpu: 8 (asked for by no profile)"
     )
     assert validate(chart) == []
 
@@ -508,9 +521,9 @@ def test_fails_when_placeholders_alone_exceed_the_quota() -> None:
     assert error.endswith(
         "Allowed: room for the pods that run before any user server: the hub (1 pod, 500m CPU, "
         "1Gi requested), the proxy (1 pod, 100m CPU, 512Mi requested), user placeholders "
-        "test/warm-gpu (2 pods, 2 CPU, 4Gi, 2 GPUs requested) (requests.nvidia.com/gpu: they "
-        "take 2 of 1, 1 too many). Fix: raise NamespaceQuota or reserve less (fewer "
-        "placeholders)"
+        "test/warm-gpu (2 pods, 2 CPU, 4Gi, 2 nvidia.com/gpu requested) "
+        "(requests.nvidia.com/gpu: they take 2 of 1, 1 too many). Fix: raise NamespaceQuota "
+        "or reserve less (fewer placeholders)"
     )
 
 
@@ -650,8 +663,9 @@ def test_a_profile_may_override_what_the_hub_leaves_to_the_default() -> None:
     pod, _ = render_user_pod(synth(chart), UserChoice("own"), "own@example.com")
     assert pod["spec"]["priorityClassName"] == "batch"
     node_affinity = pod["spec"]["affinity"]["nodeAffinity"]
+    # The profile asks for no GPU: "no GPU node" is ANDed into its own term.
     assert node_affinity["requiredDuringSchedulingIgnoredDuringExecution"] == {
-        "nodeSelectorTerms": terms
+        "nodeSelectorTerms": [{"matchExpressions": [*terms[0]["matchExpressions"], *NO_GPU_NODE]}]
     }
 
 
@@ -675,5 +689,8 @@ def test_a_profiles_node_preferences_add_to_the_user_pools() -> None:
     assert preferred == [*pool, fast]
     pod, _ = render_user_pod(objects, UserChoice("small"), "small@example.com")
     assert pod["spec"]["affinity"]["nodeAffinity"] == {
-        "preferredDuringSchedulingIgnoredDuringExecution": pool
+        "preferredDuringSchedulingIgnoredDuringExecution": pool,
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": NO_GPU_NODE}]
+        },
     }

@@ -14,8 +14,10 @@ What the docs say (``docs/DEPLOYMENT_GUIDE.md``, GPU profiles; ``docs/QUICKSTART
 GPU servers go to nodes labelled ``nvidia.com/gpu.present=true`` that have the GPU
 resource, tolerating the ``nvidia.com/gpu`` NoSchedule taint; CPU profiles ask for no
 GPU and belong on CPU nodes. Issue 21 asks that "profiles without a GPU [be] isolated
-from GPUs on nodes that have them": today nothing keeps a CPU server off an untainted
-GPU node, shown below as a strict xfail.
+from GPUs on nodes that have them": the device plugin never taints a node, so on an
+untainted GPU pool only the CPU profiles' required node affinity (``GpuIsolation``, on by
+default: no node labelled ``nvidia.com/gpu.present=true``) keeps their servers off GPU
+nodes (``docs/user-servers.md``, GPU isolation).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_constructs import Gpu
+from jupyter_constructs import Gpu, GpuIsolation, NamespaceQuota, Toleration
 from tests.helpers import make_hub, synth
 from tests.support.kube.client import ApiError, KubeClient, wait_until
 from tests.support.kube.control_plane import ControlPlane
@@ -63,11 +65,6 @@ CLUSTERS = {
     "tainted-gpu-pool": (CPU, GPU_TAINTED, MIG),
     "untainted-gpu-pool": (CPU, GPU_UNTAINTED, MIG),
 }
-
-ISSUE_21 = (
-    "issue 21, 'profiles without a GPU isolated from GPUs on nodes that have them': "
-    "nothing keeps a CPU server off a GPU node that has no taint"
-)
 
 
 @dataclass
@@ -202,11 +199,8 @@ def test_every_profile_lands_where_its_docs_say(
     cluster: Cluster,
     platform: str,
     choice: UserChoice,
-    request: pytest.FixtureRequest,
 ) -> None:
     place = DOCUMENTED_PLACE[choice.slug]
-    if place == "cpu" and any(p.has_gpus and not p.taints for p in cluster.nodes.values()):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=ISSUE_21))
     with user_server(admin, platform, PROD, choice) as pod:
         node = node_of(admin, platform, pod)
         pool = cluster.pool_of(node)
@@ -265,8 +259,11 @@ def test_a_mig_profile_lands_on_a_mig_node(
     admin: KubeClient, cluster: Cluster, scheduler: ControlPlane, product: Any
 ) -> None:
     """``Gpu(resource_name="nvidia.com/mig-1g.10gb")``: only the MIG pool advertises the
-    slice (GPU operator, ``mixed`` strategy), whatever else the cluster has."""
-    chart, hub = make_hub(with_profile=False)
+    slice (GPU operator, ``mixed`` strategy), whatever else the cluster has. The quota
+    bounds the slices by their own item (issue 21)."""
+    chart, hub = make_hub(
+        with_profile=False, quota=NamespaceQuota(extended_resources={MIG_RESOURCE: 28})
+    )
     hub.add_profile(
         "mig", display_name="MIG slice", default=True, gpu=Gpu(resource_name=MIG_RESOURCE)
     )
@@ -306,3 +303,26 @@ def test_a_selector_no_node_matches_leaves_the_server_pending_with_the_scheduler
         assert stored["status"]["phase"] == "Pending"
         assert re.search(r"0/\d+ nodes are available", message), message
         assert "didn't match Pod's node affinity/selector" in message, message
+
+
+def test_teams_that_want_cpu_work_on_gpu_nodes_can_say_so(
+    admin: KubeClient, cluster: Cluster, scheduler: ControlPlane, product: Any
+) -> None:
+    """``GpuIsolation(keep_off_gpu_nodes=False)`` (a cluster of GPU nodes only, spare CPU
+    on a GPU pool): a CPU server pinned to the GPU pool by its own node selector is
+    scheduled there; it still gets ``NVIDIA_VISIBLE_DEVICES=void``, so it sees no GPU."""
+    chart, hub = make_hub(with_profile=False, gpu_isolation=GpuIsolation(keep_off_gpu_nodes=False))
+    hub.add_profile(
+        "cpu-on-gpu",
+        display_name="CPU on the GPU pool",
+        default=True,
+        node_selector={"nvidia.com/gpu.present": "true"},
+        tolerations=[Toleration("nvidia.com/gpu", effect="NoSchedule")],
+    )
+    objects = synth(chart)
+    namespace = product(objects)
+    with user_server(admin, namespace, objects, UserChoice("cpu-on-gpu")) as pod:
+        node = node_of(admin, namespace, pod)
+    assert cluster.pool_of(node).has_gpus, node
+    (notebook,) = [c for c in pod["spec"]["containers"] if c["name"] == "notebook"]
+    assert {"name": "NVIDIA_VISIBLE_DEVICES", "value": "void"} in notebook["env"]

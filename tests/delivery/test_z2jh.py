@@ -202,7 +202,7 @@ def _z2jh_pod(values: dict[str, Any], profile_index: int) -> dict[str, Any]:
         return pod_manifest(spawner, profile.get("slug") or slugify(profile["display_name"]))
 
 
-@pytest.mark.parametrize("index", [0, 1, 2])
+@pytest.mark.parametrize("index", [0, 1, 2, 3])
 def test_profiles_keep_their_slug_resources_and_placement(index, converted, tmp_path) -> None:
     """A profile chosen by slug gives the same image, resources and placement as under z2jh.
 
@@ -229,6 +229,44 @@ def test_profiles_keep_their_slug_resources_and_placement(index, converted, tmp_
         assert ours["nodeSelector"][key] == value
     for toleration in theirs.get("tolerations") or []:
         assert toleration in ours["tolerations"]
+
+
+def test_every_device_gets_its_own_quota_item_and_cpu_profiles_stay_off_gpu_nodes(
+    converted, tmp_path
+) -> None:
+    """Issue 21: a z2jh profile asking for a MIG slice (``extra_resource_limits``) becomes
+    a profile the app's quota bounds by its own item, ``requests.nvidia.com/mig-1g.10gb``
+    (z2jh renders no quota; the app refuses a device without an item), next to whole GPUs;
+    the CPU profiles' pods, as the real KubeSpawner renders them, require a node without
+    GPUs and hide the image's GPUs, while the GPU and MIG profiles' pods do neither; and
+    the report says so."""
+    cli, work = converted["profiles-gpu"]
+    objects = _objects(work)
+    (quota,) = [o for o in objects if o["kind"] == "ResourceQuota"]
+    assert quota["spec"]["hard"]["requests.nvidia.com/mig-1g.10gb"] == "8"
+    assert quota["spec"]["hard"]["requests.nvidia.com/gpu"] == "8"
+    assert "requests.nvidia.com/mig-1g.10gb: 8" in cli.stdout + cli.stderr
+    assert "now stay off nodes labelled as GPU nodes" in cli.stdout + cli.stderr
+    config = load_config(write_config_dir(objects, tmp_path))
+    pods = {}
+    for slug in ("small-1-cpu-2-gib", "gpu", "mig"):
+        # A fresh spawner per start, as JupyterHub makes (it drops a stopped one).
+        with mock_kubespawner(config, user_name=ALICE) as spawner:
+            pods[slug] = pod_manifest(spawner, slug)["spec"]
+    cpu = pods["small-1-cpu-2-gib"]
+    terms = cpu["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert {"key": "nvidia.com/gpu.present", "operator": "NotIn", "values": ["true"]} in (
+        terms["nodeSelectorTerms"][0]["matchExpressions"]
+    )
+    env = {e["name"]: e.get("value") for e in cpu["containers"][0]["env"]}
+    assert env["NVIDIA_VISIBLE_DEVICES"] == "void"
+    for slug in ("gpu", "mig"):
+        spec = pods[slug]
+        assert "affinity" not in spec or "requiredDuringSchedulingIgnoredDuringExecution" not in (
+            spec["affinity"].get("nodeAffinity") or {}
+        ), slug
+        names = {e["name"] for e in spec["containers"][0]["env"]}
+        assert "NVIDIA_VISIBLE_DEVICES" not in names, slug
 
 
 def test_the_user_scheduler_and_placeholders_are_converted(converted, tmp_path) -> None:

@@ -189,7 +189,11 @@ def test_mappings_merge_with_what_the_library_sets() -> None:
     )
     objects = synth(chart)
     override = profile_override(objects, "small")
-    assert override["environment"] == {"EXTRA": "1", "TEAM": "data"}
+    assert override["environment"] == {
+        "EXTRA": "1",
+        "NVIDIA_VISIBLE_DEVICES": "void",
+        "TEAM": "data",
+    }
     # KubeSpawner merges common_labels into its own default: only the addition is rendered.
     assert override["common_labels"] == {"example.com/team": "a"}
     spawned = spawn(objects, "small", "bob")

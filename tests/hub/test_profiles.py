@@ -349,7 +349,10 @@ def test_fails_at_synth_when_a_profile_cannot_fit_in_the_quota():
 def test_fails_at_synth_when_gpus_exceed_the_quota():
     chart, hub = make_hub(quota=NamespaceQuota(gpus=1))
     hub.add_profile("gpu", display_name="GPU", gpu=Gpu(count=2))
-    assert "it asks for 2 GPUs, 1 more than the quota's 1" in validate(chart)[0]
+    assert (
+        "it asks for 2 nvidia.com/gpu, 1 more than the quota's 1 (requests.nvidia.com/gpu)"
+        in validate(chart)[0]
+    )
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from jupyter_constructs import (
     NodePool,
     Toleration,
 )
-from tests.helpers import find, make_hub, pod_spec, synth
+from tests.helpers import NO_GPU_NODE, find, make_hub, pod_spec, synth
 from tests.support.kube.product import UserChoice, render_user_pod
 
 CORE_TOLERATIONS = [
@@ -99,6 +99,15 @@ def test_the_z2jh_pools_match_its_chart() -> None:
     assert NodePool.user().kube_tolerations() == USER_TOLERATIONS
 
 
+def _required_without_gpu(value: str | None) -> dict[str, Any]:
+    pool = [{"key": "hub.jupyter.org/node-purpose", "operator": "In", "values": [value]}]
+    return {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": [*(pool if value else []), *NO_GPU_NODE]}]
+        }
+    }
+
+
 def test_without_pools_no_pod_gets_affinity_or_tolerations() -> None:
     chart, _ = make_hub()
     objects = synth(chart)
@@ -129,7 +138,8 @@ def test_user_pods_run_in_the_user_pool_as_the_real_kubespawner_renders_them() -
     hub.add_profile("gpu", display_name="GPU", gpu=Gpu(count=1))
     objects = synth(chart)
     small, _ = render_user_pod(objects, UserChoice("small"), "alice@example.com")
-    assert small["spec"]["affinity"] == {"nodeAffinity": _required("user")}
+    # A CPU profile: the pool's term, with the no-GPU requirements ANDed into it.
+    assert small["spec"]["affinity"] == {"nodeAffinity": _required_without_gpu("user")}
     assert small["spec"]["tolerations"] == USER_TOLERATIONS
     gpu, _ = render_user_pod(objects, UserChoice("gpu"), "bob@example.com")
     assert gpu["spec"]["affinity"] == {"nodeAffinity": _required("user")}
@@ -142,6 +152,7 @@ def test_a_preferred_user_pool_renders_a_preferred_term() -> None:
     pod, _ = render_user_pod(synth(chart), UserChoice("small"))
     assert pod["spec"]["affinity"] == {
         "nodeAffinity": {
+            **_required_without_gpu(None),
             "preferredDuringSchedulingIgnoredDuringExecution": [
                 {
                     "weight": 50,
@@ -149,7 +160,7 @@ def test_a_preferred_user_pool_renders_a_preferred_term() -> None:
                         "matchExpressions": [{"key": "pool", "operator": "In", "values": ["users"]}]
                     },
                 }
-            ]
+            ],
         }
     }
     assert "tolerations" not in pod["spec"]
@@ -163,7 +174,11 @@ def test_the_pre_puller_pulls_where_user_servers_run() -> None:
     objects = synth(chart)
     cpu = pod_spec(find(objects, "DaemonSet", "image-puller"))
     gpu = pod_spec(find(objects, "DaemonSet", "image-puller-gpu"))
-    assert cpu["affinity"] == gpu["affinity"] == {"nodeAffinity": _preferred("user")}
+    assert gpu["affinity"] == {"nodeAffinity": _preferred("user")}
+    # The CPU profiles' puller goes where their servers do: off GPU nodes.
+    assert cpu["affinity"] == {
+        "nodeAffinity": {**_preferred("user"), **_required_without_gpu(None)}
+    }
     assert cpu["tolerations"] == USER_TOLERATIONS
     assert gpu["tolerations"] == [*USER_TOLERATIONS, GPU_TOLERATION]
     assert gpu["nodeSelector"] == {"nvidia.com/gpu.present": "true"}

@@ -475,12 +475,21 @@ def test_pre_stop_hooks_get_time_to_run_even_after_a_hub_restart() -> None:
 
 
 def test_extended_resources_are_requested_and_limited_by_name() -> None:
-    chart, _ = _hub(
+    # A MIG slice is bounded by its own quota item (issue 21): the quota must name it.
+    chart, hub = make_hub(
+        with_profile=False,
+        shared_data=SharedData(),
+        quota=NamespaceQuota(extended_resources={"nvidia.com/mig-1g.10gb": 4}),
+    )
+    hub.add_profile(
+        "small",
+        display_name="Small",
+        default=True,
         extra_resources={
             "ephemeral-storage": "20Gi",
             "hugepages-2Mi": "1Gi",
             "nvidia.com/mig-1g.10gb": "1",
-        }
+        },
     )
     spawned = spawn(synth(chart), "small", "bob")
     check_pod(spawned.pod)

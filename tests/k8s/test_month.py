@@ -19,8 +19,8 @@ The trials, in the order a team meets them:
 - the hub's secrets rotated as docs/runbook.md says (proxy token, cookie secret, and the
   crypt key kept as ``new;old``): the running server stays reachable through the new
   pair, and the secret bootstrap re-run by the next sync leaves the rotated values alone;
-- a GPU pool sliced into MIG: the ResourceQuota must bound MIG pods (not on main yet:
-  strict xfail, to remove when per-resource quotas land).
+- a GPU pool sliced into MIG: a quota without an item for the slices is refused at synth,
+  and with one the ResourceQuota bounds MIG pods by their own item.
 """
 
 from __future__ import annotations
@@ -295,21 +295,22 @@ def test_rotating_the_hub_secrets_as_the_runbook_says_keeps_running_servers(
             stop(admin, hub, kubelet, "alice")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21: the quota counts NamespaceQuota.gpu_resource only; per-resource GPU "
-    "quotas (MIG slices) are being built on another branch: remove this mark when they land",
-)
 def test_a_mig_pool_is_bounded_by_the_quota(
     admin: KubeClient, month_namespace: str, tmp_path: Path
 ) -> None:
-    """Week 4: the GPU pool sliced into MIG, ``Gpu(resource_name="nvidia.com/mig-1g.10gb")``
-    with ``NamespaceQuota(gpus=1)``: one MIG server is admitted, the second must be refused
-    by the ResourceQuota, as the second whole-GPU server is."""
+    """Week 4: the GPU pool sliced into MIG, ``Gpu(resource_name="nvidia.com/mig-1g.10gb")``.
+    The month's quota, ``NamespaceQuota(gpus=1)``, has no item for the slices: refused at
+    synth, naming the resource (before, nothing bounded MIG pods). With the item, one MIG
+    server is admitted and the second is refused by the ResourceQuota."""
+    mig = Gpu(count=1, resource_name="nvidia.com/mig-1g.10gb")
     chart, hub = make_hub(quota=NamespaceQuota(gpus=1))
-    hub.add_profile(
-        "mig", display_name="MIG slice", gpu=Gpu(count=1, resource_name="nvidia.com/mig-1g.10gb")
+    hub.add_profile("mig", display_name="MIG slice", gpu=mig)
+    with pytest.raises(AssertionError, match=r"no requests\.nvidia\.com/mig-1g\.10gb item"):
+        synth(chart)
+    chart, hub = make_hub(
+        quota=NamespaceQuota(gpus=1, extended_resources={"nvidia.com/mig-1g.10gb": 1})
     )
+    hub.add_profile("mig", display_name="MIG slice", gpu=mig)
     objects = synth(chart)
     namespace = month_namespace
     apply_product(admin, namespace, objects)
