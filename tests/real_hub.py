@@ -88,7 +88,12 @@ def mock_kubespawner(
             url=f"/user/{user_name}/",
             groups=[SimpleNamespace(name=g) for g in groups],
         )
-        yield KubeSpawner(config=config, _mock=True, user=user)
+        # The hub's spawner class: KubeSpawner, or the subclass the config makes of it
+        # (renamed profiles: profile_access.renaming_spawner).
+        spawner_class = config.JupyterHub.get("spawner_class")
+        if not (isinstance(spawner_class, type) and issubclass(spawner_class, KubeSpawner)):
+            spawner_class = KubeSpawner
+        yield spawner_class(config=config, _mock=True, user=user)
 
 
 def pod_manifest(spawner: KubeSpawner, profile_slug: str | None = None) -> dict[str, Any]:

@@ -3549,6 +3549,19 @@ _add(
         )
         for _field in ("allowed_groups", "allowed_users")
     ),
+    Param(
+        "NotebookProfile",
+        "former_slugs",
+        "NetworkPolicy podSelector jupyter-constructs.io/profile In [slug, *former_slugs]; "
+        "hub profile_renames (a stored former choice starts this profile)",
+        "text-list",
+        f"{H}.profiles.NotebookProfile._check_former_slugs; {H}.hub.JupyterHub."
+        "_check_former_slugs (not another profile's slug or former slug)",
+        lambda v: profile_with(former_slugs=v),
+        _PROFILE,
+        bad=("medium", ["Medium"], ["medium\n"], [7], ["x"], ["a" * 51], ["small", "small"]),
+        strings=False,
+    ),
 )
 for _field in ("remove_named_servers", "cull_admin_users"):
     _add(

@@ -38,7 +38,8 @@ Findings, by severity:
   needs a StorageClass with ``allowVolumeExpansion: true``; or applies only to what
   comes next, not to what users already have: a new home size, class or access mode
   (existing home claims keep theirs), a profile leaving the list (its running servers
-  and its users' last choice still name it).
+  and its users' last choice still name it), unless the new profile names its slug in
+  ``former_slugs``.
 
 ``refused`` and ``data-loss`` are dangerous: ``main`` exits 2 when there is one, so CI
 can gate merges on it.
@@ -516,7 +517,8 @@ def _home_findings(before: Obj, after: Obj) -> list[Finding]:
                 + ". A user idle for the culler's timeout has to create their tokens again",
             )
         )
-    gone = sorted(_profile_slugs(old) - _profile_slugs(new))
+    renamed = _profile_renames(after)
+    gone = sorted(_profile_slugs(old) - _profile_slugs(new) - set(renamed))
     if gone:
         findings.append(
             Finding(
@@ -527,7 +529,10 @@ def _home_findings(before: Obj, after: Obj) -> list[Finding]:
                 "select by profile (internet access, platform bindings) stop matching them "
                 "until they restart; and a user whose last choice was one of them and who "
                 "starts without choosing again (the REST API without options) fails with 'No such "
-                "profile'. To rename, change display_name and keep the slug",
+                "profile'. To rename a profile, name its old slug in the new one's "
+                'former_slugs (add_profile(..., former_slugs=("old",))): its policies keep '
+                "selecting the running servers and the hub starts the renamed profile for a "
+                "stored choice; or change display_name only and keep the slug",
             )
         )
     return findings
@@ -571,6 +576,16 @@ def _home_size_findings(old: dict[str, Any], new: dict[str, Any]) -> list[Findin
                 )
             )
     return findings
+
+
+def _profile_renames(config_map: Obj) -> dict[str, str]:
+    """The hub config's ``profile_renames``: former slug -> current slug."""
+    try:
+        config = json.loads((config_map.get("data") or {}).get(HUB_CONFIG_KEY) or "{}")
+    except ValueError:
+        return {}
+    renames = config.get("profile_renames")
+    return {str(k): str(v) for k, v in renames.items()} if isinstance(renames, dict) else {}
 
 
 def _culls_users(config_map: Obj) -> bool:

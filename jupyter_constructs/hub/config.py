@@ -217,6 +217,7 @@ class HubConfig:
         self._roles: list[dict[str, Any]] = []
         self._settings: dict[str, Any] = {}
         self._profile_access: dict[str, dict[str, list[str]]] = {}
+        self._profile_renames: dict[str, str] = {}
         self._custom: dict[str, Any] = {}
         self._custom_classes: set[str] = set()
 
@@ -230,6 +231,7 @@ class HubConfig:
                 self._roles,
                 self._settings,
                 self._profile_access,
+                self._profile_renames,
                 self._custom,
                 self._custom_classes,
             )
@@ -244,6 +246,7 @@ class HubConfig:
             self._roles,
             self._settings,
             self._profile_access,
+            self._profile_renames,
             self._custom,
             self._custom_classes,
         ) = copy.deepcopy(snapshot)
@@ -319,7 +322,14 @@ class HubConfig:
         Such keys are read by the static file itself, e.g. ``user_server_domain``; raises
         if another value was set before.
         """
-        if key in ("traits", "traits_from_env", "profile_access", "python_files", "templates"):
+        if key in (
+            "traits",
+            "traits_from_env",
+            "profile_access",
+            "profile_renames",
+            "python_files",
+            "templates",
+        ):
             raise ValueError(f"hub config: {key!r} is not a setting")
         if key in self._settings and self._settings[key] != value:
             raise invalid(
@@ -376,6 +386,10 @@ class HubConfig:
         """Who may use each restricted profile: slug -> ``{"groups": [...], "users": [...]}``."""
         self._profile_access = copy.deepcopy(access)
 
+    def set_profile_renames(self, renames: dict[str, str]) -> None:
+        """Former profile slugs the hub maps to the current ones: old slug -> new slug."""
+        self._profile_renames = dict(renames)
+
     def set_custom_code(
         self, python_files: list[str], templates: bool, *, grow_homes: bool = False
     ) -> None:
@@ -408,6 +422,8 @@ class HubConfig:
         }
         if self._profile_access:
             document["profile_access"] = copy.deepcopy(self._profile_access)
+        if self._profile_renames:
+            document["profile_renames"] = dict(self._profile_renames)
         document.update(copy.deepcopy(self._custom))
         return document
 
@@ -429,5 +445,7 @@ class HubConfig:
         }
         if self._profile_access:
             document["profile_access"] = self._profile_access
+        if self._profile_renames:
+            document["profile_renames"] = self._profile_renames
         document.update(self._custom)
         return stable_json(document)

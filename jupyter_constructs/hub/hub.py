@@ -844,7 +844,12 @@ class JupyterHub(Construct):
         }
         if profiles is not None:
             selector["matchExpressions"] = [
-                {"key": PROFILE_LABEL, "operator": "In", "values": [p.slug for p in profiles]}
+                {
+                    "key": PROFILE_LABEL,
+                    "operator": "In",
+                    # Former slugs too: running servers keep their label through a rename.
+                    "values": [slug for p in profiles for slug in p.slugs],
+                }
             ]
         return selector
 
@@ -858,12 +863,21 @@ class JupyterHub(Construct):
         Args:
             slug: The profile's short name (a DNS label, unique per hub).
             display_name: What users see on the spawn page.
-            **options: The other ``NotebookProfile`` parameters (``ProfileOptions``).
+            **options: The other ``NotebookProfile`` parameters (``ProfileOptions``), e.g.
+                ``former_slugs=("medium",)`` when renaming profile ``medium``.
 
         Returns:
             The profile.
+
+        Raises:
+            ConfigurationError: A value is invalid (see ``NotebookProfile``), ``slug`` is
+                another profile's slug or former slug, or a former slug is another
+                profile's slug or former slug.
         """
         self._check_new_slug(slug)  # before the construct id Profile-<slug> is taken
+        former = options.get("former_slugs", ())
+        if isinstance(former, list | tuple):
+            self._check_former_slugs(f"{self.node.path}/Profile-{slug}", former)
         profile = NotebookProfile(
             self, f"Profile-{slug}", slug=slug, display_name=display_name, **options
         )
@@ -879,6 +893,33 @@ class JupyterHub(Construct):
                 allowed="a slug not used by another profile",
                 fix="give each profile its own slug",
             )
+        owner = next((p for p in self._profiles if slug in p.former_slugs), None)
+        if owner is not None:
+            raise invalid(
+                self,
+                "profile slug",
+                slug,
+                allowed=f"a slug that is not a former slug of profile {owner.slug!r} (the "
+                "hub maps a user's stored choice of a former slug to that profile, and its "
+                "NetworkPolicies select pods labelled with it)",
+                fix=f"choose another slug, or remove {slug!r} from {owner.slug!r}'s "
+                "former_slugs once no server started before that rename is running",
+            )
+
+    def _check_former_slugs(self, where: Where, former_slugs: Sequence[str]) -> None:
+        for former in former_slugs:
+            taken = next((p for p in self._profiles if former in p.slugs), None)
+            if taken is not None:
+                what = "the slug" if taken.slug == former else "a former slug"
+                raise invalid(
+                    where,
+                    "former_slugs",
+                    former,
+                    allowed=f"a slug no other profile uses ({former!r} is {what} of profile "
+                    f"{taken.slug!r}): a former slug names the one profile its users' stored "
+                    "choices and running servers belong to",
+                    fix=f"remove {former!r} from one of the two profiles",
+                )
 
     def attach_profile(self, profile: NotebookProfile) -> None:
         """Attach a profile built elsewhere. Slugs must be unique.
@@ -887,6 +928,7 @@ class JupyterHub(Construct):
             ConfigurationError: Another profile of this hub has the same slug.
         """
         self._check_new_slug(profile.slug)
+        self._check_former_slugs(profile, profile.former_slugs)
         with self._all_or_nothing(profile):
             profile.bind(self)
             self._add_settings_objects(profile.settings)
@@ -1768,7 +1810,7 @@ class JupyterHub(Construct):
             return dict(cached[1])
         files = {CONFIG_FILE: static_config_source(), SETTINGS_FILE: self.rendered_config()}
         files.update(self.auth_settings.files)
-        if any(p.restricted for p in self._profiles):
+        if any(p.restricted or p.former_slugs for p in self._profiles):
             files[PROFILE_ACCESS_FILE] = profile_access_source()
         if self._grows_homes():
             files[HOME_EXPANSION_FILE] = home_expansion_source()
@@ -1799,6 +1841,9 @@ class JupyterHub(Construct):
             if derived is not None:
                 self.config.replace("JupyterHub", "active_server_limit", derived)
         self.config.set_profile_access({p.slug: p.access() for p in self._profiles if p.restricted})
+        self.config.set_profile_renames(
+            {former: p.slug for p in self._profiles for former in p.former_slugs}
+        )
         self.config.set_custom_code(
             list(self._python_files), bool(self._templates), grow_homes=self._grows_homes()
         )

@@ -679,12 +679,18 @@ class HubNetworkPolicies(Construct):
 
     # -- for profiles, bindings and users -----------------------------------------------
 
-    def user_pod_selector(self, profile: NotebookProfile | None = None) -> dict[str, str]:
-        """Labels selecting every user pod of this hub, or only ``profile``'s."""
-        labels = self._selector_labels(USER_COMPONENT)
+    def user_pod_selector(self, profile: NotebookProfile | None = None) -> dict[str, Any]:
+        """The LabelSelector of every user pod of this hub, or of ``profile``'s only.
+
+        A profile's pods are selected by its slug and its ``former_slugs`` (servers started
+        before a rename keep the old label until they restart).
+        """
+        selector: dict[str, Any] = {"matchLabels": self._selector_labels(USER_COMPONENT)}
         if profile is not None:
-            labels[PROFILE_LABEL] = profile.slug
-        return labels
+            selector["matchExpressions"] = [
+                {"key": PROFILE_LABEL, "operator": "In", "values": list(profile.slugs)}
+            ]
+        return selector
 
     def add_profile(self, profile: NotebookProfile) -> None:
         """Give ``profile``'s servers internet access if it has it (the hub calls this).
@@ -704,12 +710,13 @@ class HubNetworkPolicies(Construct):
 
         def selector() -> dict[str, Any]:
             return {
-                "matchLabels": self.user_pod_selector(),
+                **self.user_pod_selector(),
                 "matchExpressions": [
                     {
                         "key": PROFILE_LABEL,
                         "operator": "In",
-                        "values": [p.slug for p in self._internet_profiles],
+                        # Former slugs too: running servers keep their label through a rename.
+                        "values": [s for p in self._internet_profiles for s in p.slugs],
                     }
                 ],
             }
@@ -767,10 +774,12 @@ class HubNetworkPolicies(Construct):
             )
         for peer in to:
             _refuse_cloud_metadata(self, peer)
-        return self._policy(
+        return self.allow(
+            self,
             name,
-            self.user_pod_selector(profile),
-            ingress_rules=None,
+            name=name,
+            labels=self._labels,
+            pod_selector=self.user_pod_selector(profile),
             egress_rules=[egress(to, ports)],
         )
 

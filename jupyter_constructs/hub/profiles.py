@@ -199,6 +199,7 @@ class ProfileOptions(TypedDict, total=False):
     options: Mapping[str, ProfileOption] | None
     allowed_groups: Sequence[str]
     allowed_users: Sequence[str]
+    former_slugs: Sequence[str]
 
 
 class NotebookProfile(Construct):
@@ -277,6 +278,16 @@ class NotebookProfile(Construct):
             profile (enforced in the hub, the REST API included). Default: everyone.
         allowed_users: These users too (hub user names). Default: none. The default
             profile must stay open to everyone.
+        former_slugs: Slugs this profile had before a rename (DNS labels like ``slug``),
+            e.g. ``former_slugs=("medium",)`` after renaming ``medium`` to ``standard``.
+            Running servers keep the old slug in their pod label until they restart: every
+            NetworkPolicy that selects this profile's servers selects the former slugs
+            too, so they keep internet and platform-service access; and the hub maps a
+            former slug in a user's stored or requested choice to this profile, so a start
+            without options (the REST API reuses the last choice) starts this profile
+            instead of failing with "No such profile". Keep them until every server
+            started before the rename has stopped. Default: none. See
+            docs/user-servers.md, "Renaming a profile".
 
     Raises:
         ConfigurationError: A value is invalid or an override key unknown.
@@ -325,6 +336,7 @@ class NotebookProfile(Construct):
         options: Mapping[str, ProfileOption] | None = None,
         allowed_groups: Sequence[str] = (),
         allowed_users: Sequence[str] = (),
+        former_slugs: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
         adopt(self, scope, id)
@@ -338,6 +350,7 @@ class NotebookProfile(Construct):
                 fix="use a short name like 'small' or 'gpu-a100'",
             )
         self.slug = slug
+        self.former_slugs = self._check_former_slugs(former_slugs)
         self.display_name = check_text(self, "display_name", display_name, max_length=256)
         self.description = check_text(self, "description", description, empty=True)
         self.default = check_bool(self, "default", default)
@@ -467,6 +480,43 @@ class NotebookProfile(Construct):
     def access(self) -> dict[str, list[str]]:
         """Who may use this profile: ``{"groups": [...], "users": [...]}`` (empty: everyone)."""
         return {"groups": list(self.allowed_groups), "users": list(self.allowed_users)}
+
+    @property
+    def slugs(self) -> tuple[str, ...]:
+        """The slug and the former slugs: every value this profile's pods may be labelled with."""
+        return (self.slug, *self.former_slugs)
+
+    def _check_former_slugs(self, former_slugs: Sequence[str]) -> tuple[str, ...]:
+        values = former_slugs
+        if isinstance(values, str) or not isinstance(values, list | tuple):
+            raise invalid(
+                self,
+                "former_slugs",
+                former_slugs,
+                allowed="a list of the slugs this profile had before (DNS labels)",
+                fix='e.g. former_slugs=("medium",) after renaming "medium"',
+            )
+        seen: list[str] = []
+        for value in values:
+            if not is_dns_label(value) or len(value) > MAX_SLUG_LENGTH:
+                raise invalid(
+                    self,
+                    "former_slugs",
+                    value,
+                    allowed=f"a DNS-1123 label of at most {MAX_SLUG_LENGTH} characters, as "
+                    "the slug was",
+                    fix="list the profile's old slug exactly as it was rendered",
+                )
+            if value == self.slug or value in seen:
+                raise invalid(
+                    self,
+                    "former_slugs",
+                    value,
+                    allowed="slugs other than the profile's own slug, each listed once",
+                    fix=f"remove {value!r} from former_slugs",
+                )
+            seen.append(value)
+        return tuple(seen)
 
     def _check_names(self, what: str, names: Sequence[str]) -> list[str]:
         values = list(names) if isinstance(names, list | tuple | set | frozenset) else names

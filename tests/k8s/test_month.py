@@ -14,8 +14,9 @@ The trials, in the order a team meets them:
   Kubernetes can (a bound claim of an expandable class: tests/k8s/test_home_expansion.py),
   here its claim is not bound (no PV binder at this level), so it keeps its size and the
   hub says why;
-- a profile renamed: its running servers fall outside the profile's NetworkPolicies and
-  a start that reuses the user's last choice fails ("No such profile");
+- a profile renamed: without ``former_slugs`` its running servers fall outside the
+  profile's NetworkPolicies and a start that reuses the user's last choice fails ("No such
+  profile"), which the plan notes; with ``former_slugs`` both keep working;
 - ``IdleCuller(cull_users=True)``: the real culler deletes an idle user, the home stays
   and the user comes back to it;
 - the hub's secrets rotated as docs/runbook.md says (proxy token, cookie secret, and the
@@ -38,8 +39,10 @@ import requests
 import yaml
 
 from jupyter_constructs import Gpu, IdleCuller, NamespaceQuota, UserStorage
+from jupyter_constructs.core.network_policy import cidrs, tcp
 from jupyter_constructs.delivery.plan import Finding, load_output, make_plan
 from jupyter_constructs.hub.deployment import HUB_PORT
+from jupyter_constructs.hub.profiles import PROFILE_LABEL
 from tests.helpers import make_hub, synth
 from tests.k8s.test_spawn import SHORT_CULLER, Hub, running_hub, user_pods, wait
 from tests.support.kube.client import ApiError, KubeClient
@@ -147,26 +150,36 @@ def test_a_larger_home_size_reaches_new_users_and_plan_says_existing_homes_keep_
         stop(admin, hub, kubelet, "bob")
 
 
-def test_a_renamed_profile_strands_its_running_servers_and_plan_says_so(
+def test_a_profile_renamed_with_former_slugs_keeps_its_servers_policies_and_users_choices(
     admin: KubeClient, kubelet: TestKubelet, month_namespace: str, tmp_path: Path
 ) -> None:
-    """Week 2: profile "medium" renamed "standard" (a slug change). The plan showed only
-    selector values changing; in fact alice's running server keeps the label
-    ``jupyter-constructs.io/profile=medium``, so the internet egress policy no longer
-    applies to it (default deny: it silently loses the internet until it restarts), and a
-    start without options reuses her stored choice and fails with KubeSpawner's "No such
-    profile: medium"."""
+    """Week 2: profile "medium" renamed "standard" (a slug change). Found by the month:
+    alice's running server keeps the label ``jupyter-constructs.io/profile=medium``, so with
+    the slug simply changed the internet policy and the profile's own egress no longer
+    select it (default deny: it silently loses them until it restarts), and a start without
+    options reuses her stored choice and fails with KubeSpawner's "No such profile: medium";
+    the plan notes that and points to ``former_slugs``. Renamed with
+    ``former_slugs=("medium",)``: the plan is quiet, the API server still selects her
+    running pod for both policies after the new version is applied, and a start without
+    options (her stored ``{"profile": "medium"}``) starts "standard"."""
 
-    def objects(slug: str) -> Objects:
+    def objects(slug: str, former: tuple[str, ...] = ()) -> Objects:
         chart, hub = make_hub()
-        hub.add_profile(slug, display_name="Medium (2 CPU)")
+        profile = hub.add_profile(slug, display_name="Medium (2 CPU)", former_slugs=former)
+        assert hub.network is not None
+        hub.network.allow_user_egress(
+            "profile-to-db", to=cidrs(["10.20.0.0/16"]), ports=[tcp(5432)], profile=profile
+        )
         return synth(chart)
 
-    old_objects, new_objects = objects("medium"), objects("standard")
-    findings = plan_findings(tmp_path / "plan", old_objects, new_objects)
-    assert [(f.severity, f.field) for f in findings] == [("note", "KubeSpawner.profile_list")]
+    old_objects, new_objects = objects("medium"), objects("standard", ("medium",))
+    bare = plan_findings(tmp_path / "plan-bare", old_objects, objects("standard"))
+    assert [(f.severity, f.field) for f in bare] == [("note", "KubeSpawner.profile_list")]
+    assert "former_slugs" in bare[0].message
+    assert plan_findings(tmp_path / "plan", old_objects, new_objects) == []
 
     namespace = month_namespace
+    policies = ("singleuser-internet", "profile-to-db")
     apply_product(admin, namespace, old_objects)
     prepare_platform(admin, namespace, old_objects, tmp_path)
     with fixed_port(HUB_PORT) as port:  # the running server keeps the hub's API address
@@ -175,37 +188,26 @@ def test_a_renamed_profile_strands_its_running_servers_and_plan_says_so(
             start(hub, kubelet, "alice", "medium")
             (pod,) = user_pods(admin, namespace, "alice")
             name = pod["metadata"]["name"]
-            assert name in selected_pods(admin, namespace, "singleuser-internet")
+            for policy in policies:
+                assert name in selected_pods(admin, namespace, policy), policy
         apply_product(admin, namespace, new_objects)
         with running_hub(admin, namespace, new_objects, tmp_path / "hub", hub_port=port) as hub:
-            # The server survived the hub's restart, but its policy no longer selects it.
+            # The server survived the hub's restart with its old label, and the renamed
+            # profile's policies still select it.
             assert (hub.server("alice") or {}).get("ready")
-            assert [p["metadata"]["name"] for p in user_pods(admin, namespace, "alice")] == [name]
-            assert name not in selected_pods(admin, namespace, "singleuser-internet")
+            (pod,) = user_pods(admin, namespace, "alice")
+            assert pod["metadata"]["name"] == name
+            assert pod["metadata"]["labels"][PROFILE_LABEL] == "medium"
+            for policy in policies:
+                assert name in selected_pods(admin, namespace, policy), policy
             stop(admin, hub, kubelet, "alice")
-            response = requests.post(
-                f"{hub.hub_url}/hub/api/users/alice/server",
-                headers={"Authorization": f"token {hub_admin_token()}"},
-                timeout=60,
-            )
-            print(f"\na start without options after the rename: HTTP {response.status_code}")
-            wait(
-                lambda: "No such profile: medium" in hub.log.read_text(errors="replace"),
-                30,
-                "KubeSpawner to refuse the stored choice",
-                hub,
-                kubelet,
-            )
-            assert not user_pods(admin, namespace, "alice")
-            # Choosing again works.
-            start(hub, kubelet, "alice", "standard")
+            start(hub, kubelet, "alice")  # no options: the hub reuses her stored choice
+            (pod,) = user_pods(admin, namespace, "alice")
+            assert pod["metadata"]["labels"][PROFILE_LABEL] == "standard"
+            for policy in policies:
+                assert pod["metadata"]["name"] in selected_pods(admin, namespace, policy)
+            assert "No such profile" not in hub.log.read_text(errors="replace")
             stop(admin, hub, kubelet, "alice")
-
-
-def hub_admin_token() -> str:
-    from tests.k8s.test_spawn import ADMIN_TOKEN
-
-    return ADMIN_TOKEN
 
 
 def test_culling_users_keeps_their_homes(

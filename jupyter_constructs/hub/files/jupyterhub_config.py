@@ -15,6 +15,9 @@ hub_config.json keys:
   and ``JupyterHub.public_url`` to the hub's own host), instead of under the hub's host.
 - ``profile_access`` (only when a profile is restricted): profile slug ->
   ``{"groups": [...], "users": [...]}``, enforced by ``profile_access.ProfileFilter``.
+- ``profile_renames`` (only when a profile has ``former_slugs``): former slug -> current
+  slug; the spawner class maps a user's stored or requested former slug to the current one
+  (``profile_access.renaming_spawner``).
 - ``templates`` (only with custom page templates): they are in ``templates/`` beside us.
 - ``python_files`` (only with custom hub code): files beside us, run last, in order, with
   ``c`` in scope (as z2jh's ``hub.extraConfig``).
@@ -124,6 +127,13 @@ if profile_access:
     from profile_access import ProfileFilter  # type: ignore[import-not-found]  # beside us
 
     c.KubeSpawner.profile_list = ProfileFilter(c.KubeSpawner.profile_list, profile_access)
+
+profile_renames = settings.get("profile_renames") or {}
+if profile_renames:
+    from kubespawner import KubeSpawner  # type: ignore[import-untyped]
+    from profile_access import renaming_spawner  # beside us, like ProfileFilter
+
+    c.JupyterHub.spawner_class = renaming_spawner(KubeSpawner, profile_renames)
 
 if settings.get("templates"):
     c.JupyterHub.template_paths = [str(CONFIG_DIR / "templates")]
