@@ -972,6 +972,16 @@ def check_override_value(where: Where, key: str, value: Any) -> None:
     elif key == "environment":
         check_env(where, what, {k: v for k, v in value.items() if not isinstance(v, Mapping)})
     elif key == "extra_container_config":
+        replaced = sorted(set(value) & set(CONTAINER_CONFIG_DECIDED_BY_HUB))
+        if replaced:
+            raise invalid(
+                where,
+                f"{what} key",
+                replaced[0],
+                allowed="a container field the hub does not render (KubeSpawner replaces "
+                f"the field whole: {CONTAINER_CONFIG_DECIDED_BY_HUB[replaced[0]]})",
+                fix=f"drop {replaced[0]!r}; use the typed NotebookProfile parameter",
+            )
         context = value.get("securityContext")
         if context is not None:
             problems = restricted_violations(
@@ -1034,6 +1044,23 @@ POD_CONFIG_DECIDED_BY_HUB: dict[str, str] = {
     "serviceAccount": "user pods never get a ServiceAccount token",
     "automountServiceAccountToken": "user pods never get a ServiceAccount token",
     "nodeName": "placement goes through node_selector and tolerations",
+    # KubeSpawner replaces these fields whole with extra_pod_config's: the user pool's
+    # placement and GpuIsolation's "no GPU node" requirement would be dropped.
+    "affinity": "placement goes through node_selector, tolerations and the node_affinity_* "
+    "overrides; this would drop the user pool's and GpuIsolation's required node affinity",
+    "nodeSelector": "placement goes through node_selector",
+    "tolerations": "placement goes through tolerations",
+}
+
+#: Notebook container fields ``extra_container_config`` may not set -> what replacing them
+#: drops (KubeSpawner's ``update_k8s_model`` replaces a field whole).
+CONTAINER_CONFIG_DECIDED_BY_HUB: dict[str, str] = {
+    "env": "the server's JUPYTERHUB_* variables, the profile's env and "
+    "NVIDIA_VISIBLE_DEVICES=void (GpuIsolation) would be lost; use env=",
+    "resources": "the CPU and memory the quota and the server limit count would be lost, "
+    "and a device added here escapes GpuIsolation; use cpu_*, memory_*, gpu= or "
+    "extra_resources=",
+    "volumeMounts": "the home and the other mounts would be lost",
 }
 
 

@@ -290,3 +290,27 @@ def test_a_spawner_reused_after_a_failed_start_takes_the_next_profile_whole(
             assert pod["spec"]["tolerations"] == [
                 {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
             ]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        # KubeSpawner replaces the pod's affinity whole: "no GPU node" would be gone.
+        {"extra_pod_config": {"affinity": {"podAntiAffinity": {}}}},
+        {"extra_pod_config": {"nodeSelector": {"nvidia.com/gpu.present": "true"}}},
+        {"extra_pod_config": {"tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists"}]}},
+        # ... and the container's env whole: NVIDIA_VISIBLE_DEVICES=void would be gone.
+        {"extra_container_config": {"env": [{"name": "FOO", "value": "1"}]}},
+        # ... and its resources whole: a GPU the isolation does not see, CPU/memory unset.
+        {"extra_container_config": {"resources": {"limits": {"nvidia.com/gpu": "1"}}}},
+        {"extra_container_config": {"volumeMounts": []}},
+    ],
+)
+def test_raw_pod_and_container_config_cannot_undo_gpu_isolation(overrides: Any) -> None:
+    """The real KubeSpawner applies extra_pod_config/extra_container_config with
+    update_k8s_model, which replaces a field whole: these keys dropped the required node
+    affinity or NVIDIA_VISIBLE_DEVICES=void of a server of a profile without a GPU."""
+    chart, hub = make_hub()
+    with pytest.raises(ConfigurationError, match="Fix: drop"):
+        hub.add_profile("raw", display_name="Raw", extra_overrides=overrides)
+        synth(chart)
