@@ -31,6 +31,7 @@ from jupyter_constructs import (
     ExtraFile,
     GatewayRoute,
     Gpu,
+    GpuIsolation,
     HubDatabase,
     HubTunables,
     IdleCuller,
@@ -405,6 +406,9 @@ _PROFILE_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
     "stop_grace_period": st.one_of(st.none(), _of([0, 1, 30, 600], [-1, 10**6])),
     "shared_data_read_only": st.booleans(),
     "internet_access": st.one_of(st.none(), st.booleans()),
+    "former_slugs": st.lists(_of(["old-small", "medium"], ["Medium", "a b"]), max_size=1).map(
+        tuple
+    ),
     "default_url": st.one_of(st.none(), _of(["/lab", "/tree", "/lab?x=1"], ["lab", " /lab"])),
     "cmd": st.one_of(
         st.none(), _of([["jupyterhub-singleuser"], ["start-singleuser.sh"]], [[], ["x y"]])
@@ -576,6 +580,14 @@ _HUB_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
     ),
     "core_pods": st.one_of(st.none(), _NODE_POOL),
     "user_pods": st.one_of(st.none(), _NODE_POOL),
+    "gpu_isolation": st.one_of(
+        st.none(),
+        builds(
+            GpuIsolation,
+            keep_off_gpu_nodes=st.booleans(),
+            hide_devices=st.booleans(),
+        ),
+    ),
     "named_servers": st.one_of(
         st.none(),
         builds(
