@@ -129,8 +129,10 @@ def test_real_culler_removes_idle_named_servers_only_when_told(tmp_path, remove)
         fixed_port(hub_port) as port,
         hub_process(
             tmp_path,
+            # alice never signs in (no tokens to re-check): see the test above.
             settings=local_spawner_settings()
-            + f'c.Spawner.hub_connect_url = "http://{LOOPBACK}:{port}"\n',
+            + f'c.Spawner.hub_connect_url = "http://{LOOPBACK}:{port}"\n'
+            + "c.GenericOAuthenticator.refresh_pre_spawn = False\n",
             env=local_spawner_env(),
             admin_scopes=["admin:users", "admin:servers"],
             hub_port=port,

@@ -70,3 +70,61 @@ def test_the_hub_reads_sizes_as_the_product_does(quantity):
 @pytest.mark.parametrize("text", ["", "ten", "10 Gi", "10GB", "Gi"])
 def test_what_is_not_a_size_is_left_alone(text):
     assert _home_expansion().parse_quantity(text) is None
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def warning(self, message: str, *args: object) -> None:
+        self.warnings.append(message % args)
+
+    def info(self, message: str, *args: object) -> None:  # pragma: no cover - not reached
+        pass
+
+
+@pytest.mark.parametrize("server", ["refused", "silent"])
+def test_an_api_server_that_fails_or_hangs_never_holds_up_the_spawn(server):
+    """The hook runs before ``start()`` and outside ``start_timeout``: a connection refused
+    (found when a hub's API server was down) or an API server that never answers must not
+    fail or block the spawn. The real ``kubernetes_asyncio`` client, as KubeSpawner builds
+    it, against a closed port and against a socket that accepts and never answers."""
+    import asyncio
+    import socket
+    from types import SimpleNamespace
+
+    from kubernetes_asyncio import client
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    if server == "refused":
+        listener.close()
+    else:
+        listener.listen(8)
+
+    async def run() -> _Log:
+        configuration = client.Configuration(host=f"http://127.0.0.1:{port}")
+        async with client.ApiClient(configuration) as api_client:
+            log = _Log()
+            spawner = SimpleNamespace(
+                storage_pvc_ensure=True,
+                storage_capacity="20Gi",
+                pvc_name="claim-alice",
+                namespace="jupyter",
+                api=client.CoreV1Api(api_client),
+                k8s_api_request_timeout=0.5,
+                log=log,
+                user=SimpleNamespace(name="alice"),
+            )
+            hook = _home_expansion().with_home_growth(None)
+            await asyncio.wait_for(hook(spawner), 5)  # returns, never raises
+            return log
+
+    try:
+        log = asyncio.run(run())
+    finally:
+        listener.close()
+    assert len(log.warnings) == 1
+    assert "Home claim of alice: its size was not checked" in log.warnings[0]
+    assert "the server starts as it is" in log.warnings[0]

@@ -15,6 +15,7 @@ https://kubernetes.io/docs/concepts/storage/persistent-volumes/#expanding-persis
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -128,6 +129,19 @@ def with_home_growth(
     async def pre_spawn_hook(spawner: Any) -> None:
         if hook is not None:
             await maybe_future(hook(spawner))
-        await grow_home(spawner)
+        # Never hold up or fail a spawn for a home's size: JupyterHub awaits this hook
+        # before start() and outside start_timeout, so an API server that does not answer
+        # (or a connection refused) would otherwise leave the spawn pending or failed.
+        # Two of KubeSpawner's own request timeouts: a read, then a patch.
+        timeout = 2 * float(getattr(spawner, "k8s_api_request_timeout", 3) or 3)
+        try:
+            await asyncio.wait_for(grow_home(spawner), timeout)
+        except Exception as error:  # any failure: log it, start as it is
+            spawner.log.warning(
+                "Home claim of %s: its size was not checked (%s: %s); the server starts as it is",
+                getattr(getattr(spawner, "user", None), "name", "?"),
+                type(error).__name__,
+                error or f"no answer within {timeout:g} s",
+            )
 
     return pre_spawn_hook
